@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Sets up everything the test suite needs and runs all of it:
+#   the Python environment (.venv), then each scripts/setup.d/*.sh (editors, browser, ...),
+#   then pytest over tests/ (protocol, store, CLI, dashboard in Chromium, Neovim, VS Code).
+# Extra arguments go to pytest, e.g. `bash scripts/test.sh -k hover`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+for setup in scripts/setup.d/*.sh; do
+  [ -e "$setup" ] || continue
+  echo "== $setup" >&2
+  bash "$setup"
+done
+exec .venv/bin/python -m pytest -q "$@"

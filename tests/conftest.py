@@ -1,0 +1,22 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+# days in tests are computed in a fixed zone unless a test says otherwise
+os.environ.setdefault("TZ", "UTC")
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch) -> Path:
+    d = tmp_path / "data"
+    monkeypatch.setenv("USAGE_LS_DATA_DIR", str(d))
+    return d
+
+
+def write_config(data_dir: Path, text: str) -> None:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "config.toml").write_text(text, encoding="utf-8")

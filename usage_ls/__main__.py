@@ -1,0 +1,3 @@
+from usage_ls.cli import main
+
+raise SystemExit(main())

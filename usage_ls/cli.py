@@ -1,0 +1,354 @@
+"""The `usage-ls` command: serve, record, report, statusline, demo and friends."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import orjson
+
+from usage_ls import __version__, days, queries
+from usage_ls.render import text as fmt
+
+
+def _service(args, writable: bool = False, tag: str = "cli"):
+    from usage_ls.service import Usage
+
+    svc = Usage(data_dir=args.data_dir, tag=tag, writable=writable).open()
+    for problem in svc.cfg.errors:
+        print(f"usage-ls: config: {problem}", file=sys.stderr)
+    return svc
+
+
+def _filter_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help="first day (default: today)")
+    p.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help="last day (default: today, or --from)")
+    p.add_argument("--project")
+    p.add_argument("--user")
+    p.add_argument("--model")
+    p.add_argument("--billing", choices=["premium", "byok", "all"])
+    p.add_argument("--json", action="store_true", help="print the protocol's JSON result")
+
+
+def _filter(args) -> dict:
+    out = {"from": args.start, "to": args.end, "project": args.project, "user": args.user, "model": args.model}
+    out["billing"] = args.billing
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="usage-ls", description="An honest ledger of what AI features cost.")
+    p.add_argument("--version", action="version", version=f"usage-ls {__version__}")
+    p.add_argument("--data-dir", help="data directory (default: $USAGE_LS_DATA_DIR or the platform's)")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    s = sub.add_parser("serve", help="run the language server over stdio")
+    s.add_argument("--stdio", action="store_true", help="accepted for editor clients (stdio is the default)")
+
+    r = sub.add_parser("record", help="record usage: one record from flags, or JSON lines on stdin")
+    r.add_argument("--model")
+    r.add_argument("--input", type=int, dest="inputTokens", help="input tokens, excluding cache")
+    r.add_argument("--output", type=int, dest="outputTokens")
+    r.add_argument("--cache-read", type=int, dest="cacheReadTokens")
+    r.add_argument("--cache-write", type=int, dest="cacheWriteTokens")
+    r.add_argument("--cache-write-1h", type=int, dest="cacheWrite1hTokens")
+    r.add_argument("--cost", type=float, dest="costUsd", help="cost in USD as the tool reported it")
+    r.add_argument("--credits", type=float)
+    r.add_argument("--billing", choices=["premium", "byok"])
+    r.add_argument("--project", help="default: the current directory's name")
+    r.add_argument("--user")
+    r.add_argument("--provider")
+    r.add_argument("--feature")
+    r.add_argument("--session")
+    r.add_argument("--id")
+    r.add_argument("--timestamp", help="RFC 3339 (default: now)")
+    r.add_argument("--json", action="store_true", help="print the protocol's JSON result")
+
+    rep = sub.add_parser("report", help="tables of usage")
+    rep.add_argument("what", choices=["today", "daily", "models", "projects", "interactions"])
+    _filter_args(rep)
+    rep.add_argument("--limit", type=int, default=50, help="rows of `interactions` (default 50)")
+    rep.add_argument("--sort", default="-timestamp", help="column of `interactions`, - for descending")
+
+    st = sub.add_parser("statusline", help="one line for tmux, shell prompts and agent status lines")
+    st.add_argument("--billing", choices=["premium", "byok"], default="premium")
+
+    d = sub.add_parser("demo", help="drive the real server with a realistic day and show what the editor shows")
+    d.add_argument("--keep", action="store_true", help="keep the demo's data directory")
+
+    db = sub.add_parser("dashboard", help="the Usage Dashboard in the browser")
+    db.add_argument("--out", help="write a static snapshot to this file instead of serving")
+    db.add_argument("--no-open", action="store_true", help="do not open a browser")
+    db.add_argument("--host", default="127.0.0.1")
+    db.add_argument("--port", type=int, default=0)
+    _filter_args(db)
+
+    imp = sub.add_parser("import", help="import usage from logs other AI tools write (Claude Code, Codex, ...)")
+    imp.add_argument("tool", help="claude-code, codex, aider, gemini, cline, opencode, continue, or all")
+    imp.add_argument("paths", nargs="*", help="files or folders (default: the tool's usual locations)")
+    imp.add_argument("--json", action="store_true")
+
+    sub.add_parser("config", help="show the data directory, config file and what it sets")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.data_dir:
+        os.environ["USAGE_LS_DATA_DIR"] = args.data_dir
+    try:
+        return COMMANDS[args.cmd](args)
+    except queries.FilterError as exc:
+        print(f"usage-ls: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+def cmd_serve(args) -> int:
+    from usage_ls.server import serve
+
+    return serve()
+
+
+def cmd_record(args) -> int:
+    fields = (
+        "model inputTokens outputTokens cacheReadTokens cacheWriteTokens cacheWrite1hTokens costUsd credits "
+        "billing project user provider feature session id timestamp"
+    ).split()
+    if args.model is not None:
+        records = [{k: getattr(args, k) for k in fields if getattr(args, k) is not None}]
+        source = "flags"
+    else:
+        if sys.stdin.isatty():
+            print("usage-ls record: give --model/--input/--output, or JSON lines on stdin", file=sys.stderr)
+            return 2
+        records = []
+        for n, line in enumerate(sys.stdin.buffer, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                value = orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                print(f"usage-ls record: line {n}: not JSON ({exc}); skipped", file=sys.stderr)
+                records.append(None)
+                continue
+            if isinstance(value, dict) and isinstance(value.get("records"), list):
+                records.extend(value["records"])
+            else:
+                records.append(value)
+        source = "stdin"
+    svc = _service(args, writable=True, tag="cli")
+    try:
+        result = svc.record(records, svc.defaults(project=Path.cwd().name))
+    finally:
+        svc.close()
+    if args.json:
+        print(orjson.dumps(result).decode())
+    else:
+        line = f"recorded {result['accepted']} from {source}"
+        if result["duplicates"]:
+            line += f", {result['duplicates']} duplicate(s) skipped"
+        print(line)
+    for r in result["rejected"]:
+        print(f"usage-ls record: record {r['index']} rejected: {r['field']}: {r['message']}", file=sys.stderr)
+    return 1 if result["rejected"] else 0
+
+
+def cmd_report(args) -> int:
+    svc = _service(args)
+    flt = _filter(args)
+    if args.what == "daily" and "from" not in flt:
+        flt["from"] = days.shift(svc.today(), -6)
+    if args.what == "interactions":
+        result = svc.interactions({**flt, "limit": args.limit, "sort": args.sort})
+    else:
+        result = {
+            "today": svc.summary,
+            "daily": svc.daily,
+            "models": svc.token_split,
+            "projects": svc.projects,
+        }[args.what](flt)
+    if args.json:
+        print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
+        return 0
+    f = svc.flt(flt)
+    span = f.start if f.start == f.end else f"{f.start} .. {f.end}"
+    scope = ", ".join(f"{k}={fmt.plain(v)}" for k, v in flt.items() if k not in ("from", "to"))
+    print(f"{args.what} · {span}" + (f" · {scope}" if scope else ""))
+    print(RENDER[args.what](svc, result, flt))
+    return 0
+
+
+def _summary_lines(s: dict) -> str:
+    rows = [
+        ["Credits (premium)", fmt.credits(s["credits"])],
+        ["Cost (USD)", fmt.usd(s["costUsd"])],
+        ["Messages", fmt.count(s["messages"])],
+        ["Input tokens", fmt.count(s["inputTokens"])],
+        ["Output tokens", fmt.count(s["outputTokens"])],
+        ["Cache read tokens", fmt.count(s["cacheReadTokens"])],
+        ["Cache write tokens", fmt.count(s["cacheWriteTokens"])],
+        ["Total tokens", fmt.count(s["totalTokens"])],
+    ]
+    if s["unpricedMessages"]:
+        rows.append(["Unpriced messages", fmt.count(s["unpricedMessages"])])
+    return fmt.table(["", ""], rows, "lr")
+
+
+def _cost(row: dict) -> str:
+    text = fmt.usd(row["costUsd"])
+    if row.get("unpricedMessages"):
+        text += f" +{row['unpricedMessages']} unpriced" if row["unpricedMessages"] < row["messages"] else ""
+        if row["unpricedMessages"] == row["messages"]:
+            text = "unpriced"
+    return text
+
+
+def render_models(svc, result, flt) -> str:
+    rows = [
+        [
+            m["model"],
+            fmt.count(m["messages"]),
+            fmt.count(m["inputTokens"]),
+            fmt.count(m["outputTokens"]),
+            fmt.count(m["cacheReadTokens"]),
+            fmt.count(m["cacheWriteTokens"]),
+            fmt.count(m["totalTokens"]),
+            fmt.credits(m["credits"]) if m["unpricedMessages"] < m["messages"] else "unpriced",
+            _cost(m),
+        ]
+        for m in result["models"]
+    ]
+    return fmt.table(["Model", "Msgs", "Input", "Output", "Cache read", "Cache write", "Total", "Credits", "Cost"], rows)
+
+
+def render_projects(svc, result, flt) -> str:
+    rows = [
+        [
+            p["project"],
+            fmt.count(p["messages"]),
+            fmt.count(p["totalTokens"]),
+            fmt.credits(p["credits"]),
+            _cost(p),
+        ]
+        for p in result["projects"]
+    ]
+    return fmt.table(["Project", "Msgs", "Tokens", "Credits", "Cost"], rows)
+
+
+def render_today(svc, result, flt) -> str:
+    split = svc.token_split(flt)
+    return _summary_lines(result) + "\n\n" + render_models(svc, split, flt)
+
+
+def render_daily(svc, result, flt) -> str:
+    rows = []
+    for d in result["days"]:
+        top = sorted(d["byModel"].items(), key=lambda kv: -kv[1]["totalTokens"])[:3]
+        rows.append(
+            [
+                d["date"],
+                fmt.count(d["messages"]),
+                fmt.count(d["inputTokens"]),
+                fmt.count(d["outputTokens"]),
+                fmt.count(d["cacheReadTokens"] + d["cacheWriteTokens"]),
+                fmt.count(d["totalTokens"]),
+                fmt.credits(d["credits"]),
+                _cost(d),
+                ", ".join(name for name, _ in top),
+            ]
+        )
+    return fmt.table(["Date", "Msgs", "Input", "Output", "Cache", "Total", "Credits", "Cost", "Top models"], rows, "lrrrrrrrl")
+
+
+def render_interactions(svc, result, flt) -> str:
+    rows = [
+        [
+            r["timestamp"][:19].replace("T", " "),
+            r["project"],
+            r["model"],
+            r["user"],
+            r["billing"],
+            fmt.count(r["inputTokens"]),
+            fmt.count(r["outputTokens"]),
+            fmt.count(r["cacheReadTokens"] + r["cacheWriteTokens"]),
+            fmt.credits(r["credits"]) if r["credits"] is not None else "unpriced",
+            fmt.usd(r["costUsd"]),
+        ]
+        for r in result["rows"]
+    ]
+    out = fmt.table(
+        ["Time", "Project", "Model", "User", "Billing", "Sent", "Received", "Cache", "Credits", "Cost"], rows, "lllllrrrrr"
+    )
+    return out + f"\n{len(result['rows'])} of {result['total']} interactions"
+
+
+RENDER = {
+    "today": render_today,
+    "daily": render_daily,
+    "models": render_models,
+    "projects": render_projects,
+    "interactions": render_interactions,
+}
+
+
+def cmd_statusline(args) -> int:
+    svc = _service(args)
+    print(svc.status_bar({"billing": args.billing})["text"])
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from usage_ls.demo import run_demo
+
+    return run_demo(keep=args.keep)
+
+
+def cmd_dashboard(args) -> int:
+    try:
+        from usage_ls import dashboard
+    except ImportError:
+        print("usage-ls: the dashboard is not part of this version yet", file=sys.stderr)
+        return 2
+    return dashboard.main(args, _service(args), _filter(args))
+
+
+def cmd_import(args) -> int:
+    try:
+        from usage_ls import importers
+    except ImportError:
+        print("usage-ls: importers are not part of this version yet", file=sys.stderr)
+        return 2
+    return importers.main(args)
+
+
+def cmd_config(args) -> int:
+    from usage_ls.config import EXAMPLE, load_config
+
+    cfg = load_config()
+    print(f"data directory: {cfg.data_dir}")
+    print(f"config file:    {cfg.path} ({'present' if cfg.path.exists() else 'absent: defaults in use'})")
+    print(f"user:           {cfg.user}")
+    print(f"timezone:       {cfg.timezone or 'system'} ({cfg.tz})")
+    print(f"1 credit =      ${cfg.usd_per_credit:g}")
+    for problem in cfg.errors:
+        print(f"problem:        {problem}")
+    if not cfg.path.exists():
+        print("\nExample config.toml:\n" + EXAMPLE)
+    return 1 if cfg.errors else 0
+
+
+COMMANDS = {
+    "serve": cmd_serve,
+    "record": cmd_record,
+    "report": cmd_report,
+    "statusline": cmd_statusline,
+    "demo": cmd_demo,
+    "dashboard": cmd_dashboard,
+    "import": cmd_import,
+    "config": cmd_config,
+}

@@ -1,0 +1,223 @@
+"""The record: one AI interaction. Validated here and only here.
+
+`validate_record` turns what a client sent (protocol camelCase JSON) into the stored form, or
+raises `RecordError` naming the field, the value and what was expected. Fields outside the
+schema are dropped (never stored: no prompt or response text ends up in the ledger) and
+reported back so the sender can notice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from usage_ls import days
+
+BILLING = ("premium", "byok")
+TOKEN_FIELDS = ("inputTokens", "outputTokens", "cacheReadTokens", "cacheWriteTokens", "cacheWrite1hTokens")
+KNOWN_FIELDS = frozenset(
+    (
+        "id",
+        "timestamp",
+        "model",
+        "provider",
+        "billing",
+        "project",
+        "user",
+        *TOKEN_FIELDS,
+        "costUsd",
+        "credits",
+        "feature",
+        "session",
+    )
+)
+MAX_NAME = 200  # model, project, user, feature, session, provider
+MAX_ID = 200
+MAX_TOKENS = 10**12  # a trillion tokens in one interaction is a bug, not usage
+MAX_USD = 1_000_000.0
+MIN_MS = int(dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc).timestamp() * 1000)
+MAX_MS = int(dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc).timestamp() * 1000)
+
+
+class RecordError(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """What fills a field the client left out."""
+
+    project: str
+    user: str
+    tz: dt.tzinfo
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _name(rec: dict, field: str, *, required: bool = False, limit: int = MAX_NAME) -> str | None:
+    value = rec.get(field)
+    if value is None:
+        if required:
+            raise RecordError(field, "is required (a non-empty string)")
+        return None
+    if not isinstance(value, str):
+        raise RecordError(field, f"expected a string, got {type(value).__name__} {_show(value)}")
+    if len(value) > limit:
+        raise RecordError(field, f"is too long ({len(value)} characters; at most {limit})")
+    value = value.strip()
+    if not value:
+        if required:
+            raise RecordError(field, "must not be empty")
+        return None
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise RecordError(field, f"contains control characters: {_show(value)}")
+    return value
+
+
+def _count(rec: dict, field: str, *, required: bool = False) -> int:
+    value = rec.get(field)
+    if value is None:
+        if required:
+            raise RecordError(field, "is required (an integer >= 0)")
+        return 0
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise RecordError(field, f"expected an integer >= 0, got {type(value).__name__} {_show(value)}")
+    if isinstance(value, float):
+        if not math.isfinite(value) or value != int(value):
+            raise RecordError(field, f"expected an integer >= 0, got {_show(value)}")
+        value = int(value)
+    if value < 0:
+        raise RecordError(field, f"must be >= 0, got {value}")
+    if value > MAX_TOKENS:
+        raise RecordError(field, f"is implausibly large ({value}; at most {MAX_TOKENS})")
+    return value
+
+
+def _money(rec: dict, field: str) -> float | None:
+    value = rec.get(field)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise RecordError(field, f"expected a number >= 0, got {type(value).__name__} {_show(value)}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise RecordError(field, f"must be a finite number, got {value}")
+    if value < 0:
+        raise RecordError(field, f"must be >= 0, got {value}")
+    if value > MAX_USD:
+        raise RecordError(field, f"is implausibly large ({value}; at most {MAX_USD:g})")
+    return value
+
+
+def parse_timestamp(value: Any, tz: dt.tzinfo) -> int:
+    """RFC 3339 string or epoch milliseconds -> epoch milliseconds."""
+    if isinstance(value, bool):
+        raise RecordError("timestamp", f"expected an RFC 3339 string or epoch milliseconds, got {_show(value)}")
+    if isinstance(value, (int, float)):
+        if not math.isfinite(value):
+            raise RecordError("timestamp", f"must be finite, got {value}")
+        ms = int(value)
+    elif isinstance(value, str):
+        if len(value) > 64:
+            raise RecordError("timestamp", "is too long to be a timestamp")
+        try:
+            parsed = dt.datetime.fromisoformat(value.strip().replace("z", "Z"))
+        except ValueError:
+            raise RecordError(
+                "timestamp", f"does not parse as RFC 3339 (e.g. 2026-11-21T14:03:00Z): {_show(value)}"
+            ) from None
+        if parsed.tzinfo is None:  # a local wall-clock time in the user's zone
+            parsed = parsed.replace(tzinfo=tz)
+        ms = int(parsed.timestamp() * 1000)
+    else:
+        raise RecordError(
+            "timestamp", f"expected an RFC 3339 string or epoch milliseconds, got {type(value).__name__}"
+        )
+    if not MIN_MS <= ms < MAX_MS:
+        raise RecordError("timestamp", f"is outside 2000-2099 ({_show(value)}); epoch milliseconds expected")
+    return ms
+
+
+def validate_record(raw: Any, defaults: Defaults, now_ms: int | None = None) -> tuple[dict, list[str]]:
+    """Validate one record. Returns (stored record without price fields, dropped field names)."""
+    if not isinstance(raw, dict):
+        raise RecordError("record", f"expected an object, got {type(raw).__name__}")
+    rec_id = raw.get("id")
+    if rec_id is None:
+        rec_id = uuid.uuid4().hex
+    elif not isinstance(rec_id, str) or not rec_id.strip():
+        raise RecordError("id", f"expected a non-empty string, got {_show(rec_id)}")
+    elif len(rec_id) > MAX_ID:
+        raise RecordError("id", f"is too long ({len(rec_id)} characters; at most {MAX_ID})")
+    ts = raw.get("timestamp")
+    ts_ms = (now_ms if now_ms is not None else days.now_ms()) if ts is None else parse_timestamp(ts, defaults.tz)
+    billing = raw.get("billing", "premium")
+    if billing is None:
+        billing = "premium"
+    if billing not in BILLING:
+        raise RecordError("billing", f'expected "premium" or "byok", got {_show(billing)}')
+    out = {
+        "id": rec_id,
+        "ts": ts_ms,
+        "date": days.day_of(ts_ms, defaults.tz),
+        "model": _name(raw, "model", required=True),
+        "provider": _name(raw, "provider", limit=100),
+        "billing": billing,
+        "project": _name(raw, "project") or defaults.project,
+        "user": _name(raw, "user") or defaults.user,
+        "inputTokens": _count(raw, "inputTokens", required=True),
+        "outputTokens": _count(raw, "outputTokens", required=True),
+        "cacheReadTokens": _count(raw, "cacheReadTokens"),
+        "cacheWriteTokens": _count(raw, "cacheWriteTokens"),
+        "cacheWrite1hTokens": _count(raw, "cacheWrite1hTokens"),
+        "costUsd": _money(raw, "costUsd"),
+        "credits": _money(raw, "credits"),
+        "feature": _name(raw, "feature"),
+        "session": _name(raw, "session"),
+    }
+    if out["cacheWrite1hTokens"] > out["cacheWriteTokens"]:
+        raise RecordError(
+            "cacheWrite1hTokens",
+            f"({out['cacheWrite1hTokens']}) is part of cacheWriteTokens ({out['cacheWriteTokens']}) and cannot exceed it",
+        )
+    dropped = [k for k in raw if k not in KNOWN_FIELDS]
+    return out, dropped
+
+
+def total_tokens(rec: dict) -> int:
+    return rec["inputTokens"] + rec["outputTokens"] + rec["cacheReadTokens"] + rec["cacheWriteTokens"]
+
+
+def public_record(rec: dict, tz: dt.tzinfo) -> dict:
+    """The stored record as the protocol shows it (interactions rows)."""
+    out = {
+        "id": rec["id"],
+        "timestamp": days.iso_timestamp(rec["ts"], tz),
+        "date": rec["date"],
+        "model": rec["model"],
+        "provider": rec.get("provider"),
+        "billing": rec["billing"],
+        "project": rec["project"],
+        "user": rec["user"],
+        "inputTokens": rec["inputTokens"],
+        "outputTokens": rec["outputTokens"],
+        "cacheReadTokens": rec["cacheReadTokens"],
+        "cacheWriteTokens": rec["cacheWriteTokens"],
+        "cacheWrite1hTokens": rec["cacheWrite1hTokens"],
+        "totalTokens": total_tokens(rec),
+        "costUsd": rec["costUsd"],
+        "costSource": rec["costSource"],
+        "credits": rec["credits"],
+        "feature": rec.get("feature"),
+        "session": rec.get("session"),
+    }
+    return out

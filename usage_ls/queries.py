@@ -1,0 +1,235 @@
+"""Queries: filters in, protocol-shaped plain data out.
+
+Pure functions over the ledger's aggregate rows (`Chunk`) and records; no I/O, no LSP. The
+server, the CLI and the dashboard all call these, so every face shows the same numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from usage_ls import days
+from usage_ls.model import public_record, total_tokens
+from usage_ls.store.ledger import BILLINGS, METRICS, NM, Chunk, Ledger
+
+MAX_RANGE_DAYS = 3660
+TOKEN_KEYS = ("inputTokens", "outputTokens", "cacheReadTokens", "cacheWriteTokens")
+SORT_KEYS = {
+    "timestamp": lambda r: r["ts"],
+    "date": lambda r: r["ts"],
+    "project": lambda r: (r["project"].lower(), r["ts"]),
+    "model": lambda r: (r["model"].lower(), r["ts"]),
+    "user": lambda r: (r["user"].lower(), r["ts"]),
+    "billing": lambda r: (r["billing"], r["ts"]),
+    "inputTokens": lambda r: r["inputTokens"],
+    "outputTokens": lambda r: r["outputTokens"],
+    "cacheReadTokens": lambda r: r["cacheReadTokens"],
+    "cacheWriteTokens": lambda r: r["cacheWriteTokens"],
+    "totalTokens": total_tokens,
+    "costUsd": lambda r: (r["costUsd"] is not None, r["costUsd"] or 0.0),
+    "credits": lambda r: (r["credits"] is not None, r["credits"] or 0.0),
+}
+
+
+class FilterError(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Filter:
+    start: str
+    end: str
+    project: str | None = None
+    user: str | None = None
+    model: str | None = None
+    billing: str | None = None
+
+    @property
+    def key(self) -> tuple:
+        return (self.start, self.end, self.project, self.user, self.model, self.billing)
+
+
+def parse_filter(params: dict | None, tz: dt.tzinfo) -> Filter:
+    """A protocol filter; raises FilterError naming the bad field."""
+    params = params or {}
+    if not isinstance(params, dict):
+        raise FilterError("params", "expected an object")
+    today = days.today(tz)
+    values = {}
+    for name in ("from", "to"):
+        value = params.get(name)
+        if value is None:
+            values[name] = today
+            continue
+        try:
+            values[name] = days.parse_day(value).isoformat()
+        except (ValueError, TypeError):
+            raise FilterError(name, f"expected a date as YYYY-MM-DD, got {value!r}") from None
+    start, end = values["from"], values["to"]
+    if params.get("from") is not None and params.get("to") is None and start > end:
+        end = start
+    if start > end:
+        raise FilterError("to", f"({end}) is before from ({start})")
+    if days.ordinal(end) - days.ordinal(start) >= MAX_RANGE_DAYS:
+        raise FilterError("from", f"range is longer than {MAX_RANGE_DAYS} days")
+    strings = {}
+    for name in ("project", "user", "model"):
+        value = params.get(name)
+        if value is not None and (not isinstance(value, str) or len(value) > 200):
+            raise FilterError(name, f"expected a string, got {value!r}"[:120])
+        strings[name] = value or None
+    billing = params.get("billing")
+    if billing not in (None, "", "premium", "byok", "all"):
+        raise FilterError("billing", f'expected "premium", "byok" or "all", got {billing!r}'[:120])
+    scope = params.get("scope")
+    if scope not in (None, "local"):
+        raise FilterError("scope", f'only "local" is available, got {scope!r}'[:120])
+    return Filter(start, end, billing=None if billing in (None, "", "all") else billing, **strings)
+
+
+def filtered(ledger: Ledger, flt: Filter) -> Chunk:
+    chunk = ledger.facts(flt.start, flt.end)
+    mask = None
+    for value, dims, column in (
+        (flt.model, ledger.models, "model"),
+        (flt.project, ledger.projects, "project"),
+        (flt.user, ledger.users, "user"),
+    ):
+        if value is not None:
+            sel = getattr(chunk, column) == dims.lookup(value)
+            mask = sel if mask is None else mask & sel
+    if flt.billing is not None:
+        sel = chunk.billing == BILLINGS.index(flt.billing)
+        mask = sel if mask is None else mask & sel
+    return chunk if mask is None else chunk.take(mask)
+
+
+def _group(keys: np.ndarray, m: np.ndarray, nbins: int) -> np.ndarray:
+    out = np.zeros((nbins, NM))
+    if len(keys):
+        for i in range(NM):
+            out[:, i] = np.bincount(keys, weights=m[:, i], minlength=nbins)
+    return out
+
+
+def _totals(row) -> dict:
+    values = {name: row[i] for i, name in enumerate(METRICS)}
+    result = {
+        "credits": round(float(values["credits"]), 6),
+        "costUsd": round(float(values["costUsd"]), 6),
+        "messages": int(values["messages"]),
+    }
+    for key in TOKEN_KEYS:
+        result[key] = int(values[key])
+    result["totalTokens"] = sum(result[k] for k in TOKEN_KEYS)
+    result["unpricedMessages"] = int(values["unpricedMessages"])
+    return result
+
+
+def summary(chunk: Chunk) -> dict:
+    return _totals(chunk.m.sum(axis=0) if len(chunk) else np.zeros(NM))
+
+
+def _by_dim(chunk: Chunk, column: str, names: list[str], label: str) -> list[dict]:
+    ids = getattr(chunk, column)
+    sums = _group(ids, chunk.m, len(names))
+    present = np.unique(ids)
+    rows = []
+    for i in present:
+        row = {label: names[int(i)], **_totals(sums[int(i)])}
+        rows.append(row)
+    rows.sort(key=lambda r: (-r["totalTokens"], -r["costUsd"], r[label]))
+    return rows
+
+
+def token_split(ledger: Ledger, chunk: Chunk) -> dict:
+    return {"models": _by_dim(chunk, "model", ledger.models.names, "model")}
+
+
+def projects(ledger: Ledger, chunk: Chunk) -> dict:
+    return {"projects": _by_dim(chunk, "project", ledger.projects.names, "project")}
+
+
+def users(ledger: Ledger, chunk: Chunk) -> dict:
+    return {"users": _by_dim(chunk, "user", ledger.users.names, "user")}
+
+
+def daily(ledger: Ledger, chunk: Chunk, flt: Filter) -> dict:
+    lo, hi = days.ordinal(flt.start), days.ordinal(flt.end)
+    ndays = hi - lo + 1
+    day_idx = chunk.day.astype(np.int64) - lo
+    totals = _group(day_idx, chunk.m, ndays)
+    present_models = np.unique(chunk.model)
+    by_model: dict[int, np.ndarray] = {}
+    if len(present_models):
+        remap = np.full(int(present_models.max()) + 1, -1, dtype=np.int64)
+        remap[present_models] = np.arange(len(present_models))
+        key = day_idx * len(present_models) + remap[chunk.model]
+        grid = _group(key, chunk.m, ndays * len(present_models)).reshape(ndays, len(present_models), NM)
+        by_model = {int(mid): grid[:, j, :] for j, mid in enumerate(present_models)}
+    names = ledger.models.names
+    cost_i, credit_i, msg_i = METRICS.index("costUsd"), METRICS.index("credits"), METRICS.index("messages")
+    tok = [METRICS.index(k) for k in TOKEN_KEYS]
+    out = []
+    for d in range(ndays):
+        entry = {"date": days.from_ordinal(lo + d), **_totals(totals[d])}
+        models = {}
+        for mid, series in by_model.items():
+            row = series[d]
+            if row[msg_i]:
+                models[names[mid]] = {
+                    "credits": round(float(row[credit_i]), 6),
+                    "costUsd": round(float(row[cost_i]), 6),
+                    "totalTokens": int(sum(row[i] for i in tok)),
+                    "messages": int(row[msg_i]),
+                }
+        entry["byModel"] = models
+        out.append(entry)
+    return {"days": out}
+
+
+def series(ledger: Ledger, flt: Filter, metric: str) -> list[float]:
+    """One metric per day of the filter's range (for sparklines)."""
+    chunk = filtered(ledger, flt)
+    lo, hi = days.ordinal(flt.start), days.ordinal(flt.end)
+    if not len(chunk):
+        return [0.0] * (hi - lo + 1)
+    if metric == "totalTokens":
+        weights = chunk.m[:, [METRICS.index(k) for k in TOKEN_KEYS]].sum(axis=1)
+    else:
+        weights = chunk.m[:, METRICS.index(metric)]
+    return [float(v) for v in np.bincount(chunk.day.astype(np.int64) - lo, weights=weights, minlength=hi - lo + 1)]
+
+
+def interactions(ledger: Ledger, flt: Filter, offset: int = 0, limit: int = 100, sort: str | None = None) -> dict:
+    """Every record in the filter, sorted and paged. `sort` is a column, `-column` for descending."""
+    sort = sort or "-timestamp"
+    descending = sort.startswith("-")
+    column = sort.lstrip("-+")
+    if column not in SORT_KEYS:
+        raise FilterError("sort", f"unknown column {column!r} (known: {', '.join(SORT_KEYS)})")
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        raise FilterError("offset", f"expected an integer >= 0, got {offset!r}")
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 0 <= limit <= 10_000:
+        raise FilterError("limit", f"expected an integer 0..10000, got {limit!r}")
+    rows = []
+    for day in days.day_range(flt.start, flt.end):
+        for rec in ledger.day_records(day):
+            if flt.model is not None and rec["model"] != flt.model:
+                continue
+            if flt.project is not None and rec["project"] != flt.project:
+                continue
+            if flt.user is not None and rec["user"] != flt.user:
+                continue
+            if flt.billing is not None and rec["billing"] != flt.billing:
+                continue
+            rows.append(rec)
+    key = SORT_KEYS[column]
+    rows.sort(key=lambda r: (key(r), r["id"]), reverse=descending)
+    page = rows[offset : offset + limit]
+    return {"total": len(rows), "rows": [public_record(r, ledger.tz) for r in page]}

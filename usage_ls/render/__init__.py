@@ -1,0 +1,1 @@
+"""Rendering: turns query results into what people see. Never touches the store."""

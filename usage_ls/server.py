@@ -1,0 +1,327 @@
+"""The language server: a switchboard from LSP methods to the `Usage` service.
+
+Each handler is short and delegates. Custom `usage/*` params reach us as plain JSON (see
+`UsageProtocol`), are validated by the queries/model layer, and errors come back as JSON-RPC
+errors naming the field. Background work (seeing other processes' writes, group commit,
+checkpoints, budget alerts) runs as asyncio tasks started on `initialized`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage
+
+from usage_ls import __version__, queries
+from usage_ls.config import load_config
+from usage_ls.model import Defaults
+from usage_ls.service import Usage
+from usage_ls.store.ledger import CHECKPOINT_RECORDS
+
+log = logging.getLogger("usage_ls")
+
+POLL_SECONDS = 0.25  # how often other processes' journals are checked (didChange within 1 s)
+SYNC_DELAY = 0.05  # group commit for notifications: fsync at most every 50 ms ...
+SYNC_COUNT = 100  # ... or every 100 records
+IDLE_CHECKPOINT_SECONDS = 30.0
+
+
+class UsageProtocol(LanguageServerProtocol):
+    """Hands `usage/*` params to handlers as the JSON the client sent.
+
+    pygls would turn unknown params into namedtuples, renaming keywords (`from` becomes
+    `_0`) and costing time on large batches; our own validation names fields instead.
+    """
+
+    def structure_message(self, data: dict[str, Any]):
+        method = data.get("method") if isinstance(data, dict) else None
+        if isinstance(method, str) and method.startswith("usage/") and data.get("jsonrpc") == "2.0":
+            params = data.get("params")
+            if "id" in data:
+                return JsonRPCRequestMessage(id=data["id"], method=method, jsonrpc="2.0", params=params)
+            return JsonRPCNotification(method=method, jsonrpc="2.0", params=params)
+        return super().structure_message(data)
+
+
+class UsageServer(LanguageServer):
+    def __init__(self):
+        super().__init__("usage-ls", __version__, protocol_cls=UsageProtocol)
+        self.usage: Usage | None = None
+        self.project: str | None = None
+        self.user: str | None = None
+        self.pushed_version = -1
+        self.unsynced = 0
+        self.sync_handle: asyncio.TimerHandle | None = None
+        self.tasks: list[asyncio.Task] = []
+        self.checkpointing = False
+        self.last_write = 0.0
+
+    def report_server_error(self, error: Exception, source) -> None:
+        # a malformed message must not pop "Error in server" in the user's editor: log it
+        log.error("%s", error)
+        try:
+            self.window_log_message(types.LogMessageParams(type=types.MessageType.Error, message=f"usage-ls: {error}"))
+        except Exception:
+            pass
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def svc(self) -> Usage:
+        if self.usage is None:
+            self.open_usage(None)
+        return self.usage
+
+    def open_usage(self, data_dir: str | None) -> None:
+        cfg = load_config(data_dir)
+        self.usage = Usage(cfg).open()
+        for problem in cfg.errors:
+            self.tell(f"usage-ls config: {problem}", types.MessageType.Warning)
+        for problem in self.usage.ledger.problems:
+            self.tell(f"usage-ls: {problem}", types.MessageType.Warning)
+
+    def tell(self, message: str, kind=types.MessageType.Info) -> None:
+        self.window_log_message(types.LogMessageParams(type=kind, message=message))
+        self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+    def defaults(self) -> Defaults:
+        return self.svc().defaults(self.project, self.user)
+
+    def push(self, force: bool = False) -> None:
+        svc = self.svc()
+        if not force and svc.ledger.version == self.pushed_version:
+            return
+        self.pushed_version = svc.ledger.version
+        self.protocol.notify("usage/didChange", {"today": svc.summary(), "statusBar": svc.status_bar()})
+        for message in svc.due_alerts():
+            self.tell(message, types.MessageType.Warning)
+
+    def schedule_sync(self, count: int) -> None:
+        self.unsynced += count
+        if self.unsynced >= SYNC_COUNT:
+            self.flush()
+        elif self.sync_handle is None:
+            self.sync_handle = asyncio.get_running_loop().call_later(SYNC_DELAY, self.flush)
+
+    def flush(self) -> None:
+        if self.sync_handle is not None:
+            self.sync_handle.cancel()
+            self.sync_handle = None
+        if self.unsynced:
+            self.unsynced = 0
+            self.svc().ledger.sync()
+
+    async def watch(self) -> None:
+        """See other processes' writes, push changes, checkpoint when due, exit with the editor."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(POLL_SECONDS)
+            try:
+                svc = self.svc()
+                svc.ledger.refresh()
+                self.push()
+                pending = svc.ledger.pending
+                idle = loop.time() - self.last_write > IDLE_CHECKPOINT_SECONDS
+                if not self.checkpointing and (pending >= CHECKPOINT_RECORDS or (pending and idle)):
+                    self.checkpointing = True
+                    try:
+                        self.flush()
+                        await asyncio.to_thread(svc.ledger.checkpoint, False)
+                    finally:
+                        self.checkpointing = False
+                if self.process_id and not _alive(self.process_id):
+                    log.info("editor process %s is gone; exiting", self.process_id)
+                    self.stop_usage()
+                    os._exit(0)
+            except Exception:  # the watcher must survive anything
+                log.exception("watch loop")
+
+    def stop_usage(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        if self.usage is not None:
+            self.flush()
+            self.usage.close()
+            self.usage = None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def _folder_name(params: types.InitializeParams) -> str | None:
+    uri = None
+    if params.workspace_folders:
+        uri = params.workspace_folders[0].uri
+    elif params.root_uri:
+        uri = params.root_uri
+    if uri:
+        path = unquote(urlparse(uri).path).rstrip("/")
+        return Path(path).name or None
+    if params.root_path:
+        return Path(params.root_path).name or None
+    return None
+
+
+def _params(params: Any) -> dict:
+    if params is None:
+        return {}
+    if not isinstance(params, dict):
+        raise JsonRpcInvalidParams("params: expected an object")
+    return params
+
+
+def _query(fn, params):
+    try:
+        return fn(_params(params))
+    except queries.FilterError as exc:
+        raise JsonRpcInvalidParams(str(exc)) from None
+
+
+server = UsageServer()
+
+
+@server.feature(types.INITIALIZE)
+def initialize(ls: UsageServer, params: types.InitializeParams) -> None:
+    opts = params.initialization_options if isinstance(params.initialization_options, dict) else {}
+    ls.process_id = params.process_id
+    ls.project = opts.get("project") if isinstance(opts.get("project"), str) else _folder_name(params)
+    ls.user = opts.get("user") if isinstance(opts.get("user"), str) else None
+    data_dir = opts.get("dataDir") if isinstance(opts.get("dataDir"), str) else None
+    ls.open_usage(data_dir)
+
+
+@server.feature(types.INITIALIZED)
+async def initialized(ls: UsageServer, params: types.InitializedParams) -> None:
+    ls.tasks.append(asyncio.ensure_future(ls.watch()))
+    ls.push(force=True)
+
+
+@server.feature(types.SHUTDOWN)
+def shutdown(ls: UsageServer, params: Any) -> None:
+    ls.stop_usage()
+
+
+@server.feature("usage/record")
+def record(ls: UsageServer, params: Any):
+    """Request: returns {accepted, duplicates, rejected}. Notification: rejections are told."""
+    is_request = _is_request(ls)
+    try:
+        records = _params(params).get("records")
+        result = ls.svc().record(records, ls.defaults(), sync=is_request)
+    except (queries.FilterError, JsonRpcInvalidParams) as exc:
+        if is_request:
+            raise JsonRpcInvalidParams(str(exc)) from None
+        ls.tell(f"usage-ls: a usage/record notification was refused: {exc}", types.MessageType.Warning)
+        return None
+    if not is_request and result["rejected"]:
+        for r in result["rejected"]:
+            ls.window_log_message(
+                types.LogMessageParams(
+                    type=types.MessageType.Warning,
+                    message=f"usage-ls: record {r['index']} rejected: {r['field']}: {r['message']}",
+                )
+            )
+        first = result["rejected"][0]
+        ls.window_show_message(
+            types.ShowMessageParams(
+                type=types.MessageType.Warning,
+                message=f"usage-ls: {len(result['rejected'])} record(s) rejected, e.g. record {first['index']}: "
+                f"{first['field']} {first['message']} (details in the log)",
+            )
+        )
+    if result["accepted"]:
+        ls.last_write = asyncio.get_running_loop().time()
+        if not is_request:
+            ls.schedule_sync(result["accepted"])
+        ls.push()
+    return result if is_request else None
+
+
+def _is_request(ls: UsageServer) -> bool:
+    """pygls runs request handlers (not notifications) with the request id in context."""
+    return ls.protocol.msg_id is not None
+
+
+@server.feature("usage/summary")
+def summary(ls: UsageServer, params: Any):
+    return _query(ls.svc().summary, params)
+
+
+@server.feature("usage/tokenSplit")
+def token_split(ls: UsageServer, params: Any):
+    return _query(ls.svc().token_split, params)
+
+
+@server.feature("usage/projects")
+def projects(ls: UsageServer, params: Any):
+    return _query(ls.svc().projects, params)
+
+
+@server.feature("usage/daily")
+def daily(ls: UsageServer, params: Any):
+    return _query(ls.svc().daily, params)
+
+
+@server.feature("usage/interactions")
+def interactions(ls: UsageServer, params: Any):
+    return _query(ls.svc().interactions, params)
+
+
+@server.feature("usage/statusBar")
+def status_bar(ls: UsageServer, params: Any):
+    return _query(ls.svc().status_bar, params)
+
+
+@server.feature("usage/dashboard")
+def dashboard(ls: UsageServer, params: Any):
+    try:
+        from usage_ls import dashboard  # noqa: F401
+    except ImportError:
+        raise JsonRpcInvalidParams("usage/dashboard is not available in this version yet") from None
+    return _query(ls.svc().dashboard, params)
+
+
+@server.feature(types.TEXT_DOCUMENT_HOVER)
+def hover(ls: UsageServer, params: types.HoverParams) -> types.Hover | None:
+    doc = ls.workspace.get_text_document(params.text_document.uri)
+    lines = doc.lines
+    if params.position.line >= len(lines):
+        return None
+    line = lines[params.position.line]
+    model = ls.svc().model_at(line, _utf16_to_index(line, params.position.character))
+    if model is None:
+        return None
+    return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=ls.svc().hover(model)))
+
+
+def _utf16_to_index(line: str, units: int) -> int:
+    count = 0
+    for i, ch in enumerate(line):
+        if count >= units:
+            return i
+        count += 2 if ord(ch) > 0xFFFF else 1
+    return len(line)
+
+
+def serve() -> int:
+    logging.basicConfig(level=logging.WARNING, format="usage-ls %(levelname)s %(message)s")  # stderr
+    try:
+        server.start_io()
+    finally:
+        server.stop_usage()
+    return 0

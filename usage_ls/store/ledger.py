@@ -1,0 +1,552 @@
+"""The ledger: durable ingest and the in-memory view every query reads.
+
+On disk (all files 0600, every rewrite atomic):
+
+    journal/<start>-<tag>-<pid>-<rand>.jsonl   one per process; fsynced before an ack
+    days/YYYY-MM/YYYY-MM-DD.json              TinyDB: table "records", doc id = record id
+    rollups/YYYY-MM.json                      TinyDB: table "days", doc id = date, totals
+                                              per (model, project, user, billing)
+    ids.npy                                   sorted 64-bit hashes of every checkpointed id
+    state.json                                checkpoint: journal offsets, seq, known models
+    checkpoint.lock                           cross-process lock for checkpoints
+
+A checkpoint (under the lock) folds journal lines past their offsets into the day files,
+recomputes those days' rollups from the day files, then writes ids and offsets. Every step is
+idempotent (day files are keyed by record id), so a crash anywhere in it is repaired by the
+next checkpoint replaying the same journal lines.
+
+In memory, each process holds: the rollups of the months it has needed (numpy columns, so a
+filtered sum over a year is a few vectorised passes), plus an *overlay* of journal lines past
+the checkpoint offsets from every process's journal. Each query first tails the journals
+(a directory scan and a few stats), so two editor windows always agree. When another process
+checkpoints, the overlay is rebuilt from the new offsets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import orjson
+from tinydb.middlewares import CachingMiddleware
+from tinydb.table import Document
+
+from usage_ls import days
+from usage_ls.config import Config
+from usage_ls.model import Defaults, RecordError, validate_record
+from usage_ls.pricing import Pricer
+from usage_ls.store import storage
+from usage_ls.store.journal import SUFFIX, FileLock, JournalWriter, owner_alive, read_lines
+
+# metric columns of every aggregate row, in this order
+METRICS = (
+    "messages",
+    "inputTokens",
+    "outputTokens",
+    "cacheReadTokens",
+    "cacheWriteTokens",
+    "costUsd",
+    "credits",
+    "unpricedMessages",
+)
+NM = len(METRICS)
+BILLINGS = ("premium", "byok")
+CHECKPOINT_RECORDS = 20_000
+MAX_BATCH = 50_000
+
+
+def id_hash(rec_id: str) -> int:
+    return int.from_bytes(hashlib.blake2b(rec_id.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+
+
+def metrics_of(rec: dict) -> list[float]:
+    cost = rec.get("costUsd")
+    credits = rec.get("credits")
+    return [
+        1.0,
+        rec["inputTokens"],
+        rec["outputTokens"],
+        rec["cacheReadTokens"],
+        rec["cacheWriteTokens"],
+        cost or 0.0,
+        credits or 0.0,
+        1.0 if cost is None else 0.0,
+    ]
+
+
+def rollup_rows(records) -> list[list]:
+    """A day's totals per (model, project, user, billing), from its records."""
+    acc: dict[tuple, list[float]] = {}
+    for rec in records:
+        key = (rec["model"], rec["project"], rec["user"], rec["billing"])
+        row = acc.get(key)
+        values = metrics_of(rec)
+        if row is None:
+            acc[key] = values
+        else:
+            for i in range(NM):
+                row[i] += values[i]
+    return [[*key, *vals] for key, vals in acc.items()]
+
+
+class Dims:
+    """Interning of model, project and user names to small ints for the numpy columns."""
+
+    def __init__(self):
+        self.names: list[str] = []
+        self.index: dict[str, int] = {}
+
+    def id(self, name: str) -> int:
+        i = self.index.get(name)
+        if i is None:
+            i = self.index[name] = len(self.names)
+            self.names.append(name)
+        return i
+
+    def lookup(self, name: str) -> int:
+        return self.index.get(name, -1)
+
+
+@dataclass
+class Chunk:
+    """Aggregate rows in columns: one row per (day, model, project, user, billing)."""
+
+    day: np.ndarray  # int32 ordinals
+    model: np.ndarray
+    project: np.ndarray
+    user: np.ndarray
+    billing: np.ndarray  # 0 premium, 1 byok
+    m: np.ndarray  # float64 (n, NM)
+
+    @staticmethod
+    def empty() -> "Chunk":
+        z = np.zeros(0, dtype=np.int32)
+        return Chunk(z, z, z, z, np.zeros(0, dtype=np.int8), np.zeros((0, NM)))
+
+    def __len__(self) -> int:
+        return len(self.day)
+
+    def take(self, sel) -> "Chunk":
+        return Chunk(self.day[sel], self.model[sel], self.project[sel], self.user[sel], self.billing[sel], self.m[sel])
+
+    def day_slice(self, lo: int, hi: int) -> "Chunk":
+        """Rows with lo <= day <= hi (rows are sorted by day)."""
+        a = int(np.searchsorted(self.day, lo, "left"))
+        b = int(np.searchsorted(self.day, hi, "right"))
+        return self if (a == 0 and b == len(self.day)) else self.take(slice(a, b))
+
+    @staticmethod
+    def concat(chunks: list["Chunk"]) -> "Chunk":
+        chunks = [c for c in chunks if len(c)]
+        if not chunks:
+            return Chunk.empty()
+        if len(chunks) == 1:
+            return chunks[0]
+        return Chunk(
+            np.concatenate([c.day for c in chunks]),
+            np.concatenate([c.model for c in chunks]),
+            np.concatenate([c.project for c in chunks]),
+            np.concatenate([c.user for c in chunks]),
+            np.concatenate([c.billing for c in chunks]),
+            np.concatenate([c.m for c in chunks]),
+        )
+
+
+class Ledger:
+    def __init__(self, cfg: Config, pricer: Pricer | None = None, *, tag: str = "srv", writable: bool = True):
+        self.cfg = cfg
+        self.pricer = pricer or Pricer(cfg)
+        self.tz = cfg.tz
+        self.root = Path(cfg.data_dir)
+        self.journal_dir = self.root / "journal"
+        self.days_dir = self.root / "days"
+        self.rollup_dir = self.root / "rollups"
+        self.state_path = self.root / "state.json"
+        self.ids_path = self.root / "ids.npy"
+        self.lock_path = self.root / "checkpoint.lock"
+        self.tag = tag
+        self.writable = writable
+        self.writer: JournalWriter | None = None
+        self.models, self.projects, self.users = Dims(), Dims(), Dims()
+        self.version = 0  # bumped whenever what queries see changes
+        self.problems: list[str] = []  # told to the user (editor message, doctor)
+        self._mutex = threading.Lock()  # checkpoint thread vs. close
+        self._months: dict[str, tuple[tuple, Chunk]] = {}  # month -> (file signature, rows)
+        self._state_sig: tuple | None = None
+        self._state: dict = {"seq": 0, "offsets": {}, "models": []}
+        self._ids = np.zeros(0, dtype=np.uint64)
+        self._day_cache: dict[str, tuple[tuple, list[dict]]] = {}
+        self._reset_overlay()
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def open(self) -> "Ledger":
+        for d in (self.root, self.journal_dir, self.days_dir, self.rollup_dir):
+            d.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if self.writable:
+            storage.remove_stale_temps(self.root)
+            self.writer = JournalWriter(self.journal_dir, self.tag)
+            try:
+                self.checkpoint(blocking=False)  # fold journals of processes that died
+            except OSError as exc:
+                self.problems.append(f"could not checkpoint at start: {exc}")
+        self._load_state(force=True)
+        self.refresh()
+        return self
+
+    def close(self, checkpoint: bool = True) -> None:
+        """Fold our journal into the day files and remove it (a clean exit leaves no journal)."""
+        if self.writer is None:
+            return
+        with self._mutex:
+            writer, self.writer = self.writer, None
+            writer.close()
+            if checkpoint:
+                try:
+                    self._checkpoint(blocking=True, own=None)
+                except OSError as exc:
+                    self.problems.append(f"final checkpoint failed: {exc}")
+
+    # -- ingest ---------------------------------------------------------------------------
+
+    def ingest(self, raw_records, defaults: Defaults, *, sync: bool = True) -> dict:
+        """Validate, price, dedupe and journal a batch. Good records are kept beside bad ones."""
+        if self.writer is None:
+            raise RuntimeError("ledger is read-only")
+        self.refresh()
+        accepted: list[dict] = []
+        rejected: list[dict] = []
+        duplicates = 0
+        ignored: dict[str, int] = {}
+        now = days.now_ms()
+        batch_hashes: set[int] = set()
+        for index, raw in enumerate(raw_records):
+            try:
+                rec, dropped = validate_record(raw, defaults, now)
+            except RecordError as exc:
+                rejected.append({"index": index, "field": exc.field, "message": exc.message})
+                continue
+            for key in dropped:
+                ignored[key] = ignored.get(key, 0) + 1
+            h = id_hash(rec["id"])
+            if h in batch_hashes or self._seen(h):
+                duplicates += 1
+                continue
+            batch_hashes.add(h)
+            accepted.append(self.pricer.apply(rec))
+        if accepted:
+            end = self.writer.append(accepted, sync=sync)
+            for rec in accepted:
+                self._overlay_add(rec)
+            self._pos[self.writer.name] = end
+            self.version += 1
+        result = {"accepted": len(accepted), "duplicates": duplicates, "rejected": rejected, "durable": sync}
+        if ignored:
+            result["ignoredFields"] = ignored
+        return result
+
+    def sync(self) -> None:
+        if self.writer is not None:
+            self.writer.sync()
+
+    def _seen(self, h: int) -> bool:
+        if h in self._ov_hashes:
+            return True
+        ids = self._ids
+        if not len(ids):
+            return False
+        i = int(np.searchsorted(ids, np.uint64(h)))
+        return i < len(ids) and int(ids[i]) == h
+
+    @property
+    def pending(self) -> int:
+        """Records in journals not yet folded into day files."""
+        return self._ov_count
+
+    # -- overlay (journal lines past the checkpoint) ----------------------------------------
+
+    def _reset_overlay(self) -> None:
+        self._pos: dict[str, int] = {}
+        self._ov_records: dict[str, list[dict]] = defaultdict(list)
+        self._ov_agg: dict[tuple, list[float]] = {}
+        self._ov_hashes: set[int] = set()
+        self._ov_count = 0
+        self._ov_chunk: Chunk | None = None
+        self._ov_models: set[str] = set()
+
+    def _overlay_add(self, rec: dict) -> bool:
+        h = id_hash(rec["id"])
+        if self._seen(h):
+            return False
+        self._ov_hashes.add(h)
+        self._ov_records[rec["date"]].append(rec)
+        key = (
+            days.ordinal(rec["date"]),
+            self.models.id(rec["model"]),
+            self.projects.id(rec["project"]),
+            self.users.id(rec["user"]),
+            0 if rec["billing"] == "premium" else 1,
+        )
+        values = metrics_of(rec)
+        row = self._ov_agg.get(key)
+        if row is None:
+            self._ov_agg[key] = values
+        else:
+            for i in range(NM):
+                row[i] += values[i]
+        self._ov_count += 1
+        self._ov_chunk = None
+        self._ov_models.add(rec["model"])
+        return True
+
+    def _overlay_chunk(self) -> Chunk:
+        if self._ov_chunk is None:
+            if not self._ov_agg:
+                self._ov_chunk = Chunk.empty()
+            else:
+                keys = sorted(self._ov_agg)
+                k = np.array(keys, dtype=np.int64).reshape(len(keys), 5)
+                self._ov_chunk = Chunk(
+                    k[:, 0].astype(np.int32),
+                    k[:, 1].astype(np.int32),
+                    k[:, 2].astype(np.int32),
+                    k[:, 3].astype(np.int32),
+                    k[:, 4].astype(np.int8),
+                    np.array([self._ov_agg[key] for key in keys], dtype=np.float64).reshape(len(keys), NM),
+                )
+        return self._ov_chunk
+
+    # -- seeing other processes' writes ---------------------------------------------------
+
+    def refresh(self) -> bool:
+        """Catch up with checkpoints and journal lines of every process. True when anything changed."""
+        changed = self._load_state()
+        try:
+            entries = list(os.scandir(self.journal_dir))
+        except FileNotFoundError:
+            entries = []
+        own = self.writer.name if self.writer else None
+        for entry in entries:
+            name = entry.name
+            if not name.endswith(SUFFIX) or name == own and name in self._pos:
+                continue
+            pos = self._pos.get(name)
+            if pos is None:
+                pos = self._state["offsets"].get(name, 0)
+            try:
+                size = entry.stat().st_size
+            except FileNotFoundError:
+                continue
+            if size <= pos:
+                self._pos[name] = pos
+                continue
+            records, end, _bad = read_lines(Path(entry.path), pos)
+            self._pos[name] = end
+            added = False
+            for rec in records:
+                added |= self._overlay_add(rec)
+            if added:
+                changed = True
+        if changed:
+            self.version += 1
+        return changed
+
+    def _signature(self, path: Path) -> tuple | None:
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    def _load_state(self, force: bool = False) -> bool:
+        sig = self._signature(self.state_path)
+        if sig == self._state_sig and not force:
+            return False
+        state = storage.read_json(self.state_path) or {}
+        if not isinstance(state.get("offsets"), dict):
+            state = {"seq": 0, "offsets": {}, "models": []}
+        self._state_sig = sig
+        if not force and state.get("seq") == self._state.get("seq"):
+            return False
+        self._state = state
+        self._ids = self._read_ids()
+        # months folded into by the checkpoint are reloaded lazily (signature check)
+        for month in list(self._months):
+            if self._months[month][0] != self._signature(self._rollup_path(month)):
+                del self._months[month]
+        self._reset_overlay()
+        self.version += 1
+        return True
+
+    def _read_ids(self) -> np.ndarray:
+        try:
+            data = self.ids_path.read_bytes()
+        except FileNotFoundError:
+            return np.zeros(0, dtype=np.uint64)
+        try:
+            arr = np.load(io.BytesIO(data), allow_pickle=False)
+            if arr.dtype != np.uint64 or arr.ndim != 1:
+                raise ValueError("unexpected array")
+            return arr
+        except Exception as exc:
+            storage.quarantine(self.ids_path, f"unreadable id index: {exc}")
+            self.problems.append("the id index was unreadable and moved aside; it is rebuilt from the day files")
+            return self._rebuild_ids()
+
+    def _rebuild_ids(self) -> np.ndarray:
+        hashes = []
+        for path in self.days_dir.glob("*/*.json"):
+            data = storage.read_json(path) or {}
+            hashes.extend(id_hash(i) for i in (data.get("records") or {}))
+        return np.unique(np.array(hashes, dtype=np.uint64))
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def _rollup_path(self, month: str) -> Path:
+        return self.rollup_dir / f"{month}.json"
+
+    def _day_path(self, day: str) -> Path:
+        return self.days_dir / day[:7] / f"{day}.json"
+
+    def _month_chunk(self, month: str) -> Chunk:
+        cached = self._months.get(month)
+        path = self._rollup_path(month)
+        if cached is not None:
+            return cached[1]
+        sig = self._signature(path)
+        data = storage.read_json(path) if sig else None
+        table = (data or {}).get("days") or {}
+        days_col, cols, metrics = [], ([], [], [], []), []
+        mid, pid, uid = self.models.id, self.projects.id, self.users.id
+        for day in sorted(table):
+            rows = table[day].get("rows") or []
+            ordinal = days.ordinal(day)
+            for row in rows:
+                days_col.append(ordinal)
+                cols[0].append(mid(row[0]))
+                cols[1].append(pid(row[1]))
+                cols[2].append(uid(row[2]))
+                cols[3].append(0 if row[3] == "premium" else 1)
+                metrics.append(row[4 : 4 + NM])
+        if days_col:
+            chunk = Chunk(
+                np.array(days_col, dtype=np.int32),
+                np.array(cols[0], dtype=np.int32),
+                np.array(cols[1], dtype=np.int32),
+                np.array(cols[2], dtype=np.int32),
+                np.array(cols[3], dtype=np.int8),
+                np.array(metrics, dtype=np.float64).reshape(len(days_col), NM),
+            )
+        else:
+            chunk = Chunk.empty()
+        self._months[month] = (sig, chunk)
+        return chunk
+
+    def facts(self, start: str, end: str) -> Chunk:
+        """Aggregate rows for days start..end (inclusive), checkpointed and pending."""
+        lo, hi = days.ordinal(start), days.ordinal(end)
+        months = sorted({d[:7] for d in (start, end)} | {days.from_ordinal(o)[:7] for o in range(lo, hi + 1, 28)})
+        chunks = [self._month_chunk(m).day_slice(lo, hi) for m in months]
+        ov = self._overlay_chunk()
+        if len(ov):
+            ov = ov.take((ov.day >= lo) & (ov.day <= hi))
+        return Chunk.concat(chunks + [ov])
+
+    def day_records(self, day: str) -> list[dict]:
+        """Every record of one day: the day file plus pending journal lines."""
+        path = self._day_path(day)
+        sig = self._signature(path)
+        cached = self._day_cache.get(day)
+        if cached is None or cached[0] != sig:
+            data = storage.read_json(path) if sig else None
+            recs = list(((data or {}).get("records") or {}).values())
+            if len(self._day_cache) > 64:
+                self._day_cache.pop(next(iter(self._day_cache)))
+            self._day_cache[day] = cached = (sig, recs)
+        pending = self._ov_records.get(day)
+        if not pending:
+            return cached[1]
+        have = {r["id"] for r in cached[1]}
+        return cached[1] + [r for r in pending if r["id"] not in have]
+
+    def known_models(self) -> set[str]:
+        return set(self._state.get("models") or []) | self._ov_models | set(self.models.names)
+
+    # -- checkpoint ---------------------------------------------------------------------------
+
+    def checkpoint(self, blocking: bool = True) -> bool:
+        with self._mutex:
+            return self._checkpoint(blocking, own=self.writer.name if self.writer else None)
+
+    def _checkpoint(self, blocking: bool, own: str | None) -> bool:
+        lock = FileLock(self.lock_path)
+        if not lock.acquire(blocking=blocking):
+            return False
+        try:
+            state = storage.read_json(self.state_path) or {}
+            offsets: dict[str, int] = dict(state.get("offsets") or {})
+            ids = self._read_ids()
+            seen: set[int] = set()
+            new_hashes: list[int] = []
+            by_day: dict[str, list[dict]] = defaultdict(list)
+            finished: list[Path] = []
+            for path in sorted(self.journal_dir.glob(f"*{SUFFIX}")):
+                name = path.name
+                alive = name == own or owner_alive(path)
+                records, end, _bad = read_lines(path, offsets.get(name, 0))
+                for rec in records:
+                    h = id_hash(rec["id"])
+                    if h in seen:
+                        continue
+                    i = int(np.searchsorted(ids, np.uint64(h))) if len(ids) else 0
+                    if i < len(ids) and int(ids[i]) == h:
+                        continue
+                    seen.add(h)
+                    new_hashes.append(h)
+                    by_day[rec["date"]].append(rec)
+                offsets[name] = end
+                if not alive:  # its writer is gone: a trailing partial line was never acknowledged
+                    finished.append(path)
+            models = set(state.get("models") or [])
+            rollups: dict[str, dict[str, list]] = defaultdict(dict)
+            for day, records in sorted(by_day.items()):
+                path = self._day_path(day)
+                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                db = storage.Database(path, storage=CachingMiddleware(storage.AtomicJSONStorage))
+                table = db.table("records")
+                existing = {doc.doc_id: doc for doc in table.all()}
+                fresh = [Document(r, doc_id=r["id"]) for r in records if r["id"] not in existing]
+                if fresh:
+                    table.insert_multiple(fresh)
+                    db.storage.flush()
+                models.update(r["model"] for r in fresh)
+                rollups[day[:7]][day] = rollup_rows([*existing.values(), *fresh])
+            for month, day_rows in rollups.items():
+                db = storage.Database(self._rollup_path(month), storage=CachingMiddleware(storage.AtomicJSONStorage))
+                table = db.table("days")
+                for day, rows in day_rows.items():
+                    table.upsert(Document({"rows": rows}, doc_id=day))
+                db.storage.flush()
+            if new_hashes:
+                merged = np.union1d(ids, np.array(new_hashes, dtype=np.uint64))
+                buf = io.BytesIO()
+                np.save(buf, merged, allow_pickle=False)
+                storage.atomic_write(self.ids_path, buf.getvalue())
+            for path in finished:
+                offsets.pop(path.name, None)
+            changed = bool(by_day) or bool(finished) or offsets != (state.get("offsets") or {})
+            if changed:
+                new_state = {"format": 1, "seq": int(state.get("seq") or 0) + 1, "offsets": offsets, "models": sorted(models)}
+                storage.atomic_write(self.state_path, orjson.dumps(new_state))
+                for path in finished:
+                    path.unlink(missing_ok=True)
+                storage.fsync_dir(self.journal_dir)
+            return True
+        finally:
+            lock.release()
