@@ -83,6 +83,15 @@ class UsageServer(LanguageServer):
     def open_usage(self, data_dir: str | None) -> None:
         cfg = load_config(data_dir)
         self.usage = Usage(cfg).open()
+        if cfg.import_watch:
+            try:
+                from usage_ls.importers import live
+
+                live.attach(self.usage)
+            except ImportError:
+                self.tell("usage-ls: [import] watch is set but importers are not in this version", types.MessageType.Warning)
+            except Exception as exc:
+                self.tell(f"usage-ls: live import could not start: {exc}", types.MessageType.Warning)
         for problem in cfg.errors:
             self.tell(f"usage-ls config: {problem}", types.MessageType.Warning)
         for problem in self.usage.ledger.problems:
@@ -126,6 +135,11 @@ class UsageServer(LanguageServer):
             await asyncio.sleep(POLL_SECONDS)
             try:
                 svc = self.svc()
+                for poll in svc.watchers:
+                    try:
+                        poll()
+                    except Exception:
+                        log.exception("watcher")
                 svc.ledger.refresh()
                 self.push()
                 pending = svc.ledger.pending
@@ -270,6 +284,11 @@ def token_split(ls: UsageServer, params: Any):
 @server.feature("usage/projects")
 def projects(ls: UsageServer, params: Any):
     return _query(ls.svc().projects, params)
+
+
+@server.feature("usage/users")
+def users(ls: UsageServer, params: Any):
+    return _query(ls.svc().users, params)
 
 
 @server.feature("usage/daily")

@@ -32,6 +32,9 @@ class Usage:
         self.pricer = Pricer(self.cfg)
         self.ledger = Ledger(self.cfg, self.pricer, tag=tag, writable=writable)
         self._cache: dict[tuple, tuple[tuple, object]] = {}
+        # callables the server polls on every tick (e.g. live log importers); each returns
+        # True when it recorded something
+        self.watchers: list = []
 
     def open(self) -> "Usage":
         self.ledger.open()
@@ -89,6 +92,11 @@ class Usage:
         self.ledger.refresh()
         f = self.flt(params)
         return self._cached("projects", f.key, lambda: queries.projects(self.ledger, queries.filtered(self.ledger, f)))
+
+    def users(self, params: dict | None = None) -> dict:
+        self.ledger.refresh()
+        f = self.flt(params)
+        return self._cached("users", f.key, lambda: queries.users(self.ledger, queries.filtered(self.ledger, f)))
 
     def daily(self, params: dict | None = None) -> dict:
         self.ledger.refresh()
