@@ -452,6 +452,21 @@ class Ledger:
         """Aggregate rows for days start..end (inclusive), checkpointed and pending."""
         lo, hi = days.ordinal(start), days.ordinal(end)
         months = sorted({d[:7] for d in (start, end)} | {days.from_ordinal(o)[:7] for o in range(lo, hi + 1, 28)})
+        missing = [m for m in months if m not in self._months]
+        if missing:
+            # Load rollups while no checkpoint runs, and only after catching up with the last
+            # one: a rollup written by a checkpoint whose state we haven't seen yet would
+            # count its records twice (once in the rollup, once in our overlay).
+            lock = FileLock(self.lock_path)
+            locked = self.lock_path.parent.exists() and lock.acquire(blocking=True, timeout=10)
+            try:
+                if self._load_state():
+                    self.refresh()
+                for month in missing:
+                    self._month_chunk(month)
+            finally:
+                if locked:
+                    lock.release()
         chunks = [self._month_chunk(m).day_slice(lo, hi) for m in months]
         ov = self._overlay_chunk()
         if len(ov):

@@ -1,0 +1,144 @@
+"""Durability and concurrency, through real server processes: nothing acknowledged is lost,
+nothing counts twice, and two windows (two servers) on one data directory agree."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import subprocess
+import sys
+
+import orjson
+from editor import Editor, rec
+
+from usage_ls.service import Usage
+
+
+async def all_ids(ed: Editor) -> list[str]:
+    ids, offset = [], 0
+    while True:
+        page = await ed.request("usage/interactions", {"from": "2026-01-01", "limit": 10000, "offset": offset})
+        ids += [r["id"] for r in page["rows"]]
+        offset += 10000
+        if offset >= page["total"]:
+            return ids
+
+
+def batch(prefix: str, n: int, start: int = 0) -> list[dict]:
+    return [rec("gpt-4o", 100 + i, 10, id=f"{prefix}-{start + i}") for i in range(n)]
+
+
+async def test_kill_9_during_ingest_loses_no_acknowledged_record(data_dir):
+    rng = random.Random(5)
+    acked: set[str] = set()
+    for trial in range(3):
+        ed = await Editor(data_dir).start()
+        pid = ed.client._server.pid
+        sent = 0
+
+        async def writer():
+            nonlocal sent
+            while True:
+                records = batch(f"t{trial}", 200, sent)
+                sent += 200
+                result = await ed.request("usage/record", {"records": records})
+                assert result["accepted"] == 200
+                acked.update(r["id"] for r in records)
+
+        task = asyncio.ensure_future(writer())
+        await asyncio.sleep(0.3 + rng.random() * 0.7)
+        os.kill(pid, signal.SIGKILL)
+        try:
+            await asyncio.wait_for(task, 5)
+        except Exception:
+            pass
+        await ed.client.stop()
+        assert sent > 200, "the server never got going"
+
+    async with Editor(data_dir) as ed:
+        ids = await all_ids(ed)
+        assert len(ids) == len(set(ids)), "a record counted twice"
+        assert acked <= set(ids), f"{len(acked - set(ids))} acknowledged records lost"
+        summary = await ed.request("usage/summary")
+        assert summary["messages"] == len(ids)
+    # the store opens cleanly and rollups agree with the day files
+    svc = Usage(data_dir=data_dir, writable=False).open()
+    rows = sum(len(svc.ledger.day_records(d)) for d in {svc.today()})
+    assert rows == len(ids)
+    leftovers = [p for p in data_dir.rglob("*") if ".tmp-" in p.name]
+    assert not leftovers
+
+
+async def test_two_servers_on_one_data_dir_lose_nothing_and_see_each_other(data_dir):
+    async with Editor(data_dir, workspace="left") as a, Editor(data_dir, workspace="right") as b:
+
+        async def write(ed: Editor, prefix: str):
+            for i in range(10):
+                result = await ed.request("usage/record", {"records": batch(prefix, 50, i * 50)})
+                assert result["accepted"] == 50
+
+        await asyncio.gather(write(a, "a"), write(b, "b"))
+        # each window is told about the other's writes, within a second
+        await a.wait_change(lambda c: c["today"]["messages"] == 1000, timeout=2)
+        await b.wait_change(lambda c: c["today"]["messages"] == 1000, timeout=2)
+        for ed in (a, b):
+            s = await ed.request("usage/summary")
+            assert s["messages"] == 1000
+            projects = {p["project"]: p["messages"] for p in (await ed.request("usage/projects"))["projects"]}
+            assert projects == {"left": 500, "right": 500}
+        # the same id sent to both windows counts once
+        await a.record(rec(id="shared"))
+        await b.record(rec(id="shared"))
+        assert (await b.request("usage/summary"))["messages"] == 1001
+
+
+async def test_cli_record_updates_running_servers(data_dir, tmp_path):
+    async with Editor(data_dir) as a, Editor(data_dir) as b:
+        line = orjson.dumps(rec("gpt-4o", costUsd=0.07)).decode()
+        out = subprocess.run(
+            [sys.executable, "-m", "usage_ls", "record"], input=line, text=True, capture_output=True, timeout=60,
+            env={**os.environ, "USAGE_LS_DATA_DIR": str(data_dir)},
+        )
+        assert out.returncode == 0, out.stderr
+        for ed in (a, b):
+            change = await ed.wait_change(lambda c: c["today"]["messages"] == 1, timeout=2)
+            assert change["statusBar"]["text"].startswith("7.0 cr")
+
+
+async def test_restart_keeps_everything_and_journals_are_folded(data_dir):
+    async with Editor(data_dir) as ed:
+        await ed.record(*batch("x", 300))
+    assert not list((data_dir / "journal").glob("*.jsonl")), "a clean exit leaves no journal"
+    async with Editor(data_dir) as ed:
+        assert (await ed.request("usage/summary"))["messages"] == 300
+        await ed.record(*batch("x", 300))  # all duplicates
+        assert (await ed.request("usage/summary"))["messages"] == 300
+
+
+async def test_torn_journal_tail_and_corrupt_day_file_do_not_stop_the_server(data_dir):
+    async with Editor(data_dir) as ed:
+        await ed.record(*batch("ok", 10))
+    # a crashed writer's journal with a torn last line, and a corrupt day file
+    journal = data_dir / "journal" / "20260101T000000-srv-999999-abc.jsonl"
+    good = Usage(data_dir=data_dir, writable=False).open()
+    line = orjson.dumps(good.pricer.apply({**_stored(good, "torn-1")})) + b"\n"
+    journal.write_bytes(line + line[: len(line) // 2])
+    async with Editor(data_dir) as ed:
+        s = await ed.request("usage/summary")
+        assert s["messages"] == 11  # the complete line counts, the torn half never does
+    day_file = next((data_dir / "days").rglob("*.json"))
+    day_file.write_bytes(b'{"records": {"broken')
+    async with Editor(data_dir) as ed:
+        await ed.record(rec(id="after"))
+        rows = await ed.request("usage/interactions")
+        assert "after" in {r["id"] for r in rows["rows"]}
+    assert list(day_file.parent.glob("*.corrupt-*")), "the bad file is kept aside, not deleted"
+
+
+def _stored(svc: Usage, rec_id: str) -> dict:
+    from usage_ls.model import validate_record
+
+    stored, _ = validate_record(rec(id=rec_id), svc.defaults())
+    return stored
