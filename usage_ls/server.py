@@ -33,6 +33,7 @@ POLL_SECONDS = 0.25  # how often other processes' journals are checked (didChang
 SYNC_DELAY = 0.05  # group commit for notifications: fsync at most every 50 ms ...
 SYNC_COUNT = 100  # ... or every 100 records
 IDLE_CHECKPOINT_SECONDS = 30.0
+PUSH_DELAY = 0.1  # coalesce didChange pushes: a burst of records is one update
 
 
 class UsageProtocol(LanguageServerProtocol):
@@ -61,6 +62,7 @@ class UsageServer(LanguageServer):
         self.pushed_version = -1
         self.unsynced = 0
         self.sync_handle: asyncio.TimerHandle | None = None
+        self.push_handle: asyncio.TimerHandle | None = None
         self.tasks: list[asyncio.Task] = []
         self.checkpointing = False
         self.last_write = 0.0
@@ -112,6 +114,17 @@ class UsageServer(LanguageServer):
         self.protocol.notify("usage/didChange", {"today": svc.summary(), "statusBar": svc.status_bar()})
         for message in svc.due_alerts():
             self.tell(message, types.MessageType.Warning)
+
+    def request_push(self) -> None:
+        if self.push_handle is None:
+            self.push_handle = asyncio.get_running_loop().call_later(PUSH_DELAY, self._delayed_push)
+
+    def _delayed_push(self) -> None:
+        self.push_handle = None
+        try:
+            self.push()
+        except Exception:
+            log.exception("push")
 
     def schedule_sync(self, count: int) -> None:
         self.unsynced += count
@@ -262,7 +275,7 @@ def record(ls: UsageServer, params: Any):
         ls.last_write = asyncio.get_running_loop().time()
         if not is_request:
             ls.schedule_sync(result["accepted"])
-        ls.push()
+        ls.request_push()
     return result if is_request else None
 
 

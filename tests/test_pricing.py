@@ -1,0 +1,90 @@
+"""Pricing: the fast path must equal genai-prices' own calc_price, record by record."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from pathlib import Path
+
+import pytest
+from genai_prices import Usage, calc_price, data_snapshot
+
+from usage_ls.config import Config
+from usage_ls.pricing import Pricer
+
+TS = dt.datetime(2026, 11, 20, 12, tzinfo=dt.timezone.utc)
+MS = int(TS.timestamp() * 1000)
+
+
+def stored(model, inp, out, cr=0, cw=0, cw1h=0, provider=None, **kw):
+    return {"model": model, "provider": provider, "ts": MS, "inputTokens": inp, "outputTokens": out,
+            "cacheReadTokens": cr, "cacheWriteTokens": cw, "cacheWrite1hTokens": cw1h, "costUsd": None,
+            "credits": None, "billing": kw.get("billing", "premium")}
+
+
+@pytest.fixture(scope="module")
+def pricer():
+    return Pricer(Config(data_dir=Path("/nonexistent")))
+
+
+def test_fast_path_equals_calc_price_for_every_model_across_tiers(pricer):
+    rng = random.Random(3)
+    checked = 0
+    for provider in data_snapshot.get_snapshot().providers:
+        for model in provider.models:
+            for _ in range(3):
+                inp = rng.choice([0, 7, 1000, 127_999, 128_001, 199_999, 200_000, 200_001, 1_500_000])
+                cr = rng.choice([0, 10, 60_000, 250_000])
+                cw = rng.choice([0, 1000, 30_000])
+                cw1h = rng.choice([0, cw // 3, cw])
+                out = rng.randint(0, 30_000)
+                try:
+                    ref = calc_price(
+                        Usage(input_tokens=inp + cr + cw, output_tokens=out, cache_read_tokens=cr,
+                              cache_write_tokens=cw, cache_write_1h_tokens=cw1h),
+                        model.id, provider_id=provider.id, genai_request_timestamp=TS,
+                    ).total_price
+                except Exception:
+                    continue  # models priced by other units (images, audio) are not ours to check
+                got = pricer.cost(stored(model.id, inp, out, cr, cw, cw1h, provider=provider.id))
+                assert got == pytest.approx(float(ref), rel=1e-9, abs=1e-12), (provider.id, model.id, inp, out, cr, cw, cw1h)
+                checked += 1
+    assert checked > 1000
+
+
+def test_cache_kinds_at_their_own_rates(pricer):
+    # claude-sonnet-4-5: $3 in, $15 out, $0.30 cache read, $3.75 5-minute write, $6 1-hour write per M
+    rec = stored("claude-sonnet-4-5", 1000, 2000, cr=30_000, cw=16_500, cw1h=6_500)
+    expect = (1000 * 3 + 2000 * 15 + 30_000 * 0.30 + 10_000 * 3.75 + 6_500 * 6) / 1e6
+    assert pricer.cost(rec) == pytest.approx(expect)
+
+
+def test_tiered_price_applies_to_the_record_not_the_day(pricer):
+    # above 200k input tokens claude-sonnet-4-5 costs $6/M input and $22.50/M output
+    small = pricer.cost(stored("claude-sonnet-4-5", 150_000, 1000))
+    big = pricer.cost(stored("claude-sonnet-4-5", 250_000, 1000))
+    assert small == pytest.approx((150_000 * 3 + 1000 * 15) / 1e6)
+    assert big == pytest.approx((250_000 * 6 + 1000 * 22.5) / 1e6)
+
+
+def test_dated_names_provider_prefixes_and_unknown_models(pricer):
+    assert pricer.cost(stored("claude-3-5-haiku-20241022", 1_000_000, 0)) == pytest.approx(0.8)
+    assert pricer.cost(stored("openai/gpt-4.1-mini", 1_000_000, 0)) == pytest.approx(0.4)
+    assert pricer.cost(stored("definitely-not-a-model", 10, 10)) is None
+    rec = pricer.apply(stored("definitely-not-a-model", 10, 10))
+    assert rec["costUsd"] is None and rec["costSource"] == "unpriced" and rec["credits"] is None
+
+
+def test_reported_cost_wins_and_byok_spends_no_credits(pricer):
+    rec = pricer.apply({**stored("gpt-4o", 10, 10), "costUsd": 0.5})
+    assert rec["costSource"] == "reported" and rec["credits"] == pytest.approx(50)
+    rec = pricer.apply(stored("gpt-4o", 1_000_000, 0, billing="byok"))
+    assert rec["costUsd"] == pytest.approx(2.5) and rec["credits"] == 0
+
+
+def test_historical_prices_follow_the_record_date(pricer):
+    # the price table's history must be consulted with the record's own time, not now
+    old = dict(stored("gpt-4o", 1_000_000, 0), ts=int(dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc).timestamp() * 1000))
+    ref = calc_price(Usage(input_tokens=1_000_000, output_tokens=0), "gpt-4o",
+                     genai_request_timestamp=dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)).total_price
+    assert pricer.cost(old) == pytest.approx(float(ref))
