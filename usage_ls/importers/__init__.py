@@ -1,0 +1,218 @@
+"""Importers: usage that other AI tools already log on disk, counted in the same ledger.
+
+One module per tool (each says at its top what it reads, how it dedupes and what it guards
+against); `base` holds what they share. `usage-ls import <tool> [PATH...]` runs `main`;
+`live.attach` lets a running server pick up new log lines as they are written.
+
+    claude-code   claude_code.py   Claude Code transcripts (JSONL)
+    codex         codex.py         OpenAI Codex CLI rollouts (JSONL)
+    aider         aider.py         aider's chat history (Markdown) and analytics log (JSONL)
+    gemini        gemini.py        Gemini CLI chats (JSONL, older JSON)
+    cline         cline.py         Cline / Roo Code / Kilo Code task histories (JSON)
+    opencode      opencode.py      opencode's SQLite database (older: JSON files)
+    continue      continue_.py     Continue's tokensGenerated.jsonl
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+import orjson
+
+from usage_ls.importers.base import BATCH, FileResult, ImportState, Tally, Tool, Vanished, lock, resume_point, signature
+
+TOOL_NAMES = ("claude-code", "codex", "aider", "gemini", "cline", "opencode", "continue")
+ALIASES = {"claude": "claude-code", "roo": "cline", "roo-code": "cline", "kilo": "cline", "kilo-code": "cline", "continue-dev": "continue"}
+
+
+def get_tool(name: str) -> Tool:
+    name = ALIASES.get(name, name)
+    if name == "claude-code":
+        from usage_ls.importers.claude_code import ClaudeCode
+
+        return ClaudeCode()
+    if name == "codex":
+        from usage_ls.importers.codex import Codex
+
+        return Codex()
+    if name == "aider":
+        from usage_ls.importers.aider import Aider
+
+        return Aider()
+    if name == "gemini":
+        from usage_ls.importers.gemini import Gemini
+
+        return Gemini()
+    if name == "cline":
+        from usage_ls.importers.cline import Cline
+
+        return Cline()
+    if name == "opencode":
+        from usage_ls.importers.opencode import OpenCode
+
+        return OpenCode()
+    if name == "continue":
+        from usage_ls.importers.continue_ import Continue
+
+        return Continue()
+    raise KeyError(name)
+
+
+def import_settings(data_dir: Path) -> dict:
+    """`[import]` keys this package reads itself: `billing` (a string, or a table per tool)."""
+    try:
+        raw = tomllib.loads((Path(data_dir) / "config.toml").read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return {}
+    table = raw.get("import")
+    return table if isinstance(table, dict) else {}
+
+
+def billing_for(settings: dict, tool: str) -> str:
+    """Default "byok": what these tools spend is paid outside the editor plan (an API key or the
+    tool's own subscription), so it is counted in dollars at list price, not in plan credits."""
+    value = settings.get("billing", "byok")
+    if isinstance(value, dict):
+        value = value.get(tool, value.get("default", "byok"))
+    return value if value in ("byok", "premium") else "byok"
+
+
+class Importer:
+    """Imports of one data directory: state, lock, and a lazily opened service."""
+
+    def __init__(self, data_dir: Path | str | None = None, svc=None):
+        from usage_ls.config import load_config
+
+        self.svc = svc
+        self.cfg = svc.cfg if svc is not None else load_config(data_dir)
+        self.data_dir = Path(self.cfg.data_dir)
+        self.state = ImportState(self.data_dir).load()
+        self.settings = import_settings(self.data_dir)
+        self._own_svc = False
+        self._memory: dict[str, dict] = {}
+        self.tools: dict[str, Tool] = {}
+
+    def tool(self, name: str) -> Tool:
+        t = self.tools.get(name)
+        if t is None:
+            t = self.tools[name] = get_tool(name)
+        return t
+
+    def service(self):
+        if self.svc is None:
+            from usage_ls.service import Usage
+
+            self.svc = Usage(self.cfg, tag="import").open()
+            self._own_svc = True
+        return self.svc
+
+    def close(self) -> None:
+        if self._own_svc and self.svc is not None:
+            self.svc.close()
+            self.svc = None
+            self._own_svc = False
+
+    def memory(self, tool: Tool) -> dict:
+        mem = self._memory.get(tool.name)
+        if mem is None:
+            loader = getattr(tool, "load_memory", None)
+            mem = self._memory[tool.name] = loader(self.data_dir) if loader else {}
+        return mem
+
+    def run(self, name: str, paths: list | None = None, *, final: bool = True, files: list[Path] | None = None) -> Tally:
+        """Import one tool: read what is new in its files, merge, record, remember offsets."""
+        tool = self.tool(name)
+        tally = Tally(tool.name)
+        if files is None:
+            files = tool.discover([Path(p) for p in paths] if paths else None)
+        tally.files = len(files)
+        done: list[tuple[Path, dict]] = []
+        entries: list = []
+        for path in files:
+            prev = self.state.get(tool.name, path)
+            try:
+                st = path.stat()
+            except OSError:
+                continue  # gone since discovery: nothing to read
+            rp = resume_point(prev, st, tool.append_only)
+            if rp is None and not (prev and prev.get("state", {}).get("held")):
+                continue
+            start, pstate = rp if rp is not None else (int(prev.get("offset", 0)), dict(prev.get("state") or {}))
+            result = FileResult(end=start)
+            try:
+                tool.read(path, start, pstate, result, final=final)
+            except Vanished as exc:
+                tally.bad(f"{path.name}: vanished while reading ({exc})")
+                continue
+            except Exception as exc:  # a parser bug or a format we never saw: skip the file, say why
+                tally.bad(f"{path.name}: could not be read ({type(exc).__name__}: {exc})")
+                continue
+            tally.files_read += 1
+            tally.bad(result.first_problem, result.unreadable)
+            entries.extend(result.entries)
+            done.append((path, {**signature(st), "offset": result.end, "state": result.state}))
+        memory = self.memory(tool)
+        records, dups = tool.merge(entries, memory) if entries else ([], 0)
+        tally.duplicates += dups
+        if records:
+            billing = billing_for(self.settings, tool.name)
+            for rec in records:
+                rec.setdefault("billing", billing)
+            svc = self.service()
+            defaults = svc.defaults()
+            for i in range(0, len(records), BATCH):
+                res = svc.record(records[i : i + BATCH], defaults, sync=True)
+                tally.imported += res["accepted"]
+                tally.duplicates += res["duplicates"]
+                for r in res["rejected"]:
+                    tally.bad(f"record {records[i + r['index']]['id']}: {r['field']}: {r['message']}")
+        if entries:
+            tool.records_done(memory)
+        for path, entry in done:
+            self.state.put(tool.name, path, entry)
+        self.state.save()
+        return tally
+
+
+def main(args) -> int:
+    name = args.tool
+    names = list(TOOL_NAMES) if name == "all" else [ALIASES.get(name, name)]
+    for n in names:
+        if n not in TOOL_NAMES:
+            print(f"usage-ls import: unknown tool {name!r} (known: {', '.join(TOOL_NAMES)}, all)", file=sys.stderr)
+            return 2
+    imp = Importer(args.data_dir)
+    lk = lock(imp.data_dir, blocking=True, timeout=120)
+    if lk is None:
+        print("usage-ls import: another import is running on this data directory", file=sys.stderr)
+        return 1
+    started = time.perf_counter()
+    tallies = []
+    try:
+        for n in names:
+            tallies.append(imp.run(n, args.paths or None, final=True))
+    finally:
+        try:
+            imp.close()
+        finally:
+            lk.release()
+    elapsed = time.perf_counter() - started
+    if getattr(args, "json", False):
+        out = {
+            "tools": [t.as_json() for t in tallies],
+            "imported": sum(t.imported for t in tallies),
+            "duplicates": sum(t.duplicates for t in tallies),
+            "unreadable": sum(t.unreadable for t in tallies),
+            "seconds": round(elapsed, 3),
+        }
+        print(orjson.dumps(out).decode())
+    else:
+        for t in tallies:
+            if name == "all" and not t.files:
+                print(f"{t.tool}: no logs found")
+                continue
+            print(t.line())
+    return 0

@@ -1,0 +1,319 @@
+"""What every importer shares: reading log files incrementally, remembering where it stopped,
+and handing records to the ledger.
+
+A tool module (one per tool, beside this file) says where its logs live, turns the bytes of
+one file into candidate records, and (optionally) merges candidates across files the way the
+tool's own logs need. Everything else is here:
+
+- `ImportState`: `<data_dir>/imports.json`, per file: inode, size, mtime and the byte offset
+  where the last import stopped, plus a small parser state the tool wants back next time
+  (Codex's running totals, Claude Code's working directory). Written atomically after the
+  records are durable, so a crash re-reads a little and the ids drop what was already kept.
+  Correctness never depends on it: ids do the deduplication, offsets only make re-import fast.
+- `Tally`: what a run did (imported, skipped as duplicate, skipped as unreadable with the first
+  reason), per tool.
+- `run`: one import of one tool, from discovery to `svc.record` in batches.
+
+A file is *unchanged* when its inode, size and mtime match the state: it is not opened. A file
+that grew is read from its offset; one that shrank or was replaced is read again from the start.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import orjson
+
+from usage_ls.store import storage
+from usage_ls.store.journal import FileLock
+
+STATE_FILE = "imports.json"
+LOCK_FILE = "imports.lock"
+BATCH = 50_000
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+ONE_MS = dt.timedelta(milliseconds=1)
+
+
+def short_hash(*parts) -> str:
+    """A stable 16-hex-digit digest of some values (record ids built from a tool's own keys)."""
+    text = "\x1f".join("" if p is None else str(p) for p in parts)
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+
+
+def parse_ts(value) -> int | None:
+    """An RFC 3339 timestamp *with* an offset (as the tools write them) -> epoch ms, else None."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return None
+    return (parsed - EPOCH) // ONE_MS
+
+
+def ms_ts(value) -> int | None:
+    """Epoch milliseconds (int/float) or an RFC 3339 string -> epoch ms."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        v = int(value)
+        if v < 10_000_000_000:  # seconds, not milliseconds
+            v *= 1000
+        return v
+    return parse_ts(value)
+
+
+def count(value) -> int | None:
+    """A token count as the tools write it: a non-negative JSON integer, else None."""
+    if type(value) is int and value >= 0:
+        return value
+    return None
+
+
+def project_of(path: str | None) -> str | None:
+    """The project a working directory or repository URL names: its last path segment."""
+    if not isinstance(path, str):
+        return None
+    text = path.strip().rstrip("/\\")
+    if text.endswith(".git"):
+        text = text[:-4]
+    name = text.replace("\\", "/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+    return name or None
+
+
+# -- reading files ----------------------------------------------------------------------------
+
+
+class Vanished(Exception):
+    """The file disappeared (or became unreadable) between discovery and reading."""
+
+
+def read_from(path: Path, start: int) -> tuple[bytes, os.stat_result]:
+    try:
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            if start > st.st_size:
+                start = 0
+            f.seek(start)
+            return f.read(), st
+    except (FileNotFoundError, PermissionError, IsADirectoryError, OSError) as exc:
+        raise Vanished(str(exc)) from None
+
+
+def split_lines(data: bytes, base: int) -> tuple[list[tuple[int, bytes]], int, bytes]:
+    """Complete lines of `data` (read at byte `base`) with their offsets, the offset after the
+    last complete line, and the trailing bytes without a newline (maybe a line being written)."""
+    lines = []
+    pos = 0
+    n = len(data)
+    find = data.find
+    while pos < n:
+        nl = find(b"\n", pos)
+        if nl < 0:
+            break
+        if nl > pos:
+            lines.append((base + pos, data[pos:nl]))
+        pos = nl + 1
+    return lines, base + pos, data[pos:]
+
+
+@dataclass
+class Problem:
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+@dataclass
+class FileResult:
+    """What a tool made of (the new part of) one file."""
+
+    entries: list = field(default_factory=list)  # candidates, tool-specific
+    end: int = 0  # offset to resume from next time
+    state: dict = field(default_factory=dict)
+    unreadable: int = 0
+    first_problem: Problem | None = None
+
+    def bad(self, where: str, message: str) -> None:
+        self.unreadable += 1
+        if self.first_problem is None:
+            self.first_problem = Problem(where, message)
+
+
+def json_lines(
+    path: Path, start: int, result: FileResult, *, final: bool = True
+) -> Iterator[tuple[int, bytes]]:
+    """Complete lines from `start`; sets `result.end`. A last line without a newline counts
+    when it parses as JSON (the tool finished it); otherwise it is left for the next run, and
+    counted as unreadable when `final` (a one-shot import, not the live watcher)."""
+    data, _st = read_from(path, start)
+    lines, end, tail = split_lines(data, start)
+    result.end = end
+    yield from lines
+    if tail.strip():
+        try:
+            orjson.loads(tail)
+        except orjson.JSONDecodeError:
+            if final:
+                result.bad(f"{path.name}:{end}", "truncated last line (left to read again next time)")
+            return
+        result.end = end + len(tail)
+        yield end, tail
+
+
+# -- state --------------------------------------------------------------------------------------
+
+
+class ImportState:
+    """Per-file offsets and parser state, in `<data_dir>/imports.json`."""
+
+    def __init__(self, data_dir: Path):
+        self.path = Path(data_dir) / STATE_FILE
+        self.files: dict[str, dict] = {}
+        self.extra: dict[str, dict] = {}
+        self.dirty = False
+
+    def load(self) -> "ImportState":
+        try:
+            raw = storage.read_json(self.path) or {}
+        except Exception:
+            raw = {}
+        if isinstance(raw, dict) and isinstance(raw.get("files"), dict):
+            self.files = raw["files"]
+            self.extra = raw.get("extra") if isinstance(raw.get("extra"), dict) else {}
+        return self
+
+    def save(self) -> None:
+        if not self.dirty:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        storage.atomic_write(self.path, orjson.dumps({"format": 1, "files": self.files, "extra": self.extra}))
+        self.dirty = False
+
+    def get(self, tool: str, path: Path) -> dict | None:
+        return self.files.get(f"{tool}:{path}")
+
+    def put(self, tool: str, path: Path, entry: dict) -> None:
+        self.files[f"{tool}:{path}"] = entry
+        self.dirty = True
+
+
+def signature(st: os.stat_result) -> dict:
+    return {"ino": st.st_ino, "size": st.st_size, "mtime": st.st_mtime_ns}
+
+
+def resume_point(prev: dict | None, st: os.stat_result, append_only: bool) -> tuple[int, dict] | None:
+    """Where to start reading a file, with the parser state to start from; None if unchanged."""
+    if prev is not None and prev.get("ino") == st.st_ino and prev.get("size") == st.st_size and prev.get("mtime") == st.st_mtime_ns:
+        return None
+    if append_only and prev is not None and prev.get("ino") == st.st_ino and st.st_size > prev.get("size", 0):
+        return int(prev.get("offset", 0)), dict(prev.get("state") or {})
+    return 0, {}
+
+
+# -- tally --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    tool: str
+    files: int = 0
+    files_read: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    unreadable: int = 0
+    first_reason: str | None = None
+    by_day: dict[str, int] = field(default_factory=dict)
+
+    def bad(self, problem: Problem | str | None, n: int = 1) -> None:
+        if n <= 0:
+            return
+        self.unreadable += n
+        if self.first_reason is None and problem is not None:
+            self.first_reason = str(problem)
+
+    def as_json(self) -> dict:
+        return {
+            "tool": self.tool,
+            "files": self.files,
+            "filesRead": self.files_read,
+            "imported": self.imported,
+            "duplicates": self.duplicates,
+            "unreadable": self.unreadable,
+            "firstReason": self.first_reason,
+        }
+
+    def line(self) -> str:
+        text = (
+            f"{self.tool}: imported {self.imported}, skipped {self.duplicates} as duplicate, "
+            f"{self.unreadable} as unreadable"
+        )
+        if self.first_reason:
+            text += f" (first: {self.first_reason})"
+        return text + f"; {self.files_read} of {self.files} file(s) read"
+
+
+# -- the tool interface ---------------------------------------------------------------------------
+
+
+class Tool:
+    """One data source. Subclasses set `name` and implement `roots`, `read` (and maybe `merge`)."""
+
+    name = ""
+    feature = ""
+    provider: str | None = None
+    append_only = True  # files only grow (JSONL); else a changed file is read again whole
+    patterns: tuple[str, ...] = ("*.jsonl",)
+
+    def roots(self) -> list[Path]:
+        """Default locations (honouring the tool's own environment variables)."""
+        return []
+
+    def discover(self, paths: Iterable[Path] | None) -> list[Path]:
+        """Log files under the given paths (files or folders), or under the default roots."""
+        found: set[Path] = set()
+        for root in (list(paths) if paths else self.roots()):
+            root = Path(root).expanduser()
+            if root.is_file():
+                found.add(root.resolve())
+            elif root.is_dir():
+                for pattern in self.patterns:
+                    for p in root.rglob(pattern):
+                        try:
+                            if p.is_file():
+                                found.add(p.resolve())
+                        except OSError:
+                            continue
+        return sorted(found, key=str)
+
+    def read(self, path: Path, start: int, state: dict, result: FileResult, *, final: bool) -> None:
+        raise NotImplementedError
+
+    def merge(self, entries: list, memory: dict) -> tuple[list[dict], int]:
+        """Candidates of this run (file order, line order) -> (records, duplicates dropped)."""
+        return [e for e in entries], 0
+
+    def records_done(self, memory: dict) -> None:
+        """Called after the merged records are durable (to persist cross-run memory)."""
+
+
+def now() -> float:
+    return time.time()
+
+
+def lock(data_dir: Path, blocking: bool = True, timeout: float = 60.0) -> FileLock | None:
+    Path(data_dir).mkdir(parents=True, exist_ok=True, mode=0o700)
+    lk = FileLock(Path(data_dir) / LOCK_FILE)
+    if lk.acquire(blocking=blocking, timeout=timeout):
+        return lk
+    return None

@@ -1,0 +1,251 @@
+"""OpenAI Codex CLI: the rollout files it writes per session.
+
+Format read
+    `$CODEX_HOME/sessions/YYYY/MM/DD/rollout-<local time>-<uuid>.jsonl` and
+    `$CODEX_HOME/archived_sessions/` (default `CODEX_HOME`: `~/.codex`; when a file is in both,
+    the active copy is read). Lines are `{timestamp, type, payload}`: `session_meta` (session
+    id, cwd, git), `turn_context` (`payload.model`), `response_item`, `compacted`, and
+    `event_msg`, of which `payload.type == "token_count"` carries usage:
+    `info: {total_token_usage, last_token_usage}` (either may be missing; `info` may be null),
+    each `{input_tokens, cached_input_tokens, output_tokens, reasoning_output_tokens,
+    total_tokens}`.
+
+Mapping
+    `cached_input_tokens` is part of `input_tokens` and `reasoning_output_tokens` part of
+    `output_tokens` (OpenAI's accounting), so: input = input - cached (capped at input),
+    cache reads = cached, output = output (reasoning included), no cache writes. The model is
+    the one named on the event, else the latest `turn_context` before it, else `gpt-5` (as
+    ccusage). project = last segment of the session's cwd (else its git repository); session =
+    `session_meta.payload.id`; feature = `codex`.
+
+Dedupe key
+    A turn's usage is `last_token_usage`, or the advance of `total_token_usage` when only the
+    running total is written. Record id: a hash of (event timestamp, model, the five counts),
+    the same key ccusage dedupes on, so a branch or fork that copies its parent's history
+    (same timestamps, same counts) counts each turn once, across files and across runs.
+
+Pitfalls handled (checked against ccusage 20.0.24's binary)
+    - Codex re-emits `token_count` with unchanged running totals: an event whose
+      `total_token_usage` equals the previous one in the file is not a new turn.
+    - a total that goes down (a resumed or compacted session) never makes a negative delta.
+    - sub-agent sessions (`thread_spawn` in their first 16 KiB) start by replaying the parent's
+      token counts, all stamped in the second they were spawned: those are skipped (their
+      totals still seed the running total).
+    - `info: null` events (rate-limit updates) and all-zero usage record nothing.
+    - the running total and model carry across incremental reads (kept in imports.json).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import orjson
+
+from usage_ls.importers.base import FileResult, Tool, count, json_lines, parse_ts, project_of, read_from, short_hash
+
+FEATURE = "codex"
+KNOWN_TYPES = frozenset(("session_meta", "turn_context", "response_item", "event_msg", "compacted"))
+FIELDS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens", "total_tokens")
+
+
+def _usage(value) -> list[int] | None:
+    if not isinstance(value, dict):
+        return None
+    out = []
+    for k in FIELDS[:4]:
+        v = value.get(k, 0)
+        if v is None:
+            v = 0
+        v = count(v)
+        if v is None:
+            return None
+        out.append(v)
+    total = value.get("total_tokens")
+    total = count(total) if total is not None else None
+    out.append(total if total is not None else out[0] + out[2])
+    return out
+
+
+def _model_of(d) -> str | None:
+    if not isinstance(d, dict):
+        return None
+    for value in (d.get("model"), d.get("model_name"), (d.get("metadata") or {}).get("model") if isinstance(d.get("metadata"), dict) else None):
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+class Codex(Tool):
+    name = "codex"
+    feature = FEATURE
+    provider = "openai"
+
+    def home(self) -> Path:
+        env = os.environ.get("CODEX_HOME")
+        return Path(env).expanduser() if env and env.strip() else Path.home() / ".codex"
+
+    def roots(self) -> list[Path]:
+        home = self.home()
+        return [home / "sessions", home / "archived_sessions"]
+
+    def discover(self, paths) -> list[Path]:
+        files = super().discover(paths)
+        if paths:
+            return files
+        home = self.home().resolve() if self.home().exists() else self.home()
+        active = {str(p.relative_to(home / "sessions")) for p in files if _under(p, home / "sessions")}
+        return [
+            p for p in files if not (_under(p, home / "archived_sessions") and str(p.relative_to(home / "archived_sessions")) in active)
+        ]
+
+    def read(self, path: Path, start: int, state: dict, result: FileResult, *, final: bool) -> None:
+        st = dict(state)
+        if start == 0:
+            st = {"session": path.stem[-36:] if len(path.stem) >= 36 else path.stem}
+            head, _ = read_from(path, 0)
+            if b"thread_spawn" in head[: 16 * 1024]:
+                st["replay"] = _replay_second(head)
+                st["skip"] = st["replay"] is not None
+        prev = st.get("prev")
+        model = st.get("model")
+        loads = orjson.loads
+        for offset, line in json_lines(path, start, result, final=final):
+            try:
+                obj = loads(line)
+            except orjson.JSONDecodeError as exc:
+                result.bad(f"{path.name}:{offset}", f"not JSON ({exc})")
+                continue
+            if not isinstance(obj, dict):
+                result.bad(f"{path.name}:{offset}", "not a JSON object")
+                continue
+            kind = obj.get("type")
+            payload = obj.get("payload")
+            if kind not in KNOWN_TYPES:
+                result.bad(f"{path.name}:{offset}", f"unknown event type {str(kind)[:40]!r}")
+                continue
+            if not isinstance(payload, dict):
+                if kind in ("event_msg", "turn_context", "session_meta"):
+                    result.bad(f"{path.name}:{offset}", f"{kind} without a payload object")
+                continue
+            if kind == "session_meta":
+                if isinstance(payload.get("id"), str) and payload["id"]:
+                    st["session"] = payload["id"]
+                if isinstance(payload.get("cwd"), str):
+                    st["cwd"] = payload["cwd"]
+                git = payload.get("git")
+                if isinstance(git, dict) and isinstance(git.get("repository_url"), str):
+                    st["repo"] = git["repository_url"]
+                continue
+            if kind == "turn_context":
+                m = _model_of(payload)
+                if m:
+                    model = m
+                    st["fallback"] = False
+                if isinstance(payload.get("cwd"), str):
+                    st["cwd"] = payload["cwd"]
+                continue
+            if kind != "event_msg" or payload.get("type") != "token_count":
+                continue
+            ts_raw = obj.get("timestamp")
+            ts_str = ts_raw.strip() if isinstance(ts_raw, str) else None
+            if st.get("skip"):
+                if not ts_str:
+                    continue
+                if ts_str[:19] == st.get("replay"):
+                    info = payload.get("info")
+                    total = _usage(info.get("total_token_usage")) if isinstance(info, dict) else None
+                    if total is not None:
+                        prev = total
+                    continue
+                st["skip"] = False
+            info = payload.get("info")
+            if info is None:
+                continue
+            if not isinstance(info, dict):
+                result.bad(f"{path.name}:{offset}", "token_count info is not an object")
+                continue
+            total = _usage(info.get("total_token_usage"))
+            last = _usage(info.get("last_token_usage"))
+            if total is not None and prev is not None and total == prev:
+                continue  # re-emitted: the running total did not move
+            if last is not None:
+                raw = last
+            elif total is not None:
+                raw = [max(0, a - b) for a, b in zip(total, prev)] if prev is not None else list(total)
+            else:
+                if info.get("total_token_usage") is not None or info.get("last_token_usage") is not None:
+                    result.bad(f"{path.name}:{offset}", "token counts are not non-negative integers")
+                continue
+            if total is not None:
+                prev = total
+            if not (raw[0] or raw[1] or raw[2] or raw[3]):
+                continue
+            ts = parse_ts(ts_str)
+            if ts is None:
+                result.bad(f"{path.name}:{offset}", f"timestamp {str(ts_raw)[:40]!r} is not RFC 3339 with an offset")
+                continue
+            event_model = _model_of(payload) or _model_of(info)
+            if event_model:
+                model = event_model
+                st["fallback"] = False
+            if not model:
+                model = "gpt-5"
+                st["fallback"] = True
+            inp, cached, out, reasoning, tot = raw
+            cached = min(cached, inp)
+            rec = {
+                "id": "codex:" + short_hash(ts_str, model, inp, cached, out, reasoning, tot),
+                "timestamp": ts,
+                "model": model,
+                "provider": "openai",
+                "project": project_of(st.get("cwd")) or project_of(st.get("repo")) or "(no project)",
+                "inputTokens": inp - cached,
+                "outputTokens": out,
+                "cacheReadTokens": cached,
+                "cacheWriteTokens": 0,
+                "feature": FEATURE,
+                "session": str(st.get("session") or path.stem)[:200],
+            }
+            result.entries.append(rec)
+        st["prev"] = prev
+        st["model"] = model
+        result.state = st
+
+
+def _under(p: Path, root: Path) -> bool:
+    try:
+        p.relative_to(root)
+        return True
+    except ValueError:
+        return False
+
+
+def _replay_second(data: bytes) -> str | None:
+    """The second a sub-agent's replayed token counts are stamped with: when the first two
+    token_count events share it."""
+    first = None
+    for line in data.split(b"\n"):
+        if b"token_count" not in line:
+            continue
+        try:
+            obj = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if not isinstance(obj, dict) or obj.get("type") != "event_msg":
+            continue
+        payload = obj.get("payload")
+        if not isinstance(payload, dict) or payload.get("type") != "token_count":
+            continue
+        info = payload.get("info")
+        if not isinstance(info, dict) or (info.get("last_token_usage") is None and info.get("total_token_usage") is None):
+            continue
+        ts = obj.get("timestamp")
+        if not isinstance(ts, str) or len(ts.strip()) < 19:
+            continue
+        second = ts.strip()[:19]
+        if first is None:
+            first = second
+        else:
+            return second if second == first else None
+    return None
