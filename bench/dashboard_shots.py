@@ -1,0 +1,63 @@
+"""Screenshots of the dashboard for docs/: light and dark, Premium and BYOK.
+
+    .venv/bin/python bench/dashboard_shots.py [docs]
+
+Fills a temporary data dir with 30 days of synthetic usage (bench/dashboard_data.py), serves
+the live dashboard on 127.0.0.1 and photographs it in headless Chromium.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from dashboard_data import generate  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from usage_ls.dashboard.serve import DashboardServer  # noqa: E402
+from usage_ls.service import Usage  # noqa: E402
+
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+
+
+def main(out_dir: Path, per_day: int = 160, full: bool = True) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "data"
+        generate(data, n_days=45, per_day=per_day)
+        svc = Usage(data_dir=data, tag="shots", writable=False).open()
+        server = DashboardServer(svc, {"preset": "30d"})
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+                for scheme in ("light", "dark"):
+                    page = browser.new_page(viewport={"width": 1440, "height": 900}, color_scheme=scheme,
+                                            device_scale_factor=1)
+                    page.goto(server.url)
+                    page.wait_for_function("window.usageDashboard && window.usageDashboard.ready")
+                    for billing in ("premium", "byok"):
+                        if billing == "byok":
+                            gen = page.eval_on_selector("#app", "e => e.dataset.gen")
+                            page.click('#billing button[data-billing="byok"]')
+                            page.wait_for_function(
+                                f"document.getElementById('app').dataset.gen !== '{gen}' && "
+                                "document.getElementById('app').getAttribute('aria-busy') === 'false'")
+                        page.mouse.move(5, 5)
+                        path = out_dir / f"dashboard-{scheme}-{billing}.png"
+                        page.screenshot(path=str(path), full_page=full)
+                        print(path)
+                    page.close()
+                browser.close()
+        finally:
+            server.shutdown()
+            svc.close()
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs"))

@@ -1,0 +1,107 @@
+"""What the dashboard page starts with: the filter it opens on and the data for it.
+
+Everything comes from the service's query methods (`summary`, `token_split`, `projects`,
+`users`, `daily`, `interactions`), the same ones the page calls later through the editor or
+the local HTTP server, so the first paint and every later refresh show the same numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from usage_ls import days
+from usage_ls.queries import FilterError
+
+PRESETS = ("today", "yesterday", "7d", "30d", "month")
+DEFAULT_PRESET = "7d"
+PAGE_SIZE = 50
+STATIC_ROWS = 10_000  # a static snapshot carries up to this many interactions (one query's limit)
+FILTER_KEYS = ("from", "to", "project", "user", "model", "billing")
+
+
+def preset_range(preset: str, today: str) -> tuple[str, str]:
+    """The inclusive days of a date preset, relative to `today` (the configured zone's)."""
+    if preset == "today":
+        return today, today
+    if preset == "yesterday":
+        y = days.shift(today, -1)
+        return y, y
+    if preset == "7d":
+        return days.shift(today, -6), today
+    if preset == "30d":
+        return days.shift(today, -29), today
+    if preset == "month":
+        return today[:8] + "01", today
+    raise FilterError("preset", f"expected one of {', '.join(PRESETS)}, got {preset!r}"[:120])
+
+
+def matching_preset(start: str, end: str, today: str) -> str:
+    for name in PRESETS:
+        if preset_range(name, today) == (start, end):
+            return name
+    return "custom"
+
+
+def initial_filter(svc, params: dict) -> tuple[dict, str]:
+    """(filter with explicit from/to/billing, preset name) for the page's first view.
+
+    Without `from`/`to` the page opens on `preset` (default: the last 7 days). Without
+    `billing` it opens on Premium, unless the range has only BYOK usage.
+    """
+    today = svc.today()
+    flt = {k: params[k] for k in FILTER_KEYS if params.get(k) not in (None, "")}
+    preset = params.get("preset")
+    if "from" not in flt and "to" not in flt:
+        preset = preset or DEFAULT_PRESET
+        flt["from"], flt["to"] = preset_range(preset, today)
+    else:
+        parsed = svc.flt({k: v for k, v in flt.items() if k in ("from", "to")})
+        flt["from"], flt["to"] = parsed.start, parsed.end
+        preset = matching_preset(parsed.start, parsed.end, today)
+    if flt.get("billing") in (None, "all"):
+        flt["billing"] = "premium"
+        base = {"from": flt["from"], "to": flt["to"]}
+        if not svc.summary({**base, "billing": "premium"})["messages"] and svc.summary({**base, "billing": "byok"})["messages"]:
+            flt["billing"] = "byok"
+    svc.flt(flt)  # raises FilterError naming a bad field
+    return flt, preset
+
+
+def option_filter(flt: dict) -> dict:
+    """The filter the project/user/model pickers list names for: the range and billing only."""
+    return {"from": flt["from"], "to": flt["to"], "billing": flt["billing"]}
+
+
+def initial_data(svc, flt: dict, *, static: bool = False) -> dict:
+    """The results the page renders first, keyed by what the page asks for."""
+    table = {"offset": 0, "limit": STATIC_ROWS if static else PAGE_SIZE, "sort": "-timestamp"}
+    opts = option_filter(flt)
+    return {
+        "summary": svc.summary(flt),
+        "tokenSplit": svc.token_split(flt),
+        "projects": svc.projects(flt),
+        "users": svc.users(flt),
+        "daily": svc.daily(flt),
+        "interactions": svc.interactions({**flt, **table}),
+        "options": {
+            "projects": [p["project"] for p in svc.projects(opts)["projects"]],
+            "users": [u["user"] for u in svc.users(opts)["users"]],
+            "models": [m["model"] for m in svc.token_split(opts)["models"]],
+        },
+    }
+
+
+def bootstrap(svc, params: dict, mode: str) -> dict:
+    flt, preset = initial_filter(svc, params)
+    static = mode == "static"
+    return {
+        "mode": mode,
+        "today": svc.today(),
+        "filter": flt,
+        "preset": preset,
+        "pageSize": PAGE_SIZE,
+        "staticRows": STATIC_ROWS if static else 0,
+        "version": svc.ledger.version,
+        "generatedAt": dt.datetime.now(svc.tz).isoformat(timespec="seconds"),
+        "data": initial_data(svc, flt, static=static),
+    }

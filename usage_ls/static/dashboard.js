@@ -1,0 +1,938 @@
+/* usage-ls Usage Dashboard: the page's own script.
+ *
+ * Data: the first view is embedded (#usage-data); later views come from the protocol's
+ * query methods, through the VS Code extension (postMessage, see docs/dashboard.md), the
+ * local server (POST /api/<method>), or, in a static snapshot, from the embedded data only.
+ * Safety: every name (project, model, user) is data: it reaches the page through
+ * textContent / DOM APIs only, never as markup.
+ */
+(function () {
+  'use strict';
+
+  const boot = JSON.parse(document.getElementById('usage-data').textContent);
+  const vscode = typeof acquireVsCodeApi === 'function' ? acquireVsCodeApi() : null;
+  const MODE = vscode ? 'vscode' : boot.mode === 'browser' ? 'browser' : 'static';
+  const $ = (id) => document.getElementById(id);
+  const app = $('app');
+  const SVG = 'http://www.w3.org/2000/svg';
+  const TOP_MODELS = 8;
+  const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#b07aa1', '#76b7b2', '#edc948', '#ff9da7', '#9c755f', '#8cd17d'];
+  const OTHER = '#a0a4ab';
+  const SPLIT_COLORS = { input: '#3b82f6', output: '#f59e0b', cacheRead: '#14b8a6', cacheWrite: '#a855f7' };
+  const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+
+  // ---- formatting ---------------------------------------------------------------------------
+  const nf0 = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+  const nf1 = new Intl.NumberFormat('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  const nf2 = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  const fmtCount = (n) => nf0.format(n);
+  const fmtCredits = (x) => nf1.format(x);
+  function fmtUsd(x) {
+    if (x === 0) return '$0.00';
+    if (Math.abs(x) < 0.01) return '$' + x.toFixed(4);
+    return '$' + nf2.format(x);
+  }
+  function fmtTokens(n) {
+    const a = Math.abs(n);
+    const units = [[1e9, 'B'], [1e6, 'M'], [1e3, 'k']];
+    for (let i = 0; i < units.length; i++) {
+      const [lim, suffix] = units[i];
+      if (a >= lim) {
+        const v = n / lim;
+        if (v >= 999.5 && i > 0) return (n / units[i - 1][0]).toFixed(1) + units[i - 1][1];
+        return (v < 100 ? v.toFixed(1) : v.toFixed(0)) + suffix;
+      }
+    }
+    return String(Math.round(n));
+  }
+  const pct = (part, whole) => (whole > 0 ? (100 * part) / whole : 0);
+  const fmtPct = (p) => (p >= 10 || p === 0 ? p.toFixed(0) : p.toFixed(1)) + '%';
+  function parseDay(s) {
+    const [y, m, d] = s.split('-').map(Number);
+    return { y, m, d, wd: new Date(Date.UTC(y, m - 1, d)).getUTCDay() };
+  }
+  const dayLabel = (s) => { const p = parseDay(s); return MONTHS[p.m - 1] + ' ' + p.d; };
+  function shiftDay(s, n) {
+    const p = parseDay(s);
+    return new Date(Date.UTC(p.y, p.m - 1, p.d + n)).toISOString().slice(0, 10);
+  }
+  function rangeLabel(from, to) {
+    const a = parseDay(from), b = parseDay(to);
+    if (from === to) return WEEKDAYS[a.wd] + ', ' + MONTHS[a.m - 1] + ' ' + a.d + ', ' + a.y;
+    const left = MONTHS[a.m - 1] + ' ' + a.d + (a.y !== b.y ? ', ' + a.y : '');
+    return left + ' – ' + MONTHS[b.m - 1] + ' ' + b.d + ', ' + b.y;
+  }
+
+  // ---- DOM helpers: text only -----------------------------------------------------------------
+  function el(tag, props, ...children) {
+    const e = document.createElement(tag);
+    if (props) {
+      for (const k of Object.keys(props)) {
+        const v = props[k];
+        if (v === undefined || v === null) continue;
+        if (k === 'class') e.className = v;
+        else if (k === 'text') e.textContent = v;
+        else if (k.startsWith('data-') || k.startsWith('aria-') || k === 'role' || k === 'tabindex') e.setAttribute(k, v);
+        else e[k] = v;
+      }
+    }
+    for (const c of children) if (c !== null && c !== undefined && c !== false) e.append(c);
+    return e;
+  }
+  const swatch = (color) => { const s = el('span', { class: 'sw' }); s.style.background = color; return s; };
+  const badge = (text, title) => el('span', { class: 'badge unpriced', text, title });
+
+  // ---- state ----------------------------------------------------------------------------------
+  const f0 = boot.filter;
+  const state = {
+    today: boot.today,
+    preset: boot.preset,
+    from: f0.from, to: f0.to,
+    project: f0.project || '', user: f0.user || '', model: f0.model || '',
+    billing: f0.billing === 'byok' ? 'byok' : 'premium',
+    sort: '-timestamp', offset: 0, limit: boot.pageSize || 50,
+  };
+  const premium = () => state.billing === 'premium';
+  let view = null; // the results on screen: {summary, tokenSplit, projects, users, daily, options}
+  let rowsView = { total: 0, rows: [] };
+  const colors = new Map();
+  let nextColor = 0;
+  function colorOf(model) {
+    if (model === null) return OTHER;
+    if (!colors.has(model)) colors.set(model, PALETTE[nextColor++ % PALETTE.length]);
+    return colors.get(model);
+  }
+
+  function filterParams() {
+    const f = { from: state.from, to: state.to };
+    if (state.project) f.project = state.project;
+    if (state.user) f.user = state.user;
+    if (state.model) f.model = state.model;
+    f.billing = state.billing;
+    return f;
+  }
+  const optionParams = () => ({ from: state.from, to: state.to, billing: state.billing });
+
+  // ---- transport --------------------------------------------------------------------------------
+  const pending = new Map();
+  let nextId = 1;
+  function transport(method, params) {
+    if (MODE === 'vscode') {
+      return new Promise((resolve, reject) => {
+        const id = nextId++;
+        const timer = setTimeout(() => { pending.delete(id); reject(new Error(method + ': no answer from the editor')); }, 60000);
+        pending.set(id, { resolve, reject, timer });
+        vscode.postMessage({ type: 'usage-request', id, method: 'usage/' + method, params });
+      });
+    }
+    if (MODE === 'browser') {
+      return fetch('/api/' + method, {
+        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(params),
+        credentials: 'same-origin', cache: 'no-store',
+      }).then((r) => r.json().then((j) => {
+        if (!r.ok || j.error) throw new Error((j.error && j.error.message) || r.statusText);
+        return j;
+      }));
+    }
+    return Promise.reject(new Error('This is a static snapshot: run `usage-ls dashboard` for live filters.'));
+  }
+  window.addEventListener('message', (event) => {
+    const msg = event.data;
+    if (!msg || typeof msg !== 'object') return;
+    if (msg.type === 'usage-response' && pending.has(msg.id)) {
+      const p = pending.get(msg.id);
+      pending.delete(msg.id);
+      clearTimeout(p.timer);
+      if (msg.error) p.reject(new Error(String(msg.error.message || 'request failed')));
+      else p.resolve(msg.result);
+    } else if (msg.type === 'usage-changed') {
+      dataChanged();
+    }
+  });
+
+  const cache = new Map();
+  function api(method, params) {
+    const key = method + ' ' + JSON.stringify(params);
+    if (cache.has(key)) return cache.get(key);
+    const p = transport(method, params);
+    cache.set(key, p);
+    p.catch(() => cache.delete(key));
+    if (cache.size > 300) cache.delete(cache.keys().next().value);
+    return p;
+  }
+  function seed() {
+    const d = boot.data, f = filterParams(), o = optionParams();
+    const put = (m, p, v) => cache.set(m + ' ' + JSON.stringify(p), Promise.resolve(v));
+    put('summary', f, d.summary); put('tokenSplit', f, d.tokenSplit); put('projects', f, d.projects);
+    put('users', f, d.users); put('daily', f, d.daily);
+    optionCache.set(JSON.stringify(o), d.options);
+    if (MODE !== 'static') put('interactions', { ...f, offset: 0, limit: state.limit, sort: state.sort }, d.interactions);
+  }
+  const optionCache = new Map();
+  function options() {
+    const o = optionParams(), key = JSON.stringify(o);
+    if (optionCache.has(key)) return Promise.resolve(optionCache.get(key));
+    return Promise.all([api('projects', o), api('users', o), api('tokenSplit', o)]).then(([p, u, m]) => {
+      const v = { projects: p.projects.map((x) => x.project), users: u.users.map((x) => x.user), models: m.models.map((x) => x.model) };
+      optionCache.set(key, v);
+      return v;
+    });
+  }
+
+  // ---- refresh ----------------------------------------------------------------------------------
+  let gen = 0, done = 0, started = 0;
+  function setBusy(busy) {
+    app.setAttribute('aria-busy', busy ? 'true' : 'false');
+    app.classList.toggle('busy', busy);
+  }
+  function showError(err) {
+    const box = $('error');
+    if (!err) { box.hidden = true; box.textContent = ''; return; }
+    box.hidden = false;
+    box.textContent = String(err.message || err);
+  }
+
+  function refresh(opts) {
+    const my = ++gen;
+    started = performance.now();
+    setBusy(true);
+    renderFilters();
+    const f = filterParams();
+    const main = Promise.all([
+      api('summary', f), api('tokenSplit', f), api('projects', f), api('users', f), api('daily', f), options(),
+    ]).then(([summary, tokenSplit, projects, users, daily, opts]) => {
+      if (my !== gen) return;
+      view = { summary, tokenSplit, projects, users, daily, options: opts };
+      renderAll();
+    });
+    const rows = loadRows(my, opts && opts.keepPage);
+    return Promise.all([main, rows]).then(() => {
+      if (my !== gen) return;
+      showError(null);
+    }, (err) => {
+      if (my === gen) showError(err);
+    }).then(() => {
+      if (my !== gen) return;
+      done++;
+      app.dataset.gen = String(done);
+      app.dataset.applyMs = (performance.now() - started).toFixed(1);
+      setBusy(false);
+    });
+  }
+
+  function loadRows(my, keepPage) {
+    if (!keepPage) state.offset = 0;
+    if (MODE === 'static') {
+      rowsView = localRows(state.sort, state.offset, state.limit);
+      renderRows();
+      return Promise.resolve();
+    }
+    const p = { ...filterParams(), offset: state.offset, limit: state.limit, sort: state.sort };
+    $('rows-table').classList.add('loading');
+    return api('interactions', p).then((r) => {
+      if (my !== gen) return;
+      rowsView = r;
+      if (r.rows.length === 0 && state.offset > 0 && r.total > 0) { // the data shrank under us
+        state.offset = Math.max(0, Math.floor((r.total - 1) / state.limit) * state.limit);
+        return loadRows(my, true);
+      }
+      renderRows();
+      $('rows-table').classList.remove('loading');
+    });
+  }
+
+  function refreshRowsOnly() {
+    const my = ++gen;
+    started = performance.now();
+    setBusy(true);
+    return loadRows(my, true).then(() => { if (my === gen) showError(null); }, (err) => { if (my === gen) showError(err); }).then(() => {
+      if (my !== gen) return;
+      done++;
+      app.dataset.gen = String(done);
+      app.dataset.applyMs = (performance.now() - started).toFixed(1);
+      setBusy(false);
+    });
+  }
+
+  // Live: the editor says so (usage-changed), or the local server's version moves.
+  let changeTimer = null, todayCheckedAt = Date.now();
+  function dataChanged() {
+    clearTimeout(changeTimer);
+    changeTimer = setTimeout(() => {
+      cache.clear();
+      optionCache.clear();
+      checkToday().then(() => refresh({ keepPage: true })).then(markLive);
+    }, 250);
+  }
+  function checkToday(known) {
+    const apply = (today) => {
+      todayCheckedAt = Date.now();
+      if (!today || today === state.today) return;
+      state.today = today;
+      if (state.preset !== 'custom') [state.from, state.to] = presetRange(state.preset, today);
+    };
+    if (known) { apply(known); return Promise.resolve(); }
+    if (MODE === 'static' || Date.now() - todayCheckedAt < 60000) return Promise.resolve();
+    return transport('daily', {}).then((d) => apply(d.days[0] && d.days[0].date), () => {});
+  }
+  function markLive() {
+    const t = new Date();
+    $('live').textContent = (MODE === 'static' ? 'Snapshot' : 'Live') + ' · updated ' + t.toTimeString().slice(0, 8);
+  }
+  if (MODE === 'browser') {
+    let version = boot.version;
+    const poll = () => fetch('/api/version', { cache: 'no-store' }).then((r) => r.json()).then((v) => {
+      if (v.version !== version || v.today !== state.today) {
+        version = v.version;
+        checkToday(v.today);
+        dataChanged();
+      }
+    }).catch(() => {}).then(() => setTimeout(poll, 2000));
+    setTimeout(poll, 2000);
+  }
+
+  // ---- filters ----------------------------------------------------------------------------------
+  function presetRange(preset, today) {
+    switch (preset) {
+      case 'today': return [today, today];
+      case 'yesterday': return [shiftDay(today, -1), shiftDay(today, -1)];
+      case '7d': return [shiftDay(today, -6), today];
+      case '30d': return [shiftDay(today, -29), today];
+      case 'month': return [today.slice(0, 8) + '01', today];
+      default: return [state.from, state.to];
+    }
+  }
+
+  function fillSelect(select, label, names, current) {
+    const list = names.slice();
+    if (current && !list.includes(current)) list.unshift(current);
+    const opts = [el('option', { value: '', text: 'All ' + label })];
+    for (const n of list) opts.push(el('option', { value: n, text: n }));
+    select.replaceChildren(...opts);
+    select.value = current || '';
+  }
+
+  function renderFilters() {
+    for (const b of document.querySelectorAll('#date-presets button')) {
+      const on = b.dataset.preset === state.preset;
+      b.classList.toggle('on', on);
+      b.setAttribute('aria-pressed', on ? 'true' : 'false');
+    }
+    for (const b of document.querySelectorAll('#billing button')) {
+      const on = b.dataset.billing === state.billing;
+      b.classList.toggle('on', on);
+      b.setAttribute('aria-pressed', on ? 'true' : 'false');
+    }
+    $('custom-range').hidden = state.preset !== 'custom';
+    $('from').value = state.from;
+    $('to').value = state.to;
+    $('from').max = state.today; $('to').max = state.today;
+    $('range-label').textContent = rangeLabel(state.from, state.to);
+    $('clear').hidden = !(state.project || state.user || state.model);
+    app.classList.toggle('byok', !premium());
+  }
+
+  function fillPickers() {
+    const o = view.options;
+    fillSelect($('project'), 'projects', o.projects, state.project);
+    fillSelect($('user'), 'users', o.users, state.user);
+    fillSelect($('model'), 'models', o.models, state.model);
+  }
+
+  function wireFilters() {
+    for (const b of document.querySelectorAll('#date-presets button')) {
+      b.addEventListener('click', () => {
+        state.preset = b.dataset.preset;
+        if (state.preset !== 'custom') [state.from, state.to] = presetRange(state.preset, state.today);
+        refresh();
+      });
+    }
+    const customChanged = () => {
+      let a = $('from').value, b = $('to').value;
+      if (!a || !b) return;
+      if (a > b) [a, b] = [b, a];
+      state.preset = 'custom';
+      state.from = a; state.to = b;
+      refresh();
+    };
+    $('from').addEventListener('change', customChanged);
+    $('to').addEventListener('change', customChanged);
+    for (const b of document.querySelectorAll('#billing button')) {
+      b.addEventListener('click', () => {
+        if (state.billing === b.dataset.billing) return;
+        state.billing = b.dataset.billing;
+        if (state.sort.replace('-', '') === 'credits' || state.sort.replace('-', '') === 'costUsd') {
+          state.sort = (state.sort.startsWith('-') ? '-' : '') + (premium() ? 'credits' : 'costUsd');
+        }
+        refresh();
+      });
+    }
+    for (const name of ['project', 'user', 'model']) {
+      $(name).addEventListener('change', () => { state[name] = $(name).value; refresh(); });
+    }
+    $('clear').addEventListener('click', () => { state.project = state.user = state.model = ''; refresh(); });
+    if (MODE === 'static') {
+      for (const c of document.querySelectorAll('.filters button, .filters select, .filters input')) c.disabled = true;
+      $('static-note').hidden = false;
+      $('generated').textContent = boot.generatedAt.replace('T', ' ');
+    }
+  }
+  function filterBy(kind, name) {
+    if (MODE === 'static') return;
+    state[kind] = state[kind] === name ? '' : name;
+    refresh();
+  }
+
+  // ---- key metrics ----------------------------------------------------------------------------
+  function renderKpis() {
+    const s = view.summary;
+    const money = $('kpi-money');
+    money.querySelector('.k-label').textContent = premium() ? 'Credits' : 'Cost (BYOK)';
+    const value = money.querySelector('.k-value');
+    if (s.messages > 0 && s.unpricedMessages >= s.messages) value.replaceChildren(badge('unpriced', 'No price is known for these models'));
+    else value.textContent = premium() ? fmtCredits(s.credits) : fmtUsd(s.costUsd);
+    const sub = money.querySelector('.k-sub');
+    sub.replaceChildren();
+    if (premium()) sub.append(fmtUsd(s.costUsd) + ' at list price');
+    else sub.append('paid with your own keys');
+    if (s.unpricedMessages) {
+      sub.append(el('br'), badge(fmtCount(s.unpricedMessages) + ' unpriced message' + (s.unpricedMessages === 1 ? '' : 's'),
+        'Models no price table knows: not counted in the total (add them under [prices] in config.toml)'));
+    }
+    $('kpi-messages').querySelector('.k-value').textContent = fmtCount(s.messages);
+    $('kpi-messages').querySelector('.k-sub').textContent = s.messages
+      ? fmtTokens(s.totalTokens / s.messages) + ' tokens per message' : 'no messages in this range';
+    const tok = $('kpi-tokens');
+    const tv = tok.querySelector('.k-value');
+    tv.textContent = fmtTokens(s.totalTokens);
+    tv.title = fmtCount(s.totalTokens) + ' tokens';
+    const parts = [
+      ['Input', s.inputTokens, SPLIT_COLORS.input, 'input'], ['Output', s.outputTokens, SPLIT_COLORS.output, 'output'],
+      ['Cache read', s.cacheReadTokens, SPLIT_COLORS.cacheRead, 'cache-read'], ['Cache write', s.cacheWriteTokens, SPLIT_COLORS.cacheWrite, 'cache-write'],
+    ];
+    tok.querySelector('.splitbar').replaceChildren(...splitSegments(parts, s.totalTokens));
+    tok.querySelector('.k-split').replaceChildren(...parts.map(([label, n, color, key]) =>
+      el('span', { class: 'part', 'data-part': key, title: fmtCount(n) + ' ' + label.toLowerCase() + ' tokens' },
+        swatch(color), el('span', { class: 'p-label', text: label }), el('b', { text: fmtTokens(n) }))));
+  }
+  function splitSegments(parts, total) {
+    return parts.filter((p) => p[1] > 0).map(([label, n, color]) => {
+      const seg = el('span', { class: 'seg-part', title: label + ' ' + fmtPct(pct(n, total)) });
+      seg.style.width = pct(n, total).toFixed(3) + '%';
+      seg.style.background = color;
+      return seg;
+    });
+  }
+
+  // ---- model aggregates -------------------------------------------------------------------------
+  function modelsRanked() {
+    const models = view.tokenSplit.models;
+    const top = models.slice(0, TOP_MODELS);
+    const rest = models.slice(TOP_MODELS);
+    const buckets = top.map((m) => ({ key: m.model, label: m.model, color: colorOf(m.model), stats: m, members: [m.model] }));
+    if (rest.length) {
+      const agg = { model: null };
+      for (const k of ['messages', 'inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheWriteTokens', 'totalTokens', 'credits', 'costUsd', 'unpricedMessages']) {
+        agg[k] = rest.reduce((a, m) => a + m[k], 0);
+      }
+      buckets.push({ key: null, label: rest.length + ' other models', color: OTHER, stats: agg, members: rest.map((m) => m.model) });
+    }
+    return buckets;
+  }
+  const moneyOf = (t) => (premium() ? t.credits : t.costUsd);
+  const fmtMoney = (x) => (premium() ? fmtCredits(x) + ' credits' : fmtUsd(x));
+
+  // ---- model card (hover a model anywhere) ------------------------------------------------------
+  const card = $('model-card');
+  let cardKey;
+  function statsFor(model) {
+    if (model === null) { const b = modelsRanked().find((x) => x.key === null); return b && b.stats; }
+    return view.tokenSplit.models.find((m) => m.model === model);
+  }
+  function showCard(model, x, y, extra) {
+    const s = statsFor(model);
+    if (!s) { hideCard(); return; }
+    const key = model + '|' + (extra || '');
+    if (cardKey !== key) {
+      cardKey = key;
+      const name = model === null ? modelsRanked().find((b) => b.key === null).label : model;
+      const parts = [
+        ['Input', s.inputTokens, SPLIT_COLORS.input], ['Output', s.outputTokens, SPLIT_COLORS.output],
+        ['Cache read', s.cacheReadTokens, SPLIT_COLORS.cacheRead], ['Cache write', s.cacheWriteTokens, SPLIT_COLORS.cacheWrite],
+      ];
+      const rows = parts.map(([label, n, color]) => el('tr', null,
+        el('td', null, swatch(color), label), el('td', { class: 'n', text: fmtTokens(n) }), el('td', { class: 'n muted', text: fmtPct(pct(n, s.totalTokens)) })));
+      rows.push(el('tr', { class: 'total' }, el('td', { text: 'Total' }), el('td', { class: 'n', text: fmtTokens(s.totalTokens) }), el('td', { class: 'n muted', text: fmtCount(s.totalTokens) })));
+      const money = s.messages > 0 && s.unpricedMessages >= s.messages ? badge('unpriced') : fmtMoney(moneyOf(s));
+      const bar = el('div', { class: 'splitbar' }, ...splitSegments(parts, s.totalTokens));
+      card.replaceChildren(
+        el('div', { class: 'mc-title' }, swatch(colorOf(model)), el('span', { class: 'mc-name', text: name })),
+        bar,
+        el('table', null, el('tbody', null, ...rows)),
+        el('div', { class: 'mc-foot' }, el('span', { text: fmtCount(s.messages) + ' messages' }), el('span', null, money)),
+        extra ? el('div', { class: 'mc-extra', text: extra }) : null,
+      );
+    }
+    card.hidden = false;
+    const w = card.offsetWidth, h = card.offsetHeight;
+    let left = x + 16, top = y + 16;
+    if (left + w > window.innerWidth - 8) left = Math.max(8, x - w - 16);
+    if (top + h > window.innerHeight - 8) top = Math.max(8, y - h - 16);
+    card.style.left = left + 'px';
+    card.style.top = top + 'px';
+  }
+  function hideCard() { card.hidden = true; cardKey = undefined; }
+  function hoverModel(node, model, extra) {
+    node.addEventListener('mousemove', (e) => showCard(model, e.clientX, e.clientY, extra));
+    node.addEventListener('mouseleave', hideCard);
+    node.addEventListener('focus', () => { const r = node.getBoundingClientRect(); showCard(model, r.left, r.bottom, extra); });
+    node.addEventListener('blur', hideCard);
+  }
+
+  // ---- charts -----------------------------------------------------------------------------------
+  const charts = {};
+  function theme() {
+    const cs = getComputedStyle(document.body);
+    const v = (name) => cs.getPropertyValue(name).trim();
+    return { fg: v('--fg'), muted: v('--muted'), grid: v('--grid'), card: v('--card'), font: v('--font') || 'sans-serif' };
+  }
+  function applyTheme() {
+    const t = theme();
+    Chart.defaults.color = t.muted;
+    Chart.defaults.borderColor = t.grid;
+    Chart.defaults.font.family = t.font;
+    Chart.defaults.font.size = 12;
+    for (const c of Object.values(charts)) {
+      for (const axis of Object.values(c.options.scales || {})) {
+        if (axis.grid) axis.grid.color = t.grid;
+        if (axis.ticks) axis.ticks.color = t.muted;
+        if (axis.title) axis.title.color = t.muted;
+      }
+      if (c.config.type === 'doughnut') for (const ds of c.data.datasets) ds.borderColor = t.card;
+      if (c.options.plugins.legend) c.options.plugins.legend.labels.color = t.fg;
+      c.update('none');
+    }
+  }
+  function chartHover(canvas, evt, model, extra) {
+    if (model === undefined) { hideCard(); canvas.style.cursor = ''; return; }
+    canvas.style.cursor = 'pointer';
+    showCard(model, evt.native.clientX, evt.native.clientY, extra);
+  }
+  const tickTokens = { callback: (v) => fmtTokens(v) };
+
+  function makeCharts() {
+    Chart.defaults.animation = false;
+    Chart.defaults.maintainAspectRatio = false;
+    Chart.defaults.plugins.legend.labels.boxWidth = 12;
+    Chart.defaults.plugins.legend.labels.boxHeight = 12;
+    const t = theme();
+    charts.trend = new Chart($('chart-trend'), {
+      type: 'line',
+      data: { labels: [], datasets: [
+        { label: 'Input', yAxisID: 'y', borderColor: SPLIT_COLORS.input, backgroundColor: SPLIT_COLORS.input + '22', fill: true, data: [] },
+        { label: 'Output', yAxisID: 'y', borderColor: SPLIT_COLORS.output, backgroundColor: SPLIT_COLORS.output, data: [] },
+        { label: 'Cache read', yAxisID: 'y1', borderColor: SPLIT_COLORS.cacheRead, backgroundColor: SPLIT_COLORS.cacheRead, borderDash: [5, 4], data: [] },
+        { label: 'Cache write', yAxisID: 'y1', borderColor: SPLIT_COLORS.cacheWrite, backgroundColor: SPLIT_COLORS.cacheWrite, borderDash: [2, 3], data: [] },
+      ] },
+      options: {
+        interaction: { mode: 'index', intersect: false },
+        elements: { line: { tension: 0.25, borderWidth: 2 }, point: { radius: 0, hoverRadius: 4 } },
+        scales: {
+          x: { grid: { display: false }, ticks: { maxRotation: 0, autoSkipPadding: 16 } },
+          y: { beginAtZero: true, ticks: tickTokens, title: { display: true, text: 'input / output' }, grid: { color: t.grid } },
+          y1: { beginAtZero: true, position: 'right', ticks: tickTokens, title: { display: true, text: 'cache' }, grid: { drawOnChartArea: false } },
+        },
+        plugins: {
+          legend: { position: 'top', align: 'end', labels: { color: t.fg, usePointStyle: true, pointStyle: 'line' } },
+          tooltip: { callbacks: { label: (ctx) => ctx.dataset.label + ': ' + fmtCount(ctx.parsed.y) } },
+        },
+      },
+    });
+    charts.daily = new Chart($('chart-daily'), {
+      type: 'bar',
+      data: { labels: [], datasets: [] },
+      options: {
+        interaction: { mode: 'nearest', intersect: true },
+        scales: {
+          x: { stacked: true, grid: { display: false }, ticks: { maxRotation: 0, autoSkipPadding: 12 } },
+          y: { stacked: true, beginAtZero: true, grid: { color: t.grid }, ticks: { callback: (v) => (premium() ? fmtCredits(v) : fmtUsd(v)) } },
+        },
+        plugins: {
+          tooltip: { enabled: false },
+          legend: {
+            position: 'bottom', labels: { color: t.fg },
+            onHover: (evt, item) => chartHover($('chart-daily'), evt, charts.daily.data.datasets[item.datasetIndex].model),
+            onLeave: () => hideCard(),
+          },
+        },
+        onHover: (evt, els) => {
+          if (!els.length) return chartHover($('chart-daily'), evt, undefined);
+          const ds = charts.daily.data.datasets[els[0].datasetIndex];
+          const day = view.daily.days[els[0].index];
+          chartHover($('chart-daily'), evt, ds.model, dayLabel(day.date) + ': ' + fmtMoney(ds.data[els[0].index]));
+        },
+      },
+    });
+    const donut = (id) => new Chart($(id), {
+      type: 'doughnut',
+      data: { labels: [], datasets: [{ data: [], backgroundColor: [], borderColor: t.card, borderWidth: 2, hoverOffset: 6 }] },
+      options: {
+        cutout: '62%',
+        layout: { padding: 6 },
+        plugins: { legend: { display: false }, tooltip: { enabled: false } },
+        onHover: (evt, els) => {
+          const c = charts[id === 'chart-share-tokens' ? 'shareTokens' : 'shareMoney'];
+          if (!els.length) return chartHover($(id), evt, undefined);
+          const b = c.$buckets[els[0].index];
+          const total = c.data.datasets[0].data.reduce((a, x) => a + x, 0);
+          const share = fmtPct(pct(c.data.datasets[0].data[els[0].index], total));
+          chartHover($(id), evt, b.key, share + (id === 'chart-share-tokens' ? ' of tokens' : premium() ? ' of credits' : ' of cost'));
+        },
+      },
+    });
+    charts.shareTokens = donut('chart-share-tokens');
+    charts.shareMoney = donut('chart-share-money');
+    for (const id of ['chart-trend', 'chart-daily', 'chart-share-tokens', 'chart-share-money']) {
+      $(id).addEventListener('mouseleave', hideCard);
+    }
+  }
+
+  function renderCharts() {
+    const days = view.daily.days;
+    const labels = days.map((d) => dayLabel(d.date));
+    const few = days.length <= 3;
+    const tr = charts.trend;
+    tr.data.labels = labels;
+    const keys = ['inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheWriteTokens'];
+    tr.data.datasets.forEach((ds, i) => { ds.data = days.map((d) => d[keys[i]]); ds.pointRadius = few ? 4 : 0; });
+    tr.update('none');
+
+    const buckets = modelsRanked();
+    const members = new Map();
+    for (const b of buckets) for (const m of b.members) members.set(m, b);
+    $('daily-title').textContent = premium() ? 'Daily credits by model' : 'Daily cost by model';
+    const unpriced = view.summary.unpricedMessages;
+    $('daily-hint').textContent = unpriced ? fmtCount(unpriced) + ' unpriced messages are not in the bars' : '';
+    const dc = charts.daily;
+    dc.data.labels = labels;
+    dc.data.datasets = buckets.map((b) => ({
+      label: b.label, model: b.key, backgroundColor: b.color, borderRadius: 2, maxBarThickness: 48,
+      data: days.map((d) => {
+        let v = 0;
+        for (const [m, x] of Object.entries(d.byModel)) if (members.get(m) === b) v += premium() ? x.credits : x.costUsd;
+        return v;
+      }),
+    })).filter((ds) => ds.data.some((v) => v > 0));
+    dc.update('none');
+
+    const setDonut = (c, values) => {
+      c.$buckets = buckets;
+      c.data.labels = buckets.map((b) => b.label);
+      c.data.datasets[0].data = values;
+      c.data.datasets[0].backgroundColor = buckets.map((b) => b.color);
+      c.update('none');
+    };
+    setDonut(charts.shareTokens, buckets.map((b) => b.stats.totalTokens));
+    setDonut(charts.shareMoney, buckets.map((b) => Math.max(0, moneyOf(b.stats))));
+    $('share-money-caption').textContent = premium() ? 'by credits' : 'by cost';
+    renderLegend(buckets);
+  }
+
+  function renderLegend(buckets) {
+    const totalTokens = view.tokenSplit.models.reduce((a, m) => a + m.totalTokens, 0);
+    const totalMoney = view.tokenSplit.models.reduce((a, m) => a + moneyOf(m), 0);
+    const items = buckets.map((b) => {
+      const s = b.stats;
+      const money = s.messages > 0 && s.unpricedMessages >= s.messages ? badge('unpriced') : fmtPct(pct(moneyOf(s), totalMoney));
+      const li = el('li', { tabindex: '0', 'data-model': b.key === null ? '' : b.key },
+        swatch(b.color), el('span', { class: 'lg-name', text: b.label }),
+        el('span', { class: 'lg-v', text: fmtPct(pct(s.totalTokens, totalTokens)), title: 'share of tokens' }),
+        el('span', { class: 'lg-v' }, money));
+      hoverModel(li, b.key);
+      if (b.key !== null) li.addEventListener('click', () => filterBy('model', b.key));
+      return li;
+    });
+    if (!items.length) items.push(el('li', { class: 'empty', text: 'No usage in this range' }));
+    else items.unshift(el('li', { class: 'lg-head' }, el('span'), el('span'), el('span', { class: 'lg-v', text: 'tokens' }), el('span', { class: 'lg-v', text: premium() ? 'credits' : 'cost' })));
+    $('model-legend').replaceChildren(...items);
+  }
+
+  // ---- tables -------------------------------------------------------------------------------------
+  function moneyCell(value, unpriced, messages, kind) {
+    const td = el('td', { class: 'n money' });
+    if (messages > 0 && unpriced >= messages) { td.append(badge('unpriced', 'No price is known for this model')); return td; }
+    td.append(kind === 'credits' ? fmtCredits(value) : fmtUsd(value));
+    const active = (kind === 'credits') === premium();
+    if (!active) td.classList.add('dim');
+    if (unpriced > 0 && active) td.append(' ', badge('+' + fmtCount(unpriced) + ' unpriced', fmtCount(unpriced) + ' messages without a price are not included'));
+    return td;
+  }
+  const tokenCell = (n) => el('td', { class: 'n', text: fmtTokens(n), title: fmtCount(n) });
+  const emptyRow = (cols, text) => el('tr', { class: 'empty' }, el('td', { colSpan: cols, text }));
+
+  function sparkline(values, color) {
+    const w = 84, h = 22;
+    const svg = document.createElementNS(SVG, 'svg');
+    svg.setAttribute('viewBox', '0 0 ' + w + ' ' + h);
+    svg.setAttribute('width', w);
+    svg.setAttribute('height', h);
+    svg.setAttribute('class', 'spark');
+    svg.setAttribute('aria-hidden', 'true');
+    const max = Math.max(0, ...values) || 1, n = values.length;
+    const pts = values.map((v, i) => [n === 1 ? w / 2 : 1 + (i * (w - 2)) / (n - 1), h - 2 - (v / max) * (h - 4)]);
+    if (n === 1) {
+      const c = document.createElementNS(SVG, 'circle');
+      c.setAttribute('cx', pts[0][0]); c.setAttribute('cy', pts[0][1]); c.setAttribute('r', 2.5); c.setAttribute('fill', color);
+      svg.append(c);
+      return svg;
+    }
+    const line = pts.map((p) => p[0].toFixed(1) + ',' + p[1].toFixed(1)).join(' ');
+    const area = document.createElementNS(SVG, 'polygon');
+    area.setAttribute('points', '1,' + (h - 2) + ' ' + line + ' ' + (w - 1) + ',' + (h - 2));
+    area.setAttribute('fill', color);
+    area.setAttribute('fill-opacity', '0.15');
+    const pl = document.createElementNS(SVG, 'polyline');
+    pl.setAttribute('points', line);
+    pl.setAttribute('fill', 'none');
+    pl.setAttribute('stroke', color);
+    pl.setAttribute('stroke-width', '1.5');
+    pl.setAttribute('stroke-linejoin', 'round');
+    svg.append(area, pl);
+    return svg;
+  }
+
+  function renderModelsTable() {
+    const models = view.tokenSplit.models;
+    const total = models.reduce((a, m) => a + m.totalTokens, 0);
+    const days = view.daily.days;
+    const rows = models.map((m) => {
+      const share = pct(m.totalTokens, total);
+      const bar = el('span', { class: 'sharebar' });
+      const fill = el('span');
+      fill.style.width = share.toFixed(2) + '%';
+      fill.style.background = colorOf(m.model);
+      bar.append(fill);
+      const tr = el('tr', { class: 'click', tabindex: '0', 'data-model': m.model, title: 'Filter by this model' },
+        el('td', { class: 'name' }, swatch(colorOf(m.model)), el('span', { text: m.model })),
+        el('td', { class: 'n', text: fmtCount(m.messages) }),
+        tokenCell(m.inputTokens), tokenCell(m.outputTokens), tokenCell(m.cacheReadTokens), tokenCell(m.cacheWriteTokens),
+        el('td', { class: 'n strong', text: fmtTokens(m.totalTokens), title: fmtCount(m.totalTokens) }),
+        moneyCell(m.credits, m.unpricedMessages, m.messages, 'credits'),
+        moneyCell(m.costUsd, m.unpricedMessages, m.messages, 'usd'),
+        el('td', { class: 'n share' }, bar, el('span', { text: fmtPct(share) })),
+        el('td', { class: 'trend' }, sparkline(days.map((d) => (d.byModel[m.model] ? d.byModel[m.model].totalTokens : 0)), colorOf(m.model))),
+      );
+      hoverModel(tr, m.model);
+      tr.addEventListener('click', () => filterBy('model', m.model));
+      tr.addEventListener('keydown', (e) => { if (e.key === 'Enter') filterBy('model', m.model); });
+      return tr;
+    });
+    $('models-table').tBodies[0].replaceChildren(...(rows.length ? rows : [emptyRow(11, 'No usage in this range')]));
+  }
+
+  function renderDimTable(tableId, list, key, kind, withCredits) {
+    const rows = list.map((p) => {
+      const name = p[key];
+      const active = state[kind] === name;
+      const cells = [
+        el('td', { class: 'name' }, el('span', { text: name }), active ? el('span', { class: 'chip', text: 'filtered' }) : null),
+        el('td', { class: 'n', text: fmtCount(p.messages) }),
+        tokenCell(p.totalTokens),
+      ];
+      if (withCredits) cells.push(moneyCell(p.credits, p.unpricedMessages, p.messages, 'credits'), moneyCell(p.costUsd, p.unpricedMessages, p.messages, 'usd'));
+      else cells.push(premium() ? moneyCell(p.credits, p.unpricedMessages, p.messages, 'credits') : moneyCell(p.costUsd, p.unpricedMessages, p.messages, 'usd'));
+      const tr = el('tr', { class: 'click' + (active ? ' active' : ''), tabindex: '0', title: active ? 'Click to clear this filter' : 'Filter by this ' + kind }, ...cells);
+      tr.dataset[kind] = name;
+      tr.addEventListener('click', () => filterBy(kind, name));
+      tr.addEventListener('keydown', (e) => { if (e.key === 'Enter') filterBy(kind, name); });
+      return tr;
+    });
+    const cols = withCredits ? 5 : 4;
+    $(tableId).tBodies[0].replaceChildren(...(rows.length ? rows : [emptyRow(cols, 'No usage in this range')]));
+  }
+
+  // ---- interactions ---------------------------------------------------------------------------------
+  const SORTS = {
+    timestamp: (r) => r.timestamp, project: (r) => r.project.toLowerCase(), model: (r) => r.model.toLowerCase(), user: (r) => r.user.toLowerCase(),
+    inputTokens: (r) => r.inputTokens, outputTokens: (r) => r.outputTokens, cacheReadTokens: (r) => r.cacheReadTokens,
+    cacheWriteTokens: (r) => r.cacheWriteTokens, totalTokens: (r) => r.totalTokens,
+    credits: (r) => (r.credits === null ? -1 : r.credits), costUsd: (r) => (r.costUsd === null ? -1 : r.costUsd),
+  };
+  function sortRows(rows, sort) {
+    const desc = sort.startsWith('-'), col = sort.replace(/^[-+]/, '');
+    const key = SORTS[col] || SORTS.timestamp;
+    const out = rows.slice();
+    out.sort((a, b) => {
+      const x = key(a), y = key(b);
+      let c = x < y ? -1 : x > y ? 1 : 0;
+      if (c === 0) c = a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+      return desc ? -c : c;
+    });
+    return out;
+  }
+  function localRows(sort, offset, limit) {
+    const all = boot.data.interactions.rows;
+    return { total: all.length, rows: sortRows(all, sort).slice(offset, offset + limit) };
+  }
+
+  function renderRows() {
+    const money = premium() ? 'credits' : 'costUsd';
+    $('rows-money').textContent = premium() ? 'Credits' : 'Cost';
+    $('rows-money').dataset.sort = money;
+    const col = state.sort.replace(/^[-+]/, ''), desc = state.sort.startsWith('-');
+    for (const th of document.querySelectorAll('#rows-table th')) {
+      const on = th.dataset.sort === col;
+      th.classList.toggle('asc', on && !desc);
+      th.classList.toggle('desc', on && desc);
+      th.setAttribute('aria-sort', on ? (desc ? 'descending' : 'ascending') : 'none');
+    }
+    const rows = rowsView.rows.map((r) => {
+      const value = premium() ? r.credits : r.costUsd;
+      const moneyTd = el('td', { class: 'n money' });
+      if (value === null || (r.costSource === 'unpriced' && !premium())) moneyTd.append(badge('unpriced', 'No price is known for this model'));
+      else moneyTd.append(premium() ? fmtCredits(value) : fmtUsd(value));
+      const modelTd = el('td', { class: 'name' }, swatch(colorOf(r.model)), el('span', { text: r.model }));
+      hoverModel(modelTd, r.model);
+      return el('tr', null,
+        el('td', { class: 'time', text: r.timestamp.slice(0, 16).replace('T', ' ') , title: r.timestamp }),
+        el('td', { class: 'name', text: r.project }), modelTd, el('td', { class: 'name', text: r.user }),
+        el('td', { class: 'n', text: fmtCount(r.inputTokens) }), el('td', { class: 'n', text: fmtCount(r.outputTokens) }),
+        el('td', { class: 'n', text: fmtCount(r.cacheReadTokens) }), el('td', { class: 'n', text: fmtCount(r.cacheWriteTokens) }),
+        el('td', { class: 'n strong', text: fmtCount(r.totalTokens) }), moneyTd);
+    });
+    $('rows-table').tBodies[0].replaceChildren(...(rows.length ? rows : [emptyRow(10, 'No interactions in this range')]));
+    const first = rowsView.total ? state.offset + 1 : 0;
+    const last = state.offset + rowsView.rows.length;
+    let label = fmtCount(first) + '–' + fmtCount(last) + ' of ' + fmtCount(rowsView.total);
+    if (MODE === 'static' && boot.data.interactions.total > rowsView.total) {
+      label += ' newest (' + fmtCount(boot.data.interactions.total) + ' in range)';
+    }
+    $('rows-label').textContent = label;
+    $('prev').disabled = state.offset <= 0;
+    $('next').disabled = last >= rowsView.total;
+  }
+
+  function wireRows() {
+    for (const th of document.querySelectorAll('#rows-table th[data-sort]')) {
+      th.tabIndex = 0;
+      const go = () => {
+        const col = th.dataset.sort;
+        const cur = state.sort.replace(/^[-+]/, '');
+        const textual = ['project', 'model', 'user'].includes(col);
+        if (cur === col) state.sort = state.sort.startsWith('-') ? col : '-' + col;
+        else state.sort = textual ? col : '-' + col;
+        state.offset = 0;
+        refreshRowsOnly();
+      };
+      th.addEventListener('click', go);
+      th.addEventListener('keydown', (e) => { if (e.key === 'Enter') go(); });
+    }
+    $('prev').addEventListener('click', () => { state.offset = Math.max(0, state.offset - state.limit); refreshRowsOnly(); });
+    $('next').addEventListener('click', () => { state.offset += state.limit; refreshRowsOnly(); });
+    $('page-size').value = String(state.limit);
+    $('page-size').addEventListener('change', () => { state.limit = Number($('page-size').value); state.offset = 0; refreshRowsOnly(); });
+    $('export').addEventListener('click', exportCsv);
+  }
+
+  // ---- CSV ------------------------------------------------------------------------------------------
+  const CSV_COLUMNS = [
+    ['timestamp', 'timestamp'], ['date', 'date'], ['project', 'project'], ['model', 'model'], ['user', 'user'], ['billing', 'billing'],
+    ['inputTokens', 'input_tokens'], ['outputTokens', 'output_tokens'], ['cacheReadTokens', 'cache_read_tokens'],
+    ['cacheWriteTokens', 'cache_write_tokens'], ['totalTokens', 'total_tokens'], ['credits', 'credits'], ['costUsd', 'cost_usd'],
+    ['costSource', 'cost_source'], ['provider', 'provider'], ['feature', 'feature'], ['session', 'session'],
+  ];
+  function csvCell(v) {
+    let s = v === null || v === undefined ? '' : String(v);
+    if (/^[=+\-@\t\r]/.test(s)) s = "'" + s; // a spreadsheet must not read a name as a formula
+    if (/[",\r\n]/.test(s)) s = '"' + s.replace(/"/g, '""') + '"';
+    return s;
+  }
+  function toCsv(rows) {
+    const lines = [CSV_COLUMNS.map((c) => c[1]).join(',')];
+    for (const r of rows) lines.push(CSV_COLUMNS.map((c) => csvCell(r[c[0]])).join(','));
+    return '\ufeff' + lines.join('\r\n') + '\r\n';
+  }
+  async function allRows() {
+    if (MODE === 'static') return sortRows(boot.data.interactions.rows, state.sort);
+    const f = { ...filterParams(), sort: state.sort };
+    const out = [];
+    let total = Infinity;
+    while (out.length < total) {
+      const page = await transport('interactions', { ...f, offset: out.length, limit: 10000 });
+      total = page.total;
+      out.push(...page.rows);
+      $('export').textContent = 'Exporting ' + fmtCount(out.length) + ' / ' + fmtCount(total) + '…';
+      if (!page.rows.length) break;
+    }
+    return out;
+  }
+  async function exportCsv() {
+    const btn = $('export');
+    btn.disabled = true;
+    try {
+      const rows = await allRows();
+      const csv = toCsv(rows);
+      const name = 'usage-' + state.from + (state.to !== state.from ? '_' + state.to : '') + '-' + state.billing + '.csv';
+      if (vscode) {
+        vscode.postMessage({ type: 'usage-export', format: 'csv', filename: name, content: csv });
+      } else {
+        const url = URL.createObjectURL(new Blob([csv], { type: 'text/csv;charset=utf-8' }));
+        const a = el('a', { href: url, download: name });
+        document.body.append(a);
+        a.click();
+        a.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 10000);
+      }
+      app.dataset.exported = String(rows.length);
+    } catch (err) {
+      showError(err);
+    } finally {
+      btn.textContent = 'Export CSV';
+      btn.disabled = false;
+    }
+  }
+
+  // ---- all together -----------------------------------------------------------------------------------
+  function renderAll() {
+    for (const m of view.options.models) colorOf(m);
+    for (const m of view.tokenSplit.models) colorOf(m.model);
+    fillPickers();
+    renderFilters();
+    renderKpis();
+    renderCharts();
+    renderModelsTable();
+    renderDimTable('projects-table', view.projects.projects, 'project', 'project', true);
+    renderDimTable('users-table', view.users.users, 'user', 'user', false);
+    $('users-money').textContent = premium() ? 'Credits' : 'Cost';
+    hideCard();
+  }
+
+  function watchTheme() {
+    const obs = new MutationObserver(() => applyTheme());
+    obs.observe(document.body, { attributes: true, attributeFilter: ['class'] });
+    if (window.matchMedia) window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', applyTheme);
+  }
+
+  function start() {
+    $('foot-note').textContent = MODE === 'vscode' ? 'numbers from the language server' :
+      MODE === 'browser' ? 'served on this machine only; nothing leaves it' : 'static snapshot generated ' + boot.generatedAt.replace('T', ' ');
+    makeCharts();
+    applyTheme();
+    wireFilters();
+    wireRows();
+    watchTheme();
+    seed();
+    if (MODE === 'static') $('live').textContent = 'Snapshot';
+    else markLive();
+    const first = refresh();
+    first.then(() => {
+      performance.mark('usage-first-render');
+      window.usageDashboard.ready = true;
+    });
+    window.addEventListener('scroll', hideCard, { passive: true });
+  }
+
+  window.usageDashboard = { ready: false, mode: MODE, state, toCsv, get view() { return view; }, get rows() { return rowsView; } };
+  start();
+})();
