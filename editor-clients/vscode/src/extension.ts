@@ -1,0 +1,76 @@
+// usage-ls for VS Code: starts the usage-ls language server and shows what it answers — the
+// status bar credit counter, hovers on model names, the Usage Dashboard — and lets other
+// extensions record AI usage through our exported API or the usage-ls.recordUsage command.
+
+import * as vscode from "vscode";
+import { createApi, recordsFromArgument, recordUsage, type UsageLedgerApi } from "./api";
+import { openConfig, restartOnConfigSave } from "./configFile";
+import { DASHBOARD_VIEW_TYPE, DashboardPanel } from "./dashboard";
+import { UsageSession } from "./session";
+import { UsageStatusBar } from "./statusBar";
+import { showTokenSplit } from "./tokenSplit";
+
+let session: UsageSession | undefined;
+
+export function activate(context: vscode.ExtensionContext): UsageLedgerApi {
+  const log = vscode.window.createOutputChannel("usage-ls", { log: true });
+  session = new UsageSession(log);
+  const s = session;
+  const statusBar = new UsageStatusBar(s);
+
+  context.subscriptions.push(
+    log,
+    s,
+    statusBar,
+    vscode.commands.registerCommand("usage-ls.openDashboard", () => {
+      DashboardPanel.show(s);
+    }),
+    vscode.commands.registerCommand("usage-ls.showTokenSplit", () => showTokenSplit(s)),
+    vscode.commands.registerCommand("usage-ls.restartServer", async () => {
+      const client = await s.restart();
+      if (client) {
+        void vscode.window.setStatusBarMessage("$(pulse) usage-ls server restarted", 3000);
+      }
+    }),
+    vscode.commands.registerCommand("usage-ls.recordUsage", (arg: unknown) => recordUsage(s, recordsFromArgument(arg))),
+    vscode.commands.registerCommand("usage-ls.openConfig", () => openConfig(s)),
+    vscode.commands.registerCommand("usage-ls.showInstallHelp", () => showInstallHelp(context)),
+    vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
+      async deserializeWebviewPanel(panel: vscode.WebviewPanel) {
+        DashboardPanel.revive(panel, s);
+      },
+    }),
+    restartOnConfigSave(s),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (
+        e.affectsConfiguration("usage-ls.server") ||
+        e.affectsConfiguration("usage-ls.dataDir") ||
+        e.affectsConfiguration("usage-ls.project") ||
+        e.affectsConfiguration("usage-ls.user")
+      ) {
+        void s.restart();
+      }
+    }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      if (s.state === "missing") {
+        void s.restart(); // the workspace's own .venv may be used now
+      }
+    }),
+  );
+
+  void s.start();
+  return createApi(s);
+}
+
+export async function deactivate(): Promise<void> {
+  await session?.stop();
+}
+
+async function showInstallHelp(context: vscode.ExtensionContext): Promise<void> {
+  const readme = vscode.Uri.joinPath(context.extensionUri, "README.md");
+  try {
+    await vscode.commands.executeCommand("markdown.showPreview", readme);
+  } catch {
+    await vscode.window.showTextDocument(readme);
+  }
+}

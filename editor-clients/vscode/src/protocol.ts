@@ -1,0 +1,81 @@
+// The usage-ls protocol as this extension sees it (docs/protocol.md is the contract).
+
+export type Billing = "premium" | "byok";
+export type Level = "normal" | "warning" | "error";
+
+/** `usage/statusBar` result; also the `statusBar` of `usage/didChange` (Premium mode). */
+export interface StatusBarResult {
+  text: string;
+  /** Markdown; user strings in it are already escaped by the server. */
+  tooltip: string;
+  level: Level;
+  credits: number;
+  costUsd: number;
+  billing?: Billing;
+}
+
+export interface Totals {
+  credits: number | null;
+  costUsd: number | null;
+  messages: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  totalTokens: number;
+  unpricedMessages?: number;
+}
+
+export interface ModelSplit extends Totals {
+  model: string;
+}
+
+export interface TokenSplitResult {
+  models: ModelSplit[];
+}
+
+/** One AI interaction, as `usage/record` takes it. */
+export interface UsageRecord {
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens?: number;
+  cacheWriteTokens?: number;
+  cacheWrite1hTokens?: number;
+  /** The dedupe key: re-sending the same id never counts twice. */
+  id?: string;
+  /** RFC 3339 or epoch milliseconds; default now. */
+  timestamp?: string | number;
+  provider?: string;
+  billing?: Billing;
+  project?: string;
+  user?: string;
+  costUsd?: number;
+  credits?: number;
+  feature?: string;
+  session?: string;
+}
+
+export interface RecordResult {
+  accepted: number;
+  duplicates: number;
+  durable?: boolean;
+  rejected: { index: number; field: string; message: string }[];
+  ignoredFields?: Record<string, number>;
+}
+
+/** `usage/didChange` params: pushed after stored records change, by any process. */
+export interface UsageChange {
+  today: Totals;
+  statusBar: StatusBarResult;
+}
+
+/** What the dashboard page may ask the server for, through the webview's postMessage. */
+export const DASHBOARD_METHODS: ReadonlySet<string> = new Set([
+  "usage/summary",
+  "usage/tokenSplit",
+  "usage/projects",
+  "usage/users",
+  "usage/daily",
+  "usage/interactions",
+]);
