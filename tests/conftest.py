@@ -15,8 +15,3 @@ def data_dir(tmp_path, monkeypatch) -> Path:
     d = tmp_path / "data"
     monkeypatch.setenv("USAGE_LS_DATA_DIR", str(d))
     return d
-
-
-def write_config(data_dir: Path, text: str) -> None:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    (data_dir / "config.toml").write_text(text, encoding="utf-8")

@@ -93,6 +93,17 @@ class Editor:
             except asyncio.TimeoutError:
                 pass
 
+    async def wait_message(self, predicate, timeout: float = 5.0) -> str:
+        """The first window/showMessage text satisfying predicate, waiting for it if needed."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            for message in self.messages:
+                if predicate(message):
+                    return message
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"no matching window/showMessage within {timeout}s; got {self.messages}")
+
     def open_doc(self, name: str, text: str) -> str:
         uri = (self.data_dir.parent / self.workspace / name).as_uri()
         self.client.text_document_did_open(
@@ -104,6 +115,11 @@ class Editor:
         return await self.client.text_document_hover_async(
             types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(line=line, character=character))
         )
+
+
+def write_config(data_dir: Path, text: str) -> None:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "config.toml").write_text(text, encoding="utf-8")
 
 
 def rec(model: str = "claude-sonnet-4-5", inp: int = 1000, out: int = 100, **kw) -> dict:

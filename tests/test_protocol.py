@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
-from conftest import write_config
-from editor import Editor, rec
+from editor import Editor, rec, write_config
 from pygls.exceptions import JsonRpcException
 
 TODAY = dt.datetime.now(dt.timezone.utc).date()
@@ -139,7 +139,7 @@ async def test_status_bar_text_tooltip_and_budget_levels(data_dir):
         sb = await ed.request("usage/statusBar")
         assert sb["text"].startswith("8.5 cr ") and sb["level"] == "warning"
         assert "gpt\\-4o" in sb["tooltip"] and "8.5" in sb["tooltip"]
-        assert any("80% of budget" in m for m in ed.messages)
+        await ed.wait_message(lambda m: "80% of budget" in m)
         await ed.record(rec("gpt-4o", costUsd=0.02, billing="byok"))
         assert (await ed.request("usage/statusBar"))["level"] == "warning"  # byok spends no credits
         await ed.record(rec("gpt-4o", costUsd=0.02))
@@ -147,7 +147,10 @@ async def test_status_bar_text_tooltip_and_budget_levels(data_dir):
         assert sb["level"] == "error" and sb["text"].startswith("10.5 cr")
         byok = await ed.request("usage/statusBar", {"billing": "byok"})
         assert byok["text"].startswith("$0.02")
+        await ed.wait_message(lambda m: "100% of budget" in m)
         await ed.record(rec("gpt-4o", costUsd=0.02))
+        await ed.request("usage/summary")
+        await asyncio.sleep(0.3)  # a further push would come within 0.1 s
         alerts = [m for m in ed.messages if "of budget" in m]
         assert len(alerts) == 2, alerts  # 80% once, 100% once
 

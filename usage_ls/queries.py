@@ -110,10 +110,11 @@ def filtered(ledger: Ledger, flt: Filter) -> Chunk:
 
 
 def _group(keys: np.ndarray, m: np.ndarray, nbins: int) -> np.ndarray:
+    """Sums of each metric per key: (nbins, NM). `m` is metric-major (NM, n)."""
     out = np.zeros((nbins, NM))
     if len(keys):
         for i in range(NM):
-            out[:, i] = np.bincount(keys, weights=m[:, i], minlength=nbins)
+            out[:, i] = np.bincount(keys, weights=m[i], minlength=nbins)
     return out
 
 
@@ -132,7 +133,7 @@ def _totals(row) -> dict:
 
 
 def summary(chunk: Chunk) -> dict:
-    return _totals(chunk.m.sum(axis=0) if len(chunk) else np.zeros(NM))
+    return _totals(chunk.m.sum(axis=1) if len(chunk) else np.zeros(NM))
 
 
 def _by_dim(chunk: Chunk, column: str, names: list[str], label: str) -> list[dict]:
@@ -159,37 +160,63 @@ def users(ledger: Ledger, chunk: Chunk) -> dict:
     return {"users": _by_dim(chunk, "user", ledger.users.names, "user")}
 
 
+def _totals_rows(sums: np.ndarray) -> list[dict]:
+    """`_totals` for many rows at once (numpy -> Python in one pass)."""
+    if not len(sums):
+        return []
+    credits = np.round(sums[:, METRICS.index("credits")], 6).tolist()
+    cost = np.round(sums[:, METRICS.index("costUsd")], 6).tolist()
+    ints = sums[:, [METRICS.index(k) for k in ("messages", *TOKEN_KEYS, "unpricedMessages")]].astype(np.int64)
+    total = ints[:, 1:5].sum(axis=1).tolist()
+    ints = ints.tolist()
+    return [
+        {
+            "credits": credits[i],
+            "costUsd": cost[i],
+            "messages": row[0],
+            "inputTokens": row[1],
+            "outputTokens": row[2],
+            "cacheReadTokens": row[3],
+            "cacheWriteTokens": row[4],
+            "totalTokens": total[i],
+            "unpricedMessages": row[5],
+        }
+        for i, row in enumerate(ints)
+    ]
+
+
 def daily(ledger: Ledger, chunk: Chunk, flt: Filter) -> dict:
     lo, hi = days.ordinal(flt.start), days.ordinal(flt.end)
     ndays = hi - lo + 1
     day_idx = chunk.day.astype(np.int64) - lo
-    totals = _group(day_idx, chunk.m, ndays)
-    present_models = np.unique(chunk.model)
-    by_model: dict[int, np.ndarray] = {}
-    if len(present_models):
-        remap = np.full(int(present_models.max()) + 1, -1, dtype=np.int64)
-        remap[present_models] = np.arange(len(present_models))
-        key = day_idx * len(present_models) + remap[chunk.model]
-        grid = _group(key, chunk.m, ndays * len(present_models)).reshape(ndays, len(present_models), NM)
-        by_model = {int(mid): grid[:, j, :] for j, mid in enumerate(present_models)}
-    names = ledger.models.names
-    cost_i, credit_i, msg_i = METRICS.index("costUsd"), METRICS.index("credits"), METRICS.index("messages")
-    tok = [METRICS.index(k) for k in TOKEN_KEYS]
-    out = []
-    for d in range(ndays):
-        entry = {"date": days.from_ordinal(lo + d), **_totals(totals[d])}
-        models = {}
-        for mid, series in by_model.items():
-            row = series[d]
-            if row[msg_i]:
-                models[names[mid]] = {
-                    "credits": round(float(row[credit_i]), 6),
-                    "costUsd": round(float(row[cost_i]), 6),
-                    "totalTokens": int(sum(row[i] for i in tok)),
-                    "messages": int(row[msg_i]),
-                }
-        entry["byModel"] = models
-        out.append(entry)
+    out = [{"date": days.from_ordinal(lo + d), **t, "byModel": {}} for d, t in enumerate(_totals_rows(_group(day_idx, chunk.m, ndays)))]
+    present = np.unique(chunk.model)
+    if len(present):
+        remap = np.full(int(present.max()) + 1, -1, dtype=np.int64)
+        remap[present] = np.arange(len(present))
+        key = day_idx * len(present) + remap[chunk.model]
+        nbins = ndays * len(present)
+        m = chunk.m
+        msgs_all = np.bincount(key, weights=m[METRICS.index("messages")], minlength=nbins)
+        used = np.nonzero(msgs_all)[0]
+        tok_w = m[[METRICS.index(k) for k in TOKEN_KEYS]].sum(axis=0)
+
+        def per_bin(weights):
+            return np.bincount(key, weights=weights, minlength=nbins)[used]
+
+        credits = np.round(per_bin(m[METRICS.index("credits")]), 6).tolist()
+        cost = np.round(per_bin(m[METRICS.index("costUsd")]), 6).tolist()
+        msgs = msgs_all[used].astype(np.int64).tolist()
+        tokens = per_bin(tok_w).astype(np.int64).tolist()
+        names = [ledger.models.names[int(m)] for m in present]
+        for j, flat in enumerate(used.tolist()):
+            d, mi = divmod(flat, len(present))
+            out[d]["byModel"][names[mi]] = {
+                "credits": credits[j],
+                "costUsd": cost[j],
+                "totalTokens": tokens[j],
+                "messages": msgs[j],
+            }
     return {"days": out}
 
 
@@ -200,9 +227,9 @@ def series(ledger: Ledger, flt: Filter, metric: str) -> list[float]:
     if not len(chunk):
         return [0.0] * (hi - lo + 1)
     if metric == "totalTokens":
-        weights = chunk.m[:, [METRICS.index(k) for k in TOKEN_KEYS]].sum(axis=1)
+        weights = chunk.m[[METRICS.index(k) for k in TOKEN_KEYS]].sum(axis=0)
     else:
-        weights = chunk.m[:, METRICS.index(metric)]
+        weights = chunk.m[METRICS.index(metric)]
     return [float(v) for v in np.bincount(chunk.day.astype(np.int64) - lo, weights=weights, minlength=hi - lo + 1)]
 
 

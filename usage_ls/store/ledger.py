@@ -122,18 +122,18 @@ class Chunk:
     project: np.ndarray
     user: np.ndarray
     billing: np.ndarray  # 0 premium, 1 byok
-    m: np.ndarray  # float64 (n, NM)
+    m: np.ndarray  # float64 (NM, n): one contiguous row per metric, for fast bincounts
 
     @staticmethod
     def empty() -> "Chunk":
         z = np.zeros(0, dtype=np.int32)
-        return Chunk(z, z, z, z, np.zeros(0, dtype=np.int8), np.zeros((0, NM)))
+        return Chunk(z, z, z, z, np.zeros(0, dtype=np.int8), np.zeros((NM, 0)))
 
     def __len__(self) -> int:
         return len(self.day)
 
     def take(self, sel) -> "Chunk":
-        return Chunk(self.day[sel], self.model[sel], self.project[sel], self.user[sel], self.billing[sel], self.m[sel])
+        return Chunk(self.day[sel], self.model[sel], self.project[sel], self.user[sel], self.billing[sel], self.m[:, sel])
 
     def day_slice(self, lo: int, hi: int) -> "Chunk":
         """Rows with lo <= day <= hi (rows are sorted by day)."""
@@ -154,7 +154,7 @@ class Chunk:
             np.concatenate([c.project for c in chunks]),
             np.concatenate([c.user for c in chunks]),
             np.concatenate([c.billing for c in chunks]),
-            np.concatenate([c.m for c in chunks]),
+            np.concatenate([c.m for c in chunks], axis=1),
         )
 
 
@@ -274,10 +274,11 @@ class Ledger:
     def _reset_overlay(self) -> None:
         self._pos: dict[str, int] = {}
         self._ov_records: dict[str, list[dict]] = defaultdict(list)
-        self._ov_agg: dict[tuple, list[float]] = {}
+        self._ov_index: dict[tuple, int] = {}  # (day, model, project, user, billing) -> row
+        self._ov_keys = np.zeros((5, 256), dtype=np.int32)
+        self._ov_m = np.zeros((NM, 256))
         self._ov_hashes: set[int] = set()
         self._ov_count = 0
-        self._ov_chunk: Chunk | None = None
         self._ov_models: set[str] = set()
 
     def _overlay_add(self, rec: dict) -> bool:
@@ -293,34 +294,24 @@ class Ledger:
             self.users.id(rec["user"]),
             0 if rec["billing"] == "premium" else 1,
         )
-        values = metrics_of(rec)
-        row = self._ov_agg.get(key)
+        row = self._ov_index.get(key)
         if row is None:
-            self._ov_agg[key] = values
-        else:
-            for i in range(NM):
-                row[i] += values[i]
+            row = self._ov_index[key] = len(self._ov_index)
+            if row >= self._ov_keys.shape[1]:  # grow by doubling
+                self._ov_keys = np.concatenate([self._ov_keys, np.zeros_like(self._ov_keys)], axis=1)
+                self._ov_m = np.concatenate([self._ov_m, np.zeros_like(self._ov_m)], axis=1)
+            self._ov_keys[:, row] = key
+        self._ov_m[:, row] += metrics_of(rec)
         self._ov_count += 1
-        self._ov_chunk = None
         self._ov_models.add(rec["model"])
         return True
 
     def _overlay_chunk(self) -> Chunk:
-        if self._ov_chunk is None:
-            if not self._ov_agg:
-                self._ov_chunk = Chunk.empty()
-            else:
-                keys = sorted(self._ov_agg)
-                k = np.array(keys, dtype=np.int64).reshape(len(keys), 5)
-                self._ov_chunk = Chunk(
-                    k[:, 0].astype(np.int32),
-                    k[:, 1].astype(np.int32),
-                    k[:, 2].astype(np.int32),
-                    k[:, 3].astype(np.int32),
-                    k[:, 4].astype(np.int8),
-                    np.array([self._ov_agg[key] for key in keys], dtype=np.float64).reshape(len(keys), NM),
-                )
-        return self._ov_chunk
+        n = len(self._ov_index)
+        if not n:
+            return Chunk.empty()
+        k = self._ov_keys
+        return Chunk(k[0, :n], k[1, :n], k[2, :n], k[3, :n], k[4, :n].astype(np.int8), self._ov_m[:, :n])
 
     # -- seeing other processes' writes ---------------------------------------------------
 
@@ -441,7 +432,7 @@ class Ledger:
                 np.array(cols[1], dtype=np.int32),
                 np.array(cols[2], dtype=np.int32),
                 np.array(cols[3], dtype=np.int8),
-                np.array(metrics, dtype=np.float64).reshape(len(days_col), NM),
+                np.ascontiguousarray(np.array(metrics, dtype=np.float64).reshape(len(days_col), NM).T),
             )
         else:
             chunk = Chunk.empty()
