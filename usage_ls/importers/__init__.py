@@ -99,6 +99,7 @@ class Importer:
         t = self.tools.get(name)
         if t is None:
             t = self.tools[name] = get_tool(name)
+            t.tz = self.cfg.tz
         return t
 
     def service(self):
@@ -114,6 +115,16 @@ class Importer:
             self.svc.close()
             self.svc = None
             self._own_svc = False
+
+    def refresh(self) -> None:
+        """Re-read the import state (and tools' memory) if another process changed it."""
+        if self.state.stale():
+            self.state = ImportState(self.data_dir).load()
+            self._memory.clear()
+
+    def held(self, tool: str, path: Path) -> bool:
+        entry = self.state.get(tool, path)
+        return bool(entry and (entry.get("state") or {}).get("held"))
 
     def memory(self, tool: Tool) -> dict:
         mem = self._memory.get(tool.name)
@@ -153,7 +164,10 @@ class Importer:
             tally.files_read += 1
             tally.bad(result.first_problem, result.unreadable)
             entries.extend(result.entries)
-            done.append((path, {**signature(st), "offset": result.end, "state": result.state}))
+            if result.retry:  # caught mid-write: read it again next time, even if unchanged
+                done.append((path, {**signature(st), "offset": start, "state": {**pstate, "held": True}}))
+            else:
+                done.append((path, {**signature(st), "offset": result.end, "state": result.state}))
         memory = self.memory(tool)
         records, dups = tool.merge(entries, memory) if entries else ([], 0)
         tally.duplicates += dups

@@ -143,6 +143,7 @@ class FileResult:
     state: dict = field(default_factory=dict)
     unreadable: int = 0
     first_problem: Problem | None = None
+    retry: bool = False  # read it again next time even if unchanged (e.g. caught mid-rewrite)
 
     def bad(self, where: str, message: str) -> None:
         self.unreadable += 1
@@ -182,8 +183,21 @@ class ImportState:
         self.files: dict[str, dict] = {}
         self.extra: dict[str, dict] = {}
         self.dirty = False
+        self.sig: tuple | None = None
+
+    def disk_signature(self) -> tuple | None:
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+    def stale(self) -> bool:
+        """Another process (a CLI import, another server) rewrote the file since we read it."""
+        return self.disk_signature() != self.sig
 
     def load(self) -> "ImportState":
+        self.sig = self.disk_signature()
         try:
             raw = storage.read_json(self.path) or {}
         except Exception:
@@ -199,6 +213,7 @@ class ImportState:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         storage.atomic_write(self.path, orjson.dumps({"format": 1, "files": self.files, "extra": self.extra}))
         self.dirty = False
+        self.sig = self.disk_signature()
 
     def get(self, tool: str, path: Path) -> dict | None:
         return self.files.get(f"{tool}:{path}")
@@ -274,6 +289,7 @@ class Tool:
     provider: str | None = None
     append_only = True  # files only grow (JSONL); else a changed file is read again whole
     patterns: tuple[str, ...] = ("*.jsonl",)
+    tz: dt.tzinfo | None = None  # the ledger's zone (for logs that write local times)
 
     def roots(self) -> list[Path]:
         """Default locations (honouring the tool's own environment variables)."""
@@ -309,6 +325,23 @@ class Tool:
 
 def now() -> float:
     return time.time()
+
+
+def load_json_file(path: Path, result: FileResult, *, final: bool):
+    """A whole JSON document (tools that rewrite a file), or None when it does not parse
+    (counted when `final`; the live watcher just tries again after the tool's next write)."""
+    data, _st = read_from(path, 0)
+    result.end = len(data)
+    if not data.strip():
+        result.retry = True
+        return None
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        result.retry = True
+        if final:
+            result.bad(path.name, f"not JSON ({exc})")
+        return None
 
 
 def lock(data_dir: Path, blocking: bool = True, timeout: float = 60.0) -> FileLock | None:

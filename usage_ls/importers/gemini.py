@@ -1,0 +1,159 @@
+"""Gemini CLI: its chat recordings.
+
+Format read
+    `~/.gemini/tmp/<project hash>/chats/session-<time>-<id>.jsonl` (one JSON value per line),
+    and the older `session-….json` (`{sessionId, projectHash, startTime, messages: [...]}`),
+    rewritten whole as the chat goes on. Roots: `$GEMINI_DATA_DIR` (comma-separated, as
+    ccusage reads it), else `~/.gemini/tmp`. A message with `type: "gemini"` carries `id`,
+    `timestamp`, `model` and `tokens: {input, output, cached, thoughts, tool, total}`.
+    JSONL files may also carry a session header (`sessionId`, `projectHash`) and a
+    `{"$set": …}`-style update: anything without `tokens` is not usage.
+
+Mapping
+    `input` includes `cached` (Google's accounting): input = input - cached + tool (tool-use
+    prompt tokens are billed as input), cache reads = cached, output = output + thoughts
+    (reasoning is output), no cache writes. project = the working directory when the
+    recording names one (`directories`/`cwd`), else the project hash's first 12 characters;
+    session = `sessionId`; feature = `gemini`.
+
+Dedupe key
+    `gemini:<sessionId>:<message id>`. The same message id can be written again (a message
+    updated as a response completes): within a read, the last one wins.
+
+Pitfalls handled
+    - a `.json` caught half-rewritten is retried on the next run instead of counted;
+    - messages of other types (`user`, `info`, `error`) and zero-token messages record nothing;
+    - the live watcher holds a file's last message back until the file is quiet for a second.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import orjson
+
+from usage_ls.importers.base import FileResult, Tool, json_lines, load_json_file, ms_ts, project_of, short_hash
+
+FEATURE = "gemini"
+
+
+def _num(d: dict, *keys) -> int:
+    for k in keys:
+        v = d.get(k)
+        if type(v) is int and v >= 0:
+            return v
+        if isinstance(v, float) and v >= 0 and v == int(v):
+            return int(v)
+    return 0
+
+
+class Gemini(Tool):
+    name = "gemini"
+    feature = FEATURE
+    provider = "google"
+    patterns = ("*.jsonl", "*.json")
+    append_only = False  # .json files are rewritten; .jsonl are re-read whole (they are small)
+
+    def roots(self) -> list[Path]:
+        env = os.environ.get("GEMINI_DATA_DIR")
+        if env and env.strip():
+            return [Path(p.strip()).expanduser() for p in env.split(",") if p.strip()]
+        return [Path.home() / ".gemini" / "tmp"]
+
+    def discover(self, paths) -> list[Path]:
+        # only chat recordings: skip settings, logs.json and the like
+        return [p for p in super().discover(paths) if p.name.startswith("session-") or p.parent.name == "chats"]
+
+    def read(self, path: Path, start: int, state: dict, result: FileResult, *, final: bool) -> None:
+        session = path.stem
+        project = None
+        parts = path.parts
+        if "chats" in parts:
+            i = parts.index("chats")
+            if i > 0:
+                project = parts[i - 1][:12]
+        messages: list[dict] = []
+        if path.suffix == ".json":
+            doc = load_json_file(path, result, final=final)
+            if doc is None:
+                return
+            if isinstance(doc, dict):
+                session = doc.get("sessionId") or session
+                project = _project(doc) or project
+                msgs = doc.get("messages")
+                messages = [m for m in msgs if isinstance(m, dict)] if isinstance(msgs, list) else []
+            elif isinstance(doc, list):
+                messages = [m for m in doc if isinstance(m, dict)]
+            else:
+                result.bad(path.name, "not a chat recording")
+                return
+        else:
+            for offset, line in json_lines(path, 0, result, final=final):
+                try:
+                    obj = orjson.loads(line)
+                except orjson.JSONDecodeError as exc:
+                    result.bad(f"{path.name}:{offset}", f"not JSON ({exc})")
+                    continue
+                if not isinstance(obj, dict):
+                    result.bad(f"{path.name}:{offset}", "not a JSON object")
+                    continue
+                if isinstance(obj.get("sessionId"), str) and "tokens" not in obj:
+                    session = obj["sessionId"]
+                    project = _project(obj) or project
+                    continue
+                messages.append(obj)
+        latest: dict[str, dict] = {}
+        order: list[str] = []
+        for m in messages:
+            if m.get("type") != "gemini" or not isinstance(m.get("tokens"), dict):
+                continue
+            mid = m.get("id") if isinstance(m.get("id"), str) else short_hash(m.get("timestamp"), orjson.dumps(m.get("tokens")))
+            if mid not in latest:
+                order.append(mid)
+            latest[mid] = m
+        if not final and order and path.suffix == ".jsonl":
+            try:
+                if os.stat(path).st_mtime > time.time() - 1.0:
+                    order.pop()
+                    result.retry = True
+            except OSError:
+                pass
+        for mid in order:
+            m = latest[mid]
+            t = m["tokens"]
+            inp = _num(t, "input", "prompt", "input_tokens", "prompt_tokens")
+            out = _num(t, "output", "candidates", "output_tokens", "candidates_tokens")
+            cached = min(_num(t, "cached", "cached_tokens"), inp)
+            thoughts = _num(t, "thoughts", "thoughts_tokens", "reasoning_tokens")
+            tool = _num(t, "tool", "tool_tokens")
+            ts = ms_ts(m.get("timestamp"))
+            if ts is None:
+                result.bad(f"{path.name}:{mid}", "message without a usable timestamp")
+                continue
+            rec = {
+                "id": f"gemini:{short_hash(session, mid)}",
+                "timestamp": ts,
+                "model": m.get("model") if isinstance(m.get("model"), str) and m["model"] else "gemini-2.5-pro",
+                "provider": "google",
+                "project": project or "(no project)",
+                "inputTokens": inp - cached + tool,
+                "outputTokens": out + thoughts,
+                "cacheReadTokens": cached,
+                "cacheWriteTokens": 0,
+                "feature": FEATURE,
+                "session": str(session)[:200],
+            }
+            if rec["inputTokens"] or rec["outputTokens"] or rec["cacheReadTokens"]:
+                result.entries.append(rec)
+
+
+def _project(doc: dict) -> str | None:
+    for key in ("cwd", "projectRoot"):
+        if isinstance(doc.get(key), str):
+            return project_of(doc[key])
+    dirs = doc.get("directories")
+    if isinstance(dirs, list) and dirs and isinstance(dirs[0], str):
+        return project_of(dirs[0])
+    return None

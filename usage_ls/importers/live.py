@@ -1,0 +1,191 @@
+"""Live import: the running server picks up new log lines while a terminal agent works.
+
+Turned on by `[import] watch = ["claude-code", "codex", …]` in config.toml. The server calls
+`attach(svc)` once; it appends a watcher the server calls on every tick (0.25 s) on its event
+loop thread. Cheap when idle:
+
+- *hot* files (written in the last 10 minutes) are stat-ed every tick; a change is read from
+  the offset the last import stopped at (the same `imports.json` as `usage-ls import`);
+- the tool's folders are stat-ed once a second; a folder whose mtime moved is listed, so a new
+  session file is seen within about a second;
+- the whole tree is walked again once a minute (folders created deep inside, files cooling
+  down).
+
+History written while the server was not running is left to `usage-ls import` (a cold file is
+only read once it changes). Imports by this watcher and by the CLI exclude each other with a
+lock on the data directory; the watcher skips a tick rather than wait.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+
+from usage_ls.importers import ALIASES, TOOL_NAMES, Importer
+from usage_ls.importers.base import lock
+
+log = logging.getLogger(__name__)
+
+HOT_SECONDS = 600.0
+DIR_SECONDS = 1.0
+RESCAN_SECONDS = 60.0
+
+
+class _Watch:
+    """One tool's files and folders."""
+
+    def __init__(self, importer: Importer, name: str):
+        self.importer = importer
+        self.name = name
+        self.tool = importer.tool(name)
+        self.dirs: dict[str, int] = {}  # folder -> mtime_ns
+        self.hot: dict[Path, tuple] = {}  # file -> (size, mtime_ns)
+        self.pending: set[Path] = set()
+        self.next_dirs = 0.0
+        self.next_rescan = 0.0
+
+    def _matches(self, name: str) -> bool:
+        import fnmatch
+
+        return any(fnmatch.fnmatch(name, pat) for pat in self.tool.patterns)
+
+    def rescan(self, now: float) -> None:
+        self.next_rescan = now + RESCAN_SECONDS
+        dirs: dict[str, int] = {}
+        for root in self.tool.roots():
+            self._walk(Path(root), dirs, now, initial=not self.dirs)
+        self.dirs = dirs
+        cutoff = now - HOT_SECONDS
+        for path in list(self.hot):
+            try:
+                st = path.stat()
+            except OSError:
+                del self.hot[path]
+                continue
+            if st.st_mtime < cutoff and path not in self.pending:
+                del self.hot[path]
+
+    def _walk(self, root: Path, dirs: dict, now: float, initial: bool) -> None:
+        stack = [root]
+        while stack:
+            d = stack.pop()
+            try:
+                st = os.stat(d)
+                entries = list(os.scandir(d))
+            except OSError:
+                continue
+            dirs[str(d)] = st.st_mtime_ns
+            for e in entries:
+                try:
+                    if e.is_dir(follow_symlinks=False):
+                        stack.append(Path(e.path))
+                    elif self._matches(e.name):
+                        self._consider(Path(e.path), e.stat(), now, initial)
+                except OSError:
+                    continue
+
+    def _consider(self, path: Path, st, now: float, initial: bool) -> None:
+        if path in self.hot:
+            return
+        if initial and st.st_mtime < now - HOT_SECONDS:
+            return  # cold history: `usage-ls import` is for that
+        # a file new to the watcher: read what the import state does not cover yet
+        self.hot[path] = (-1, -1)
+
+    def check_dirs(self, now: float) -> None:
+        self.next_dirs = now + DIR_SECONDS
+        for d, mtime in list(self.dirs.items()):
+            try:
+                st = os.stat(d)
+            except OSError:
+                self.dirs.pop(d, None)
+                continue
+            if st.st_mtime_ns == mtime:
+                continue
+            self.dirs[d] = st.st_mtime_ns
+            try:
+                entries = list(os.scandir(d))
+            except OSError:
+                continue
+            for e in entries:
+                try:
+                    if e.is_dir(follow_symlinks=False):
+                        if e.path not in self.dirs:
+                            self._walk(Path(e.path), self.dirs, now, initial=False)
+                    elif self._matches(e.name):
+                        self._consider(Path(e.path), e.stat(), now, initial=False)
+                except OSError:
+                    continue
+
+    def changed(self) -> list[Path]:
+        out = []
+        for path, sig in list(self.hot.items()):
+            try:
+                st = path.stat()
+            except OSError:
+                self.hot.pop(path, None)
+                self.pending.discard(path)
+                continue
+            now_sig = (st.st_size, st.st_mtime_ns)
+            if now_sig != sig or path in self.pending:
+                self.hot[path] = now_sig
+                out.append(path)
+        return out
+
+
+class LiveImporter:
+    def __init__(self, svc, names: list[str]):
+        self.svc = svc
+        self.importer = Importer(svc=svc)
+        self.watches = [_Watch(self.importer, n) for n in names]
+
+    def poll(self) -> bool:
+        now = time.time()
+        work: list[tuple[_Watch, list[Path]]] = []
+        for w in self.watches:
+            if now >= w.next_rescan:
+                w.rescan(now)
+            elif now >= w.next_dirs:
+                w.check_dirs(now)
+            files = w.changed()
+            if files:
+                work.append((w, files))
+        if not work:
+            return False
+        lk = lock(self.importer.data_dir, blocking=False)
+        if lk is None:
+            for w, files in work:  # a CLI import is running: try these again next tick
+                w.pending.update(files)
+            return False
+        recorded = False
+        try:
+            self.importer.refresh()
+            for w, files in work:
+                tally = self.importer.run(w.name, files=sorted(files, key=str), final=False)
+                recorded |= tally.imported > 0
+                w.pending = {p for p in files if self.importer.held(w.name, p)}
+                if tally.unreadable:
+                    log.info("live import %s: %s", w.name, tally.line())
+        finally:
+            lk.release()
+        return recorded
+
+
+def attach(svc) -> LiveImporter | None:
+    names = []
+    for raw in svc.cfg.import_watch:
+        name = ALIASES.get(raw, raw)
+        if name == "all":
+            names.extend(TOOL_NAMES)
+        elif name in TOOL_NAMES:
+            names.append(name)
+        else:
+            log.warning("[import] watch: unknown tool %r (known: %s)", raw, ", ".join(TOOL_NAMES))
+    names = list(dict.fromkeys(names))
+    if not names:
+        return None
+    live = LiveImporter(svc, names)
+    svc.watchers.append(live.poll)
+    return live
