@@ -930,7 +930,6 @@
       performance.mark('usage-first-render');
       window.usageDashboard.ready = true;
     });
-    window.addEventListener('scroll', hideCard, { passive: true });
   }
 
   window.usageDashboard = { ready: false, mode: MODE, state, toCsv, get view() { return view; }, get rows() { return rowsView; } };
