@@ -195,29 +195,3 @@ def validate_record(raw: Any, defaults: Defaults, now_ms: int | None = None) -> 
 
 def total_tokens(rec: dict) -> int:
     return rec["inputTokens"] + rec["outputTokens"] + rec["cacheReadTokens"] + rec["cacheWriteTokens"]
-
-
-def public_record(rec: dict, tz: dt.tzinfo) -> dict:
-    """The stored record as the protocol shows it (interactions rows)."""
-    out = {
-        "id": rec["id"],
-        "timestamp": days.iso_timestamp(rec["ts"], tz),
-        "date": rec["date"],
-        "model": rec["model"],
-        "provider": rec.get("provider"),
-        "billing": rec["billing"],
-        "project": rec["project"],
-        "user": rec["user"],
-        "inputTokens": rec["inputTokens"],
-        "outputTokens": rec["outputTokens"],
-        "cacheReadTokens": rec["cacheReadTokens"],
-        "cacheWriteTokens": rec["cacheWriteTokens"],
-        "cacheWrite1hTokens": rec["cacheWrite1hTokens"],
-        "totalTokens": total_tokens(rec),
-        "costUsd": rec["costUsd"],
-        "costSource": rec["costSource"],
-        "credits": rec["credits"],
-        "feature": rec.get("feature"),
-        "session": rec.get("session"),
-    }
-    return out

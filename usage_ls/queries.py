@@ -12,26 +12,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from usage_ls import days
-from usage_ls.model import public_record, total_tokens
+from usage_ls.store.columns import SOURCES, TOKEN_COLUMNS, RecordColumns
 from usage_ls.store.ledger import BILLINGS, METRICS, NM, Chunk, Ledger
 
 MAX_RANGE_DAYS = 3660
 TOKEN_KEYS = ("inputTokens", "outputTokens", "cacheReadTokens", "cacheWriteTokens")
-SORT_KEYS = {
-    "timestamp": lambda r: r["ts"],
-    "date": lambda r: r["ts"],
-    "project": lambda r: (r["project"].lower(), r["ts"]),
-    "model": lambda r: (r["model"].lower(), r["ts"]),
-    "user": lambda r: (r["user"].lower(), r["ts"]),
-    "billing": lambda r: (r["billing"], r["ts"]),
-    "inputTokens": lambda r: r["inputTokens"],
-    "outputTokens": lambda r: r["outputTokens"],
-    "cacheReadTokens": lambda r: r["cacheReadTokens"],
-    "cacheWriteTokens": lambda r: r["cacheWriteTokens"],
-    "totalTokens": total_tokens,
-    "costUsd": lambda r: (r["costUsd"] is not None, r["costUsd"] or 0.0),
-    "credits": lambda r: (r["credits"] is not None, r["credits"] or 0.0),
-}
 
 
 class FilterError(ValueError):
@@ -238,25 +223,87 @@ def interactions(ledger: Ledger, flt: Filter, offset: int = 0, limit: int = 100,
     sort = sort or "-timestamp"
     descending = sort.startswith("-")
     column = sort.lstrip("-+")
-    if column not in SORT_KEYS:
-        raise FilterError("sort", f"unknown column {column!r} (known: {', '.join(SORT_KEYS)})")
+    if column not in SORT_COLUMNS:
+        raise FilterError("sort", f"unknown column {column!r} (known: {', '.join(SORT_COLUMNS)})")
     if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-        raise FilterError("offset", f"expected an integer >= 0, got {offset!r}")
+        raise FilterError("offset", f"expected an integer >= 0, got {offset!r}"[:100])
     if not isinstance(limit, int) or isinstance(limit, bool) or not 0 <= limit <= 10_000:
-        raise FilterError("limit", f"expected an integer 0..10000, got {limit!r}")
-    rows = []
-    for day in days.day_range(flt.start, flt.end):
-        for rec in ledger.day_records(day):
-            if flt.model is not None and rec["model"] != flt.model:
-                continue
-            if flt.project is not None and rec["project"] != flt.project:
-                continue
-            if flt.user is not None and rec["user"] != flt.user:
-                continue
-            if flt.billing is not None and rec["billing"] != flt.billing:
-                continue
-            rows.append(rec)
-    key = SORT_KEYS[column]
-    rows.sort(key=lambda r: (key(r), r["id"]), reverse=descending)
-    page = rows[offset : offset + limit]
-    return {"total": len(rows), "rows": [public_record(r, ledger.tz) for r in page]}
+        raise FilterError("limit", f"expected an integer 0..10000, got {limit!r}"[:100])
+    cols = RecordColumns.concat([ledger.day_columns(day) for day in days.day_range(flt.start, flt.end)])
+    mask = np.ones(len(cols), dtype=bool)
+    for value, dims, column_name in (
+        (flt.model, ledger.models, "model"),
+        (flt.project, ledger.projects, "project"),
+        (flt.user, ledger.users, "user"),
+    ):
+        if value is not None:
+            mask &= getattr(cols, column_name) == dims.lookup(value)
+    if flt.billing is not None:
+        mask &= cols.billing == BILLINGS.index(flt.billing)
+    rows = np.nonzero(mask)[0]
+    key = _sort_key(ledger, cols, column)[rows]
+    ts = cols.ts[rows]
+    if descending:
+        order = np.lexsort((-rows, -ts, -key))
+    else:
+        order = np.lexsort((rows, ts, key))
+    page = rows[order[offset : offset + limit]]
+    return {"total": int(len(rows)), "rows": [_row(ledger, cols, int(i)) for i in page]}
+
+
+SORT_COLUMNS = (
+    "timestamp", "date", "project", "model", "user", "billing", "inputTokens", "outputTokens",
+    "cacheReadTokens", "cacheWriteTokens", "totalTokens", "costUsd", "credits",
+)
+
+
+def _rank(names: list[str]) -> np.ndarray:
+    """Position of each interned name in case-insensitive order."""
+    order = sorted(range(len(names)), key=lambda i: (names[i].lower(), names[i]))
+    rank = np.empty(len(names), dtype=np.float64)
+    rank[order] = np.arange(len(names))
+    return rank
+
+
+def _sort_key(ledger: Ledger, cols: RecordColumns, column: str) -> np.ndarray:
+    if column in ("timestamp", "date"):
+        return cols.ts.astype(np.float64)
+    if column in ("project", "model", "user"):
+        ids = getattr(cols, column)
+        dims = getattr(ledger, column + "s")
+        return _rank(dims.names)[ids] if len(ids) else np.zeros(0)
+    if column == "billing":
+        return cols.billing.astype(np.float64)
+    if column == "totalTokens":
+        return cols.tokens[:4].sum(axis=0).astype(np.float64)
+    if column in TOKEN_COLUMNS:
+        return cols.tokens[TOKEN_COLUMNS.index(column)].astype(np.float64)
+    values = cols.cost if column == "costUsd" else cols.credits
+    return np.where(np.isnan(values), -1.0, values)  # unpriced sorts below $0
+
+
+def _row(ledger: Ledger, cols: RecordColumns, i: int) -> dict:
+    t = cols.tokens[:, i].tolist()
+    date, provider, feature, session = cols.extra[i]
+    cost, credits = float(cols.cost[i]), float(cols.credits[i])
+    return {
+        "id": cols.ids[i],
+        "timestamp": days.iso_timestamp(int(cols.ts[i]), ledger.tz),
+        "date": date,
+        "model": ledger.models.names[int(cols.model[i])],
+        "provider": provider,
+        "billing": BILLINGS[int(cols.billing[i])],
+        "project": ledger.projects.names[int(cols.project[i])],
+        "user": ledger.users.names[int(cols.user[i])],
+        "inputTokens": t[0],
+        "outputTokens": t[1],
+        "cacheReadTokens": t[2],
+        "cacheWriteTokens": t[3],
+        "cacheWrite1hTokens": t[4],
+        "totalTokens": t[0] + t[1] + t[2] + t[3],
+        "costUsd": None if cost != cost else cost,
+        "costSource": SOURCES[int(cols.source[i])],
+        "credits": None if credits != credits else credits,
+        "feature": feature,
+        "session": session,
+    }

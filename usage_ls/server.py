@@ -9,14 +9,16 @@ checkpoints, budget alerts) runs as asyncio tasks started on `initialized`.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+import orjson
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage
@@ -51,6 +53,22 @@ class UsageProtocol(LanguageServerProtocol):
                 return JsonRPCRequestMessage(id=data["id"], method=method, jsonrpc="2.0", params=params)
             return JsonRPCNotification(method=method, jsonrpc="2.0", params=params)
         return super().structure_message(data)
+
+    def _send_data(self, data: Any):
+        """As pygls sends, with orjson: the dashboard page and year-long series serialise ~10x faster."""
+        if not data or self.writer is None:
+            return
+        try:
+            body = orjson.dumps(data, default=self._serialize_message)
+            header = f"Content-Length: {len(body)}\r\nContent-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n"
+            res = self.writer.write(header.encode("ascii") + body)
+            if inspect.isawaitable(res):
+                asyncio.ensure_future(res)
+        except BrokenPipeError:
+            raise
+        except Exception as error:
+            log.exception("Error sending data")
+            self._server._report_server_error(error, JsonRpcInternalError)
 
 
 class UsageServer(LanguageServer):

@@ -42,6 +42,7 @@ from usage_ls.config import Config
 from usage_ls.model import Defaults, RecordError, validate_record
 from usage_ls.pricing import Pricer
 from usage_ls.store import storage
+from usage_ls.store.columns import RecordColumns
 from usage_ls.store.journal import SUFFIX, FileLock, JournalWriter, owner_alive, read_lines
 
 # metric columns of every aggregate row, in this order
@@ -59,6 +60,7 @@ NM = len(METRICS)
 BILLINGS = ("premium", "byok")
 CHECKPOINT_RECORDS = 20_000
 MAX_BATCH = 50_000
+DAY_CACHE_ROWS = 250_000  # records held as columns for the interactions table (~25 MB)
 
 
 def id_hash(rec_id: str) -> int:
@@ -181,7 +183,10 @@ class Ledger:
         self._state_sig: tuple | None = None
         self._state: dict = {"seq": 0, "offsets": {}, "models": []}
         self._ids = np.zeros(0, dtype=np.uint64)
-        self._day_cache: dict[str, tuple[tuple, list[dict]]] = {}
+        self._day_cache: dict[str, tuple[tuple, RecordColumns]] = {}
+        self._day_rows = 0
+        self._facts_cache: dict[tuple[str, str], Chunk] = {}
+        self._facts_stamp: tuple = ()
         self._reset_overlay()
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -441,6 +446,16 @@ class Ledger:
 
     def facts(self, start: str, end: str) -> Chunk:
         """Aggregate rows for days start..end (inclusive), checkpointed and pending."""
+        stamp = (self.version, self._ov_count)
+        if self._facts_stamp != stamp:
+            self._facts_cache.clear()
+            self._facts_stamp = stamp
+        hit = self._facts_cache.get((start, end))
+        if hit is None:
+            hit = self._facts_cache[(start, end)] = self._facts(start, end)
+        return hit
+
+    def _facts(self, start: str, end: str) -> Chunk:
         lo, hi = days.ordinal(start), days.ordinal(end)
         months = sorted({d[:7] for d in (start, end)} | {days.from_ordinal(o)[:7] for o in range(lo, hi + 1, 28)})
         missing = [m for m in months if m not in self._months]
@@ -467,19 +482,31 @@ class Ledger:
     def day_records(self, day: str) -> list[dict]:
         """Every record of one day: the day file plus pending journal lines."""
         path = self._day_path(day)
-        sig = self._signature(path)
-        cached = self._day_cache.get(day)
-        if cached is None or cached[0] != sig:
-            data = storage.read_json(path) if sig else None
-            recs = list(((data or {}).get("records") or {}).values())
-            if len(self._day_cache) > 64:
-                self._day_cache.pop(next(iter(self._day_cache)))
-            self._day_cache[day] = cached = (sig, recs)
+        data = storage.read_json(path)
+        recs = list(((data or {}).get("records") or {}).values())
         pending = self._ov_records.get(day)
         if not pending:
+            return recs
+        have = {r["id"] for r in recs}
+        return recs + [r for r in pending if r["id"] not in have]
+
+    def day_columns(self, day: str) -> RecordColumns:
+        """A day's records as columns, cached until the day file or its pending lines change."""
+        sig = (self._signature(self._day_path(day)), len(self._ov_records.get(day, ())), self._state.get("seq"))
+        cached = self._day_cache.get(day)
+        if cached is not None and cached[0] == sig:
+            self._day_cache[day] = self._day_cache.pop(day)  # most recently used last
             return cached[1]
-        have = {r["id"] for r in cached[1]}
-        return cached[1] + [r for r in pending if r["id"] not in have]
+        cols = RecordColumns.build(self.day_records(day), self.models, self.projects, self.users)
+        if cached is not None:
+            self._day_rows -= len(cached[1])
+        self._day_cache[day] = (sig, cols)
+        self._day_rows += len(cols)
+        while self._day_rows > DAY_CACHE_ROWS and len(self._day_cache) > 1:
+            _day, (_sig, old) = next(iter(self._day_cache.items()))
+            del self._day_cache[_day]
+            self._day_rows -= len(old)
+        return cols
 
     def known_models(self) -> set[str]:
         return set(self._state.get("models") or []) | self._ov_models | set(self.models.names)
