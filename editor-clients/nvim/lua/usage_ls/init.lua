@@ -181,12 +181,12 @@ local function client_config()
       user = M.config.user,
     },
     handlers = handlers,
-    on_init = function()
+    on_init = function(client) -- 0.7 registers the client only after this returns
       state.ready = true
       local waiting = state.waiting
       state.waiting = {}
       for _, fn in ipairs(waiting) do
-        fn(get_client())
+        fn(client)
       end
       if M.config.billing ~= "premium" then
         refresh_status()
