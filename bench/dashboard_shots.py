@@ -40,13 +40,13 @@ def main(out_dir: Path, per_day: int = 160, full: bool = True) -> None:
                     page = browser.new_page(viewport={"width": 1440, "height": 900}, color_scheme=scheme,
                                             device_scale_factor=1)
                     page.goto(server.url)
-                    page.wait_for_function("window.usageDashboard && window.usageDashboard.ready")
+                    page.wait_for_function("() => window.usageDashboard && window.usageDashboard.ready")
                     for billing in ("premium", "byok"):
                         if billing == "byok":
                             gen = page.eval_on_selector("#app", "e => e.dataset.gen")
                             page.click('#billing button[data-billing="byok"]')
                             page.wait_for_function(
-                                f"document.getElementById('app').dataset.gen !== '{gen}' && "
+                                f"() => document.getElementById('app').dataset.gen !== '{gen}' && "
                                 "document.getElementById('app').getAttribute('aria-busy') === 'false'")
                         page.mouse.move(5, 5)
                         path = out_dir / f"dashboard-{scheme}-{billing}.png"

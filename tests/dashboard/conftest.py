@@ -17,7 +17,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from dashboard_known import known_records  # noqa: E402
+from dashboard_known import known_records, seed, wait_settled  # noqa: E402
 
 from usage_ls.dashboard.serve import DashboardServer  # noqa: E402
 from usage_ls.service import Usage  # noqa: E402
@@ -32,18 +32,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-dev-shm-usage",
 ]
-
-
-def seed(data_dir: Path, records: list[dict]) -> None:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    (data_dir / "config.toml").write_text('timezone = "UTC"\nuser = "tester"\n', encoding="utf-8")
-    svc = Usage(data_dir=data_dir, tag="seed").open()
-    try:
-        result = svc.record(records)
-        assert result["accepted"] == len(records), result
-        svc.ledger.checkpoint()
-    finally:
-        svc.close()
 
 
 @pytest.fixture(scope="module")
@@ -124,23 +112,27 @@ class Guard:
 
 @pytest.fixture
 def open_page(browser):
-    """open_page(url, scheme="light") -> (page, guard); every page is checked on teardown."""
+    """open_page(url | html=..., scheme=, init_script=, bridge=) -> (page, guard), loaded and ready.
+
+    Every page is checked by its guard on teardown."""
     opened = []
 
     def _open(url: str | None = None, scheme: str = "light", html: str | None = None, init_script: str | None = None,
-              allowed: tuple[str, ...] = ("http://127.0.0.1:",)):
+              allowed: tuple[str, ...] = ("http://127.0.0.1:",), bridge=None):
         ctx = browser.new_context(viewport={"width": 1400, "height": 900}, color_scheme=scheme, accept_downloads=True)
         page = ctx.new_page()
         guard = Guard(page, allowed)
         if init_script:
             page.add_init_script(init_script)
+        if bridge is not None:
+            page.expose_function("__usageBridge", bridge)
         opened.append((ctx, guard))
-        if html is not None:
-            page.set_content(html)
-        elif url is not None:
+        if html is not None:  # served from a made-up loopback URL, so init scripts run as on navigation
+            url = "http://127.0.0.1:9/webview.html"
+            page.route(url, lambda route: route.fulfill(status=200, content_type="text/html", body=html))
+        if url is not None:
             page.goto(url)
-        if url is not None or html is not None:
-            page.wait_for_function("window.usageDashboard && window.usageDashboard.ready === true")
+            page.wait_for_function("() => window.usageDashboard && window.usageDashboard.ready === true")
         return page, guard
 
     yield _open
@@ -149,15 +141,6 @@ def open_page(browser):
             guard.check()
         finally:
             ctx.close()
-
-
-def wait_settled(page, before: str | None) -> None:
-    """Wait until the page has finished the refresh that started after `before` (its gen)."""
-    page.wait_for_function(
-        "([g]) => { const a = document.getElementById('app');"
-        " return a.dataset.gen !== g && a.getAttribute('aria-busy') === 'false'; }",
-        arg=[before],
-    )
 
 
 @pytest.fixture

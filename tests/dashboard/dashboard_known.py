@@ -1,8 +1,12 @@
-"""The known ledger the dashboard tests add up by hand (imported by conftest and the tests)."""
+"""The known ledger the dashboard tests add up by hand, and small helpers (imported by conftest
+and the tests; a plain module because conftest is not importable under --import-mode=importlib)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
+
+from usage_ls.service import Usage
 
 XSS_PROJECT = "<img src=x onerror=alert(1)>"
 XSS_MODEL = "</script><script>alert(1)</script>"
@@ -55,3 +59,24 @@ def known_records(today: dt.date) -> list[dict]:
         recs.append(_rec(d(2), 600 + i, id=f"bulk{i:03d}", project="bulk", user="dave", model="gpt-4.1-mini",
                          billing=P, inputTokens=20 + 10 * i, outputTokens=1, credits=0.1, costUsd=0.001))
     return recs
+
+
+def seed(data_dir: Path, records: list[dict]) -> None:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "config.toml").write_text('timezone = "UTC"\nuser = "tester"\n', encoding="utf-8")
+    svc = Usage(data_dir=data_dir, tag="seed").open()
+    try:
+        result = svc.record(records)
+        assert result["accepted"] == len(records), result
+        svc.ledger.checkpoint()
+    finally:
+        svc.close()
+
+
+def wait_settled(page, before: str | None) -> None:
+    """Wait until the page has finished the refresh that started after `before` (its gen)."""
+    page.wait_for_function(
+        "([g]) => { const a = document.getElementById('app');"
+        " return a.dataset.gen !== g && a.getAttribute('aria-busy') === 'false'; }",
+        arg=[before],
+    )
