@@ -100,9 +100,13 @@ class ClaudeCode(Tool):
         loads = orjson.loads
         last_usage_group = None  # (offset of its first line, key, index in entries)
         trailing_usage = False
+        # the response the previous read ended on may go on here (a block still streaming then)
+        open_group = state.get("open")
+        continuing = open_group is not None
+        grown = None  # its best counts seen in this read
         for offset, line in json_lines(path, start, result, final=final):
             if USAGE_MARK not in line:
-                trailing_usage = False
+                trailing_usage = continuing = False
                 s = line.strip()
                 if not (s.startswith(b"{") and s.endswith(b"}")):
                     result.bad(f"{path.name}:{offset}", "not a JSON object")
@@ -111,11 +115,11 @@ class ClaudeCode(Tool):
                 obj = loads(line)
             except orjson.JSONDecodeError as exc:
                 result.bad(f"{path.name}:{offset}", f"not JSON ({exc})")
-                trailing_usage = False
+                trailing_usage = continuing = False
                 continue
             if not isinstance(obj, dict):
                 result.bad(f"{path.name}:{offset}", "not a JSON object")
-                trailing_usage = False
+                trailing_usage = continuing = False
                 continue
             if isinstance(obj.get("cwd"), str):
                 cwd = obj["cwd"]
@@ -123,14 +127,26 @@ class ClaudeCode(Tool):
             if problem:
                 if problem is not _NO_USAGE:
                     result.bad(f"{path.name}:{offset}", problem)
-                trailing_usage = False
+                trailing_usage = continuing = False
                 continue
             key = (entry[0], entry[1])
+            if continuing and list(key) == open_group["k"]:
+                counts = _counts(entry[4])
+                if grown is None or sum(counts[:4]) > sum(grown[:4]):
+                    grown = counts
+                continue
+            continuing = False
             if not (trailing_usage and last_usage_group and last_usage_group[1] == key):
                 last_usage_group = (offset, key, len(entries))
             trailing_usage = True
             entries.append(entry)
-        state = {"cwd": cwd} if cwd else {}
+        new_state: dict = {"cwd": cwd} if cwd else {}
+        if grown is not None:
+            base = open_group["t"]
+            if sum(grown[:4]) > sum(base[:4]):
+                entries.append(_delta(open_group, grown))
+            if continuing:  # the file still ends inside that response
+                new_state["open"] = {**open_group, "t": [max(a, b) for a, b in zip(base, grown)]}
         if not final and trailing_usage and last_usage_group is not None and entries:
             # the last response may still be streaming: keep it back until the file is quiet
             try:
@@ -140,8 +156,23 @@ class ClaudeCode(Tool):
             if not quiet:
                 del entries[last_usage_group[2] :]
                 result.end = last_usage_group[0]
-                state["held"] = True
-        result.state = state
+                new_state["held"] = True
+                trailing_usage = False
+        if trailing_usage and last_usage_group is not None and last_usage_group[1][0] is not None:
+            # remember the response the file ends on: more of it may be written later
+            group = entries[last_usage_group[2] :]
+            best = max(group, key=lambda e: e[3])
+            rec = best[4]
+            new_state["open"] = {
+                "k": list(last_usage_group[1]),
+                "t": _counts(rec),
+                "id": rec["id"],
+                "ts": rec["timestamp"],
+                "model": rec["model"],
+                "project": rec["project"],
+                "session": rec.get("session"),
+            }
+        result.state = new_state
 
     # -- across files ------------------------------------------------------------------------
 
@@ -228,6 +259,33 @@ class ClaudeCode(Tool):
             storage.atomic_write(memory["dir"] / f"imports-claude-code-{kind}.npy", buf.getvalue())
             memory[kind] = merged
             memory[f"new_{kind}"] = []
+
+
+def _counts(rec: dict) -> list[int]:
+    return [rec["inputTokens"], rec["outputTokens"], rec["cacheReadTokens"], rec["cacheWriteTokens"], rec["cacheWrite1hTokens"]]
+
+
+def _delta(group: dict, grown: list[int]):
+    """A response imported while still streaming grew since: record what it added, on the
+    response's own timestamp, so the ledger holds its final counts (as ccusage counts them)."""
+    d = [max(0, a - b) for a, b in zip(grown, group["t"])]
+    d[4] = min(d[4], d[3])
+    rec = {
+        "id": f"{group['id']}:+{sum(grown[:4])}"[:200],
+        "timestamp": group["ts"],
+        "model": group["model"],
+        "provider": "anthropic",
+        "project": group["project"],
+        "inputTokens": d[0],
+        "outputTokens": d[1],
+        "cacheReadTokens": d[2],
+        "cacheWriteTokens": d[3],
+        "cacheWrite1hTokens": d[4],
+        "feature": FEATURE,
+    }
+    if group.get("session"):
+        rec["session"] = group["session"]
+    return (None, None, False, sum(d[:4]), rec)
 
 
 def _now() -> float:
