@@ -142,3 +142,19 @@ def _stored(svc: Usage, rec_id: str) -> dict:
 
     stored, _ = validate_record(rec(id=rec_id), svc.defaults())
     return stored
+
+
+def test_journal_rotation_keeps_every_record(data_dir):
+    svc = Usage(data_dir=data_dir, tag="srv").open()
+    first = svc.ledger.writer.name
+    svc.record(batch("r", 100))
+    assert svc.ledger.rotate_journal(max_bytes=1)
+    assert svc.ledger.writer.name != first
+    svc.record(batch("r", 100, 100))
+    assert svc.summary()["messages"] == 200
+    svc.ledger.checkpoint()
+    names = {p.name for p in (data_dir / "journal").glob("*.jsonl")}
+    assert first not in names and svc.ledger.writer.name in names  # the old one was folded and removed
+    assert svc.summary()["messages"] == 200
+    svc.close()
+    assert Usage(data_dir=data_dir, writable=False).open().summary()["messages"] == 200

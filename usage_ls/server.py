@@ -175,6 +175,9 @@ class UsageServer(LanguageServer):
                 self.push()
                 pending = svc.ledger.pending
                 idle = loop.time() - self.last_write > IDLE_CHECKPOINT_SECONDS
+                if not self.checkpointing:
+                    self.flush()
+                    svc.ledger.rotate_journal()
                 if not self.checkpointing and (pending >= CHECKPOINT_RECORDS or (pending and idle)):
                     self.checkpointing = True
                     try:

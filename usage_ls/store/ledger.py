@@ -60,6 +60,7 @@ NM = len(METRICS)
 BILLINGS = ("premium", "byok")
 CHECKPOINT_RECORDS = 20_000
 MAX_BATCH = 50_000
+JOURNAL_ROTATE_BYTES = 64 * 1024 * 1024
 DAY_CACHE_ROWS = 250_000  # records held as columns for the interactions table (~25 MB)
 
 
@@ -259,6 +260,18 @@ class Ledger:
     def sync(self) -> None:
         if self.writer is not None:
             self.writer.sync()
+
+    def rotate_journal(self, max_bytes: int = JOURNAL_ROTATE_BYTES) -> bool:
+        """Start a fresh journal once ours is large; the old one is folded and deleted by the
+        next checkpoint like any finished journal, so a long-running server's journal stays small."""
+        if self.writer is None or self.writer.size < max_bytes:
+            return False
+        old = self.writer
+        old.sync()
+        self.writer = JournalWriter(self.journal_dir, self.tag)
+        self._pos[self.writer.name] = 0
+        old.close()
+        return True
 
     def _seen(self, h: int) -> bool:
         if h in self._ov_hashes:
