@@ -1,5 +1,5 @@
--- :checkhealth usage_ls (where Neovim has vim.health) and :UsageInfo report the server,
--- its version, the data dir and the last error.
+-- :checkhealth usage_ls (vim.health on 0.9+, the older `health` module on 0.7) and :UsageInfo
+-- report the server, its version, the data dir and the last error.
 local t = dofile(os.getenv("USAGE_LS_TEST_LIB"))
 local u = require("usage_ls")
 
@@ -7,11 +7,8 @@ u.setup({ cmd = t.server_cmd })
 t.wait("the server to be ready", function()
   return u.statusline() ~= ""
 end)
-t.out.has_vim_health = vim.health ~= nil and vim.health.start ~= nil
-if t.out.has_vim_health then
-  vim.cmd("checkhealth usage_ls")
-  t.out.checkhealth = vim.api.nvim_buf_get_lines(0, 0, -1, false)
-  vim.cmd("bwipeout!")
-end
+vim.cmd("checkhealth usage_ls")
+t.out.checkhealth = vim.api.nvim_buf_get_lines(0, 0, -1, false)
+vim.cmd("bwipeout!")
 t.out.info = t.float_of("UsageInfo")
 t.done()
