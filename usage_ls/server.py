@@ -84,6 +84,7 @@ class UsageServer(LanguageServer):
         self.tasks: list[asyncio.Task] = []
         self.checkpointing = False
         self.last_write = 0.0
+        self.disk_warned = False
 
     def report_server_error(self, error: Exception, source) -> None:
         # a malformed message must not pop "Error in server" in the user's editor: log it
@@ -171,6 +172,11 @@ class UsageServer(LanguageServer):
                         poll()
                     except Exception:
                         log.exception("watcher")
+                if svc.ledger.unwritten:
+                    written = svc.ledger.retry_unwritten()
+                    if written:
+                        self.disk_warned = False
+                        self.tell(f"usage-ls: the data directory accepts writes again; {written} record(s) kept in memory are now saved.")
                 svc.ledger.refresh()
                 self.push()
                 pending = svc.ledger.pending
@@ -276,6 +282,9 @@ def record(ls: UsageServer, params: Any):
             raise JsonRpcInvalidParams(str(exc)) from None
         ls.tell(f"usage-ls: a usage/record notification was refused: {exc}", types.MessageType.Warning)
         return None
+    if "warning" in result and not ls.disk_warned:
+        ls.disk_warned = True
+        ls.tell(f"usage-ls: {result['warning']}", types.MessageType.Error)
     if not is_request and result["rejected"]:
         for r in result["rejected"]:
             ls.window_log_message(

@@ -38,12 +38,21 @@ class JournalWriter:
         """Write records as lines; returns the new end offset. Durable when `sync`."""
         data = b"".join(orjson.dumps(r) + b"\n" for r in records)
         view = memoryview(data)
-        while view:
-            written = os.write(self.fd, view)
-            view = view[written:]
+        try:
+            while view:
+                written = os.write(self.fd, view)
+                view = view[written:]
+            if sync:
+                os.fsync(self.fd)
+        except OSError:
+            # disk full, quota, read-only: take back a partial line so the next append
+            # starts on a line boundary (a torn line would swallow the next record)
+            try:
+                os.ftruncate(self.fd, self.size)
+            except OSError:
+                pass
+            raise
         self.size += len(data)
-        if sync:
-            os.fsync(self.fd)
         return self.size
 
     def sync(self) -> None:

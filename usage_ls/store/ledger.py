@@ -176,6 +176,8 @@ class Ledger:
         self.tag = tag
         self.writable = writable
         self.writer: JournalWriter | None = None
+        self.unwritten: list[dict] = []  # accepted while the disk refused writes; retried
+        self.write_error: str | None = None
         self.models, self.projects, self.users = Dims(), Dims(), Dims()
         self.version = 0  # bumped whenever what queries see changes
         self.problems: list[str] = []  # told to the user (editor message, doctor)
@@ -197,7 +199,11 @@ class Ledger:
             d.mkdir(parents=True, exist_ok=True, mode=0o700)
         if self.writable:
             storage.remove_stale_temps(self.root)
-            self.writer = JournalWriter(self.journal_dir, self.tag)
+            try:
+                self.writer = JournalWriter(self.journal_dir, self.tag)
+            except OSError as exc:  # read-only or full: records are kept in memory until it works
+                self.write_error = exc.strerror or str(exc)
+                self.problems.append(f"cannot write to {self.journal_dir}: {self.write_error}")
             try:
                 self.checkpoint(blocking=False)  # fold journals of processes that died
             except OSError as exc:
@@ -208,6 +214,7 @@ class Ledger:
 
     def close(self, checkpoint: bool = True) -> None:
         """Fold our journal into the day files and remove it (a clean exit leaves no journal)."""
+        self.retry_unwritten()
         if self.writer is None:
             return
         with self._mutex:
@@ -223,7 +230,7 @@ class Ledger:
 
     def ingest(self, raw_records, defaults: Defaults, *, sync: bool = True) -> dict:
         """Validate, price, dedupe and journal a batch. Good records are kept beside bad ones."""
-        if self.writer is None:
+        if not self.writable:
             raise RuntimeError("ledger is read-only")
         self.refresh()
         accepted: list[dict] = []
@@ -246,20 +253,62 @@ class Ledger:
                 continue
             batch_hashes.add(h)
             accepted.append(self.pricer.apply(rec))
+        durable = sync
         if accepted:
-            end = self.writer.append(accepted, sync=sync)
+            if not self._write(accepted, sync):
+                durable = False
             for rec in accepted:
                 self._overlay_add(rec)
-            self._pos[self.writer.name] = end
             self.version += 1
-        result = {"accepted": len(accepted), "duplicates": duplicates, "rejected": rejected, "durable": sync}
+        result = {"accepted": len(accepted), "duplicates": duplicates, "rejected": rejected, "durable": durable}
+        if self.unwritten:
+            result["warning"] = (
+                f"cannot write to {self.journal_dir} ({self.write_error}); {len(self.unwritten)} record(s) are "
+                "kept in memory and will be written when the disk allows: not durable yet"
+            )
         if ignored:
             result["ignoredFields"] = ignored
         return result
 
+    def _write(self, records: list[dict], sync: bool) -> bool:
+        """Journal records; on a disk error keep them in memory (`unwritten`) to retry."""
+        if self.unwritten:  # keep order: earlier records first
+            self.unwritten.extend(records)
+            return self.retry_unwritten() > 0
+        try:
+            if self.writer is None:
+                self.writer = JournalWriter(self.journal_dir, self.tag)
+            self._pos[self.writer.name] = self.writer.append(records, sync=sync)
+            self.write_error = None
+            return True
+        except OSError as exc:
+            self.write_error = exc.strerror or str(exc)
+            self.unwritten.extend(records)
+            return False
+
+    def retry_unwritten(self) -> int:
+        """Write records kept in memory after a disk error; returns how many were written."""
+        if not self.unwritten:
+            return 0
+        pending, self.unwritten = self.unwritten, []
+        try:
+            if self.writer is None:
+                self.writer = JournalWriter(self.journal_dir, self.tag)
+            self._pos[self.writer.name] = self.writer.append(pending, sync=True)
+        except OSError as exc:
+            self.write_error = exc.strerror or str(exc)
+            self.unwritten = pending
+            return 0
+        self.write_error = None
+        return len(pending)
+
     def sync(self) -> None:
         if self.writer is not None:
-            self.writer.sync()
+            try:
+                self.writer.sync()
+            except OSError as exc:
+                self.write_error = exc.strerror or str(exc)
+                self.problems.append(f"fsync of the journal failed: {self.write_error}")
 
     def rotate_journal(self, max_bytes: int = JOURNAL_ROTATE_BYTES) -> bool:
         """Start a fresh journal once ours is large; the old one is folded and deleted by the
