@@ -17,8 +17,8 @@ from usage_ls.service import Usage
 
 # (model, provider, billing, share, typical input, output, cache read)
 MIX = [
-    ("claude-sonnet-4-5", "anthropic", "premium", 0.34, 6_000, 1_800, 42_000),
-    ("gpt-4.1-mini", "openai", "premium", 0.24, 1_200, 120, 0),
+    ("claude-sonnet-4-5", "anthropic", "premium", 0.30, 6_000, 1_800, 18_000),
+    ("gpt-4.1-mini", "openai", "premium", 0.28, 1_200, 120, 0),
     ("claude-3-5-haiku-20241022", "anthropic", "premium", 0.10, 2_500, 600, 8_000),
     ("gpt-4o", "openai", "premium", 0.08, 3_000, 700, 2_000),
     ("gemini-2.5-pro", "google", "byok", 0.12, 9_000, 2_200, 0),

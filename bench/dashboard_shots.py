@@ -41,6 +41,11 @@ def main(out_dir: Path, per_day: int = 160, full: bool = True) -> None:
                                             device_scale_factor=1)
                     page.goto(server.url)
                     page.wait_for_function("() => window.usageDashboard && window.usageDashboard.ready")
+                    gen = page.eval_on_selector("#app", "e => e.dataset.gen")
+                    page.select_option("#page-size", "25")  # a shorter page for the picture
+                    page.wait_for_function(
+                        f"() => document.getElementById('app').dataset.gen !== '{gen}' && "
+                        "document.getElementById('app').getAttribute('aria-busy') === 'false'")
                     for billing in ("premium", "byok"):
                         if billing == "byok":
                             gen = page.eval_on_selector("#app", "e => e.dataset.gen")

@@ -205,6 +205,7 @@
       if (my !== gen) return;
       view = { summary, tokenSplit, projects, users, daily, options: opts };
       renderAll();
+      app.dataset.mainMs = (performance.now() - started).toFixed(1); // numbers and charts on screen
     });
     const rows = loadRows(my, opts && opts.keepPage);
     return Promise.all([main, rows]).then(() => {
@@ -239,6 +240,7 @@
       }
       renderRows();
       $('rows-table').classList.remove('loading');
+      app.dataset.rowsMs = (performance.now() - started).toFixed(1); // the interactions table too
     });
   }
 
@@ -471,8 +473,8 @@
         bar,
         el('table', null, el('tbody', null, ...rows)),
         el('div', { class: 'mc-foot' }, el('span', { text: fmtCount(s.messages) + ' messages' }), el('span', null, money)),
-        extra ? el('div', { class: 'mc-extra', text: extra }) : null,
       );
+      if (extra) card.append(el('div', { class: 'mc-extra', text: extra }));
     }
     card.hidden = false;
     const w = card.offsetWidth, h = card.offsetHeight;
@@ -601,12 +603,20 @@
   function renderCharts() {
     const days = view.daily.days;
     const labels = days.map((d) => dayLabel(d.date));
-    const few = days.length <= 3;
+    // a day or two is too short for lines: the same series as grouped bars
+    const few = days.length <= 2;
     const tr = charts.trend;
     tr.data.labels = labels;
     const keys = ['inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheWriteTokens'];
-    tr.data.datasets.forEach((ds, i) => { ds.data = days.map((d) => d[keys[i]]); ds.pointRadius = few ? 4 : 0; });
-    tr.update('none');
+    tr.data.datasets.forEach((ds, i) => {
+      ds.data = days.map((d) => d[keys[i]]);
+      ds.type = few ? 'bar' : 'line';
+      ds.backgroundColor = few || i > 0 ? ds.borderColor : ds.borderColor + '22';
+      ds.maxBarThickness = 56;
+    });
+    tr.options.plugins.legend.labels.pointStyle = few ? 'rect' : 'line';
+    tr.options.scales.x.offset = few;
+    tr.update();
 
     const buckets = modelsRanked();
     const members = new Map();
