@@ -6,6 +6,8 @@ loop thread. Cheap when idle:
 
 - *hot* files (written in the last 10 minutes) are stat-ed every tick; a change is read from
   the offset the last import stopped at (the same `imports.json` as `usage-ls import`);
+- *cold* files are stat-ed in turn, a quarter of them per tick (at most 500), so an old
+  session that is resumed is noticed within about a second too;
 - the tool's folders are stat-ed once a second; a folder whose mtime moved is listed, so a new
   session file is seen within about a second;
 - the whole tree is walked again once a minute (folders created deep inside, files cooling
@@ -42,6 +44,9 @@ class _Watch:
         self.tool = importer.tool(name)
         self.dirs: dict[str, int] = {}  # folder -> mtime_ns
         self.hot: dict[Path, tuple] = {}  # file -> (size, mtime_ns)
+        self.cold: dict[Path, tuple] = {}
+        self.cold_order: list[Path] = []
+        self.cold_next = 0
         self.pending: set[Path] = set()
         self.next_dirs = 0.0
         self.next_rescan = 0.0
@@ -66,6 +71,9 @@ class _Watch:
                 continue
             if st.st_mtime < cutoff and path not in self.pending:
                 del self.hot[path]
+                self.cold[path] = (st.st_size, st.st_mtime_ns)
+        self.cold_order = list(self.cold)
+        self.cold_next = 0
 
     def _walk(self, root: Path, dirs: dict, now: float, initial: bool) -> None:
         stack = [root]
@@ -87,10 +95,12 @@ class _Watch:
                     continue
 
     def _consider(self, path: Path, st, now: float, initial: bool) -> None:
-        if path in self.hot:
+        if path in self.hot or path in self.cold:
             return
         if initial and st.st_mtime < now - HOT_SECONDS:
-            return  # cold history: `usage-ls import` is for that
+            # cold history (`usage-ls import` is for that): only what is appended from now on
+            self.cold[path] = (st.st_size, st.st_mtime_ns)
+            return
         # a file new to the watcher: read what the import state does not cover yet
         self.hot[path] = (-1, -1)
 
@@ -121,6 +131,25 @@ class _Watch:
 
     def changed(self) -> list[Path]:
         out = []
+        order = self.cold_order
+        if order:
+            n = min(500, max(1, -(-len(order) // 4)))
+            for _ in range(min(n, len(order))):
+                if self.cold_next >= len(order):
+                    self.cold_next = 0
+                path = order[self.cold_next]
+                self.cold_next += 1
+                sig = self.cold.get(path)
+                if sig is None:
+                    continue
+                try:
+                    st = path.stat()
+                except OSError:
+                    self.cold.pop(path, None)
+                    continue
+                if (st.st_size, st.st_mtime_ns) != sig:
+                    del self.cold[path]  # woke up: hot from now on
+                    self.hot[path] = (-1, -1)
         for path, sig in list(self.hot.items()):
             try:
                 st = path.stat()
