@@ -19,6 +19,7 @@ import platformdirs
 from usage_ls import days
 
 PRICE_KEYS = ("input", "output", "cache_read", "cache_write", "cache_write_1h")
+BUDGET_KEYS = ("daily_credits", "monthly_credits", "monthly_byok_usd")
 
 EXAMPLE = """\
 # usage-ls configuration (all keys optional)
@@ -34,6 +35,9 @@ EXAMPLE = """\
 # daily_credits = 500            # status bar turns warning at 80%, error at 100%
 # monthly_credits = 10000
 # monthly_byok_usd = 50
+# thresholds = [50, 80, 100]     # percentages announced once per day/month each
+# [budgets.projects."widget"]    # the same keys for one project
+# monthly_credits = 300
 
 # [prices."my-model"]            # USD per million tokens, for custom models or negotiated rates
 # input = 1.0
@@ -61,7 +65,9 @@ class Config:
     daily_credits: float | None = None
     monthly_credits: float | None = None
     monthly_byok_usd: float | None = None
-    thresholds: tuple[float, ...] = (80.0, 100.0)
+    thresholds: tuple[float, ...] = (50.0, 80.0, 100.0)
+    # per-project budgets: project -> {daily_credits, monthly_credits, monthly_byok_usd}
+    project_budgets: dict[str, dict[str, float]] = field(default_factory=dict)
     prices: dict[str, dict[str, float]] = field(default_factory=dict)
     import_watch: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -127,11 +133,28 @@ def load_config(data_dir: Path | str | None = None) -> Config:
         if number is not None:
             cfg.credits_per_request[model] = number
     budgets = _table(errors, raw, "budgets")
-    for key in ("daily_credits", "monthly_credits", "monthly_byok_usd"):
+    for key in budgets:
+        if key not in (*BUDGET_KEYS, "thresholds", "projects"):
+            errors.append(f"budgets.{key}: unknown key (known: {', '.join((*BUDGET_KEYS, 'thresholds', 'projects'))})")
+    for key in BUDGET_KEYS:
         if key in budgets:
             number = _number(errors, f"budgets.{key}", budgets[key], positive=True)
             if number is not None:
                 setattr(cfg, key, number)
+    for project, table in _table(errors, budgets, "projects", prefix="budgets.").items():
+        if not isinstance(table, dict):
+            errors.append(f"budgets.projects.{project}: expected a table of budgets")
+            continue
+        entry: dict[str, float] = {}
+        for key, value in table.items():
+            if key not in BUDGET_KEYS:
+                errors.append(f"budgets.projects.{project}.{key}: unknown budget (known: {', '.join(BUDGET_KEYS)})")
+                continue
+            number = _number(errors, f"budgets.projects.{project}.{key}", value, positive=True)
+            if number is not None:
+                entry[key] = number
+        if entry:
+            cfg.project_budgets[project] = entry
     if "thresholds" in budgets:
         values = budgets["thresholds"]
         good = isinstance(values, list) and values and all(
@@ -140,7 +163,7 @@ def load_config(data_dir: Path | str | None = None) -> Config:
         if good:
             cfg.thresholds = tuple(sorted(float(v) for v in values))
         else:
-            errors.append(f"budgets.thresholds: expected a list of percentages like [80, 100], got {values!r}")
+            errors.append(f"budgets.thresholds: expected a list of percentages like [50, 80, 100], got {values!r}")
     prices = _table(errors, raw, "prices")
     for model, table in prices.items():
         if not isinstance(table, dict):

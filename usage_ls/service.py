@@ -215,16 +215,22 @@ class Usage:
             seen = storage.read_json(path) or {}
             messages = []
             for b in budgets:
+                # thresholds crossed together (one big record) are one message: the highest
+                crossed = None
                 for threshold in self.cfg.thresholds:
                     key = f"{b['budget']}:{b['period']}:{threshold:g}"
+                    if b.get("project") is not None:
+                        key = f"project:{b['project']}:{key}"
                     if b["percent"] >= threshold and key not in seen:
                         seen[key] = days.now_ms()
-                        used = fmt_credits(b["used"]) + " credits" if b["unit"] == "credits" else usd(b["used"])
-                        limit = fmt_credits(b["limit"]) + " credits" if b["unit"] == "credits" else usd(b["limit"])
-                        messages.append(
-                            f"usage-ls: {b['label']} {threshold:g}% of budget reached: {used} of {limit} "
-                            f"(resets {b['resets']})."
-                        )
+                        crossed = threshold
+                if crossed is not None:
+                    used = fmt_credits(b["used"]) + " credits" if b["unit"] == "credits" else usd(b["used"])
+                    limit = fmt_credits(b["limit"]) + " credits" if b["unit"] == "credits" else usd(b["limit"])
+                    messages.append(
+                        f"usage-ls: {b['label']} {crossed:g}% of budget reached: {used} of {limit} "
+                        f"(resets {b['resets']})."
+                    )
             if messages:
                 storage.atomic_write(path, orjson.dumps(seen))
             return messages
