@@ -91,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--json", action="store_true")
 
     sub.add_parser("config", help="show the data directory, config file and what it sets")
+    sub.add_parser("doctor", help="check the data directory, config, journals and files moved aside")
     return p
 
 
@@ -342,6 +343,12 @@ def cmd_config(args) -> int:
     return 1 if cfg.errors else 0
 
 
+def cmd_doctor(args) -> int:
+    from usage_ls.doctor import run
+
+    return run()
+
+
 COMMANDS = {
     "serve": cmd_serve,
     "record": cmd_record,
@@ -351,4 +358,5 @@ COMMANDS = {
     "dashboard": cmd_dashboard,
     "import": cmd_import,
     "config": cmd_config,
+    "doctor": cmd_doctor,
 }

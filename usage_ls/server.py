@@ -115,7 +115,10 @@ class UsageServer(LanguageServer):
                 self.tell(f"usage-ls: live import could not start: {exc}", types.MessageType.Warning)
         for problem in cfg.errors:
             self.tell(f"usage-ls config: {problem}", types.MessageType.Warning)
-        for problem in self.usage.ledger.problems:
+        self.tell_problems()
+
+    def tell_problems(self) -> None:
+        for problem in self.usage.ledger.take_problems():
             self.tell(f"usage-ls: {problem}", types.MessageType.Warning)
 
     def tell(self, message: str, kind=types.MessageType.Info) -> None:
@@ -179,6 +182,7 @@ class UsageServer(LanguageServer):
                         self.tell(f"usage-ls: the data directory accepts writes again; {written} record(s) kept in memory are now saved.")
                 svc.ledger.refresh()
                 self.push()
+                self.tell_problems()
                 pending = svc.ledger.pending
                 idle = loop.time() - self.last_write > IDLE_CHECKPOINT_SECONDS
                 if not self.checkpointing:

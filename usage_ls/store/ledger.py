@@ -181,6 +181,7 @@ class Ledger:
         self.models, self.projects, self.users = Dims(), Dims(), Dims()
         self.version = 0  # bumped whenever what queries see changes
         self.problems: list[str] = []  # told to the user (editor message, doctor)
+        self._quarantine_seen = 0
         self._mutex = threading.Lock()  # checkpoint thread vs. close
         self._months: dict[str, tuple[tuple, Chunk]] = {}  # month -> (file signature, rows)
         self._state_sig: tuple | None = None
@@ -446,6 +447,8 @@ class Ledger:
         try:
             data = self.ids_path.read_bytes()
         except FileNotFoundError:
+            if any(self.days_dir.glob("*/*.json")):  # lost or moved aside: day files know every id
+                return self._rebuild_ids()
             return np.zeros(0, dtype=np.uint64)
         try:
             arr = np.load(io.BytesIO(data), allow_pickle=False)
@@ -462,7 +465,15 @@ class Ledger:
         for path in self.days_dir.glob("*/*.json"):
             data = storage.read_json(path) or {}
             hashes.extend(id_hash(i) for i in (data.get("records") or {}))
-        return np.unique(np.array(hashes, dtype=np.uint64))
+        ids = np.unique(np.array(hashes, dtype=np.uint64))
+        if self.writable:
+            self._write_ids(ids)
+        return ids
+
+    def _write_ids(self, ids: np.ndarray) -> None:
+        buf = io.BytesIO()
+        np.save(buf, ids, allow_pickle=False)
+        storage.atomic_write(self.ids_path, buf.getvalue())
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -479,6 +490,9 @@ class Ledger:
             return cached[1]
         sig = self._signature(path)
         data = storage.read_json(path) if sig else None
+        if data is None and self.writable:
+            data = self._rebuild_rollups(month)
+            sig = self._signature(path)
         table = (data or {}).get("days") or {}
         days_col, cols, metrics = [], ([], [], [], []), []
         mid, pid, uid = self.models.id, self.projects.id, self.users.id
@@ -505,6 +519,28 @@ class Ledger:
             chunk = Chunk.empty()
         self._months[month] = (sig, chunk)
         return chunk
+
+    def _rebuild_rollups(self, month: str) -> dict | None:
+        """A month's rollups from its day files, when the rollup file is missing or was corrupt."""
+        day_files = sorted((self.days_dir / month).glob(f"{month}-??.json"))
+        if not day_files:
+            return None
+        db = storage.Database(self._rollup_path(month), storage=CachingMiddleware(storage.AtomicJSONStorage))
+        table = db.table("days")
+        for path in day_files:
+            records = ((storage.read_json(path) or {}).get("records") or {}).values()
+            table.upsert(Document({"rows": rollup_rows(records)}, doc_id=path.stem))
+        db.storage.flush()
+        self.problems.append(f"rebuilt the rollups of {month} from its day files")
+        return storage.read_json(self._rollup_path(month))
+
+    def take_problems(self) -> list[str]:
+        """Problems not yet told to the user, including files moved aside as corrupt."""
+        for path, reason in storage.QUARANTINE[self._quarantine_seen :]:
+            self.problems.append(f"{path}: {reason}; moved aside (kept, not deleted)")
+        self._quarantine_seen = len(storage.QUARANTINE)
+        out, self.problems = self.problems, []
+        return out
 
     def facts(self, start: str, end: str) -> Chunk:
         """Aggregate rows for days start..end (inclusive), checkpointed and pending."""
@@ -629,10 +665,7 @@ class Ledger:
                     table.upsert(Document({"rows": rows}, doc_id=day))
                 db.storage.flush()
             if new_hashes:
-                merged = np.union1d(ids, np.array(new_hashes, dtype=np.uint64))
-                buf = io.BytesIO()
-                np.save(buf, merged, allow_pickle=False)
-                storage.atomic_write(self.ids_path, buf.getvalue())
+                self._write_ids(np.union1d(ids, np.array(new_hashes, dtype=np.uint64)))
             for path in finished:
                 offsets.pop(path.name, None)
             changed = bool(by_day) or bool(finished) or offsets != (state.get("offsets") or {})

@@ -1,0 +1,55 @@
+"""Corrupt, truncated or hand-edited files: the server starts, sets bad files aside (never
+deletes them), says so in the editor and in `usage-ls doctor`, and keeps working."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from editor import Editor, rec, write_config
+
+
+def doctor(data_dir) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "usage_ls", "doctor"], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "USAGE_LS_DATA_DIR": str(data_dir)})
+
+
+async def seed(data_dir, n=20):
+    async with Editor(data_dir) as ed:
+        await ed.record(*[rec("gpt-4o", 100, 10, id=f"s{i}", costUsd=0.01) for i in range(n)])
+
+
+async def test_truncated_rollup_is_rebuilt_from_day_files(data_dir):
+    await seed(data_dir)
+    rollup = next((data_dir / "rollups").glob("*.json"))
+    rollup.write_bytes(rollup.read_bytes()[:25])  # truncated mid-file
+    async with Editor(data_dir) as ed:
+        s = await ed.request("usage/summary")
+        assert s["messages"] == 20 and s["credits"] == 20
+        await ed.wait_message(lambda m: "moved aside" in m)
+        await ed.wait_message(lambda m: "rebuilt the rollups" in m)
+    assert list(rollup.parent.glob("*.corrupt-*"))
+    out = doctor(data_dir)
+    assert out.returncode == 1 and "moved aside" in out.stdout
+
+
+async def test_hand_edited_state_and_garbage_ids_do_not_double_count(data_dir):
+    await seed(data_dir)
+    (data_dir / "state.json").write_text("{ this is not json")
+    (data_dir / "ids.npy").write_bytes(b"garbage")
+    async with Editor(data_dir) as ed:
+        await ed.record(*[rec("gpt-4o", 100, 10, id=f"s{i}", costUsd=0.01) for i in range(25)])  # 20 resent
+        s = await ed.request("usage/summary")
+        assert s["messages"] == 25
+
+
+async def test_broken_config_toml_still_starts_with_defaults(data_dir):
+    write_config(data_dir, "[budgets\ndaily_credits = 5")
+    async with Editor(data_dir) as ed:
+        await ed.record(rec("gpt-4o", costUsd=0.05))
+        assert (await ed.request("usage/statusBar"))["text"].startswith("5.0 cr")
+        await ed.wait_message(lambda m: "config.toml" in m and "cannot be read" in m)
+    out = doctor(data_dir)
+    assert out.returncode == 1 and "config.toml" in out.stdout
+    assert (data_dir / "config.toml").exists()  # the user's own file stays where they edit it
