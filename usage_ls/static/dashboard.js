@@ -539,7 +539,7 @@
       ] },
       options: {
         interaction: { mode: 'index', intersect: false },
-        elements: { line: { tension: 0.25, borderWidth: 2 }, point: { radius: 0, hoverRadius: 4 } },
+        elements: { line: { cubicInterpolationMode: 'monotone', borderWidth: 2 }, point: { radius: 0, hoverRadius: 4 } }, // monotone: never dips below 0
         scales: {
           x: { grid: { display: false }, ticks: { maxRotation: 0, autoSkipPadding: 16 } },
           y: { beginAtZero: true, ticks: tickTokens, title: { display: true, text: 'input / output' }, grid: { color: t.grid } },
