@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +36,7 @@ KNOWN_FIELDS = frozenset(
     )
 )
 MAX_NAME = 200  # model, project, user, feature, session, provider
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_ID = 200
 MAX_TOKENS = 10**12  # a trillion tokens in one interaction is a bug, not usage
 MAX_USD = 1_000_000.0
@@ -78,7 +80,7 @@ def _name(rec: dict, field: str, *, required: bool = False, limit: int = MAX_NAM
         if required:
             raise RecordError(field, "must not be empty")
         return None
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+    if _CONTROL.search(value):
         raise RecordError(field, f"contains control characters: {_show(value)}")
     return value
 

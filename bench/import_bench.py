@@ -1,0 +1,97 @@
+"""Import speed: `usage-ls import claude-code` vs ccusage reading the same Claude Code logs.
+
+    .venv/bin/python bench/import_bench.py            # ~1 GB of generated logs
+    .venv/bin/python bench/import_bench.py --mb 100   # a quicker run
+
+Generates realistic Claude Code JSONL under bench/out/ (reused when already there), then, in
+one run: times ccusage 20.0.24 `daily --json --offline` (scripts/setup.d/40-ccusage.sh installs
+it), times a first `usage-ls import claude-code` into a fresh data directory, prints the ratio,
+times a re-import of the unchanged files, and checks both give the same per-day tokens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "importers"))
+
+from ccusage_compare import ccusage_binary, clean_env, our_daily, write_config  # noqa: E402
+from synth_logs import claude_bulk  # noqa: E402
+
+
+def du(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*.jsonl"))
+
+
+def timed(cmd, env) -> tuple[float, subprocess.CompletedProcess]:
+    t0 = time.perf_counter()
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    dt = time.perf_counter() - t0
+    if out.returncode:
+        sys.exit(f"{cmd[0]} failed:\n{out.stderr[-2000:]}")
+    return dt, out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--mb", type=int, default=1024, help="size of the generated logs (default 1024 MB)")
+    ap.add_argument("--out", default=str(REPO / "bench" / "out"), help="work folder (git-ignored)")
+    args = ap.parse_args()
+    out = Path(args.out)
+    logs = out / f"claude-{args.mb}mb"
+    target = args.mb * 1024 * 1024
+    if not logs.exists() or du(logs) < target * 0.95:
+        shutil.rmtree(logs, ignore_errors=True)
+        t0 = time.perf_counter()
+        written = claude_bulk(logs, target)
+        print(f"generated {written / 1e6:.0f} MB of Claude Code logs in {time.perf_counter() - t0:.1f} s")
+    size = du(logs)
+    files = sum(1 for _ in logs.rglob("*.jsonl"))
+    print(f"logs: {size / 1e6:.0f} MB in {files} files ({logs})")
+    env = clean_env(out, CLAUDE_CONFIG_DIR=logs)
+    # warm the page cache so neither side pays for the disk
+    for p in logs.rglob("*.jsonl"):
+        p.read_bytes()
+
+    binary = ccusage_binary()
+    cc_time = None
+    if binary is None:
+        print("ccusage not installed (bash scripts/setup.d/40-ccusage.sh): no ratio")
+    else:
+        cc_time, cc_out = timed([str(binary), "daily", "--json", "--offline", "--timezone", "UTC"], env)
+        print(f"ccusage daily --json --offline:        {cc_time:7.2f} s")
+
+    data = out / "data"
+    shutil.rmtree(data, ignore_errors=True)
+    write_config(data, 'timezone = "UTC"\n')
+    cmd = [sys.executable, "-m", "usage_ls", "--data-dir", str(data), "import", "claude-code", "--json"]
+    ours, res = timed(cmd, env)
+    result = json.loads(res.stdout)
+    print(f"usage-ls import claude-code (first):   {ours:7.2f} s  ({result['imported']} records, {result['duplicates']} duplicate lines)")
+    if cc_time:
+        print(f"ratio usage-ls / ccusage:              {ours / cc_time:7.2f}  ({'faster' if ours < cc_time else 'SLOWER'} than ccusage)")
+    again, res2 = timed(cmd, env)
+    print(f"usage-ls re-import (unchanged files):  {again:7.2f} s  ({json.loads(res2.stdout)['imported']} records)")
+
+    if binary is not None:
+        theirs = {d.get("date") or d["period"]: d for d in json.loads(cc_out.stdout)["daily"]}
+        mine = our_daily(data, min(theirs), max(theirs), env=env)
+        same = all(
+            mine[day]["input"] == d["inputTokens"] and mine[day]["output"] == d["outputTokens"]
+            and mine[day]["cacheWrite"] == d["cacheCreationTokens"] and mine[day]["cacheRead"] == d["cacheReadTokens"]
+            for day, d in theirs.items()
+        ) and sorted(mine) == sorted(theirs)
+        print(f"same per-day tokens as ccusage:        {same} ({len(theirs)} days)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
