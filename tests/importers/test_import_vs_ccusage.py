@@ -131,3 +131,29 @@ def test_incremental_imports_add_up_to_ccusage_on_the_final_files(tmp_path, ccus
     assert second["imported"] > 0
     env_full = clean_env(tmp_path, CLAUDE_CONFIG_DIR=full)
     assert_same_days(our_daily(data, "2026-11-01", "2026-11-30", env=env), ccusage_daily(ccusage, "claude", env_full))
+
+
+def test_long_context_request_is_priced_as_anthropic_publishes(tmp_path):
+    """docs/importers.md: a Sonnet 4.5 request over 200K input tokens is charged entirely at the
+    long-context rates ($6 / $22.50 per MTok, cache at 1.25x / 0.1x of that); ccusage 20.0.24
+    tiers each token kind separately and says $0.12381 (tokens agree)."""
+    import orjson
+
+    root = tmp_path / "claude" / "projects" / "-home-dev-big"
+    root.mkdir(parents=True)
+    line = {"parentUuid": None, "isSidechain": False, "cwd": "/home/dev/big", "sessionId": "s", "version": "2.0.14",
+            "type": "assistant", "uuid": "u1", "timestamp": "2026-11-19T10:00:00.000Z", "requestId": "r1",
+            "message": {"id": "m1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5-20250929", "content": [],
+                        "usage": {"input_tokens": 20, "output_tokens": 1000, "cache_creation_input_tokens": 5000, "cache_read_input_tokens": 250000}}}
+    (root / "s.jsonl").write_bytes(orjson.dumps(line) + b"\n")
+    data = _data(tmp_path)
+    env = clean_env(tmp_path, CLAUDE_CONFIG_DIR=tmp_path / "claude")
+    import_json(data, "claude-code", env=env)
+    day = our_daily(data, "2026-11-19", "2026-11-19", env=env)["2026-11-19"]
+    published = 20 * 6e-6 + 1000 * 22.5e-6 + 5000 * 7.5e-6 + 250_000 * 0.6e-6
+    assert day["cost"] == pytest.approx(published, rel=1e-9) == pytest.approx(0.21012)
+    binary = ccusage_binary()
+    if binary is not None:
+        theirs = ccusage_daily(binary, "claude", env)["2026-11-19"]
+        assert {k: theirs[k] for k in TOKENS} == {k: day[k] for k in TOKENS}
+        assert theirs["cost"] == pytest.approx(0.12381)
