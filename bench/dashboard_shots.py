@@ -29,6 +29,9 @@ def main(out_dir: Path, per_day: int = 160, full: bool = True) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
+        data.mkdir(parents=True)
+        (data / "config.toml").write_text(
+            "[budgets]\ndaily_credits = 600\nmonthly_credits = 12000\nmonthly_byok_usd = 100\n", encoding="utf-8")
         generate(data, n_days=45, per_day=per_day)
         svc = Usage(data_dir=data, tag="shots", writable=False).open()
         server = DashboardServer(svc, {"preset": "30d"})

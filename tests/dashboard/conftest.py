@@ -40,7 +40,8 @@ def known(tmp_path_factory):
     data = tmp_path_factory.mktemp("known") / "data"
     today = dt.datetime.now(dt.timezone.utc).date()
     records = known_records(today)
-    seed(data, records)
+    # a daily budget of 16 credits: today's 14.7 is 92% of it
+    seed(data, records, 'timezone = "UTC"\nuser = "tester"\n[budgets]\ndaily_credits = 16\n')
     return {"data_dir": data, "today": today, "records": records}
 
 

@@ -61,9 +61,9 @@ def known_records(today: dt.date) -> list[dict]:
     return recs
 
 
-def seed(data_dir: Path, records: list[dict]) -> None:
+def seed(data_dir: Path, records: list[dict], config: str = 'timezone = "UTC"\nuser = "tester"\n') -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
-    (data_dir / "config.toml").write_text('timezone = "UTC"\nuser = "tester"\n', encoding="utf-8")
+    (data_dir / "config.toml").write_text(config, encoding="utf-8")
     svc = Usage(data_dir=data_dir, tag="seed").open()
     try:
         result = svc.record(records)

@@ -321,3 +321,12 @@ def test_theme_follows_the_system(server, open_page):
     assert dark.evaluate(bg) == "rgb(14, 16, 20)"
     # chart text follows too
     assert dark.evaluate("Chart.defaults.color") != light.evaluate("Chart.defaults.color")
+
+
+def test_budget_shows_what_is_used_of_it(dash, act):
+    # daily_credits = 16 in config.toml; today r1 12.5 + r2 1.5 + r5 0.5 + r6 0.2 = 14.7 (92%: past the 80% warning)
+    budget = dash.locator('#budgets .budget[data-budget="daily_credits"]')
+    assert budget.text_content() == "Today14.7 / 16 · 92%"
+    assert "warning" in budget.get_attribute("class")
+    act(dash, lambda: dash.click('#billing button[data-billing="byok"]'))
+    assert dash.is_hidden("#budgets")  # no BYOK budget configured

@@ -91,6 +91,16 @@ def initial_data(svc, flt: dict, *, static: bool = False) -> dict:
     }
 
 
+def budgets(svc) -> list[dict]:
+    """Configured budgets and what is used of them now. A live page recomputes `used` with
+    usage/summary over the budget's period, so a webview that only forwards the query methods
+    keeps them current; a static snapshot shows these."""
+    return [
+        {"budget": b["budget"], "label": b["label"], "unit": b["unit"], "limit": b["limit"], "used": b["used"]}
+        for b in svc.budgets()
+    ]
+
+
 def bootstrap(svc, params: dict, mode: str) -> dict:
     flt, preset = initial_filter(svc, params)
     static = mode == "static"
@@ -102,6 +112,8 @@ def bootstrap(svc, params: dict, mode: str) -> dict:
         "pageSize": PAGE_SIZE,
         "staticRows": STATIC_ROWS if static else 0,
         "version": svc.ledger.version,
+        "budgets": budgets(svc),
+        "warnAt": max([t for t in svc.cfg.thresholds if t < 100] or [80.0]),
         "generatedAt": dt.datetime.now(svc.tz).isoformat(timespec="seconds"),
         "data": initial_data(svc, flt, static=static),
     }

@@ -116,7 +116,8 @@ SKELETON = """<!doctype html>
 </header>
 <main>
   <section class="kpis" aria-label="Key metrics">
-    <div class="kpi" id="kpi-money"><div class="k-label"></div><div class="k-value"></div><div class="k-sub"></div></div>
+    <div class="kpi" id="kpi-money"><div class="k-label"></div><div class="k-value"></div><div class="k-sub"></div>
+      <div id="budgets" class="budgets" hidden></div></div>
     <div class="kpi" id="kpi-messages"><div class="k-label">Messages</div><div class="k-value"></div><div class="k-sub"></div></div>
     <div class="kpi wide" id="kpi-tokens"><div class="k-label">Tokens</div><div class="k-value"></div>
       <div class="splitbar" aria-hidden="true"></div><div class="k-split"></div></div>
@@ -150,7 +151,7 @@ SKELETON = """<!doctype html>
         <button type="button" id="prev" aria-label="Previous page">&#8249; Prev</button>
         <button type="button" id="next" aria-label="Next page">Next &#8250;</button>
         <label class="hint">Rows <select id="page-size"><option>25</option><option selected>50</option><option>100</option><option>250</option></select></label>
-        <button type="button" id="export">Export CSV</button></div></div>
+        <button type="button" id="export">Export CSV</button><span id="export-note" class="hint" role="status"></span></div></div>
       <div class="scroll"><table class="t sortable" id="rows-table"><thead><tr>
         <th data-sort="timestamp">Date &amp; time</th><th data-sort="project">Project</th><th data-sort="model">Model</th>
         <th data-sort="user">User</th><th class="n" data-sort="inputTokens">Sent</th><th class="n" data-sort="outputTokens">Received</th>

@@ -180,6 +180,18 @@
     });
   }
 
+  // Budgets: limits come with the page (config.toml); what is used is a usage/summary of the
+  // budget's period, so they stay current wherever the page runs.
+  function budgetUse() {
+    const list = boot.budgets || [];
+    if (MODE === 'static') return Promise.resolve(list);
+    return Promise.all(list.map((b) => {
+      const from = b.budget === 'daily_credits' ? state.today : state.today.slice(0, 8) + '01';
+      const billing = b.unit === 'usd' ? 'byok' : 'premium';
+      return api('summary', { from, to: state.today, billing }).then((s) => ({ ...b, used: b.unit === 'usd' ? s.costUsd : s.credits }));
+    }));
+  }
+
   // ---- refresh ----------------------------------------------------------------------------------
   let gen = 0, done = 0, started = 0;
   function setBusy(busy) {
@@ -200,10 +212,10 @@
     renderFilters();
     const f = filterParams();
     const main = Promise.all([
-      api('summary', f), api('tokenSplit', f), api('projects', f), api('users', f), api('daily', f), options(),
-    ]).then(([summary, tokenSplit, projects, users, daily, opts]) => {
+      api('summary', f), api('tokenSplit', f), api('projects', f), api('users', f), api('daily', f), options(), budgetUse(),
+    ]).then(([summary, tokenSplit, projects, users, daily, opts, budgets]) => {
       if (my !== gen) return;
-      view = { summary, tokenSplit, projects, users, daily, options: opts };
+      view = { summary, tokenSplit, projects, users, daily, options: opts, budgets };
       renderAll();
       app.dataset.mainMs = (performance.now() - started).toFixed(1); // numbers and charts on screen
     });
@@ -402,6 +414,7 @@
       sub.append(el('br'), badge(fmtCount(s.unpricedMessages) + ' unpriced message' + (s.unpricedMessages === 1 ? '' : 's'),
         'Models no price table knows: not counted in the total (add them under [prices] in config.toml)'));
     }
+    renderBudgets();
     $('kpi-messages').querySelector('.k-value').textContent = fmtCount(s.messages);
     $('kpi-messages').querySelector('.k-sub').textContent = s.messages
       ? fmtTokens(s.totalTokens / s.messages) + ' tokens per message' : 'no messages in this range';
@@ -417,6 +430,25 @@
     tok.querySelector('.k-split').replaceChildren(...parts.map(([label, n, color, key]) =>
       el('span', { class: 'part', 'data-part': key, title: fmtCount(n) + ' ' + label.toLowerCase() + ' tokens' },
         swatch(color), el('span', { class: 'p-label', text: label }), el('b', { text: fmtTokens(n) }))));
+  }
+  function renderBudgets() {
+    const box = $('budgets');
+    const mine = (view.budgets || []).filter((b) => (b.unit === 'usd') !== premium());
+    box.hidden = !mine.length;
+    const rows = mine.map((b) => {
+      const p = pct(b.used, b.limit);
+      const level = p >= 100 ? 'error' : p >= (boot.warnAt || 80) ? 'warning' : 'normal';
+      const fmt = b.unit === 'usd' ? fmtUsd : fmtCredits;
+      const limit = b.unit === 'usd' ? fmtUsd(b.limit) : Number.isInteger(b.limit) ? fmtCount(b.limit) : fmtCredits(b.limit);
+      const fill = el('span', { class: 'fill' });
+      fill.style.width = Math.min(100, p).toFixed(2) + '%';
+      const label = b.label.replace(/^BYOK /, '');
+      return el('div', { class: 'budget ' + level, 'data-budget': b.budget,
+        title: b.label + ': ' + fmt(b.used) + ' of ' + limit + (b.unit === 'usd' ? '' : ' credits') + ' used (config.toml [budgets])' },
+      el('div', { class: 'b-line' }, el('span', { text: label }), el('span', { class: 'b-num', text: fmt(b.used) + ' / ' + limit + ' · ' + fmtPct(p) })),
+      el('div', { class: 'b-bar' }, fill));
+    });
+    box.replaceChildren(...(rows.length ? [el('div', { class: 'b-head', text: 'Budgets' }), ...rows] : []));
   }
   function splitSegments(parts, total) {
     return parts.filter((p) => p[1] > 0).map(([label, n, color]) => {
@@ -877,6 +909,13 @@
     }
     return out;
   }
+  let noteTimer = null;
+  function note(text) {
+    const n = $('export-note');
+    n.textContent = text;
+    clearTimeout(noteTimer);
+    noteTimer = setTimeout(() => { n.textContent = ''; }, 6000);
+  }
   async function exportCsv() {
     const btn = $('export');
     btn.disabled = true;
@@ -886,6 +925,8 @@
       const name = 'usage-' + state.from + (state.to !== state.from ? '_' + state.to : '') + '-' + state.billing + '.csv';
       if (vscode) {
         vscode.postMessage({ type: 'usage-export', format: 'csv', filename: name, content: csv });
+        // in case the editor does not offer to save it: the clipboard holds it too
+        if (navigator.clipboard) navigator.clipboard.writeText(csv).then(() => note('CSV of ' + fmtCount(rows.length) + ' rows copied to the clipboard'), () => {});
       } else {
         const url = URL.createObjectURL(new Blob([csv], { type: 'text/csv;charset=utf-8' }));
         const a = el('a', { href: url, download: name });
