@@ -49,6 +49,7 @@ Pitfalls handled (each matching ccusage 20.0.24, checked against its binary)
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -68,7 +69,7 @@ HOLD_SECONDS = 1.0
 
 
 def _hash64(text: str) -> int:
-    return int(short_hash(text), 16)
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
 
 
 class ClaudeCode(Tool):
