@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -57,6 +56,34 @@ def missing() -> list[str]:
     return out
 
 
+def pack_fixture(out: Path) -> None:
+    """A .vsix of tests/vscode/fixture: the manifest plus the extension's files under extension/."""
+    manifest = json.loads((FIXTURE / "package.json").read_text())
+    vsixmanifest = f"""<?xml version="1.0" encoding="utf-8"?>
+<PackageManifest Version="2.0.0" xmlns="http://schemas.microsoft.com/developer/vsx-schema/2011">
+  <Metadata>
+    <Identity Language="en-US" Id="{manifest['name']}" Version="{manifest['version']}" Publisher="{manifest['publisher']}"/>
+    <DisplayName>{manifest['displayName']}</DisplayName>
+    <Description xml:space="preserve">test fixture</Description>
+    <Properties><Property Id="Microsoft.VisualStudio.Code.Engine" Value="{manifest['engines']['vscode']}"/></Properties>
+  </Metadata>
+  <Installation><InstallationTarget Id="Microsoft.VisualStudio.Code"/></Installation>
+  <Dependencies/>
+  <Assets><Asset Type="Microsoft.VisualStudio.Code.Manifest" Path="extension/package.json" Addressable="true"/></Assets>
+</PackageManifest>
+"""
+    types = (
+        '<?xml version="1.0" encoding="utf-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension=".js" ContentType="application/javascript"/><Default Extension=".json" ContentType="application/json"/>'
+        '<Default Extension=".vsixmanifest" ContentType="text/xml"/></Types>'
+    )
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("extension.vsixmanifest", vsixmanifest)
+        z.writestr("[Content_Types].xml", types)
+        for path in sorted(FIXTURE.iterdir()):
+            z.write(path, f"extension/{path.name}")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -89,11 +116,17 @@ class Workbench:
         self.log_path = root / "code-server.log"
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
-        self.settings = {
+        # Ours go in the workspace's .vscode/settings.json: code-server sometimes starts
+        # without the user settings file (it then never reads it), never without the workspace's.
+        self.workspace_settings = {
             # code-server's extension host takes PATH from the login shell: name the server
             "usage-ls.server.command": str(USAGE_LS),
             "usage-ls.dataDir": str(self.data_dir),
             "usage-ls.user": "tester",
+            "files.exclude": {"**/.vscode": True, "**/.fixture-results.jsonl": True},
+            **(settings or {}),
+        }
+        self.settings = {
             "workbench.startupEditor": "none",
             "workbench.tips.enabled": False,
             "workbench.welcomePage.walkthroughs.openOnInstall": False,
@@ -108,8 +141,8 @@ class Workbench:
             "editor.hover.delay": 200,
             "editor.minimap.enabled": False,
             "git.enabled": False,
+            "workbench.secondarySideBar.defaultVisibility": "hidden",
             "window.zoomLevel": 0,
-            **(settings or {}),
         }
         self.files = files or {}
 
@@ -123,20 +156,28 @@ class Workbench:
         self.workspace.mkdir(parents=True, exist_ok=True)
         for name, text in self.files.items():
             (self.workspace / name).write_text(text, encoding="utf-8")
+        self.write_workspace_settings()
         (self.user_dir / "User").mkdir(parents=True, exist_ok=True)
         (self.user_dir / "User" / "settings.json").write_text(json.dumps(self.settings, indent=2), encoding="utf-8")
         self.ext_dir.mkdir(parents=True, exist_ok=True)
-        # our extension exactly as users get it: the packaged .vsix
+        # our extension exactly as users get it (the packaged .vsix), and the "other AI
+        # extension" (a plain folder, zipped here the way vsce would)
+        fixture_vsix = self.root / "fixture.vsix"
+        pack_fixture(fixture_vsix)
         done = subprocess.run(
             [str(NODE), str(CODE_SERVER), "--user-data-dir", str(self.user_dir), "--extensions-dir", str(self.ext_dir),
-             "--install-extension", str(VSIX)],
+             "--install-extension", str(VSIX), "--install-extension", str(fixture_vsix)],
             env=self.env(), capture_output=True, text=True, timeout=120, check=False,
         )
-        if done.returncode != 0 or "successfully installed" not in (done.stdout + done.stderr).lower():
-            raise RuntimeError(f"installing {VSIX.name} failed:\n{done.stdout}\n{done.stderr}")
-        # the "other AI extension": a plain folder, no build step
-        manifest = json.loads((FIXTURE / "package.json").read_text())
-        shutil.copytree(FIXTURE, self.ext_dir / f"{manifest['publisher']}.{manifest['name']}-{manifest['version']}")
+        if done.returncode != 0 or (done.stdout + done.stderr).lower().count("successfully installed") < 2:
+            raise RuntimeError(f"installing the extensions failed:\n{done.stdout}\n{done.stderr}")
+
+    def write_workspace_settings(self, **changes) -> None:
+        """Writes .vscode/settings.json; VS Code applies a change within a second or two."""
+        self.workspace_settings.update(changes)
+        path = self.workspace / ".vscode" / "settings.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.workspace_settings, indent=2), encoding="utf-8")
 
     def env(self) -> dict:
         env = {k: v for k, v in os.environ.items() if not k.startswith("VSCODE_")}
@@ -208,8 +249,3 @@ class Workbench:
             pass
         self.proc = None
 
-
-def status_text(page) -> str:
-    """The text of our status bar item ('$(pulse)' renders as an icon, so it is absent here)."""
-    item = page.locator("#usage-ls\\.usage-ls\\.usage-ls\\.credits, .statusbar-item[id$='usage-ls.credits']").first
-    return re.sub(r"\s+", " ", item.inner_text()).strip()

@@ -32,6 +32,7 @@ export async function findServer(log: vscode.LogOutputChannel): Promise<Lookup> 
   const searched: string[] = [];
 
   const configured = (cfg.get<string>("server.command", "") ?? "").trim();
+  log.info(`usage-ls.server.command: ${JSON.stringify(cfg.inspect("server.command"))}`);
   if (configured) {
     const expanded = expand(configured);
     if (hasSeparator(expanded)) {

@@ -1,0 +1,383 @@
+"""The VS Code extension in the real workbench (code-server + headless Chromium).
+
+One workbench for the module; the tests run in file order and each states what the ledger
+holds by then. Seeded today (UTC): premium credits = costUsd / $0.01 per credit.
+
+    claude-sonnet-4-5  premium  in 1,000  out 200  cache read 5,000   $0.12  -> 12.0 cr  (widget)
+    gpt-4.1-mini       premium  in 3,000  out 500                     $0.004 ->  0.4 cr  (api-gateway)
+    gemini-2.5-pro     byok     in 2,000  out 100                     $0.25  (BYOK dollars)
+    claude-sonnet-4-5  premium  yesterday                             $0.06  ->  6.0 cr
+
+So the status bar starts at 12.4 cr; each later test adds a known amount.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from vscode_workbench import CHROMIUM, CHROMIUM_ARGS, REPO, USAGE_LS, Workbench, missing, record, usage_ls
+
+DOCS = REPO / "docs"
+NOTES = """# Which model for what
+
+We use claude-sonnet-4-5 for refactors and gpt-4.1-mini for completions.
+Long documents go to gemini-2.5-pro.
+"""
+
+def _need_everything():
+    lacking = missing()
+    if lacking:
+        message = "VS Code e2e needs: " + ", ".join(lacking) + " (run bash scripts/setup.d/20-vscode.sh)"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def _seed(data_dir: Path) -> None:
+    yesterday = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)).replace(hour=12, minute=0, second=0)
+    result = record(
+        data_dir,
+        [
+            {"id": "seed-1", "model": "claude-sonnet-4-5", "inputTokens": 1000, "outputTokens": 200,
+             "cacheReadTokens": 5000, "costUsd": 0.12, "project": "widget", "user": "tester"},
+            {"id": "seed-2", "model": "gpt-4.1-mini", "inputTokens": 3000, "outputTokens": 500,
+             "costUsd": 0.004, "project": "api-gateway", "user": "tester"},
+            {"id": "seed-3", "model": "gemini-2.5-pro", "billing": "byok", "inputTokens": 2000, "outputTokens": 100,
+             "costUsd": 0.25, "project": "widget", "user": "tester"},
+            {"id": "seed-4", "model": "claude-sonnet-4-5", "inputTokens": 800, "outputTokens": 100,
+             "costUsd": 0.06, "project": "widget", "user": "tester", "timestamp": yesterday.isoformat()},
+        ],
+    )
+    assert result["accepted"] == 4, result
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory):
+    _need_everything()
+    if dt.datetime.now(dt.timezone.utc).strftime("%H:%M") >= "23:57":
+        time.sleep(200)  # "today" must not change under the test
+    root = tmp_path_factory.mktemp("vscode")
+    wb = Workbench(root, files={"NOTES.md": NOTES})
+    wb.data_dir.mkdir(parents=True, exist_ok=True)
+    _seed(wb.data_dir)
+    wb.start()
+    yield wb
+    wb.stop()
+
+
+@pytest.fixture(scope="module")
+def page(bench):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        pg = browser.new_page(viewport={"width": 1400, "height": 860})
+        pg.set_default_timeout(30_000)
+        pg.goto(bench.url)
+        pg.wait_for_selector(".monaco-workbench", timeout=90_000)
+        try:
+            yield pg
+        finally:
+            browser.close()
+
+
+@pytest.fixture(autouse=True)
+def _explain_failures(request, bench):
+    yield
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        shot = bench.root / f"failed-{request.node.name}.png"
+        try:
+            request.getfixturevalue("page").screenshot(path=str(shot))
+            print(f"screenshot of the workbench: {shot}")
+        except Exception as exc:
+            print(f"no screenshot: {exc}")
+        print("---- usage-ls output channel / extension host log ----")
+        print(bench.extension_log())
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def status_item(page):
+    return page.locator(".statusbar-item[id$='usage-ls.credits']")
+
+
+def status_text(page) -> str:
+    return re.sub(r"\s+", " ", status_item(page).inner_text()).strip()
+
+
+def wait_status(page, expected_prefix: str, timeout: float = 15) -> float:
+    """Waits until the status bar starts with `expected_prefix`; returns how long it took."""
+    start = time.monotonic()
+    last = ""
+    while time.monotonic() - start < timeout:
+        try:
+            last = status_text(page)
+        except Exception:
+            last = ""
+        if last.startswith(expected_prefix):
+            return time.monotonic() - start
+        time.sleep(0.1)
+    raise AssertionError(f"status bar shows {last!r}, expected {expected_prefix!r}...")
+
+
+def close_hovers(page) -> None:
+    page.mouse.move(200, 600)  # the explorer's empty space: no hover, no tooltip
+    page.keyboard.press("Escape")
+
+
+def run_command(page, title: str) -> None:
+    close_hovers(page)
+    page.keyboard.press("F1")
+    box = page.locator(".quick-input-widget input")
+    box.wait_for(state="visible")
+    box.fill(">" + title)
+    row = page.locator(".quick-input-widget .monaco-list-row", has_text=title).first
+    row.wait_for(state="visible")
+    page.keyboard.press("Enter")
+
+
+def open_file(page, name: str) -> None:
+    close_hovers(page)
+    page.keyboard.press("Control+P")
+    box = page.locator(".quick-input-widget input")
+    box.wait_for(state="visible")
+    box.fill(name)
+    page.locator(".quick-input-widget .monaco-list-row", has_text=name).first.wait_for(state="visible")
+    page.keyboard.press("Enter")
+    page.locator(".tab.active", has_text=name).wait_for(state="visible")
+    page.locator(".view-lines", has_text="claude-sonnet-4-5").first.wait_for(state="visible")
+
+
+def hover_word(page, word: str) -> None:
+    """Moves the mouse to the middle of `word` in the editor's rendered lines."""
+    box = page.evaluate(
+        """(word) => {
+          for (const line of document.querySelectorAll('.monaco-editor .view-lines .view-line')) {
+            const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+            for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+              const at = n.textContent.replace(/\\u00a0/g, ' ').indexOf(word);
+              if (at >= 0) {
+                const r = document.createRange();
+                r.setStart(n, at); r.setEnd(n, at + word.length);
+                const b = r.getBoundingClientRect();
+                return {x: b.x + b.width / 2, y: b.y + b.height / 2};
+              }
+            }
+          }
+          return null;
+        }""",
+        word,
+    )
+    assert box, f"{word} is not on screen"
+    page.mouse.move(box["x"] - 30, box["y"])
+    page.mouse.move(box["x"], box["y"], steps=4)
+
+
+def hover_text(page, must_contain: str, timeout: float = 15) -> str:
+    hover = page.locator(".monaco-hover:visible", has_text=must_contain).first
+    hover.wait_for(state="visible", timeout=timeout * 1000)
+    return re.sub(r"[ \t]+", " ", hover.inner_text())
+
+
+def dashboard_frame(page):
+    return page.frame_locator("iframe.webview.ready").frame_locator("iframe#active-frame")
+
+
+def kpis(frame) -> dict:
+    return {
+        "money": frame.locator("#kpi-money .k-value").inner_text().strip(),
+        "money_label": (frame.locator("#kpi-money .k-label").text_content() or "").strip(),
+        "messages": frame.locator("#kpi-messages .k-value").inner_text().strip(),
+        "tokens": frame.locator("#kpi-tokens .k-value").get_attribute("title"),
+    }
+
+
+def wait_kpis(frame, expected: dict, timeout: float = 20) -> dict:
+    start = time.monotonic()
+    got: dict = {}
+    while time.monotonic() - start < timeout:
+        try:
+            got = kpis(frame)
+        except Exception as exc:  # the page may be re-rendering
+            got = {"error": str(exc)}
+        if all(got.get(k) == v for k, v in expected.items()):
+            return got
+        time.sleep(0.2)
+    raise AssertionError(f"dashboard shows {got}, expected {expected}")
+
+
+def notification_texts(page) -> list[str]:
+    return [t.strip() for t in page.locator(".notification-toast .notification-list-item-message").all_inner_texts()]
+
+
+def fixture_results(bench) -> list[dict]:
+    path = bench.workspace / ".fixture-results.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def wait_fixture_result(bench, what: str, timeout: float = 20) -> dict:
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        for r in fixture_results(bench):
+            if r["what"] in (what, what + "-error"):
+                return r
+        time.sleep(0.2)
+    raise AssertionError(f"the fixture extension reported nothing for {what}: {fixture_results(bench)}")
+
+
+def interactions(bench) -> dict[str, dict]:
+    rows = json.loads(usage_ls(bench.data_dir, "report", "interactions", "--json", "--limit", "100"))["rows"]
+    return {r["id"]: r for r in rows}
+
+
+# -- the tests, in the order a user meets the features ------------------------------------
+
+
+def test_status_bar_shows_todays_credits_from_the_seeded_ledger(page, bench):
+    wait_status(page, "12.4 cr ", timeout=60)
+    # the same text the CLI prints for this data dir (credits and the 7-day sparkline)
+    assert status_text(page) == usage_ls(bench.data_dir, "statusline").strip()
+    # the Markdown tooltip: today's split by model
+    status_item(page).hover()
+    tip = hover_text(page, "AI usage today")
+    assert "claude-sonnet-4-5" in tip and "gpt-4.1-mini" in tip and "gemini-2.5-pro" in tip
+    assert "12.4 credits" in tip and "$0.25" in tip
+    page.screenshot(path=str(DOCS / "vscode-statusbar.png"))
+    close_hovers(page)
+
+
+def test_status_bar_updates_live_when_another_process_records(page, bench):
+    started = time.monotonic()
+    record(bench.data_dir, [{"id": "live-1", "model": "claude-3-5-haiku-20241022", "inputTokens": 500,
+                             "outputTokens": 50, "costUsd": 0.05, "project": "docs-site", "user": "tester"}])
+    wait_status(page, "17.4 cr ", timeout=10)
+    took = time.monotonic() - started
+    print(f"status bar updated {took:.2f} s after `usage-ls record` in another process")
+    assert took < 5
+
+
+def test_hover_on_a_model_name_shows_its_tokens_today(page, bench):
+    open_file(page, "NOTES.md")
+    hover_word(page, "claude-sonnet-4-5")
+    text = hover_text(page, "Cache read")
+    assert "claude-sonnet-4-5" in text
+    for label, value in [("Input", "1,000"), ("Output", "200"), ("Cache read", "5,000"), ("Cache write", "0"),
+                         ("Total", "6,200")]:
+        assert re.search(rf"{label}\s+{value}\b", text), f"{label} {value} not in hover:\n{text}"
+    assert "$0.12" in text
+    page.screenshot(path=str(DOCS / "vscode-hover.png"))
+    close_hovers(page)
+
+
+def test_token_split_quick_pick_lists_todays_models(page, bench):
+    run_command(page, "Usage: Show Today's Token Split")
+    rows = page.locator(".quick-input-widget .monaco-list-row")
+    rows.filter(has_text="claude-sonnet-4-5").first.wait_for(state="visible")
+    texts = [re.sub(r"\s+", " ", t) for t in rows.all_inner_texts()]
+    sonnet = next(t for t in texts if "claude-sonnet-4-5" in t)
+    assert "6.2K tokens" in sonnet and "12.0 cr" in sonnet and "input 1,000" in sonnet and "cache read 5,000" in sonnet
+    assert any("gemini-2.5-pro" in t and "$0.25" in t for t in texts)
+    page.keyboard.press("Escape")
+
+
+def test_command_palette_opens_the_dashboard_with_todays_totals(page, bench):
+    run_command(page, "Usage: Open Usage Dashboard")
+    page.locator(".tab", has_text="Usage Dashboard").wait_for(state="visible")
+    frame = dashboard_frame(page)
+    frame.locator("#kpi-money .k-value").wait_for(state="visible", timeout=30_000)
+    # it opens on the last 7 days, premium: seed-1, seed-2, seed-4 (yesterday) and live-1:
+    # 12.0 + 0.4 + 6.0 + 5.0 credits; 6,200 + 3,500 + 900 + 550 tokens
+    wait_kpis(frame, {"money_label": "Credits", "money": "23.4", "messages": "4", "tokens": "11,150 tokens"})
+    close_hovers(page)
+    time.sleep(1)  # let the charts finish their animation for the screenshot
+    page.screenshot(path=str(DOCS / "vscode-dashboard.png"))
+
+
+def test_a_filter_change_in_the_webview_updates_the_totals(page, bench):
+    frame = dashboard_frame(page)
+    frame.locator("#date-presets button[data-preset='today']").click()
+    # today only: yesterday's 6.0 credits and 900 tokens drop out
+    wait_kpis(frame, {"money_label": "Credits", "money": "17.4", "messages": "3", "tokens": "10,250 tokens"})
+    frame.locator("#billing button[data-billing='byok']").click()
+    wait_kpis(frame, {"money_label": "Cost (BYOK)", "money": "$0.25", "messages": "1", "tokens": "2,100 tokens"})
+    frame.locator("#billing button[data-billing='premium']").click()
+    frame.locator("#model").select_option("claude-sonnet-4-5")
+    wait_kpis(frame, {"money_label": "Credits", "money": "12.0", "messages": "1", "tokens": "6,200 tokens"})
+    frame.locator("#model").select_option("")
+    wait_kpis(frame, {"money": "17.4", "messages": "3"})
+
+
+def test_dashboard_is_one_panel_that_survives_hide_and_show_and_follows_live_data(page, bench):
+    frame = dashboard_frame(page)
+    frame.locator("#model").select_option("gpt-4.1-mini")
+    wait_kpis(frame, {"money": "0.4", "messages": "1"})
+    page.locator(".tab", has_text="NOTES.md").click()  # hides the dashboard
+    page.locator(".tab.active", has_text="NOTES.md").wait_for(state="visible")
+    run_command(page, "Usage: Open Usage Dashboard")  # reveals the one open, not a second
+    assert page.locator(".tab", has_text="Usage Dashboard").count() == 1
+    # kept its state (the model filter) while hidden
+    wait_kpis(dashboard_frame(page), {"money": "0.4", "messages": "1"})
+    # usage/didChange reaches the page: another process records gpt-4.1-mini for $0.01
+    record(bench.data_dir, [{"id": "live-2", "model": "gpt-4.1-mini", "inputTokens": 100, "outputTokens": 10,
+                             "costUsd": 0.01, "project": "api-gateway", "user": "tester"}])
+    wait_kpis(dashboard_frame(page), {"money": "1.4", "messages": "2"})
+    dashboard_frame(page).locator("#model").select_option("")
+    wait_status(page, "18.4 cr ")
+
+
+def test_another_extension_records_through_the_exported_api(page, bench):
+    run_command(page, "Usage Fixture: Record Usage via API")
+    result = wait_fixture_result(bench, "api")
+    assert result["what"] == "api", result
+    assert result["value"]["accepted"] == 1 and result["value"]["rejected"] == []
+    wait_status(page, "21.4 cr ")  # + $0.03
+    row = interactions(bench)["fixture-api-1"]
+    # left out by the caller: the workspace folder's name and the user from settings
+    assert (row["project"], row["user"], row["model"], row["inputTokens"]) == ("widget", "tester", "gpt-4.1-mini", 4000)
+
+
+def test_another_extension_records_through_the_command(page, bench):
+    run_command(page, "Usage Fixture: Record Usage via Command")
+    result = wait_fixture_result(bench, "command")
+    assert result["what"] == "command", result
+    assert result["value"]["accepted"] == 1
+    wait_status(page, "23.4 cr ")  # + $0.02
+    row = interactions(bench)["fixture-command-1"]
+    assert (row["project"], row["user"], row["cacheReadTokens"]) == ("widget", "tester", 1000)
+    # the API's onDidChangeUsage fired for the fixture's listener
+    later = [r for r in fixture_results(bench) if r["what"] == "command"][-1]
+    assert later["changes"] >= 1
+
+
+def test_byok_display_mode_shows_dollars(page, bench):
+    bench.write_workspace_settings(**{"usage-ls.statusBar.billing": "byok"})
+    wait_status(page, "$0.25 ")
+    record(bench.data_dir, [{"id": "live-byok", "model": "gemini-2.5-pro", "billing": "byok", "inputTokens": 10,
+                             "outputTokens": 10, "costUsd": 0.5, "project": "widget", "user": "tester"}])
+    wait_status(page, "$0.75 ", timeout=10)
+    bench.write_workspace_settings(**{"usage-ls.statusBar.billing": "premium"})
+    wait_status(page, "23.4 cr ")
+
+
+def test_a_missing_server_gives_one_notification_and_no_restart_loop(page, bench):
+    bench.write_workspace_settings(**{"usage-ls.server.command": "/nonexistent/bin/usage-ls"})
+    wait_status(page, "usage-ls?")
+    page.locator(".notification-toast", has_text="pipx install usage-ls").first.wait_for(state="visible")
+    time.sleep(4)
+    about = [t for t in notification_texts(page) if "usage-ls" in t]
+    assert len(about) == 1, about
+    assert "not an executable" in about[0] and "usage-ls.server.command" in about[0]
+    # putting the setting right brings everything back
+    bench.write_workspace_settings(**{"usage-ls.server.command": str(USAGE_LS)})
+    wait_status(page, "23.4 cr ", timeout=30)
