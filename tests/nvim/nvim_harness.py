@@ -90,4 +90,8 @@ class Run:
                 f"--- stdout:\n{done.stdout}"
             )
         assert out.exists(), f"{script} wrote no results\n--- stderr:\n{done.stderr}"
-        return json.loads(out.read_text(encoding="utf-8"))
+        result = json.loads(out.read_text(encoding="utf-8"))
+        # every message, including any shown while Neovim quit
+        log = Path(f"{out}.messages").read_text(encoding="utf-8").splitlines()
+        result["messages"] = [json.loads(line) for line in log]
+        return result

@@ -202,3 +202,19 @@ def test_checkhealth_and_usage_info(run, seeded):
             assert text in shown
     report = "\n".join(out["checkhealth"])
     assert "ERROR" not in report and "WARNING" not in report
+
+
+def test_a_crashed_server_is_reported_once_and_restarted(run, seeded):
+    out = run("crash.lua", seeded)
+    assert out["after_crash"] == ""
+    assert out["restarted"] == "27.0 cr ▁▁▁▁▁█▄"
+    ours = [(m["level"], m["msg"]) for m in out["messages"] if m["msg"].startswith("usage-ls")]
+    assert ours == [(ERROR, "usage-ls: the server exited (code 0, signal 9); see :UsageInfo and :LspLog")]
+    # besides Neovim's own notice ("Client 1 quit with exit code 0 and signal 9"), nothing;
+    # in particular nothing when Neovim quits and stops the new server
+    others = [m["msg"] for m in out["messages"] if not m["msg"].startswith("usage-ls")]
+    assert all("quit with exit code 0 and signal 9" in m for m in others), others
+
+
+def test_quitting_while_the_server_starts_says_nothing(run, seeded):
+    assert run("quit_early.lua", seeded)["messages"] == []

@@ -6,9 +6,14 @@ vim.opt.runtimepath:prepend(os.getenv("USAGE_LS_PLUGIN"))
 vim.cmd("runtime! plugin/usage_ls.lua")
 vim.o.columns, vim.o.lines = 160, 40
 
--- every vim.notify() the plugin makes, kept for the assertions
+-- every vim.notify() the plugin makes, kept for the assertions, and appended to a file at
+-- once, so that messages sent while Neovim quits (after t.done()) are seen too
+local log = assert(io.open(os.getenv("USAGE_LS_TEST_OUT") .. ".messages", "w"))
 vim.notify = function(msg, level)
-  table.insert(t.messages, { msg = msg, level = level or vim.log.levels.INFO })
+  local entry = { msg = msg, level = level or vim.log.levels.INFO }
+  table.insert(t.messages, entry)
+  log:write(vim.fn.json_encode(entry), "\n")
+  log:flush()
 end
 
 t.server_cmd = { os.getenv("USAGE_LS_SERVER"), "serve", "--stdio" }
@@ -69,7 +74,7 @@ function t.run(cmd)
 end
 
 function t.done()
-  t.out.messages = t.messages
+  t.out.finished = true -- also keeps an otherwise empty result a JSON object
   local f = assert(io.open(os.getenv("USAGE_LS_TEST_OUT"), "w"))
   f:write(vim.fn.json_encode(t.out))
   f:close()

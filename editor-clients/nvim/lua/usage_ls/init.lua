@@ -261,6 +261,12 @@ function M.setup(opts)
     M.config.cmd = opts.cmd -- a list: replace, never merge by index
   end
   local group = vim.api.nvim_create_augroup("usage_ls", { clear = true })
+  vim.api.nvim_create_autocmd("VimLeavePre", {
+    group = group,
+    callback = function()
+      state.stopping = true -- Neovim stops the server as it quits: not a crash
+    end,
+  })
   vim.api.nvim_create_autocmd({ "BufReadPost", "BufNewFile", "BufEnter" }, {
     group = group,
     callback = function(args)
