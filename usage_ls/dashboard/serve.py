@@ -59,8 +59,11 @@ class DashboardServer(ThreadingHTTPServer):
         super().__init__((host, port), Handler)
         self.allowed_hosts = self._allowed_hosts(host)
 
-    def _allowed_hosts(self, host: str) -> set[str]:
+    def _allowed_hosts(self, host: str) -> set[str] | None:
+        """Host headers answered; None (any) only when asked to listen on every address."""
         port = self.server_address[1]
+        if host in ("0.0.0.0", "::", ""):
+            return None
         names = {host, "127.0.0.1", "localhost"} if is_loopback(host) else {host}
         out = set()
         for name in names:
@@ -111,7 +114,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def _host_ok(self) -> bool:
         host = (self.headers.get("Host") or "").lower()
-        if host not in self.server.allowed_hosts:
+        allowed = self.server.allowed_hosts
+        if allowed is not None and host not in allowed:
             self._error(HTTPStatus.FORBIDDEN, "unexpected Host header")
             return False
         return True
