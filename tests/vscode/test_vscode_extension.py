@@ -189,7 +189,8 @@ def hover_text(page, must_contain: str, timeout: float = 15) -> str:
 
 
 def dashboard_frame(page):
-    return page.frame_locator("iframe.webview.ready").frame_locator("iframe#active-frame")
+    # the visible webview: a hidden one (kept alive) stays in the page
+    return page.frame_locator("iframe.webview.ready >> visible=true").frame_locator("iframe#active-frame")
 
 
 def kpis(frame) -> dict:
@@ -378,6 +379,38 @@ def test_a_missing_server_gives_one_notification_and_no_restart_loop(page, bench
     about = [t for t in notification_texts(page) if "usage-ls" in t]
     assert len(about) == 1, about
     assert "not an executable" in about[0] and "usage-ls.server.command" in about[0]
+    # its button opens the instructions
+    page.locator(".notification-toast .monaco-button", has_text="How to Install").first.click()
+    page.locator(".tab", has_text="README").first.wait_for(state="visible")
+    preview = page.frame_locator("iframe.webview.ready >> visible=true").frame_locator("iframe#active-frame")
+    preview.locator("h2", has_text="Installing the server").wait_for(state="visible")
     # putting the setting right brings everything back
     bench.write_workspace_settings(**{"usage-ls.server.command": str(USAGE_LS)})
     wait_status(page, "23.4 cr ", timeout=30)
+
+
+def test_restart_server_command_keeps_the_dashboard_working(page, bench):
+    run_command(page, "Usage: Restart Server")
+    wait_status(page, "23.4 cr ", timeout=30)
+    run_command(page, "Usage: Open Usage Dashboard")
+    frame = dashboard_frame(page)
+    frame.locator("#date-presets button[data-preset='yesterday']").click()
+    wait_kpis(frame, {"money": "6.0", "messages": "1", "tokens": "900 tokens"})
+
+
+def test_dashboard_follows_the_color_theme(page, bench):
+    def body():
+        return dashboard_frame(page).locator("body").evaluate(
+            "b => [b.className, getComputedStyle(b).backgroundColor]"
+        )
+
+    assert "vscode-dark" in body()[0]
+    bench.write_workspace_settings(**{"workbench.colorTheme": "Default Light Modern"})
+    start = time.monotonic()
+    while "vscode-light" not in body()[0] and time.monotonic() - start < 15:
+        time.sleep(0.2)
+    klass, background = body()
+    assert "vscode-light" in klass
+    rgb = [int(x) for x in re.findall(r"\d+", background)[:3]]
+    assert sum(rgb) > 600, background  # a light background, not the dark theme's
+    bench.write_workspace_settings(**{"workbench.colorTheme": "Default Dark Modern"})

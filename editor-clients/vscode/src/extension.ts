@@ -2,6 +2,8 @@
 // status bar credit counter, hovers on model names, the Usage Dashboard — and lets other
 // extensions record AI usage through our exported API or the usage-ls.recordUsage command.
 
+import * as fs from "fs";
+import * as path from "path";
 import * as vscode from "vscode";
 import { createApi, recordsFromArgument, recordUsage, type UsageLedgerApi } from "./api";
 import { openConfig, restartOnConfigSave } from "./configFile";
@@ -67,7 +69,9 @@ export async function deactivate(): Promise<void> {
 }
 
 async function showInstallHelp(context: vscode.ExtensionContext): Promise<void> {
-  const readme = vscode.Uri.joinPath(context.extensionUri, "README.md");
+  // vsce stores the README as readme.md; a development checkout has README.md
+  const name = ["README.md", "readme.md"].find((n) => fs.existsSync(path.join(context.extensionPath, n))) ?? "README.md";
+  const readme = vscode.Uri.joinPath(context.extensionUri, name);
   try {
     await vscode.commands.executeCommand("markdown.showPreview", readme);
   } catch {

@@ -147,8 +147,8 @@ export class UsageSession implements vscode.Disposable {
       this.client = undefined;
       this.problem = `the usage-ls server (${lookup.found.command}) failed to start: ${errorMessage(err)}`;
       this.log.error(this.problem);
+      // vscode-languageclient has already shown its own error with "Go to output": no second popup
       this.setState("failed");
-      this.offerFailureHelp();
       return undefined;
     }
     this.problem = "";
