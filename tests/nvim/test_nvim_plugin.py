@@ -64,6 +64,7 @@ def test_hover_on_a_model_name_shows_its_counts(run, seeded):
     assert out["not_a_model"] is None
     # one client for the whole Neovim: the buffer in the second tab shares it
     assert out["usage_clients"] == 1
+    assert out["servers"] == 1  # one server process
     assert out["first_clients"] == out["other_clients"] and len(out["first_clients"]) == 1
 
 
@@ -202,6 +203,8 @@ def test_checkhealth_and_usage_info(run, seeded):
             assert text in shown
     report = "\n".join(out["checkhealth"])
     assert "ERROR" not in report and "WARNING" not in report
+    assert [h.split()[0] for h in out["help"]] == ["usage_ls.txt"] * 4
+    assert "*usage_ls.record()*" in out["help"][1] and "*:UsageModels*" in out["help"][2]
 
 
 def test_a_crashed_server_is_reported_once_and_restarted(run, seeded):
@@ -218,3 +221,11 @@ def test_a_crashed_server_is_reported_once_and_restarted(run, seeded):
 
 def test_quitting_while_the_server_starts_says_nothing(run, seeded):
     assert run("quit_early.lua", seeded)["messages"] == []
+
+
+def test_byok_statusline_counts_dollars(run, seeded):
+    out = run("byok.lua", seeded)
+    assert out["first"] == "$0.10 ▁▁▁▁▁▁█"  # the one BYOK record today: gemini-2.5-pro, $0.10
+    assert out["after"] == "$0.35 ▁▁▁▁▁▁█"  # + $0.25 recorded by the CLI
+    assert out["children"] == 1  # setup() twice: still one server
+    assert out["messages"] == []

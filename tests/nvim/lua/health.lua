@@ -11,4 +11,16 @@ vim.cmd("checkhealth usage_ls")
 t.out.checkhealth = vim.api.nvim_buf_get_lines(0, 0, -1, false)
 vim.cmd("bwipeout!")
 t.out.info = t.float_of("UsageInfo")
+
+-- :help works: the tags build without errors (in a copy, so the plugin folder stays clean)
+local docs = vim.fn.tempname() .. "/doc"
+vim.fn.mkdir(docs, "p")
+vim.fn.writefile(vim.fn.readfile(os.getenv("USAGE_LS_PLUGIN") .. "/doc/usage_ls.txt"), docs .. "/usage_ls.txt")
+vim.cmd("helptags " .. docs)
+vim.opt.runtimepath:prepend(vim.fn.fnamemodify(docs, ":h"))
+t.out.help = {}
+for _, tag in ipairs({ "usage_ls", "usage_ls.record()", ":UsageModels", "usage_ls-statusline" }) do
+  vim.cmd("help " .. tag)
+  table.insert(t.out.help, vim.fn.expand("%:t") .. " " .. vim.fn.getline("."))
+end
 t.done()

@@ -29,9 +29,9 @@ for _, answer in pairs(answers or {}) do
   t.out.markdown = answer.result and answer.result.contents.value
 end
 
--- what K shows
+-- what K shows (Neovim maps it on 0.10+, the plugin before)
 vim.api.nvim_win_set_cursor(0, { 2, 20 })
-vim.lsp.buf.hover()
+vim.api.nvim_feedkeys("K", "x", false)
 t.wait("the hover float", function()
   return #t.floats() > 0
 end)
@@ -54,4 +54,5 @@ t.out.first_clients = clients(buf)
 t.out.other_clients = clients(other)
 local all = vim.lsp.get_clients and vim.lsp.get_clients({ name = "usage_ls" }) or vim.lsp.get_active_clients()
 t.out.usage_clients = #all
+t.out.servers = #vim.api.nvim_get_proc_children(vim.fn.getpid())
 t.done()

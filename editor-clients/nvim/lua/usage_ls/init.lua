@@ -18,12 +18,14 @@ local defaults = {
   user = nil, -- default: the server's (`user` in config.toml, else the login name)
   billing = "premium", -- what the statusline counts: "premium" credits or "byok" dollars
   dashboard_args = {}, -- extra arguments for `usage-ls dashboard` (e.g. { "--port", "8765" })
+  hover_key = "K", -- mapped to vim.lsp.buf.hover() where nothing maps it yet; false: leave keys alone
 }
 
 M.config = vim.deepcopy(defaults)
 
 local state = {
-  client_id = nil,
+  client_id = nil, -- set from start until the server exits
+  client = nil, -- the client, once initialized (0.7 cannot look it up from inside on_init)
   ready = false, -- the server answered `initialize`
   waiting = {}, -- functions to run once it has
   status = nil, -- the last usage/statusBar result {text, level, tooltip}
@@ -87,17 +89,18 @@ end
 
 -- the client -----------------------------------------------------------------------------
 
---- Calls a client method: 0.11 clients are objects (client:request()); older ones take no self.
+--- Calls a client method. 0.11 clients are objects whose class has the method (client:request());
+--- before, `client.request` is a closure that takes no self (0.10's class names it `_request`).
 local function call(client, method, ...)
-  local mt = getmetatable(client)
-  if type(mt) == "table" and type(rawget(mt, method)) == "function" then
-    return client[method](client, ...)
+  local class = getmetatable(client)
+  if type(class) == "table" and type(rawget(class, method)) == "function" then
+    return class[method](client, ...)
   end
   return client[method](...)
 end
 
 local function get_client()
-  local client = state.client_id and vim.lsp.get_client_by_id(state.client_id)
+  local client = state.client or (state.client_id and vim.lsp.get_client_by_id(state.client_id))
   if client and not call(client, "is_stopped") then
     return client
   end
@@ -182,7 +185,7 @@ local function client_config()
     },
     handlers = handlers,
     on_init = function(client) -- 0.7 registers the client only after this returns
-      state.ready = true
+      state.client, state.ready = client, true
       local waiting = state.waiting
       state.waiting = {}
       for _, fn in ipairs(waiting) do
@@ -193,7 +196,7 @@ local function client_config()
       end
     end,
     on_exit = function(code, signal)
-      state.client_id, state.ready, state.status = nil, false, nil
+      state.client_id, state.client, state.ready, state.status = nil, nil, false, nil
       if state.stopping then
         state.stopping = false
       elseif code ~= 0 or signal ~= 0 then
@@ -210,7 +213,7 @@ end
 
 --- Starts the server once per Neovim; returns the client id, or nil when it cannot run.
 function M.start()
-  if get_client() then
+  if state.client_id then -- running, or still starting
     return state.client_id
   end
   if not M.server_found() then
@@ -242,8 +245,16 @@ function M.attach(bufnr)
     return
   end
   local id = M.start()
-  if id then
-    vim.lsp.buf_attach_client(bufnr, id)
+  if not id then
+    return
+  end
+  vim.lsp.buf_attach_client(bufnr, id)
+  -- 0.10+ maps K to hover itself; before, K runs 'keywordprg' unless someone maps it
+  local key = M.config.hover_key
+  if key and vim.fn.maparg(key, "n") == "" then
+    vim.api.nvim_buf_call(bufnr, function()
+      vim.keymap.set("n", key, vim.lsp.buf.hover, { buffer = bufnr, desc = "LSP hover (usage-ls)" })
+    end)
   end
 end
 
