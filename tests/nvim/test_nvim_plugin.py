@@ -185,13 +185,15 @@ def test_dashboard_shows_the_cli_error(run, seeded, tmp_path):
 
 def test_dashboard_with_the_real_cli(run, seeded):
     """Whatever `usage-ls dashboard` does in this version: a URL, or its own error, shown once."""
-    out = run("dashboard.lua", seeded, env={"DASHBOARD_CLI": str(SERVER)})
+    python = SERVER.parent / "python"
+    out = run("dashboard.lua", seeded, env={"DASHBOARD_CLI": str(SERVER), "FETCH_WITH": str(python)})
     assert len(out["messages"]) == 1, out["messages"]
     msg = out["messages"][0]
     if msg["level"] == ERROR:
         assert "dashboard" in msg["msg"] and "failed (exit" in msg["msg"]
     else:
         assert msg["msg"].startswith("usage-ls: Usage Dashboard: http://127.0.0.1:")
+        assert out["fetched"] == msg["msg"].split()[-1]  # served while Neovim runs
 
 
 def test_checkhealth_and_usage_info(run, seeded):

@@ -9,4 +9,11 @@ t.wait("a message from :UsageDashboard", function()
   return #t.messages > 0
 end, 30000)
 vim.wait(300) -- nothing more should come
+
+-- while Neovim runs, the page is served at the URL it reported
+local url = t.messages[1].msg:match("Usage Dashboard: (%S+)")
+if url and os.getenv("FETCH_WITH") then
+  t.run({ os.getenv("FETCH_WITH"), "-c", "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=20)", url })
+  t.out.fetched = url
+end
 t.done()
