@@ -123,11 +123,14 @@ local function set_status(status)
 end
 
 local function when_ready(fn)
-  if state.ready and get_client() then
-    fn(get_client())
-  else
-    table.insert(state.waiting, fn)
-    M.start()
+  local client = state.ready and get_client()
+  if client then
+    fn(client)
+  elseif M.start() then
+    table.insert(state.waiting, fn) -- run by on_init
+  elseif state.exits >= 3 then
+    notify("the server exited 3 times; it is not restarted until you restart Neovim. See :UsageInfo and :LspLog",
+      vim.log.levels.ERROR, true)
   end
 end
 
