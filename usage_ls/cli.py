@@ -72,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--limit", type=int, default=50, help="rows of `interactions` (default 50)")
     rep.add_argument("--sort", default="-timestamp", help="column of `interactions`, - for descending")
 
+    ins = sub.add_parser("insights", help="budgets left, burn rate, projection, spikes and money-saving tips")
+    _filter_args(ins)
+
     st = sub.add_parser("statusline", help="one line for tmux, shell prompts and agent status lines")
     st.add_argument("--billing", choices=["premium", "byok"], default="premium")
 
@@ -297,6 +300,58 @@ RENDER = {
 }
 
 
+def cmd_insights(args) -> int:
+    """`usage-ls insights`: the protocol's usage/insights (default: this month so far)."""
+    from usage_ls.render import status as status_render
+
+    svc = _service(args)
+    result = svc.insights(_filter(args))
+    if args.json:
+        print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
+        return 0
+    print(f"insights · {result['from']} .. {result['to']}")
+    print("\nBudgets")
+    lines = status_render.budget_lines(result["budgets"])
+    print("\n".join(f"  {line}" for line in lines) if lines else "  none configured ([budgets] in config.toml)")
+    burn, proj = result["burnRate"], result["projection"]
+    print("\nBurn rate and projection (at today's pace)")
+    rows = [
+        [label, f(burn[key]) + "/h", f(proj["today"][key]), f(proj["endOfDay"][key]), f(proj["endOfMonth"][key])]
+        for label, key, f in (
+            ("Premium credits", "credits", fmt.credits),
+            ("BYOK dollars", "byokUsd", fmt.usd),
+            ("List price, all", "costUsd", fmt.usd),
+        )
+    ]
+    print(fmt.table(["", "Last hour", "Today", "End of day", f"End of month ({proj['monthEnd']})"], rows, "lrrrr"))
+    print("\nSpikes")
+    if result["spikes"]:
+        for spike in result["spikes"]:
+            print(f"  {status_render.spike_line(spike)}")
+    else:
+        print("  none: no day or hour far above your usual spend")
+    print("\nTips")
+    if result["tips"]:
+        for tip in result["tips"]:
+            saving = fmt.usd(tip["savingUsd"])
+            if tip["savingCredits"]:
+                saving += f" ({fmt.credits(tip['savingCredits'])} credits)"
+            print(f"  - {_tip_title(tip)}: save about {saving}")
+            print(f"    {fmt.plain(tip['how'])}")
+    else:
+        print("  none: nothing in this period would save a noticeable amount")
+    return 0
+
+
+def _tip_title(tip: dict) -> str:
+    if tip["kind"] == "cheaperModel":
+        return f"use {tip['alternative']} instead of {fmt.plain(tip['model'])} for short answers"
+    if tip["kind"] == "promptCaching":
+        return f"cache the long prompts of project {fmt.plain(tip['project'])}"
+    who = f"project {fmt.plain(tip['project'])}" if "project" in tip else f"session {fmt.plain(tip['session'])}"
+    return f"{who} caused most of the spike on {tip['date']}"
+
+
 def cmd_statusline(args) -> int:
     svc = _service(args)
     print(svc.status_bar({"billing": args.billing})["text"])
@@ -354,6 +409,7 @@ COMMANDS = {
     "record": cmd_record,
     "report": cmd_report,
     "statusline": cmd_statusline,
+    "insights": cmd_insights,
     "demo": cmd_demo,
     "dashboard": cmd_dashboard,
     "import": cmd_import,

@@ -134,7 +134,7 @@ class UsageServer(LanguageServer):
             return
         self.pushed_version = svc.ledger.version
         self.protocol.notify("usage/didChange", {"today": svc.summary(), "statusBar": svc.status_bar()})
-        for message in svc.due_alerts():
+        for message in svc.due_alerts() + svc.due_spike_alerts():
             self.tell(message, types.MessageType.Warning)
 
     def request_push(self) -> None:
@@ -351,6 +351,11 @@ def interactions(ls: UsageServer, params: Any):
 @server.feature("usage/statusBar")
 def status_bar(ls: UsageServer, params: Any):
     return _query(ls.svc().status_bar, params)
+
+
+@server.feature("usage/insights")
+def insights(ls: UsageServer, params: Any):
+    return _query(ls.svc().insights, params)
 
 
 @server.feature("usage/dashboard")

@@ -10,17 +10,20 @@ import datetime as dt
 import re
 from pathlib import Path
 
+import numpy as np
 import orjson
 
-from usage_ls import days, queries
-from usage_ls.config import Config, load_config
+from usage_ls import days, insights, queries
+from usage_ls.config import BUDGET_KEYS, Config, load_config
 from usage_ls.model import Defaults
 from usage_ls.pricing import Pricer
 from usage_ls.render import status as status_render
 from usage_ls.render.text import credits as fmt_credits
 from usage_ls.render.text import usd
 from usage_ls.store import Ledger, storage
+from usage_ls.store.columns import RecordColumns
 from usage_ls.store.journal import FileLock
+from usage_ls.store.ledger import METRICS
 
 MODEL_CHARS = r"A-Za-z0-9\-._/:"
 MODEL_WORD = re.compile(rf"[{MODEL_CHARS}]+")
@@ -32,6 +35,8 @@ class Usage:
         self.pricer = Pricer(self.cfg)
         self.ledger = Ledger(self.cfg, self.pricer, tag=tag, writable=writable)
         self._cache: dict[tuple, tuple[tuple, object]] = {}
+        self._live: dict | None = None  # today's records as columns (see _today_columns)
+        self._hours_cache: dict[tuple, tuple] = {}
         # callables the server polls on every tick (e.g. live log importers); each returns
         # True when it recorded something
         self.watchers: list = []
@@ -122,8 +127,9 @@ class Usage:
 
     # -- status bar, budgets, hover ----------------------------------------------------------
 
-    def budgets(self) -> list[dict]:
-        """Configured budgets with what is used of them now."""
+    def budgets(self, project: str | None = None) -> list[dict]:
+        """Configured budgets with what is used of them now: the global ones, then each
+        project's (`[budgets.projects."name"]`; only `project`'s when given)."""
         cfg, today = self.cfg, self.today()
         out = []
         month_start = today[:8] + "01"
@@ -134,24 +140,31 @@ class Usage:
             ("monthly_credits", "This month", "credits", "premium", month_start, today, nxt),
             ("monthly_byok_usd", "BYOK this month", "usd", "byok", month_start, today, nxt),
         ]
-        for attr, label, unit, billing, start, end, resets in specs:
-            limit = getattr(cfg, attr)
-            if not limit:
-                continue
-            s = self.summary({"from": start, "to": end, "billing": billing})
-            used = s["credits"] if unit == "credits" else s["costUsd"]
-            out.append(
-                {
-                    "budget": attr,
-                    "label": label,
-                    "unit": unit,
-                    "limit": limit,
-                    "used": used,
-                    "percent": 100.0 * used / limit,
-                    "period": start if attr != "daily_credits" else today,
-                    "resets": resets,
-                }
-            )
+        scopes = [(None, {k: getattr(cfg, k) for k in BUDGET_KEYS})]
+        scopes += [(name, b) for name, b in cfg.project_budgets.items() if project is None or name == project]
+        for scope, limits in scopes:
+            for attr, label, unit, billing, start, end, resets in specs:
+                limit = limits.get(attr)
+                if not limit:
+                    continue
+                flt = {"from": start, "to": end, "billing": billing}
+                if scope is not None:
+                    flt["project"] = scope
+                s = self.summary(flt)
+                used = s["credits"] if unit == "credits" else s["costUsd"]
+                out.append(
+                    {
+                        "budget": attr,
+                        "label": label if scope is None else f"{scope} · {label}",
+                        "project": scope,
+                        "unit": unit,
+                        "limit": limit,
+                        "used": used,
+                        "percent": 100.0 * used / limit,
+                        "period": start if attr != "daily_credits" else today,
+                        "resets": resets,
+                    }
+                )
         return out
 
     def level(self, budgets: list[dict]) -> str:
@@ -190,12 +203,13 @@ class Usage:
                 }
             )
         models.sort(key=lambda m: (-m["totalTokens"], m["model"]))
-        budgets = self.budgets()
+        live = self.live_insights()
+        budgets = live["budgets"]
         week_credits = queries.series(self.ledger, self.flt({**week, "billing": "premium"}), "credits")
         today_summary = premium if mode == "premium" else byok
         return {
             "text": status_render.status_text(mode, today_summary, spark_values),
-            "tooltip": status_render.tooltip(today, premium, byok, models, budgets, week_credits),
+            "tooltip": status_render.tooltip(today, premium, byok, models, budgets, week_credits, live, mode),
             "level": self.level(budgets),
             "credits": premium["credits"],
             "costUsd": byok["costUsd"],
@@ -231,6 +245,245 @@ class Usage:
                         f"usage-ls: {b['label']} {crossed:g}% of budget reached: {used} of {limit} "
                         f"(resets {b['resets']})."
                     )
+            if messages:
+                storage.atomic_write(path, orjson.dumps(seen))
+            return messages
+        finally:
+            lock.release()
+
+    # -- insights: budgets left, burn rate, projection, spikes, tips (usage_ls.insights) ---------
+
+    def insights(self, params: dict | None = None) -> dict:
+        """`usage/insights`: a filter (default: this month so far) -> {budgets, burnRate,
+        projection, spikes, tips}."""
+        self.ledger.refresh()
+        params = params if params is not None else {}
+        if isinstance(params, dict) and params.get("from") is None and params.get("to") is None:
+            params = {**params, "from": self.today()[:8] + "01"}
+        f = self.flt(params)
+        return self._cached("insights", f.key, lambda: self._insights(f, tips=True))
+
+    def live_insights(self) -> dict:
+        """Today's insights for the status bar and the spike alert (no tips: cheap)."""
+        self.ledger.refresh()
+        return self._cached("live", (), lambda: self._insights(self.flt({}), tips=False))
+
+    def _clock(self, today: str, now_ms: int) -> dict:
+        """Hours elapsed today and left today and this month (real local midnights: DST-safe)."""
+        def midnight(day: str) -> int:
+            d = dt.date.fromisoformat(day)
+            return int(dt.datetime(d.year, d.month, d.day, tzinfo=self.tz).timestamp() * 1000)
+
+        month_end = dt.date.fromisoformat(today[:8] + "01")
+        month_end = (month_end.replace(day=28) + dt.timedelta(days=4)).replace(day=1).isoformat()
+        start, end = midnight(today), midnight(days.shift(today, 1))
+        return {
+            "dayStart": start,
+            "monthEnd": month_end,
+            "elapsed": (now_ms - start) / insights.HOUR_MS,
+            "leftToday": (end - now_ms) / insights.HOUR_MS,
+            "leftMonth": (midnight(month_end) - now_ms) / insights.HOUR_MS,
+        }
+
+    def _today_columns(self) -> RecordColumns:
+        """Today's records as columns, kept up to date incrementally: the status bar asks after
+        every record, and rebuilding a busy day from its file each time costs milliseconds."""
+        led, day = self.ledger, self.today()
+        path = led._day_path(day)
+        sig = led._signature(path)
+        pending = led._ov_records.get(day)
+        live = self._live
+        if live is None or live["day"] != day or live["sig"] != sig or live["pending"] is not pending:
+            data = storage.read_json(path) if sig else None
+            base = RecordColumns.build(list(((data or {}).get("records") or {}).values()), led.models, led.projects, led.users)
+            live = self._live = {"day": day, "sig": sig, "pending": pending, "n": 0, "cols": base, "ids": set(base.ids)}
+        if pending is not None and live["n"] < len(pending):
+            new = [r for r in pending[live["n"] :] if r["id"] not in live["ids"]]
+            live["n"] = len(pending)
+            if new:
+                live["ids"].update(r["id"] for r in new)
+                add = RecordColumns.build(new, led.models, led.projects, led.users)
+                live["cols"] = RecordColumns.concat([live["cols"], add])
+        return live["cols"]
+
+    def _day_cols(self, day: str) -> RecordColumns:
+        return self._today_columns() if day == self.today() else self.ledger.day_columns(day)
+
+    def _mask(self, cols: RecordColumns, f: queries.Filter):
+        mask = None
+        for value, dims, column in ((f.model, self.ledger.models, "model"), (f.project, self.ledger.projects, "project"), (f.user, self.ledger.users, "user")):
+            if value is not None:
+                sel = getattr(cols, column) == dims.lookup(value)
+                mask = sel if mask is None else mask & sel
+        if f.billing is not None:
+            sel = cols.billing == (0 if f.billing == "premium" else 1)
+            mask = sel if mask is None else mask & sel
+        return mask
+
+    @staticmethod
+    def _spend(cols: RecordColumns, metric: str) -> np.ndarray:
+        return np.nan_to_num(cols.credits if metric == "credits" else cols.cost)
+
+    def _dims(self, f: queries.Filter, **over) -> dict:
+        out = {k: v for k, v in (("project", f.project), ("user", f.user), ("model", f.model), ("billing", f.billing)) if v}
+        return {**out, **over}
+
+    def _hour_history(self, day: str, f: queries.Filter, metric: str) -> np.ndarray:
+        """Spend per hour of the 28 days before `day` (28 x 25), cached until one of those days changes."""
+        first = days.shift(day, -insights.BASELINE_DAYS)
+        prev = days.shift(day, -1)
+        sig = tuple(queries.series(self.ledger, self.flt(self._dims(f, **{"from": first, "to": prev})), metric))
+        key = (day, f.project, f.user, f.model, f.billing, metric)
+        hit = self._hours_cache.get(key)
+        if hit is not None and hit[0] == sig:
+            return hit[1]
+        rows = []
+        for d, total in zip(days.day_range(first, prev), sig):
+            if not total:
+                rows.append(np.zeros(25))
+                continue
+            cols = self.ledger.day_columns(d)
+            rows.append(insights.hour_bins(cols, self._spend(cols, metric), self._clock(d, 0)["dayStart"], self._mask(cols, f)))
+        value = np.array(rows)
+        if len(self._hours_cache) > 64:
+            self._hours_cache.clear()
+        self._hours_cache[key] = (sig, value)
+        return value
+
+    def _attribute(self, spike: dict, f: queries.Filter, metric: str, unit: str, sessions: bool) -> dict:
+        """Which model, project (and session) a spike's spend came from."""
+        led, day = self.ledger, spike["date"]
+        cols = self._day_cols(day) if spike["kind"] == "hour" or sessions else None
+        if cols is not None:
+            mask = self._mask(cols, f)
+            keep = np.ones(len(cols), dtype=bool) if mask is None else mask
+            if spike["kind"] == "hour":
+                idx = (cols.ts - self._clock(day, 0)["dayStart"]) // insights.HOUR_MS
+                keep &= idx == spike["hour"]
+            values = self._spend(cols, metric)[keep]
+            by_model = insights.contributions(led.models.names, cols.model[keep], values)
+            by_project = insights.contributions(led.projects.names, cols.project[keep], values)
+            by_session: dict[str, float] = {}
+            for i, v in zip(np.nonzero(keep)[0].tolist(), values.tolist()):
+                session = cols.extra[i][3]
+                if session:
+                    by_session[session] = by_session.get(session, 0.0) + v
+            spike["topSession"] = insights.top_share(by_session) if by_session else None
+        else:
+            chunk = queries.filtered(led, self.flt(self._dims(f, **{"from": day, "to": day})))
+            values = chunk.m[METRICS.index(metric)]
+            by_model = insights.contributions(led.models.names, chunk.model, values)
+            by_project = insights.contributions(led.projects.names, chunk.project, values)
+        spike["topModel"] = insights.top_share(by_model)
+        spike["topProject"] = insights.top_share(by_project)
+        spike["unit"] = unit
+        return spike
+
+    def _insights(self, f: queries.Filter, *, tips: bool) -> dict:
+        cfg, today, now = self.cfg, self.today(), days.now_ms()
+        clock = self._clock(today, now)
+        # spend is credits when the filter is Premium, else list-price dollars (both billings)
+        metric, unit = ("credits", "credits") if f.billing == "premium" else ("costUsd", "usd")
+        per_usd = 1.0 / cfg.usd_per_credit if unit == "credits" else 1.0
+
+        # budgets, each projected to the end of its period at today's pace
+        out_budgets = []
+        for b in self.budgets(project=f.project):
+            dims = {"billing": "premium" if b["unit"] == "credits" else "byok"}
+            if b["project"] is not None:
+                dims["project"] = b["project"]
+            spent = self.summary({**dims, "from": today, "to": today})
+            rate = insights.pace(spent["credits"] if b["unit"] == "credits" else spent["costUsd"], clock["elapsed"])
+            left = clock["leftToday"] if b["budget"] == "daily_credits" else clock["leftMonth"]
+            out_budgets.append(insights.budget_left(b, rate, left))
+
+        # burn rate over the last hour and projection at today's pace
+        cols = self._today_columns()
+        mask = self._mask(cols, f)
+        credits_v, cost_v = self._spend(cols, "credits"), self._spend(cols, "costUsd")
+        byok = cols.billing == 1 if mask is None else (cols.billing == 1) & mask
+        burn = {
+            "credits": insights.burn_rate(cols, credits_v, now, mask),
+            "costUsd": insights.burn_rate(cols, cost_v, now, mask),
+            "byokUsd": insights.burn_rate(cols, cost_v, now, byok),
+            "window": "1h",
+            "asOf": days.iso_timestamp(now, self.tz),
+        }
+        day_sum = self.summary(self._dims(f, **{"from": today, "to": today}))
+        month_sum = self.summary(self._dims(f, **{"from": today[:8] + "01", "to": today}))
+        day_byok = self.summary(self._dims(f, **{"from": today, "to": today, "billing": "byok"}))
+        month_byok = self.summary(self._dims(f, **{"from": today[:8] + "01", "to": today, "billing": "byok"}))
+        projection = {"hoursElapsed": clock["elapsed"], "monthEnd": days.shift(clock["monthEnd"], -1), "pace": {}, "today": {}, "endOfDay": {}, "endOfMonth": {}, "monthToDate": {}}
+        for key, d_sum, m_sum, field in (
+            ("credits", day_sum, month_sum, "credits"),
+            ("costUsd", day_sum, month_sum, "costUsd"),
+            ("byokUsd", day_byok, month_byok, "costUsd"),
+        ):
+            if f.billing == "premium" and key == "byokUsd":
+                d_sum = m_sum = {"costUsd": 0.0}
+            rate = insights.pace(d_sum[field], clock["elapsed"])
+            projection["pace"][key] = rate
+            projection["today"][key] = d_sum[field]
+            projection["monthToDate"][key] = m_sum[field]
+            projection["endOfDay"][key] = insights.project(d_sum[field], rate, clock["leftToday"])
+            projection["endOfMonth"][key] = insights.project(m_sum[field], rate, clock["leftMonth"])
+
+        # spikes: the days of the range against their previous 28 days; hours of today and yesterday
+        first = days.shift(f.start, -insights.BASELINE_DAYS)
+        dates = days.day_range(first, f.end)
+        series = queries.series(self.ledger, self.flt(self._dims(f, **{"from": first, "to": f.end})), metric)
+        spikes = insights.day_spikes(dates, series, insights.BASELINE_DAYS, insights.DAY_FLOOR_USD * per_usd)
+        hour_floor = insights.HOUR_FLOOR_USD * per_usd
+        for day in (days.shift(today, -1), today):
+            if not f.start <= day <= f.end:
+                continue
+            dcols = self._day_cols(day)
+            hours = insights.hour_bins(dcols, self._spend(dcols, metric), self._clock(day, 0)["dayStart"], self._mask(dcols, f))
+            if hours.max(initial=0.0) <= hour_floor:
+                continue  # no hour can be a spike: skip loading the history
+            base = insights.hour_baseline(self._hour_history(day, f, metric))
+            spikes += insights.hour_spikes(day, hours, base, hour_floor)
+        for spike in spikes:
+            self._attribute(spike, f, metric, unit, sessions=tips)
+            if spike["kind"] == "hour":
+                spike["start"] = days.iso_timestamp(self._clock(spike["date"], 0)["dayStart"] + spike["hour"] * insights.HOUR_MS, self.tz)
+        spikes.sort(key=lambda s: (s["date"], s.get("hour", -1)))
+
+        result = {"from": f.start, "to": f.end, "budgets": out_budgets, "burnRate": burn, "projection": projection, "spikes": spikes, "tips": []}
+        if tips:
+            rng = RecordColumns.concat([self._day_cols(d) for d in days.day_range(f.start, f.end)])
+            keep = self._mask(rng, f)
+            if keep is not None:
+                rng = _take(rng, keep)
+            names = self.ledger.models.names
+            found = insights.swap_tips(rng, names, self.pricer, cfg.usd_per_credit, cfg.credits_per_request)
+            found += insights.cache_tips(rng, names, self.ledger.projects.names, self.pricer, cfg.usd_per_credit, cfg.credits_per_request)
+            found += insights.spike_tips(spikes, unit, cfg.usd_per_credit)
+            result["tips"] = insights.rank_tips(found)
+        return result
+
+    def due_spike_alerts(self) -> list[str]:
+        """Spikes of today (the day, or an hour of it) not yet announced (once across processes)."""
+        live = self.live_insights()
+        today = self.today()
+        current = [s for s in live["spikes"] if s["date"] == today]
+        if not current:
+            return []
+        path = self.cfg.data_dir / "alerts.json"
+        lock = FileLock(self.cfg.data_dir / "alerts.lock")
+        if not lock.acquire(blocking=True, timeout=2):
+            return []
+        try:
+            seen = storage.read_json(path) or {}
+            fresh = []
+            for s in current:
+                key = f"spike:{s['kind']}:{s['date']}" + (f"T{s['hour']:02d}" if s["kind"] == "hour" else "")
+                if key not in seen:
+                    seen[key] = days.now_ms()
+                    fresh.append(s)
+            # a spiking hour usually makes a spiking day too: one message, the most specific
+            fresh.sort(key=lambda s: (s["kind"] != "hour", -s.get("hour", 0)))
+            messages = ["usage-ls: " + status_render.spike_line(fresh[0])] if fresh else []
             if messages:
                 storage.atomic_write(path, orjson.dumps(seen))
             return messages
@@ -278,3 +531,12 @@ class Usage:
         else:
             note = f"Priced as {match.provider_id}/{match.model_id} (genai-prices)"
         return status_render.hover(model, today, stats, week_tokens, note)
+
+
+def _take(cols: RecordColumns, mask) -> RecordColumns:
+    idx = np.nonzero(mask)[0]
+    return RecordColumns(
+        ts=cols.ts[idx], model=cols.model[idx], project=cols.project[idx], user=cols.user[idx],
+        billing=cols.billing[idx], tokens=cols.tokens[:, idx], cost=cols.cost[idx], credits=cols.credits[idx],
+        source=cols.source[idx], ids=[cols.ids[i] for i in idx.tolist()], extra=[cols.extra[i] for i in idx.tolist()],
+    )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from usage_ls.render.text import count, credits, md, md_table, spark, tokens, usd
+import datetime as dt
+
+from usage_ls.render.text import count, credits, md, md_table, plain, spark, tokens, usd
 
 
 def status_text(mode: str, today: dict, spark_values: list[float]) -> str:
@@ -11,24 +13,75 @@ def status_text(mode: str, today: dict, spark_values: list[float]) -> str:
     return f"{credits(today['credits'])} cr {spark(spark_values)}".strip()
 
 
-def budget_lines(budgets: list[dict]) -> list[str]:
+def short_day(day: str) -> str:
+    """`2026-12-01` -> `Dec 1`."""
+    d = dt.date.fromisoformat(day)
+    return f"{d:%b} {d.day}"
+
+
+def amount(x: float, unit: str) -> str:
+    return f"{credits(x)} credits" if unit == "credits" else usd(x)
+
+
+def budget_lines(budgets: list[dict], esc=plain) -> list[str]:
+    """'This month: 412 of 1,500 credits left (73% used), resets Dec 1', plus where today's
+    pace ends the period when insights projected it."""
     lines = []
     for b in budgets:
         left = max(0.0, b["limit"] - b["used"])
         if b["unit"] == "credits":
-            lines.append(
-                f"{b['label']}: {credits(b['used'])} of {credits(b['limit'])} credits used "
-                f"({b['percent']:.0f}%), {credits(left)} left, resets {b['resets']}"
-            )
+            text = f"{credits(left)} of {credits(b['limit'])} credits left"
         else:
-            lines.append(
-                f"{b['label']}: {usd(b['used'])} of {usd(b['limit'])} used ({b['percent']:.0f}%), "
-                f"{usd(left)} left, resets {b['resets']}"
-            )
+            text = f"{usd(left)} of {usd(b['limit'])} left"
+        line = f"{esc(b['label'])}: {text} ({b['percent']:.0f}% used), resets {short_day(b['resets'])}"
+        if "projected" in b and b["projected"] > b["used"]:
+            line += f"; at today's pace {amount(b['projected'], b['unit'])} ({b['projectedPercent']:.0f}%) by then"
+        lines.append(line)
     return lines
 
 
-def tooltip(day: str, premium: dict, byok: dict, models: list[dict], budgets: list[dict], week: list[float]) -> str:
+def spike_line(s: dict, esc=plain) -> str:
+    """One sentence about a spike: when, how much against usual, and who caused it."""
+    if s["kind"] == "day":
+        period, usual = f"on {s['date']}", "day"
+    else:
+        period, usual = f"{s['hour']:02d}:00-{(s['hour'] + 1) % 24:02d}:00 on {s['date']}", "busy hour"
+    text = (
+        f"Unusual spend {period}: {amount(s['value'], s['unit'])} against a typical {usual} of "
+        f"{amount(s['median'], s['unit'])}"
+    )
+    who = []
+    if s.get("topModel"):
+        who.append(f"{esc(s['topModel']['name'])} ({s['topModel']['share']:.0%})")
+    if s.get("topProject"):
+        who.append(f"project {esc(s['topProject']['name'])} ({s['topProject']['share']:.0%})")
+    if who:
+        text += "; mostly " + " in ".join(who)
+    return text + "."
+
+
+def insight_lines(ins: dict, mode: str) -> list[str]:
+    """Burn rate, projection and today's spikes for the tooltip."""
+    key, unit = ("credits", "credits") if mode == "premium" else ("byokUsd", "usd")
+    burn, proj = ins["burnRate"], ins["projection"]
+    month_end = proj.get("monthEnd")
+    line = (
+        f"Burn rate: {amount(burn[key], unit)}/h over the last hour · at today's pace "
+        f"{amount(proj['endOfDay'][key], unit)} by end of day, {amount(proj['endOfMonth'][key], unit)} by "
+        + (short_day(month_end) if month_end else "month end")
+    )
+    lines = [line]
+    today = [s for s in ins["spikes"] if s["date"] == ins["to"]]
+    today.sort(key=lambda s: (s["kind"] != "hour", -s.get("hour", 0)))  # the latest hour first
+    if today:
+        lines.append(f"⚠ {spike_line(today[0], md)}")
+    return lines
+
+
+def tooltip(
+    day: str, premium: dict, byok: dict, models: list[dict], budgets: list[dict], week: list[float],
+    insights: dict | None = None, mode: str = "premium",
+) -> str:
     parts = [f"**AI usage today** ({day})", ""]
     if models:
         rows = [
@@ -62,7 +115,9 @@ def tooltip(day: str, premium: dict, byok: dict, models: list[dict], budgets: li
     if unpriced:
         parts += ["", f"_{count(unpriced)} message(s) unpriced: model not in the price table_"]
     if budgets:
-        parts += [""] + [f"- {line}" for line in budget_lines(budgets)]
+        parts += [""] + [f"- {line}" for line in budget_lines(budgets, md)]
+    if insights is not None:
+        parts += [""] + [f"- {line}" for line in insight_lines(insights, mode)]
     parts += ["", f"Last 7 days (credits): {spark(week)}"]
     return "\n".join(parts)
 

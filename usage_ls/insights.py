@@ -1,0 +1,361 @@
+"""Insights: what is left of the budgets, how fast credits burn, where the day and month are
+heading, unusual spikes, and advice with a price on it.
+
+Pure functions over plain numbers, the ledger's record columns (`RecordColumns`) and the
+price table (`Pricer`); no LSP, no files. `service.Usage.insights` feeds them and caches the
+result per ledger version; the status bar, the CLI and the dashboard show what they return.
+
+What each computation is, and why:
+
+- **Budget left** = limit − used, for the period the budget counts (today, this month); its
+  *projection* is used + today's pace × the hours left in that period.
+- **Burn rate**: spend of the records whose timestamp falls in the last 60 minutes, per hour.
+  A rate over a fixed recent window answers "is something burning now?" better than a
+  daily average.
+- **Projection** at *today's pace*: today's spend ÷ hours elapsed today (at least one hour,
+  so the first minutes of a day don't extrapolate a single request into a fortune), times
+  the hours left today (end of day) or this month (end of month), plus what is spent already.
+- **Spikes**: robust statistics over the user's own history, not a fixed number. Baseline of
+  a day: the daily spend of the previous 28 days (days before the first day with any usage
+  in that window are left out: no history is not a quiet day); baseline of an hour: the busy
+  (non-zero) hours of the previous 28 days (quiet nights would make every evening session
+  look unusual). Median and MAD (median absolute deviation); scale σ = 1.4826 · MAD, which
+  equals the standard deviation for normal noise but is not dragged up by the spikes
+  themselves. When more than half the values are equal (MAD = 0) the scale falls back to
+  1.2533 · mean absolute deviation from the median (the same identity for the mean
+  deviation). Flagged when spend > median + 4σ **and** spend > 2 × median (3 × for an
+  hour) **and** spend − median > a floor ($1 a day, $0.50 an hour, in credits at the
+  configured rate):
+  far above usual, in relative and in absolute terms. At least 7 days (or 12 busy hours) of
+  history are needed to say anything. Each spike names the model and project that
+  contributed most.
+- **Tips** (each with an estimated saving and the arithmetic behind it; none without data):
+  - *cheaper model of the same family for short answers*: the period's records of a costly
+    model with at most 400 output tokens, re-priced record by record at the cheaper model's
+    genai-prices rates (same tokens, same date and tier); saving = what they cost − that.
+  - *prompt caching*: a project whose long prompts (≥ 4,000 uncached input tokens) are
+    rarely cache reads (< 30% of their input); saving = half of those uncached input tokens
+    priced at the model's input rate minus its cache-read rate (an assumption, said so).
+  - *spike concentration*: a spike day where one project or session caused at least half
+    of the spend; saving = the spend above a typical day (the baseline median).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from usage_ls.store.columns import RecordColumns
+
+HOUR_MS = 3_600_000
+BASELINE_DAYS = 28
+MIN_HISTORY_DAYS = 7
+MIN_BUSY_HOURS = 12
+MAD_TO_SIGMA = 1.4826
+MEAN_AD_TO_SIGMA = 1.2533
+SPIKE_K = 4.0
+DAY_RATIO = 2.0
+HOUR_RATIO = 3.0  # busy hours vary more than days: two answers instead of one is no spike
+DAY_FLOOR_USD = 1.0
+HOUR_FLOOR_USD = 0.5
+
+SHORT_OUTPUT_TOKENS = 400
+LONG_PROMPT_TOKENS = 4_000
+LOW_CACHE_SHARE = 0.30
+CACHEABLE_SHARE = 0.5  # assumed share of uncached input a cache could have served
+MIN_TIP_USD = 0.10
+MIN_TIP_RECORDS = 3
+
+# a costly model (genai-prices id) -> a cheaper one of the same family and vendor
+SWAPS = {
+    "claude-opus-4-0": "claude-sonnet-4-5",
+    "claude-opus-4-1": "claude-sonnet-4-5",
+    "claude-opus-4-5": "claude-sonnet-4-5",
+    "claude-sonnet-4-0": "claude-haiku-4-5",
+    "claude-sonnet-4-5": "claude-haiku-4-5",
+    "claude-3-7-sonnet-latest": "claude-3-5-haiku-latest",
+    "claude-3-5-sonnet": "claude-3-5-haiku-latest",
+    "gpt-4.1": "gpt-4.1-mini",
+    "gpt-4o": "gpt-4o-mini",
+    "gpt-5": "gpt-5-mini",
+    "o3": "o4-mini",
+    "gemini-2.5-pro": "gemini-2.5-flash",
+}
+
+
+# -- robust baseline and spikes ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Baseline:
+    median: float
+    sigma: float  # robust scale: 1.4826 * MAD (or 1.2533 * mean |x - median| when MAD is 0)
+    samples: int
+
+    def threshold(self, floor: float, ratio: float = 2.0) -> float:
+        """The spend above which a period is a spike (see the module docstring)."""
+        return max(self.median + SPIKE_K * self.sigma, ratio * self.median, self.median + floor)
+
+
+def baseline(values, min_samples: int) -> Baseline | None:
+    """Median and robust scale of `values`; None with fewer than `min_samples` values."""
+    x = np.asarray(values, dtype=np.float64)
+    if len(x) < min_samples:
+        return None
+    med = float(np.median(x))
+    dev = np.abs(x - med)
+    mad = float(np.median(dev))
+    sigma = MAD_TO_SIGMA * mad if mad > 0 else MEAN_AD_TO_SIGMA * float(dev.mean())
+    return Baseline(med, sigma, len(x))
+
+
+def day_history(previous_days) -> list[float]:
+    """The days of a baseline window from the first day with any usage on."""
+    values = [float(v) for v in previous_days]
+    for i, v in enumerate(values):
+        if v > 0:
+            return values[i:]
+    return []
+
+
+def day_spikes(dates: list[str], series: list[float], first: int, floor: float) -> list[dict]:
+    """Spike days among `dates[first:]`; `series[i]` is the spend of `dates[i]`, and the
+    `BASELINE_DAYS` entries before each evaluated day are its baseline."""
+    out = []
+    for i in range(first, len(series)):
+        base = baseline(day_history(series[max(0, i - BASELINE_DAYS) : i]), MIN_HISTORY_DAYS)
+        if base is None:
+            continue
+        limit = base.threshold(floor, DAY_RATIO)
+        if series[i] > limit:
+            out.append(
+                {"kind": "day", "date": dates[i], "value": series[i], "median": base.median, "threshold": limit}
+            )
+    return out
+
+
+def hour_baseline(past_hours) -> Baseline | None:
+    """Baseline of an hour: the busy (non-zero) hours of the previous days."""
+    x = np.asarray(past_hours, dtype=np.float64).ravel()
+    return baseline(x[x > 0], MIN_BUSY_HOURS)
+
+
+def hour_spikes(date: str, hours, base: Baseline | None, floor: float, upto: int | None = None) -> list[dict]:
+    """Spike hours of one day; `hours[h]` is the spend of the day's hour h (local)."""
+    if base is None:
+        return []
+    limit = base.threshold(floor, HOUR_RATIO)
+    out = []
+    for h, value in enumerate(list(hours)[: upto if upto is not None else None]):
+        if value > limit:
+            out.append(
+                {"kind": "hour", "date": date, "hour": h, "value": float(value), "median": base.median, "threshold": limit}
+            )
+    return out
+
+
+def hour_bins(cols: RecordColumns, values: np.ndarray, day_start_ms: int, mask=None) -> np.ndarray:
+    """Spend per hour since `day_start_ms` (25 bins: a DST day can have 25 hours)."""
+    idx = (cols.ts - day_start_ms) // HOUR_MS
+    keep = (idx >= 0) & (idx < 25)
+    if mask is not None:
+        keep &= mask
+    return np.bincount(idx[keep].astype(np.int64), weights=values[keep], minlength=25)[:25]
+
+
+def top_share(amounts: dict[str, float]) -> dict | None:
+    """The largest contributor and its share of the total."""
+    total = sum(v for v in amounts.values() if v > 0)
+    if total <= 0:
+        return None
+    name, value = max(amounts.items(), key=lambda kv: (kv[1], kv[0]))
+    return {"name": name, "value": value, "share": value / total}
+
+
+def contributions(names: list[str], ids: np.ndarray, values: np.ndarray) -> dict[str, float]:
+    """Spend per name (model, project or session ids)."""
+    if not len(ids):
+        return {}
+    sums = np.bincount(ids.astype(np.int64), weights=values)
+    return {names[i]: float(sums[i]) for i in np.nonzero(sums)[0]}
+
+
+# -- burn rate and projection ----------------------------------------------------------------
+
+
+def burn_rate(cols: RecordColumns, values: np.ndarray, now_ms: int, mask=None) -> float:
+    """Spend per hour over the last hour: records with now − 1 h < ts ≤ now."""
+    keep = (cols.ts > now_ms - HOUR_MS) & (cols.ts <= now_ms)
+    if mask is not None:
+        keep &= mask
+    return float(values[keep].sum())
+
+
+def pace(spent_today: float, hours_elapsed: float) -> float:
+    """Today's pace per hour (at least one elapsed hour counted)."""
+    return spent_today / max(hours_elapsed, 1.0)
+
+
+def project(spent: float, per_hour: float, hours_left: float) -> float:
+    return spent + per_hour * max(hours_left, 0.0)
+
+
+# -- budgets ------------------------------------------------------------------------------
+
+
+def budget_left(b: dict, pace_per_hour: float, hours_left: float) -> dict:
+    """A budget row with `left`, and where it ends the period at today's pace."""
+    projected = project(b["used"], pace_per_hour, hours_left)
+    return {
+        **b,
+        "left": max(0.0, b["limit"] - b["used"]),
+        "projected": projected,
+        "projectedPercent": 100.0 * projected / b["limit"],
+    }
+
+
+# -- tips ---------------------------------------------------------------------------------
+
+
+def _nan0(x: float) -> float:
+    return 0.0 if x != x else x
+
+
+def swap_tips(cols: RecordColumns, model_names: list[str], pricer, usd_per_credit: float, per_request: dict) -> list[dict]:
+    """Cheaper model of the same family for short answers (see the module docstring)."""
+    out = []
+    short = cols.tokens[1] <= SHORT_OUTPUT_TOKENS
+    priced = ~np.isnan(cols.cost)
+    for mid in np.unique(cols.model[short & priced]) if len(cols) else []:
+        name = model_names[int(mid)]
+        match = pricer.match(name)
+        if match is None or match.source != "genai-prices" or match.model_id not in SWAPS:
+            continue
+        alt = SWAPS[match.model_id]
+        rows = np.nonzero((cols.model == mid) & short & priced)[0]
+        spent = alt_cost = credits_now = credits_alt = 0.0
+        for i in rows.tolist():
+            inp, out_t, cr, cw, cw1h = (int(v) for v in cols.tokens[:, i])
+            rates = pricer.rates(alt, match.provider_id, int(cols.ts[i]), inp + cr + cw)
+            if rates is None:
+                break
+            cost = rates.cost(inp, out_t, cr, cw, cw1h)
+            spent += float(cols.cost[i])
+            alt_cost += cost
+            if cols.billing[i] == 0:
+                credits_now += _nan0(float(cols.credits[i]))
+                credits_alt += per_request[alt] if alt in per_request else cost / usd_per_credit
+        else:
+            saving = spent - alt_cost
+            if saving >= MIN_TIP_USD and len(rows) >= MIN_TIP_RECORDS:
+                out.append(
+                    {
+                        "kind": "cheaperModel",
+                        "model": name,
+                        "alternative": alt,
+                        "records": len(rows),
+                        "costUsd": spent,
+                        "alternativeCostUsd": alt_cost,
+                        "savingUsd": saving,
+                        "savingCredits": max(0.0, credits_now - credits_alt),
+                        "how": (
+                            f"{len(rows)} answers of {name} had at most {SHORT_OUTPUT_TOKENS} output tokens and "
+                            f"cost ${spent:,.2f}; the same tokens at {alt}'s prices (genai-prices, each record "
+                            f"on its own date and tier) come to ${alt_cost:,.2f}."
+                        ),
+                    }
+                )
+    return out
+
+
+def cache_tips(cols: RecordColumns, model_names: list[str], project_names: list[str], pricer, usd_per_credit: float, per_request: dict) -> list[dict]:
+    """Projects whose long prompts are rarely cache reads (see the module docstring)."""
+    out = []
+    if not len(cols):
+        return out
+    inp, cr, cw = cols.tokens[0], cols.tokens[2], cols.tokens[3]
+    long_prompt = inp >= LONG_PROMPT_TOKENS
+    for pid in np.unique(cols.project[long_prompt]):
+        rows = np.nonzero(long_prompt & (cols.project == pid))[0]
+        if len(rows) < MIN_TIP_RECORDS:
+            continue
+        sent = float(inp[rows].sum() + cr[rows].sum() + cw[rows].sum())
+        share = float(cr[rows].sum()) / sent if sent else 0.0
+        if share >= LOW_CACHE_SHARE:
+            continue
+        saving = credits = 0.0
+        for i in rows.tolist():
+            name = model_names[int(cols.model[i])]
+            rates = pricer.rates(name, cols.extra[i][1], int(cols.ts[i]), int(inp[i] + cr[i] + cw[i]))
+            if rates is None or rates.cache_read >= rates.input:
+                continue
+            s = CACHEABLE_SHARE * int(inp[i]) * (rates.input - rates.cache_read)
+            saving += s
+            if cols.billing[i] == 0 and name not in per_request:
+                credits += s / usd_per_credit
+        if saving < MIN_TIP_USD:
+            continue
+        project_name = project_names[int(pid)]
+        out.append(
+            {
+                "kind": "promptCaching",
+                "project": project_name,
+                "records": len(rows),
+                "cacheReadShare": share,
+                "savingUsd": saving,
+                "savingCredits": credits,
+                "how": (
+                    f"{len(rows)} prompts in {project_name} sent at least {LONG_PROMPT_TOKENS:,} uncached input tokens; "
+                    f"only {share:.0%} of their input was read from cache. If half of the uncached input had been "
+                    f"cache reads, each model's input rate minus its cache-read rate gives ${saving:,.2f} (cache "
+                    f"writes not counted)."
+                ),
+            }
+        )
+    return out
+
+
+def spike_tips(spikes: list[dict], unit: str, usd_per_credit: float) -> list[dict]:
+    """Spike days where one project or session caused at least half of the spend."""
+    out = []
+    for s in spikes:
+        if s["kind"] != "day":
+            continue
+        for what in ("project", "session"):
+            top = s.get("top" + what.capitalize())
+            if not top or top["share"] < 0.5:
+                continue
+            excess = s["value"] - s["median"]
+            usd_value = excess if unit == "usd" else excess * usd_per_credit
+            amount = f"${s['value']:,.2f}" if unit == "usd" else f"{s['value']:,.1f} credits"
+            typical = f"${s['median']:,.2f}" if unit == "usd" else f"{s['median']:,.1f} credits"
+            out.append(
+                {
+                    "kind": "spikeSource",
+                    what: top["name"],
+                    "date": s["date"],
+                    "share": top["share"],
+                    "savingUsd": usd_value,
+                    "savingCredits": excess if unit == "credits" else 0.0,
+                    "how": (
+                        f"On {s['date']} spend was {amount} against a typical day of {typical} (median of the "
+                        f"previous {BASELINE_DAYS} days); {what} {top['name']} accounted for {top['share']:.0%} of it. "
+                        f"Saving: the spend above a typical day."
+                    ),
+                }
+            )
+            break  # a project explains it; a session inside it would say the same
+    return out
+
+
+def rank_tips(tips: list[dict]) -> list[dict]:
+    for t in tips:
+        t["savingUsd"] = round(t["savingUsd"], 6)
+        t["savingCredits"] = round(t["savingCredits"], 4)
+    return sorted(tips, key=lambda t: -t["savingUsd"])
+
+
+def finite(x: float) -> float:
+    return x if math.isfinite(x) else 0.0
