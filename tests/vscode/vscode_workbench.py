@@ -113,6 +113,8 @@ class Workbench:
         self.workspace = root / "widget"
         self.user_dir = root / "user"
         self.ext_dir = root / "ext"
+        # a home of our own: ~/.local/bin/usage-ls there lets a test check discovery without settings
+        self.home = root / "home"
         self.log_path = root / "code-server.log"
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
@@ -157,6 +159,8 @@ class Workbench:
         for name, text in self.files.items():
             (self.workspace / name).write_text(text, encoding="utf-8")
         self.write_workspace_settings()
+        (self.home / ".local" / "bin").mkdir(parents=True, exist_ok=True)
+        (self.home / ".local" / "bin" / "usage-ls").symlink_to(USAGE_LS)
         (self.user_dir / "User").mkdir(parents=True, exist_ok=True)
         (self.user_dir / "User" / "settings.json").write_text(json.dumps(self.settings, indent=2), encoding="utf-8")
         self.ext_dir.mkdir(parents=True, exist_ok=True)
@@ -186,6 +190,7 @@ class Workbench:
             EXTENSIONS_GALLERY='{"serviceUrl":""}',
             USAGE_LS_DATA_DIR=str(self.data_dir),
             TZ="UTC",
+            HOME=str(self.home),
         )
         return env
 

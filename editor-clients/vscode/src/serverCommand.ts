@@ -32,7 +32,6 @@ export async function findServer(log: vscode.LogOutputChannel): Promise<Lookup> 
   const searched: string[] = [];
 
   const configured = (cfg.get<string>("server.command", "") ?? "").trim();
-  log.info(`usage-ls.server.command: ${JSON.stringify(cfg.inspect("server.command"))}`);
   if (configured) {
     const expanded = expand(configured);
     if (hasSeparator(expanded)) {
@@ -42,7 +41,7 @@ export async function findServer(log: vscode.LogOutputChannel): Promise<Lookup> 
       return { searched, settingProblem: `usage-ls.server.command is "${configured}", which is not an executable file` };
     }
     // a bare name ("usage-ls", "python3"): resolve it on PATH and in the usual places
-    const onPath = await firstExecutable(candidatesOnPath([expanded]));
+    const onPath = await firstExecutable([...candidatesOnPath([expanded]), ...usualPlaces([expanded])]);
     if (onPath) {
       return { found: { command: onPath, args, source: "setting usage-ls.server.command (on PATH)" }, searched };
     }
@@ -108,7 +107,7 @@ function candidatesOnPath(names: string[]): string[] {
       out.push(path.join(dir, name));
     }
   }
-  return [...out, ...usualPlaces(names)];
+  return out;
 }
 
 function envPrefixCandidates(): string[] {
