@@ -18,7 +18,8 @@ from urllib.parse import unquote, urlparse
 
 import orjson
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
+from lsprotocol.types import ResponseError
+from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage
@@ -52,7 +53,19 @@ class UsageProtocol(LanguageServerProtocol):
             if "id" in data:
                 return JsonRPCRequestMessage(id=data["id"], method=method, jsonrpc="2.0", params=params)
             return JsonRPCNotification(method=method, jsonrpc="2.0", params=params)
-        return super().structure_message(data)
+        if isinstance(method, str) and "id" in data and _is_notification_method(method):
+            # a notification sent as a request would otherwise never be answered
+            self._send_response(data["id"], error=ResponseError(code=-32600, message=f"{method} is a notification, not a request"))
+            return JsonRPCNotification(method="$/usage-ls/answered", jsonrpc="2.0", params=None)
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            # pygls drops a request whose params don't fit the LSP type: answer it instead,
+            # so the client is never left waiting
+            if isinstance(data, dict) and "id" in data and "method" in data:
+                self._send_response(data["id"], error=ResponseError(code=exc.code, message=f"{data['method']}: {exc.message}"))
+                return JsonRPCNotification(method="$/usage-ls/answered", jsonrpc="2.0", params=None)
+            raise
 
     def _send_data(self, data: Any):
         """As pygls sends, with orjson: the dashboard page and year-long series serialise ~10x faster."""
@@ -69,6 +82,11 @@ class UsageProtocol(LanguageServerProtocol):
         except Exception as error:
             log.exception("Error sending data")
             self._server._report_server_error(error, JsonRpcInternalError)
+
+
+def _is_notification_method(method: str) -> bool:
+    message_type = types.METHOD_TO_TYPES.get(method, (None,))[0]
+    return message_type is not None and message_type.__name__.endswith("Notification")
 
 
 class UsageServer(LanguageServer):
