@@ -138,7 +138,7 @@ async def test_status_bar_text_tooltip_and_budget_levels(data_dir):
         await ed.record(rec("gpt-4o", costUsd=0.085))
         sb = await ed.request("usage/statusBar")
         assert sb["text"].startswith("8.5 cr ") and sb["level"] == "warning"
-        assert "gpt\\-4o" in sb["tooltip"] and "8.5" in sb["tooltip"]
+        assert "gpt-4o" in sb["tooltip"] and "8.5" in sb["tooltip"]
         await ed.wait_message(lambda m: "80% of budget" in m)
         await ed.record(rec("gpt-4o", costUsd=0.02, billing="byok"))
         assert (await ed.request("usage/statusBar"))["level"] == "warning"  # byok spends no credits
@@ -204,7 +204,7 @@ async def test_hover_on_model_names_and_nowhere_else(data_dir):
             h = await hover_on(word, line)
             assert h is not None, word
             assert "No usage of this model today" in h.contents.value
-        assert "gpt\\-4\\.1\\-mini" in (await hover_on("openai/gpt-4.1-mini", 1)).contents.value
+        assert "**gpt-4.1-mini**" in (await hover_on("openai/gpt-4.1-mini", 1)).contents.value
         h = await hover_on("my-custom-bot", 2)  # known from the store
         assert h is not None and "unpriced" in h.contents.value.lower()
         for word in ("claude family", "gpt,", "2.5", "Plain"):
@@ -243,3 +243,18 @@ async def test_price_overrides_for_custom_models(data_dir):
         await ed.record(rec("acme-coder", 1_000_000, 100_000, cacheReadTokens=200_000))
         s = await ed.request("usage/summary")
         assert s["costUsd"] == pytest.approx(2.0 + 0.8 + 0.1) and s["unpricedMessages"] == 0
+
+
+async def test_hostile_names_are_text_in_tooltips_and_hovers(data_dir):
+    evil = "<img src=x onerror=alert(1)>"
+    link = "[click](http://evil.example)"
+    async with Editor(data_dir) as ed:
+        await ed.record(rec(evil, costUsd=0.01), rec(link, costUsd=0.01), rec("x*bold*_y_", costUsd=0.01))
+        tip = (await ed.request("usage/statusBar"))["tooltip"]
+        assert "<img" not in tip and "&lt;img src=x onerror=alert(1)&gt;" in tip
+        assert "[click](" not in tip and "\\[click\\](http" in tip  # brackets escaped: not a link
+        assert "x\\*bold\\*\\_y\\_" in tip
+        await ed.record(rec("my_model_v2", costUsd=0.01))
+        uri = ed.open_doc("evil.md", "model: my_model_v2")
+        h = await ed.hover(uri, 0, 9)
+        assert h is not None and "**my\\_model\\_v2**" in h.contents.value  # not italics

@@ -12,7 +12,10 @@ import unicodedata
 
 from sparklines import sparklines
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+# inline markup, links, table cells; HTML is escaped first. Characters that only matter at the
+# start of a line (# - + .) are left alone: names never start a line here, and Neovim shows
+# backslash escapes literally.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~<>])")
 
 
 def md(text: str) -> str:
