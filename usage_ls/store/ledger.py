@@ -240,6 +240,7 @@ class Ledger:
         ignored: dict[str, int] = {}
         now = days.now_ms()
         batch_hashes: set[int] = set()
+        hashes: list[int] = []
         for index, raw in enumerate(raw_records):
             try:
                 rec, dropped = validate_record(raw, defaults, now)
@@ -254,12 +255,13 @@ class Ledger:
                 continue
             batch_hashes.add(h)
             accepted.append(self.pricer.apply(rec))
+            hashes.append(h)
         durable = sync
         if accepted:
             if not self._write(accepted, sync):
                 durable = False
-            for rec in accepted:
-                self._overlay_add(rec)
+            for rec, h in zip(accepted, hashes):
+                self._overlay_add(rec, h)
             self.version += 1
         result = {"accepted": len(accepted), "duplicates": duplicates, "rejected": rejected, "durable": durable}
         if self.unwritten:
@@ -348,15 +350,22 @@ class Ledger:
         self._ov_hashes: set[int] = set()
         self._ov_count = 0
         self._ov_models: set[str] = set()
+        self._ordinals: dict[str, int] = {}
 
-    def _overlay_add(self, rec: dict) -> bool:
-        h = id_hash(rec["id"])
-        if self._seen(h):
-            return False
+    def _overlay_add(self, rec: dict, h: int | None = None) -> bool:
+        """Count a record that is in a journal; `h` is its id hash when the caller already
+        checked it is new."""
+        if h is None:
+            h = id_hash(rec["id"])
+            if self._seen(h):
+                return False
         self._ov_hashes.add(h)
         self._ov_records[rec["date"]].append(rec)
+        ordinal = self._ordinals.get(rec["date"])
+        if ordinal is None:
+            ordinal = self._ordinals[rec["date"]] = days.ordinal(rec["date"])
         key = (
-            days.ordinal(rec["date"]),
+            ordinal,
             self.models.id(rec["model"]),
             self.projects.id(rec["project"]),
             self.users.id(rec["user"]),
