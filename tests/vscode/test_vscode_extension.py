@@ -426,6 +426,25 @@ def test_restart_server_command_keeps_the_dashboard_working(page, bench):
     wait_kpis(frame, {"money": "6.0", "messages": "1", "tokens": "900 tokens"})
 
 
+def test_budgets_live_in_the_server_config_and_color_the_status_bar(page, bench):
+    run_command(page, "Usage: Open Configuration (budgets, credits, prices)")
+    page.locator(".tab.active", has_text="config.toml").wait_for(state="visible")
+    assert "warning-kind" not in (status_item(page).get_attribute("class") or "")
+    page.locator(".monaco-editor .view-lines").first.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("\n[budgets]\ndaily_credits = 20\n")
+    page.keyboard.press("Control+S")
+    # saving restarts the server, which now counts 23.4 of 20 credits: over budget
+    start = time.monotonic()
+    while "error-kind" not in (status_item(page).get_attribute("class") or ""):
+        assert time.monotonic() - start < 20, status_item(page).get_attribute("class")
+        time.sleep(0.2)
+    assert "daily_credits = 20" in (bench.data_dir / "config.toml").read_text()
+    status_item(page).hover()
+    assert "117%" in hover_text(page, "AI usage today")  # 23.4 of 20 credits
+    close_hovers(page)
+
+
 def test_dashboard_follows_the_color_theme(page, bench):
     def look():
         """(body classes, brightness of the page's text color 0..765)"""
@@ -434,6 +453,8 @@ def test_dashboard_follows_the_color_theme(page, bench):
         )
         return klass, sum(int(x) for x in re.findall(r"\d+", color)[:3])
 
+    run_command(page, "Usage: Open Usage Dashboard")
+    dashboard_frame(page).locator("#kpi-money .k-value").wait_for(state="visible")
     klass, text = look()
     assert "vscode-dark" in klass and text > 450  # light text on the dark theme
     bench.write_workspace_settings(**{"workbench.colorTheme": "Default Light Modern"})

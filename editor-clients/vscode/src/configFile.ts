@@ -33,7 +33,7 @@ export async function openConfig(session: UsageSession): Promise<void> {
     void vscode.window.showErrorMessage(`AI Usage: "${command} config" failed: ${errorMessage(err)}`);
     return;
   }
-  const file = /^config file:\s*(.+?)(?:\s+\(absent[^)]*\))?\s*$/m.exec(output)?.[1];
+  const file = /^config file:\s*(.+?)(?:\s+\((?:absent|present)[^)]*\))?\s*$/m.exec(output)?.[1];
   if (!file) {
     void vscode.window.showErrorMessage(`AI Usage: "${command} config" did not say where config.toml is.`);
     return;
