@@ -37,6 +37,7 @@ class Usage:
         self._cache: dict[tuple, tuple[tuple, object]] = {}
         self._live: dict | None = None  # today's records as columns (see _today_columns)
         self._hours_cache: dict[tuple, tuple] = {}
+        self._past_cache: dict[tuple, tuple] = {}
         # callables the server polls on every tick (e.g. live log importers); each returns
         # True when it recorded something
         self.watchers: list = []
@@ -285,6 +286,21 @@ class Usage:
             "leftMonth": (midnight(month_end) - now_ms) / insights.HOUR_MS,
         }
 
+    def _past(self, name: str, key, compute):
+        """A result about days before today, cached until one of them changes (a checkpoint or
+        an old record arriving), not on every new record of today: the status bar asks after
+        each one."""
+        led, today = self.ledger, self.today()
+        stamp = (today, led._state.get("seq"), sum(len(v) for d, v in led._ov_records.items() if d < today))
+        hit = self._past_cache.get((name, key))
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        value = compute()
+        if len(self._past_cache) > 256:
+            self._past_cache.clear()
+        self._past_cache[(name, key)] = (stamp, value)
+        return value
+
     def _today_columns(self) -> RecordColumns:
         """Today's records as columns, kept up to date incrementally: the status bar asks after
         every record, and rebuilding a busy day from its file each time costs milliseconds."""
@@ -332,7 +348,8 @@ class Usage:
         """Spend per hour of the 28 days before `day` (28 x 25), cached until one of those days changes."""
         first = days.shift(day, -insights.BASELINE_DAYS)
         prev = days.shift(day, -1)
-        sig = tuple(queries.series(self.ledger, self.flt(self._dims(f, **{"from": first, "to": prev})), metric))
+        sig = self._past("days", (first, prev, f.key, metric), lambda: tuple(
+            queries.series(self.ledger, self.flt(self._dims(f, **{"from": first, "to": prev})), metric)))
         key = (day, f.project, f.user, f.model, f.billing, metric)
         hit = self._hours_cache.get(key)
         if hit is not None and hit[0] == sig:
@@ -386,52 +403,76 @@ class Usage:
         metric, unit = ("credits", "credits") if f.billing == "premium" else ("costUsd", "usd")
         per_usd = 1.0 / cfg.usd_per_credit if unit == "credits" else 1.0
 
+        # today's spend comes from today's records (kept incrementally); anything before
+        # today from the aggregates, cached until a past day changes (see _past)
+        cols = self._today_columns()
+        mask = self._mask(cols, f)
+        credits_v, cost_v = self._spend(cols, "credits"), self._spend(cols, "costUsd")
+        is_byok = cols.billing == 1
+
+        def spent(values, *masks) -> float:
+            keep = None
+            for m in masks:
+                if m is not None:
+                    keep = m if keep is None else keep & m
+            return float(values.sum() if keep is None else values[keep].sum())
+
         # budgets, each projected to the end of its period at today's pace
         out_budgets = []
         for b in self.budgets(project=f.project):
-            dims = {"billing": "premium" if b["unit"] == "credits" else "byok"}
-            if b["project"] is not None:
-                dims["project"] = b["project"]
-            spent = self.summary({**dims, "from": today, "to": today})
-            rate = insights.pace(spent["credits"] if b["unit"] == "credits" else spent["costUsd"], clock["elapsed"])
+            scope = None if b["project"] is None else cols.project == self.ledger.projects.lookup(b["project"])
+            if b["unit"] == "credits":
+                today_used = spent(credits_v, ~is_byok, scope)
+            else:
+                today_used = spent(cost_v, is_byok, scope)
+            rate = insights.pace(today_used, clock["elapsed"])
             left = clock["leftToday"] if b["budget"] == "daily_credits" else clock["leftMonth"]
             out_budgets.append(insights.budget_left(b, rate, left))
 
         # burn rate over the last hour and projection at today's pace
-        cols = self._today_columns()
-        mask = self._mask(cols, f)
-        credits_v, cost_v = self._spend(cols, "credits"), self._spend(cols, "costUsd")
-        byok = cols.billing == 1 if mask is None else (cols.billing == 1) & mask
+        byok_mask = is_byok if mask is None else is_byok & mask
         burn = {
             "credits": insights.burn_rate(cols, credits_v, now, mask),
             "costUsd": insights.burn_rate(cols, cost_v, now, mask),
-            "byokUsd": insights.burn_rate(cols, cost_v, now, byok),
+            "byokUsd": insights.burn_rate(cols, cost_v, now, byok_mask),
             "window": "1h",
             "asOf": days.iso_timestamp(now, self.tz),
         }
-        day_sum = self.summary(self._dims(f, **{"from": today, "to": today}))
-        month_sum = self.summary(self._dims(f, **{"from": today[:8] + "01", "to": today}))
-        day_byok = self.summary(self._dims(f, **{"from": today, "to": today, "billing": "byok"}))
-        month_byok = self.summary(self._dims(f, **{"from": today[:8] + "01", "to": today, "billing": "byok"}))
+        month_start, yesterday = today[:8] + "01", days.shift(today, -1)
+        if month_start < today:
+            before = self._past("month", f.key, lambda: (
+                self.summary(self._dims(f, **{"from": month_start, "to": yesterday})),
+                self.summary(self._dims(f, **{"from": month_start, "to": yesterday, "billing": "byok"}))["costUsd"],
+            ))
+        else:
+            before = ({"credits": 0.0, "costUsd": 0.0}, 0.0)
+        today_vals = {
+            "credits": spent(credits_v, mask),
+            "costUsd": spent(cost_v, mask),
+            "byokUsd": 0.0 if f.billing == "premium" else spent(cost_v, byok_mask),
+        }
+        month_vals = {
+            "credits": before[0]["credits"] + today_vals["credits"],
+            "costUsd": before[0]["costUsd"] + today_vals["costUsd"],
+            "byokUsd": (0.0 if f.billing == "premium" else before[1]) + today_vals["byokUsd"],
+        }
         projection = {"hoursElapsed": clock["elapsed"], "monthEnd": days.shift(clock["monthEnd"], -1), "pace": {}, "today": {}, "endOfDay": {}, "endOfMonth": {}, "monthToDate": {}}
-        for key, d_sum, m_sum, field in (
-            ("credits", day_sum, month_sum, "credits"),
-            ("costUsd", day_sum, month_sum, "costUsd"),
-            ("byokUsd", day_byok, month_byok, "costUsd"),
-        ):
-            if f.billing == "premium" and key == "byokUsd":
-                d_sum = m_sum = {"costUsd": 0.0}
-            rate = insights.pace(d_sum[field], clock["elapsed"])
+        for key in ("credits", "costUsd", "byokUsd"):
+            rate = insights.pace(today_vals[key], clock["elapsed"])
             projection["pace"][key] = rate
-            projection["today"][key] = d_sum[field]
-            projection["monthToDate"][key] = m_sum[field]
-            projection["endOfDay"][key] = insights.project(d_sum[field], rate, clock["leftToday"])
-            projection["endOfMonth"][key] = insights.project(m_sum[field], rate, clock["leftMonth"])
+            projection["today"][key] = today_vals[key]
+            projection["monthToDate"][key] = month_vals[key]
+            projection["endOfDay"][key] = insights.project(today_vals[key], rate, clock["leftToday"])
+            projection["endOfMonth"][key] = insights.project(month_vals[key], rate, clock["leftMonth"])
 
         # spikes: the days of the range against their previous 28 days; hours of today and yesterday
         first = days.shift(f.start, -insights.BASELINE_DAYS)
+        past_end = min(f.end, yesterday)
         dates = days.day_range(first, f.end)
-        series = queries.series(self.ledger, self.flt(self._dims(f, **{"from": first, "to": f.end})), metric)
+        series = self._past("series", (f.key, metric), lambda: queries.series(
+            self.ledger, self.flt(self._dims(f, **{"from": first, "to": past_end})), metric))
+        if f.end == today:
+            series = series + [spent(credits_v if metric == "credits" else cost_v, mask)]
         spikes = insights.day_spikes(dates, series, insights.BASELINE_DAYS, insights.DAY_FLOOR_USD * per_usd)
         hour_floor = insights.HOUR_FLOOR_USD * per_usd
         for day in (days.shift(today, -1), today):
