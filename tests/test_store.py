@@ -158,3 +158,36 @@ def test_journal_rotation_keeps_every_record(data_dir):
     assert svc.summary()["messages"] == 200
     svc.close()
     assert Usage(data_dir=data_dir, writable=False).open().summary()["messages"] == 200
+
+
+async def test_four_servers_and_two_cli_writers_at_once(data_dir):
+    editors = [Editor(data_dir, workspace=f"w{i}") for i in range(4)]
+    await asyncio.gather(*(ed.start() for ed in editors))
+    try:
+        env = {**os.environ, "USAGE_LS_DATA_DIR": str(data_dir)}
+        lines = ["\n".join(orjson.dumps(r).decode() for r in batch(f"cli{w}", 300)) for w in range(2)]
+        clis = [subprocess.Popen([sys.executable, "-m", "usage_ls", "record"], stdin=subprocess.PIPE, env=env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+
+        async def write(ed: Editor, i: int):
+            for b in range(6):
+                result = await ed.request("usage/record", {"records": batch(f"srv{i}", 50, b * 50)})
+                assert result["accepted"] == 50
+
+        for cli, text in zip(clis, lines):
+            cli.stdin.write(text)
+            cli.stdin.close()
+        await asyncio.gather(*(write(ed, i) for i, ed in enumerate(editors)))
+        for cli in clis:
+            assert await asyncio.to_thread(cli.wait, 60) == 0, cli.stderr.read()
+        expected = 4 * 300 + 2 * 300
+        for ed in editors:  # each was told about everyone else's writes
+            await ed.wait_change(lambda c: c["today"]["messages"] == expected, timeout=3)
+        totals = [await ed.request("usage/summary") for ed in editors]
+        assert all(t == totals[0] for t in totals) and totals[0]["messages"] == expected
+        ids = await all_ids(editors[0])
+        assert len(ids) == len(set(ids)) == expected
+    finally:
+        await asyncio.gather(*(ed.stop() for ed in editors))
+    svc = Usage(data_dir=data_dir, writable=False).open()
+    assert svc.summary()["messages"] == expected
