@@ -464,3 +464,32 @@ def test_dashboard_follows_the_color_theme(page, bench):
     klass, text = look()
     assert "vscode-light" in klass and text < 300, (klass, text)  # dark text on the light theme
     bench.write_workspace_settings(**{"workbench.colorTheme": "Default Dark Modern"})
+
+
+def test_a_crashing_server_is_restarted_a_few_times_then_reported_once(page, bench):
+    crashing = bench.root / "crashing-usage-ls"
+    crashing.write_text(f'#!/bin/sh\nexec timeout 2 {USAGE_LS} "$@"\n')  # starts, answers, dies
+    crashing.chmod(0o755)
+    for toast in page.locator(".notification-toast .codicon-notifications-clear").all():
+        toast.click()  # start from no toasts
+    bench.write_workspace_settings(**{"usage-ls.server.command": str(crashing)})
+    wait_status(page, "usage-ls stopped", timeout=60)
+    time.sleep(3)
+    about = notification_texts(page)  # all of them: vscode-languageclient's own popups are silenced
+    assert len(about) == 1 and "usage-ls" in about[0] and "stopped" in about[0], about
+    assert bench.extension_log().count(f"starting {crashing}") == 1  # restarts are the client's, logged as such
+    # a server that cannot even start: the same single message, no retries
+    for toast in page.locator(".notification-toast .codicon-notifications-clear").all():
+        toast.click()
+    broken = bench.root / "broken-usage-ls"
+    broken.write_text("#!/bin/sh\necho 'usage-ls: broken install' >&2\nexit 3\n")
+    broken.chmod(0o755)
+    bench.write_workspace_settings(**{"usage-ls.server.command": str(broken)})
+    wait_log(bench, f"the usage-ls server ({broken}) failed to start")
+    wait_status(page, "usage-ls stopped")
+    time.sleep(3)
+    about = notification_texts(page)
+    assert len(about) == 1 and "failed to start" in about[0], about
+    assert bench.extension_log().count(f"starting {broken}") == 1
+    bench.write_workspace_settings(**{"usage-ls.server.command": str(USAGE_LS)})
+    wait_status(page, "23.4 cr ", timeout=30)

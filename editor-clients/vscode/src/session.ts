@@ -10,6 +10,7 @@ import {
   type ErrorHandler,
   type LanguageClientOptions,
   type ServerOptions,
+  State,
   TransportKind,
 } from "vscode-languageclient/node";
 import type { UsageChange } from "./protocol";
@@ -17,6 +18,13 @@ import { findServer, type ServerCommand } from "./serverCommand";
 import { defaultUser } from "./defaults";
 
 export type SessionState = "starting" | "running" | "missing" | "failed" | "stopped";
+
+/** Logs what went wrong but never pops up: UsageSession decides what the user is told, once. */
+class QuietLanguageClient extends LanguageClient {
+  override error(message: string, data?: unknown): void {
+    super.error(message, data, false);
+  }
+}
 
 const RESTARTS_ALLOWED = 3; // crashes within RESTART_WINDOW_MS before we give up and say so
 const RESTART_WINDOW_MS = 3 * 60_000;
@@ -28,6 +36,7 @@ export class UsageSession implements vscode.Disposable {
   private crashes: number[] = [];
   private installHelpShown = false;
   private failureShown = false;
+  private restartExpected = false; // the crash handler asked the client to restart itself
   /** Why the server is not running, for messages and the status bar tooltip. */
   problem = "";
   server: ServerCommand | undefined;
@@ -137,23 +146,39 @@ export class UsageSession implements vscode.Disposable {
       initializationOptions,
       outputChannel: this.log,
       errorHandler: this.errorHandler(),
+      initializationFailedHandler: () => false, // no popup of its own: start() rejects, fail() tells
+
     };
-    const client = new LanguageClient("usage-ls", "usage-ls", serverOptions, clientOptions);
+    const client = new QuietLanguageClient("usage-ls", "usage-ls", serverOptions, clientOptions);
     client.onNotification("usage/didChange", (params: UsageChange) => this.changeEmitter.fire(params));
-    this.client = client;
+    client.onDidChangeState(({ oldState, newState }) => {
+      if (newState === State.Running) {
+        this.restartExpected = false;
+      } else if (newState === State.Stopped && this.client === client) {
+        // a restart the client did by itself failed, or it stopped without asking us
+        if (oldState === State.Starting || !this.restartExpected) {
+          this.fail(`the usage-ls server (${lookup.found?.command}) stopped and could not be restarted`);
+        }
+      }
+    });
     try {
       await client.start();
     } catch (err) {
-      this.client = undefined;
-      this.problem = `the usage-ls server (${lookup.found.command}) failed to start: ${errorMessage(err)}`;
-      this.log.error(this.problem);
-      // vscode-languageclient has already shown its own error with "Go to output": no second popup
-      this.setState("failed");
+      this.fail(`the usage-ls server (${lookup.found.command}) failed to start: ${errorMessage(err)}`);
       return undefined;
     }
+    this.client = client;
     this.problem = "";
     this.setState("running");
     return client;
+  }
+
+  private fail(problem: string): void {
+    this.client = undefined;
+    this.problem = problem;
+    this.log.error(problem);
+    this.setState("failed");
+    this.offerFailureHelp();
   }
 
   /** Restart after a crash a few times; then stop, say so once, and leave the rest to the user. */
@@ -169,13 +194,10 @@ export class UsageSession implements vscode.Disposable {
         this.crashes.push(now);
         if (this.crashes.length <= RESTARTS_ALLOWED) {
           this.log.warn(`the usage-ls server stopped; restarting (${this.crashes.length}/${RESTARTS_ALLOWED})`);
+          this.restartExpected = true;
           return { action: CloseAction.Restart, handled: true };
         }
-        this.problem = `the usage-ls server stopped ${this.crashes.length} times in 3 minutes and was not restarted`;
-        this.log.error(this.problem);
-        this.client = undefined;
-        this.setState("failed");
-        this.offerFailureHelp();
+        this.fail(`the usage-ls server stopped ${this.crashes.length} times in 3 minutes and was not restarted`);
         return { action: CloseAction.DoNotRestart, handled: true };
       },
     };
