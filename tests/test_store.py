@@ -191,3 +191,27 @@ async def test_four_servers_and_two_cli_writers_at_once(data_dir):
         await asyncio.gather(*(ed.stop() for ed in editors))
     svc = Usage(data_dir=data_dir, writable=False).open()
     assert svc.summary()["messages"] == expected
+
+
+def test_hourly_totals_in_rollups_match_the_records(data_dir):
+    import numpy as np
+
+    from usage_ls import insights
+    from usage_ls.store.ledger import midnight_ms
+
+    svc = Usage(data_dir=data_dir).open()
+    recs = [rec("gpt-4o", 1000 * (h + 1), 10, id=f"h{h}-{k}", timestamp=f"2026-11-10T{h:02d}:{k * 20:02d}:00Z")
+            for h in range(24) for k in range(2)]
+    svc.record(recs)
+    pending = svc.ledger.day_hours("2026-11-10")  # from journal lines
+    svc.ledger.checkpoint()
+    svc.close()
+    svc = Usage(data_dir=data_dir, writable=False).open()
+    folded = svc.ledger.day_hours("2026-11-10")  # from the rollup file
+    cols = svc.ledger.day_columns("2026-11-10")
+    start = midnight_ms("2026-11-10", svc.tz)
+    expect_credits = insights.hour_bins(cols, np.nan_to_num(cols.credits), start)
+    expect_cost = insights.hour_bins(cols, np.nan_to_num(cols.cost), start)
+    for hours in (pending, folded):
+        assert np.allclose(hours[0], expect_credits) and np.allclose(hours[1], expect_cost)
+    assert expect_cost[23] > expect_cost[0] > 0 and expect_cost[24] == 0

@@ -355,9 +355,14 @@ class Usage:
         if hit is not None and hit[0] == sig:
             return hit[1]
         rows = []
+        unfiltered = not (f.project or f.user or f.model or f.billing)
         for d, total in zip(days.day_range(first, prev), sig):
             if not total:
                 rows.append(np.zeros(25))
+                continue
+            hours = self.ledger.day_hours(d) if unfiltered else None
+            if hours is not None:  # hourly totals kept in the rollups: no day file to read
+                rows.append(hours[0] if metric == "credits" else hours[1])
                 continue
             cols = self.ledger.day_columns(d)
             rows.append(insights.hour_bins(cols, self._spend(cols, metric), self._clock(d, 0)["dayStart"], self._mask(cols, f)))

@@ -24,6 +24,7 @@ checkpoints, the overlay is rebuilt from the new offsets.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import os
@@ -96,6 +97,29 @@ def rollup_rows(records) -> list[list]:
             for i in range(NM):
                 row[i] += values[i]
     return [[*key, *vals] for key, vals in acc.items()]
+
+
+def midnight_ms(day: str, tz) -> int:
+    d = dt.date.fromisoformat(day)
+    return int(dt.datetime(d.year, d.month, d.day, tzinfo=tz).timestamp() * 1000)
+
+
+def rollup_hours(records, day: str, tz) -> list[list[float]]:
+    """Credits and cost per local hour of the day (25 bins: a DST day can have 25 hours), so
+    hourly baselines never need the day files."""
+    start = midnight_ms(day, tz)
+    credits, cost = [0.0] * 25, [0.0] * 25
+    for rec in records:
+        h = (rec["ts"] - start) // 3_600_000
+        if 0 <= h < 25:
+            credits[h] += rec.get("credits") or 0.0
+            cost[h] += rec.get("costUsd") or 0.0
+    return [credits, cost]
+
+
+def rollup_doc(records, day: str, tz) -> dict:
+    records = list(records)
+    return {"rows": rollup_rows(records), "hours": rollup_hours(records, day, tz)}
 
 
 class Dims:
@@ -190,6 +214,7 @@ class Ledger:
         self._day_cache: dict[str, tuple[tuple, RecordColumns]] = {}
         self._day_rows = 0
         self._facts_cache: dict[tuple[str, str], Chunk] = {}
+        self._month_hours: dict[str, dict[str, np.ndarray]] = {}
         self._facts_stamp: tuple = ()
         self._reset_overlay()
 
@@ -505,8 +530,11 @@ class Ledger:
         table = (data or {}).get("days") or {}
         days_col, cols, metrics = [], ([], [], [], []), []
         mid, pid, uid = self.models.id, self.projects.id, self.users.id
+        hours = self._month_hours[month] = {}
         for day in sorted(table):
             rows = table[day].get("rows") or []
+            if isinstance(table[day].get("hours"), list) and len(table[day]["hours"]) == 2:
+                hours[day] = np.array(table[day]["hours"], dtype=np.float64)
             ordinal = days.ordinal(day)
             for row in rows:
                 days_col.append(ordinal)
@@ -538,7 +566,7 @@ class Ledger:
         table = db.table("days")
         for path in day_files:
             records = ((storage.read_json(path) or {}).get("records") or {}).values()
-            table.upsert(Document({"rows": rollup_rows(records)}, doc_id=path.stem))
+            table.upsert(Document(rollup_doc(records, path.stem, self.tz), doc_id=path.stem))
         db.storage.flush()
         self.problems.append(f"rebuilt the rollups of {month} from its day files")
         return storage.read_json(self._rollup_path(month))
@@ -615,6 +643,20 @@ class Ledger:
             self._day_rows -= len(old)
         return cols
 
+    def day_hours(self, day: str) -> np.ndarray | None:
+        """Credits (row 0) and cost (row 1) per local hour of `day`, from the rollups plus
+        pending journal lines; None when the rollup predates hourly totals."""
+        self.facts(day, day)  # loads the month's rollups safely
+        base = self._month_hours.get(day[:7], {}).get(day)
+        has_rows = len(self._month_chunk(day[:7]).day_slice(days.ordinal(day), days.ordinal(day)))
+        if base is None and has_rows:
+            return None
+        out = np.zeros((2, 25)) if base is None else base.copy()
+        pending = self._ov_records.get(day)
+        if pending:
+            out += np.array(rollup_hours(pending, day, self.tz))
+        return out
+
     def known_models(self) -> set[str]:
         return set(self._state.get("models") or []) | self._ov_models | set(self.models.names)
 
@@ -666,12 +708,12 @@ class Ledger:
                     table.insert_multiple(fresh)
                     db.storage.flush()
                 models.update(r["model"] for r in fresh)
-                rollups[day[:7]][day] = rollup_rows([*existing.values(), *fresh])
-            for month, day_rows in rollups.items():
+                rollups[day[:7]][day] = rollup_doc([*existing.values(), *fresh], day, self.tz)
+            for month, day_docs in rollups.items():
                 db = storage.Database(self._rollup_path(month), storage=CachingMiddleware(storage.AtomicJSONStorage))
                 table = db.table("days")
-                for day, rows in day_rows.items():
-                    table.upsert(Document({"rows": rows}, doc_id=day))
+                for day, doc in day_docs.items():
+                    table.upsert(Document(doc, doc_id=day))
                 db.storage.flush()
             if new_hashes:
                 self._write_ids(np.union1d(ids, np.array(new_hashes, dtype=np.uint64)))
