@@ -66,8 +66,10 @@ def _chromium_or_skip():
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # module scope, not session: Playwright's sync API keeps an event loop running in this
+    # thread while it is open, which would break every asyncio test that runs after it
     _chromium_or_skip()
     from playwright.sync_api import sync_playwright
 
