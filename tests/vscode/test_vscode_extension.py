@@ -29,7 +29,8 @@ except ImportError:  # reported by _need_everything()
 
 from vscode_workbench import CHROMIUM, CHROMIUM_ARGS, REPO, USAGE_LS, Workbench, missing, record, usage_ls
 
-DOCS = REPO / "docs"
+# UPDATE_SCREENSHOTS=1 rewrites the pictures in docs/; otherwise they go to the test's tmp dir
+DOCS = REPO / "docs" if os.environ.get("UPDATE_SCREENSHOTS") == "1" else None
 NOTES = """# Which model for what
 
 We use claude-sonnet-4-5 for refactors and gpt-4.1-mini for completions.
@@ -105,10 +106,14 @@ def _explain_failures(request, bench):
         except Exception as exc:
             print(f"no screenshot: {exc}")
         print("---- usage-ls output channel / extension host log ----")
-        print(bench.extension_log())
+        print(bench.extension_log(tail=6000))
 
 
 # -- helpers -------------------------------------------------------------------------------
+
+
+def shot(bench, name: str) -> str:
+    return str((DOCS or bench.root) / name)
 
 
 def status_item(page):
@@ -277,7 +282,7 @@ def test_status_bar_shows_todays_credits_from_the_seeded_ledger(page, bench):
     tip = hover_text(page, "AI usage today")
     assert "claude-sonnet-4-5" in tip and "gpt-4.1-mini" in tip and "gemini-2.5-pro" in tip
     assert "12.4 credits" in tip and "$0.25" in tip
-    page.screenshot(path=str(DOCS / "vscode-statusbar.png"))
+    page.screenshot(path=shot(bench, "vscode-statusbar.png"))
     close_hovers(page)
 
 
@@ -300,7 +305,7 @@ def test_hover_on_a_model_name_shows_its_tokens_today(page, bench):
                          ("Total", "6,200")]:
         assert re.search(rf"{label}\s+{value}\b", text), f"{label} {value} not in hover:\n{text}"
     assert "$0.12" in text
-    page.screenshot(path=str(DOCS / "vscode-hover.png"))
+    page.screenshot(path=shot(bench, "vscode-hover.png"))
     close_hovers(page)
 
 
@@ -325,7 +330,7 @@ def test_command_palette_opens_the_dashboard_with_todays_totals(page, bench):
     wait_kpis(frame, {"money_label": "Credits", "money": "23.4", "messages": "4", "tokens": "11,150 tokens"})
     close_hovers(page)
     time.sleep(1)  # let the charts finish their animation for the screenshot
-    page.screenshot(path=str(DOCS / "vscode-dashboard.png"))
+    page.screenshot(path=shot(bench, "vscode-dashboard.png"))
 
 
 def test_a_filter_change_in_the_webview_updates_the_totals(page, bench):

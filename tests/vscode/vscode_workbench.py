@@ -223,13 +223,12 @@ class Workbench:
         except OSError:
             return ""
 
-    def extension_log(self) -> str:
-        """Our output channel ("usage-ls") as the extension host wrote it, for failure messages."""
+    def extension_log(self, tail: int | None = None) -> str:
+        """Our output channel ("usage-ls") as the extension host wrote it (its last `tail` characters)."""
         texts = []
         for path in sorted(self.user_dir.glob("logs/**/*usage-ls*.log")):
-            texts.append(f"--- {path.name}\n{path.read_text(errors='replace')[-3000:]}")
-        for path in sorted(self.user_dir.glob("logs/**/exthost.log")):
-            texts.append(f"--- exthost.log\n{path.read_text(errors='replace')[-3000:]}")
+            text = path.read_text(errors="replace")
+            texts.append(f"--- {path.name}\n{text[-tail:] if tail else text}")
         return "\n".join(texts)
 
     def stop(self) -> None:
