@@ -42,7 +42,7 @@ def test_flood_of_notifications_without_reading(data_dir):
 
     srv.chunks = queue.Queue()
     threading.Thread(target=srv._pump, daemon=True).start()
-    writer.join(timeout=120)
+    writer.join(timeout=max(120, N / 100))  # a hang guard, not a speed check
     assert not writer.is_alive()
     total = srv.request("usage/summary", {}, timeout=60)["result"]["messages"]
     rss_after = _rss(srv.proc.pid)

@@ -409,6 +409,9 @@ def _utf16_to_index(line: str, units: int) -> int:
 
 def serve() -> int:
     logging.basicConfig(level=logging.WARNING, format="usage-ls %(levelname)s %(message)s")  # stderr
+    # pygls warns on stderr about ordinary client behaviour (cancelling a finished request);
+    # editors show stderr as errors
+    logging.getLogger("pygls").setLevel(logging.ERROR)
     try:
         server.start_io()
     finally:

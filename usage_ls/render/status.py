@@ -108,12 +108,12 @@ def tooltip(
         parts += ["No AI usage recorded today.", ""]
     parts.append(
         f"**Premium:** {credits(premium['credits'])} credits · **BYOK:** {usd(byok['costUsd'])} · "
-        f"{count(premium['messages'] + byok['messages'])} messages · "
+        f"{plural(premium['messages'] + byok['messages'], 'message')} · "
         f"{tokens(premium['totalTokens'] + byok['totalTokens'])} tokens"
     )
     unpriced = premium["unpricedMessages"] + byok["unpricedMessages"]
     if unpriced:
-        parts += ["", f"_{count(unpriced)} message(s) unpriced: model not in the price table_"]
+        parts += ["", f"_{plural(unpriced, 'message')} unpriced: model not in the price table_"]
     if budgets:
         parts += [""] + [f"- {line}" for line in budget_lines(budgets, md)]
     if insights is not None:
@@ -137,7 +137,7 @@ def hover(model: str, day: str, stats: dict | None, week_tokens: list[float], pr
         if stats["unpricedMessages"]:
             cost += f" ({count(stats['unpricedMessages'])} unpriced)"
         parts.append(
-            f"**Credits:** {credits(stats['credits'])} · **Cost:** {cost} · {count(stats['messages'])} messages"
+            f"**Credits:** {credits(stats['credits'])} · **Cost:** {cost} · {plural(stats['messages'], 'message')}"
         )
     else:
         parts.append("No usage of this model today.")

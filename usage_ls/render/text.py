@@ -49,6 +49,10 @@ def count(n: float) -> str:
     return f"{int(n):,}"
 
 
+def plural(n: int, word: str) -> str:
+    return f"{count(n)} {word}" + ("" if n == 1 else "s")
+
+
 def usd(x: float | None) -> str:
     if x is None:
         return "unpriced"
