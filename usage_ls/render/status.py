@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from usage_ls.render.text import count, credits, md, md_table, plain, spark, tokens, usd
+from usage_ls.render.text import count, credits, md, md_table, plain, plural, spark, tokens, usd
 
 
 def status_text(mode: str, today: dict, spark_values: list[float]) -> str:
