@@ -302,7 +302,7 @@ def test_hover_on_a_model_name_shows_its_tokens_today(page, bench):
     text = hover_text(page, "Cache read")
     assert "claude-sonnet-4-5" in text
     for label, value in [("Input", "1,000"), ("Output", "200"), ("Cache read", "5,000"), ("Cache write", "0"),
-                         ("Total", "6,200")]:
+                         ("Total tokens", "6,200")]:
         assert re.search(rf"{label}\s+{value}\b", text), f"{label} {value} not in hover:\n{text}"
     assert "$0.12" in text
     page.screenshot(path=shot(bench, "vscode-hover.png"))

@@ -126,13 +126,16 @@ def hover(model: str, day: str, stats: dict | None, week_tokens: list[float], pr
     parts = [f"**{md(model)}**: AI usage today ({day})", ""]
     if stats and stats["messages"]:
         rows = [
-            ["Input", count(stats["inputTokens"])],
-            ["Output", count(stats["outputTokens"])],
-            ["Cache read", count(stats["cacheReadTokens"])],
-            ["Cache write", count(stats["cacheWriteTokens"])],
-            ["**Total**", f"**{count(stats['totalTokens'])}**"],
+            ("Input", stats["inputTokens"]),
+            ("Output", stats["outputTokens"]),
+            ("Cache read", stats["cacheReadTokens"]),
+            ("Cache write", stats["cacheWriteTokens"]),
+            ("Total tokens", stats["totalTokens"]),
         ]
-        parts += [md_table(["Tokens", ""], rows), ""]
+        width = max(len(count(v)) for _, v in rows)
+        # a fenced block, not a Markdown table: it lines up in every client (Neovim shows
+        # tables as raw pipes) and nothing in it is interpreted
+        parts += ["```text", *(f"{label:<13}{count(v):>{width}}" for label, v in rows), "```", ""]
         cost = usd(stats["costUsd"])
         if stats["unpricedMessages"]:
             cost += f" ({count(stats['unpricedMessages'])} unpriced)"
