@@ -2,12 +2,14 @@
 
     .venv/bin/python bench/dashboard_shots.py [docs]
 
-Fills a temporary data dir with 30 days of synthetic usage (bench/dashboard_data.py), serves
-the live dashboard on 127.0.0.1 and photographs it in headless Chromium.
+Fills a temporary data dir with 45 days of synthetic usage (bench/dashboard_data.py) plus one
+runaway agent session nine days ago (a spike, and tips for the Insights card), serves the live
+dashboard on 127.0.0.1 and photographs it in headless Chromium.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 import tempfile
 import threading
@@ -21,6 +23,25 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from usage_ls.dashboard.serve import DashboardServer  # noqa: E402
 from usage_ls.service import Usage  # noqa: E402
 
+def runaway_session(data: Path, back: int = 9) -> None:
+    """An agent stuck in a loop `back` days ago: 260 short claude-opus-4-1 answers on the plan's
+    credits, in ml-experiments, within two hours."""
+    svc = Usage(data_dir=data, tag="shots").open()
+    try:
+        day = dt.date.fromisoformat(svc.today()) - dt.timedelta(days=back)
+        start = dt.datetime.combine(day, dt.time(14, 5), svc.tz)
+        svc.record([
+            {"id": f"runaway-{i}", "timestamp": (start + dt.timedelta(seconds=27 * i)).isoformat(),
+             "model": "claude-opus-4-1", "provider": "anthropic", "billing": "premium", "project": "ml-experiments",
+             "user": "bob", "inputTokens": 3_000 + 7 * i, "outputTokens": 280, "session": "runaway-agent",
+             "feature": "agent"}
+            for i in range(260)
+        ])
+        svc.ledger.checkpoint()
+    finally:
+        svc.close()
+
+
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
 
@@ -33,6 +54,7 @@ def main(out_dir: Path, per_day: int = 160, full: bool = True) -> None:
         (data / "config.toml").write_text(
             "[budgets]\ndaily_credits = 600\nmonthly_credits = 12000\nmonthly_byok_usd = 100\n", encoding="utf-8")
         generate(data, n_days=45, per_day=per_day)
+        runaway_session(data)
         svc = Usage(data_dir=data, tag="shots", writable=False).open()
         server = DashboardServer(svc, {"preset": "30d"})
         threading.Thread(target=server.serve_forever, daemon=True).start()

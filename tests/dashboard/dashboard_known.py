@@ -80,3 +80,46 @@ def wait_settled(page, before: str | None) -> None:
         " return a.dataset.gen !== g && a.getAttribute('aria-busy') === 'false'; }",
         arg=[before],
     )
+
+
+# -- a ledger with a spike and tips, for the Insights card ------------------------------------
+
+SPIKE_BACK = 3  # the spike day: three days ago
+INSIGHTS_CONFIG = (
+    'timezone = "UTC"\nuser = "tester"\n'
+    "[budgets]\ndaily_credits = 10\nmonthly_credits = 5000\nmonthly_byok_usd = 5\n"
+)
+
+
+def insight_records(today: dt.date, now: dt.datetime) -> list[dict]:
+    """34 ordinary days of one $0.50 answer (50 credits at $0.01 a credit) at noon, and on the
+    spike day 40 short answers of claude-opus-4-1 besides, in a project with a script-like
+    name; today, one Premium and one BYOK answer a minute ago (the burn rate).
+
+    By hand, for the spike day (Premium, in credits):
+      - every baseline day is 50 credits: median 50, MAD 0 and mean deviation 0, so the
+        threshold is max(50, 2 x 50, 50 + $1 = 100 credits) = 150 credits;
+      - 40 x (2,000 input, 300 output) at opus' $15/M and $75/M = 40 x $0.0525 = $2.10 =
+        210 credits, plus the usual 50: 260 credits, a spike; opus 210/260 = 81% of it;
+      - tip spikeSource: 260 - 50 = 210 credits ($2.10) above a typical day;
+      - tip cheaperModel: the same tokens at claude-sonnet-4-5's $3/M and $15/M =
+        40 x $0.0105 = $0.42; saving $2.10 - $0.42 = $1.68 = 168 credits.
+    """
+    d = lambda n: today - dt.timedelta(days=n)  # noqa: E731
+    recs = []
+    for back in range(34, 0, -1):
+        recs.append(_rec(d(back), 12 * 60, id=f"day{back}", project="widget", user="alice", model="claude-sonnet-4-5",
+                         billing="premium", inputTokens=5000, outputTokens=900, costUsd=0.5))
+    for i in range(40):
+        recs.append(_rec(d(SPIKE_BACK), 10 * 60 + i, id=f"spike{i}", project=XSS_PROJECT, user="alice",
+                         model="claude-opus-4-1", provider="anthropic", billing="premium", inputTokens=2000,
+                         outputTokens=300, session="loop"))
+    # today, a minute ago (never before today's midnight): 7 credits Premium, $0.25 BYOK
+    midnight = dt.datetime.combine(today, dt.time(0, 0), dt.timezone.utc)
+    when = max(now - dt.timedelta(minutes=1), midnight + dt.timedelta(seconds=1)).replace(microsecond=0)
+    stamp = when.isoformat().replace("+00:00", "Z")
+    recs.append({"id": "now-p", "timestamp": stamp, "project": "widget", "user": "alice", "model": "claude-sonnet-4-5",
+                 "billing": "premium", "inputTokens": 3000, "outputTokens": 800, "costUsd": 0.07})
+    recs.append({"id": "now-b", "timestamp": stamp, "project": "widget", "user": "alice", "model": "gpt-4.1",
+                 "billing": "byok", "inputTokens": 3000, "outputTokens": 800, "costUsd": 0.25})
+    return recs

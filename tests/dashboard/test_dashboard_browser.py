@@ -212,7 +212,8 @@ def test_hovering_a_model_shows_its_token_split(dash):
     )
     dash.mouse.move(box["x"] + pos[0], box["y"] + pos[1])
     assert "gpt-4.1-mini" in card() and "75,190" in card()
-    # a bar: claude-sonnet-4-5 yesterday
+    # a bar: claude-sonnet-4-5 yesterday (below the Insights card: scroll to it)
+    dash.locator("#chart-daily").scroll_into_view_if_needed()
     box = dash.locator("#chart-daily").bounding_box()
     pos = dash.evaluate(
         """(() => { const c = Chart.getChart(document.getElementById('chart-daily'));
@@ -325,8 +326,15 @@ def test_theme_follows_the_system(server, open_page):
 
 def test_budget_shows_what_is_used_of_it(dash, act):
     # daily_credits = 16 in config.toml; today r1 12.5 + r2 1.5 + r5 0.5 + r6 0.2 = 14.7 (92%: past the 80% warning)
-    budget = dash.locator('#budgets .budget[data-budget="daily_credits"]')
-    assert budget.text_content() == "Today14.7 / 16 · 92%"
+    budget = dash.locator('#insights #budgets .budget[data-budget="daily_credits"]')
+    assert budget.locator(".b-line").text_content() == "Today14.7 / 16 · 92%"
+    assert budget.locator(".b-left").text_content() == "1.3 left"
+    assert "resets at midnight" in budget.locator(".b-sub").text_content()
     assert "warning" in budget.get_attribute("class")
+    # the credits metric links to it
+    link = dash.locator("#kpi-budget")
+    assert link.text_content() == "Today: 92% of budget used" and "warning" in link.get_attribute("class")
+    link.click()
+    assert dash.evaluate("document.activeElement.id") == "insights"
     act(dash, lambda: dash.click('#billing button[data-billing="byok"]'))
-    assert dash.is_hidden("#budgets")  # no BYOK budget configured
+    assert dash.is_hidden("#budgets") and dash.is_hidden("#kpi-budget")  # no BYOK budget configured

@@ -46,6 +46,7 @@ METHODS = {
     "usage/users": "users",
     "usage/daily": "daily",
     "usage/interactions": "interactions",
+    "usage/insights": "insights",
 }
 
 
@@ -92,6 +93,10 @@ def test_webview_round_trips_filters_through_the_extension(small, open_page):
         assert summary["type"] == "usage-request" and isinstance(summary["id"], int)
         assert summary["params"]["billing"] == "byok" and summary["params"]["to"] == svc.today()
         assert {c["method"] for c in calls} <= set(METHODS)
+        # the Insights card asks usage/insights through the same bridge, and shows dollars now
+        insights = [c for c in calls if c["method"] == "usage/insights"]
+        assert insights and insights[-1]["params"]["billing"] == "byok"
+        assert page.text_content("#ins-burn .is-value") == "$0.25/h"  # record b, timestamped now
 
         # the server pushes usage/didChange; the extension posts usage-changed; the page re-queries
         svc.record([today_record("c", 0, billing="byok", costUsd=0.5, model="gpt-4o")])
@@ -108,6 +113,31 @@ def test_webview_round_trips_filters_through_the_extension(small, open_page):
         export = page.evaluate("window.__sent.find(m => m.type === 'usage-export')")
         assert export["format"] == "csv" and export["filename"].endswith(".csv")
         assert export["content"].count("\r\n") == 3  # header + 2 BYOK rows
+    finally:
+        svc.close()
+
+
+def test_webview_without_usage_insights_still_works(small, open_page):
+    """An extension whose allow-list predates usage/insights (it answers as the real one does
+    for a method it does not forward): the card says so, the rest works."""
+    svc = Usage(data_dir=small, tag="srv").open()
+
+    def bridge(msg):
+        if msg["method"] not in METHODS or msg["method"] == "usage/insights":
+            return {"type": "usage-response", "id": msg["id"], "error": {"message": f"{msg['method']} is not available to the dashboard"}}
+        return {"type": "usage-response", "id": msg["id"], "result": getattr(svc, METHODS[msg["method"]])(msg["params"])}
+
+    try:
+        html = svc.dashboard({"nonce": "webview-nonce-0123456789"})["html"]
+        page, _ = open_page(init_script=FAKE_VSCODE, bridge=bridge, html=html)
+        assert page.text_content("#ins-burn .is-value") == "2.0 credits/h"  # embedded in the page
+        before = page.eval_on_selector("#app", "e => e.dataset.gen")
+        page.click('#billing button[data-billing="byok"]')
+        wait_settled(page, before)
+        assert page.text_content("#kpi-money .k-value") == "$0.25"
+        assert page.is_hidden("#error")  # the page's numbers are fine
+        assert page.text_content("#insights-error") == "Insights are unavailable: usage/insights is not available to the dashboard"
+        assert page.is_hidden("#insights .ins-grid")
     finally:
         svc.close()
 
@@ -155,6 +185,10 @@ def test_static_snapshot_works_offline(known, tmp_path, open_page, act):
         page.click("#export")
     assert open(dl.value.path(), encoding="utf-8-sig", newline="").read().count("\r\n") == 127
     assert XSS_PROJECT in page.text_content("#projects-table")
+    # the Insights card, from the embedded usage/insights
+    assert page.eval_on_selector("#insights", "e => e.classList.contains('loading') || e.classList.contains('failed')") is False
+    assert page.text_content("#ins-burn .is-value").endswith("credits/h")
+    assert page.locator("#budgets .budget").count() == 1  # daily_credits = 16
 
 
 def test_cli_serves_on_loopback_with_a_random_port(known):

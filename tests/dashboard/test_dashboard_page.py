@@ -83,6 +83,10 @@ def test_initial_view_is_the_last_7_days_in_premium_with_real_numbers(svc, known
     assert s["totalTokens"] == 94105
     assert len(boot["data"]["daily"]["days"]) == 7
     assert boot["data"]["interactions"]["total"] == 126 and len(boot["data"]["interactions"]["rows"]) == 50
+    # usage/insights for the same filter: the Insights card's first view
+    ins = boot["data"]["insights"]
+    assert (ins["from"], ins["to"]) == (boot["filter"]["from"], today)
+    assert ins["projection"]["today"]["credits"] == pytest.approx(14.7)
 
 
 def test_given_dates_and_billing_are_kept(svc, known):
@@ -138,6 +142,11 @@ def test_api_answers_the_protocol_methods(server, known):
     assert rows["total"] == 6 and [r["inputTokens"] for r in rows["rows"]] == [10, 100]
     resp, data = request(server, "POST", "/api/users", {"from": t, "to": t})
     assert {u["user"] for u in json.loads(data)["users"]} == {"alice", "bob", "+cmd"}
+    resp, data = request(server, "POST", "/api/insights", {"from": t, "to": t, "billing": "premium"})
+    ins = json.loads(data)
+    assert resp.status == 200 and set(ins) >= {"budgets", "burnRate", "projection", "spikes", "tips"}
+    assert ins["projection"]["today"]["credits"] == pytest.approx(14.7)
+    assert [(b["budget"], b["limit"], b["left"]) for b in ins["budgets"]] == [("daily_credits", 16, pytest.approx(1.3))]
     resp, data = request(server, "GET", "/api/version")
     assert set(json.loads(data)) == {"version", "today"}
 

@@ -1,7 +1,7 @@
 """What the dashboard page starts with: the filter it opens on and the data for it.
 
 Everything comes from the service's query methods (`summary`, `token_split`, `projects`,
-`users`, `daily`, `interactions`), the same ones the page calls later through the editor or
+`users`, `daily`, `interactions`, `insights`), the same ones the page calls later through the editor or
 the local HTTP server, so the first paint and every later refresh show the same numbers.
 """
 
@@ -83,22 +83,14 @@ def initial_data(svc, flt: dict, *, static: bool = False) -> dict:
         "users": svc.users(flt),
         "daily": svc.daily(flt),
         "interactions": svc.interactions({**flt, **table}),
+        # budgets, burn rate and projections (about now), spikes and tips (about the range)
+        "insights": svc.insights(flt),
         "options": {
             "projects": [p["project"] for p in svc.projects(opts)["projects"]],
             "users": [u["user"] for u in svc.users(opts)["users"]],
             "models": [m["model"] for m in svc.token_split(opts)["models"]],
         },
     }
-
-
-def budgets(svc) -> list[dict]:
-    """Configured budgets and what is used of them now. A live page recomputes `used` with
-    usage/summary over the budget's period, so a webview that only forwards the query methods
-    keeps them current; a static snapshot shows these."""
-    return [
-        {"budget": b["budget"], "label": b["label"], "unit": b["unit"], "limit": b["limit"], "used": b["used"]}
-        for b in svc.budgets()
-    ]
 
 
 def bootstrap(svc, params: dict, mode: str) -> dict:
@@ -112,7 +104,6 @@ def bootstrap(svc, params: dict, mode: str) -> dict:
         "pageSize": PAGE_SIZE,
         "staticRows": STATIC_ROWS if static else 0,
         "version": svc.ledger.version,
-        "budgets": budgets(svc),
         "warnAt": max([t for t in svc.cfg.thresholds if t < 100] or [80.0]),
         "generatedAt": dt.datetime.now(svc.tz).isoformat(timespec="seconds"),
         "data": initial_data(svc, flt, static=static),

@@ -117,10 +117,27 @@ SKELETON = """<!doctype html>
 <main>
   <section class="kpis" aria-label="Key metrics">
     <div class="kpi" id="kpi-money"><div class="k-label"></div><div class="k-value"></div><div class="k-sub"></div>
-      <div id="budgets" class="budgets" hidden></div></div>
+      <button type="button" id="kpi-budget" class="k-budget" hidden></button></div>
     <div class="kpi" id="kpi-messages"><div class="k-label">Messages</div><div class="k-value"></div><div class="k-sub"></div></div>
     <div class="kpi wide" id="kpi-tokens"><div class="k-label">Tokens</div><div class="k-value"></div>
       <div class="splitbar" aria-hidden="true"></div><div class="k-split"></div></div>
+  </section>
+  <section class="card insights" id="insights" aria-labelledby="insights-title" tabindex="-1">
+    <div class="card-h"><h2 id="insights-title">Insights</h2><span class="hint" id="insights-hint"></span></div>
+    <div class="ins-grid">
+      <div class="ins-col ins-now">
+        <div class="ins-head">Now</div>
+        <div class="ins-stats">
+          <div class="ins-stat" id="ins-burn"><div class="is-label">Burn rate</div><div class="is-value"></div><div class="is-sub"></div></div>
+          <div class="ins-stat" id="ins-eod"><div class="is-label">End of day</div><div class="is-value"></div><div class="is-sub"></div></div>
+          <div class="ins-stat" id="ins-eom"><div class="is-label">End of month</div><div class="is-value"></div><div class="is-sub"></div></div>
+        </div>
+        <div id="budgets" class="budgets" hidden></div>
+      </div>
+      <div class="ins-col"><div class="ins-head">Spikes <span class="hint" id="spikes-hint"></span></div><ul class="ins-list" id="ins-spikes"></ul></div>
+      <div class="ins-col"><div class="ins-head">Tips <span class="hint" id="tips-hint"></span></div><ul class="ins-list" id="ins-tips"></ul></div>
+    </div>
+    <div id="insights-error" class="ins-error" role="status" hidden></div>
   </section>
   <section class="grid">
     <div class="card span2"><div class="card-h"><h2>Token usage</h2><span class="hint">per day; cache on the right axis</span></div>
@@ -131,7 +148,8 @@ SKELETON = """<!doctype html>
         <figure><div class="chart donut"><canvas id="chart-share-money" role="img" aria-label="Share of cost by model"></canvas></div><figcaption id="share-money-caption"></figcaption></figure>
       </div>
       <ul class="legend" id="model-legend"></ul></div>
-    <div class="card span3"><div class="card-h"><h2 id="daily-title"></h2><span class="hint" id="daily-hint"></span></div>
+    <div class="card span3"><div class="card-h"><h2 id="daily-title"></h2><span class="hint" id="daily-hint"></span>
+      <span class="hint spikes-key" id="daily-spikes" hidden><span class="sp-dot" aria-hidden="true"></span>unusual spend: hover the mark, or see Insights</span></div>
       <div class="chart"><canvas id="chart-daily" role="img" aria-label="Daily credits or cost by model"></canvas></div></div>
     <div class="card span3"><div class="card-h"><h2>Token usage by model</h2></div>
       <div class="scroll"><table class="t" id="models-table"><thead><tr>

@@ -6,8 +6,8 @@ answers only requests addressed to the name it serves (a DNS-rebinding page gets
 JSON POSTs from its own origin.
 
     GET  /                  the page (browser mode: a fresh nonce each time)
-    POST /api/<method>      summary, tokenSplit, projects, users, daily, interactions:
-                            the params object as the JSON body, the result as JSON;
+    POST /api/<method>      summary, tokenSplit, projects, users, daily, interactions,
+                            insights: the params object as the JSON body, the result as JSON;
                             a bad filter is 400 {"error": {"message"}}
     GET  /api/version       {"version", "today"}: the page polls it for live updates
 """
@@ -36,6 +36,7 @@ METHODS = {
     "users": "users",
     "daily": "daily",
     "interactions": "interactions",
+    "insights": "insights",
 }
 MAX_BODY = 64 * 1024
 

@@ -1,8 +1,9 @@
 /* usage-ls Usage Dashboard: the page's own script.
  *
  * Data: the first view is embedded (#usage-data); later views come from the protocol's
- * query methods, through the VS Code extension (postMessage, see docs/dashboard.md), the
- * local server (POST /api/<method>), or, in a static snapshot, from the embedded data only.
+ * query methods (usage/insights among them, for the Insights card), through the VS Code
+ * extension (postMessage, see docs/dashboard.md), the local server (POST /api/<method>), or,
+ * in a static snapshot, from the embedded data only.
  * Safety: every name (project, model, user) is data: it reaches the page through
  * textContent / DOM APIs only, never as markup.
  */
@@ -21,6 +22,7 @@
   const SPLIT_COLORS = { input: '#3b82f6', output: '#f59e0b', cacheRead: '#14b8a6', cacheWrite: '#a855f7' };
   const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
   const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+  const SPIKE = '#e5484d';
 
   // ---- formatting ---------------------------------------------------------------------------
   const nf0 = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
@@ -96,6 +98,8 @@
   const premium = () => state.billing === 'premium';
   let view = null; // the results on screen: {summary, tokenSplit, projects, users, daily, options}
   let rowsView = { total: 0, rows: [] };
+  // usage/insights for the filter `insightsKey` (it arrives after the main numbers)
+  let insightsView = null, insightsKey = null, insightsError = null;
   const colors = new Map();
   let nextColor = 0;
   function colorOf(model) {
@@ -166,6 +170,7 @@
     const put = (m, p, v) => cache.set(m + ' ' + JSON.stringify(p), Promise.resolve(v));
     put('summary', f, d.summary); put('tokenSplit', f, d.tokenSplit); put('projects', f, d.projects);
     put('users', f, d.users); put('daily', f, d.daily);
+    if (d.insights) put('insights', f, d.insights);
     optionCache.set(JSON.stringify(o), d.options);
     if (MODE !== 'static') put('interactions', { ...f, offset: 0, limit: state.limit, sort: state.sort }, d.interactions);
   }
@@ -178,18 +183,6 @@
       optionCache.set(key, v);
       return v;
     });
-  }
-
-  // Budgets: limits come with the page (config.toml); what is used is a usage/summary of the
-  // budget's period, so they stay current wherever the page runs.
-  function budgetUse() {
-    const list = boot.budgets || [];
-    if (MODE === 'static') return Promise.resolve(list);
-    return Promise.all(list.map((b) => {
-      const from = b.budget === 'daily_credits' ? state.today : state.today.slice(0, 8) + '01';
-      const billing = b.unit === 'usd' ? 'byok' : 'premium';
-      return api('summary', { from, to: state.today, billing }).then((s) => ({ ...b, used: b.unit === 'usd' ? s.costUsd : s.credits }));
-    }));
   }
 
   // ---- refresh ----------------------------------------------------------------------------------
@@ -212,15 +205,18 @@
     renderFilters();
     const f = filterParams();
     const main = Promise.all([
-      api('summary', f), api('tokenSplit', f), api('projects', f), api('users', f), api('daily', f), options(), budgetUse(),
-    ]).then(([summary, tokenSplit, projects, users, daily, opts, budgets]) => {
+      api('summary', f), api('tokenSplit', f), api('projects', f), api('users', f), api('daily', f), options(),
+    ]).then(([summary, tokenSplit, projects, users, daily, opts]) => {
       if (my !== gen) return;
-      view = { summary, tokenSplit, projects, users, daily, options: opts, budgets };
+      view = { summary, tokenSplit, projects, users, daily, options: opts };
       renderAll();
       app.dataset.mainMs = (performance.now() - started).toFixed(1); // numbers and charts on screen
     });
     const rows = loadRows(my, opts && opts.keepPage);
-    return Promise.all([main, rows]).then(() => {
+    // insights after the main numbers: the server answers one request at a time, and tips
+    // over a long range take longer than the totals
+    const ins = main.catch(() => {}).then(() => (my === gen ? loadInsights(my, f) : null));
+    return Promise.all([main, rows, ins]).then(() => {
       if (my !== gen) return;
       showError(null);
     }, (err) => {
@@ -254,6 +250,17 @@
       $('rows-table').classList.remove('loading');
       app.dataset.rowsMs = (performance.now() - started).toFixed(1); // the interactions table too
     });
+  }
+
+  function loadInsights(my, f) {
+    const key = JSON.stringify(f);
+    const apply = (ins, err) => {
+      if (my !== gen) return;
+      insightsView = ins; insightsError = err; insightsKey = key;
+      renderInsights();
+      charts.daily.update('none'); // the spike marks
+    };
+    return api('insights', f).then((ins) => apply(ins, null), (err) => apply(null, err));
   }
 
   function refreshRowsOnly() {
@@ -386,6 +393,10 @@
       $(name).addEventListener('change', () => { state[name] = $(name).value; refresh(); });
     }
     $('clear').addEventListener('click', () => { state.project = state.user = state.model = ''; refresh(); });
+    $('kpi-budget').addEventListener('click', () => {
+      $('insights').scrollIntoView({ block: 'start' });
+      $('insights').focus({ preventScroll: true });
+    });
     if (MODE === 'static') {
       for (const c of document.querySelectorAll('.filters button, .filters select, .filters input')) c.disabled = true;
       $('static-note').hidden = false;
@@ -414,7 +425,6 @@
       sub.append(el('br'), badge(fmtCount(s.unpricedMessages) + ' unpriced message' + (s.unpricedMessages === 1 ? '' : 's'),
         'Models no price table knows: not counted in the total (add them under [prices] in config.toml)'));
     }
-    renderBudgets();
     $('kpi-messages').querySelector('.k-value').textContent = fmtCount(s.messages);
     $('kpi-messages').querySelector('.k-sub').textContent = s.messages
       ? fmtTokens(s.totalTokens / s.messages) + ' tokens per message' : 'no messages in this range';
@@ -431,25 +441,228 @@
       el('span', { class: 'part', 'data-part': key, title: fmtCount(n) + ' ' + label.toLowerCase() + ' tokens' },
         swatch(color), el('span', { class: 'p-label', text: label }), el('b', { text: fmtTokens(n) }))));
   }
+  // ---- insights: budgets, burn rate, projections (now); spikes and tips (the range) -----------------
+  const insightsFresh = () => insightsKey === JSON.stringify(filterParams());
+  const unitOfPage = () => (premium() ? 'credits' : 'usd');
+  const fmtAmount = (x, unit) => (unit === 'credits' ? fmtCredits(x) + ' credits' : fmtUsd(x));
+  function fmtLimit(b) {
+    if (b.unit === 'usd') return fmtUsd(b.limit);
+    return Number.isInteger(b.limit) ? fmtCount(b.limit) : fmtCredits(b.limit);
+  }
+  function dayName(date) {
+    if (date === state.today) return 'Today';
+    if (date === shiftDay(state.today, -1)) return 'Yesterday';
+    return WEEKDAYS[parseDay(date).wd] + ', ' + dayLabel(date);
+  }
+  const hh = (h) => String(h % 24).padStart(2, '0') + ':00';
+  const hourSpan = (s) => hh(s.hour) + '–' + hh(s.hour + 1);
+  const budgetLabel = (b) => b.label.replace(/^BYOK (\w)/, (_, c) => c.toUpperCase()); // the page's mode says BYOK
+  const budgetLevel = (p) => (p >= 100 ? 'error' : p >= (boot.warnAt || 80) ? 'warning' : 'normal');
+  function pageBudgets() {
+    return insightsFresh() && insightsView ? insightsView.budgets.filter((b) => (b.unit === 'usd') !== premium()) : [];
+  }
+
   function renderBudgets() {
     const box = $('budgets');
-    const mine = (view.budgets || []).filter((b) => (b.unit === 'usd') !== premium());
+    const mine = pageBudgets();
     box.hidden = !mine.length;
     const rows = mine.map((b) => {
       const p = pct(b.used, b.limit);
-      const level = p >= 100 ? 'error' : p >= (boot.warnAt || 80) ? 'warning' : 'normal';
       const fmt = b.unit === 'usd' ? fmtUsd : fmtCredits;
-      const limit = b.unit === 'usd' ? fmtUsd(b.limit) : Number.isInteger(b.limit) ? fmtCount(b.limit) : fmtCredits(b.limit);
       const fill = el('span', { class: 'fill' });
       fill.style.width = Math.min(100, p).toFixed(2) + '%';
-      const label = b.label.replace(/^BYOK /, '');
-      return el('div', { class: 'budget ' + level, 'data-budget': b.budget,
-        title: b.label + ': ' + fmt(b.used) + ' of ' + limit + (b.unit === 'usd' ? '' : ' credits') + ' used (config.toml [budgets])' },
-      el('div', { class: 'b-line' }, el('span', { text: label }), el('span', { class: 'b-num', text: fmt(b.used) + ' / ' + limit + ' · ' + fmtPct(p) })),
-      el('div', { class: 'b-bar' }, fill));
+      const bar = el('div', { class: 'b-bar' }, fill);
+      const sub = el('div', { class: 'b-sub' },
+        el('span', { class: 'b-left', text: fmt(b.left) + ' left' }),
+        ' · ' + (b.budget === 'daily_credits' ? 'resets at midnight' : 'resets ' + dayLabel(b.resets)));
+      if (b.projected > b.used + 1e-9) {
+        // where today's pace ends the period: a lighter bar beyond what is used
+        const ahead = el('span', { class: 'ahead' });
+        ahead.style.left = Math.min(100, p).toFixed(2) + '%';
+        ahead.style.width = Math.max(0, Math.min(100, b.projectedPercent) - Math.min(100, p)).toFixed(2) + '%';
+        bar.append(ahead);
+        const over = b.projectedPercent >= 100;
+        sub.append(el('span', { class: 'b-proj' + (over ? ' over' : ''),
+          text: ' · at today\u2019s pace ' + fmt(b.projected) + ' (' + fmtPct(b.projectedPercent) + ')' + (over ? ' before it resets' : ' by then') }));
+      }
+      return el('div', { class: 'budget ' + budgetLevel(p) + (b.projectedPercent >= 100 ? ' over' : ''), 'data-budget': b.budget, 'data-project': b.project === null ? '' : b.project,
+        title: b.label + ': ' + fmt(b.used) + ' of ' + fmtLimit(b) + (b.unit === 'usd' ? '' : ' credits') + ' used (config.toml [budgets])' },
+      el('div', { class: 'b-line' }, el('span', { class: 'b-label', text: budgetLabel(b) }),
+        el('span', { class: 'b-num', text: fmt(b.used) + ' / ' + fmtLimit(b) + ' · ' + fmtPct(p) })),
+      bar, sub);
     });
     box.replaceChildren(...(rows.length ? [el('div', { class: 'b-head', text: 'Budgets' }), ...rows] : []));
+    // the key metric links to the fullest budget
+    const link = $('kpi-budget');
+    const worst = mine.slice().sort((a, b) => pct(b.used, b.limit) - pct(a.used, a.limit))[0];
+    link.hidden = !worst;
+    if (worst) {
+      const p = pct(worst.used, worst.limit);
+      link.className = 'k-budget link ' + budgetLevel(p);
+      link.textContent = budgetLabel(worst) + ': ' + fmtPct(p) + ' of budget used';
+      link.title = 'Budgets, burn rate and projections: the Insights card';
+    }
   }
+
+  function setStat(id, value, unitText, sub) {
+    const box = $(id);
+    box.querySelector('.is-value').replaceChildren(value, unitText ? el('span', { class: 'is-unit', text: unitText }) : '');
+    box.querySelector('.is-sub').textContent = sub;
+  }
+
+  function spikeWho(s) {
+    const parts = [];
+    if (s.topModel) parts.push(s.topModel.name + ' (' + fmtPct(100 * s.topModel.share) + ')');
+    if (s.topProject) parts.push('project ' + s.topProject.name + ' (' + fmtPct(100 * s.topProject.share) + ')');
+    return parts.length ? 'mostly ' + parts.join(' in ') : '';
+  }
+  const spikeUsual = (s) => (s.kind === 'day' ? 'usual ' : 'a usual busy hour of ') + fmtAmount(s.median, s.unit);
+  function spikeSentence(s) {
+    return 'Spike' + (s.kind === 'hour' ? ' ' + hourSpan(s) : '') + ': ' + fmtAmount(s.value, s.unit) + ' vs ' + spikeUsual(s);
+  }
+
+  function renderSpikes(ins) {
+    const list = ins.spikes.slice().reverse(); // the latest first
+    const items = list.map((s) => {
+      const when = el('div', { class: 'sp-when' }, el('span', { class: 'sp-dot', 'aria-hidden': 'true' }),
+        el('span', { text: dayName(s.date) + (s.kind === 'hour' ? ' · ' + hourSpan(s) : '') }),
+        el('span', { class: 'sp-kind', text: s.kind === 'day' ? 'day' : 'hour' }));
+      const ratio = s.median > 0 ? ' · ' + (s.value / s.median).toFixed(1) + '×' : '';
+      const li = el('li', { class: 'spike', 'data-date': s.date, 'data-kind': s.kind },
+        when,
+        el('div', { class: 'sp-num' }, el('b', { text: fmtAmount(s.value, s.unit) }), ' vs ' + spikeUsual(s) + ratio),
+        spikeWho(s) ? el('div', { class: 'sp-who', text: spikeWho(s) }) : null);
+      if (MODE !== 'static' && !(state.from === s.date && state.to === s.date)) {
+        li.classList.add('click');
+        li.tabIndex = 0;
+        li.title = 'Show ' + dayLabel(s.date);
+        const go = () => { state.preset = 'custom'; state.from = state.to = s.date; refresh(); };
+        li.addEventListener('click', go);
+        li.addEventListener('keydown', (e) => { if (e.key === 'Enter') go(); });
+      }
+      return li;
+    });
+    if (!items.length) items.push(el('li', { class: 'empty', text: 'No unusual days or hours in this range.' }));
+    $('ins-spikes').replaceChildren(...items);
+    $('spikes-hint').textContent = 'against your previous 28 days';
+  }
+
+  function tipTitle(t) {
+    if (t.kind === 'cheaperModel') return 'Use ' + t.alternative + ' instead of ' + t.model + ' for short answers';
+    if (t.kind === 'promptCaching') return 'Cache the long prompts of project ' + t.project;
+    if (t.kind === 'spikeSource') {
+      const who = t.project !== undefined ? 'Project ' + t.project : 'Session ' + t.session;
+      return who + ' caused ' + fmtPct(100 * t.share) + ' of the spike on ' + dayLabel(t.date);
+    }
+    return t.kind;
+  }
+  function renderTips(ins) {
+    const items = ins.tips.map((t) => {
+      const save = el('span', { class: 'tip-save' });
+      if (premium() && t.savingCredits > 0) save.append('save ≈ ' + fmtCredits(t.savingCredits) + ' credits', el('span', { class: 'tip-usd', text: fmtUsd(t.savingUsd) }));
+      else save.append('save ≈ ' + fmtUsd(t.savingUsd) + (premium() ? ' at list price' : ''));
+      return el('li', { class: 'tip', 'data-kind': t.kind },
+        el('div', { class: 'tip-top' }, el('span', { class: 'tip-title', text: tipTitle(t) }), save),
+        el('details', { class: 'tip-how' }, el('summary', { text: 'How this is computed' }), el('p', { text: t.how })));
+    });
+    if (!items.length) items.push(el('li', { class: 'empty', text: 'Nothing to suggest for this range.' }));
+    $('ins-tips').replaceChildren(...items);
+    $('tips-hint').textContent = ins.tips.length ? 'biggest saving first' : '';
+  }
+
+  function renderInsights() {
+    const box = $('insights');
+    const fresh = insightsFresh();
+    box.classList.toggle('loading', !fresh);
+    if (!fresh) return; // the answer for this filter is on its way; keep the last one, dimmed
+    const errBox = $('insights-error');
+    errBox.hidden = !insightsError;
+    errBox.textContent = insightsError ? 'Insights are unavailable: ' + String(insightsError.message || insightsError) : '';
+    box.classList.toggle('failed', !!insightsError);
+    const ins = insightsView;
+    if (!ins) { renderBudgets(); return; }
+    const unit = unitOfPage(), key = premium() ? 'credits' : 'byokUsd';
+    const perHour = (x) => (premium() ? fmtCredits(x) : fmtUsd(x));
+    const asOf = (ins.burnRate.asOf || '').slice(11, 16);
+    const burn = ins.burnRate[key], proj = ins.projection;
+    setStat('ins-burn', perHour(burn), premium() ? ' credits/h' : '/h', 'over the last hour' + (asOf ? ', as of ' + asOf : ''));
+    setStat('ins-eod', perHour(proj.endOfDay[key]), premium() ? ' credits' : '',
+      fmtAmount(proj.today[key], unit) + ' so far; pace ' + perHour(proj.pace[key]) + '/h');
+    setStat('ins-eom', perHour(proj.endOfMonth[key]), premium() ? ' credits' : '',
+      'by ' + dayLabel(proj.monthEnd) + '; ' + fmtAmount(proj.monthToDate[key], unit) + ' so far');
+    const hot = burn > 0 && burn > 2 * (proj.pace[key] || 0);
+    $('ins-burn').classList.toggle('hot', hot);
+    $('ins-burn').title = hot ? 'More than twice today\u2019s average pace' : '';
+    renderBudgets();
+    renderSpikes(ins);
+    renderTips(ins);
+    const scope = [state.project && 'project', state.user && 'user', state.model && 'model'].filter(Boolean);
+    $('insights-hint').textContent = 'Now: burn rate, projections at today\u2019s pace and budgets' +
+      (scope.length ? ' (for this ' + scope.join(', ') + ')' : '') + '. Spikes and tips: ' + rangeLabel(state.from, state.to) + '.';
+  }
+
+  // the days of the daily chart to mark: day spikes, and days with a spiking hour
+  function spikeDays() {
+    const out = new Map();
+    if (!insightsFresh() || !insightsView) return out;
+    for (const s of insightsView.spikes) {
+      if (!out.has(s.date)) out.set(s.date, []);
+      out.get(s.date).push(s);
+    }
+    return out;
+  }
+  const spikePlugin = {
+    id: 'usageSpikes',
+    afterDatasetsDraw(chart) {
+      const marks = [];
+      const byDay = spikeDays();
+      const days = view ? view.daily.days : [];
+      const zero = chart.scales.y.getPixelForValue(0);
+      days.forEach((d, i) => {
+        const spikes = byDay.get(d.date);
+        if (!spikes) return;
+        let top = zero, x = null, width = 0;
+        chart.data.datasets.forEach((ds, j) => {
+          const bar = chart.getDatasetMeta(j).data[i];
+          if (!bar || !chart.isDatasetVisible(j)) return;
+          x = bar.x; width = bar.width;
+          if (ds.data[i] > 0) top = Math.min(top, bar.y);
+        });
+        if (x === null) { x = chart.scales.x.getPixelForValue(i); width = 16; }
+        const kind = spikes.some((s) => s.kind === 'day') ? 'day' : 'hour';
+        marks.push({ index: i, date: d.date, kind, x, top, bottom: zero, width, cy: Math.max(9, top - 13), spikes });
+      });
+      chart.$spikeMarks = marks;
+      $('daily-spikes').hidden = !marks.length;
+      const ctx = chart.ctx;
+      ctx.save();
+      for (const m of marks) {
+        ctx.strokeStyle = SPIKE;
+        ctx.lineWidth = 2;
+        ctx.setLineDash(m.kind === 'day' ? [] : [3, 3]);
+        ctx.strokeRect(m.x - m.width / 2 - 3, m.top - 3, m.width + 6, m.bottom - m.top + 3);
+        ctx.setLineDash([]);
+        ctx.beginPath();
+        ctx.arc(m.x, m.cy, 8, 0, 2 * Math.PI);
+        ctx.fillStyle = m.kind === 'day' ? SPIKE : theme().card;
+        ctx.fill();
+        ctx.stroke();
+        ctx.fillStyle = m.kind === 'day' ? '#ffffff' : SPIKE;
+        ctx.font = 'bold 12px ' + (Chart.defaults.font.family || 'sans-serif');
+        ctx.textAlign = 'center';
+        ctx.textBaseline = 'middle';
+        ctx.fillText('!', m.x, m.cy + 0.5);
+      }
+      ctx.restore();
+    },
+  };
+  function spikeMarkAt(x, y) {
+    for (const m of charts.daily.$spikeMarks || []) {
+      if (Math.abs(x - m.x) <= Math.max(10, m.width / 2 + 3) && y >= m.cy - 10 && y <= m.bottom) return m;
+    }
+    return null;
+  }
+  const spikeLines = (m) => m.spikes.flatMap((s) => [spikeSentence(s), spikeWho(s)]).filter(Boolean);
   function splitSegments(parts, total) {
     return parts.filter((p) => p[1] > 0).map(([label, n, color]) => {
       const seg = el('span', { class: 'seg-part', title: label + ' ' + fmtPct(pct(n, total)) });
@@ -487,7 +700,7 @@
   function showCard(model, x, y, extra) {
     const s = statsFor(model);
     if (!s) { hideCard(); return; }
-    const key = model + '|' + (extra || '');
+    const key = model + '|' + (Array.isArray(extra) ? extra.join('|') : extra || '');
     if (cardKey !== key) {
       cardKey = key;
       const name = model === null ? modelsRanked().find((b) => b.key === null).label : model;
@@ -506,8 +719,23 @@
         el('table', null, el('tbody', null, ...rows)),
         el('div', { class: 'mc-foot' }, el('span', { text: fmtCount(s.messages) + ' messages' }), el('span', null, money)),
       );
-      if (extra) card.append(el('div', { class: 'mc-extra', text: extra }));
+      if (extra) {
+        const [first, ...more] = Array.isArray(extra) ? extra : [extra];
+        card.append(el('div', { class: 'mc-extra', text: first }), ...more.map((t) => el('div', { class: 'mc-spike', text: t })));
+      }
     }
+    placeCard(x, y);
+  }
+  function showNote(key, x, y, title, lines) {
+    if (cardKey !== key) {
+      cardKey = key;
+      card.replaceChildren(
+        el('div', { class: 'mc-title' }, el('span', { class: 'sp-dot', 'aria-hidden': 'true' }), el('span', { class: 'mc-name', text: title })),
+        ...lines.map((t, i) => el('div', { class: i % 2 === 0 ? 'mc-spike' : 'mc-line', text: t })));
+    }
+    placeCard(x, y);
+  }
+  function placeCard(x, y) {
     card.hidden = false;
     const w = card.offsetWidth, h = card.offsetHeight;
     let left = x + 16, top = y + 16;
@@ -586,7 +814,9 @@
     charts.daily = new Chart($('chart-daily'), {
       type: 'bar',
       data: { labels: [], datasets: [] },
+      plugins: [spikePlugin],
       options: {
+        layout: { padding: { top: 20 } }, // room for a spike mark over the tallest bar
         interaction: { mode: 'nearest', intersect: true },
         scales: {
           x: { stacked: true, grid: { display: false }, ticks: { maxRotation: 0, autoSkipPadding: 12 } },
@@ -601,10 +831,18 @@
           },
         },
         onHover: (evt, els) => {
-          if (!els.length) return chartHover($('chart-daily'), evt, undefined);
+          const canvas = $('chart-daily');
+          if (!els.length) {
+            const m = spikeMarkAt(evt.x, evt.y);
+            if (!m) return chartHover(canvas, evt, undefined);
+            canvas.style.cursor = 'default';
+            return showNote('spike|' + m.date, evt.native.clientX, evt.native.clientY, dayName(m.date), spikeLines(m));
+          }
           const ds = charts.daily.data.datasets[els[0].datasetIndex];
           const day = view.daily.days[els[0].index];
-          chartHover($('chart-daily'), evt, ds.model, dayLabel(day.date) + ': ' + fmtMoney(ds.data[els[0].index]));
+          const m = (charts.daily.$spikeMarks || []).find((x) => x.index === els[0].index);
+          const extra = [dayLabel(day.date) + ': ' + fmtMoney(ds.data[els[0].index])];
+          chartHover(canvas, evt, ds.model, m ? extra.concat(m.spikes.map(spikeSentence)) : extra[0]);
         },
       },
     });
@@ -956,6 +1194,7 @@
     renderDimTable('projects-table', view.projects.projects, 'project', 'project', true);
     renderDimTable('users-table', view.users.users, 'user', 'user', false);
     $('users-money').textContent = premium() ? 'Credits' : 'Cost';
+    renderInsights();
     hideCard();
   }
 
@@ -983,6 +1222,10 @@
     });
   }
 
-  window.usageDashboard = { ready: false, mode: MODE, state, toCsv, get view() { return view; }, get rows() { return rowsView; } };
+  window.usageDashboard = {
+    ready: false, mode: MODE, state, toCsv,
+    get view() { return view; }, get rows() { return rowsView; }, get insights() { return insightsView; },
+    get spikeMarks() { return (charts.daily.$spikeMarks || []).map((m) => ({ index: m.index, date: m.date, kind: m.kind, x: m.x, y: m.cy })); },
+  };
   start();
 })();

@@ -78,4 +78,5 @@ export const DASHBOARD_METHODS: ReadonlySet<string> = new Set([
   "usage/users",
   "usage/daily",
   "usage/interactions",
+  "usage/insights",
 ]);
