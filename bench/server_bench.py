@@ -26,10 +26,62 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lsprotocol import types  # noqa: E402
-from pygls.lsp.client import LanguageClient  # noqa: E402
+import orjson  # noqa: E402
 
-from usage_ls.lspclient import raw_converter  # noqa: E402
+
+class Client:
+    """A lean JSON-RPC peer over the server's stdio, parsing with orjson as a native editor
+    parses with its own JSON: round trips then measure the server, not a slow Python client."""
+
+    def __init__(self, proc):
+        self.proc, self.pid, self.next_id, self.waiting = proc, proc.pid, 0, {}
+        self.reader = asyncio.ensure_future(self._read())
+
+    @staticmethod
+    async def start(data_dir: Path) -> "Client":
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "usage_ls", "serve", "--stdio", stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE, env={**os.environ, "USAGE_LS_DATA_DIR": str(data_dir)}, limit=1 << 26)
+        return Client(proc)
+
+    async def _read(self):
+        out = self.proc.stdout
+        while True:
+            length = 0
+            while True:
+                line = await out.readline()
+                if not line:
+                    return
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+                elif line in (b"\r\n", b"\n"):
+                    break
+            msg = orjson.loads(await out.readexactly(length))
+            fut = self.waiting.pop(msg.get("id"), None) if "method" not in msg else None
+            if fut is not None:
+                fut.set_result(msg)
+
+    def _send(self, msg: dict) -> None:
+        body = orjson.dumps(msg)
+        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+    async def request(self, method: str, params=None):
+        self.next_id += 1
+        fut = self.waiting[self.next_id] = asyncio.get_running_loop().create_future()
+        self._send({"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params})
+        msg = await fut
+        if "error" in msg:
+            raise RuntimeError(msg["error"])
+        return msg["result"]
+
+    def notify(self, method: str, params) -> None:
+        self._send({"jsonrpc": "2.0", "method": method, "params": params})
+
+    async def stop(self) -> None:
+        await self.request("shutdown")
+        self.notify("exit", None)
+        await self.proc.stdin.drain()
+        await self.proc.wait()
 
 MODELS = [
     "claude-sonnet-4-5", "gpt-4.1-mini", "gpt-4o", "claude-3-5-haiku-20241022", "gemini-2.5-pro", "gpt-4.1",
@@ -99,21 +151,17 @@ class Row:
 
 
 async def start_server(data_dir: Path):
-    client = LanguageClient("bench", "1", converter_factory=raw_converter)
-    client.feature("usage/didChange")(lambda params: None)
     t0 = time.perf_counter()
-    await client.start_io(sys.executable, "-m", "usage_ls", "serve", "--stdio", env={**os.environ, "USAGE_LS_DATA_DIR": str(data_dir)})
-    await client.initialize_async(
-        types.InitializeParams(capabilities=types.ClientCapabilities(), initialization_options={"dataDir": str(data_dir)})
-    )
-    client.initialized(types.InitializedParams())
-    await client.protocol.send_request_async("usage/statusBar", {})
+    client = await Client.start(data_dir)
+    await client.request("initialize", {"processId": None, "capabilities": {}, "rootUri": None, "initializationOptions": {"dataDir": str(data_dir)}})
+    client.notify("initialized", {})
+    await client.request("usage/statusBar", {})
     return client, time.perf_counter() - t0
 
 
 async def timed(client, method: str, params_list: list[dict], n: int) -> list[float]:
     times = []
-    send = client.protocol.send_request_async
+    send = client.request
     for i in range(n):
         t = time.perf_counter()
         await send(method, params_list[i % len(params_list)])
@@ -123,7 +171,7 @@ async def timed(client, method: str, params_list: list[dict], n: int) -> list[fl
 
 async def bench_server(data_dir: Path, out: Row, args, today: str, models: list[str]) -> None:
     client, cold = await start_server(data_dir)
-    pid = client._server.pid
+    pid = client.pid
     out.add("cold start to first usage/statusBar", f"{cold * 1000:.0f} ms", "target < 1 s at 1M")
     out.add("server resident memory after start", f"{rss_mb(pid):.0f} MB", "target < 200 MB at 1M")
     n = args.iterations
@@ -146,19 +194,19 @@ async def bench_server(data_dir: Path, out: Row, args, today: str, models: list[
         out.add(f"{method} p50 / p99", f"{statistics.median(times):.2f} / {pct(times, 99):.2f} ms", note)
     # hover over a model name in an open document
     uri = (data_dir / "notes.md").as_uri()
-    client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, "markdown", 1, f"we use {models[0]} a lot")))
+    client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "markdown", "version": 1, "text": f"we use {models[0]} a lot"}})
     hover_times = []
     for _ in range(n):
         t = time.perf_counter()
-        await client.text_document_hover_async(types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(0, 9)))
+        await client.request("textDocument/hover", {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 9}})
         hover_times.append((time.perf_counter() - t) * 1000)
     out.add("textDocument/hover p50 / p99", f"{statistics.median(hover_times):.2f} / {pct(hover_times, 99):.2f} ms", "target p99 < 5 ms")
     # status bar p99 while records arrive (every query sees a changed ledger)
     sb = []
     for i in range(min(n, 200)):
-        await client.protocol.send_request_async("usage/record", {"records": [{"model": "gpt-4o", "inputTokens": 10, "outputTokens": 5, "id": f"live-{i}"}]})
+        await client.request("usage/record", {"records": [{"model": "gpt-4o", "inputTokens": 10, "outputTokens": 5, "id": f"live-{i}"}]})
         t = time.perf_counter()
-        await client.protocol.send_request_async("usage/statusBar", {})
+        await client.request("usage/statusBar", {})
         sb.append((time.perf_counter() - t) * 1000)
     out.add("usage/statusBar after each new record p50 / p99", f"{statistics.median(sb):.2f} / {pct(sb, 99):.2f} ms", "cache invalidated every time")
     # ingest: batches of 1000 as requests (acknowledged durable)
@@ -167,7 +215,7 @@ async def bench_server(data_dir: Path, out: Row, args, today: str, models: list[
                for b in range(args.ingest_batches)]
     t = time.perf_counter()
     for b in batches:
-        r = await client.protocol.send_request_async("usage/record", {"records": b})
+        r = await client.request("usage/record", {"records": b})
         assert r["accepted"] == 1000 and r["durable"]
     rate = len(batches) * 1000 / (time.perf_counter() - t)
     out.add("ingest, batches of 1,000 over LSP, durable", f"{rate:,.0f} rec/s", "target >= 20,000")
@@ -175,13 +223,11 @@ async def bench_server(data_dir: Path, out: Row, args, today: str, models: list[
     m = args.notifications
     t = time.perf_counter()
     for i in range(m):
-        client.protocol.notify("usage/record", {"records": [{"model": "gpt-4o", "inputTokens": 1, "outputTokens": 1, "id": f"note-{i}"}]})
-    await client.protocol.send_request_async("usage/summary", {})
+        client.notify("usage/record", {"records": [{"model": "gpt-4o", "inputTokens": 1, "outputTokens": 1, "id": f"note-{i}"}]})
+    await client.request("usage/summary", {})
     rate = m / (time.perf_counter() - t)
     out.add("single records as notifications", f"{rate:,.0f} rec/s", "target >= 2,000")
     out.add("server resident memory at the end", f"{rss_mb(pid):.0f} MB", "target < 200 MB at 1M")
-    await client.shutdown_async(None)
-    client.exit(None)
     await client.stop()
 
 

@@ -12,6 +12,9 @@ import asyncio
 import inspect
 import logging
 import os
+import stat
+import sys
+import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -20,9 +23,10 @@ import orjson
 from lsprotocol import types
 from lsprotocol.types import ResponseError
 from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInvalidParams
+from pygls.io_ import StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
-from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage
+from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage, JsonRPCResponseMessage
 
 from usage_ls import __version__, queries
 from usage_ls.config import load_config
@@ -72,6 +76,11 @@ class UsageProtocol(LanguageServerProtocol):
         if not data or self.writer is None:
             return
         try:
+            # our own results are plain JSON already: skip cattrs' deep unstructuring
+            if type(data) is JsonRPCResponseMessage and isinstance(data.result, (dict, list)):
+                data = {"jsonrpc": data.jsonrpc, "id": data.id, "result": data.result}
+            elif type(data) is JsonRPCNotification and isinstance(data.params, dict):
+                data = {"jsonrpc": data.jsonrpc, "method": data.method, "params": data.params}
             body = orjson.dumps(data, default=self._serialize_message)
             header = f"Content-Length: {len(body)}\r\nContent-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n"
             res = self.writer.write(header.encode("ascii") + body)
@@ -103,6 +112,32 @@ class UsageServer(LanguageServer):
         self.checkpointing = False
         self.last_write = 0.0
         self.disk_warned = False
+
+    def start_io(self, stdin=None, stdout=None):
+        """pygls reads stdin through a thread pool, one hop per header line and body: ~0.5 ms a
+        message, which caps a stream of single-record notifications well below 2,000/s. An
+        asyncio pipe reader does the same reads on the loop itself."""
+        stdin = stdin or sys.stdin.buffer
+
+        async def main():
+            loop = asyncio.get_running_loop()
+            reader = asyncio.StreamReader(limit=1 << 30)
+            await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), stdin)
+            self._stop_event = threading.Event()
+            self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+            await run_async(stop_event=self._stop_event, reader=reader, protocol=self.protocol, logger=log,
+                            error_handler=self.report_server_error)
+
+        if not stat.S_ISFIFO(os.fstat(stdin.fileno()).st_mode) and not stat.S_ISSOCK(os.fstat(stdin.fileno()).st_mode):
+            return super().start_io(stdin, stdout)  # a file or a terminal: pygls' own reader
+        try:
+            asyncio.run(main())
+        except (BrokenPipeError, asyncio.IncompleteReadError, ConnectionResetError):
+            log.info("the editor closed the connection")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()
 
     def report_server_error(self, error: Exception, source) -> None:
         # a malformed message must not pop "Error in server" in the user's editor: log it

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ from usage_ls.store.columns import RecordColumns
 from usage_ls.store.journal import FileLock
 from usage_ls.store.ledger import METRICS
 
+ATTRIBUTION_SECONDS = 10.0
 MODEL_CHARS = r"A-Za-z0-9\-._/:"
 MODEL_WORD = re.compile(rf"[{MODEL_CHARS}]+")
 
@@ -35,6 +37,7 @@ class Usage:
         self.pricer = Pricer(self.cfg)
         self.ledger = Ledger(self.cfg, self.pricer, tag=tag, writable=writable)
         self._cache: dict[tuple, tuple[tuple, object]] = {}
+        self._attribution_cache: dict[tuple, tuple[float, dict]] = {}
         self._live: dict | None = None  # today's records as columns (see _today_columns)
         self._hours_cache: dict[tuple, tuple] = {}
         self._past_cache: dict[tuple, tuple] = {}
@@ -373,7 +376,24 @@ class Usage:
         return value
 
     def _attribute(self, spike: dict, f: queries.Filter, metric: str, unit: str, sessions: bool) -> dict:
-        """Which model, project (and session) a spike's spend came from."""
+        """Which model, project (and session) a spike's spend came from.
+
+        Shares move slowly while a spike goes on, and the status bar asks after every record:
+        an attribution is reused for ATTRIBUTION_SECONDS (the spike's amounts stay exact)."""
+        key = (spike["date"], spike["kind"], spike.get("hour"), f.key, metric, sessions)
+        now = time.monotonic()
+        hit = self._attribution_cache.get(key)
+        if hit is not None and now - hit[0] < ATTRIBUTION_SECONDS:
+            spike.update(hit[1])
+            spike["unit"] = unit
+            return spike
+        self._attribute_now(spike, f, metric, unit, sessions)
+        if len(self._attribution_cache) > 64:
+            self._attribution_cache.clear()
+        self._attribution_cache[key] = (now, {k: spike.get(k) for k in ("topModel", "topProject", "topSession") if k in spike})
+        return spike
+
+    def _attribute_now(self, spike: dict, f: queries.Filter, metric: str, unit: str, sessions: bool) -> dict:
         led, day = self.ledger, spike["date"]
         cols = self._day_cols(day) if spike["kind"] == "hour" or sessions else None
         if cols is not None:

@@ -6,6 +6,7 @@ month's 60,000 rows is one `lexsort` instead of a Python sort.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,6 +68,6 @@ class RecordColumns:
             cost=np.concatenate([p.cost for p in parts]),
             credits=np.concatenate([p.credits for p in parts]),
             source=np.concatenate([p.source for p in parts]),
-            ids=[i for p in parts for i in p.ids],
-            extra=[e for p in parts for e in p.extra],
+            ids=list(itertools.chain.from_iterable(p.ids for p in parts)),
+            extra=list(itertools.chain.from_iterable(p.extra for p in parts)),
         )
