@@ -317,7 +317,7 @@ class Usage:
             base = RecordColumns.build(list(((data or {}).get("records") or {}).values()), led.models, led.projects, led.users)
             live = self._live = {"day": day, "sig": sig, "pending": pending, "n": 0, "cols": base, "ids": set(base.ids)}
         if pending is not None and live["n"] < len(pending):
-            new = [r for r in pending[live["n"] :] if r["id"] not in live["ids"]]
+            new = [r for r in led.pending_records(day, live["n"]) if r["id"] not in live["ids"]]
             live["n"] = len(pending)
             if new:
                 live["ids"].update(r["id"] for r in new)

@@ -59,7 +59,7 @@ METRICS = (
 )
 NM = len(METRICS)
 BILLINGS = ("premium", "byok")
-CHECKPOINT_RECORDS = 20_000
+CHECKPOINT_RECORDS = 10_000
 MAX_BATCH = 50_000
 JOURNAL_ROTATE_BYTES = 64 * 1024 * 1024
 DAY_CACHE_ROWS = 250_000  # records held as columns for the interactions table (~25 MB)
@@ -368,7 +368,8 @@ class Ledger:
 
     def _reset_overlay(self) -> None:
         self._pos: dict[str, int] = {}
-        self._ov_records: dict[str, list[dict]] = defaultdict(list)
+        # pending records per day, as their JSON lines: a quarter of the memory of dicts
+        self._ov_records: dict[str, list[bytes]] = defaultdict(list)
         self._ov_index: dict[tuple, int] = {}  # (day, model, project, user, billing) -> row
         self._ov_keys = np.zeros((5, 256), dtype=np.int32)
         self._ov_m = np.zeros((NM, 256))
@@ -385,7 +386,7 @@ class Ledger:
             if self._seen(h):
                 return False
         self._ov_hashes.add(h)
-        self._ov_records[rec["date"]].append(rec)
+        self._ov_records[rec["date"]].append(orjson.dumps(rec))
         ordinal = self._ordinals.get(rec["date"])
         if ordinal is None:
             ordinal = self._ordinals[rec["date"]] = days.ordinal(rec["date"])
@@ -619,11 +620,16 @@ class Ledger:
         path = self._day_path(day)
         data = storage.read_json(path)
         recs = list(((data or {}).get("records") or {}).values())
-        pending = self._ov_records.get(day)
+        pending = self.pending_records(day)
         if not pending:
             return recs
         have = {r["id"] for r in recs}
         return recs + [r for r in pending if r["id"] not in have]
+
+    def pending_records(self, day: str, start: int = 0) -> list[dict]:
+        """Records of `day` in journals not yet folded into its day file (from the `start`th)."""
+        lines = self._ov_records.get(day)
+        return [orjson.loads(line) for line in lines[start:]] if lines else []
 
     def day_columns(self, day: str) -> RecordColumns:
         """A day's records as columns, cached until the day file or its pending lines change."""
@@ -652,7 +658,7 @@ class Ledger:
         if base is None and has_rows:
             return None
         out = np.zeros((2, 25)) if base is None else base.copy()
-        pending = self._ov_records.get(day)
+        pending = self.pending_records(day)
         if pending:
             out += np.array(rollup_hours(pending, day, self.tz))
         return out
