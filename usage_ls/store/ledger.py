@@ -369,7 +369,7 @@ class Ledger:
     def _reset_overlay(self) -> None:
         self._pos: dict[str, int] = {}
         # pending records per day, as their JSON lines: a quarter of the memory of dicts
-        self._ov_records: dict[str, list[bytes]] = defaultdict(list)
+        self._ov_records: dict[str, list[str]] = defaultdict(list)
         self._ov_index: dict[tuple, int] = {}  # (day, model, project, user, billing) -> row
         self._ov_keys = np.zeros((5, 256), dtype=np.int32)
         self._ov_m = np.zeros((NM, 256))
@@ -386,7 +386,8 @@ class Ledger:
             if self._seen(h):
                 return False
         self._ov_hashes.add(h)
-        self._ov_records[rec["date"]].append(orjson.dumps(rec))
+        # .decode(): an orjson bytes result keeps an ~8 KB buffer alive; the str is exact
+        self._ov_records[rec["date"]].append(orjson.dumps(rec).decode())
         ordinal = self._ordinals.get(rec["date"])
         if ordinal is None:
             ordinal = self._ordinals[rec["date"]] = days.ordinal(rec["date"])

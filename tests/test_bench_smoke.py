@@ -1,0 +1,35 @@
+"""The benchmark suites, small, on every run: they must work, and their figures are printed so
+a regression shows as a changed number in the CI log (no timed assertions: machines are noisy)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_bench(args: list[str]) -> str:
+    out = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "TZ": "UTC"})
+    assert out.returncode == 0, out.stderr[-3000:]
+    return out.stdout
+
+
+def test_server_bench_small(capsys):
+    text = run_bench(["bench/server_bench.py", "--records", "5000", "--days", "50", "--iterations", "30",
+                      "--ingest-batches", "3", "--notifications", "500"])
+    for line in ("cold start", "usage/statusBar p50 / p99", "usage/daily p50 / p99", "ingest, batches of 1,000",
+                 "single records as notifications", "plain TinyDB: one insert", "Speed-up over plain TinyDB"):
+        assert line in text
+    with capsys.disabled():
+        print("\n" + text)
+
+
+def test_reliability_bench_small(capsys):
+    text = run_bench(["bench/reliability_bench.py", "--trials", "2"])
+    assert "RESULT: no acknowledged record lost, none counted twice" in text
+    with capsys.disabled():
+        print("\n" + text)
