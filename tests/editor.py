@@ -53,6 +53,12 @@ class Editor:
                 initialization_options=self.init_options,
             )
         )
+        # a starting server pushes its status at once and again with the full tooltip
+        # (insights) a moment later: start tests from what a user sees after a second
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10
+        while len(self.changes) < 2 and loop.time() < deadline:
+            await asyncio.sleep(0.02)
         return self
 
     async def stop(self) -> None:

@@ -157,6 +157,7 @@ class UsageServer(LanguageServer):
     def open_usage(self, data_dir: str | None) -> None:
         cfg = load_config(data_dir)
         self.usage = Usage(cfg).open()
+        self.usage.defer_insights = True
         if cfg.import_watch:
             try:
                 from usage_ls.importers import live
@@ -189,6 +190,19 @@ class UsageServer(LanguageServer):
         self.protocol.notify("usage/didChange", {"today": svc.summary(), "statusBar": svc.status_bar()})
         for message in svc.due_alerts() + svc.due_spike_alerts():
             self.tell(message, types.MessageType.Warning)
+
+    def warm_insights(self) -> None:
+        """Compute the status bar's insights (burn rate, spikes) after the first answers, then
+        push the complete tooltip: a cold start answers within a second either way."""
+        svc = self.svc()
+        if not svc.defer_insights:
+            return
+        svc.defer_insights = False
+        svc._cache.clear()
+        try:
+            self.push(force=True)
+        except Exception:
+            log.exception("warming insights")
 
     def request_push(self) -> None:
         if self.push_handle is None:
@@ -320,6 +334,7 @@ def initialize(ls: UsageServer, params: types.InitializeParams) -> None:
 async def initialized(ls: UsageServer, params: types.InitializedParams) -> None:
     ls.tasks.append(asyncio.ensure_future(ls.watch()))
     ls.push(force=True)
+    asyncio.get_running_loop().call_later(0.2, ls.warm_insights)
 
 
 @server.feature(types.SHUTDOWN)

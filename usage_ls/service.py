@@ -38,6 +38,7 @@ class Usage:
         self.ledger = Ledger(self.cfg, self.pricer, tag=tag, writable=writable)
         self._cache: dict[tuple, tuple[tuple, object]] = {}
         self._attribution_cache: dict[tuple, tuple[float, dict]] = {}
+        self.defer_insights = False  # set by a starting server; see _status_bar
         self._live: dict | None = None  # today's records as columns (see _today_columns)
         self._hours_cache: dict[tuple, tuple] = {}
         self._past_cache: dict[tuple, tuple] = {}
@@ -207,8 +208,10 @@ class Usage:
                 }
             )
         models.sort(key=lambda m: (-m["totalTokens"], m["model"]))
-        live = self.live_insights()
-        budgets = live["budgets"]
+        # A cold server answers its first status bar without the insights lines (they need a
+        # month of history); the server computes them right after and pushes the full tooltip.
+        live = None if self.defer_insights else self.live_insights()
+        budgets = live["budgets"] if live else self.budgets()
         week_credits = queries.series(self.ledger, self.flt({**week, "billing": "premium"}), "credits")
         today_summary = premium if mode == "premium" else byok
         return {
