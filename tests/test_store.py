@@ -215,3 +215,19 @@ def test_hourly_totals_in_rollups_match_the_records(data_dir):
     for hours in (pending, folded):
         assert np.allclose(hours[0], expect_credits) and np.allclose(hours[1], expect_cost)
     assert expect_cost[23] > expect_cost[0] > 0 and expect_cost[24] == 0
+
+
+async def test_a_busy_server_checkpoints_in_a_child_process_and_keeps_counting(data_dir):
+    async with Editor(data_dir) as ed:
+        for b in range(11):
+            await ed.record(*batch(f"busy{b}", 1000))
+        day_files = data_dir / "days"
+        for _ in range(100):  # the watch loop starts the child within 0.25 s; it takes ~1 s
+            if any(day_files.rglob("*.json")):
+                break
+            await asyncio.sleep(0.1)
+        assert any(day_files.rglob("*.json")), "no checkpoint ran"
+        await asyncio.sleep(0.5)
+        assert (await ed.request("usage/summary"))["messages"] == 11_000
+        await ed.record(*batch("busy0", 1000))  # duplicates of folded records
+        assert (await ed.request("usage/summary"))["messages"] == 11_000

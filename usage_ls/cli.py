@@ -95,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("config", help="show the data directory, config file and what it sets")
     sub.add_parser("doctor", help="check the data directory, config, journals and files moved aside")
+    sub.add_parser("checkpoint", help="fold pending journals into the day files now (servers do this themselves)")
     return p
 
 
@@ -398,6 +399,17 @@ def cmd_config(args) -> int:
     return 1 if cfg.errors else 0
 
 
+def cmd_checkpoint(args) -> int:
+    from usage_ls.config import load_config
+    from usage_ls.store import Ledger
+
+    cfg = load_config()
+    for problem in cfg.errors:
+        print(f"usage-ls: config: {problem}", file=sys.stderr)
+    Ledger(cfg).checkpoint(blocking=True)
+    return 0
+
+
 def cmd_doctor(args) -> int:
     from usage_ls.doctor import run
 
@@ -415,4 +427,5 @@ COMMANDS = {
     "import": cmd_import,
     "config": cmd_config,
     "doctor": cmd_doctor,
+    "checkpoint": cmd_checkpoint,
 }

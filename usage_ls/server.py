@@ -257,17 +257,31 @@ class UsageServer(LanguageServer):
                     svc.ledger.rotate_journal()
                 if not self.checkpointing and (pending >= CHECKPOINT_RECORDS or (pending and idle)):
                     self.checkpointing = True
-                    try:
-                        self.flush()
-                        await asyncio.to_thread(svc.ledger.checkpoint, False)
-                    finally:
-                        self.checkpointing = False
+                    self.flush()
+                    asyncio.ensure_future(self.checkpoint_in_child(svc))
                 if self.process_id and not _alive(self.process_id):
                     log.info("editor process %s is gone; exiting", self.process_id)
                     self.stop_usage()
                     os._exit(0)
             except Exception:  # the watcher must survive anything
                 log.exception("watch loop")
+
+    async def checkpoint_in_child(self, svc: Usage) -> None:
+        """Fold journals into day files in a child process: a checkpoint parses and writes
+        whole day and month files, and doing it here would leave the server's heap (which
+        Python rarely gives back) as large as the largest checkpoint."""
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "usage_ls", "--data-dir", str(svc.cfg.data_dir), "checkpoint",
+                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+            )
+            _, err = await proc.communicate()
+            if proc.returncode:
+                log.warning("checkpoint failed: %s", err.decode(errors="replace")[-500:])
+        except Exception:
+            log.exception("checkpoint")
+        finally:
+            self.checkpointing = False
 
     def stop_usage(self) -> None:
         for task in self.tasks:

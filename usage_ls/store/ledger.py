@@ -62,6 +62,7 @@ BILLINGS = ("premium", "byok")
 CHECKPOINT_RECORDS = 10_000
 MAX_BATCH = 50_000
 JOURNAL_ROTATE_BYTES = 64 * 1024 * 1024
+FACTS_CACHE_DAYS = 62
 DAY_CACHE_ROWS = 250_000  # records held as columns for the interactions table (~25 MB)
 
 
@@ -589,7 +590,9 @@ class Ledger:
             self._facts_stamp = stamp
         hit = self._facts_cache.get((start, end))
         if hit is None:
-            hit = self._facts_cache[(start, end)] = self._facts(start, end)
+            hit = self._facts(start, end)
+            if days.ordinal(end) - days.ordinal(start) < FACTS_CACHE_DAYS:  # long ranges: results are cached instead
+                self._facts_cache[(start, end)] = hit
         return hit
 
     def _facts(self, start: str, end: str) -> Chunk:
