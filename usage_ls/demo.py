@@ -126,6 +126,11 @@ async def _run(data_dir: Path) -> int:
     for r in result["rejected"]:
         print(f"Rejected record {r['index']}: {r['field']}: {r['message']}")
 
+    # the server pushes the new totals (and, once warmed up, the insights lines) by itself
+    for _ in range(100):
+        if any(p["today"]["messages"] for p in pushes) and "Burn rate" in pushes[-1]["statusBar"]["tooltip"]:
+            break
+        await asyncio.sleep(0.05)
     status = await send("usage/statusBar", {})
     byok = await send("usage/statusBar", {"billing": "byok"})
     print("\n== Status bar ==")
@@ -179,7 +184,7 @@ async def _run(data_dir: Path) -> int:
     )
     try:
         page = await send("usage/dashboard", {"from": days.shift(today, -6), "to": today})
-        out = data_dir / "dashboard.html"
+        out = Path(tempfile.gettempdir()) / "usage-ls-demo-dashboard.html"
         out.write_text(page["html"], encoding="utf-8")
         print(f"\n== Dashboard ==\n  the server's Usage Dashboard page ({len(page['html']):,} bytes) is in {out}")
         print("  open it in a browser, or run `usage-ls dashboard` for the live page")
