@@ -6,6 +6,7 @@ Results are cached per (query, filter) until the ledger's version or the day cha
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import time
@@ -228,12 +229,9 @@ class Usage:
         budgets = self.budgets()
         if not budgets:
             return []
-        path = self.cfg.data_dir / "alerts.json"
-        lock = FileLock(self.cfg.data_dir / "alerts.lock")
-        if not lock.acquire(blocking=True, timeout=2):
-            return []
-        try:
-            seen = storage.read_json(path) or {}
+        with self._announced() as seen:
+            if seen is None:
+                return []
             messages = []
             for b in budgets:
                 # thresholds crossed together (one big record) are one message: the highest
@@ -252,9 +250,23 @@ class Usage:
                         f"usage-ls: {b['label']} {crossed:g}% of budget reached: {used} of {limit} "
                         f"(resets {b['resets']})."
                     )
-            if messages:
-                storage.atomic_write(path, orjson.dumps(seen))
             return messages
+
+    @contextlib.contextmanager
+    def _announced(self):
+        """alerts.json under its lock: what was already announced in the editor, across all
+        server processes; saved when the caller added to it. None when the lock is busy."""
+        path = self.cfg.data_dir / "alerts.json"
+        lock = FileLock(self.cfg.data_dir / "alerts.lock")
+        if not lock.acquire(blocking=True, timeout=2):
+            yield None
+            return
+        try:
+            seen = storage.read_json(path) or {}
+            before = len(seen)
+            yield seen
+            if len(seen) != before:
+                storage.atomic_write(path, orjson.dumps(seen))
         finally:
             lock.release()
 
@@ -538,12 +550,9 @@ class Usage:
         current = [s for s in live["spikes"] if s["date"] == today]
         if not current:
             return []
-        path = self.cfg.data_dir / "alerts.json"
-        lock = FileLock(self.cfg.data_dir / "alerts.lock")
-        if not lock.acquire(blocking=True, timeout=2):
-            return []
-        try:
-            seen = storage.read_json(path) or {}
+        with self._announced() as seen:
+            if seen is None:
+                return []
             fresh = []
             for s in current:
                 key = f"spike:{s['kind']}:{s['date']}" + (f"T{s['hour']:02d}" if s["kind"] == "hour" else "")
@@ -552,12 +561,7 @@ class Usage:
                     fresh.append(s)
             # a spiking hour usually makes a spiking day too: one message, the most specific
             fresh.sort(key=lambda s: (s["kind"] != "hour", -s.get("hour", 0)))
-            messages = ["usage-ls: " + status_render.spike_line(fresh[0])] if fresh else []
-            if messages:
-                storage.atomic_write(path, orjson.dumps(seen))
-            return messages
-        finally:
-            lock.release()
+            return ["usage-ls: " + status_render.spike_line(fresh[0])] if fresh else []
 
     def model_at(self, line: str, character: int) -> str | None:
         """The model name under the cursor, if the word there is one."""
