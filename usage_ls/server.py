@@ -233,8 +233,12 @@ class UsageServer(LanguageServer):
     async def watch(self) -> None:
         """See other processes' writes, push changes, checkpoint when due, exit with the editor."""
         loop = asyncio.get_running_loop()
+        ticks = 0
         while True:
             await asyncio.sleep(POLL_SECONDS)
+            ticks += 1
+            if ticks % 120 == 0:  # every 30 s
+                _trim_heap()
             try:
                 svc = self.svc()
                 for poll in svc.watchers:
@@ -282,6 +286,8 @@ class UsageServer(LanguageServer):
             log.exception("checkpoint")
         finally:
             self.checkpointing = False
+            self.svc().ledger.refresh()
+            _trim_heap()
 
     def stop_usage(self) -> None:
         for task in self.tasks:
@@ -290,6 +296,24 @@ class UsageServer(LanguageServer):
             self.flush()
             self.usage.close()
             self.usage = None
+
+
+def _trim_heap() -> None:
+    """Give freed heap back to the OS (glibc keeps it otherwise): after a checkpoint reload or
+    a year-long query, resident memory falls back by tens of MB. A no-op elsewhere."""
+    global _malloc_trim
+    if _malloc_trim is None:
+        try:
+            import ctypes
+
+            _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _malloc_trim = False
+    if _malloc_trim:
+        _malloc_trim(0)
+
+
+_malloc_trim = None
 
 
 def _alive(pid: int) -> bool:
