@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import orjson
+import pytest
 from editor import Editor, rec
 
 from usage_ls.service import Usage
@@ -231,3 +232,9 @@ async def test_a_busy_server_checkpoints_in_a_child_process_and_keeps_counting(d
         assert (await ed.request("usage/summary"))["messages"] == 11_000
         await ed.record(*batch("busy0", 1000))  # duplicates of folded records
         assert (await ed.request("usage/summary"))["messages"] == 11_000
+        await ed.record(*[rec("gpt-4o", costUsd=0.01, id=f"after-{i}") for i in range(3)])
+        # today's insights follow the checkpoint (columns kept, not re-read) and new records
+        summary = await ed.request("usage/summary")
+        insights = await ed.request("usage/insights", {})
+        assert summary["messages"] == 11_003
+        assert insights["projection"]["today"]["credits"] == pytest.approx(summary["credits"])

@@ -327,6 +327,14 @@ class Usage:
         sig = led._signature(path)
         pending = led._ov_records.get(day)
         live = self._live
+        if live is not None and live["day"] == day and (live["sig"] != sig or live["pending"] is not pending):
+            # a checkpoint folded today's pending lines (which we had already) into the day
+            # file: when the file holds exactly the records we hold, keep our columns instead
+            # of parsing the whole day again
+            chunk = led.facts(day, day)  # the day's rollup plus its pending lines
+            on_file = (int(chunk.m[METRICS.index("messages")].sum()) if len(chunk) else 0) - len(pending or ())
+            if on_file == len(live["cols"]):
+                live.update(sig=sig, pending=pending, n=0)
         if live is None or live["day"] != day or live["sig"] != sig or live["pending"] is not pending:
             data = storage.read_json(path) if sig else None
             base = RecordColumns.build(list(((data or {}).get("records") or {}).values()), led.models, led.projects, led.users)
