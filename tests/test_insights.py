@@ -26,7 +26,10 @@ def noon(back: int) -> str:
 
 
 def minutes_ago(n: int) -> str:
-    return (NOW - dt.timedelta(minutes=n)).isoformat()
+    """n minutes ago, but never before today's midnight (order kept), so tests that only need
+    "today" hold just after midnight too; tests that need the real clock skip there."""
+    midnight = dt.datetime.combine(TODAY, dt.time(0, 0), dt.timezone.utc)
+    return max(NOW - dt.timedelta(minutes=n), midnight + dt.timedelta(seconds=max(0, 1000 - n))).isoformat()
 
 
 # -- the spike rule, by hand ------------------------------------------------------------------
