@@ -39,9 +39,8 @@ import os
 import re
 from pathlib import Path
 
-import orjson
 
-from usage_ls.importers.base import FileResult, Tool, json_lines, ms_ts, read_from, short_hash
+from usage_ls.importers.base import FileResult, Tool, json_objects, ms_ts, read_from, short_hash
 
 FEATURE = "aider"
 HISTORY = ".aider.chat.history.md"
@@ -129,15 +128,7 @@ class Aider(Tool):
         result.state = st
 
     def _analytics(self, path: Path, start: int, result: FileResult, final: bool) -> None:
-        for offset, line in json_lines(path, start, result, final=final):
-            try:
-                obj = orjson.loads(line)
-            except orjson.JSONDecodeError as exc:
-                result.bad(f"{path.name}:{offset}", f"not JSON ({exc})")
-                continue
-            if not isinstance(obj, dict):
-                result.bad(f"{path.name}:{offset}", "not a JSON object")
-                continue
+        for offset, obj in json_objects(path, start, result, final=final):
             if obj.get("event") != "message_send":
                 continue
             p = obj.get("properties") if isinstance(obj.get("properties"), dict) else {}

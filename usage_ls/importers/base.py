@@ -172,6 +172,24 @@ def json_lines(
         yield end, tail
 
 
+def json_objects(
+    path: Path, start: int, result: FileResult, *, final: bool = True
+) -> Iterator[tuple[int, dict]]:
+    """`json_lines` parsed: each line that is a JSON object, with its offset; a line that is not
+    JSON, or not an object, is counted as unreadable with its reason."""
+    loads = orjson.loads
+    for offset, line in json_lines(path, start, result, final=final):
+        try:
+            obj = loads(line)
+        except orjson.JSONDecodeError as exc:
+            result.bad(f"{path.name}:{offset}", f"not JSON ({exc})")
+            continue
+        if not isinstance(obj, dict):
+            result.bad(f"{path.name}:{offset}", "not a JSON object")
+            continue
+        yield offset, obj
+
+
 # -- state --------------------------------------------------------------------------------------
 
 

@@ -42,7 +42,7 @@ from pathlib import Path
 
 import orjson
 
-from usage_ls.importers.base import FileResult, Tool, count, json_lines, parse_ts, project_of, read_from, short_hash
+from usage_ls.importers.base import FileResult, Tool, count, json_objects, parse_ts, project_of, read_from, short_hash
 
 FEATURE = "codex"
 KNOWN_TYPES = frozenset(("session_meta", "turn_context", "response_item", "event_msg", "compacted"))
@@ -109,16 +109,7 @@ class Codex(Tool):
                 st["skip"] = st["replay"] is not None
         prev = st.get("prev")
         model = st.get("model")
-        loads = orjson.loads
-        for offset, line in json_lines(path, start, result, final=final):
-            try:
-                obj = loads(line)
-            except orjson.JSONDecodeError as exc:
-                result.bad(f"{path.name}:{offset}", f"not JSON ({exc})")
-                continue
-            if not isinstance(obj, dict):
-                result.bad(f"{path.name}:{offset}", "not a JSON object")
-                continue
+        for offset, obj in json_objects(path, start, result, final=final):
             kind = obj.get("type")
             payload = obj.get("payload")
             if kind not in KNOWN_TYPES:

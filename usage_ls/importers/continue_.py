@@ -24,9 +24,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import orjson
 
-from usage_ls.importers.base import FileResult, Tool, count, json_lines, ms_ts, short_hash
+from usage_ls.importers.base import FileResult, Tool, count, json_objects, ms_ts, short_hash
 
 FEATURE = "continue"
 
@@ -42,15 +41,7 @@ class Continue(Tool):
         return [base / "dev_data"]
 
     def read(self, path: Path, start: int, state: dict, result: FileResult, *, final: bool) -> None:
-        for offset, line in json_lines(path, start, result, final=final):
-            try:
-                obj = orjson.loads(line)
-            except orjson.JSONDecodeError as exc:
-                result.bad(f"{path.name}:{offset}", f"not JSON ({exc})")
-                continue
-            if not isinstance(obj, dict):
-                result.bad(f"{path.name}:{offset}", "not a JSON object")
-                continue
+        for offset, obj in json_objects(path, start, result, final=final):
             inp, out = count(obj.get("promptTokens", 0)), count(obj.get("generatedTokens", 0))
             if inp is None or out is None:
                 result.bad(f"{path.name}:{offset}", "promptTokens/generatedTokens are not non-negative integers")

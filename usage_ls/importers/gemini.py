@@ -34,7 +34,7 @@ from pathlib import Path
 
 import orjson
 
-from usage_ls.importers.base import FileResult, Tool, json_lines, load_json_file, ms_ts, project_of, short_hash
+from usage_ls.importers.base import FileResult, Tool, json_objects, load_json_file, ms_ts, project_of, short_hash
 
 FEATURE = "gemini"
 
@@ -90,15 +90,7 @@ class Gemini(Tool):
                 result.bad(path.name, "not a chat recording")
                 return
         else:
-            for offset, line in json_lines(path, 0, result, final=final):
-                try:
-                    obj = orjson.loads(line)
-                except orjson.JSONDecodeError as exc:
-                    result.bad(f"{path.name}:{offset}", f"not JSON ({exc})")
-                    continue
-                if not isinstance(obj, dict):
-                    result.bad(f"{path.name}:{offset}", "not a JSON object")
-                    continue
+            for offset, obj in json_objects(path, 0, result, final=final):
                 if isinstance(obj.get("sessionId"), str) and "tokens" not in obj:
                     session = obj["sessionId"]
                     project = _project(obj) or project
