@@ -198,7 +198,7 @@ def test_hourly_totals_in_rollups_match_the_records(data_dir):
     import numpy as np
 
     from usage_ls import insights
-    from usage_ls.store.ledger import midnight_ms
+    from usage_ls.days import midnight_ms
 
     svc = Usage(data_dir=data_dir).open()
     recs = [rec("gpt-4o", 1000 * (h + 1), 10, id=f"h{h}-{k}", timestamp=f"2026-11-10T{h:02d}:{k * 20:02d}:00Z")

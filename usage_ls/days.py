@@ -65,6 +65,18 @@ def shift(day: str, days: int) -> str:
     return from_ordinal(ordinal(day) + days)
 
 
+def midnight_ms(day: str, tz: dt.tzinfo) -> int:
+    """Epoch ms of the local midnight that starts `day` (DST-safe: a real zone's midnight)."""
+    d = dt.date.fromisoformat(day)
+    return int(dt.datetime(d.year, d.month, d.day, tzinfo=tz).timestamp() * 1000)
+
+
+def next_month_start(day: str) -> str:
+    """The first day of the month after `day`'s."""
+    first = dt.date.fromisoformat(day[:8] + "01")
+    return (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1).isoformat()
+
+
 def month_of(day: str) -> str:
     return day[:7]
 

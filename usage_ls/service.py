@@ -75,16 +75,21 @@ class Usage:
 
     # -- cached queries --------------------------------------------------------------------
 
-    def _cached(self, name: str, key: tuple, compute):
-        stamp = (self.ledger.version, self.today())
-        hit = self._cache.get((name, key))
+    @staticmethod
+    def _memo(cache: dict, limit: int, stamp, key, compute):
+        """`compute()` once per `stamp`: the value cached under `key` is reused while the
+        stamp it was computed under is current."""
+        hit = cache.get(key)
         if hit is not None and hit[0] == stamp:
             return hit[1]
         value = compute()
-        if len(self._cache) > 512:
-            self._cache.clear()
-        self._cache[(name, key)] = (stamp, value)
+        if len(cache) > limit:
+            cache.clear()
+        cache[key] = (stamp, value)
         return value
+
+    def _cached(self, name: str, key: tuple, compute):
+        return self._memo(self._cache, 512, (self.ledger.version, self.today()), (name, key), compute)
 
     def flt(self, params: dict | None) -> queries.Filter:
         return queries.parse_filter(params, self.tz)
@@ -139,8 +144,7 @@ class Usage:
         cfg, today = self.cfg, self.today()
         out = []
         month_start = today[:8] + "01"
-        nxt = dt.date.fromisoformat(month_start)
-        nxt = (nxt.replace(day=28) + dt.timedelta(days=4)).replace(day=1).isoformat()
+        nxt = days.next_month_start(today)
         specs = [
             ("daily_credits", "Today", "credits", "premium", today, today, days.shift(today, 1)),
             ("monthly_credits", "This month", "credits", "premium", month_start, today, nxt),
@@ -290,11 +294,9 @@ class Usage:
     def _clock(self, today: str, now_ms: int) -> dict:
         """Hours elapsed today and left today and this month (real local midnights: DST-safe)."""
         def midnight(day: str) -> int:
-            d = dt.date.fromisoformat(day)
-            return int(dt.datetime(d.year, d.month, d.day, tzinfo=self.tz).timestamp() * 1000)
+            return days.midnight_ms(day, self.tz)
 
-        month_end = dt.date.fromisoformat(today[:8] + "01")
-        month_end = (month_end.replace(day=28) + dt.timedelta(days=4)).replace(day=1).isoformat()
+        month_end = days.next_month_start(today)
         start, end = midnight(today), midnight(days.shift(today, 1))
         return {
             "dayStart": start,
@@ -310,14 +312,7 @@ class Usage:
         each one."""
         led, today = self.ledger, self.today()
         stamp = (today, led._state.get("seq"), sum(len(v) for d, v in led._ov_records.items() if d < today))
-        hit = self._past_cache.get((name, key))
-        if hit is not None and hit[0] == stamp:
-            return hit[1]
-        value = compute()
-        if len(self._past_cache) > 256:
-            self._past_cache.clear()
-        self._past_cache[(name, key)] = (stamp, value)
-        return value
+        return self._memo(self._past_cache, 256, stamp, (name, key), compute)
 
     def _today_columns(self) -> RecordColumns:
         """Today's records as columns, kept up to date incrementally: the status bar asks after

@@ -24,7 +24,6 @@ checkpoints, the overlay is rebuilt from the new offsets.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import io
 import os
@@ -100,15 +99,10 @@ def rollup_rows(records) -> list[list]:
     return [[*key, *vals] for key, vals in acc.items()]
 
 
-def midnight_ms(day: str, tz) -> int:
-    d = dt.date.fromisoformat(day)
-    return int(dt.datetime(d.year, d.month, d.day, tzinfo=tz).timestamp() * 1000)
-
-
 def rollup_hours(records, day: str, tz) -> list[list[float]]:
     """Credits and cost per local hour of the day (25 bins: a DST day can have 25 hours), so
     hourly baselines never need the day files."""
-    start = midnight_ms(day, tz)
+    start = days.midnight_ms(day, tz)
     credits, cost = [0.0] * 25, [0.0] * 25
     for rec in records:
         h = (rec["ts"] - start) // 3_600_000
