@@ -5,8 +5,9 @@
 
 Generates realistic Claude Code JSONL under bench/out/ (reused when already there), then, in
 one run: times ccusage 20.0.24 `daily --json --offline` (scripts/setup.d/40-ccusage.sh installs
-it), times a first `usage-ls import claude-code` into a fresh data directory, prints the ratio,
-times a re-import of the unchanged files, and checks both give the same per-day tokens.
+it) and a first `usage-ls import claude-code` into a fresh data directory, alternately, --repeat
+times each, prints the ratio of the medians, times a re-import of the unchanged files, and
+checks both give the same per-day tokens.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -44,6 +46,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mb", type=int, default=1024, help="size of the generated logs (default 1024 MB)")
     ap.add_argument("--out", default=str(REPO / "bench" / "out"), help="work folder (git-ignored)")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each side, alternating; medians are compared (default 3)")
     args = ap.parse_args()
     out = Path(args.out)
     logs = out / f"claude-{args.mb}mb"
@@ -62,22 +65,28 @@ def main() -> int:
         p.read_bytes()
 
     binary = ccusage_binary()
-    cc_time = None
     if binary is None:
         print("ccusage not installed (bash scripts/setup.d/40-ccusage.sh): no ratio")
-    else:
-        cc_time, cc_out = timed([str(binary), "daily", "--json", "--offline", "--timezone", "UTC"], env)
-        print(f"ccusage daily --json --offline:        {cc_time:7.2f} s")
-
     data = out / "data"
-    shutil.rmtree(data, ignore_errors=True)
-    write_config(data, 'timezone = "UTC"\n')
     cmd = [sys.executable, "-m", "usage_ls", "--data-dir", str(data), "import", "claude-code", "--json"]
-    ours, res = timed(cmd, env)
+    cc_times, our_times = [], []
+    for _ in range(max(1, args.repeat)):  # alternating, so both sides see the same machine
+        if binary is not None:
+            dt, cc_out = timed([str(binary), "daily", "--json", "--offline", "--timezone", "UTC"], env)
+            cc_times.append(dt)
+        shutil.rmtree(data, ignore_errors=True)
+        write_config(data, 'timezone = "UTC"\n')
+        dt, res = timed(cmd, env)
+        our_times.append(dt)
     result = json.loads(res.stdout)
-    print(f"usage-ls import claude-code (first):   {ours:7.2f} s  ({result['imported']} records, {result['duplicates']} duplicate lines)")
+    show = lambda ts: f"{statistics.median(ts):7.2f} s  (runs: {', '.join(f'{t:.2f}' for t in ts)})"  # noqa: E731
+    cc_time = statistics.median(cc_times) if cc_times else None
+    ours = statistics.median(our_times)
+    if cc_times:
+        print(f"ccusage daily --json --offline:        {show(cc_times)}")
+    print(f"usage-ls import claude-code (first):   {show(our_times)}  {result['imported']} records, {result['duplicates']} duplicate lines")
     if cc_time:
-        print(f"ratio usage-ls / ccusage:              {ours / cc_time:7.2f}  ({'faster' if ours < cc_time else 'SLOWER'} than ccusage)")
+        print(f"ratio usage-ls / ccusage (medians):    {ours / cc_time:7.2f}  ({'faster' if ours < cc_time else 'SLOWER'} than ccusage)")
     again, res2 = timed(cmd, env)
     print(f"usage-ls re-import (unchanged files):  {again:7.2f} s  ({json.loads(res2.stdout)['imported']} records)")
 

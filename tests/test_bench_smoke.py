@@ -33,3 +33,13 @@ def test_reliability_bench_small(capsys):
     assert "RESULT: no acknowledged record lost, none counted twice" in text
     with capsys.disabled():
         print("\n" + text)
+
+
+def test_import_bench_small(capsys, tmp_path):
+    # 40 MB of Claude Code logs: big enough for the parallel reader (32 MB and up)
+    text = run_bench(["bench/import_bench.py", "--mb", "40", "--repeat", "1", "--out", str(tmp_path)])
+    assert "usage-ls import claude-code (first)" in text and "re-import (unchanged files)" in text
+    if "ccusage not installed" not in text:
+        assert "same per-day tokens as ccusage:        True" in text
+    with capsys.disabled():
+        print("\n" + text)

@@ -95,3 +95,57 @@ def test_filters_name_their_bad_field():
         assert info.value.field == field, params
     f = parse_filter({"from": "2026-11-01"}, dt.timezone.utc)
     assert f.start == "2026-11-01"
+
+
+# -- validate_fast: the importers' shortcut must never disagree with validate_record ---------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from usage_ls.model import KNOWN_FIELDS, MAX_TOKENS, validate_fast  # noqa: E402
+
+_ODD_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 10), st.integers(MAX_TOKENS - 1, MAX_TOKENS + 1),
+    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=5),
+    st.sampled_from(["", " ", "a ", " a", "x" * 200, "x" * 201, "a\x00b", "é\u200d", "premium", "byok",
+                     "2026-11-20T10:00:00Z", "claude-sonnet-4-5"]),
+    st.integers(946684800000, 4102444800001), st.lists(st.integers(), max_size=2),
+)
+
+
+_GOOD = {"id": "claude-code:msg_1:req_1", "timestamp": 1_763_600_000_000, "model": "claude-sonnet-4-5",
+         "provider": "anthropic", "project": "widget", "user": "ann", "billing": "byok", "inputTokens": 1,
+         "outputTokens": 2, "cacheReadTokens": 3, "cacheWriteTokens": 4, "cacheWrite1hTokens": 4,
+         "costUsd": 0.5, "credits": 1.0, "feature": "claude-code", "session": "s1"}
+
+
+@settings(max_examples=4000, deadline=None)
+@given(
+    st.dictionaries(st.sampled_from(sorted(KNOWN_FIELDS) + ["extra"]), _ODD_VALUES, max_size=4),
+    st.sets(st.sampled_from(sorted(KNOWN_FIELDS)), max_size=3),
+)
+def test_validate_fast_agrees_with_validate_record_on_any_input(changed, removed):
+    # a well-formed record with a few fields changed to odd values or removed
+    raw = {k: v for k, v in {**_GOOD, **changed}.items() if k not in removed}
+    d = Defaults(project="(no project)", user="dev", tz=dt.timezone.utc)
+    fast = validate_fast(raw, d)
+    if fast is None:
+        return  # the caller asks validate_record
+    slow, dropped = validate_record(raw, d, 0)  # must not raise: fast accepted it
+    assert fast == slow and list(fast) == list(slow) and dropped == []
+
+
+def test_the_property_above_is_not_vacuous():
+    # the well-formed record and its harmless variants do take the fast way
+    d = Defaults(project="(no project)", user="dev", tz=dt.timezone.utc)
+    for change in ({}, {"costUsd": None}, {"credits": None}, {"user": None}, {"cacheWrite1hTokens": 0}, {"billing": "premium"}):
+        assert validate_fast({**_GOOD, **change}, d) is not None, change
+
+
+def test_validate_fast_takes_an_importer_record():
+    rec = {"id": "claude-code:msg_1:req_1", "timestamp": 1_763_600_000_000, "model": "claude-sonnet-4-5", "provider": "anthropic",
+           "project": "widget", "inputTokens": 1, "outputTokens": 2, "cacheReadTokens": 3, "cacheWriteTokens": 4,
+           "cacheWrite1hTokens": 4, "feature": "claude-code", "session": "s1", "billing": "byok"}
+    d = Defaults(project="(no project)", user="dev", tz=ZoneInfo("Asia/Tokyo"))
+    assert validate_fast(rec, d) == validate_record(rec, d, 0)[0]
+    assert validate_fast(rec, d)["date"] == "2025-11-20"

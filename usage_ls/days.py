@@ -37,6 +37,22 @@ def day_of(ts_ms: int, tz: dt.tzinfo) -> str:
     return (_EPOCH + dt.timedelta(milliseconds=ts_ms)).astimezone(tz).date().isoformat()
 
 
+_QUARTER_MS = 15 * 60_000
+_DAY_CACHE: dict[tuple, str] = {}
+
+
+def day_of_cached(ts_ms: int, tz: dt.tzinfo) -> str:
+    """`day_of`, remembered per quarter hour: every UTC offset in use since 2000 is a whole
+    number of quarter hours, so all instants of one UTC quarter hour share their local day."""
+    key = (ts_ms // _QUARTER_MS, tz)
+    day = _DAY_CACHE.get(key)
+    if day is None:
+        if len(_DAY_CACHE) > 100_000:
+            _DAY_CACHE.clear()
+        day = _DAY_CACHE[key] = day_of(ts_ms, tz)
+    return day
+
+
 def today(tz: dt.tzinfo, now: dt.datetime | None = None) -> str:
     return (now or dt.datetime.now(tz)).astimezone(tz).date().isoformat()
 

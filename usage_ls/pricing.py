@@ -100,6 +100,9 @@ class Match:
     source: str  # "genai-prices" or "config"
 
 
+_MISS = object()
+
+
 class Pricer:
     def __init__(self, cfg: Config):
         self.cfg = cfg
@@ -107,6 +110,7 @@ class Pricer:
         self._lookup: dict[tuple[str, str | None], tuple | None] = {}
         self._by_price: dict[int, _TieredModel] = {}
         self._model_price: dict[tuple[int, str], object] = {}
+        self._by_day: dict[tuple, object] = {}
         self._overrides: dict[str, Rates] = {
             name.lower(): Rates(
                 0.0,
@@ -170,6 +174,17 @@ class Pricer:
     # -- pricing ------------------------------------------------------------------------
 
     def rates(self, model: str, provider: str | None, ts_ms: int, total_input: int) -> Rates | None:
+        # what a (model, provider, UTC day) prices by, remembered: an override, the model's
+        # tiers that day, or None (unpriced)
+        key = (model, provider, ts_ms // 86_400_000)
+        found = self._by_day.get(key, _MISS)
+        if found is _MISS:
+            found = self._by_day[key] = self._day_rates(model, provider, ts_ms)
+        if found is None or type(found) is Rates:
+            return found
+        return found.rates_for(total_input)
+
+    def _day_rates(self, model: str, provider: str | None, ts_ms: int):
         override = self._override(model)
         if override is not None:
             return override
@@ -186,7 +201,7 @@ class Pricer:
         tiered = self._by_price.get(id(model_price))
         if tiered is None:
             tiered = self._by_price[id(model_price)] = _TieredModel(model_price)
-        return tiered.rates_for(total_input)
+        return tiered
 
     def cost(self, rec: dict) -> float | None:
         """List-price cost in USD of one stored record, or None when the model is unknown."""

@@ -3,6 +3,7 @@ skipped (never a crash, never a partial record), and every tool's logs mapped th
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import sqlite3
@@ -275,3 +276,82 @@ def test_reimport_of_many_unchanged_files_is_fast(tmp_path, data):
     again = import_json(data, "claude-code", env=env)
     assert again["imported"] == 0 and again["seconds"] < 1.0
     assert time.perf_counter() - started < 3.0  # including the interpreter starting
+
+
+def _all_interactions(data, env) -> list[dict]:
+    out = usage_ls(data, "report", "interactions", "--from", "2026-10-01", "--to", "2026-12-31", "--limit", "10000", "--json", env=env)
+    return sorted(orjson.loads(out.stdout)["rows"], key=lambda r: r["id"])
+
+
+def test_parallel_import_gives_exactly_what_a_serial_import_gives(tmp_path):
+    # A big import reads its files in worker processes (one per core); forced here on small
+    # logs, with garbage, a bad timestamp, sidechain replays and split responses in them.
+    root = claude_logs(tmp_path / "claude", seed=23, sessions=30)
+    victim = sorted(root.rglob("*.jsonl"))[3]
+    _append(victim, raw=b"garbage line\n")
+    _append(victim, _assistant("msg_badts2", "req_badts2", "not a time", out=5))
+    results, reports = [], []
+    for workers in ("0", "2"):
+        data = tmp_path / f"data-{workers}"
+        write_config(data, 'timezone = "UTC"\n')
+        env = clean_env(tmp_path, CLAUDE_CONFIG_DIR=root, USAGE_LS_IMPORT_WORKERS=workers)
+        res = import_json(data, "claude-code", env=env)
+        res.pop("seconds")
+        results.append(res)
+        reports.append((our_daily(data, "2026-10-01", "2026-12-31", env=env), _all_interactions(data, env)))
+        again = import_json(data, "claude-code", env=env)
+        assert again["imported"] == 0
+    assert results[0] == results[1]
+    assert results[0]["imported"] > 300 and results[0]["duplicates"] > 0 and results[0]["unreadable"] == 2
+    assert reports[0] == reports[1]
+
+
+def test_import_after_a_crash_between_day_files_and_id_index_adds_nothing_twice(tmp_path, data):
+    # The bulk path writes day files, then rollups, then the id index and import state. A
+    # crash after the day files left records there that the index and the state don't know:
+    # importing again must not count them twice.
+    root = _claude_copy(tmp_path)
+    env = clean_env(tmp_path, CLAUDE_CONFIG_DIR=root)
+    first = import_json(data, "claude-code", env=env)
+    before = our_daily(data, "2026-11-01", "2026-11-30", env=env)
+    rows_before = _all_interactions(data, env)
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.save(buf, np.zeros(0, dtype=np.uint64), allow_pickle=False)
+    (data / "ids.npy").write_bytes(buf.getvalue())
+    (data / "imports.json").unlink()
+    for p in data.glob("imports-claude-code-*.npy"):
+        p.unlink()
+    again = import_json(data, "claude-code", env=env)
+    assert again["imported"] == 0 and again["duplicates"] >= first["imported"]
+    assert our_daily(data, "2026-11-01", "2026-11-30", env=env) == before
+    assert _all_interactions(data, env) == rows_before
+
+
+def _small_files():
+    import resource
+    import signal
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG, as a full disk fails with ENOSPC
+    resource.setrlimit(resource.RLIMIT_FSIZE, (60_000, resource.RLIM_INFINITY))
+
+
+def test_a_full_disk_stops_the_import_clearly_and_a_rerun_completes_it(tmp_path):
+    import subprocess
+    import sys
+
+    root = claude_logs(tmp_path / "claude", seed=5, sessions=120)
+    full, clean = tmp_path / "full", tmp_path / "clean"
+    for d in (full, clean):
+        write_config(d, 'timezone = "UTC"\n')
+    env = clean_env(tmp_path, CLAUDE_CONFIG_DIR=root, USAGE_LS_IMPORT_WORKERS="2")
+    out = subprocess.run([sys.executable, "-m", "usage_ls", "--data-dir", str(full), "import", "claude-code"],
+                         env=env, capture_output=True, text=True, preexec_fn=_small_files, timeout=300)
+    assert out.returncode == 1
+    assert "cannot write to" in out.stderr and "run the import again" in out.stderr
+    # the disk is back: the rerun adds what is missing, and nothing twice
+    import_json(full, "claude-code", env=env)
+    import_json(clean, "claude-code", env=env)
+    assert our_daily(full, "2026-10-01", "2026-12-31", env=env) == our_daily(clean, "2026-10-01", "2026-12-31", env=env)
+    assert _all_interactions(full, env) == _all_interactions(clean, env)

@@ -83,13 +83,14 @@ def test_shared_samples_match_ccusage_binary(tmp_path, ccusage):
     assert_same_days(our_daily(data, "2026-11-01", "2026-11-30", env=env), theirs)
 
 
-@pytest.mark.parametrize("tz", ["UTC", "Asia/Tokyo", "America/Los_Angeles"])
-def test_generated_claude_code_logs_match_ccusage(tmp_path, ccusage, tz):
+@pytest.mark.parametrize(("tz", "workers"), [("UTC", "0"), ("UTC", "2"), ("Asia/Tokyo", "2"), ("America/Los_Angeles", "0")])
+def test_generated_claude_code_logs_match_ccusage(tmp_path, ccusage, tz, workers):
     # 40 sessions over a week, midnight-straddling sessions, split responses with partial
-    # counts, sidechain replays, resumed sessions, synthetic lines, five models
+    # counts, sidechain replays, resumed sessions, synthetic lines, five models; read in one
+    # process and in two (as a big import is)
     root = claude_logs(tmp_path / "claude", seed=11, sessions=40)
     data = _data(tmp_path, tz)
-    env = clean_env(tmp_path, CLAUDE_CONFIG_DIR=root)
+    env = clean_env(tmp_path, CLAUDE_CONFIG_DIR=root, USAGE_LS_IMPORT_WORKERS=workers)
     result = import_json(data, "claude-code", env=env)
     assert result["imported"] > 300 and result["duplicates"] > 0 and result["unreadable"] == 0
     assert_same_days(our_daily(data, "2026-11-01", "2026-11-30", env=env), ccusage_daily(ccusage, "claude", env, tz))

@@ -15,6 +15,7 @@ against); `base` holds what they share. `usage-ls import <tool> [PATH...]` runs 
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 import tomllib
@@ -22,7 +23,8 @@ from pathlib import Path
 
 import orjson
 
-from usage_ls.importers.base import BATCH, FileResult, ImportState, Tally, Tool, Vanished, lock, resume_point, signature
+from usage_ls.importers.base import BATCH, ImportState, Tally, Tool, lock, resume_point, signature
+from usage_ls.importers import parallel
 
 TOOL_NAMES = ("claude-code", "codex", "aider", "gemini", "cline", "opencode", "continue")
 ALIASES = {"claude": "claude-code", "roo": "cline", "roo-code": "cline", "kilo": "cline", "kilo-code": "cline", "continue-dev": "continue"}
@@ -83,7 +85,7 @@ def billing_for(settings: dict, tool: str) -> str:
 class Importer:
     """Imports of one data directory: state, lock, and a lazily opened service."""
 
-    def __init__(self, data_dir: Path | str | None = None, svc=None):
+    def __init__(self, data_dir: Path | str | None = None, svc=None, *, bulk: bool = False):
         from usage_ls.config import load_config
 
         self.svc = svc
@@ -92,6 +94,7 @@ class Importer:
         self.state = ImportState(self.data_dir).load()
         self.settings = import_settings(self.data_dir)
         self._own_svc = False
+        self.bulk = bulk  # one-shot CLI import: parallel reads, records straight into day files
         self._memory: dict[str, dict] = {}
         self.tools: dict[str, Tool] = {}
 
@@ -140,8 +143,8 @@ class Importer:
         if files is None:
             files = tool.discover([Path(p) for p in paths] if paths else None)
         tally.files = len(files)
-        done: list[tuple[Path, dict]] = []
-        entries: list = []
+        jobs: list[tuple[Path, int, dict, int]] = []
+        sigs: list[dict] = []
         for path in files:
             prev = self.state.get(tool.name, path)
             try:
@@ -152,43 +155,116 @@ class Importer:
             if rp is None and not (prev and prev.get("state", {}).get("held")):
                 continue
             start, pstate = rp if rp is not None else (int(prev.get("offset", 0)), dict(prev.get("state") or {}))
-            result = FileResult(end=start)
-            try:
-                tool.read(path, start, pstate, result, final=final)
-            except Vanished as exc:
-                tally.bad(f"{path.name}: vanished while reading ({exc})")
-                continue
-            except Exception as exc:  # a parser bug or a format we never saw: skip the file, say why
-                tally.bad(f"{path.name}: could not be read ({type(exc).__name__}: {exc})")
-                continue
-            tally.files_read += 1
-            tally.bad(result.first_problem, result.unreadable)
-            entries.extend(result.entries)
-            if result.retry:  # caught mid-write: read it again next time, even if unchanged
-                done.append((path, {**signature(st), "offset": start, "state": {**pstate, "held": True}}))
-            else:
-                done.append((path, {**signature(st), "offset": result.end, "state": result.state}))
+            jobs.append((path, start, pstate, max(0, st.st_size - start)))
+            sigs.append(signature(st))
         memory = self.memory(tool)
-        records, dups = tool.merge(entries, memory) if entries else ([], 0)
-        tally.duplicates += dups
-        if records:
-            billing = billing_for(self.settings, tool.name)
-            for rec in records:
-                rec.setdefault("billing", billing)
-            svc = self.service()
-            defaults = svc.defaults()
-            for i in range(0, len(records), BATCH):
-                res = svc.record(records[i : i + BATCH], defaults, sync=True)
-                tally.imported += res["accepted"]
-                tally.duplicates += res["duplicates"]
-                for r in res["rejected"]:
-                    tally.bad(f"record {records[i + r['index']]['id']}: {r['field']}: {r['message']}")
-        if entries:
-            tool.records_done(memory)
+        workers = parallel.workers_for(tool, sum(j[3] for j in jobs)) if (self.bulk and len(jobs) > 1) else 0
+        if workers:
+            try:
+                with parallel.no_gc():
+                    done = self._run_parallel(tool, tally, jobs, sigs, final, memory, workers)
+            except parallel.WorkerCrash as exc:  # never expected; the serial path still works
+                print(f"usage-ls import: parallel read failed, reading serially:\n{exc}", file=sys.stderr)
+                tally = Tally(tool.name, files=tally.files)
+                memory = self._memory[tool.name] = tool.load_memory(self.data_dir) if hasattr(tool, "load_memory") else {}
+                done = self._run_serial(tool, tally, jobs, sigs, final, memory)
+        else:
+            with parallel.no_gc() if self.bulk else contextlib.nullcontext():
+                done = self._run_serial(tool, tally, jobs, sigs, final, memory)
+        tool.records_done(memory)
         for path, entry in done:
             self.state.put(tool.name, path, entry)
         self.state.save()
         return tally
+
+    def _account(self, tally: Tally, jobs: list, sigs: list, outcomes) -> tuple[list, list]:
+        """Tally each file's outcome; (file state entries to save, the ok results)."""
+        done, results = [], []
+        for (path, start, pstate, _n), sig, (kind, result) in zip(jobs, sigs, outcomes):
+            if kind == "vanished":
+                tally.bad(f"{path.name}: vanished while reading ({result})")
+                continue
+            if kind == "error":
+                tally.bad(f"{path.name}: could not be read ({result})")
+                continue
+            tally.files_read += 1
+            tally.bad(result.first_problem, result.unreadable)
+            tally.duplicates += result.duplicates
+            results.append(result)
+            if result.retry:  # caught mid-write: read it again next time, even if unchanged
+                done.append((path, {**sig, "offset": start, "state": {**pstate, "held": True}}))
+            else:
+                done.append((path, {**sig, "offset": result.end, "state": result.state}))
+        return done, results
+
+    def _run_serial(self, tool: Tool, tally: Tally, jobs: list, sigs: list, final: bool, memory: dict) -> list:
+        outcomes = (parallel.read_one(tool, path, start, state, final) for path, start, state, _n in jobs)
+        done, results = self._account(tally, jobs, sigs, outcomes)
+        entries = [e for r in results for e in r.entries]
+        records, dups = tool.merge(entries, memory) if entries else ([], 0)
+        tally.duplicates += dups
+        if not records:
+            return done
+        if self.bulk:
+            prep = self._prep(tool)
+            res = self.service().ledger.bulk_add([prep(rec) for rec in records])
+            tally.imported += res["accepted"]
+            tally.duplicates += res["duplicates"]
+            for rec_id, field, message in res["rejected"]:
+                tally.bad(f"record {rec_id}: {field}: {message}")
+            return done
+        billing = billing_for(self.settings, tool.name)
+        for rec in records:
+            rec.setdefault("billing", billing)
+        svc = self.service()
+        defaults = svc.defaults()
+        for i in range(0, len(records), BATCH):
+            res = svc.record(records[i : i + BATCH], defaults, sync=True)
+            tally.imported += res["accepted"]
+            tally.duplicates += res["duplicates"]
+            for r in res["rejected"]:
+                tally.bad(f"record {records[i + r['index']]['id']}: {r['field']}: {r['message']}")
+        return done
+
+    def _run_parallel(self, tool: Tool, tally: Tally, jobs: list, sigs: list, final: bool, memory: dict, workers: int) -> list:
+        from usage_ls.store import bulk
+
+        ledger = self.service().ledger
+        prep = self._prep(tool)
+        counts: dict[str, int] = {}
+
+        def merge(keys):
+            index, hashes, dups = tool.merge_compact(keys, memory)
+            known = bulk.known_mask(ledger, hashes)
+            known[hashes == 0] = False  # records that did not validate: reported by the workers
+            counts["dups"] = dups + int(known.sum())
+            return index[~known]
+
+        outcomes, parts = parallel.run(tool, jobs, final, prep, merge, workers)
+        done, _results = self._account(tally, jobs, sigs, outcomes)
+        tally.duplicates += counts.get("dups", 0)
+        part_sets = []
+        for day_parts, rejected in parts:
+            part_sets.append(day_parts)
+            for rec_id, field, message in rejected:
+                tally.bad(f"record {rec_id}: {field}: {message}")
+        tally.imported += bulk.write_days(ledger, part_sets)
+        return done
+
+    def _prep(self, tool: Tool):
+        """`prepare` for this tool's records: billing default, user, zone, prices, now."""
+        from usage_ls import days
+        from usage_ls.store.bulk import prepare
+
+        svc = self.service()
+        pricer, defaults, now = svc.pricer, svc.defaults(), days.now_ms()
+        billing = billing_for(self.settings, tool.name)
+
+        def prep(rec: dict) -> tuple:
+            rec.setdefault("billing", billing)
+            return prepare(pricer, rec, defaults, now)
+
+        return prep
 
 
 def main(args) -> int:
@@ -198,21 +274,37 @@ def main(args) -> int:
         if n not in TOOL_NAMES:
             print(f"usage-ls import: unknown tool {name!r} (known: {', '.join(TOOL_NAMES)}, all)", file=sys.stderr)
             return 2
-    imp = Importer(args.data_dir)
+    imp = Importer(args.data_dir, bulk=True)
     lk = lock(imp.data_dir, blocking=True, timeout=120)
     if lk is None:
         print("usage-ls import: another import is running on this data directory", file=sys.stderr)
         return 1
     started = time.perf_counter()
     tallies = []
+    failed = None
     try:
         for n in names:
-            tallies.append(imp.run(n, args.paths or None, final=True))
+            try:
+                tallies.append(imp.run(n, args.paths or None, final=True))
+            except OSError as exc:  # the disk refused a write (full, read-only, over quota)
+                failed = (n, exc)
+                break
     finally:
         try:
             imp.close()
         finally:
             lk.release()
+    if failed is not None:
+        n, exc = failed
+        print(
+            f"usage-ls import: {n}: cannot write to {imp.data_dir} ({exc.strerror or exc}); this tool's new "
+            "records were not all saved and its files are not marked as read: run the import again "
+            "when the disk allows (nothing will be counted twice)",
+            file=sys.stderr,
+        )
+        for t in tallies:
+            print(t.line(), file=sys.stderr)
+        return 1
     elapsed = time.perf_counter() - started
     if getattr(args, "json", False):
         out = {

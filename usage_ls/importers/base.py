@@ -23,11 +23,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import re
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
+import numpy as np
 import orjson
 
 from usage_ls.store import storage
@@ -96,6 +99,39 @@ class Vanished(Exception):
     """The file disappeared (or became unreadable) between discovery and reading."""
 
 
+_BUFFERS = threading.local()
+
+
+def read_into(path: Path, start: int) -> tuple[bytearray, int]:
+    """`read_from` into a buffer this thread reuses (no fresh pages for every big file):
+    (buffer, bytes read). The buffer is overwritten by the next call on this thread."""
+    try:
+        with open(path, "rb", buffering=0) as f:
+            size = os.fstat(f.fileno()).st_size
+            if start > size:
+                start = 0
+            f.seek(start)
+            want = size - start + 1  # one more byte: notices a file that grew meanwhile
+            buf = getattr(_BUFFERS, "buf", None)
+            if buf is None or len(buf) < want:
+                buf = _BUFFERS.buf = bytearray(max(want, 1 << 20))
+            view = memoryview(buf)
+            got = 0
+            while True:
+                n = f.readinto(view[got:])
+                if not n:
+                    break
+                got += n
+                if got == len(buf):  # grew while we read: take the rest too
+                    buf.extend(bytes(len(buf)))
+                    view.release()
+                    view = memoryview(buf)
+            view.release()
+            return buf, got
+    except (FileNotFoundError, PermissionError, IsADirectoryError, OSError) as exc:
+        raise Vanished(str(exc)) from None
+
+
 def read_from(path: Path, start: int) -> tuple[bytes, os.stat_result]:
     try:
         with open(path, "rb") as f:
@@ -144,11 +180,20 @@ class FileResult:
     unreadable: int = 0
     first_problem: Problem | None = None
     retry: bool = False  # read it again next time even if unchanged (e.g. caught mid-rewrite)
+    duplicates: int = 0  # candidates merged away already (Tool.premerge)
+    first_offset: int = -1  # where first_problem is, when problems are not found in file order
 
     def bad(self, where: str, message: str) -> None:
         self.unreadable += 1
         if self.first_problem is None:
             self.first_problem = Problem(where, message)
+
+    def bad_at(self, offset: int, where: str, message: str) -> None:
+        """`bad` for problems found out of file order: the first problem is the earliest one."""
+        self.unreadable += 1
+        if self.first_problem is None or offset < self.first_offset:
+            self.first_problem = Problem(where, message)
+            self.first_offset = offset
 
 
 def json_lines(
@@ -170,6 +215,67 @@ def json_lines(
             return
         result.end = end + len(tail)
         yield end, tail
+
+
+_NON_BLANK = re.compile(rb"\S")
+_LF, _OPEN, _CLOSE = 10, ord("{"), ord("}")
+
+
+def marked_lines(
+    path: Path, start: int, result: FileResult, mark: bytes, *, final: bool = True
+) -> tuple[list[tuple[int, bytes, bool]], bool]:
+    """The complete lines from `start` that contain `mark`, found without splitting the file
+    into lines: [(offset, line, gap)], where `gap` says a non-blank line without the mark came
+    before it (since the previous marked line), and whether such a line follows the last one.
+    Sets `result.end` as `json_lines` does (same rule for a last line without a newline).
+
+    Lines without the mark are never parsed; one whose first and last bytes are not `{` and
+    `}` is counted unreadable ("not a JSON object"). That check looks at every line boundary at
+    once with numpy, so a big log costs little more than one search for the mark."""
+    data, size = read_into(path, start)
+    name = path.name
+    body = data.rfind(b"\n", 0, size) + 1  # complete lines end here
+    tail = bytes(data[body:size])
+    result.end = start + body
+    if tail.strip():
+        try:
+            orjson.loads(tail)
+        except orjson.JSONDecodeError:
+            if final:
+                result.bad_at(start + body, f"{name}:{start + body}", "truncated last line (left to read again next time)")
+        else:
+            body = size  # a finished last line the tool wrote without a newline
+            result.end = start + body
+    if body:
+        arr = np.frombuffer(data, dtype=np.uint8, count=body)
+        nl = np.flatnonzero(arr == _LF)
+        starts = np.concatenate(([0], nl + 1))
+        ends = np.concatenate((nl, [body]))
+        full = ends > starts
+        starts, ends = starts[full], ends[full]
+        odd = np.flatnonzero((arr[starts] != _OPEN) | (arr[ends - 1] != _CLOSE))
+        for i in odd.tolist():  # rare: look closer (a CRLF line, or real garbage)
+            a, b = int(starts[i]), int(ends[i])
+            line = data[a:b]
+            if mark in line:
+                continue  # the caller parses it
+            s = line.strip()
+            if not (s.startswith(b"{") and s.endswith(b"}")):
+                result.bad_at(start + a, f"{name}:{start + a}", "not a JSON object")
+    out: list[tuple[int, bytes, bool]] = []
+    find, rfind, blank = data.find, data.rfind, _NON_BLANK.search
+    pos = prev = 0  # search from; end of the previous marked line
+    while True:
+        j = find(mark, pos, body)
+        if j < 0:
+            break
+        a = rfind(b"\n", 0, j) + 1
+        b = find(b"\n", j, body)
+        if b < 0:
+            b = body
+        out.append((start + a, bytes(data[a:b]), a > prev and blank(data, prev, a) is not None))
+        prev = pos = b + 1
+    return out, prev < body and blank(data, prev, body) is not None
 
 
 def json_objects(
@@ -336,6 +442,22 @@ class Tool:
     def merge(self, entries: list, memory: dict) -> tuple[list[dict], int]:
         """Candidates of this run (file order, line order) -> (records, duplicates dropped)."""
         return [e for e in entries], 0
+
+    def premerge(self, entries: list) -> tuple[list, int]:
+        """What `merge` may already do within one file (in a worker); must not change its result."""
+        return entries, 0
+
+    def record_of(self, entry) -> dict:
+        """The record a kept candidate stands for (here candidates are records)."""
+        return entry
+
+    def prepared(self, entry, prep):
+        """The candidate with its record replaced by `prep(record)`."""
+        return prep(entry)
+
+    # Tools that set `parallel = True` also define `merge_keys(entries)` (numpy columns a
+    # parent process can merge without the records) and `merge_compact(keys, memory)`.
+    parallel = False
 
     def records_done(self, memory: dict) -> None:
         """Called after the merged records are durable (to persist cross-run memory)."""

@@ -45,6 +45,13 @@ Pitfalls handled (each matching ccusage 20.0.24, checked against its binary)
     - transcripts are deleted after 30 days by Claude Code: import early (or watch).
     - fast mode (`usage.speed: "fast"`) is counted under the model's own name (ccusage appends
       `-fast`); its price multiplier is not applied.
+
+Speed
+    Usage lines are found by a substring search (`base.marked_lines`); a plain assistant line
+    is decoded with msgspec into just the fields read (`_fast_entry`), anything unusual goes
+    through orjson and `_entry`, which hold every check and its reason. A big one-shot import
+    reads files in worker processes (`importers.parallel`): `premerge`, `merge_keys` and
+    `merge_compact` split `merge` so that only compact keys cross between processes.
 """
 
 from __future__ import annotations
@@ -53,11 +60,14 @@ import hashlib
 import os
 import re
 from pathlib import Path
+from typing import Union
 
+import msgspec
 import numpy as np
 import orjson
+from msgspec import UNSET, UnsetType
 
-from usage_ls.importers.base import FileResult, Tool, count, json_lines, parse_ts, project_of, short_hash
+from usage_ls.importers.base import FileResult, Tool, count, marked_lines, parse_ts, project_of, short_hash
 from usage_ls.store import storage
 
 FEATURE = "claude-code"
@@ -98,40 +108,30 @@ class ClaudeCode(Tool):
         cwd = state.get("cwd")
         fallback_project = _project_from_path(path)
         entries = result.entries
-        loads = orjson.loads
+        name = path.name
+        projects: dict = {}  # cwd -> project, for this file
         last_usage_group = None  # (offset of its first line, key, index in entries)
         trailing_usage = False
         # the response the previous read ended on may go on here (a block still streaming then)
         open_group = state.get("open")
         continuing = open_group is not None
+        open_key = tuple(open_group["k"]) if continuing else None
         grown = None  # its best counts seen in this read
-        for offset, line in json_lines(path, start, result, final=final):
-            if USAGE_MARK not in line:
+        lines, gap_after = marked_lines(path, start, result, USAGE_MARK, final=final)
+        for offset, line, gap in lines:
+            if gap:  # a line that is not usage came between: a new response starts
                 trailing_usage = continuing = False
-                s = line.strip()
-                if not (s.startswith(b"{") and s.endswith(b"}")):
-                    result.bad(f"{path.name}:{offset}", "not a JSON object")
-                continue
-            try:
-                obj = loads(line)
-            except orjson.JSONDecodeError as exc:
-                result.bad(f"{path.name}:{offset}", f"not JSON ({exc})")
-                trailing_usage = continuing = False
-                continue
-            if not isinstance(obj, dict):
-                result.bad(f"{path.name}:{offset}", "not a JSON object")
-                trailing_usage = continuing = False
-                continue
-            if isinstance(obj.get("cwd"), str):
-                cwd = obj["cwd"]
-            entry, problem = _entry(obj, cwd, fallback_project)
-            if problem:
-                if problem is not _NO_USAGE:
-                    result.bad(f"{path.name}:{offset}", problem)
-                trailing_usage = continuing = False
-                continue
+            entry = _fast_entry(line, cwd, fallback_project, projects)
+            if entry is not None:
+                cwd = entry[6]
+            else:
+                entry, problem, cwd = self._slow_entry(line, offset, name, cwd, fallback_project, projects, result)
+                if entry is None:
+                    if problem:
+                        trailing_usage = continuing = False
+                    continue
             key = (entry[0], entry[1])
-            if continuing and list(key) == open_group["k"]:
+            if continuing and key == open_key:
                 counts = _counts(entry[4])
                 if grown is None or sum(counts[:4]) > sum(grown[:4]):
                     grown = counts
@@ -140,7 +140,33 @@ class ClaudeCode(Tool):
             if not (trailing_usage and last_usage_group and last_usage_group[1] == key):
                 last_usage_group = (offset, key, len(entries))
             trailing_usage = True
-            entries.append(entry)
+            entries.append(entry[:6])
+        if gap_after:
+            trailing_usage = continuing = False
+        self._finish(path, state, result, entries, cwd, open_group, grown, continuing, trailing_usage, last_usage_group, final)
+
+    def _slow_entry(self, line, offset, name, cwd, fallback_project, projects, result):
+        """orjson and `_entry`: every check, with the reason a line is skipped.
+        Returns (entry or None, whether to break the current response group, cwd)."""
+        try:
+            obj = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            result.bad_at(offset, f"{name}:{offset}", f"not JSON ({exc})")
+            return None, True, cwd
+        if type(obj) is not dict:
+            result.bad_at(offset, f"{name}:{offset}", "not a JSON object")
+            return None, True, cwd
+        line_cwd = obj.get("cwd")
+        if type(line_cwd) is str:
+            cwd = line_cwd
+        entry, problem = _entry(obj, cwd, fallback_project, projects)
+        if problem:
+            if problem is not _NO_USAGE:
+                result.bad_at(offset, f"{name}:{offset}", problem)
+            return None, True, cwd
+        return entry, False, cwd
+
+    def _finish(self, path, state, result, entries, cwd, open_group, grown, continuing, trailing_usage, last_usage_group, final):
         new_state: dict = {"cwd": cwd} if cwd else {}
         if grown is not None:
             base = open_group["t"]
@@ -199,53 +225,101 @@ class ClaudeCode(Tool):
 
     def merge(self, entries: list, memory: dict) -> tuple[list[dict], int]:
         """ccusage's rule: same message id + request id -> one response, most tokens wins; a
-        sidechain line matches any line with its message id, and a parent line wins over it."""
-        kept: list = []
-        exact: dict[tuple, int] = {}
-        by_msg: dict[str, list[int]] = {}
-        dups = 0
-        for e in entries:
-            mid, rid, side = e[0], e[1], e[2]
-            if mid is None:
-                kept.append(e)
-                continue
-            idx = exact.get((mid, rid))
-            if idx is None:
-                for j in by_msg.get(mid, ()):
-                    if side or kept[j][2]:
-                        idx = j
-                        break
-            if idx is not None:
-                dups += 1
-                old = kept[idx]
-                if _better(e, old):
-                    kept[idx] = e
-                    exact[(mid, rid)] = idx
-                continue
-            idx = len(kept)
-            kept.append(e)
-            exact[(mid, rid)] = idx
-            by_msg.setdefault(mid, []).append(idx)
-        # message ids known from earlier runs (a replay of a message imported before)
-        known_all = memory["all"]
-        known_side = memory["side"]
+        sidechain line matches any line with its message id, and a parent line wins over it.
+        Then message ids known from earlier runs (a replay of a message imported before)."""
+        kept, dups = _merge_rule(entries)
+        known_all, known_side = memory["all"], memory["side"]
+        hashes = [_hash64(e[0]) if e[0] is not None else 0 for e in kept]
+        if len(known_all) or len(known_side):
+            arr = np.array(hashes, dtype=np.uint64)
+            in_all = np.isin(arr, known_all).tolist()
+            in_side = np.isin(arr, known_side).tolist()
+        else:
+            in_all = in_side = [False] * len(kept)
         out = []
-        for e in kept:
-            mid, side, rec = e[0], e[2], e[4]
-            if mid is not None:
-                h = _hash64(mid)
-                if side and _in(known_all, h):
+        new_all, new_side = memory["new_all"], memory["new_side"]
+        for e, h, ia, is_ in zip(kept, hashes, in_all, in_side):
+            if e[0] is not None:
+                side = e[2]
+                if (side and ia) or (not side and is_):
                     dups += 1
                     continue
-                if not side and _in(known_side, h):
-                    dups += 1
-                    continue
-                memory["new_all"].append(h)
+                new_all.append(h)
                 if side:
-                    memory["new_side"].append(h)
-            if rec["inputTokens"] or rec["outputTokens"] or rec["cacheReadTokens"] or rec["cacheWriteTokens"]:
-                out.append(rec)
+                    new_side.append(h)
+            if e[3]:  # any tokens at all
+                out.append(e[4])
         return out, dups
+
+    def premerge(self, entries: list) -> tuple[list, int]:
+        """Lines of one response within one file (same message id, request id and sidechain
+        flag: one line per content block) -> the best of them, where the first one was. `merge`
+        would pick the same line from them wherever they stand."""
+        best: dict[tuple, int] = {}
+        out: list = []
+        for e in entries:
+            if e[0] is None:
+                out.append(e)
+                continue
+            key = (e[0], e[1], e[2])
+            i = best.get(key)
+            if i is None:
+                best[key] = len(out)
+                out.append(e)
+            elif _better(e, out[i]):
+                out[i] = e
+        return out, len(entries) - len(out)
+
+    parallel = True
+
+    def record_of(self, entry) -> dict:
+        return entry[4]
+
+    def prepared(self, entry, prep):
+        return (*entry[:4], prep(entry[4]), *entry[5:])
+
+    def merge_keys(self, entries: list) -> tuple:
+        """What `merge` reads of each candidate, as numpy columns: message id hash (stable,
+        also what `load_memory` keeps), whether there is one, request id hash, sidechain flag,
+        total tokens, reported cost (NaN: none), and the record id's ledger hash (0: the record
+        did not validate). Candidates' records are prepared (`store.bulk.prepare`) already."""
+        n = len(entries)
+        return (
+            np.fromiter((_hash64(e[0]) if e[0] is not None else 0 for e in entries), np.uint64, n),
+            np.fromiter((e[0] is not None for e in entries), bool, n),
+            np.fromiter((hash(e[1]) if e[1] is not None else 0 for e in entries), np.int64, n),
+            np.fromiter((e[2] for e in entries), bool, n),
+            np.fromiter((e[3] for e in entries), np.int64, n),
+            np.fromiter((np.nan if e[5] is None else e[5] for e in entries), np.float64, n),
+            np.fromiter((e[4][0] or 0 for e in entries), np.uint64, n),
+        )
+
+    def merge_compact(self, keys: list[tuple], memory: dict) -> tuple[np.ndarray, np.ndarray, int]:
+        """`merge` over the keys of several workers' candidates (in order): (indices of the
+        kept candidates, their record id hashes, duplicates). Only candidates whose message id
+        occurs more than once go through the rule (request ids compared by Python's string
+        hash, the same in every worker forked from one parent); the rest is done in numpy."""
+        hmid, has_mid, hrid, side, total, cost, hid = (np.concatenate(c) for c in zip(*keys))
+        n = len(hmid)
+        with_mid = np.flatnonzero(has_mid)
+        _u, inverse, counts = np.unique(hmid[with_mid], return_inverse=True, return_counts=True)
+        contested = with_mid[counts[inverse] > 1]
+        keep = np.ones(n, dtype=bool)
+        keep[contested] = False
+        costs = [None if c != c else c for c in cost[contested].tolist()]
+        rows = zip(hmid[contested].tolist(), hrid[contested].tolist(), side[contested].tolist(), total[contested].tolist(), contested.tolist(), costs)
+        winners, dups = _merge_rule(list(rows))
+        keep[[w[4] for w in winners]] = True
+        # message ids known from earlier runs
+        known = np.zeros(n, dtype=bool)
+        if len(memory["all"]) or len(memory["side"]):
+            known = has_mid & np.where(side, np.isin(hmid, memory["all"]), np.isin(hmid, memory["side"]))
+        dups += int((keep & known).sum())
+        keep &= ~known
+        memory["new_all"].extend(hmid[keep & has_mid].tolist())
+        memory["new_side"].extend(hmid[keep & has_mid & side].tolist())
+        index = np.flatnonzero(keep & (total > 0))  # and any tokens at all
+        return index, hid[index], dups
 
     def records_done(self, memory: dict) -> None:
         for kind in ("all", "side"):
@@ -260,6 +334,43 @@ class ClaudeCode(Tool):
             storage.atomic_write(memory["dir"] / f"imports-claude-code-{kind}.npy", buf.getvalue())
             memory[kind] = merged
             memory[f"new_{kind}"] = []
+
+
+def _merge_rule(entries: list) -> tuple[list, int]:
+    """The merge rule over candidates in order -> (kept candidates in order, duplicates).
+    Only lines whose message id occurs more than once can merge: the others are kept as they
+    are, in their place (the rule would keep them too)."""
+    seen: dict = {}
+    for e in entries:
+        mid = e[0]
+        if mid is not None:
+            seen[mid] = seen.get(mid, 0) + 1
+    kept: list = []
+    exact: dict[tuple, int] = {}
+    by_msg: dict = {}
+    dups = 0
+    for e in entries:
+        mid, rid, side = e[0], e[1], e[2]
+        if mid is None or seen[mid] == 1:
+            kept.append(e)
+            continue
+        idx = exact.get((mid, rid))
+        if idx is None:
+            for j in by_msg.get(mid, ()):
+                if side or kept[j][2]:
+                    idx = j
+                    break
+        if idx is not None:
+            dups += 1
+            if _better(e, kept[idx]):
+                kept[idx] = e
+                exact[(mid, rid)] = idx
+            continue
+        idx = len(kept)
+        kept.append(e)
+        exact[(mid, rid)] = idx
+        by_msg.setdefault(mid, []).append(idx)
+    return kept, dups
 
 
 def _counts(rec: dict) -> list[int]:
@@ -286,7 +397,7 @@ def _delta(group: dict, grown: list[int]):
     }
     if group.get("session"):
         rec["session"] = group["session"]
-    return (None, None, False, sum(d[:4]), rec)
+    return (None, None, False, sum(d[:4]), rec, None)
 
 
 def _now() -> float:
@@ -307,9 +418,7 @@ def _better(cand, old) -> bool:
         return bool(old[2])  # a parent line beats a sidechain copy
     if cand[3] != old[3]:
         return cand[3] > old[3]
-    c_cost = cand[4].get("costUsd") or 0.0
-    o_cost = old[4].get("costUsd") or 0.0
-    return c_cost > o_cost
+    return (cand[5] or 0.0) > (old[5] or 0.0)
 
 
 def _project_from_path(path: Path) -> str:
@@ -329,71 +438,95 @@ class _NoUsage(str):
 _NO_USAGE = _NoUsage("no usage")
 
 
-def _entry(obj: dict, cwd: str | None, fallback_project: str):
+def _entry(obj: dict, cwd: str | None, fallback_project: str, projects: dict | None = None):
     """(message id, request id, sidechain, total tokens, record) or (None, problem)."""
     msg = obj.get("message")
     outer = obj
-    if not (isinstance(msg, dict) and isinstance(msg.get("usage"), dict)):
+    usage = msg.get("usage") if type(msg) is dict else None
+    if type(usage) is not dict:
         data = obj.get("data")
-        inner = data.get("message") if isinstance(data, dict) else None
-        if isinstance(inner, dict) and isinstance(inner.get("message"), dict) and isinstance(inner["message"].get("usage"), dict):
-            outer = inner  # a sub-agent's message embedded in a progress line
-            msg = inner["message"]
-        else:
+        inner = data.get("message") if type(data) is dict else None
+        msg = inner.get("message") if type(inner) is dict else None
+        usage = msg.get("usage") if type(msg) is dict else None
+        if type(usage) is not dict:
             return None, _NO_USAGE
-    for k in NULLABLE_TOP:
-        if k in outer and outer[k] is None:
-            return None, f"{k} is null"
-    for k in ("id", "model"):
-        if k in msg and msg[k] is None:
-            return None, f"message.{k} is null"
-    usage = msg["usage"]
-    for k in NULLABLE_USAGE:
-        if k in usage and usage[k] is None:
-            return None, f"usage.{k} is null"
-    ts = parse_ts(outer.get("timestamp"))
-    if ts is None:
-        return None, f"timestamp {str(outer.get('timestamp'))[:40]!r} is not RFC 3339 with an offset"
-    version = outer.get("version") if outer is obj else None
-    if version is not None and not (isinstance(version, str) and VERSION.match(version)):
-        return None, f"version {str(version)[:20]!r} is not a version number"
-    session = outer.get("sessionId") if outer is obj else obj.get("sessionId")
-    rid = outer.get("requestId")
+        outer = inner  # a sub-agent's message embedded in a progress line
+    get = outer.get
+    if None in (get("cwd", 0), get("costUSD", 0), get("version", 0), get("sessionId", 0), get("requestId", 0), get("isApiErrorMessage", 0)):
+        for k in NULLABLE_TOP:
+            if k in outer and outer[k] is None:
+                return None, f"{k} is null"
     mid = msg.get("id")
     model = msg.get("model")
+    if mid is None and "id" in msg:
+        return None, "message.id is null"
+    if model is None and "model" in msg:
+        return None, "message.model is null"
+    ugets = usage.get
+    if None in (ugets("speed", 0), ugets("cache_read_input_tokens", 0), ugets("cache_creation_input_tokens", 0)):
+        for k in NULLABLE_USAGE:
+            if k in usage and usage[k] is None:
+                return None, f"usage.{k} is null"
+    ts = parse_ts(get("timestamp"))
+    if ts is None:
+        return None, f"timestamp {str(get('timestamp'))[:40]!r} is not RFC 3339 with an offset"
+    if outer is obj:
+        version = get("version")
+        if version is not None and not (type(version) is str and VERSION.match(version)):
+            return None, f"version {str(version)[:20]!r} is not a version number"
+        session = get("sessionId")
+    else:
+        session = obj.get("sessionId")
+    rid = get("requestId")
     for label, value in (("sessionId", session), ("requestId", rid), ("message.id", mid), ("message.model", model)):
-        if value is not None and (not isinstance(value, str) or not value):
+        if value is not None and (type(value) is not str or not value):
             return None, f"{label} is empty or not a string"
-    side = outer.get("isSidechain")
-    if side is not None and not isinstance(side, bool):
+    side = get("isSidechain")
+    if side is not None and type(side) is not bool:
         return None, "isSidechain is not a boolean"
-    inp = count(usage.get("input_tokens"))
-    out = count(usage.get("output_tokens"))
-    if inp is None or out is None:
+    inp = ugets("input_tokens")
+    out = ugets("output_tokens")
+    if type(inp) is not int or type(out) is not int or inp < 0 or out < 0:
         return None, "usage.input_tokens/output_tokens missing or not a non-negative integer"
-    cr = usage.get("cache_read_input_tokens", 0)
-    cw = usage.get("cache_creation_input_tokens", 0)
-    cr, cw = count(cr), count(cw)
-    if cr is None or cw is None:
+    cr = ugets("cache_read_input_tokens", 0)
+    cw = ugets("cache_creation_input_tokens", 0)
+    if type(cr) is not int or type(cw) is not int or cr < 0 or cw < 0:
         return None, "usage cache token count is not a non-negative integer"
     w1h = 0
-    breakdown = usage.get("cache_creation")
+    breakdown = ugets("cache_creation")
     if breakdown is not None:
-        if not isinstance(breakdown, dict):
+        if type(breakdown) is not dict:
             return None, "usage.cache_creation is not an object"
         w5 = count(breakdown.get("ephemeral_5m_input_tokens", 0))
         w1h = count(breakdown.get("ephemeral_1h_input_tokens", 0))
         if w5 is None or w1h is None:
             return None, "usage.cache_creation counts are not non-negative integers"
         cw = w5 + w1h
-    cost = outer.get("costUSD")
+    cost = get("costUSD")
     if cost is not None and (isinstance(cost, bool) or not isinstance(cost, (int, float)) or cost < 0):
         return None, "costUSD is not a number"
-    line_cwd = outer.get("cwd") if isinstance(outer.get("cwd"), str) else cwd
+    line_cwd = get("cwd")
+    if type(line_cwd) is not str:
+        line_cwd = cwd
+    rec = _record(mid, rid, ts, model, _project(line_cwd, fallback_project, projects), session, inp, out, cr, cw, w1h, cost, get("uuid"))
+    return (mid, rid, bool(side), inp + out + cr + cw, rec, None if cost is None else float(cost)), None
+
+
+def _project(cwd, fallback: str, projects: dict | None) -> str:
+    if projects is None:
+        return project_of(cwd) or fallback
+    project = projects.get(cwd)
+    if project is None:
+        project = projects[cwd] = project_of(cwd) or fallback
+    return project
+
+
+def _record(mid, rid, ts, model, project, session, inp, out, cr, cw, w1h, cost, uuid) -> dict:
+    """The protocol record of one usage line (checked by the caller)."""
     if mid is not None:
         rec_id = f"claude-code:{mid}:{rid if rid is not None else '-'}"
     else:
-        rec_id = f"claude-code:line:{outer.get('uuid') or short_hash(ts, session, inp, out, cr, cw)}"
+        rec_id = f"claude-code:line:{uuid or short_hash(ts, session, inp, out, cr, cw)}"
     if len(rec_id) > 200:
         rec_id = "claude-code:h:" + short_hash(rec_id)
     rec = {
@@ -401,7 +534,7 @@ def _entry(obj: dict, cwd: str | None, fallback_project: str):
         "timestamp": ts,
         "model": model or "(unknown)",
         "provider": "anthropic",
-        "project": project_of(line_cwd) or fallback_project,
+        "project": project,
         "inputTokens": inp,
         "outputTokens": out,
         "cacheReadTokens": cr,
@@ -413,4 +546,103 @@ def _entry(obj: dict, cwd: str | None, fallback_project: str):
         rec["session"] = session[:200]
     if cost is not None:
         rec["costUsd"] = float(cost)
-    return (mid, rid, bool(side), inp + out + cr + cw, rec), None
+    return rec
+
+
+# -- the fast path: most lines, decoded without building what is not read ---------------------
+
+
+class _Usage(msgspec.Struct):
+    input_tokens: object = None
+    output_tokens: object = None
+    cache_read_input_tokens: object = 0
+    cache_creation_input_tokens: object = 0
+    cache_creation: object = None
+    speed: object = UNSET
+
+
+class _Message(msgspec.Struct):
+    id: object = UNSET
+    model: object = UNSET
+    usage: Union[_Usage, None, UnsetType] = UNSET
+
+
+class _Line(msgspec.Struct):
+    message: Union[_Message, None, UnsetType] = UNSET
+    cwd: object = UNSET
+    sessionId: object = UNSET
+    requestId: object = UNSET
+    isSidechain: object = UNSET
+    version: object = UNSET
+    costUSD: object = UNSET
+    isApiErrorMessage: object = UNSET
+    timestamp: object = UNSET
+
+
+_decode_line = msgspec.json.Decoder(_Line).decode
+_GOOD_VERSIONS: set[str] = set()
+
+
+def _good_version(version) -> bool:
+    if type(version) is str and VERSION.match(version):
+        if len(_GOOD_VERSIONS) < 10_000:
+            _GOOD_VERSIONS.add(version)
+        return True
+    return False
+
+
+def _fast_entry(line: bytes, cwd, fallback_project: str, projects: dict):
+    """`_entry` for a plain assistant line whose fields are all well-formed, decoded with
+    msgspec (only the fields read here are built, not the message's content). Returns
+    (..._entry's tuple, the line's cwd) or None: anything unusual goes the slow way, where
+    every check and its reason live."""
+    try:
+        o = _decode_line(line)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    msg = o.message
+    if type(msg) is not _Message:
+        return None
+    u = msg.usage
+    mid, rid, model, session = msg.id, o.requestId, msg.model, o.sessionId
+    if (
+        type(u) is not _Usage
+        or type(mid) is not str or not mid
+        or type(rid) is not str or not rid
+        or type(model) is not str or not model
+        or not (session is UNSET or (type(session) is str and session))
+        or o.cwd is None or o.isApiErrorMessage is None or u.speed is None
+    ):
+        return None
+    inp, out, cr, cw = u.input_tokens, u.output_tokens, u.cache_read_input_tokens, u.cache_creation_input_tokens
+    if not (type(inp) is int and type(out) is int and type(cr) is int and type(cw) is int and inp >= 0 and out >= 0 and cr >= 0 and cw >= 0):
+        return None
+    w1h = 0
+    breakdown = u.cache_creation
+    if breakdown is not None:
+        if type(breakdown) is not dict:
+            return None
+        w5 = breakdown.get("ephemeral_5m_input_tokens", 0)
+        w1h = breakdown.get("ephemeral_1h_input_tokens", 0)
+        if not (type(w5) is int and type(w1h) is int and w5 >= 0 and w1h >= 0):
+            return None
+        cw = w5 + w1h
+    version, side, cost = o.version, o.isSidechain, o.costUSD
+    if not (version is UNSET or version in _GOOD_VERSIONS or _good_version(version)):
+        return None
+    if not (side is UNSET or type(side) is bool):
+        return None
+    if cost is UNSET:
+        cost = None
+    elif not (type(cost) in (int, float) and cost >= 0):
+        return None
+    ts = parse_ts(o.timestamp)
+    if ts is None:
+        return None
+    line_cwd = o.cwd
+    if type(line_cwd) is str:
+        cwd = line_cwd
+    if session is UNSET:
+        session = None
+    rec = _record(mid, rid, ts, model, _project(cwd, fallback_project, projects), session, inp, out, cr, cw, w1h, cost, None)
+    return (mid, rid, side is True, inp + out + cr + cw, rec, None if cost is None else float(cost), cwd)

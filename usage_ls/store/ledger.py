@@ -24,6 +24,7 @@ checkpoints, the overlay is rebuilt from the new offsets.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import os
@@ -84,37 +85,55 @@ def metrics_of(rec: dict) -> list[float]:
     ]
 
 
+def fact_of(rec: dict) -> tuple:
+    """What a rollup needs of one stored record."""
+    return (
+        rec["model"], rec["project"], rec["user"], rec["billing"], rec["ts"],
+        rec["inputTokens"], rec["outputTokens"], rec["cacheReadTokens"], rec["cacheWriteTokens"],
+        rec.get("costUsd"), rec.get("credits"),
+    )
+
+
+def rollup_facts(facts, day: str, tz) -> dict:
+    """A day's rollup document from its records' facts (`fact_of`): totals per (model, project,
+    user, billing), and credits and cost per local hour of the day (25 bins: a DST day can have
+    25 hours), so hourly baselines never need the day files."""
+    acc: dict[tuple, list] = {}
+    start = days.midnight_ms(day, tz)
+    credits_h, cost_h = [0.0] * 25, [0.0] * 25
+    for model, project, user, billing, ts, inp, out, cr, cw, cost, credits in facts:
+        key = (model, project, user, billing)
+        row = acc.get(key)
+        if row is None:
+            acc[key] = [1.0, inp, out, cr, cw, cost or 0.0, credits or 0.0, 1.0 if cost is None else 0.0]
+        else:
+            row[0] += 1.0
+            row[1] += inp
+            row[2] += out
+            row[3] += cr
+            row[4] += cw
+            row[5] += cost or 0.0
+            row[6] += credits or 0.0
+            row[7] += 1.0 if cost is None else 0.0
+        h = (ts - start) // 3_600_000
+        if 0 <= h < 25:
+            credits_h[h] += credits or 0.0
+            cost_h[h] += cost or 0.0
+    return {"rows": [[*key, *vals] for key, vals in acc.items()], "hours": [credits_h, cost_h]}
+
+
 def rollup_rows(records) -> list[list]:
     """A day's totals per (model, project, user, billing), from its records."""
-    acc: dict[tuple, list[float]] = {}
-    for rec in records:
-        key = (rec["model"], rec["project"], rec["user"], rec["billing"])
-        row = acc.get(key)
-        values = metrics_of(rec)
-        if row is None:
-            acc[key] = values
-        else:
-            for i in range(NM):
-                row[i] += values[i]
-    return [[*key, *vals] for key, vals in acc.items()]
+    return rollup_facts(map(fact_of, records), "2000-01-01", dt.timezone.utc)["rows"]
 
 
 def rollup_hours(records, day: str, tz) -> list[list[float]]:
-    """Credits and cost per local hour of the day (25 bins: a DST day can have 25 hours), so
-    hourly baselines never need the day files."""
-    start = days.midnight_ms(day, tz)
-    credits, cost = [0.0] * 25, [0.0] * 25
-    for rec in records:
-        h = (rec["ts"] - start) // 3_600_000
-        if 0 <= h < 25:
-            credits[h] += rec.get("credits") or 0.0
-            cost[h] += rec.get("costUsd") or 0.0
-    return [credits, cost]
+    """Credits and cost per local hour of the day, from its records."""
+    return rollup_facts(map(fact_of, records), day, tz)["hours"]
 
 
 def rollup_doc(records, day: str, tz) -> dict:
-    records = list(records)
-    return {"rows": rollup_rows(records), "hours": rollup_hours(records, day, tz)}
+    return rollup_facts(map(fact_of, records), day, tz)
 
 
 class Dims:
@@ -670,11 +689,30 @@ class Ledger:
         with self._mutex:
             return self._checkpoint(blocking, own=self.writer.name if self.writer else None)
 
+    def _write_rollups(self, rollups: dict[str, dict[str, dict]]) -> None:
+        """Upsert day documents into their months' rollup files ({month: {day: doc}})."""
+        for month, day_docs in rollups.items():
+            db = storage.Database(self._rollup_path(month), storage=CachingMiddleware(storage.AtomicJSONStorage))
+            table = db.table("days")
+            for day, doc in day_docs.items():
+                table.upsert(Document(doc, doc_id=day))
+            db.storage.flush()
+
+    def bulk_add(self, payloads: list) -> dict:
+        """Records prepared by `store.bulk.prepare` (a log import), written straight into the
+        day files and rollups under the checkpoint lock; see `store.bulk`."""
+        from usage_ls.store.bulk import bulk_add
+
+        return bulk_add(self, payloads)
+
     def _checkpoint(self, blocking: bool, own: str | None) -> bool:
         lock = FileLock(self.lock_path)
         if not lock.acquire(blocking=blocking):
             return False
         try:
+            from usage_ls.store.bulk import recover
+
+            recover(self)  # a bulk import that stopped half-way: its days' rollups and ids
             state = storage.read_json(self.state_path) or {}
             offsets: dict[str, int] = dict(state.get("offsets") or {})
             ids = self._read_ids()
@@ -713,12 +751,7 @@ class Ledger:
                     db.storage.flush()
                 models.update(r["model"] for r in fresh)
                 rollups[day[:7]][day] = rollup_doc([*existing.values(), *fresh], day, self.tz)
-            for month, day_docs in rollups.items():
-                db = storage.Database(self._rollup_path(month), storage=CachingMiddleware(storage.AtomicJSONStorage))
-                table = db.table("days")
-                for day, doc in day_docs.items():
-                    table.upsert(Document(doc, doc_id=day))
-                db.storage.flush()
+            self._write_rollups(rollups)
             if new_hashes:
                 self._write_ids(np.union1d(ids, np.array(new_hashes, dtype=np.uint64)))
             for path in finished:

@@ -1,0 +1,176 @@
+"""Reading a big log tree on every core.
+
+A one-shot import of many megabytes (`usage-ls import`, never the live watcher) splits its
+files into contiguous runs of about equal size, one per core, and forks a worker for each
+after the tool and the prices are ready. Two rounds:
+
+1. Each worker reads its files (`read_one`, the very function the serial path runs), merges
+   what can be merged within a file (`Tool.premerge`), prepares each candidate's record
+   (`store.bulk.prepare`: checked, priced, as JSON) and sends back, per file, what the import
+   state needs (offset, parser state, problems) and, per candidate, only its merge key
+   (`Tool.merge_keys`: hashes and counts, as numpy columns).
+2. The parent merges the keys of all files in file order (`Tool.merge`, exactly as a serial
+   run would), drops ids the ledger already holds, and sends each worker the mask of its
+   candidates to keep. Each worker sends back one part per day of those: the day file's new
+   members as JSON text, their id hashes and the day's partial rollup. The parent writes the
+   days (`store.bulk.write_days`).
+
+So the records themselves cross between processes once, as a few large strings, and every
+per-record step runs on all cores; only the merge of compact keys runs in the parent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import multiprocessing
+import os
+import shutil
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+from usage_ls.importers.base import FileResult, Tool, Vanished
+
+MIN_BYTES = 32 * 1024 * 1024  # below this, starting workers costs more than it saves
+
+
+def read_one(tool: Tool, path: Path, start: int, state: dict, final: bool) -> tuple[str, object]:
+    """("ok", FileResult) | ("vanished", reason) | ("error", reason) for one file."""
+    result = FileResult(end=start)
+    try:
+        tool.read(path, start, state, result, final=final)
+    except Vanished as exc:
+        return "vanished", str(exc)
+    except Exception as exc:  # a parser bug or a format we never saw: skip the file, say why
+        return "error", f"{type(exc).__name__}: {exc}"
+    return "ok", result
+
+
+def workers_for(tool: Tool, total_bytes: int) -> int:
+    """How many worker processes: one per core for a big import of a tool that supports it.
+    `USAGE_LS_IMPORT_WORKERS=N` sets it (0 or 1: serial), e.g. to test both paths."""
+    if not getattr(tool, "parallel", False) or not sys.platform.startswith("linux"):
+        return 0  # fork is the only start method that shares the tool as it is
+    forced = os.environ.get("USAGE_LS_IMPORT_WORKERS", "").strip()
+    if forced.isdigit():
+        return int(forced) if int(forced) >= 2 else 0
+    cores = os.cpu_count() or 1
+    if total_bytes < MIN_BYTES or cores < 2:
+        return 0
+    return min(cores, 8)
+
+
+def split(jobs: list, parts: int) -> list[list]:
+    """Contiguous runs of jobs (path, start, state, bytes) of about equal bytes."""
+    total = sum(j[3] for j in jobs) or 1
+    runs: list[list] = [[] for _ in range(parts)]
+    done = 0
+    for job in jobs:
+        i = min(parts - 1, done * parts // total)
+        runs[i].append(job)
+        done += job[3]
+    return [r for r in runs if r]
+
+
+@contextlib.contextmanager
+def no_gc():
+    """The cyclic garbage collector off: a bulk import makes hundreds of thousands of small
+    objects and no reference cycles, and each full collection would walk all of them again."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _worker(conn, tool: Tool, jobs: list, final: bool, prep, blob: Path) -> None:
+    gc.disable()  # see no_gc; this process ends with the import
+    try:
+        outcomes, local = [], []
+        for path, start, state, _n in jobs:
+            kind, result = read_one(tool, path, start, state, final)
+            if kind == "ok":
+                entries, dups = tool.premerge(result.entries)
+                result.duplicates += dups
+                result.entries = len(entries)  # the candidates stay here; only their keys travel
+                local.extend(tool.prepared(e, prep) for e in entries)  # while the file is hot
+            outcomes.append((kind, result))
+        conn.send((outcomes, tool.merge_keys(local)))
+        keep = conn.recv()
+        if keep is None:
+            return
+        from usage_ls.store.bulk import day_parts
+
+        parts, rejected = day_parts([tool.record_of(e) for e, k in zip(local, keep) if k], tool.tz)
+        # the JSON text (most of the bytes) goes through a file: a pipe would copy it thrice
+        where = {}
+        with open(blob, "wb") as f:
+            for day, part in parts.items():
+                where[day] = (f.tell(), len(part.text))
+                f.write(part.text)
+                part.text = b""
+        conn.send((parts, rejected, where))
+    except BaseException:
+        conn.send(("crash", traceback.format_exc()))
+    finally:
+        conn.close()
+
+
+class WorkerCrash(RuntimeError):
+    pass
+
+
+def _recv(conn):
+    msg = conn.recv()
+    if isinstance(msg, tuple) and len(msg) == 2 and msg[0] == "crash":
+        raise WorkerCrash(msg[1])
+    return msg
+
+
+def run(tool: Tool, jobs: list, final: bool, prep, merge, workers: int):
+    """Both rounds. `merge(keys)` -> (indices of the candidates to keep, in the concatenated
+    order of all workers). Returns (outcomes in job order, day parts of every worker)."""
+    ctx = multiprocessing.get_context("fork")
+    procs = []
+    tmp = Path(tempfile.mkdtemp(prefix="usage-ls-import-"))
+    try:
+        for i, run_jobs in enumerate(split(jobs, workers)):
+            parent, child = ctx.Pipe()
+            p = ctx.Process(target=_worker, args=(child, tool, run_jobs, final, prep, tmp / f"{i}.json"), daemon=True)
+            p.start()
+            child.close()
+            procs.append((p, parent))
+        outcomes, keys, sizes = [], [], []
+        for _p, conn in procs:
+            o, k = _recv(conn)
+            outcomes.extend(o)
+            keys.append(k)
+            sizes.append(len(k[0]))
+        keep_index = merge(keys)
+        mask = np.zeros(sum(sizes), dtype=bool)
+        mask[keep_index] = True
+        at = 0
+        for (_p, conn), n in zip(procs, sizes):
+            conn.send(mask[at : at + n])
+            at += n
+        parts = []
+        for i, (_p, conn) in enumerate(procs):
+            day_parts, rejected, where = _recv(conn)
+            data = (tmp / f"{i}.json").read_bytes()
+            for day, (offset, size) in where.items():
+                day_parts[day].text = data[offset : offset + size]
+            parts.append((day_parts, rejected))
+        return outcomes, parts
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        for p, conn in procs:
+            conn.close()
+            p.join(timeout=10)
+            if p.is_alive():
+                p.kill()

@@ -1,0 +1,243 @@
+"""Bulk import: many records from log files, straight into the day files.
+
+A log import (`usage-ls import`) brings hundreds of thousands of records at once. Sending
+them through the journal would write each one twice (journal line, then day file at the next
+checkpoint) and price and check them in one process. Instead:
+
+- `prepare` turns one protocol record into its stored form (the same `validate_record` and
+  pricing as every other record) and the few things the write needs: its id hash, its day,
+  its JSON text and its rollup facts. Import workers run it in parallel, on their own cores.
+- `bulk_add` writes prepared records under the checkpoint lock, as a checkpoint does: new
+  records go into their day files (keyed by record id), those days' rollups are recomputed
+  from the whole day (existing records + new), then the id index and `state.json` (its `seq`
+  tells every running server to reload). Records already checkpointed, pending in a journal,
+  or twice in the batch count as duplicates.
+
+Crash safety: before the first day file is touched, `bulk-intent.json` names the days about
+to be written; it is removed once their rollups, the id index and `state.json` are written.
+If it is still there (a crash, a full disk), the next checkpoint or bulk write first rebuilds
+those days' rollups from their day files and adds their ids to the index (`recover`), so
+rollups, ids and day files agree again. The import's own state (file offsets) is saved only
+after the records are in, so the next import reads the same lines again and adds only what is
+missing: a record already in its day file is never added twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import orjson
+
+from usage_ls.model import Defaults, RecordError, validate_fast, validate_record
+from usage_ls.pricing import Pricer
+from usage_ls.store import storage
+from usage_ls.store.journal import FileLock
+
+
+def prepare(pricer: Pricer, raw: dict, defaults: Defaults, now_ms: int) -> tuple:
+    """(id hash, id, day, stored JSON, rollup facts) of one record, or (None, id, field,
+    message) when it does not validate."""
+    from usage_ls.store.ledger import fact_of, id_hash
+
+    rec = validate_fast(raw, defaults)
+    if rec is None:
+        try:
+            rec, _dropped = validate_record(raw, defaults, now_ms)
+        except RecordError as exc:
+            return (None, raw.get("id") if isinstance(raw, dict) else None, exc.field, exc.message)
+    pricer.apply(rec)
+    # .decode(): kept as str (an orjson bytes result holds an ~8 KB buffer)
+    return (id_hash(rec["id"]), rec["id"], rec["date"], orjson.dumps(rec).decode(), fact_of(rec))
+
+
+class DayPart:
+    """New records of one day, ready to be written: the day file's members as UTF-8 JSON text
+    (`"<id>":{...},...`), their id hashes, the day's rollup over just these records, models."""
+
+    __slots__ = ("day", "text", "count", "hashes", "rollup", "models")
+
+    def __init__(self, day: str, text: bytes, count: int, hashes: np.ndarray, rollup: dict, models: set):
+        self.day, self.text, self.count, self.hashes, self.rollup, self.models = day, text, count, hashes, rollup, models
+
+    def __reduce__(self):
+        return (DayPart, (self.day, self.text, self.count, self.hashes, self.rollup, self.models))
+
+    def members(self) -> dict:
+        return orjson.loads(b"{" + self.text + b"}")
+
+
+def day_parts(payloads, tz) -> tuple[dict[str, DayPart], list[tuple]]:
+    """Prepared records (`prepare`) -> ({day: DayPart}, rejected [(id, field, message)])."""
+    from usage_ls.store.ledger import rollup_facts
+
+    by_day: dict[str, list] = defaultdict(list)
+    rejected = []
+    for p in payloads:
+        if p[0] is None:
+            rejected.append(p[1:])
+        else:
+            by_day[p[2]].append(p)
+    parts = {}
+    dumps = orjson.dumps
+    for day, items in by_day.items():
+        text = ",".join([f"{dumps(p[1]).decode()}:{p[3]}" for p in items]).encode()
+        hashes = np.fromiter((p[0] for p in items), dtype=np.uint64, count=len(items))
+        facts = [p[4] for p in items]
+        parts[day] = DayPart(day, text, len(items), hashes, rollup_facts(facts, day, tz), {f[0] for f in facts})
+    return parts, rejected
+
+
+def combine_rollups(docs: list[dict]) -> dict:
+    """One day's rollup from rollups of disjoint sets of its records."""
+    if len(docs) == 1:
+        return docs[0]
+    acc: dict[tuple, list] = {}
+    hours = [[0.0] * 25, [0.0] * 25]
+    for doc in docs:
+        for row in doc["rows"]:
+            key = tuple(row[:4])
+            have = acc.get(key)
+            if have is None:
+                acc[key] = list(row[4:])
+            else:
+                for i, v in enumerate(row[4:]):
+                    have[i] += v
+        for h in range(2):
+            for i, v in enumerate(doc["hours"][h]):
+                hours[h][i] += v
+    return {"rows": [[*key, *vals] for key, vals in acc.items()], "hours": hours}
+
+
+def known_mask(ledger, hashes: np.ndarray) -> np.ndarray:
+    """True for ids the ledger already holds (checkpointed or pending in a journal) and for
+    repeats within `hashes` (all but the first)."""
+    ledger.refresh()  # pending journal lines of running servers: their ids count as known
+    known = np.isin(hashes, ledger._read_ids())
+    pending = ledger._ov_hashes
+    if pending:
+        known |= np.fromiter((h in pending for h in hashes.tolist()), dtype=bool, count=len(hashes))
+    first = np.zeros(len(hashes), dtype=bool)
+    first[np.unique(hashes, return_index=True)[1]] = True
+    return known | ~first
+
+
+def bulk_add(ledger, payloads: list) -> dict:
+    """Prepared records -> the ledger. Returns {"accepted", "duplicates", "rejected"}."""
+    good = [p for p in payloads if p[0] is not None]
+    rejected = [p[1:] for p in payloads if p[0] is None]
+    if good:
+        hashes = np.fromiter((p[0] for p in good), dtype=np.uint64, count=len(good))
+        good = [p for p, k in zip(good, known_mask(ledger, hashes).tolist()) if not k]
+    parts, _ = day_parts(good, ledger.tz)
+    accepted = write_days(ledger, [parts])
+    return {"accepted": accepted, "duplicates": len(payloads) - len(rejected) - accepted, "rejected": rejected}
+
+
+def write_days(ledger, part_sets: list[dict[str, DayPart]]) -> int:
+    """Write day parts (several sets, e.g. one per worker, of disjoint records) into the day
+    files and rollups under the checkpoint lock; returns how many records were added."""
+    from usage_ls.store.ledger import fact_of, id_hash, rollup_facts
+
+    by_day: dict[str, list[DayPart]] = defaultdict(list)
+    for parts in part_sets:
+        for day, part in parts.items():
+            if part.count:
+                by_day[day].append(part)
+    if not by_day:
+        return 0
+    lock = FileLock(ledger.lock_path)
+    lock.acquire(blocking=True)
+    try:
+        recover(ledger)
+        state = storage.read_json(ledger.state_path) or {}
+        if not isinstance(state.get("offsets"), dict):
+            state = {"seq": 0, "offsets": {}, "models": []}
+        ids = ledger._read_ids()
+        storage.atomic_write(_intent_path(ledger), orjson.dumps({"days": sorted(by_day)}))
+        accepted = 0
+        new_hashes: list[np.ndarray] = []
+        models = set(state.get("models") or [])
+        rollups: dict[str, dict[str, dict]] = defaultdict(dict)
+        writes = []  # day files are written (and fsynced) on a few threads: the disk works meanwhile
+        with ThreadPoolExecutor(4) as pool:
+            for day, parts in sorted(by_day.items()):
+                path = ledger._day_path(day)
+                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                existing = ((storage.read_json(path) or {}).get("records") or {}) if path.exists() else {}
+                fresh_hashes = np.concatenate([p.hashes for p in parts])
+                have = np.array([id_hash(i) for i in existing], dtype=np.uint64) if existing else ids[:0]
+                if np.isin(fresh_hashes, have).any() or np.isin(fresh_hashes, ids).any():
+                    # some are in the ledger already (a crash after this day was written): per record
+                    members = {}
+                    for p in parts:
+                        members.update(p.members())
+                    known = set(ids.tolist())
+                    fresh = {k: v for k, v in members.items() if k not in existing and id_hash(k) not in known}
+                    text = orjson.dumps(fresh)[1:-1] if fresh else b""
+                    docs = [rollup_facts([fact_of(r) for r in [*existing.values(), *fresh.values()]], day, ledger.tz)]
+                    count = len(fresh)
+                    fresh_hashes = np.array([id_hash(k) for k in fresh], dtype=np.uint64)
+                    day_models = {r["model"] for r in fresh.values()}
+                else:
+                    text = b",".join(p.text for p in parts)
+                    docs = [rollup_facts([fact_of(r) for r in existing.values()], day, ledger.tz)] if existing else []
+                    docs.extend(p.rollup for p in parts)
+                    count = sum(p.count for p in parts)
+                    day_models = set().union(*(p.models for p in parts))
+                if count:
+                    head = orjson.dumps(existing)[1:-1] + b"," if existing else b""
+                    writes.append(pool.submit(storage.atomic_write, path, b'{"records":{' + head + text + b"}}"))
+                accepted += count
+                new_hashes.append(fresh_hashes)
+                models.update(day_models)
+                rollups[day[:7]][day] = combine_rollups(docs) if docs else rollup_facts([], day, ledger.tz)
+        for w in writes:
+            w.result()  # a failed write stops here: nothing after it claims the records are in
+        ledger._write_rollups(rollups)
+        ledger._write_ids(np.union1d(ids, np.concatenate(new_hashes)))
+        new_state = {**state, "format": 1, "seq": int(state.get("seq") or 0) + 1, "models": sorted(models)}
+        storage.atomic_write(ledger.state_path, orjson.dumps(new_state))
+        _intent_path(ledger).unlink(missing_ok=True)
+    finally:
+        lock.release()
+    ledger._load_state()
+    return accepted
+
+
+def _intent_path(ledger):
+    return ledger.root / "bulk-intent.json"
+
+
+def recover(ledger) -> bool:
+    """Finish a bulk write that stopped after `bulk-intent.json` was written (call under the
+    checkpoint lock): rebuild the named days' rollups from their day files and add their ids."""
+    from usage_ls.store.ledger import fact_of, id_hash, rollup_facts
+
+    path = _intent_path(ledger)
+    intent = storage.read_json(path) if path.exists() else None
+    if intent is None:
+        return False
+    rollups: dict[str, dict[str, dict]] = defaultdict(dict)
+    hashes: list[int] = []
+    models: set[str] = set()
+    for day in intent.get("days") or []:
+        if not (isinstance(day, str) and len(day) == 10):
+            continue
+        records = ((storage.read_json(ledger._day_path(day)) or {}).get("records") or {})
+        rollups[day[:7]][day] = rollup_facts([fact_of(r) for r in records.values()], day, ledger.tz)
+        hashes.extend(id_hash(i) for i in records)
+        models.update(r["model"] for r in records.values())
+    ledger._write_rollups(rollups)
+    ledger._write_ids(np.union1d(ledger._read_ids(), np.array(hashes, dtype=np.uint64)))
+    state = storage.read_json(ledger.state_path) or {}
+    if not isinstance(state.get("offsets"), dict):
+        state = {"seq": 0, "offsets": {}, "models": []}
+    new_state = {**state, "format": 1, "seq": int(state.get("seq") or 0) + 1,
+                 "models": sorted(set(state.get("models") or []) | models)}
+    storage.atomic_write(ledger.state_path, orjson.dumps(new_state))
+    path.unlink(missing_ok=True)
+    days_checked = sum(len(d) for d in rollups.values())
+    ledger.problems.append(f"finished an import that stopped half-way: rollups of {days_checked} day(s) rebuilt from their files")
+    return True
