@@ -91,6 +91,8 @@ def browser_side(data: Path, flt: dict, rounds: int) -> None:
                 pg.goto(srv.url)
                 pg.wait_for_function("() => window.usageDashboard && window.usageDashboard.ready")
                 wall = time.perf_counter() - t0
+                # "ready" can come before the paint that records first-contentful-paint
+                pg.wait_for_function("() => performance.getEntriesByName('first-contentful-paint').length > 0")
                 fcp = pg.evaluate(
                     "() => (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime || null")
                 render = pg.evaluate("() => performance.getEntriesByName('usage-first-render')[0].startTime")

@@ -292,7 +292,7 @@ def main() -> int:
         fold = time.perf_counter() - t
         out.add("bulk load through the ingest path", f"{args.records / load:,.0f} rec/s", f"{load:.1f} s; checkpoint {fold:.1f} s")
     else:
-        svc.close(checkpoint=False)
+        svc.ledger.close(checkpoint=False)
     asyncio.run(bench_server(data_dir, out, args, today, MODELS))
     if not args.no_baseline:
         today_ms, insert_ms = bench_tinydb(records, out, today, svc.tz, work)
