@@ -53,3 +53,21 @@ async def test_broken_config_toml_still_starts_with_defaults(data_dir):
     out = doctor(data_dir)
     assert out.returncode == 1 and "config.toml" in out.stdout
     assert (data_dir / "config.toml").exists()  # the user's own file stays where they edit it
+
+
+async def test_damaged_column_files_are_set_aside_and_rebuilt(data_dir):
+    await seed(data_dir)
+    day_cols = next((data_dir / "days").glob("*/*.cols"))
+    month_cols = next((data_dir / "rollups").glob("*.cols"))
+    good = day_cols.read_bytes()
+    day_cols.write_bytes(good[: len(good) // 2])  # truncated
+    month_cols.write_bytes(b"\0" * 64)  # garbage
+    async with Editor(data_dir) as ed:
+        s = await ed.request("usage/summary")
+        assert s["messages"] == 20 and s["credits"] == 20
+        page = await ed.request("usage/interactions", {"limit": 100})
+        assert page["total"] == 20 and {r["id"] for r in page["rows"]} == {f"s{i}" for i in range(20)}
+        await ed.wait_message(lambda m: "moved aside" in m and ".cols" in m)
+    assert list(day_cols.parent.glob("*.cols.corrupt-*")) and list(month_cols.parent.glob("*.cols.corrupt-*"))
+    assert day_cols.read_bytes() == good  # rebuilt from the day file
+    assert month_cols.stat().st_size > 64

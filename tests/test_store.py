@@ -238,3 +238,119 @@ async def test_a_busy_server_checkpoints_in_a_child_process_and_keeps_counting(d
         insights = await ed.request("usage/insights", {})
         assert summary["messages"] == 11_003
         assert insights["projection"]["today"]["credits"] == pytest.approx(summary["credits"])
+
+
+def _cols_equal(a, b) -> bool:
+    import numpy as np
+
+    same = [np.array_equal(getattr(a, k), getattr(b, k), equal_nan=k in ("cost", "credits"))
+            for k in ("ts", "model", "project", "user", "billing", "tokens", "cost", "credits", "source")]
+    return all(same) and list(a.ids) == list(b.ids) and [a.extra[i] for i in range(len(a))] == [b.extra[i] for i in range(len(b))]
+
+
+def test_column_files_follow_their_day_and_rollup_files(data_dir):
+    """Checkpoints write columns beside each day file and rollup file; readers use them only
+    while they match the file they were built from, and rebuild them otherwise."""
+    from usage_ls.store.columns import RecordColumns
+
+    day = "2026-11-10"
+    svc = Usage(data_dir=data_dir).open()
+    svc.record([rec("gpt-4o", 100 + i, 10, id=f"c{i}", timestamp=f"{day}T10:{i:02d}:00Z", session=f"s{i % 3}",
+                    feature="chat", provider="openai") for i in range(30)]
+               + [rec("acme-unknown", 5, 5, id="u1", timestamp=f"{day}T11:00:00Z", billing="byok")])
+    svc.ledger.checkpoint()
+    led = svc.ledger
+    side, month_side = led._cols_path(day), led._month_cols_path(day[:7])
+    assert side.exists() and month_side.exists()
+    expect = RecordColumns.build(led.day_records(day), led.models, led.projects, led.users)
+    assert _cols_equal(led.file_columns(day), expect)
+    assert led.facts(day, day).m.sum() > 0
+    svc.close()
+
+    # another process folds more records into the day: the old columns are stale, not used
+    svc = Usage(data_dir=data_dir, tag="other").open()
+    svc.record([rec("gpt-4o", 7, 7, id="late", timestamp=f"{day}T12:00:00Z")])
+    svc.ledger.checkpoint()
+    svc.close()
+    svc = Usage(data_dir=data_dir, writable=False).open()
+    cols = svc.ledger.day_columns(day)
+    assert len(cols) == 32 and "late" in set(cols.ids)
+    assert svc.summary({"from": day, "to": day})["messages"] == 32
+
+    # a day file written by something else (columns left behind): rebuilt from the day file
+    before = side.read_bytes()
+    svc.close()
+    path = data_dir / "days" / day[:7] / f"{day}.json"
+    data = orjson.loads(path.read_bytes())
+    data["records"].pop("c0")
+    path.write_bytes(orjson.dumps(data))
+    ro = Usage(data_dir=data_dir, writable=False).open()
+    assert len(ro.ledger.day_columns(day)) == 31
+    assert side.read_bytes() == before  # a read-only process writes nothing
+    ro.close()
+    svc = Usage(data_dir=data_dir).open()
+    assert len(svc.ledger.day_columns(day)) == 31
+    assert side.read_bytes() != before  # a writable one rewrites them
+    svc.close()
+
+    # no columns at all (a ledger from an older version): the same answers
+    side.unlink()
+    month_side.unlink()
+    svc = Usage(data_dir=data_dir).open()
+    page = svc.interactions({"from": day, "to": day, "limit": 100, "sort": "-timestamp"})
+    assert page["total"] == 31 and page["rows"][0]["id"] == "late"
+    assert {r["session"] for r in page["rows"]} == {"s0", "s1", "s2", None}
+    assert svc.summary({"from": day, "to": day})["messages"] == 32  # the rollup still counts c0
+    assert side.exists() and month_side.exists()
+    svc.close()
+
+
+def test_caches_stay_within_their_byte_budgets(data_dir, monkeypatch):
+    from usage_ls.store import ledger as ledger_mod
+
+    svc = Usage(data_dir=data_dir).open()
+    days_ = [f"2026-{m:02d}-{d:02d}" for m in (7, 8, 9, 10) for d in (3, 17)]
+    svc.record([rec("gpt-4o", 100, 10, id=f"{day}-{i}", timestamp=f"{day}T09:00:00Z", project=f"p{i % 4}")
+                for day in days_ for i in range(50)])
+    svc.ledger.checkpoint()
+    svc.close()
+    monkeypatch.setattr(ledger_mod, "MONTH_CACHE_BYTES", 1)  # not even one month fits: each is loaded, used, dropped
+    monkeypatch.setattr(ledger_mod, "DAY_CACHE_BYTES", 1)
+    monkeypatch.setattr(ledger_mod, "FACTS_CACHE_BYTES", 1)
+    svc = Usage(data_dir=data_dir, writable=False).open()
+    led = svc.ledger
+    for _ in range(2):
+        assert svc.summary({"from": "2026-07-01", "to": "2026-10-31"})["messages"] == 400
+        daily = svc.daily({"from": "2026-07-01", "to": "2026-10-31", "project": "p1"})["days"]
+        assert sum(d["messages"] for d in daily) == 13 * 8
+        assert svc.interactions({"from": "2026-07-01", "to": "2026-10-31", "limit": 5})["total"] == 400
+        assert len(led._months) <= 1 and len(led._day_cache) <= 1 and len(led._facts_cache) <= 1
+        svc._cache.clear()
+    svc.close()
+
+
+def test_query_results_are_dropped_when_the_ledger_changes_and_kept_within_a_budget():
+    from usage_ls.service import Memo
+
+    memo = Memo(max_bytes=3000)
+    calls = []
+
+    def compute(n):
+        calls.append(n)
+        return {"n": n, "pad": "x" * 900}
+
+    assert memo.get(1, "a", lambda: compute(1))["n"] == 1
+    assert memo.get(1, "a", lambda: compute(2))["n"] == 1 and calls == [1]
+    memo.get(1, "b", lambda: compute(3))
+    memo.get(1, "c", lambda: compute(4))  # over budget: "a", the least recently used, goes
+    assert len(memo) == 2 and memo.bytes <= 3000
+    assert memo.get(1, "a", lambda: compute(5))["n"] == 5
+    assert memo.get(2, "b", lambda: compute(6))["n"] == 6 and len(memo) == 1  # a new stamp drops every result
+
+    # a result computed while the stamp moved on (a nested query saw a newer ledger) is not kept
+    def outer():
+        memo.get(4, "inner", lambda: compute(7))
+        return compute(8)
+
+    memo.get(3, "outer", outer)
+    assert "outer" not in memo.entries and "inner" in memo.entries

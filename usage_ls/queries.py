@@ -229,26 +229,35 @@ def interactions(ledger: Ledger, flt: Filter, offset: int = 0, limit: int = 100,
         raise FilterError("offset", f"expected an integer >= 0, got {offset!r}"[:100])
     if not isinstance(limit, int) or isinstance(limit, bool) or not 0 <= limit <= 10_000:
         raise FilterError("limit", f"expected an integer 0..10000, got {limit!r}"[:100])
-    cols = RecordColumns.concat([ledger.day_columns(day) for day in days.day_range(flt.start, flt.end)])
-    mask = np.ones(len(cols), dtype=bool)
-    for value, dims, column_name in (
-        (flt.model, ledger.models, "model"),
-        (flt.project, ledger.projects, "project"),
-        (flt.user, ledger.users, "user"),
-    ):
-        if value is not None:
-            mask &= getattr(cols, column_name) == dims.lookup(value)
-    if flt.billing is not None:
-        mask &= cols.billing == BILLINGS.index(flt.billing)
-    rows = np.nonzero(mask)[0]
-    key = _sort_key(ledger, cols, column)[rows]
-    ts = cols.ts[rows]
+    # Each day's matching rows are found in that day's columns; only their sort keys are put
+    # together (not the days' columns: 20 MB for 90 busy days), and only the page's rows read.
+    parts = [ledger.day_columns(day) for day in days.day_range(flt.start, flt.end)]
+    keys, stamps, where = [np.zeros(0)], [np.zeros(0, dtype=np.int64)], [np.zeros((2, 0), dtype=np.int64)]
+    for p, cols in enumerate(parts):
+        if not len(cols):
+            continue
+        mask = np.ones(len(cols), dtype=bool)
+        for value, dims, column_name in (
+            (flt.model, ledger.models, "model"),
+            (flt.project, ledger.projects, "project"),
+            (flt.user, ledger.users, "user"),
+        ):
+            if value is not None:
+                mask &= getattr(cols, column_name) == dims.lookup(value)
+        if flt.billing is not None:
+            mask &= cols.billing == BILLINGS.index(flt.billing)
+        rows = np.nonzero(mask)[0]
+        keys.append(_sort_key(ledger, cols, column)[rows])
+        stamps.append(cols.ts[rows])
+        where.append(np.array([np.full(len(rows), p), rows]))
+    key, ts, where = np.concatenate(keys), np.concatenate(stamps), np.concatenate(where, axis=1)
+    pos = np.arange(len(key))  # ties keep the days' order, and each day file's
     if descending:
-        order = np.lexsort((-rows, -ts, -key))
+        order = np.lexsort((-pos, -ts, -key))
     else:
-        order = np.lexsort((rows, ts, key))
-    page = rows[order[offset : offset + limit]]
-    return {"total": int(len(rows)), "rows": [_row(ledger, cols, int(i)) for i in page]}
+        order = np.lexsort((pos, ts, key))
+    page = order[offset : offset + limit].tolist()
+    return {"total": int(len(key)), "rows": [_row(ledger, parts[where[0, i]], int(where[1, i])) for i in page]}
 
 
 SORT_COLUMNS = (

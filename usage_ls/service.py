@@ -28,8 +28,53 @@ from usage_ls.store.journal import FileLock
 from usage_ls.store.ledger import METRICS
 
 ATTRIBUTION_SECONDS = 10.0
+RESULT_CACHE_BYTES = 8 * 1024 * 1024  # query results, weighed as JSON (a year of `usage/daily` is ~1.2 MB)
+PAST_CACHE_BYTES = 1024 * 1024
 MODEL_CHARS = r"A-Za-z0-9\-._/:"
 MODEL_WORD = re.compile(rf"[{MODEL_CHARS}]+")
+
+
+class Memo:
+    """Results computed once per stamp (e.g. the ledger's version). When the stamp changes,
+    every result is dropped: none of them would be served again. Beyond `max_bytes` (results
+    weighed by their JSON size) the least recently used go."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.stamp = None
+        self.entries: dict = {}  # key -> (value, weight), least recently used first
+        self.bytes = 0
+
+    def get(self, stamp, key, compute):
+        if stamp != self.stamp:
+            self.entries.clear()
+            self.bytes = 0
+            self.stamp = stamp
+        hit = self.entries.pop(key, None)
+        if hit is None:
+            value = compute()
+            if self.stamp != stamp:  # the ledger moved on while computing: not for later
+                return value
+            hit = (value, _weight(value))
+            self.bytes += hit[1]
+            while self.entries and self.bytes > self.max_bytes:
+                self.bytes -= self.entries.pop(next(iter(self.entries)))[1]
+        self.entries[key] = hit
+        return hit[0]
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.bytes = 0
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
+def _weight(value) -> int:
+    try:
+        return 256 + len(orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS))
+    except TypeError:
+        return 4096
 
 
 class Usage:
@@ -37,12 +82,12 @@ class Usage:
         self.cfg = cfg or load_config(data_dir)
         self.pricer = Pricer(self.cfg)
         self.ledger = Ledger(self.cfg, self.pricer, tag=tag, writable=writable)
-        self._cache: dict[tuple, tuple[tuple, object]] = {}
+        self._cache = Memo(RESULT_CACHE_BYTES)
         self._attribution_cache: dict[tuple, tuple[float, dict]] = {}
         self.defer_insights = False  # set by a starting server; see _status_bar
         self._live: dict | None = None  # today's records as columns (see _today_columns)
         self._hours_cache: dict[tuple, tuple] = {}
-        self._past_cache: dict[tuple, tuple] = {}
+        self._past_cache = Memo(PAST_CACHE_BYTES)
         # callables the server polls on every tick (e.g. live log importers); each returns
         # True when it recorded something
         self.watchers: list = []
@@ -75,21 +120,8 @@ class Usage:
 
     # -- cached queries --------------------------------------------------------------------
 
-    @staticmethod
-    def _memo(cache: dict, limit: int, stamp, key, compute):
-        """`compute()` once per `stamp`: the value cached under `key` is reused while the
-        stamp it was computed under is current."""
-        hit = cache.get(key)
-        if hit is not None and hit[0] == stamp:
-            return hit[1]
-        value = compute()
-        if len(cache) > limit:
-            cache.clear()
-        cache[key] = (stamp, value)
-        return value
-
     def _cached(self, name: str, key: tuple, compute):
-        return self._memo(self._cache, 512, (self.ledger.version, self.today()), (name, key), compute)
+        return self._cache.get((self.ledger.version, self.today()), (name, key), compute)
 
     def flt(self, params: dict | None) -> queries.Filter:
         return queries.parse_filter(params, self.tz)
@@ -312,7 +344,7 @@ class Usage:
         each one."""
         led, today = self.ledger, self.today()
         stamp = (today, led._state.get("seq"), sum(len(v) for d, v in led._ov_records.items() if d < today))
-        return self._memo(self._past_cache, 256, stamp, (name, key), compute)
+        return self._past_cache.get(stamp, (name, key), compute)
 
     def _today_columns(self) -> RecordColumns:
         """Today's records as columns, kept up to date incrementally: the status bar asks after
@@ -331,8 +363,7 @@ class Usage:
             if on_file == len(live["cols"]):
                 live.update(sig=sig, pending=pending, n=0)
         if live is None or live["day"] != day or live["sig"] != sig or live["pending"] is not pending:
-            data = storage.read_json(path) if sig else None
-            base = RecordColumns.build(list(((data or {}).get("records") or {}).values()), led.models, led.projects, led.users)
+            base = led.file_columns(day)
             live = self._live = {"day": day, "sig": sig, "pending": pending, "n": 0, "cols": base, "ids": set(base.ids)}
         if pending is not None and live["n"] < len(pending):
             new = [r for r in led.pending_records(day, live["n"]) if r["id"] not in live["ids"]]
@@ -424,10 +455,14 @@ class Usage:
             by_model = insights.contributions(led.models.names, cols.model[keep], values)
             by_project = insights.contributions(led.projects.names, cols.project[keep], values)
             by_session: dict[str, float] = {}
-            for i, v in zip(np.nonzero(keep)[0].tolist(), values.tolist()):
-                session = cols.extra[i][3]
-                if session:
-                    by_session[session] = by_session.get(session, 0.0) + v
+            refs = cols.sessions.refs[keep]
+            has = refs >= 0
+            if has.any():
+                sums = np.bincount(refs[has], weights=values[has])
+                for j in np.unique(refs[has]).tolist():
+                    session = cols.strings[j]
+                    if session:
+                        by_session[session] = by_session.get(session, 0.0) + float(sums[j])
             spike["topSession"] = insights.top_share(by_session) if by_session else None
         else:
             chunk = queries.filtered(led, self.flt(self._dims(f, **{"from": day, "to": day})))
@@ -535,10 +570,12 @@ class Usage:
 
         result = {"from": f.start, "to": f.end, "budgets": out_budgets, "burnRate": burn, "projection": projection, "spikes": spikes, "tips": []}
         if tips:
-            rng = RecordColumns.concat([self._day_cols(d) for d in days.day_range(f.start, f.end)])
-            keep = self._mask(rng, f)
-            if keep is not None:
-                rng = _take(rng, keep)
+            parts = []
+            for d in days.day_range(f.start, f.end):  # each day filtered first: less to put together
+                cols = self._day_cols(d)
+                keep = self._mask(cols, f)
+                parts.append(cols if keep is None else cols.take(keep))
+            rng = RecordColumns.concat(parts)
             names = self.ledger.models.names
             found = insights.swap_tips(rng, names, self.pricer, cfg.usd_per_credit, cfg.credits_per_request)
             found += insights.cache_tips(rng, names, self.ledger.projects.names, self.pricer, cfg.usd_per_credit, cfg.credits_per_request)
@@ -608,11 +645,3 @@ class Usage:
             note = f"Priced as {match.provider_id}/{match.model_id} (genai-prices)"
         return status_render.hover(model, today, stats, week_tokens, note)
 
-
-def _take(cols: RecordColumns, mask) -> RecordColumns:
-    idx = np.nonzero(mask)[0]
-    return RecordColumns(
-        ts=cols.ts[idx], model=cols.model[idx], project=cols.project[idx], user=cols.user[idx],
-        billing=cols.billing[idx], tokens=cols.tokens[:, idx], cost=cols.cost[idx], credits=cols.credits[idx],
-        source=cols.source[idx], ids=[cols.ids[i] for i in idx.tolist()], extra=[cols.extra[i] for i in idx.tolist()],
-    )
