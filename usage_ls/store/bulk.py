@@ -196,6 +196,7 @@ def write_days(ledger, part_sets: list[dict[str, DayPart]]) -> int:
         for w in writes:
             w.result()  # a failed write stops here: nothing after it claims the records are in
         ledger._write_rollups(rollups)
+        ledger._write_month_columns(rollups)  # day columns are built when a day is first shown
         ledger._write_ids(np.union1d(ids, np.concatenate(new_hashes)))
         new_state = {**state, "format": 1, "seq": int(state.get("seq") or 0) + 1, "models": sorted(models)}
         storage.atomic_write(ledger.state_path, orjson.dumps(new_state))
@@ -230,6 +231,7 @@ def recover(ledger) -> bool:
         hashes.extend(id_hash(i) for i in records)
         models.update(r["model"] for r in records.values())
     ledger._write_rollups(rollups)
+    ledger._write_month_columns(rollups)
     ledger._write_ids(np.union1d(ledger._read_ids(), np.array(hashes, dtype=np.uint64)))
     state = storage.read_json(ledger.state_path) or {}
     if not isinstance(state.get("offsets"), dict):
