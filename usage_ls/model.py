@@ -67,8 +67,7 @@ def _show(value: Any) -> str:
 
 def _name(rec: dict, field: str, *, required: bool = False, limit: int = MAX_NAME) -> str | None:
     value = rec.get(field)
-    # the common case, cheaply: a printable string (no control characters), already trimmed
-    if type(value) is str and 0 < len(value) <= limit and value.isprintable() and not (value[0].isspace() or value[-1].isspace()):
+    if _plain(value, limit):  # the common case, cheaply: already clean
         return value
     if value is None:
         if required:
@@ -90,7 +89,7 @@ def _name(rec: dict, field: str, *, required: bool = False, limit: int = MAX_NAM
 
 def _count(rec: dict, field: str, *, required: bool = False) -> int:
     value = rec.get(field)
-    if type(value) is int and 0 <= value <= MAX_TOKENS:
+    if _plain_count(value):
         return value
     if value is None:
         if required:

@@ -166,7 +166,8 @@ class Importer:
             except parallel.WorkerCrash as exc:  # never expected; the serial path still works
                 print(f"usage-ls import: parallel read failed, reading serially:\n{exc}", file=sys.stderr)
                 tally = Tally(tool.name, files=tally.files)
-                memory = self._memory[tool.name] = tool.load_memory(self.data_dir) if hasattr(tool, "load_memory") else {}
+                self._memory.pop(tool.name, None)  # forget what the failed merge noted
+                memory = self.memory(tool)
                 done = self._run_serial(tool, tally, jobs, sigs, final, memory)
         else:
             with parallel.no_gc() if self.bulk else contextlib.nullcontext():

@@ -196,6 +196,21 @@ class FileResult:
             self.first_offset = offset
 
 
+def _finished_tail(tail: bytes, path: Path, offset: int, result: FileResult, final: bool) -> bool:
+    """Whether the bytes after a file's last newline are a line the tool finished (they parse
+    as JSON). Otherwise they are left for the next run, and counted as unreadable when `final`
+    (a one-shot import, not the live watcher)."""
+    if not tail.strip():
+        return False
+    try:
+        orjson.loads(tail)
+    except orjson.JSONDecodeError:
+        if final:
+            result.bad_at(offset, f"{path.name}:{offset}", "truncated last line (left to read again next time)")
+        return False
+    return True
+
+
 def json_lines(
     path: Path, start: int, result: FileResult, *, final: bool = True
 ) -> Iterator[tuple[int, bytes]]:
@@ -206,13 +221,7 @@ def json_lines(
     lines, end, tail = split_lines(data, start)
     result.end = end
     yield from lines
-    if tail.strip():
-        try:
-            orjson.loads(tail)
-        except orjson.JSONDecodeError:
-            if final:
-                result.bad(f"{path.name}:{end}", "truncated last line (left to read again next time)")
-            return
+    if _finished_tail(tail, path, end, result, final):
         result.end = end + len(tail)
         yield end, tail
 
@@ -237,15 +246,9 @@ def marked_lines(
     body = data.rfind(b"\n", 0, size) + 1  # complete lines end here
     tail = bytes(data[body:size])
     result.end = start + body
-    if tail.strip():
-        try:
-            orjson.loads(tail)
-        except orjson.JSONDecodeError:
-            if final:
-                result.bad_at(start + body, f"{name}:{start + body}", "truncated last line (left to read again next time)")
-        else:
-            body = size  # a finished last line the tool wrote without a newline
-            result.end = start + body
+    if _finished_tail(tail, path, start + body, result, final):
+        body = size  # a finished last line the tool wrote without a newline
+        result.end = start + body
     if body:
         arr = np.frombuffer(data, dtype=np.uint8, count=body)
         nl = np.flatnonzero(arr == _LF)

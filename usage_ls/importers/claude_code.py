@@ -228,27 +228,13 @@ class ClaudeCode(Tool):
         sidechain line matches any line with its message id, and a parent line wins over it.
         Then message ids known from earlier runs (a replay of a message imported before)."""
         kept, dups = _merge_rule(entries)
-        known_all, known_side = memory["all"], memory["side"]
-        hashes = [_hash64(e[0]) if e[0] is not None else 0 for e in kept]
-        if len(known_all) or len(known_side):
-            arr = np.array(hashes, dtype=np.uint64)
-            in_all = np.isin(arr, known_all).tolist()
-            in_side = np.isin(arr, known_side).tolist()
-        else:
-            in_all = in_side = [False] * len(kept)
-        out = []
-        new_all, new_side = memory["new_all"], memory["new_side"]
-        for e, h, ia, is_ in zip(kept, hashes, in_all, in_side):
-            if e[0] is not None:
-                side = e[2]
-                if (side and ia) or (not side and is_):
-                    dups += 1
-                    continue
-                new_all.append(h)
-                if side:
-                    new_side.append(h)
-            if e[3]:  # any tokens at all
-                out.append(e[4])
+        n = len(kept)
+        hm = np.fromiter((_hash64(e[0]) if e[0] is not None else 0 for e in kept), np.uint64, n)
+        has_mid = np.fromiter((e[0] is not None for e in kept), bool, n)
+        side = np.fromiter((e[2] for e in kept), bool, n)
+        replay = _replays(hm, has_mid, side, memory).tolist()
+        dups += sum(replay)
+        out = [e[4] for e, r in zip(kept, replay) if not r and e[3]]  # and any tokens at all
         return out, dups
 
     def premerge(self, entries: list) -> tuple[list, int]:
@@ -310,14 +296,10 @@ class ClaudeCode(Tool):
         rows = zip(hmid[contested].tolist(), hrid[contested].tolist(), side[contested].tolist(), total[contested].tolist(), contested.tolist(), costs)
         winners, dups = _merge_rule(list(rows))
         keep[[w[4] for w in winners]] = True
-        # message ids known from earlier runs
-        known = np.zeros(n, dtype=bool)
-        if len(memory["all"]) or len(memory["side"]):
-            known = has_mid & np.where(side, np.isin(hmid, memory["all"]), np.isin(hmid, memory["side"]))
-        dups += int((keep & known).sum())
-        keep &= ~known
-        memory["new_all"].extend(hmid[keep & has_mid].tolist())
-        memory["new_side"].extend(hmid[keep & has_mid & side].tolist())
+        kept = np.flatnonzero(keep)
+        replay = _replays(hmid[kept], has_mid[kept], side[kept], memory)
+        dups += int(replay.sum())
+        keep[kept[replay]] = False
         index = np.flatnonzero(keep & (total > 0))  # and any tokens at all
         return index, hid[index], dups
 
@@ -334,6 +316,19 @@ class ClaudeCode(Tool):
             storage.atomic_write(memory["dir"] / f"imports-claude-code-{kind}.npy", buf.getvalue())
             memory[kind] = merged
             memory[f"new_{kind}"] = []
+
+
+def _replays(hm: np.ndarray, has_mid: np.ndarray, side: np.ndarray, memory: dict) -> np.ndarray:
+    """Of kept candidates (message id hashes, whether there is one, sidechain flags): True for
+    a replay of a message an earlier run imported (a sidechain line whose message id was seen,
+    or a parent line whose id was seen as a sidechain). The others' ids are remembered."""
+    replay = np.zeros(len(hm), dtype=bool)
+    if len(memory["all"]) or len(memory["side"]):
+        replay = has_mid & np.where(side, np.isin(hm, memory["all"]), np.isin(hm, memory["side"]))
+    new = has_mid & ~replay
+    memory["new_all"].extend(hm[new].tolist())
+    memory["new_side"].extend(hm[new & side].tolist())
+    return replay
 
 
 def _merge_rule(entries: list) -> tuple[list, int]:
@@ -404,13 +399,6 @@ def _now() -> float:
     import time
 
     return time.time()
-
-
-def _in(arr: np.ndarray, h: int) -> bool:
-    if not len(arr):
-        return False
-    i = int(np.searchsorted(arr, np.uint64(h)))
-    return i < len(arr) and int(arr[i]) == h
 
 
 def _better(cand, old) -> bool:

@@ -103,8 +103,6 @@ def _worker(conn, tool: Tool, jobs: list, final: bool, prep, blob: Path) -> None
             outcomes.append((kind, result))
         conn.send((outcomes, tool.merge_keys(local)))
         keep = conn.recv()
-        if keep is None:
-            return
         from usage_ls.store.bulk import day_parts
 
         parts, rejected = day_parts([tool.record_of(e) for e, k in zip(local, keep) if k], tool.tz)

@@ -34,13 +34,12 @@ from usage_ls.model import Defaults, RecordError, validate_fast, validate_record
 from usage_ls.pricing import Pricer
 from usage_ls.store import storage
 from usage_ls.store.journal import FileLock
+from usage_ls.store.ledger import fact_of, id_hash, rollup_doc, rollup_facts
 
 
 def prepare(pricer: Pricer, raw: dict, defaults: Defaults, now_ms: int) -> tuple:
     """(id hash, id, day, stored JSON, rollup facts) of one record, or (None, id, field,
     message) when it does not validate."""
-    from usage_ls.store.ledger import fact_of, id_hash
-
     rec = validate_fast(raw, defaults)
     if rec is None:
         try:
@@ -70,8 +69,6 @@ class DayPart:
 
 def day_parts(payloads, tz) -> tuple[dict[str, DayPart], list[tuple]]:
     """Prepared records (`prepare`) -> ({day: DayPart}, rejected [(id, field, message)])."""
-    from usage_ls.store.ledger import rollup_facts
-
     by_day: dict[str, list] = defaultdict(list)
     rejected = []
     for p in payloads:
@@ -138,8 +135,6 @@ def bulk_add(ledger, payloads: list) -> dict:
 def write_days(ledger, part_sets: list[dict[str, DayPart]]) -> int:
     """Write day parts (several sets, e.g. one per worker, of disjoint records) into the day
     files and rollups under the checkpoint lock; returns how many records were added."""
-    from usage_ls.store.ledger import fact_of, id_hash, rollup_facts
-
     by_day: dict[str, list[DayPart]] = defaultdict(list)
     for parts in part_sets:
         for day, part in parts.items():
@@ -151,10 +146,9 @@ def write_days(ledger, part_sets: list[dict[str, DayPart]]) -> int:
     lock.acquire(blocking=True)
     try:
         recover(ledger)
-        state = storage.read_json(ledger.state_path) or {}
-        if not isinstance(state.get("offsets"), dict):
-            state = {"seq": 0, "offsets": {}, "models": []}
+        state = ledger._stored_state()
         ids = ledger._read_ids()
+        known: set[int] | None = None  # ids as a set, for the rare day that needs it
         storage.atomic_write(_intent_path(ledger), orjson.dumps({"days": sorted(by_day)}))
         accepted = 0
         new_hashes: list[np.ndarray] = []
@@ -173,16 +167,17 @@ def write_days(ledger, part_sets: list[dict[str, DayPart]]) -> int:
                     members = {}
                     for p in parts:
                         members.update(p.members())
-                    known = set(ids.tolist())
+                    if known is None:
+                        known = set(ids.tolist())
                     fresh = {k: v for k, v in members.items() if k not in existing and id_hash(k) not in known}
                     text = orjson.dumps(fresh)[1:-1] if fresh else b""
-                    docs = [rollup_facts([fact_of(r) for r in [*existing.values(), *fresh.values()]], day, ledger.tz)]
+                    docs = [rollup_doc([*existing.values(), *fresh.values()], day, ledger.tz)]
                     count = len(fresh)
                     fresh_hashes = np.array([id_hash(k) for k in fresh], dtype=np.uint64)
                     day_models = {r["model"] for r in fresh.values()}
                 else:
                     text = b",".join(p.text for p in parts)
-                    docs = [rollup_facts([fact_of(r) for r in existing.values()], day, ledger.tz)] if existing else []
+                    docs = [rollup_doc(existing.values(), day, ledger.tz)] if existing else []
                     docs.extend(p.rollup for p in parts)
                     count = sum(p.count for p in parts)
                     day_models = set().union(*(p.models for p in parts))
@@ -192,14 +187,13 @@ def write_days(ledger, part_sets: list[dict[str, DayPart]]) -> int:
                 accepted += count
                 new_hashes.append(fresh_hashes)
                 models.update(day_models)
-                rollups[day[:7]][day] = combine_rollups(docs) if docs else rollup_facts([], day, ledger.tz)
+                rollups[day[:7]][day] = combine_rollups(docs) if docs else rollup_doc([], day, ledger.tz)
         for w in writes:
             w.result()  # a failed write stops here: nothing after it claims the records are in
         ledger._write_rollups(rollups)
         ledger._write_month_columns(rollups)  # day columns are built when a day is first shown
         ledger._write_ids(np.union1d(ids, np.concatenate(new_hashes)))
-        new_state = {**state, "format": 1, "seq": int(state.get("seq") or 0) + 1, "models": sorted(models)}
-        storage.atomic_write(ledger.state_path, orjson.dumps(new_state))
+        ledger._commit_state(state, models)
         _intent_path(ledger).unlink(missing_ok=True)
     finally:
         lock.release()
@@ -214,8 +208,6 @@ def _intent_path(ledger):
 def recover(ledger) -> bool:
     """Finish a bulk write that stopped after `bulk-intent.json` was written (call under the
     checkpoint lock): rebuild the named days' rollups from their day files and add their ids."""
-    from usage_ls.store.ledger import fact_of, id_hash, rollup_facts
-
     path = _intent_path(ledger)
     intent = storage.read_json(path) if path.exists() else None
     if intent is None:
@@ -227,18 +219,14 @@ def recover(ledger) -> bool:
         if not (isinstance(day, str) and len(day) == 10):
             continue
         records = ((storage.read_json(ledger._day_path(day)) or {}).get("records") or {})
-        rollups[day[:7]][day] = rollup_facts([fact_of(r) for r in records.values()], day, ledger.tz)
+        rollups[day[:7]][day] = rollup_doc(records.values(), day, ledger.tz)
         hashes.extend(id_hash(i) for i in records)
         models.update(r["model"] for r in records.values())
     ledger._write_rollups(rollups)
     ledger._write_month_columns(rollups)
     ledger._write_ids(np.union1d(ledger._read_ids(), np.array(hashes, dtype=np.uint64)))
-    state = storage.read_json(ledger.state_path) or {}
-    if not isinstance(state.get("offsets"), dict):
-        state = {"seq": 0, "offsets": {}, "models": []}
-    new_state = {**state, "format": 1, "seq": int(state.get("seq") or 0) + 1,
-                 "models": sorted(set(state.get("models") or []) | models)}
-    storage.atomic_write(ledger.state_path, orjson.dumps(new_state))
+    state = ledger._stored_state()
+    ledger._commit_state(state, set(state.get("models") or []) | models)
     path.unlink(missing_ok=True)
     days_checked = sum(len(d) for d in rollups.values())
     ledger.problems.append(f"finished an import that stopped half-way: rollups of {days_checked} day(s) rebuilt from their files")

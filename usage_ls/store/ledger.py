@@ -487,13 +487,27 @@ class Ledger:
             return None
         return (st.st_mtime_ns, st.st_size, st.st_ino)
 
+    def _stored_state(self) -> dict:
+        """state.json as on disk; a fresh state when it is missing or not understood."""
+        state = storage.read_json(self.state_path) or {}
+        return state if isinstance(state.get("offsets"), dict) else {"seq": 0, "offsets": {}, "models": []}
+
+    def _commit_state(self, state: dict, models: set, offsets: dict | None = None) -> None:
+        """Write the state after `state` (under the checkpoint lock): its `seq` + 1 tells every
+        process that day files, rollups or ids changed."""
+        new_state = {
+            "format": 1,
+            "seq": int(state.get("seq") or 0) + 1,
+            "offsets": state.get("offsets") or {} if offsets is None else offsets,
+            "models": sorted(models),
+        }
+        storage.atomic_write(self.state_path, orjson.dumps(new_state))
+
     def _load_state(self, force: bool = False) -> bool:
         sig = self._signature(self.state_path)
         if sig == self._state_sig and not force:
             return False
-        state = storage.read_json(self.state_path) or {}
-        if not isinstance(state.get("offsets"), dict):
-            state = {"seq": 0, "offsets": {}, "models": []}
+        state = self._stored_state()
         self._state_sig = sig
         if not force and state.get("seq") == self._state.get("seq"):
             return False
@@ -579,19 +593,7 @@ class Ledger:
         not those in `keep` (the request's own): a month that does not fit is not cached."""
         path, side = self._rollup_path(month), self._month_cols_path(month)
         sig, source = self._signature(path), self._source(path)
-        loaded = None
-        if source is not None:
-            try:
-                data = side.read_bytes()
-            except FileNotFoundError:
-                data = None
-            if data:
-                try:
-                    stored, *loaded = self._month_from_bytes(data)
-                    if stored != source:
-                        loaded = None
-                except ValueError as exc:
-                    storage.quarantine(side, f"unreadable rollup columns: {exc}; rebuilt from {path.name}")
+        loaded = self._fresh_columns(side, path, source, self._month_from_bytes, "rollup columns")
         if loaded is None:
             data = storage.read_json(path) if source is not None else None
             if data is None and self.writable:  # missing or corrupt: rebuilt from the day files
@@ -599,10 +601,7 @@ class Ledger:
                 sig, source = self._signature(path), self._source(path)
             loaded = self._chunk_of((data or {}).get("days") or {}, self.models, self.projects, self.users)
             if self.writable and source is not None and self._source(path) == source:
-                try:
-                    storage.atomic_write(side, self._month_to_bytes(*loaded, source))
-                except OSError:
-                    pass  # only a cache: the rollup file is read again next time
+                self._keep_columns(side, self._month_to_bytes(*loaded, source))
         entry = (sig, *loaded)
         self._drop_month(month)
         for old in [m for m in self._months if m not in keep]:
@@ -701,10 +700,7 @@ class Ledger:
                 continue
             dims = (Dims(), Dims(), Dims())
             chunk, hours = self._chunk_of(data.get("days") or {}, *dims)
-            try:
-                storage.atomic_write(self._month_cols_path(month), self._month_to_bytes(chunk, hours, source, dims))
-            except OSError:
-                pass  # readers rebuild them from the rollup file
+            self._keep_columns(self._month_cols_path(month), self._month_to_bytes(chunk, hours, source, dims))
 
     def _rebuild_rollups(self, month: str) -> dict | None:
         """A month's rollups from its day files, when the rollup file is missing or was corrupt."""
@@ -805,6 +801,34 @@ class Ledger:
         return self.days_dir / day[:7] / f"{day}{COLS_SUFFIX}"
 
     @staticmethod
+    def _keep_columns(side: Path, data: bytes) -> None:
+        """Write a columns file. Only a cache: on a disk error readers rebuild it from its source."""
+        try:
+            storage.atomic_write(side, data)
+        except OSError:
+            pass
+
+    @staticmethod
+    def _fresh_columns(side: Path, path: Path, source: list | None, decode, what: str) -> list | None:
+        """What `decode` makes of the columns file `side` (after the signature it stores) when it
+        was built from `path` as that file is now (`source`), else None. A columns file that
+        does not decode is moved aside; the caller rebuilds it from `path`."""
+        if source is None:
+            return None
+        try:
+            data = side.read_bytes()
+        except FileNotFoundError:
+            return None
+        if not data:
+            return None
+        try:
+            stored, *rest = decode(data)
+        except ValueError as exc:
+            storage.quarantine(side, f"unreadable {what}: {exc}; rebuilt from {path.name}")
+            return None
+        return rest if stored == source else None
+
+    @staticmethod
     def _source(path: Path) -> list | None:
         try:
             st = path.stat()
@@ -818,24 +842,15 @@ class Ledger:
         source = self._source(path)
         if source is None:
             return RecordColumns.build([], self.models, self.projects, self.users)
-        try:
-            data = side.read_bytes()
-        except FileNotFoundError:
-            data = None
-        if data:
-            try:
-                stored, cols = RecordColumns.from_bytes(data, self.models, self.projects, self.users)
-                if stored == source:
-                    return cols
-            except ValueError as exc:
-                storage.quarantine(side, f"unreadable record columns: {exc}; rebuilt from {path.name}")
+        fresh = self._fresh_columns(
+            side, path, source, lambda data: RecordColumns.from_bytes(data, self.models, self.projects, self.users), "record columns"
+        )
+        if fresh is not None:
+            return fresh[0]
         records = list(((storage.read_json(path) or {}).get("records") or {}).values())
         cols = RecordColumns.build(records, self.models, self.projects, self.users)
         if self.writable and self._source(path) == source:  # the file we read is still the one we stat'ed
-            try:
-                storage.atomic_write(side, cols.to_bytes(self.models, self.projects, self.users, source))
-            except OSError:
-                pass  # only a cache: read from the day file again next time
+            self._keep_columns(side, cols.to_bytes(self.models, self.projects, self.users, source))
         return cols
 
     def _write_day_columns(self, day: str, records: list) -> None:
@@ -844,10 +859,7 @@ class Ledger:
         if source is None:
             return
         dims = (Dims(), Dims(), Dims())
-        try:
-            storage.atomic_write(self._cols_path(day), RecordColumns.build(records, *dims).to_bytes(*dims, source))
-        except OSError:
-            pass  # readers rebuild them from the day file
+        self._keep_columns(self._cols_path(day), RecordColumns.build(records, *dims).to_bytes(*dims, source))
 
     def day_hours(self, day: str) -> np.ndarray | None:
         """Credits (row 0) and cost (row 1) per local hour of `day`, from the rollups plus
@@ -943,8 +955,7 @@ class Ledger:
                 offsets.pop(path.name, None)
             changed = bool(by_day) or bool(finished) or offsets != (state.get("offsets") or {})
             if changed:
-                new_state = {"format": 1, "seq": int(state.get("seq") or 0) + 1, "offsets": offsets, "models": sorted(models)}
-                storage.atomic_write(self.state_path, orjson.dumps(new_state))
+                self._commit_state(state, models, offsets)
                 for path in finished:
                     path.unlink(missing_ok=True)
                 storage.fsync_dir(self.journal_dir)
