@@ -59,6 +59,9 @@ def main() -> int:
     files = sum(1 for _ in logs.rglob("*.jsonl"))
     print(f"logs: {size / 1e6:.0f} MB in {files} files ({logs})")
     env = clean_env(out, CLAUDE_CONFIG_DIR=logs)
+    # byte-code compiled, as an installed package is (with PYTHONDONTWRITEBYTECODE set, an
+    # editable install would compile every module at every start)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "usage_ls")], check=True)
     # warm the page cache so neither side pays for the disk
     for p in logs.rglob("*.jsonl"):
         p.read_bytes()

@@ -1,4 +1,5 @@
 import os
+import tempfile
 import sys
 from pathlib import Path
 
@@ -8,6 +9,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 # days in tests are computed in a fixed zone unless a test says otherwise
 os.environ.setdefault("TZ", "UTC")
+# the price cache (usage_ls.pricing.PriceCache) of this test run, never the user's
+os.environ.setdefault("USAGE_LS_CACHE_DIR", tempfile.mkdtemp(prefix="usage-ls-test-cache-"))
 
 
 @pytest.fixture

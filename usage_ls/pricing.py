@@ -12,16 +12,25 @@ against `calc_price` for every model in the table, across tier boundaries.
 
 An unknown model is *unpriced* (cost None), never $0. A cost the feature reports wins and is
 marked `reported`.
+
+Start-up: importing genai-prices and building its table takes ~0.2 s (pydantic models), more
+than the rest of a CLI command. So it is imported only when a price is needed, and what it
+said for each (model, provider, UTC day) — the per-token rates of every tier, or "unpriced" —
+is kept in a small cache file (`prices.json` in the user cache folder), keyed by the installed
+genai-prices data file: an upgrade of genai-prices starts a new cache. Config overrides are
+never cached (they are read from config.toml each time).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
+import os
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
-from genai_prices import Usage, data_snapshot
-from genai_prices.types import TieredPrices
+import orjson
 
 from usage_ls.config import Config
 
@@ -55,6 +64,8 @@ class _TieredModel:
 
     def __init__(self, model_price):
         self.model_price = model_price
+        from genai_prices.types import TieredPrices
+
         starts: set[int] = set()
         for value in model_price.__dict__.values():
             if isinstance(value, TieredPrices):
@@ -72,7 +83,13 @@ class _TieredModel:
             rates = self._rates[bucket] = self._probe(1 if bucket == 0 else self.starts[bucket - 1] + 1)
         return rates
 
+    def all_rates(self) -> list[Rates]:
+        """The rates of every tier bucket (what the price cache keeps)."""
+        return [self.rates_for(1 if b == 0 else self.starts[b - 1] + 1) for b in range(len(self.starts) + 1)]
+
     def _probe(self, total: int) -> Rates:
+        from genai_prices import Usage
+
         calc = self.model_price.calc_price
 
         def price(**kw) -> Decimal:
@@ -91,6 +108,98 @@ class _TieredModel:
         return Rates(float(request), float(r_in), float(r_out), float(r_cr), float(r_cw), float(r_cw1h))
 
 
+class _Tiers:
+    """`_TieredModel` as the price cache holds it: tier starts and every bucket's rates."""
+
+    __slots__ = ("starts", "rates")
+
+    def __init__(self, starts: list[int], rates: list[Rates]):
+        self.starts, self.rates = starts, rates
+
+    def rates_for(self, total_input: int) -> Rates:
+        bucket = 0
+        for start in self.starts:
+            if total_input > start:
+                bucket += 1
+        return self.rates[bucket]
+
+
+CACHE_VERSION = 1
+
+
+def cache_path() -> Path:
+    import platformdirs
+
+    return Path(os.environ.get("USAGE_LS_CACHE_DIR") or platformdirs.user_cache_dir("usage-ls", appauthor=False)) / "prices.json"
+
+
+def _table_signature() -> str:
+    """Which genai-prices data is installed (its data file's size and mtime), without importing it."""
+    try:
+        spec = importlib.util.find_spec("genai_prices")
+        st = os.stat(Path(spec.origin).with_name("data.py"))
+        return f"{CACHE_VERSION}:{st.st_size}:{st.st_mtime_ns}"
+    except (AttributeError, TypeError, OSError, ImportError, ValueError):
+        return ""
+
+
+class PriceCache:
+    """What genai-prices said per (model, provider, UTC day), on disk between runs."""
+
+    def __init__(self, path: Path | None = None):
+        self.path = path or cache_path()
+        self.sig = _table_signature()
+        self.entries: dict[str, object] = {}  # key -> None (unpriced) or [starts, [[6 rates]...]]
+        self.new: dict[str, object] = {}
+        if not self.sig:
+            return
+        try:
+            doc = orjson.loads(self.path.read_bytes())
+            if type(doc) is dict and doc.get("sig") == self.sig and type(doc.get("days")) is dict:
+                self.entries = doc["days"]
+        except (OSError, orjson.JSONDecodeError):
+            pass
+
+    @staticmethod
+    def key(model: str, provider: str | None, day: int) -> str:
+        return f"{model}\x1f{provider or ''}\x1f{day}"
+
+    def get(self, key: str):
+        """_MISS, None (unpriced) or `_Tiers`."""
+        raw = self.entries.get(key, _MISS)
+        if raw is _MISS or raw is None:
+            return raw
+        try:
+            starts, rates = raw
+            return _Tiers([int(x) for x in starts], [Rates(*map(float, r)) for r in rates])
+        except (TypeError, ValueError):
+            return _MISS
+
+    def put(self, key: str, found) -> None:
+        raw = None if found is None else [found.starts, [[r.request, r.input, r.output, r.cache_read, r.cache_write, r.cache_write_1h] for r in found.all_rates()]]
+        self.entries[key] = self.new[key] = raw
+
+    def absorb(self, new: dict) -> None:
+        """Entries another process (an import worker) found."""
+        self.entries.update(new)
+        self.new.update(new)
+
+    def save(self) -> None:
+        """Write the new entries (added to what is on disk now); a cache: failures are ignored."""
+        if not self.new or not self.sig:
+            return
+        from usage_ls.store import storage
+
+        try:
+            merged = dict(PriceCache(self.path).entries) if self.path.exists() else {}
+            merged.update(self.entries)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            storage.atomic_write(self.path, orjson.dumps({"sig": self.sig, "days": merged}))
+            self.new = {}
+        except OSError:
+            pass
+
+
 @dataclass(frozen=True)
 class Match:
     """How a model name resolved in the price table."""
@@ -106,7 +215,9 @@ _MISS = object()
 class Pricer:
     def __init__(self, cfg: Config):
         self.cfg = cfg
-        self._snapshot = data_snapshot.get_snapshot()
+        self._snap = None  # genai-prices' table, loaded on first use (~0.2 s: pydantic models)
+        self._providers: set[str] | None = None
+        self._cache: PriceCache | None = None
         self._lookup: dict[tuple[str, str | None], tuple | None] = {}
         self._by_price: dict[int, _TieredModel] = {}
         self._model_price: dict[tuple[int, str], object] = {}
@@ -122,7 +233,20 @@ class Pricer:
             )
             for name, p in cfg.prices.items()
         }
-        self._provider_ids = {p.id for p in self._snapshot.providers}
+
+    @property
+    def _snapshot(self):
+        if self._snap is None:
+            from genai_prices import data_snapshot
+
+            self._snap = data_snapshot.get_snapshot()
+        return self._snap
+
+    @property
+    def _provider_ids(self) -> set[str]:
+        if self._providers is None:
+            self._providers = {p.id for p in self._snapshot.providers}
+        return self._providers
 
     # -- model resolution ---------------------------------------------------------------
 
@@ -188,6 +312,26 @@ class Pricer:
         override = self._override(model)
         if override is not None:
             return override
+        cache = self.cache
+        key = cache.key(model, provider, ts_ms // 86_400_000)
+        known = cache.get(key)
+        if known is not _MISS:
+            return known
+        tiered = self._genai_day_rates(model, provider, ts_ms)
+        cache.put(key, tiered)
+        return tiered
+
+    def save_cache(self) -> None:
+        if self._cache is not None:
+            self._cache.save()
+
+    @property
+    def cache(self) -> PriceCache:
+        if self._cache is None:
+            self._cache = PriceCache()
+        return self._cache
+
+    def _genai_day_rates(self, model: str, provider: str | None, ts_ms: int) -> "_TieredModel | None":
         found = self._resolve(model, provider)
         if found is None:
             return None
@@ -217,14 +361,21 @@ class Pricer:
         if rec["costUsd"] is not None:
             rec["costSource"] = "reported"
         else:
-            cost = self.cost(rec)
-            if cost is None:
+            # `cost`, written out: an import runs this per record
+            inp, cr, cw = rec["inputTokens"], rec["cacheReadTokens"], rec["cacheWriteTokens"]
+            ts, model, provider = rec["ts"], rec["model"], rec.get("provider")
+            found = self._by_day.get((model, provider, ts // 86_400_000), _MISS)
+            if found is _MISS or (found is not None and type(found) is not Rates):
+                rates = self.rates(model, provider, ts, inp + cr + cw)
+            else:
+                rates = found
+            if rates is None:
                 rec["costSource"] = "unpriced"
             else:
-                rec["costUsd"] = round(cost, 10)
+                rec["costUsd"] = round(rates.cost(inp, rec["outputTokens"], cr, cw, rec["cacheWrite1hTokens"]), 10)
                 rec["costSource"] = "computed"
         if rec["credits"] is None:
-            rec["credits"] = self.credits(rec)
+            rec["credits"] = 0.0 if rec["billing"] == "byok" else self.credits(rec)
         return rec
 
     def credits(self, rec: dict) -> float | None:

@@ -97,7 +97,10 @@ class Usage:
         return self
 
     def close(self) -> None:
-        self.ledger.close()
+        try:
+            self.ledger.close()
+        finally:
+            self.pricer.save_cache()
 
     @property
     def tz(self) -> dt.tzinfo:

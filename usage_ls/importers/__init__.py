@@ -265,6 +265,8 @@ class Importer:
             rec.setdefault("billing", billing)
             return prepare(pricer, rec, defaults, now)
 
+        pricer.cache  # read once, before any worker starts  # noqa: B018
+        prep.pricer = pricer  # parallel workers hand back the prices they looked up
         return prep
 
 

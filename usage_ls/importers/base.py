@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-import numpy as np
 import orjson
 
 from usage_ls.store import storage
@@ -226,59 +225,71 @@ def json_lines(
         yield end, tail
 
 
-_NON_BLANK = re.compile(rb"\S")
 _LF, _OPEN, _CLOSE = 10, ord("{"), ord("}")
+_MARKS: dict[bytes, re.Pattern] = {}
 
 
 def marked_lines(
     path: Path, start: int, result: FileResult, mark: bytes, *, final: bool = True
-) -> tuple[list[tuple[int, bytes, bool]], bool]:
+) -> tuple[list[tuple[int, memoryview, bool]], bool]:
     """The complete lines from `start` that contain `mark`, found without splitting the file
-    into lines: [(offset, line, gap)], where `gap` says a non-blank line without the mark came
+    into lines: [(offset, line, gap)] (each line a view into `read_into`'s buffer, valid until
+    its next call), where `gap` says a non-blank line without the mark came
     before it (since the previous marked line), and whether such a line follows the last one.
     Sets `result.end` as `json_lines` does (same rule for a last line without a newline).
 
     Lines without the mark are never parsed; one whose first and last bytes are not `{` and
-    `}` is counted unreadable ("not a JSON object"). That check looks at every line boundary at
-    once with numpy, so a big log costs little more than one search for the mark."""
+    `}` is counted unreadable ("not a JSON object"). The mark is found by the regex engine's
+    literal search (about twice as fast as `bytes.find` in a loop on JSON, whose `"` is
+    everywhere); only the lines between marked lines are walked, one `find` each."""
     data, size = read_into(path, start)
-    name = path.name
     body = data.rfind(b"\n", 0, size) + 1  # complete lines end here
     tail = bytes(data[body:size])
     result.end = start + body
     if _finished_tail(tail, path, start + body, result, final):
         body = size  # a finished last line the tool wrote without a newline
         result.end = start + body
-    if body:
-        arr = np.frombuffer(data, dtype=np.uint8, count=body)
-        nl = np.flatnonzero(arr == _LF)
-        starts = np.concatenate(([0], nl + 1))
-        ends = np.concatenate((nl, [body]))
-        full = ends > starts
-        starts, ends = starts[full], ends[full]
-        odd = np.flatnonzero((arr[starts] != _OPEN) | (arr[ends - 1] != _CLOSE))
-        for i in odd.tolist():  # rare: look closer (a CRLF line, or real garbage)
-            a, b = int(starts[i]), int(ends[i])
-            line = data[a:b]
-            if mark in line:
-                continue  # the caller parses it
-            s = line.strip()
-            if not (s.startswith(b"{") and s.endswith(b"}")):
-                result.bad_at(start + a, f"{name}:{start + a}", "not a JSON object")
-    out: list[tuple[int, bytes, bool]] = []
-    find, rfind, blank = data.find, data.rfind, _NON_BLANK.search
-    pos = prev = 0  # search from; end of the previous marked line
-    while True:
-        j = find(mark, pos, body)
-        if j < 0:
-            break
+    pattern = _MARKS.get(mark)
+    if pattern is None:
+        pattern = _MARKS[mark] = re.compile(re.escape(mark))
+    out: list[tuple[int, memoryview, bool]] = []
+    find, rfind = data.find, data.rfind
+    view = memoryview(data)  # lines as views, not copies: valid until the next read_into
+    prev = 0  # end of the previous marked line (+1)
+    for m in pattern.finditer(data, 0, body):
+        j = m.start()
+        if j < prev:
+            continue  # the mark again, in a line already taken
         a = rfind(b"\n", 0, j) + 1
         b = find(b"\n", j, body)
         if b < 0:
             b = body
-        out.append((start + a, bytes(data[a:b]), a > prev and blank(data, prev, a) is not None))
-        prev = pos = b + 1
-    return out, prev < body and blank(data, prev, body) is not None
+        gap = a > prev and _others(data, prev, a, start, path.name, result)
+        out.append((start + a, view[a:b], gap))
+        prev = b + 1
+    return out, prev < body and _others(data, prev, body, start, path.name, result)
+
+
+def _others(data: bytearray, lo: int, hi: int, start: int, name: str, result: FileResult) -> bool:
+    """Lines in data[lo:hi] (lines without the mark): count each one that is not a JSON object
+    as unreadable; whether any of them is not blank."""
+    find = data.find
+    nonblank = False
+    a = lo
+    while a < hi:
+        b = find(b"\n", a, hi)
+        if b < 0:
+            b = hi
+        if b > a:
+            if data[a] == _OPEN and data[b - 1] == _CLOSE:
+                nonblank = True
+            else:  # rare: look closer (a CRLF line, or real garbage)
+                s = data[a:b].strip()
+                nonblank = nonblank or bool(s)
+                if not (s.startswith(b"{") and s.endswith(b"}")):
+                    result.bad_at(start + a, f"{name}:{start + a}", "not a JSON object")
+        a = b + 1
+    return nonblank
 
 
 def json_objects(

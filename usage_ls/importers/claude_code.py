@@ -269,15 +269,23 @@ class ClaudeCode(Tool):
         also what `load_memory` keeps), whether there is one, request id hash, sidechain flag,
         total tokens, reported cost (NaN: none), and the record id's ledger hash (0: the record
         did not validate). Candidates' records are prepared (`store.bulk.prepare`) already."""
-        n = len(entries)
+        hmid, has_mid, hrid, side, total, cost, hid = [], [], [], [], [], [], []
+        for mid, rid, sc, tot, prepared, c, *_rest in entries:  # one pass: runs per candidate
+            hmid.append(_hash64(mid) if mid is not None else 0)
+            has_mid.append(mid is not None)
+            hrid.append(hash(rid) if rid is not None else 0)
+            side.append(sc)
+            total.append(tot)
+            cost.append(np.nan if c is None else c)
+            hid.append(prepared[0] or 0)
         return (
-            np.fromiter((_hash64(e[0]) if e[0] is not None else 0 for e in entries), np.uint64, n),
-            np.fromiter((e[0] is not None for e in entries), bool, n),
-            np.fromiter((hash(e[1]) if e[1] is not None else 0 for e in entries), np.int64, n),
-            np.fromiter((e[2] for e in entries), bool, n),
-            np.fromiter((e[3] for e in entries), np.int64, n),
-            np.fromiter((np.nan if e[5] is None else e[5] for e in entries), np.float64, n),
-            np.fromiter((e[4][0] or 0 for e in entries), np.uint64, n),
+            np.array(hmid, dtype=np.uint64),
+            np.array(has_mid, dtype=bool),
+            np.array(hrid, dtype=np.int64),
+            np.array(side, dtype=bool),
+            np.array(total, dtype=np.int64),
+            np.array(cost, dtype=np.float64),
+            np.array(hid, dtype=np.uint64),
         )
 
     def merge_compact(self, keys: list[tuple], memory: dict) -> tuple[np.ndarray, np.ndarray, int]:

@@ -1,17 +1,18 @@
 """Reading a big log tree on every core.
 
-A one-shot import of many megabytes (`usage-ls import`, never the live watcher) splits its
-files into contiguous runs of about equal size, one per core, and forks a worker for each
-after the tool and the prices are ready. Two rounds:
+A one-shot import of many megabytes (`usage-ls import`, never the live watcher) forks one
+worker per core after the tool and the prices are ready. Workers take the files one at a time
+from a shared counter, so a worker that drew cheap files (few usage lines per byte) takes more
+of them and all finish together. Two rounds:
 
 1. Each worker reads its files (`read_one`, the very function the serial path runs), merges
    what can be merged within a file (`Tool.premerge`), prepares each candidate's record
    (`store.bulk.prepare`: checked, priced, as JSON) and sends back, per file, what the import
    state needs (offset, parser state, problems) and, per candidate, only its merge key
    (`Tool.merge_keys`: hashes and counts, as numpy columns).
-2. The parent merges the keys of all files in file order (`Tool.merge`, exactly as a serial
-   run would), drops ids the ledger already holds, and sends each worker the mask of its
-   candidates to keep. Each worker sends back one part per day of those: the day file's new
+2. The parent puts the keys of all files back in file order and merges them (`Tool.merge`,
+   exactly as a serial run would), drops ids the ledger already holds, and sends each worker
+   the mask of its candidates to keep. Each worker sends back one part per day of those: the day file's new
    members as JSON text, their id hashes and the day's partial rollup. The parent writes the
    days (`store.bulk.write_days`).
 
@@ -64,18 +65,6 @@ def workers_for(tool: Tool, total_bytes: int) -> int:
     return min(cores, 8)
 
 
-def split(jobs: list, parts: int) -> list[list]:
-    """Contiguous runs of jobs (path, start, state, bytes) of about equal bytes."""
-    total = sum(j[3] for j in jobs) or 1
-    runs: list[list] = [[] for _ in range(parts)]
-    done = 0
-    for job in jobs:
-        i = min(parts - 1, done * parts // total)
-        runs[i].append(job)
-        done += job[3]
-    return [r for r in runs if r]
-
-
 @contextlib.contextmanager
 def no_gc():
     """The cyclic garbage collector off: a bulk import makes hundreds of thousands of small
@@ -89,19 +78,27 @@ def no_gc():
             gc.enable()
 
 
-def _worker(conn, tool: Tool, jobs: list, final: bool, prep, blob: Path) -> None:
+def _worker(conn, tool: Tool, jobs: list, counter, final: bool, prep, blob: Path) -> None:
     gc.disable()  # see no_gc; this process ends with the import
     try:
-        outcomes, local = [], []
-        for path, start, state, _n in jobs:
+        outcomes, local, files = [], [], []
+        while True:
+            with counter.get_lock():
+                i = counter.value
+                counter.value = i + 1
+            if i >= len(jobs):
+                break
+            path, start, state, _n = jobs[i]
             kind, result = read_one(tool, path, start, state, final)
+            n = 0
             if kind == "ok":
                 entries, dups = tool.premerge(result.entries)
                 result.duplicates += dups
-                result.entries = len(entries)  # the candidates stay here; only their keys travel
+                n = result.entries = len(entries)  # the candidates stay here; only their keys travel
                 local.extend(tool.prepared(e, prep) for e in entries)  # while the file is hot
-            outcomes.append((kind, result))
-        conn.send((outcomes, tool.merge_keys(local)))
+            outcomes.append((i, kind, result))
+            files.append((i, n))
+        conn.send((outcomes, files, tool.merge_keys(local)))
         keep = conn.recv()
         from usage_ls.store.bulk import day_parts
 
@@ -113,11 +110,15 @@ def _worker(conn, tool: Tool, jobs: list, final: bool, prep, blob: Path) -> None
                 where[day] = (f.tell(), len(part.text))
                 f.write(part.text)
                 part.text = b""
-        conn.send((parts, rejected, where))
+        pricer = getattr(prep, "pricer", None)  # prices this worker looked up: for the cache
+        conn.send((parts, rejected, where, dict(pricer.cache.new) if pricer is not None and pricer._cache is not None else {}))
     except BaseException:
         conn.send(("crash", traceback.format_exc()))
     finally:
         conn.close()
+    # everything is sent: leave without freeing hundreds of thousands of objects one by one
+    # (~0.1 s the parent would wait for in join)
+    os._exit(0)
 
 
 class WorkerCrash(RuntimeError):
@@ -132,34 +133,45 @@ def _recv(conn):
 
 
 def run(tool: Tool, jobs: list, final: bool, prep, merge, workers: int):
-    """Both rounds. `merge(keys)` -> (indices of the candidates to keep, in the concatenated
-    order of all workers). Returns (outcomes in job order, day parts of every worker)."""
+    """Both rounds. `merge(keys)` -> (indices of the candidates to keep, in file order).
+    Returns (outcomes in job order, day parts of every worker)."""
     ctx = multiprocessing.get_context("fork")
+    counter = ctx.Value("l", 0)  # the next job to take
     procs = []
     tmp = Path(tempfile.mkdtemp(prefix="usage-ls-import-"))
     try:
-        for i, run_jobs in enumerate(split(jobs, workers)):
+        for i in range(max(1, min(workers, len(jobs)))):
             parent, child = ctx.Pipe()
-            p = ctx.Process(target=_worker, args=(child, tool, run_jobs, final, prep, tmp / f"{i}.json"), daemon=True)
+            p = ctx.Process(target=_worker, args=(child, tool, jobs, counter, final, prep, tmp / f"{i}.json"), daemon=True)
             p.start()
             child.close()
             procs.append((p, parent))
-        outcomes, keys, sizes = [], [], []
+        outcomes: list = [None] * len(jobs)
+        keys, job_of, sizes = [], [], []
         for _p, conn in procs:
-            o, k = _recv(conn)
-            outcomes.extend(o)
+            done, files, k = _recv(conn)
+            for i, kind, result in done:
+                outcomes[i] = (kind, result)
             keys.append(k)
+            job_of.append(np.repeat(np.array([f[0] for f in files], dtype=np.int64), np.array([f[1] for f in files], dtype=np.int64)))
             sizes.append(len(k[0]))
-        keep_index = merge(keys)
-        mask = np.zeros(sum(sizes), dtype=bool)
-        mask[keep_index] = True
+        # each worker's candidates are in its files' order; all of them, in file order:
+        order = np.argsort(np.concatenate(job_of), kind="stable")
+        columns = tuple(np.concatenate(c)[order] for c in zip(*keys))
+        keep_sorted = np.zeros(len(order), dtype=bool)
+        keep_sorted[merge([columns])] = True
+        mask = np.empty_like(keep_sorted)
+        mask[order] = keep_sorted
         at = 0
         for (_p, conn), n in zip(procs, sizes):
             conn.send(mask[at : at + n])
             at += n
         parts = []
         for i, (_p, conn) in enumerate(procs):
-            day_parts, rejected, where = _recv(conn)
+            day_parts, rejected, where, prices = _recv(conn)
+            pricer = getattr(prep, "pricer", None)
+            if prices and pricer is not None:
+                pricer.cache.absorb(prices)
             data = (tmp / f"{i}.json").read_bytes()
             for day, (offset, size) in where.items():
                 day_parts[day].text = data[offset : offset + size]

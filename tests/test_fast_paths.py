@@ -1,0 +1,130 @@
+"""Fast paths must give exactly what the plain code gives.
+
+- `marked_lines` finds a log's usage lines without splitting the file: it must agree with the
+  plain reading (split into lines, keep those with the mark, flag the others).
+- The price cache (`pricing.PriceCache`) keeps what genai-prices said between runs: prices read
+  back from it must equal genai-prices' own, and a cache from another genai-prices data file,
+  or a damaged one, is not used.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from usage_ls.importers.base import FileResult, marked_lines
+
+# -- marked lines -------------------------------------------------------------------------------
+
+MARK = b'"usage"'
+_LINES = [
+    b'{"message":{"usage":{"input_tokens":1}}}', b'{"type":"user"}', b"", b"   ", b"\t",
+    b"garbage", b'{"note":"usage"}\r', b'{"usage":1,"usage":2}', b'{"a":1}\r', b' {"a":1} ',
+    b'"usage"', b'{"cut":"usage', b"}", b"{", "{\"é\":\"✓\"}".encode(),
+]
+
+
+def _plain_reading(data: bytes, final: bool):
+    """What `marked_lines` promises, the slow obvious way."""
+    body = data.rfind(b"\n") + 1
+    tail = data[body:]
+    bad: list[int] = []
+    if tail.strip():
+        try:
+            orjson.loads(tail)
+            body = len(data)  # a finished last line without a newline
+        except orjson.JSONDecodeError:
+            if final:
+                bad.append(body)
+    out, gap, at = [], False, 0
+    for line in data[:body].split(b"\n"):
+        if MARK in line:
+            out.append((at, line, gap))
+            gap = False
+        else:
+            if line.strip():
+                gap = True
+            if line and not (line.strip().startswith(b"{") and line.strip().endswith(b"}")):
+                bad.append(at)
+        at += len(line) + 1
+    return out, gap, min(bad) if bad else None, len(bad), min(body, len(data))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(_LINES), max_size=14), st.booleans(), st.booleans())
+def test_marked_lines_is_the_plain_reading(tmp_path_factory, lines, newline_at_end, final):
+    data = b"\n".join(lines) + (b"\n" if newline_at_end else b"")
+    path = Path(tmp_path_factory.mktemp("ml")) / "log.jsonl"
+    path.write_bytes(data)
+    result = FileResult(end=0)
+    out, gap_after = marked_lines(path, 0, result, MARK, final=final)
+    want, want_gap, first_bad, n_bad, end = _plain_reading(data, final)
+    assert [(o, bytes(line), g) for o, line, g in out] == want
+    assert gap_after == want_gap
+    assert result.end == end
+    assert result.unreadable == n_bad
+    assert (result.first_offset if result.first_problem else None) == first_bad
+
+
+# -- price cache --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("USAGE_LS_CACHE_DIR", str(tmp_path))
+    return tmp_path
+
+
+def _priced(pricer, model: str, ts: int, inp: int) -> float | None:
+    rates = pricer.rates(model, None, ts, inp)
+    return None if rates is None else rates.cost(inp, 100, 0, 0, 0)
+
+
+def test_prices_read_back_from_the_cache_are_genai_prices_own(cache_dir):
+    from usage_ls.config import load_config
+    from usage_ls.pricing import Pricer
+
+    cfg = load_config(cache_dir / "data")
+    ts = 1_763_600_000_000
+    cases = [("claude-sonnet-4-5", 1_000), ("claude-sonnet-4-5", 250_000), ("gpt-4.1-mini", 5_000), ("no-such-model-x", 10)]
+    fresh = Pricer(cfg)
+    want = [_priced(fresh, m, ts, n) for m, n in cases]
+    assert want[0] is not None and want[1] is not None and want[0] != want[1] / 250  # a tiered model
+    assert want[3] is None  # unknown: unpriced, never $0
+    fresh.save_cache()
+    doc = orjson.loads((cache_dir / "prices.json").read_bytes())
+    assert len(doc["days"]) == 3  # (model, provider, day) entries
+
+    again = Pricer(cfg)
+    assert [_priced(again, m, ts, n) for m, n in cases] == want
+    assert again._snap is None, "prices came from the cache: genai-prices was never loaded"
+
+
+def test_a_cache_from_other_price_data_or_damaged_is_not_used(cache_dir):
+    from usage_ls.config import load_config
+    from usage_ls.pricing import Pricer
+
+    cfg = load_config(cache_dir / "data")
+    ts = 1_763_600_000_000
+    p = Pricer(cfg)
+    want = _priced(p, "claude-sonnet-4-5", ts, 1_000)
+    p.save_cache()
+    path = cache_dir / "prices.json"
+    doc = orjson.loads(path.read_bytes())
+    key = next(iter(doc["days"]))
+    doc["days"][key][1][0] = [9.0] * 6  # absurd rates
+    path.write_bytes(orjson.dumps({**doc, "sig": "another genai-prices"}))
+    assert _priced(Pricer(cfg), "claude-sonnet-4-5", ts, 1_000) == want
+    path.write_bytes(b"{not json")
+    assert _priced(Pricer(cfg), "claude-sonnet-4-5", ts, 1_000) == want
+    blocker = cache_dir / "a-file"
+    blocker.write_text("")
+    os.environ["USAGE_LS_CACHE_DIR"] = str(blocker / "cache")  # a cache folder that cannot be made
+    q = Pricer(cfg)
+    assert _priced(q, "claude-sonnet-4-5", ts + 86_400_000, 1_000) is not None
+    q.save_cache()  # quietly not kept: pricing still works
