@@ -2,6 +2,7 @@
 
 - `marked_lines` finds a log's usage lines without splitting the file: it must agree with the
   plain reading (split into lines, keep those with the mark, flag the others).
+- `idsets` sorts 64-bit id sets itself (numpy 2.4's np.unique is slow on them): same result.
 - The price cache (`pricing.PriceCache`) keeps what genai-prices said between runs: prices read
   back from it must equal genai-prices' own, and a cache from another genai-prices data file,
   or a damaged one, is not used.
@@ -128,3 +129,20 @@ def test_a_cache_from_other_price_data_or_damaged_is_not_used(cache_dir):
     q = Pricer(cfg)
     assert _priced(q, "claude-sonnet-4-5", ts + 86_400_000, 1_000) is not None
     q.save_cache()  # quietly not kept: pricing still works
+
+
+# -- id sets ------------------------------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 2**64 - 1), max_size=200), st.lists(st.integers(0, 50), max_size=200))
+def test_id_sets_are_numpys_own(big, small):
+    import numpy as np
+
+    from usage_ls.store.idsets import union_ids, unique_ids
+
+    a = np.array(big + big[: len(big) // 2], dtype=np.uint64)  # with repeats
+    b = np.array(small, dtype=np.uint64)
+    assert np.array_equal(unique_ids(a), np.unique(a)) and unique_ids(a).dtype == np.uint64
+    assert np.array_equal(union_ids(a, b), np.union1d(a, b))
+    assert np.array_equal(union_ids(a[:0], b[:0]), np.union1d(a[:0], b[:0]))

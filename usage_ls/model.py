@@ -224,11 +224,23 @@ def validate_fast(raw: Any, defaults: Defaults) -> dict | None:
     """`validate_record(raw)[0]` for a record whose every field is plainly valid (as the log
     importers build them: epoch-ms timestamp, counts as ints, names already clean), else None
     and the caller asks `validate_record`, which has every rule and its message. A property
-    test checks the two agree on any input. (Written out flat: an import runs it per record.)"""
+    test checks the two agree on any input."""
     if type(raw) is not dict or not raw.keys() <= KNOWN_FIELDS:
         return None
     get = raw.get
-    rec_id, ts, model = get("id"), get("timestamp"), get("model")
+    return stored_fast(
+        get("id"), get("timestamp"), get("model"), get("provider"), get("billing"), get("project"), get("user"),
+        get("inputTokens"), get("outputTokens"), get("cacheReadTokens", 0), get("cacheWriteTokens", 0),
+        get("cacheWrite1hTokens", 0), get("costUsd"), get("credits"), get("feature"), get("session"), defaults,
+    )
+
+
+def stored_fast(
+    rec_id, ts, model, provider, billing, project, user, inp, out, cr, cw, w1h, cost, credits, feature, session,
+    defaults: Defaults,
+) -> dict | None:
+    """`validate_fast` of the record with these fields (None: absent), without the record: an
+    importer's fast path calls it with what it read. (Written out flat: runs per record.)"""
     if not (type(rec_id) is str and 0 < len(rec_id) <= MAX_ID and not rec_id.isspace()):
         return None
     if not (type(ts) is int and MIN_MS <= ts < MAX_MS):
@@ -239,12 +251,10 @@ def validate_fast(raw: Any, defaults: Defaults) -> dict | None:
             return None
     except TypeError:
         return None
-    billing = get("billing")
     if billing is None:
         billing = "premium"
     elif billing not in BILLING:
         return None
-    provider, project, user, feature, session = get("provider"), get("project"), get("user"), get("feature"), get("session")
     if project is None:
         project = defaults.project
     if user is None:
@@ -260,15 +270,12 @@ def validate_fast(raw: Any, defaults: Defaults) -> dict | None:
             return None
     except TypeError:
         return None
-    inp, out = get("inputTokens"), get("outputTokens")
-    cr, cw, w1h = get("cacheReadTokens", 0), get("cacheWriteTokens", 0), get("cacheWrite1hTokens", 0)
     if not (
         type(inp) is int and type(out) is int and type(cr) is int and type(cw) is int and type(w1h) is int
         and 0 <= inp <= MAX_TOKENS and 0 <= out <= MAX_TOKENS and 0 <= cr <= MAX_TOKENS
         and 0 <= w1h <= cw <= MAX_TOKENS
     ):
         return None
-    cost, credits = get("costUsd"), get("credits")
     if cost is not None:
         if not ((type(cost) is float or type(cost) is int) and 0 <= cost <= MAX_USD):
             return None

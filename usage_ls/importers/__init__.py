@@ -255,7 +255,8 @@ class Importer:
     def _prep(self, tool: Tool):
         """`prepare` for this tool's records: billing default, user, zone, prices, now."""
         from usage_ls import days
-        from usage_ls.store.bulk import prepare
+        from usage_ls.model import stored_fast
+        from usage_ls.store.bulk import prepare, prepared
 
         svc = self.service()
         pricer, defaults, now = svc.pricer, svc.defaults(), days.now_ms()
@@ -265,6 +266,13 @@ class Importer:
             rec.setdefault("billing", billing)
             return prepare(pricer, rec, defaults, now)
 
+        def fields(rec_id, ts, model, provider, project, session, inp, out, cr, cw, w1h, cost, feature):
+            """`prep` of the record with these fields, built straight in stored form when they
+            are plain (`stored_fast`); None: build the record and call `prep`."""
+            rec = stored_fast(rec_id, ts, model, provider, billing, project, None, inp, out, cr, cw, w1h, cost, None, feature, session, defaults)
+            return None if rec is None else prepared(pricer, rec)
+
+        prep.fields = fields
         pricer.cache  # read once, before any worker starts  # noqa: B018
         prep.pricer = pricer  # parallel workers hand back the prices they looked up
         return prep

@@ -69,6 +69,7 @@ from msgspec import UNSET, UnsetType
 
 from usage_ls.importers.base import FileResult, Tool, count, marked_lines, parse_ts, project_of, short_hash
 from usage_ls.store import storage
+from usage_ls.store.idsets import union_ids
 
 FEATURE = "claude-code"
 VERSION = re.compile(r"^\d+\.\d+\.\d")
@@ -132,7 +133,7 @@ class ClaudeCode(Tool):
                     continue
             key = (entry[0], entry[1])
             if continuing and key == open_key:
-                counts = _counts(entry[4])
+                counts = _counts(entry[4])  # (a record or its `_record` arguments)
                 if grown is None or sum(counts[:4]) > sum(grown[:4]):
                     grown = counts
                 continue
@@ -189,7 +190,7 @@ class ClaudeCode(Tool):
             # remember the response the file ends on: more of it may be written later
             group = entries[last_usage_group[2] :]
             best = max(group, key=lambda e: e[3])
-            rec = best[4]
+            rec = _as_record(best[4])
             new_state["open"] = {
                 "k": list(last_usage_group[1]),
                 "t": _counts(rec),
@@ -234,7 +235,7 @@ class ClaudeCode(Tool):
         side = np.fromiter((e[2] for e in kept), bool, n)
         replay = _replays(hm, has_mid, side, memory).tolist()
         dups += sum(replay)
-        out = [e[4] for e, r in zip(kept, replay) if not r and e[3]]  # and any tokens at all
+        out = [_as_record(e[4]) for e, r in zip(kept, replay) if not r and e[3]]  # and any tokens at all
         return out, dups
 
     def premerge(self, entries: list) -> tuple[list, int]:
@@ -262,7 +263,13 @@ class ClaudeCode(Tool):
         return entry[4]
 
     def prepared(self, entry, prep):
-        return (*entry[:4], prep(entry[4]), *entry[5:])
+        rec = entry[4]
+        if type(rec) is tuple:  # the fast path's fields: straight to the stored form if plain
+            done = prep.fields(*_fields(*rec)) if hasattr(prep, "fields") else None
+            if done is not None:
+                return (*entry[:4], done, *entry[5:])
+            rec = _record(*rec)
+        return (*entry[:4], prep(rec), *entry[5:])
 
     def merge_keys(self, entries: list) -> tuple:
         """What `merge` reads of each candidate, as numpy columns: message id hash (stable,
@@ -316,7 +323,7 @@ class ClaudeCode(Tool):
             new = memory[f"new_{kind}"]
             if not new:
                 continue
-            merged = np.union1d(memory[kind], np.array(new, dtype=np.uint64))
+            merged = union_ids(memory[kind], np.array(new, dtype=np.uint64))
             import io
 
             buf = io.BytesIO()
@@ -376,8 +383,16 @@ def _merge_rule(entries: list) -> tuple[list, int]:
     return kept, dups
 
 
-def _counts(rec: dict) -> list[int]:
+def _counts(rec) -> list[int]:
+    if type(rec) is tuple:  # `_record`'s arguments
+        return list(rec[6:11])
     return [rec["inputTokens"], rec["outputTokens"], rec["cacheReadTokens"], rec["cacheWriteTokens"], rec["cacheWrite1hTokens"]]
+
+
+def _as_record(rec) -> dict:
+    """An entry's record: the fast path keeps `_record`'s arguments and builds the dict only
+    for the lines that survive the merge (about half of them: the others repeat a response)."""
+    return _record(*rec) if type(rec) is tuple else rec
 
 
 def _delta(group: dict, grown: list[int]):
@@ -435,7 +450,7 @@ _NO_USAGE = _NoUsage("no usage")
 
 
 def _entry(obj: dict, cwd: str | None, fallback_project: str, projects: dict | None = None):
-    """(message id, request id, sidechain, total tokens, record) or (None, problem)."""
+    """(message id, request id, sidechain, total tokens, record, cost) or (None, problem)."""
     msg = obj.get("message")
     outer = obj
     usage = msg.get("usage") if type(msg) is dict else None
@@ -519,30 +534,42 @@ def _project(cwd, fallback: str, projects: dict | None) -> str:
 
 def _record(mid, rid, ts, model, project, session, inp, out, cr, cw, w1h, cost, uuid) -> dict:
     """The protocol record of one usage line (checked by the caller)."""
-    if mid is not None:
-        rec_id = f"claude-code:{mid}:{rid if rid is not None else '-'}"
-    else:
-        rec_id = f"claude-code:line:{uuid or short_hash(ts, session, inp, out, cr, cw)}"
-    if len(rec_id) > 200:
-        rec_id = "claude-code:h:" + short_hash(rec_id)
+    rec_id, ts, model, provider, project, session, inp, out, cr, cw, w1h, cost, feature = _fields(
+        mid, rid, ts, model, project, session, inp, out, cr, cw, w1h, cost, uuid
+    )
     rec = {
         "id": rec_id,
         "timestamp": ts,
-        "model": model or "(unknown)",
-        "provider": "anthropic",
+        "model": model,
+        "provider": provider,
         "project": project,
         "inputTokens": inp,
         "outputTokens": out,
         "cacheReadTokens": cr,
         "cacheWriteTokens": cw,
         "cacheWrite1hTokens": w1h,
-        "feature": FEATURE,
+        "feature": feature,
     }
-    if session:
-        rec["session"] = session[:200]
+    if session is not None:
+        rec["session"] = session
     if cost is not None:
-        rec["costUsd"] = float(cost)
+        rec["costUsd"] = cost
     return rec
+
+
+def _fields(mid, rid, ts, model, project, session, inp, out, cr, cw, w1h, cost, uuid) -> tuple:
+    """The protocol fields of one usage line (None: the record leaves it out): id, timestamp,
+    model, provider, project, session, the four token counts and the 1-hour part, cost, feature."""
+    if mid is not None:
+        rec_id = f"claude-code:{mid}:{rid if rid is not None else '-'}"
+    else:
+        rec_id = f"claude-code:line:{uuid or short_hash(ts, session, inp, out, cr, cw)}"
+    if len(rec_id) > 200:
+        rec_id = "claude-code:h:" + short_hash(rec_id)
+    return (
+        rec_id, ts, model or "(unknown)", "anthropic", project, session[:200] if session else None,
+        inp, out, cr, cw, w1h, None if cost is None else float(cost), FEATURE,
+    )
 
 
 # -- the fast path: most lines, decoded without building what is not read ---------------------
@@ -640,5 +667,5 @@ def _fast_entry(line: bytes, cwd, fallback_project: str, projects: dict):
         cwd = line_cwd
     if session is UNSET:
         session = None
-    rec = _record(mid, rid, ts, model, _project(cwd, fallback_project, projects), session, inp, out, cr, cw, w1h, cost, None)
+    rec = (mid, rid, ts, model, _project(cwd, fallback_project, projects), session, inp, out, cr, cw, w1h, cost, None)
     return (mid, rid, side is True, inp + out + cr + cw, rec, None if cost is None else float(cost), cwd)

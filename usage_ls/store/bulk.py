@@ -24,6 +24,7 @@ missing: a record already in its day file is never added twice.
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 
@@ -33,6 +34,7 @@ import orjson
 from usage_ls.model import Defaults, RecordError, validate_fast, validate_record
 from usage_ls.pricing import Pricer
 from usage_ls.store import storage
+from usage_ls.store.idsets import union_ids
 from usage_ls.store.journal import FileLock
 from usage_ls.store.ledger import fact_of, id_hash, rollup_doc, rollup_facts
 
@@ -46,6 +48,11 @@ def prepare(pricer: Pricer, raw: dict, defaults: Defaults, now_ms: int) -> tuple
             rec, _dropped = validate_record(raw, defaults, now_ms)
         except RecordError as exc:
             return (None, raw.get("id") if isinstance(raw, dict) else None, exc.field, exc.message)
+    return prepared(pricer, rec)
+
+
+def prepared(pricer: Pricer, rec: dict) -> tuple:
+    """`prepare`'s result for a record already in stored form (`validate_fast`/`stored_fast`)."""
     pricer.apply(rec)
     return (id_hash(rec["id"]), rec["id"], rec["date"], rec, fact_of(rec))
 
@@ -156,11 +163,15 @@ def write_days(ledger, part_sets: list[dict[str, DayPart]]) -> int:
         models = set(state.get("models") or [])
         rollups: dict[str, dict[str, dict]] = defaultdict(dict)
         writes = []  # day files are written (and fsynced) on a few threads: the disk works meanwhile
+        present = set()  # day files there already: looked up before any write (a stat waits behind fsyncs)
+        for month in {day[:7] for day in by_day}:
+            folder = ledger.days_dir / month
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            present.update(e.name for e in os.scandir(folder))
         with ThreadPoolExecutor(4) as pool:
             for day, parts in sorted(by_day.items()):
                 path = ledger._day_path(day)
-                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-                existing = ((storage.read_json(path) or {}).get("records") or {}) if path.exists() else {}
+                existing = ((storage.read_json(path) or {}).get("records") or {}) if path.name in present else {}
                 fresh_hashes = np.concatenate([p.hashes for p in parts])
                 have = np.array([id_hash(i) for i in existing], dtype=np.uint64) if existing else ids[:0]
                 if np.isin(fresh_hashes, have).any() or np.isin(fresh_hashes, ids).any():
@@ -193,7 +204,7 @@ def write_days(ledger, part_sets: list[dict[str, DayPart]]) -> int:
             w.result()  # a failed write stops here: nothing after it claims the records are in
         ledger._write_rollups(rollups)
         ledger._write_month_columns(rollups)  # day columns are built when a day is first shown
-        ledger._write_ids(np.union1d(ids, np.concatenate(new_hashes)))
+        ledger._write_ids(union_ids(ids, np.concatenate(new_hashes)))
         ledger._commit_state(state, models)
         _intent_path(ledger).unlink(missing_ok=True)
     finally:
@@ -225,7 +236,7 @@ def recover(ledger) -> bool:
         models.update(r["model"] for r in records.values())
     ledger._write_rollups(rollups)
     ledger._write_month_columns(rollups)
-    ledger._write_ids(np.union1d(ledger._read_ids(), np.array(hashes, dtype=np.uint64)))
+    ledger._write_ids(union_ids(ledger._read_ids(), np.array(hashes, dtype=np.uint64)))
     state = ledger._stored_state()
     ledger._commit_state(state, set(state.get("models") or []) | models)
     path.unlink(missing_ok=True)

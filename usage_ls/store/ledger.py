@@ -49,6 +49,7 @@ from usage_ls.model import Defaults, RecordError, validate_record
 from usage_ls.pricing import Pricer
 from usage_ls.store import storage
 from usage_ls.store.columns import RecordColumns, pack, unpack
+from usage_ls.store.idsets import union_ids, unique_ids
 from usage_ls.store.journal import SUFFIX, FileLock, JournalWriter, owner_alive, read_lines
 
 # metric columns of every aggregate row, in this order
@@ -543,7 +544,7 @@ class Ledger:
         for path in self.days_dir.glob("*/*.json"):
             data = storage.read_json(path) or {}
             hashes.extend(id_hash(i) for i in (data.get("records") or {}))
-        ids = np.unique(np.array(hashes, dtype=np.uint64))
+        ids = unique_ids(np.array(hashes, dtype=np.uint64))
         if self.writable:
             self._write_ids(ids)
         return ids
@@ -950,7 +951,7 @@ class Ledger:
             self._write_rollups(rollups)
             self._write_month_columns(rollups)
             if new_hashes:
-                self._write_ids(np.union1d(ids, np.array(new_hashes, dtype=np.uint64)))
+                self._write_ids(union_ids(ids, np.array(new_hashes, dtype=np.uint64)))
             for path in finished:
                 offsets.pop(path.name, None)
             changed = bool(by_day) or bool(finished) or offsets != (state.get("offsets") or {})
