@@ -141,7 +141,7 @@ class ClaudeCode(Tool):
             if not (trailing_usage and last_usage_group and last_usage_group[1] == key):
                 last_usage_group = (offset, key, len(entries))
             trailing_usage = True
-            entries.append(entry[:6])
+            entries.append(entry)  # (a fast-path entry carries its cwd as a 7th item: unused)
         if gap_after:
             trailing_usage = continuing = False
         self._finish(path, state, result, entries, cwd, open_group, grown, continuing, trailing_usage, last_usage_group, final)
@@ -263,13 +263,14 @@ class ClaudeCode(Tool):
         return entry[4]
 
     def prepared(self, entry, prep):
-        rec = entry[4]
+        mid, rid, side, total, rec, cost = entry[:6]
         if type(rec) is tuple:  # the fast path's fields: straight to the stored form if plain
-            done = prep.fields(*_fields(*rec)) if hasattr(prep, "fields") else None
+            fields = getattr(prep, "fields", None)
+            done = fields(*_fields(*rec)) if fields is not None else None
             if done is not None:
-                return (*entry[:4], done, *entry[5:])
+                return (mid, rid, side, total, done, cost)
             rec = _record(*rec)
-        return (*entry[:4], prep(rec), *entry[5:])
+        return (mid, rid, side, total, prep(rec), cost)
 
     def merge_keys(self, entries: list) -> tuple:
         """What `merge` reads of each candidate, as numpy columns: message id hash (stable,

@@ -172,7 +172,7 @@ def run(tool: Tool, jobs: list, final: bool, prep, merge, workers: int):
             pricer = getattr(prep, "pricer", None)
             if prices and pricer is not None:
                 pricer.cache.absorb(prices)
-            data = (tmp / f"{i}.json").read_bytes()
+            data = memoryview((tmp / f"{i}.json").read_bytes())  # day texts as views: no more copies
             for day, (offset, size) in where.items():
                 day_parts[day].text = data[offset : offset + size]
             parts.append((day_parts, rejected))
