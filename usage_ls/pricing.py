@@ -234,6 +234,10 @@ class Pricer:
             for name, p in cfg.prices.items()
         }
 
+    def warm(self) -> None:
+        """Load the price table now (a server does it when idle, not on its first hover)."""
+        self._snapshot  # noqa: B018
+
     @property
     def _snapshot(self):
         if self._snap is None:

@@ -329,6 +329,47 @@ def test_import_after_a_crash_between_day_files_and_id_index_adds_nothing_twice(
     assert _all_interactions(data, env) == rows_before
 
 
+def test_a_worker_killed_while_days_are_being_written_loses_nothing(tmp_path):
+    # Workers hand their days to the parent one at a time, and the parent writes each day file
+    # as soon as all its parts are in. A worker killed half-way (OOM killer, kill -9) leaves
+    # some day files written: the import goes on serially and ends exactly as a clean one.
+    import subprocess
+    import sys
+
+    root = claude_logs(tmp_path / "claude", seed=31, sessions=60)
+    hurt, clean = tmp_path / "hurt", tmp_path / "clean"
+    for d in (hurt, clean):
+        write_config(d, 'timezone = "UTC"\n')
+    env = clean_env(tmp_path, CLAUDE_CONFIG_DIR=root, USAGE_LS_IMPORT_WORKERS="2")
+    killer = (
+        "import os, sys\n"
+        "from usage_ls.store import bulk\n"
+        "parent, real, seen = os.getpid(), bulk.day_part, []\n"
+        "def day_part(day, items, tz):\n"
+        "    seen.append(day)\n"
+        "    if os.getpid() != parent and len(seen) == 4:\n"
+        "        os._exit(9)  # dies like a killed process: no message, no clean-up\n"
+        "    return real(day, items, tz)\n"
+        "bulk.day_part = day_part\n"
+        "from usage_ls.cli import main\n"
+        "sys.argv = ['usage-ls'] + sys.argv[1:]\n"
+        "sys.exit(main())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", killer, "--data-dir", str(hurt), "import", "claude-code", "--json"],
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "reading serially" in out.stderr  # it said what happened
+    got = json.loads(out.stdout)
+    want = import_json(clean, "claude-code", env=env)
+    for r in (got, want):
+        r.pop("seconds")
+    assert got == want
+    assert our_daily(hurt, "2026-10-01", "2026-12-31", env=env) == our_daily(clean, "2026-10-01", "2026-12-31", env=env)
+    assert _all_interactions(hurt, env) == _all_interactions(clean, env)
+    assert not (hurt / "bulk-intent.json").exists()
+    assert import_json(hurt, "claude-code", env=env)["imported"] == 0
+
+
 def _small_files():
     import resource
     import signal

@@ -169,6 +169,10 @@ class Importer:
                 self._memory.pop(tool.name, None)  # forget what the failed merge noted
                 memory = self.memory(tool)
                 done = self._run_serial(tool, tally, jobs, sigs, final, memory)
+                # records the parallel attempt had written found themselves known: they are this
+                # import's all the same
+                tally.imported += exc.written
+                tally.duplicates -= exc.written
         else:
             with parallel.no_gc() if self.bulk else contextlib.nullcontext():
                 done = self._run_serial(tool, tally, jobs, sigs, final, memory)
@@ -241,15 +245,12 @@ class Importer:
             counts["dups"] = dups + int(known.sum())
             return index[~known]
 
-        outcomes, parts = parallel.run(tool, jobs, final, prep, merge, workers)
+        outcomes, rejected, written = parallel.run(tool, jobs, final, prep, merge, workers, lambda days: bulk.DayWriter(ledger, days))
         done, _results = self._account(tally, jobs, sigs, outcomes)
         tally.duplicates += counts.get("dups", 0)
-        part_sets = []
-        for day_parts, rejected in parts:
-            part_sets.append(day_parts)
-            for rec_id, field, message in rejected:
-                tally.bad(f"record {rec_id}: {field}: {message}")
-        tally.imported += bulk.write_days(ledger, part_sets)
+        for rec_id, field, message in rejected:
+            tally.bad(f"record {rec_id}: {field}: {message}")
+        tally.imported += written
         return done
 
     def _prep(self, tool: Tool):

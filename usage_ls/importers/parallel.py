@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import multiprocessing
+import multiprocessing.connection
 import os
 import shutil
 import sys
@@ -100,18 +101,25 @@ def _worker(conn, tool: Tool, jobs: list, counter, final: bool, prep, blob: Path
             files.append((i, n))
         conn.send((outcomes, files, tool.merge_keys(local)))
         keep = conn.recv()
-        from usage_ls.store.bulk import day_parts
+        from usage_ls.store.bulk import day_part, group_days
 
-        parts, rejected = day_parts([tool.record_of(e) for e, k in zip(local, keep) if k], tool.tz)
-        # the JSON text (most of the bytes) goes through a file: a pipe would copy it thrice
-        where = {}
-        with open(blob, "wb") as f:
-            for day, part in parts.items():
-                where[day] = (f.tell(), len(part.text))
-                f.write(part.text)
-                part.text = b""
+        by_day, rejected = group_days([tool.record_of(e) for e, k in zip(local, keep) if k])
         pricer = getattr(prep, "pricer", None)  # prices this worker looked up: for the cache
-        conn.send((parts, rejected, where, dict(pricer.cache.new) if pricer is not None and pricer._cache is not None else {}))
+        prices = dict(pricer.cache.new) if pricer is not None and pricer._cache is not None else {}
+        days = sorted(by_day)
+        # then one part a day, in day order (the other workers go the same way), so the parent
+        # writes each day file while later days are still being built; the JSON text (most of
+        # the bytes) goes through a file (made before the parent hears of it): a pipe would
+        # copy it thrice
+        with open(blob, "wb") as f:
+            conn.send((days, rejected, prices))
+            for day in days:
+                part = day_part(day, by_day.pop(day), tool.tz)
+                where = (f.tell(), len(part.text))
+                f.write(part.text)
+                f.flush()
+                part.text = b""
+                conn.send((day, part, where))
     except BaseException:
         conn.send(("crash", traceback.format_exc()))
     finally:
@@ -122,23 +130,29 @@ def _worker(conn, tool: Tool, jobs: list, counter, final: bool, prep, blob: Path
 
 
 class WorkerCrash(RuntimeError):
-    pass
+    written = 0  # records already in day files when it happened
 
 
 def _recv(conn):
-    msg = conn.recv()
+    try:
+        msg = conn.recv()
+    except EOFError:
+        raise WorkerCrash("a worker ended before sending all it read (killed?)") from None
     if isinstance(msg, tuple) and len(msg) == 2 and msg[0] == "crash":
         raise WorkerCrash(msg[1])
     return msg
 
 
-def run(tool: Tool, jobs: list, final: bool, prep, merge, workers: int):
+def run(tool: Tool, jobs: list, final: bool, prep, merge, workers: int, writer):
     """Both rounds. `merge(keys)` -> (indices of the candidates to keep, in file order).
-    Returns (outcomes in job order, day parts of every worker)."""
+    `writer(days)` -> a context manager (`store.bulk.DayWriter`) whose `day(day, parts)` is
+    called for each day as soon as every worker's part of it is in. Returns (outcomes in job
+    order, rejected records [(id, field, message)], records written)."""
     ctx = multiprocessing.get_context("fork")
     counter = ctx.Value("l", 0)  # the next job to take
     procs = []
     tmp = Path(tempfile.mkdtemp(prefix="usage-ls-import-"))
+    ok = False
     try:
         for i in range(max(1, min(workers, len(jobs)))):
             parent, child = ctx.Pipe()
@@ -166,21 +180,52 @@ def run(tool: Tool, jobs: list, final: bool, prep, merge, workers: int):
         for (_p, conn), n in zip(procs, sizes):
             conn.send(mask[at : at + n])
             at += n
-        parts = []
-        for i, (_p, conn) in enumerate(procs):
-            day_parts, rejected, where, prices = _recv(conn)
-            pricer = getattr(prep, "pricer", None)
+        rejected: list = []
+        waiting: dict[str, int] = {}  # day -> parts still to come
+        coming: dict = {}  # worker's pipe -> its parts still to come
+        pricer = getattr(prep, "pricer", None)
+        for _p, conn in procs:
+            days, worker_rejected, prices = _recv(conn)
+            rejected.extend(worker_rejected)
             if prices and pricer is not None:
                 pricer.cache.absorb(prices)
-            data = memoryview((tmp / f"{i}.json").read_bytes())  # day texts as views: no more copies
-            for day, (offset, size) in where.items():
-                day_parts[day].text = data[offset : offset + size]
-            parts.append((day_parts, rejected))
-        return outcomes, parts
+            for day in days:
+                waiting[day] = waiting.get(day, 0) + 1
+            if days:
+                coming[conn] = len(days)
+        got: dict[str, list] = {}
+        blobs = [open(tmp / f"{i}.json", "rb") for i in range(len(procs))]  # noqa: SIM115
+        try:
+            index = {conn: i for i, (_p, conn) in enumerate(procs)}
+            w = writer(list(waiting))
+            try:
+                with w:
+                    while coming:
+                        for conn in multiprocessing.connection.wait(list(coming)):
+                            day, part, (offset, size) = _recv(conn)
+                            coming[conn] -= 1
+                            if not coming[conn]:
+                                del coming[conn]
+                            part.text = os.pread(blobs[index[conn]].fileno(), size, offset)
+                            got.setdefault(day, []).append(part)
+                            waiting[day] -= 1
+                            if not waiting[day]:
+                                w.day(day, got.pop(day))
+            except WorkerCrash as exc:
+                exc.written = w.accepted  # day files written before the crash: imported all the same
+                raise
+            written = w.accepted
+        finally:
+            for f in blobs:
+                f.close()
+        ok = True
+        return outcomes, rejected, written
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         for p, conn in procs:
             conn.close()
+            if not ok:
+                p.kill()  # an error here (a full disk): no worker is left waiting on a pipe
             p.join(timeout=10)
             if p.is_alive():
                 p.kill()

@@ -73,8 +73,8 @@ class DayPart:
         return orjson.loads(b"{" + self.text + b"}")
 
 
-def day_parts(payloads, tz) -> tuple[dict[str, DayPart], list[tuple]]:
-    """Prepared records (`prepare`) -> ({day: DayPart}, rejected [(id, field, message)])."""
+def group_days(payloads) -> tuple[dict[str, list], list[tuple]]:
+    """Prepared records (`prepare`) -> ({day: its records}, rejected [(id, field, message)])."""
     by_day: dict[str, list] = defaultdict(list)
     rejected = []
     for p in payloads:
@@ -82,16 +82,24 @@ def day_parts(payloads, tz) -> tuple[dict[str, DayPart], list[tuple]]:
             rejected.append(p[1:])
         else:
             by_day[p[2]].append(p)
-    parts = {}
-    for day, items in by_day.items():
-        members = {p[1]: p[3] for p in items}
-        if len(members) != len(items):
-            raise ValueError(f"day_parts: the same record id twice on {day}")  # callers drop repeats first
-        text = orjson.dumps(members)[1:-1]  # one call a day: much faster than one a record
-        facts = [p[4] for p in items]
-        hashes = np.fromiter((p[0] for p in items), dtype=np.uint64, count=len(items))
-        parts[day] = DayPart(day, text, len(items), hashes, rollup_facts(facts, day, tz), {f[0] for f in facts})
-    return parts, rejected
+    return by_day, rejected
+
+
+def day_part(day: str, items: list, tz) -> DayPart:
+    """One day's prepared records -> its DayPart."""
+    members = {p[1]: p[3] for p in items}
+    if len(members) != len(items):
+        raise ValueError(f"day_part: the same record id twice on {day}")  # callers drop repeats first
+    text = orjson.dumps(members)[1:-1]  # one call a day: much faster than one a record
+    facts = [p[4] for p in items]
+    hashes = np.fromiter((p[0] for p in items), dtype=np.uint64, count=len(items))
+    return DayPart(day, text, len(items), hashes, rollup_facts(facts, day, tz), {f[0] for f in facts})
+
+
+def day_parts(payloads, tz) -> tuple[dict[str, DayPart], list[tuple]]:
+    """Prepared records (`prepare`) -> ({day: DayPart}, rejected [(id, field, message)])."""
+    by_day, rejected = group_days(payloads)
+    return {day: day_part(day, items, tz) for day, items in by_day.items()}, rejected
 
 
 def combine_rollups(docs: list[dict]) -> dict:
@@ -150,67 +158,108 @@ def write_days(ledger, part_sets: list[dict[str, DayPart]]) -> int:
                 by_day[day].append(part)
     if not by_day:
         return 0
-    lock = FileLock(ledger.lock_path)
-    lock.acquire(blocking=True)
-    try:
-        recover(ledger)
-        state = ledger._stored_state()
-        ids = ledger._read_ids()
-        known: set[int] | None = None  # ids as a set, for the rare day that needs it
-        storage.atomic_write(_intent_path(ledger), orjson.dumps({"days": sorted(by_day)}))
-        accepted = 0
-        new_hashes: list[np.ndarray] = []
-        models = set(state.get("models") or [])
-        rollups: dict[str, dict[str, dict]] = defaultdict(dict)
-        writes = []  # day files are written (and fsynced) on a few threads: the disk works meanwhile
-        present = set()  # day files there already: looked up before any write (a stat waits behind fsyncs)
-        for month in {day[:7] for day in by_day}:
-            folder = ledger.days_dir / month
-            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            present.update(e.name for e in os.scandir(folder))
-        with ThreadPoolExecutor(4) as pool:
-            for day, parts in sorted(by_day.items()):
-                path = ledger._day_path(day)
-                existing = ((storage.read_json(path) or {}).get("records") or {}) if path.name in present else {}
-                fresh_hashes = np.concatenate([p.hashes for p in parts])
-                have = np.array([id_hash(i) for i in existing], dtype=np.uint64) if existing else ids[:0]
-                if np.isin(fresh_hashes, have).any() or np.isin(fresh_hashes, ids).any():
-                    # some are in the ledger already (a crash after this day was written): per record
-                    members = {}
-                    for p in parts:
-                        members.update(p.members())
-                    if known is None:
-                        known = set(ids.tolist())
-                    fresh = {k: v for k, v in members.items() if k not in existing and id_hash(k) not in known}
-                    text = orjson.dumps(fresh)[1:-1] if fresh else b""
-                    docs = [rollup_doc([*existing.values(), *fresh.values()], day, ledger.tz)]
-                    count = len(fresh)
-                    fresh_hashes = np.array([id_hash(k) for k in fresh], dtype=np.uint64)
-                    day_models = {r["model"] for r in fresh.values()}
-                else:
-                    text = b",".join(p.text for p in parts)
-                    docs = [rollup_doc(existing.values(), day, ledger.tz)] if existing else []
-                    docs.extend(p.rollup for p in parts)
-                    count = sum(p.count for p in parts)
-                    day_models = set().union(*(p.models for p in parts))
-                if count:
-                    head = orjson.dumps(existing)[1:-1] + b"," if existing else b""
-                    writes.append(pool.submit(storage.atomic_write, path, b'{"records":{' + head + text + b"}}"))
-                accepted += count
-                new_hashes.append(fresh_hashes)
-                models.update(day_models)
-                rollups[day[:7]][day] = combine_rollups(docs) if docs else rollup_doc([], day, ledger.tz)
-        for w in writes:
-            w.result()  # a failed write stops here: nothing after it claims the records are in
-        ledger._write_rollups(rollups)
-        ledger._write_month_columns(rollups)  # day columns are built when a day is first shown
-        ledger._write_ids(union_ids(ids, np.concatenate(new_hashes)))
-        ledger._commit_state(state, models)
-        _intent_path(ledger).unlink(missing_ok=True)
-    finally:
-        lock.release()
-    ledger._load_state()
-    return accepted
+    with DayWriter(ledger, list(by_day)) as writer:
+        for day, parts in sorted(by_day.items()):
+            writer.day(day, parts)
+    return writer.accepted
+
+
+class DayWriter:
+    """`write_days` a day at a time, so a caller can write each day as soon as all its parts
+    are there (an import writes while its workers still build later days).
+
+    Entering takes the checkpoint lock, finishes a bulk write that stopped half-way, and names
+    the days in `bulk-intent.json` before any day file is touched; `day()` writes one day's
+    file (on a pool thread, fsynced); leaving without an error waits for the files, then
+    writes the rollups, the id index and `state.json` and removes the intent. Leaving with an
+    error writes nothing more: the intent stays, and the next checkpoint or bulk write
+    rebuilds those days' rollups and ids from their files (`recover`)."""
+
+    def __init__(self, ledger, days: list[str]):
+        self.ledger, self.days = ledger, sorted(set(days))
+        self.accepted = 0  # records written (after an error: those whose day file is written)
+
+    def __enter__(self) -> "DayWriter":
+        ledger = self.ledger
+        self.lock = FileLock(ledger.lock_path)
+        self.lock.acquire(blocking=True)
+        try:
+            recover(ledger)
+            self.state = ledger._stored_state()
+            self.ids = ledger._read_ids()
+            self.known: set[int] | None = None  # ids as a set, for the rare day that needs it
+            storage.atomic_write(_intent_path(ledger), orjson.dumps({"days": self.days}))
+            self.new_hashes: list[np.ndarray] = []
+            self.models = set(self.state.get("models") or [])
+            self.rollups: dict[str, dict[str, dict]] = defaultdict(dict)
+            self.writes: list = []  # day files are written (and fsynced) on a few threads
+            self.present: set[str] = set()  # day files there already: listed before any write
+            for month in {day[:7] for day in self.days}:  # (a stat per day waits behind fsyncs)
+                folder = ledger.days_dir / month
+                folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+                self.present.update(e.name for e in os.scandir(folder))
+            self.pool = ThreadPoolExecutor(4)
+        except BaseException:
+            self.lock.release()
+            raise
+        return self
+
+    def day(self, day: str, parts: list[DayPart]) -> None:
+        ledger = self.ledger
+        parts = [p for p in parts if p.count]
+        if not parts:
+            return
+        ids = self.ids
+        path = ledger._day_path(day)
+        existing = ((storage.read_json(path) or {}).get("records") or {}) if path.name in self.present else {}
+        fresh_hashes = np.concatenate([p.hashes for p in parts])
+        have = np.array([id_hash(i) for i in existing], dtype=np.uint64) if existing else ids[:0]
+        if np.isin(fresh_hashes, have).any() or np.isin(fresh_hashes, ids).any():
+            # some are in the ledger already (a crash after this day was written): per record
+            members = {}
+            for p in parts:
+                members.update(p.members())
+            if self.known is None:
+                self.known = set(ids.tolist())
+            fresh = {k: v for k, v in members.items() if k not in existing and id_hash(k) not in self.known}
+            text = orjson.dumps(fresh)[1:-1] if fresh else b""
+            docs = [rollup_doc([*existing.values(), *fresh.values()], day, ledger.tz)]
+            count = len(fresh)
+            fresh_hashes = np.array([id_hash(k) for k in fresh], dtype=np.uint64)
+            day_models = {r["model"] for r in fresh.values()}
+        else:
+            text = b",".join(p.text for p in parts)
+            docs = [rollup_doc(existing.values(), day, ledger.tz)] if existing else []
+            docs.extend(p.rollup for p in parts)
+            count = sum(p.count for p in parts)
+            day_models = set().union(*(p.models for p in parts))
+        if count:
+            head = orjson.dumps(existing)[1:-1] + b"," if existing else b""
+            self.writes.append((self.pool.submit(storage.atomic_write, path, b'{"records":{' + head + text + b"}}"), count))
+        self.accepted += count
+        self.new_hashes.append(fresh_hashes)
+        self.models.update(day_models)
+        self.rollups[day[:7]][day] = combine_rollups(docs) if docs else rollup_doc([], day, ledger.tz)
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        ledger = self.ledger
+        try:
+            self.pool.shutdown(wait=True)
+            if exc_type is not None:
+                # the intent stays: the next checkpoint or bulk write finishes what was written
+                self.accepted = sum(n for w, n in self.writes if w.exception() is None)
+                return
+            for w, _n in self.writes:
+                w.result()  # a failed write stops here: nothing after it claims the records are in
+            if self.rollups:
+                ledger._write_rollups(self.rollups)
+                ledger._write_month_columns(self.rollups)  # day columns: built when a day is first shown
+                ledger._write_ids(union_ids(self.ids, np.concatenate(self.new_hashes)))
+                ledger._commit_state(self.state, self.models)
+            _intent_path(ledger).unlink(missing_ok=True)
+        finally:
+            self.lock.release()
+        ledger._load_state()
 
 
 def _intent_path(ledger):
