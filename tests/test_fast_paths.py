@@ -146,3 +146,66 @@ def test_id_sets_are_numpys_own(big, small):
     assert np.array_equal(unique_ids(a), np.unique(a)) and unique_ids(a).dtype == np.uint64
     assert np.array_equal(union_ids(a, b), np.union1d(a, b))
     assert np.array_equal(union_ids(a[:0], b[:0]), np.union1d(a[:0], b[:0]))
+
+
+# -- Claude Code lines --------------------------------------------------------------------------
+
+_LINE = {
+    "parentUuid": "p1", "isSidechain": False, "userType": "external", "cwd": "/home/ann/widget",
+    "sessionId": "s-1", "version": "2.0.14", "gitBranch": "main",
+    "message": {
+        "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+        "content": [{"type": "text", "text": "ok {\"usage\": 1}"}], "stop_reason": None,
+        "usage": {"input_tokens": 3, "cache_creation_input_tokens": 100, "cache_read_input_tokens": 2000,
+                  "cache_creation": {"ephemeral_5m_input_tokens": 60, "ephemeral_1h_input_tokens": 40},
+                  "output_tokens": 50, "service_tier": "standard"},
+    },
+    "requestId": "req_1", "type": "assistant", "uuid": "u1", "timestamp": "2026-11-20T10:00:00.000Z",
+}
+_PATHS = [
+    ("isSidechain",), ("cwd",), ("sessionId",), ("version",), ("requestId",), ("timestamp",), ("costUSD",),
+    ("isApiErrorMessage",), ("message",), ("message", "id"), ("message", "model"), ("message", "usage"),
+    ("message", "usage", "input_tokens"), ("message", "usage", "output_tokens"),
+    ("message", "usage", "cache_read_input_tokens"), ("message", "usage", "cache_creation_input_tokens"),
+    ("message", "usage", "cache_creation"), ("message", "usage", "cache_creation", "ephemeral_1h_input_tokens"),
+    ("message", "usage", "cache_creation", "ephemeral_5m_input_tokens"), ("message", "usage", "speed"),
+]
+_ODD = st.one_of(
+    st.none(), st.booleans(), st.integers(-3, 3), st.just(2**63), st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from(["", " ", "x", "1.0.3", "v2", "2026-11-20T10:00:00Z", "2026-11-20T10:00:00", "fast", "/tmp/x"]),
+    st.builds(dict), st.builds(list), st.builds(lambda: {"input_tokens": 1, "output_tokens": 2}), st.just("DELETE"),
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_PATHS), _ODD), max_size=3))
+def test_claude_fast_path_takes_a_line_only_as_the_slow_path_does(changes):
+    import copy
+
+    from usage_ls.importers import claude_code as cc
+
+    obj = copy.deepcopy(_LINE)
+    for path, value in changes:
+        node = obj
+        for k in path[:-1]:
+            node = node.get(k) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            if value == "DELETE":
+                node.pop(path[-1], None)
+            else:
+                node[path[-1]] = value
+    line = orjson.dumps(obj)
+    fast = cc._fast_entry(line, None, "fallback", {})
+    slow, problem = cc._entry(orjson.loads(line), None, "fallback", {})
+    if fast is None:
+        return  # the slow path decides, with its reason
+    assert problem is None, f"fast path took a line the slow path refuses: {problem}"
+    assert fast[:4] == slow[:4] and fast[5] == slow[5]
+    assert cc._record(*fast[4]) == slow[4]
+
+
+def test_claude_fast_path_takes_the_plain_line():
+    from usage_ls.importers import claude_code as cc
+
+    fast = cc._fast_entry(orjson.dumps(_LINE), None, "fallback", {})
+    assert fast is not None and fast[3] == 3 + 50 + 2000 + 100

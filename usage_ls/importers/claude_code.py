@@ -60,7 +60,7 @@ import hashlib
 import os
 import re
 from pathlib import Path
-from typing import Union
+from typing import Annotated, Union
 
 import msgspec
 import numpy as np
@@ -576,31 +576,43 @@ def _fields(mid, rid, ts, model, project, session, inp, out, cr, cw, w1h, cost, 
 # -- the fast path: most lines, decoded without building what is not read ---------------------
 
 
+# Types that msgspec checks in C: a line whose fields are not plainly well-formed (a null, a
+# negative or non-integer count, an empty id...) fails to decode and goes the slow way, which
+# finds the reason. (Fields only tested for null stay `object`.)
+_Count = Annotated[int, msgspec.Meta(ge=0)]
+_Name = Annotated[str, msgspec.Meta(min_length=1)]
+
+
+class _CacheCreation(msgspec.Struct):
+    ephemeral_5m_input_tokens: _Count = 0
+    ephemeral_1h_input_tokens: _Count = 0
+
+
 class _Usage(msgspec.Struct):
-    input_tokens: object = None
-    output_tokens: object = None
-    cache_read_input_tokens: object = 0
-    cache_creation_input_tokens: object = 0
-    cache_creation: object = None
+    input_tokens: Union[_Count, UnsetType] = UNSET
+    output_tokens: Union[_Count, UnsetType] = UNSET
+    cache_read_input_tokens: _Count = 0
+    cache_creation_input_tokens: _Count = 0
+    cache_creation: Union[_CacheCreation, None] = None
     speed: object = UNSET
 
 
 class _Message(msgspec.Struct):
-    id: object = UNSET
-    model: object = UNSET
+    id: Union[_Name, UnsetType] = UNSET
+    model: Union[_Name, UnsetType] = UNSET
     usage: Union[_Usage, None, UnsetType] = UNSET
 
 
 class _Line(msgspec.Struct):
     message: Union[_Message, None, UnsetType] = UNSET
-    cwd: object = UNSET
-    sessionId: object = UNSET
-    requestId: object = UNSET
-    isSidechain: object = UNSET
-    version: object = UNSET
-    costUSD: object = UNSET
+    cwd: Union[str, UnsetType] = UNSET
+    sessionId: Union[_Name, UnsetType] = UNSET
+    requestId: Union[_Name, UnsetType] = UNSET
+    isSidechain: Union[bool, UnsetType] = UNSET
+    version: Union[str, UnsetType] = UNSET
+    costUSD: Union[Annotated[float, msgspec.Meta(ge=0)], UnsetType] = UNSET
     isApiErrorMessage: object = UNSET
-    timestamp: object = UNSET
+    timestamp: Union[str, UnsetType] = UNSET
 
 
 _decode_line = msgspec.json.Decoder(_Line).decode
@@ -628,45 +640,29 @@ def _fast_entry(line: bytes, cwd, fallback_project: str, projects: dict):
     if type(msg) is not _Message:
         return None
     u = msg.usage
-    mid, rid, model, session = msg.id, o.requestId, msg.model, o.sessionId
-    if (
-        type(u) is not _Usage
-        or type(mid) is not str or not mid
-        or type(rid) is not str or not rid
-        or type(model) is not str or not model
-        or not (session is UNSET or (type(session) is str and session))
-        or o.cwd is None or o.isApiErrorMessage is None or u.speed is None
-    ):
+    mid, rid, model = msg.id, o.requestId, msg.model
+    if type(u) is not _Usage or mid is UNSET or rid is UNSET or model is UNSET or o.isApiErrorMessage is None or u.speed is None:
         return None
     inp, out, cr, cw = u.input_tokens, u.output_tokens, u.cache_read_input_tokens, u.cache_creation_input_tokens
-    if not (type(inp) is int and type(out) is int and type(cr) is int and type(cw) is int and inp >= 0 and out >= 0 and cr >= 0 and cw >= 0):
+    if inp is UNSET or out is UNSET:
         return None
     w1h = 0
     breakdown = u.cache_creation
     if breakdown is not None:
-        if type(breakdown) is not dict:
-            return None
-        w5 = breakdown.get("ephemeral_5m_input_tokens", 0)
-        w1h = breakdown.get("ephemeral_1h_input_tokens", 0)
-        if not (type(w5) is int and type(w1h) is int and w5 >= 0 and w1h >= 0):
-            return None
-        cw = w5 + w1h
-    version, side, cost = o.version, o.isSidechain, o.costUSD
+        w1h = breakdown.ephemeral_1h_input_tokens
+        cw = breakdown.ephemeral_5m_input_tokens + w1h
+    version, cost = o.version, o.costUSD
     if not (version is UNSET or version in _GOOD_VERSIONS or _good_version(version)):
-        return None
-    if not (side is UNSET or type(side) is bool):
         return None
     if cost is UNSET:
         cost = None
-    elif not (type(cost) in (int, float) and cost >= 0):
-        return None
     ts = parse_ts(o.timestamp)
     if ts is None:
         return None
-    line_cwd = o.cwd
-    if type(line_cwd) is str:
-        cwd = line_cwd
+    if o.cwd is not UNSET:
+        cwd = o.cwd
+    session = o.sessionId
     if session is UNSET:
         session = None
     rec = (mid, rid, ts, model, _project(cwd, fallback_project, projects), session, inp, out, cr, cw, w1h, cost, None)
-    return (mid, rid, side is True, inp + out + cr + cw, rec, None if cost is None else float(cost), cwd)
+    return (mid, rid, o.isSidechain is True, inp + out + cr + cw, rec, cost, cwd)
