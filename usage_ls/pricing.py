@@ -362,37 +362,48 @@ class Pricer:
 
     def apply(self, rec: dict) -> dict:
         """Fill costUsd, costSource and credits of a validated record (in place)."""
-        if rec["costUsd"] is not None:
-            rec["costSource"] = "reported"
+        rec["costUsd"], rec["costSource"], rec["credits"] = self.price(
+            rec["model"], rec.get("provider"), rec["ts"], rec["inputTokens"], rec["outputTokens"], rec["cacheReadTokens"],
+            rec["cacheWriteTokens"], rec["cacheWrite1hTokens"], rec["costUsd"], rec["credits"], rec["billing"],
+        )
+        return rec
+
+    def price(self, model, provider, ts, inp, out, cr, cw, w1h, cost, credits, billing) -> tuple:
+        """(costUsd, costSource, credits) of a validated record with these values: `apply`
+        without the record (an import's fast path has the values at hand)."""
+        if cost is not None:
+            source = "reported"
         else:
-            # `cost`, written out: an import runs this per record
-            inp, cr, cw = rec["inputTokens"], rec["cacheReadTokens"], rec["cacheWriteTokens"]
-            ts, model, provider = rec["ts"], rec["model"], rec.get("provider")
+            # `rates`, its common case written out: an import runs this per record
             found = self._by_day.get((model, provider, ts // 86_400_000), _MISS)
             if found is _MISS or (found is not None and type(found) is not Rates):
                 rates = self.rates(model, provider, ts, inp + cr + cw)
             else:
                 rates = found
             if rates is None:
-                rec["costSource"] = "unpriced"
+                source = "unpriced"
             else:
-                rec["costUsd"] = round(rates.cost(inp, rec["outputTokens"], cr, cw, rec["cacheWrite1hTokens"]), 10)
-                rec["costSource"] = "computed"
-        if rec["credits"] is None:
-            rec["credits"] = 0.0 if rec["billing"] == "byok" else self.credits(rec)
-        return rec
+                cost = round(rates.cost(inp, out, cr, cw, w1h), 10)
+                source = "computed"
+        if credits is None:
+            credits = 0.0 if billing == "byok" else self._credits(model, cost)
+        return cost, source, credits
 
     def credits(self, rec: dict) -> float | None:
         if rec["billing"] == "byok":
             return 0.0  # paid with the user's own key, in dollars: no plan credits
+        return self._credits(rec["model"], rec["costUsd"])
+
+    def _credits(self, model: str, cost: float | None) -> float | None:
+        """Plan credits of a premium record: per request where the plan counts requests, else
+        its cost in credits."""
         per_request = self.cfg.credits_per_request
         if per_request:
-            model = rec["model"]
             value = per_request.get(model)
             if value is None:
                 value = per_request.get(model.split("/", 1)[-1])
             if value is not None:
                 return value
-        if rec["costUsd"] is None:
+        if cost is None:
             return None
-        return round(rec["costUsd"] / self.cfg.usd_per_credit, 10)
+        return round(cost / self.cfg.usd_per_credit, 10)

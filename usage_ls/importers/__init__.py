@@ -257,7 +257,8 @@ class Importer:
         """`prepare` for this tool's records: billing default, user, zone, prices, now."""
         from usage_ls import days
         from usage_ls.model import stored_fast
-        from usage_ls.store.bulk import prepare, prepared
+        from usage_ls.store.bulk import prepare
+        from usage_ls.store.ledger import fact_of, id_hash
 
         svc = self.service()
         pricer, defaults, now = svc.pricer, svc.defaults(), days.now_ms()
@@ -267,11 +268,16 @@ class Importer:
             rec.setdefault("billing", billing)
             return prepare(pricer, rec, defaults, now)
 
+        price = pricer.price
+
         def fields(rec_id, ts, model, provider, project, session, inp, out, cr, cw, w1h, cost, feature):
             """`prep` of the record with these fields, built straight in stored form when they
-            are plain (`stored_fast`); None: build the record and call `prep`."""
+            are plain (`stored_fast`) and priced from them; None: build the record, call `prep`."""
             rec = stored_fast(rec_id, ts, model, provider, billing, project, None, inp, out, cr, cw, w1h, cost, None, feature, session, defaults)
-            return None if rec is None else prepared(pricer, rec)
+            if rec is None:
+                return None
+            rec["costUsd"], rec["costSource"], rec["credits"] = price(model, provider, ts, inp, out, cr, cw, w1h, rec["costUsd"], None, billing)
+            return (id_hash(rec_id), rec_id, rec["date"], rec, fact_of(rec))
 
         prep.fields = fields
         pricer.cache  # read once, before any worker starts  # noqa: B018

@@ -465,12 +465,10 @@ class Tool:
         """The record a kept candidate stands for (here candidates are records)."""
         return entry
 
-    def prepared(self, entry, prep):
-        """The candidate with its record replaced by `prep(record)`."""
-        return prep(entry)
-
-    # Tools that set `parallel = True` also define `merge_keys(entries)` (numpy columns a
-    # parent process can merge without the records) and `merge_compact(keys, memory)`.
+    # Tools that set `parallel = True` also define `new_keys()`, `prepare_candidates(entries,
+    # prep, out, keys)` (each candidate with its record replaced by `prep(record)`, and its
+    # merge key noted), `merge_keys(keys)` (numpy columns a parent process can merge without
+    # the records) and `merge_compact(keys, memory)`.
     parallel = False
 
     def records_done(self, memory: dict) -> None:

@@ -50,8 +50,9 @@ Speed
     Usage lines are found by a substring search (`base.marked_lines`); a plain assistant line
     is decoded with msgspec into just the fields read (`_fast_entry`), anything unusual goes
     through orjson and `_entry`, which hold every check and its reason. A big one-shot import
-    reads files in worker processes (`importers.parallel`): `premerge`, `merge_keys` and
-    `merge_compact` split `merge` so that only compact keys cross between processes.
+    reads files in worker processes (`importers.parallel`): `premerge`, `prepare_candidates`,
+    `merge_keys` and `merge_compact` split `merge` so that only compact keys cross between
+    processes.
 """
 
 from __future__ import annotations
@@ -262,30 +263,36 @@ class ClaudeCode(Tool):
     def record_of(self, entry) -> dict:
         return entry[4]
 
-    def prepared(self, entry, prep):
-        mid, rid, side, total, rec, cost = entry[:6]
-        if type(rec) is tuple:  # the fast path's fields: straight to the stored form if plain
-            fields = getattr(prep, "fields", None)
-            done = fields(*_fields(*rec)) if fields is not None else None
-            if done is not None:
-                return (mid, rid, side, total, done, cost)
-            rec = _record(*rec)
-        return (mid, rid, side, total, prep(rec), cost)
+    def new_keys(self) -> list[list]:
+        return [[], [], [], [], [], [], []]
 
-    def merge_keys(self, entries: list) -> tuple:
-        """What `merge` reads of each candidate, as numpy columns: message id hash (stable,
-        also what `load_memory` keeps), whether there is one, request id hash, sidechain flag,
-        total tokens, reported cost (NaN: none), and the record id's ledger hash (0: the record
-        did not validate). Candidates' records are prepared (`store.bulk.prepare`) already."""
-        hmid, has_mid, hrid, side, total, cost, hid = [], [], [], [], [], [], []
-        for mid, rid, sc, tot, prepared, c, *_rest in entries:  # one pass: runs per candidate
+    def prepare_candidates(self, entries: list, prep, out: list, keys: list[list]) -> None:
+        """Each candidate with its record prepared (`store.bulk.prepare`: checked, priced, in
+        stored form) appended to `out`, and what `merge` reads of it appended to `keys` (see
+        `merge_keys`). A fast-path record goes straight to the stored form when plain."""
+        fields = getattr(prep, "fields", None)
+        hmid, has_mid, hrid, sides, totals, costs, hid = keys
+        for mid, rid, side, total, rec, cost, *_rest in entries:  # runs per candidate
+            done = None
+            if type(rec) is tuple and fields is not None:
+                done = fields(*_fields(*rec))
+            if done is None:
+                done = prep(_as_record(rec))
+            out.append((mid, rid, side, total, done, cost))
             hmid.append(_hash64(mid) if mid is not None else 0)
             has_mid.append(mid is not None)
             hrid.append(hash(rid) if rid is not None else 0)
-            side.append(sc)
-            total.append(tot)
-            cost.append(np.nan if c is None else c)
-            hid.append(prepared[0] or 0)
+            sides.append(side)
+            totals.append(total)
+            costs.append(np.nan if cost is None else cost)
+            hid.append(done[0] or 0)
+
+    def merge_keys(self, keys: list[list]) -> tuple:
+        """What `merge` reads of each candidate, as numpy columns: message id hash (stable,
+        also what `load_memory` keeps), whether there is one, request id hash, sidechain flag,
+        total tokens, reported cost (NaN: none), and the record id's ledger hash (0: the record
+        did not validate), from what `prepare_candidates` noted."""
+        hmid, has_mid, hrid, side, total, cost, hid = keys
         return (
             np.array(hmid, dtype=np.uint64),
             np.array(has_mid, dtype=bool),

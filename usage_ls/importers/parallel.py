@@ -9,7 +9,7 @@ of them and all finish together. Two rounds:
    what can be merged within a file (`Tool.premerge`), prepares each candidate's record
    (`store.bulk.prepare`: checked, priced, as JSON) and sends back, per file, what the import
    state needs (offset, parser state, problems) and, per candidate, only its merge key
-   (`Tool.merge_keys`: hashes and counts, as numpy columns).
+   (`Tool.prepare_candidates`, `Tool.merge_keys`: hashes and counts, as numpy columns).
 2. The parent puts the keys of all files back in file order and merges them (`Tool.merge`,
    exactly as a serial run would), drops ids the ledger already holds, and sends each worker
    the mask of its candidates to keep. Each worker sends back one part per day of those: the day file's new
@@ -83,6 +83,7 @@ def _worker(conn, tool: Tool, jobs: list, counter, final: bool, prep, blob: Path
     gc.disable()  # see no_gc; this process ends with the import
     try:
         outcomes, local, files = [], [], []
+        keys = tool.new_keys()
         while True:
             with counter.get_lock():
                 i = counter.value
@@ -96,10 +97,10 @@ def _worker(conn, tool: Tool, jobs: list, counter, final: bool, prep, blob: Path
                 entries, dups = tool.premerge(result.entries)
                 result.duplicates += dups
                 n = result.entries = len(entries)  # the candidates stay here; only their keys travel
-                local.extend(tool.prepared(e, prep) for e in entries)  # while the file is hot
+                tool.prepare_candidates(entries, prep, local, keys)  # while the file is hot
             outcomes.append((i, kind, result))
             files.append((i, n))
-        conn.send((outcomes, files, tool.merge_keys(local)))
+        conn.send((outcomes, files, tool.merge_keys(keys)))
         keep = conn.recv()
         from usage_ls.store.bulk import day_part, group_days
 
