@@ -7,7 +7,8 @@ Generates realistic Claude Code JSONL under bench/out/ (reused when already ther
 one run: times ccusage 20.0.24 `daily --json --offline` (scripts/setup.d/40-ccusage.sh installs
 it) and a first `usage-ls import claude-code` into a fresh data directory, alternately, --repeat
 times each, prints the ratio of the medians, times a re-import of the unchanged files, and
-checks both give the same per-day tokens.
+checks both give the same per-day tokens, and times one more import with an empty price cache
+(what a first command on a new machine pays).
 """
 
 from __future__ import annotations
@@ -58,7 +59,9 @@ def main() -> int:
     size = du(logs)
     files = sum(1 for _ in logs.rglob("*.jsonl"))
     print(f"logs: {size / 1e6:.0f} MB in {files} files ({logs})")
-    env = clean_env(out, CLAUDE_CONFIG_DIR=logs)
+    # the price cache (genai-prices' answers per model and day, usage_ls.pricing) lives in the
+    # bench's own folder: the first run fills it, as a user's first command does
+    env = clean_env(out, CLAUDE_CONFIG_DIR=logs, USAGE_LS_CACHE_DIR=out / "cache")
     # byte-code compiled, as an installed package is (with PYTHONDONTWRITEBYTECODE set, an
     # editable install would compile every module at every start)
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "usage_ls")], check=True)
@@ -91,6 +94,13 @@ def main() -> int:
         print(f"ratio usage-ls / ccusage (medians):    {ours / cc_time:7.2f}  ({'faster' if ours < cc_time else 'SLOWER'} than ccusage)")
     again, res2 = timed(cmd, env)
     print(f"usage-ls re-import (unchanged files):  {again:7.2f} s  ({json.loads(res2.stdout)['imported']} records)")
+    # once more with an empty price cache: what a first command on a new machine pays
+    cold_env = dict(env, USAGE_LS_CACHE_DIR=str(out / "cache-cold"))
+    shutil.rmtree(out / "cache-cold", ignore_errors=True)
+    shutil.rmtree(data, ignore_errors=True)
+    write_config(data, 'timezone = "UTC"\n')
+    cold, _ = timed(cmd, cold_env)
+    print(f"usage-ls import, empty price cache:    {cold:7.2f} s  (genai-prices loaded in each worker; ratio {cold / cc_time:.2f})" if cc_time else f"usage-ls import, empty price cache:    {cold:7.2f} s")
 
     if binary is not None:
         theirs = {d.get("date") or d["period"]: d for d in json.loads(cc_out.stdout)["daily"]}
