@@ -278,8 +278,8 @@ def main() -> int:
     print(f"usage-ls server benchmark: {args.records:,} records over {args.days} days; {os.cpu_count()} cores; Python {sys.version.split()[0]}")
     reuse = args.keep and (data_dir / "state.json").exists()
     svc = Usage(data_dir=data_dir, tag="bench").open()
-    today = svc.today()
-    records = generate(args.records, args.days, svc.tz)
+    today, tz = svc.today(), svc.tz
+    records = generate(args.records, args.days, tz)
     gc.freeze()  # a million generated dicts must not make *this* client's GC pauses look like server latency
     if not reuse:
         t = time.perf_counter()
@@ -291,11 +291,14 @@ def main() -> int:
         svc.close()
         fold = time.perf_counter() - t
         out.add("bulk load through the ingest path", f"{args.records / load:,.0f} rec/s", f"{load:.1f} s; checkpoint {fold:.1f} s")
+        svc = None
+        gc.collect()
+        gc.freeze()  # what the load left in this client too (its full collections were 40-80 ms stalls in usage/daily's p99)
     else:
         svc.ledger.close(checkpoint=False)
     asyncio.run(bench_server(data_dir, out, args, today, MODELS))
     if not args.no_baseline:
-        today_ms, insert_ms = bench_tinydb(records, out, today, svc.tz, work)
+        today_ms, insert_ms = bench_tinydb(records, out, today, tz, work)
         print("\nSpeed-up over plain TinyDB with the same records (same run):")
         sb = [r for r in out.rows if r[0].startswith("usage/summary")][0][1]
         p99 = float(sb.split("/")[1].split()[0])

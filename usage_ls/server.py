@@ -9,6 +9,7 @@ checkpoints, budget alerts) runs as asyncio tasks started on `initialized`.
 from __future__ import annotations
 
 import asyncio
+import gc
 import inspect
 import logging
 import os
@@ -211,6 +212,9 @@ class UsageServer(LanguageServer):
         likely idle, rather than on the first hover of a model name."""
         try:
             self.svc().pricer.warm()
+            # its pydantic models are many new objects: collect now, in this idle moment, rather
+            # than in a full collection that a later request would wait for
+            gc.collect()
         except Exception:
             log.exception("warming prices")
 
