@@ -329,6 +329,16 @@ def test_import_after_a_crash_between_day_files_and_id_index_adds_nothing_twice(
     assert _all_interactions(data, env) == rows_before
 
 
+def _two_data_dirs(tmp_path, name: str, *, seed: int, sessions: int):
+    """Generated Claude Code logs, a data directory to hurt and a clean one to compare with,
+    and an environment that imports with two workers: (hurt, clean, env)."""
+    root = claude_logs(tmp_path / "claude", seed=seed, sessions=sessions)
+    hurt, clean = tmp_path / name, tmp_path / "clean"
+    for d in (hurt, clean):
+        write_config(d, 'timezone = "UTC"\n')
+    return hurt, clean, clean_env(tmp_path, CLAUDE_CONFIG_DIR=root, USAGE_LS_IMPORT_WORKERS="2")
+
+
 def test_a_worker_killed_while_days_are_being_written_loses_nothing(tmp_path):
     # Workers hand their days to the parent one at a time, and the parent writes each day file
     # as soon as all its parts are in. A worker killed half-way (OOM killer, kill -9) leaves
@@ -336,11 +346,7 @@ def test_a_worker_killed_while_days_are_being_written_loses_nothing(tmp_path):
     import subprocess
     import sys
 
-    root = claude_logs(tmp_path / "claude", seed=31, sessions=60)
-    hurt, clean = tmp_path / "hurt", tmp_path / "clean"
-    for d in (hurt, clean):
-        write_config(d, 'timezone = "UTC"\n')
-    env = clean_env(tmp_path, CLAUDE_CONFIG_DIR=root, USAGE_LS_IMPORT_WORKERS="2")
+    hurt, clean, env = _two_data_dirs(tmp_path, "hurt", seed=31, sessions=60)
     killer = (
         "import os, sys\n"
         "from usage_ls.store import bulk\n"
@@ -382,11 +388,7 @@ def test_a_full_disk_stops_the_import_clearly_and_a_rerun_completes_it(tmp_path)
     import subprocess
     import sys
 
-    root = claude_logs(tmp_path / "claude", seed=5, sessions=120)
-    full, clean = tmp_path / "full", tmp_path / "clean"
-    for d in (full, clean):
-        write_config(d, 'timezone = "UTC"\n')
-    env = clean_env(tmp_path, CLAUDE_CONFIG_DIR=root, USAGE_LS_IMPORT_WORKERS="2")
+    full, clean, env = _two_data_dirs(tmp_path, "full", seed=5, sessions=120)
     out = subprocess.run([sys.executable, "-m", "usage_ls", "--data-dir", str(full), "import", "claude-code"],
                          env=env, capture_output=True, text=True, preexec_fn=_small_files, timeout=300)
     assert out.returncode == 1

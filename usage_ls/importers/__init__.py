@@ -257,8 +257,7 @@ class Importer:
         """`prepare` for this tool's records: billing default, user, zone, prices, now."""
         from usage_ls import days
         from usage_ls.model import stored_fast
-        from usage_ls.store.bulk import prepare
-        from usage_ls.store.ledger import fact_of, id_hash
+        from usage_ls.store.bulk import payload, prepare
 
         svc = self.service()
         pricer, defaults, now = svc.pricer, svc.defaults(), days.now_ms()
@@ -277,7 +276,7 @@ class Importer:
             if rec is None:
                 return None
             rec["costUsd"], rec["costSource"], rec["credits"] = price(model, provider, ts, inp, out, cr, cw, w1h, rec["costUsd"], None, billing)
-            return (id_hash(rec_id), rec_id, rec["date"], rec, fact_of(rec))
+            return payload(rec)
 
         prep.fields = fields
         pricer.cache  # read once, before any worker starts  # noqa: B018

@@ -7,14 +7,15 @@ of them and all finish together. Two rounds:
 
 1. Each worker reads its files (`read_one`, the very function the serial path runs), merges
    what can be merged within a file (`Tool.premerge`), prepares each candidate's record
-   (`store.bulk.prepare`: checked, priced, as JSON) and sends back, per file, what the import
+   (`store.bulk.prepare`: checked, priced, in stored form) and sends back, per file, what the import
    state needs (offset, parser state, problems) and, per candidate, only its merge key
    (`Tool.prepare_candidates`, `Tool.merge_keys`: hashes and counts, as numpy columns).
 2. The parent puts the keys of all files back in file order and merges them (`Tool.merge`,
    exactly as a serial run would), drops ids the ledger already holds, and sends each worker
-   the mask of its candidates to keep. Each worker sends back one part per day of those: the day file's new
-   members as JSON text, their id hashes and the day's partial rollup. The parent writes the
-   days (`store.bulk.write_days`).
+   the mask of its candidates to keep. Each worker then sends one part per day of those, in
+   day order: the day file's new members as JSON text (through a file), their id hashes and
+   the day's partial rollup. The parent writes each day (`store.bulk.DayWriter`) as soon as
+   every worker's part of it is in.
 
 So the records themselves cross between processes once, as a few large strings, and every
 per-record step runs on all cores; only the merge of compact keys runs in the parent.
@@ -106,7 +107,7 @@ def _worker(conn, tool: Tool, jobs: list, counter, final: bool, prep, blob: Path
 
         by_day, rejected = group_days([tool.record_of(e) for e, k in zip(local, keep) if k])
         pricer = getattr(prep, "pricer", None)  # prices this worker looked up: for the cache
-        prices = dict(pricer.cache.new) if pricer is not None and pricer._cache is not None else {}
+        prices = dict(pricer.cache.new) if pricer is not None else {}
         days = sorted(by_day)
         # then one part a day, in day order (the other workers go the same way), so the parent
         # writes each day file while later days are still being built; the JSON text (most of

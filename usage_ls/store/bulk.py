@@ -54,6 +54,11 @@ def prepare(pricer: Pricer, raw: dict, defaults: Defaults, now_ms: int) -> tuple
 def prepared(pricer: Pricer, rec: dict) -> tuple:
     """`prepare`'s result for a record already in stored form (`validate_fast`/`stored_fast`)."""
     pricer.apply(rec)
+    return payload(rec)
+
+
+def payload(rec: dict) -> tuple:
+    """`prepare`'s result for a stored record already priced."""
     return (id_hash(rec["id"]), rec["id"], rec["date"], rec, fact_of(rec))
 
 
@@ -94,12 +99,6 @@ def day_part(day: str, items: list, tz) -> DayPart:
     facts = [p[4] for p in items]
     hashes = np.fromiter((p[0] for p in items), dtype=np.uint64, count=len(items))
     return DayPart(day, text, len(items), hashes, rollup_facts(facts, day, tz), {f[0] for f in facts})
-
-
-def day_parts(payloads, tz) -> tuple[dict[str, DayPart], list[tuple]]:
-    """Prepared records (`prepare`) -> ({day: DayPart}, rejected [(id, field, message)])."""
-    by_day, rejected = group_days(payloads)
-    return {day: day_part(day, items, tz) for day, items in by_day.items()}, rejected
 
 
 def combine_rollups(docs: list[dict]) -> dict:
@@ -143,30 +142,20 @@ def bulk_add(ledger, payloads: list) -> dict:
     if good:
         hashes = np.fromiter((p[0] for p in good), dtype=np.uint64, count=len(good))
         good = [p for p, k in zip(good, known_mask(ledger, hashes).tolist()) if not k]
-    parts, _ = day_parts(good, ledger.tz)
-    accepted = write_days(ledger, [parts])
+    by_day, _ = group_days(good)
+    accepted = 0
+    if by_day:
+        with DayWriter(ledger, list(by_day)) as writer:
+            for day in sorted(by_day):
+                writer.day(day, [day_part(day, by_day[day], ledger.tz)])
+        accepted = writer.accepted
     return {"accepted": accepted, "duplicates": len(payloads) - len(rejected) - accepted, "rejected": rejected}
 
 
-def write_days(ledger, part_sets: list[dict[str, DayPart]]) -> int:
-    """Write day parts (several sets, e.g. one per worker, of disjoint records) into the day
-    files and rollups under the checkpoint lock; returns how many records were added."""
-    by_day: dict[str, list[DayPart]] = defaultdict(list)
-    for parts in part_sets:
-        for day, part in parts.items():
-            if part.count:
-                by_day[day].append(part)
-    if not by_day:
-        return 0
-    with DayWriter(ledger, list(by_day)) as writer:
-        for day, parts in sorted(by_day.items()):
-            writer.day(day, parts)
-    return writer.accepted
-
-
 class DayWriter:
-    """`write_days` a day at a time, so a caller can write each day as soon as all its parts
-    are there (an import writes while its workers still build later days).
+    """Day parts into the day files and rollups under the checkpoint lock, a day at a time,
+    so a caller can write each day as soon as all its parts are there (an import writes while
+    its workers still build later days).
 
     Entering takes the checkpoint lock, finishes a bulk write that stopped half-way, and names
     the days in `bulk-intent.json` before any day file is touched; `day()` writes one day's
