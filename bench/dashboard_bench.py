@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from dashboard_data import generate  # noqa: E402
 
 from usage_ls import days  # noqa: E402
-from usage_ls.dashboard import page  # noqa: E402
+from usage_ls.dashboard import build_page  # noqa: E402
 from usage_ls.dashboard.serve import DashboardServer  # noqa: E402
 from usage_ls.service import Usage  # noqa: E402
 
@@ -54,7 +54,7 @@ def server_side(data: Path, flt: dict) -> None:
         t0 = time.perf_counter()
         cold = Usage(data_dir=data, tag="cli", writable=False).open()
         try:
-            page(cold, {**params, "mode": "browser"})
+            build_page(cold, {**params, "mode": "browser"})
         finally:
             cold.close()
         print(f"  {label:<32}{ms(time.perf_counter() - t0)}  (open + every query + HTML)")
@@ -68,7 +68,7 @@ def server_side(data: Path, flt: dict) -> None:
                              ("interactions by model", {"sort": "model"})):
             _, t = timed(lambda: svc.interactions({**flt, **extra, "limit": 50}))
             print(f"    {label:<28}{ms(t[0])}")
-        html, t = timed(lambda: page(svc, {**flt, "mode": "browser"})["html"], repeat=3)
+        html, t = timed(lambda: build_page(svc, {**flt, "mode": "browser"})["html"], repeat=3)
         print(f"    {'usage/dashboard page':<28}{ms(t[0])} first, {ms(min(t[1:]))} again  ({len(html) / 1024:.0f} KiB)")
     finally:
         svc.close()

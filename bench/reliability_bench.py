@@ -64,8 +64,8 @@ async def trial(data_dir: Path, n: int, rng: random.Random, acked: set[str], sen
 
 def verify(data_dir: Path, acked: set[str]) -> dict:
     from usage_ls.service import Usage
-    from usage_ls.store import storage
-    from usage_ls.store.ledger import rollup_rows
+    from usage_ls import fileio
+    from usage_ls.store.rollup import rollup_rows
 
     svc = Usage(data_dir=data_dir).open()  # folds the journals the killed servers left
     svc.close()
@@ -73,9 +73,9 @@ def verify(data_dir: Path, acked: set[str]) -> dict:
     stored: list[str] = []
     mismatched_days = 0
     for path in sorted((data_dir / "days").glob("*/*.json")):
-        records = list(((storage.read_json(path) or {}).get("records") or {}).values())
+        records = list(((fileio.read_json(path) or {}).get("records") or {}).values())
         stored += [r["id"] for r in records]
-        rollup = ((storage.read_json(data_dir / "rollups" / f"{path.stem[:7]}.json") or {}).get("days") or {}).get(path.stem, {})
+        rollup = ((fileio.read_json(data_dir / "rollups" / f"{path.stem[:7]}.json") or {}).get("days") or {}).get(path.stem, {})
         norm = lambda rows: sorted((tuple(r[:4]), tuple(round(x, 6) for x in r[4:])) for r in rows)
         if norm(rollup.get("rows") or []) != norm(rollup_rows(records)):
             mismatched_days += 1

@@ -260,7 +260,7 @@ def test_column_files_follow_their_day_and_rollup_files(data_dir):
                + [rec("acme-unknown", 5, 5, id="u1", timestamp=f"{day}T11:00:00Z", billing="byok")])
     svc.ledger.checkpoint()
     led = svc.ledger
-    side, month_side = led._cols_path(day), led._month_cols_path(day[:7])
+    side, month_side = led.files.day_columns_path(day), led.files.rollup_columns_path(day[:7])
     assert side.exists() and month_side.exists()
     expect = RecordColumns.build(led.day_records(day), led.models, led.projects, led.users)
     assert _cols_equal(led.file_columns(day), expect)
@@ -324,33 +324,34 @@ def test_caches_stay_within_their_byte_budgets(data_dir, monkeypatch):
         daily = svc.daily({"from": "2026-07-01", "to": "2026-10-31", "project": "p1"})["days"]
         assert sum(d["messages"] for d in daily) == 13 * 8
         assert svc.interactions({"from": "2026-07-01", "to": "2026-10-31", "limit": 5})["total"] == 400
-        assert len(led._months) <= 1 and len(led._day_cache) <= 1 and len(led._facts_cache) <= 1
-        svc._cache.clear()
+        assert len(led.months) <= 1 and len(led.day_cache) <= 1 and len(led.facts_cache) <= 1
+        svc.forget_results()
     svc.close()
 
 
 def test_query_results_are_dropped_when_the_ledger_changes_and_kept_within_a_budget():
-    from usage_ls.service import Memo
+    from usage_ls.service import result_weight
+    from usage_ls.store.cache import ByteCache
 
-    memo = Memo(max_bytes=3000)
+    memo = ByteCache(3000, result_weight)
     calls = []
 
     def compute(n):
         calls.append(n)
         return {"n": n, "pad": "x" * 900}
 
-    assert memo.get(1, "a", lambda: compute(1))["n"] == 1
-    assert memo.get(1, "a", lambda: compute(2))["n"] == 1 and calls == [1]
-    memo.get(1, "b", lambda: compute(3))
-    memo.get(1, "c", lambda: compute(4))  # over budget: "a", the least recently used, goes
+    assert memo.memo(1, "a", lambda: compute(1))["n"] == 1
+    assert memo.memo(1, "a", lambda: compute(2))["n"] == 1 and calls == [1]
+    memo.memo(1, "b", lambda: compute(3))
+    memo.memo(1, "c", lambda: compute(4))  # over budget: "a", the least recently used, goes
     assert len(memo) == 2 and memo.bytes <= 3000
-    assert memo.get(1, "a", lambda: compute(5))["n"] == 5
-    assert memo.get(2, "b", lambda: compute(6))["n"] == 6 and len(memo) == 1  # a new stamp drops every result
+    assert memo.memo(1, "a", lambda: compute(5))["n"] == 5
+    assert memo.memo(2, "b", lambda: compute(6))["n"] == 6 and len(memo) == 1  # a new stamp drops every result
 
     # a result computed while the stamp moved on (a nested query saw a newer ledger) is not kept
     def outer():
-        memo.get(4, "inner", lambda: compute(7))
+        memo.memo(4, "inner", lambda: compute(7))
         return compute(8)
 
-    memo.get(3, "outer", outer)
-    assert "outer" not in memo.entries and "inner" in memo.entries
+    memo.memo(3, "outer", outer)
+    assert "outer" not in memo and "inner" in memo

@@ -10,7 +10,9 @@ from pathlib import Path
 import orjson
 
 from usage_ls import __version__, days, queries
+from usage_ls.render import tables
 from usage_ls.render import text as fmt
+from usage_ls.errors import InvalidParams
 
 
 def _service(args, writable: bool = False, tag: str = "cli"):
@@ -105,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["USAGE_LS_DATA_DIR"] = args.data_dir
     try:
         return COMMANDS[args.cmd](args)
-    except queries.FilterError as exc:
+    except InvalidParams as exc:
         print(f"usage-ls: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:
@@ -180,125 +182,15 @@ def cmd_report(args) -> int:
     if args.json:
         print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
         return 0
-    f = svc.flt(flt)
+    f = svc.parse_filter(flt)
     span = f.start if f.start == f.end else f"{f.start} .. {f.end}"
     scope = ", ".join(f"{k}={fmt.plain(v)}" for k, v in flt.items() if k not in ("from", "to"))
     print(f"{args.what} · {span}" + (f" · {scope}" if scope else ""))
-    print(RENDER[args.what](svc, result, flt))
+    if args.what == "today":
+        print(tables.today(result, svc.token_split(flt)))
+    else:
+        print(getattr(tables, args.what)(result))
     return 0
-
-
-def _summary_lines(s: dict) -> str:
-    rows = [
-        ["Credits (premium)", fmt.credits(s["credits"])],
-        ["Cost (USD)", fmt.usd(s["costUsd"])],
-        ["Messages", fmt.count(s["messages"])],
-        ["Input tokens", fmt.count(s["inputTokens"])],
-        ["Output tokens", fmt.count(s["outputTokens"])],
-        ["Cache read tokens", fmt.count(s["cacheReadTokens"])],
-        ["Cache write tokens", fmt.count(s["cacheWriteTokens"])],
-        ["Total tokens", fmt.count(s["totalTokens"])],
-    ]
-    if s["unpricedMessages"]:
-        rows.append(["Unpriced messages", fmt.count(s["unpricedMessages"])])
-    return fmt.table(["", ""], rows, "lr")
-
-
-def _cost(row: dict) -> str:
-    text = fmt.usd(row["costUsd"])
-    if row.get("unpricedMessages"):
-        text += f" +{row['unpricedMessages']} unpriced" if row["unpricedMessages"] < row["messages"] else ""
-        if row["unpricedMessages"] == row["messages"]:
-            text = "unpriced"
-    return text
-
-
-def render_models(svc, result, flt) -> str:
-    rows = [
-        [
-            m["model"],
-            fmt.count(m["messages"]),
-            fmt.count(m["inputTokens"]),
-            fmt.count(m["outputTokens"]),
-            fmt.count(m["cacheReadTokens"]),
-            fmt.count(m["cacheWriteTokens"]),
-            fmt.count(m["totalTokens"]),
-            fmt.credits(m["credits"]) if m["unpricedMessages"] < m["messages"] else "unpriced",
-            _cost(m),
-        ]
-        for m in result["models"]
-    ]
-    return fmt.table(["Model", "Msgs", "Input", "Output", "Cache read", "Cache write", "Total", "Credits", "Cost"], rows)
-
-
-def render_projects(svc, result, flt) -> str:
-    rows = [
-        [
-            p["project"],
-            fmt.count(p["messages"]),
-            fmt.count(p["totalTokens"]),
-            fmt.credits(p["credits"]),
-            _cost(p),
-        ]
-        for p in result["projects"]
-    ]
-    return fmt.table(["Project", "Msgs", "Tokens", "Credits", "Cost"], rows)
-
-
-def render_today(svc, result, flt) -> str:
-    split = svc.token_split(flt)
-    return _summary_lines(result) + "\n\n" + render_models(svc, split, flt)
-
-
-def render_daily(svc, result, flt) -> str:
-    rows = []
-    for d in result["days"]:
-        top = sorted(d["byModel"].items(), key=lambda kv: -kv[1]["totalTokens"])[:3]
-        rows.append(
-            [
-                d["date"],
-                fmt.count(d["messages"]),
-                fmt.count(d["inputTokens"]),
-                fmt.count(d["outputTokens"]),
-                fmt.count(d["cacheReadTokens"] + d["cacheWriteTokens"]),
-                fmt.count(d["totalTokens"]),
-                fmt.credits(d["credits"]),
-                _cost(d),
-                ", ".join(name for name, _ in top),
-            ]
-        )
-    return fmt.table(["Date", "Msgs", "Input", "Output", "Cache", "Total", "Credits", "Cost", "Top models"], rows, "lrrrrrrrl")
-
-
-def render_interactions(svc, result, flt) -> str:
-    rows = [
-        [
-            r["timestamp"][:19].replace("T", " "),
-            r["project"],
-            r["model"],
-            r["user"],
-            r["billing"],
-            fmt.count(r["inputTokens"]),
-            fmt.count(r["outputTokens"]),
-            fmt.count(r["cacheReadTokens"] + r["cacheWriteTokens"]),
-            fmt.credits(r["credits"]) if r["credits"] is not None else "unpriced",
-            fmt.usd(r["costUsd"]),
-        ]
-        for r in result["rows"]
-    ]
-    out = fmt.table(
-        ["Time", "Project", "Model", "User", "Billing", "Sent", "Received", "Cache", "Credits", "Cost"], rows, "lllllrrrrr"
-    )
-    return out + f"\n{len(result['rows'])} of {result['total']} interactions"
-
-
-RENDER = {
-    "today": render_today,
-    "daily": render_daily,
-    "models": render_models,
-    "projects": render_projects,
-    "interactions": render_interactions,
-}
 
 
 def cmd_insights(args) -> int:
@@ -355,7 +247,9 @@ def _tip_title(tip: dict) -> str:
 
 def cmd_statusline(args) -> int:
     svc = _service(args)
-    print(svc.status_bar({"billing": args.billing})["text"])
+    from usage_ls import views
+
+    print(views.status_bar(svc, {"billing": args.billing})["text"])
     return 0
 
 
@@ -366,20 +260,14 @@ def cmd_demo(args) -> int:
 
 
 def cmd_dashboard(args) -> int:
-    try:
-        from usage_ls import dashboard
-    except ImportError:
-        print("usage-ls: the dashboard is not part of this version yet", file=sys.stderr)
-        return 2
-    return dashboard.main(args, _service(args), _filter(args))
+    from usage_ls.dashboard import serve
+
+    return serve.main(args, _service(args), _filter(args))
 
 
 def cmd_import(args) -> int:
-    try:
-        from usage_ls import importers
-    except ImportError:
-        print("usage-ls: importers are not part of this version yet", file=sys.stderr)
-        return 2
+    from usage_ls import importers
+
     return importers.main(args)
 
 
@@ -406,7 +294,7 @@ def cmd_checkpoint(args) -> int:
     cfg = load_config()
     for problem in cfg.errors:
         print(f"usage-ls: config: {problem}", file=sys.stderr)
-    Ledger(cfg).checkpoint(blocking=True)
+    Ledger(cfg.data_dir, cfg.tz).checkpoint(blocking=True)
     return 0
 
 

@@ -150,7 +150,7 @@ async def _run(data_dir: Path) -> int:
     print(f'\n== Hover over "claude-sonnet-4-5" in NOTES.md (line {line + 1}) ==')
     print(_indent(hover.contents.value if hover else "(no hover)"))
 
-    from usage_ls.cli import render_daily, render_models, render_projects
+    from usage_ls.render import tables
     from usage_ls.render.text import table
 
     split = await send("usage/tokenSplit", {})
@@ -161,12 +161,12 @@ async def _run(data_dir: Path) -> int:
           f"{summary['credits']:.1f} credits, ${summary['costUsd']:.2f} list price, "
           f"{summary['unpricedMessages']} unpriced ==")
     print("\nToken split by model:")
-    print(_indent(render_models(None, split, {})))
+    print(_indent(tables.models(split)))
     print("\nBy project:")
-    print(_indent(render_projects(None, projects, {})))
+    print(_indent(tables.projects(projects)))
     week = await send("usage/daily", {"from": days.shift(today, -6), "to": today})
     print("\nLast 7 days:")
-    print(_indent(render_daily(None, week, {})))
+    print(_indent(tables.daily(week)))
     rows = await send("usage/interactions", {"limit": 5, "sort": "-costUsd"})
     print(f"\nMost expensive interactions today (5 of {rows['total']}):")
     print(

@@ -17,8 +17,17 @@ from typing import Any
 
 from usage_ls import days
 
-BILLING = ("premium", "byok")
+BILLINGS = ("premium", "byok")  # stored as codes 0 and 1 in columns (`billing_code`)
 TOKEN_FIELDS = ("inputTokens", "outputTokens", "cacheReadTokens", "cacheWriteTokens", "cacheWrite1hTokens")
+# the token counts that add up to a total: cacheWrite1hTokens is a part of cacheWriteTokens
+TOTAL_TOKEN_FIELDS = TOKEN_FIELDS[:4]
+
+
+def billing_code(billing: str) -> int:
+    """A billing's code in the columns (0 premium, 1 byok)."""
+    return 0 if billing == "premium" else 1
+
+
 KNOWN_FIELDS = frozenset(
     (
         "id",
@@ -169,7 +178,7 @@ def validate_record(raw: Any, defaults: Defaults, now_ms: int | None = None) -> 
     billing = raw.get("billing", "premium")
     if billing is None:
         billing = "premium"
-    if billing not in BILLING:
+    if billing not in BILLINGS:
         raise RecordError("billing", f'expected "premium" or "byok", got {_show(billing)}')
     out = {
         "id": rec_id,
@@ -253,7 +262,7 @@ def stored_fast(
         return None
     if billing is None:
         billing = "premium"
-    elif billing not in BILLING:
+    elif billing not in BILLINGS:
         return None
     if project is None:
         project = defaults.project

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import orjson
 
+from usage_ls import fileio
 from usage_ls.config import Config
 
 _UTC = dt.timezone.utc
@@ -188,13 +189,11 @@ class PriceCache:
         """Write the new entries (added to what is on disk now); a cache: failures are ignored."""
         if not self.new or not self.sig:
             return
-        from usage_ls.store import storage
-
         try:
             merged = dict(PriceCache(self.path).entries) if self.path.exists() else {}
             merged.update(self.entries)
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            storage.atomic_write(self.path, orjson.dumps({"sig": self.sig, "days": merged}))
+            fileio.atomic_write(self.path, orjson.dumps({"sig": self.sig, "days": merged}))
             self.new = {}
         except OSError:
             pass

@@ -12,17 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from usage_ls import days
-from usage_ls.store.columns import SOURCES, TOKEN_COLUMNS, RecordColumns
-from usage_ls.store.ledger import BILLINGS, METRICS, NM, Chunk, Ledger
+from usage_ls.errors import InvalidParams
+from usage_ls.model import BILLINGS, TOKEN_FIELDS, TOTAL_TOKEN_FIELDS, billing_code
+from usage_ls.store import Ledger
+from usage_ls.store.columns import SOURCES, RecordColumns
+from usage_ls.store.rollup import METRIC_COUNT, METRICS, Chunk
 
 MAX_RANGE_DAYS = 3660
-TOKEN_KEYS = ("inputTokens", "outputTokens", "cacheReadTokens", "cacheWriteTokens")
-
-
-class FilterError(ValueError):
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -40,10 +36,10 @@ class Filter:
 
 
 def parse_filter(params: dict | None, tz: dt.tzinfo) -> Filter:
-    """A protocol filter; raises FilterError naming the bad field."""
+    """A protocol filter; raises InvalidParams naming the bad field."""
     params = params or {}
     if not isinstance(params, dict):
-        raise FilterError("params", "expected an object")
+        raise InvalidParams("params", "expected an object")
     today = days.today(tz)
     values = {}
     for name in ("from", "to"):
@@ -54,26 +50,26 @@ def parse_filter(params: dict | None, tz: dt.tzinfo) -> Filter:
         try:
             values[name] = days.parse_day(value).isoformat()
         except (ValueError, TypeError):
-            raise FilterError(name, f"expected a date as YYYY-MM-DD, got {value!r}") from None
+            raise InvalidParams(name, f"expected a date as YYYY-MM-DD, got {value!r}") from None
     start, end = values["from"], values["to"]
     if params.get("from") is not None and params.get("to") is None and start > end:
         end = start
     if start > end:
-        raise FilterError("to", f"({end}) is before from ({start})")
+        raise InvalidParams("to", f"({end}) is before from ({start})")
     if days.ordinal(end) - days.ordinal(start) >= MAX_RANGE_DAYS:
-        raise FilterError("from", f"range is longer than {MAX_RANGE_DAYS} days")
+        raise InvalidParams("from", f"range is longer than {MAX_RANGE_DAYS} days")
     strings = {}
     for name in ("project", "user", "model"):
         value = params.get(name)
         if value is not None and (not isinstance(value, str) or len(value) > 200):
-            raise FilterError(name, f"expected a string, got {value!r}"[:120])
+            raise InvalidParams(name, f"expected a string, got {value!r}"[:120])
         strings[name] = value or None
     billing = params.get("billing")
     if billing not in (None, "", "premium", "byok", "all"):
-        raise FilterError("billing", f'expected "premium", "byok" or "all", got {billing!r}'[:120])
+        raise InvalidParams("billing", f'expected "premium", "byok" or "all", got {billing!r}'[:120])
     scope = params.get("scope")
     if scope not in (None, "local"):
-        raise FilterError("scope", f'only "local" is available, got {scope!r}'[:120])
+        raise InvalidParams("scope", f'only "local" is available, got {scope!r}'[:120])
     return Filter(start, end, billing=None if billing in (None, "", "all") else billing, **strings)
 
 
@@ -89,16 +85,16 @@ def filtered(ledger: Ledger, flt: Filter) -> Chunk:
             sel = getattr(chunk, column) == dims.lookup(value)
             mask = sel if mask is None else mask & sel
     if flt.billing is not None:
-        sel = chunk.billing == BILLINGS.index(flt.billing)
+        sel = chunk.billing == billing_code(flt.billing)
         mask = sel if mask is None else mask & sel
     return chunk if mask is None else chunk.take(mask)
 
 
 def _group(keys: np.ndarray, m: np.ndarray, nbins: int) -> np.ndarray:
-    """Sums of each metric per key: (nbins, NM). `m` is metric-major (NM, n)."""
-    out = np.zeros((nbins, NM))
+    """Sums of each metric per key: (nbins, METRIC_COUNT). `m` is metric-major (METRIC_COUNT, n)."""
+    out = np.zeros((nbins, METRIC_COUNT))
     if len(keys):
-        for i in range(NM):
+        for i in range(METRIC_COUNT):
             out[:, i] = np.bincount(keys, weights=m[i], minlength=nbins)
     return out
 
@@ -110,15 +106,15 @@ def _totals(row) -> dict:
         "costUsd": round(float(values["costUsd"]), 6),
         "messages": int(values["messages"]),
     }
-    for key in TOKEN_KEYS:
+    for key in TOTAL_TOKEN_FIELDS:
         result[key] = int(values[key])
-    result["totalTokens"] = sum(result[k] for k in TOKEN_KEYS)
+    result["totalTokens"] = sum(result[k] for k in TOTAL_TOKEN_FIELDS)
     result["unpricedMessages"] = int(values["unpricedMessages"])
     return result
 
 
 def summary(chunk: Chunk) -> dict:
-    return _totals(chunk.m.sum(axis=1) if len(chunk) else np.zeros(NM))
+    return _totals(chunk.m.sum(axis=1) if len(chunk) else np.zeros(METRIC_COUNT))
 
 
 def _by_dim(chunk: Chunk, column: str, names: list[str], label: str) -> list[dict]:
@@ -151,7 +147,7 @@ def _totals_rows(sums: np.ndarray) -> list[dict]:
         return []
     credits = np.round(sums[:, METRICS.index("credits")], 6).tolist()
     cost = np.round(sums[:, METRICS.index("costUsd")], 6).tolist()
-    ints = sums[:, [METRICS.index(k) for k in ("messages", *TOKEN_KEYS, "unpricedMessages")]].astype(np.int64)
+    ints = sums[:, [METRICS.index(k) for k in ("messages", *TOTAL_TOKEN_FIELDS, "unpricedMessages")]].astype(np.int64)
     total = ints[:, 1:5].sum(axis=1).tolist()
     ints = ints.tolist()
     return [
@@ -184,7 +180,7 @@ def daily(ledger: Ledger, chunk: Chunk, flt: Filter) -> dict:
         m = chunk.m
         msgs_all = np.bincount(key, weights=m[METRICS.index("messages")], minlength=nbins)
         used = np.nonzero(msgs_all)[0]
-        tok_w = m[[METRICS.index(k) for k in TOKEN_KEYS]].sum(axis=0)
+        tok_w = m[[METRICS.index(k) for k in TOTAL_TOKEN_FIELDS]].sum(axis=0)
 
         def per_bin(weights):
             return np.bincount(key, weights=weights, minlength=nbins)[used]
@@ -212,7 +208,7 @@ def series(ledger: Ledger, flt: Filter, metric: str) -> list[float]:
     if not len(chunk):
         return [0.0] * (hi - lo + 1)
     if metric == "totalTokens":
-        weights = chunk.m[[METRICS.index(k) for k in TOKEN_KEYS]].sum(axis=0)
+        weights = chunk.m[[METRICS.index(k) for k in TOTAL_TOKEN_FIELDS]].sum(axis=0)
     else:
         weights = chunk.m[METRICS.index(metric)]
     return [float(v) for v in np.bincount(chunk.day.astype(np.int64) - lo, weights=weights, minlength=hi - lo + 1)]
@@ -224,11 +220,11 @@ def interactions(ledger: Ledger, flt: Filter, offset: int = 0, limit: int = 100,
     descending = sort.startswith("-")
     column = sort.lstrip("-+")
     if column not in SORT_COLUMNS:
-        raise FilterError("sort", f"unknown column {column!r} (known: {', '.join(SORT_COLUMNS)})")
+        raise InvalidParams("sort", f"unknown column {column!r} (known: {', '.join(SORT_COLUMNS)})")
     if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-        raise FilterError("offset", f"expected an integer >= 0, got {offset!r}"[:100])
+        raise InvalidParams("offset", f"expected an integer >= 0, got {offset!r}"[:100])
     if not isinstance(limit, int) or isinstance(limit, bool) or not 0 <= limit <= 10_000:
-        raise FilterError("limit", f"expected an integer 0..10000, got {limit!r}"[:100])
+        raise InvalidParams("limit", f"expected an integer 0..10000, got {limit!r}"[:100])
     # Each day's matching rows are found in that day's columns; only their sort keys are put
     # together (not the days' columns: 20 MB for 90 busy days), and only the page's rows read.
     parts = [ledger.day_columns(day) for day in days.day_range(flt.start, flt.end)]
@@ -245,7 +241,7 @@ def interactions(ledger: Ledger, flt: Filter, offset: int = 0, limit: int = 100,
             if value is not None:
                 mask &= getattr(cols, column_name) == dims.lookup(value)
         if flt.billing is not None:
-            mask &= cols.billing == BILLINGS.index(flt.billing)
+            mask &= cols.billing == billing_code(flt.billing)
         rows = np.nonzero(mask)[0]
         keys.append(_sort_key(ledger, cols, column)[rows])
         stamps.append(cols.ts[rows])
@@ -285,8 +281,8 @@ def _sort_key(ledger: Ledger, cols: RecordColumns, column: str) -> np.ndarray:
         return cols.billing.astype(np.float64)
     if column == "totalTokens":
         return cols.tokens[:4].sum(axis=0).astype(np.float64)
-    if column in TOKEN_COLUMNS:
-        return cols.tokens[TOKEN_COLUMNS.index(column)].astype(np.float64)
+    if column in TOKEN_FIELDS:
+        return cols.tokens[TOKEN_FIELDS.index(column)].astype(np.float64)
     values = cols.cost if column == "costUsd" else cols.credits
     return np.where(np.isnan(values), -1.0, values)  # unpriced sorts below $0
 

@@ -29,11 +29,11 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage, JsonRPCResponseMessage
 
-from usage_ls import __version__, queries
+from usage_ls import __version__, protocol, views
 from usage_ls.config import load_config
 from usage_ls.model import Defaults
 from usage_ls.service import Usage
-from usage_ls.store.ledger import CHECKPOINT_RECORDS
+from usage_ls.errors import InvalidParams
 
 log = logging.getLogger("usage_ls")
 
@@ -92,7 +92,7 @@ class UsageProtocol(LanguageServerProtocol):
             raise
         except Exception as error:
             log.exception("Error sending data")
-            self._server._report_server_error(error, JsonRpcInternalError)
+            self._server.report_server_error(error, JsonRpcInternalError)
 
 
 def _is_notification_method(method: str) -> bool:
@@ -161,12 +161,10 @@ class UsageServer(LanguageServer):
         self.usage = Usage(cfg).open()
         self.usage.defer_insights = True
         if cfg.import_watch:
-            try:
-                from usage_ls.importers import live
+            from usage_ls.importers import live  # only when asked: it is not needed to start
 
+            try:
                 live.attach(self.usage)
-            except ImportError:
-                self.tell("usage-ls: [import] watch is set but importers are not in this version", types.MessageType.Warning)
             except Exception as exc:
                 self.tell(f"usage-ls: live import could not start: {exc}", types.MessageType.Warning)
         for problem in cfg.errors:
@@ -174,7 +172,7 @@ class UsageServer(LanguageServer):
         self.tell_problems()
 
     def tell_problems(self) -> None:
-        for problem in self.usage.ledger.take_problems():
+        for problem in self.usage.take_problems():
             self.tell(f"usage-ls: {problem}", types.MessageType.Warning)
 
     def tell(self, message: str, kind=types.MessageType.Info) -> None:
@@ -186,11 +184,11 @@ class UsageServer(LanguageServer):
 
     def push(self, force: bool = False) -> None:
         svc = self.svc()
-        if not force and svc.ledger.version == self.pushed_version:
+        if not force and svc.version == self.pushed_version:
             return
-        self.pushed_version = svc.ledger.version
-        self.protocol.notify("usage/didChange", {"today": svc.summary(), "statusBar": svc.status_bar()})
-        for message in svc.due_alerts() + svc.due_spike_alerts():
+        self.pushed_version = svc.version
+        self.protocol.notify(protocol.DID_CHANGE, {"today": svc.summary(), "statusBar": views.status_bar(svc)})
+        for message in views.alerts(svc):
             self.tell(message, types.MessageType.Warning)
         _trim_if_grown()
 
@@ -201,7 +199,7 @@ class UsageServer(LanguageServer):
         if not svc.defer_insights:
             return
         svc.defer_insights = False
-        svc._cache.clear()
+        svc.forget_results()
         try:
             self.push(force=True)
         except Exception:
@@ -242,7 +240,7 @@ class UsageServer(LanguageServer):
             self.sync_handle = None
         if self.unsynced:
             self.unsynced = 0
-            self.svc().ledger.sync()
+            self.svc().sync()
 
     async def watch(self) -> None:
         """See other processes' writes, push changes, checkpoint when due, exit with the editor."""
@@ -262,20 +260,18 @@ class UsageServer(LanguageServer):
                         poll()
                     except Exception:
                         log.exception("watcher")
-                if svc.ledger.unwritten:
-                    written = svc.ledger.retry_unwritten()
-                    if written:
-                        self.disk_warned = False
-                        self.tell(f"usage-ls: the data directory accepts writes again; {written} record(s) kept in memory are now saved.")
-                svc.ledger.refresh()
+                written = svc.retry_unwritten()
+                if written:
+                    self.disk_warned = False
+                    self.tell(f"usage-ls: the data directory accepts writes again; {written} record(s) kept in memory are now saved.")
+                svc.refresh()
                 self.push()
                 self.tell_problems()
-                pending = svc.ledger.pending
                 idle = loop.time() - self.last_write > IDLE_CHECKPOINT_SECONDS
                 if not self.checkpointing:
                     self.flush()
-                    svc.ledger.rotate_journal()
-                if not self.checkpointing and (pending >= CHECKPOINT_RECORDS or (pending and idle)):
+                    svc.rotate_journal()
+                if not self.checkpointing and svc.checkpoint_due(idle):
                     self.checkpointing = True
                     self.flush()
                     asyncio.ensure_future(self.checkpoint_in_child(svc))
@@ -302,7 +298,7 @@ class UsageServer(LanguageServer):
             log.exception("checkpoint")
         finally:
             self.checkpointing = False
-            self.svc().ledger.refresh()
+            self.svc().refresh()
             _trim_heap()
 
     def stop_usage(self) -> None:
@@ -383,24 +379,18 @@ def _params(params: Any) -> dict:
     return params
 
 
-def _query(fn, params):
-    try:
-        return fn(_params(params))
-    except queries.FilterError as exc:
-        raise JsonRpcInvalidParams(str(exc)) from None
-
-
 server = UsageServer()
 
 
 @server.feature(types.INITIALIZE)
 def initialize(ls: UsageServer, params: types.InitializeParams) -> None:
-    opts = params.initialization_options if isinstance(params.initialization_options, dict) else {}
+    opts, problems = protocol.InitOptions.read(params.initialization_options)
     ls.process_id = params.process_id
-    ls.project = opts.get("project") if isinstance(opts.get("project"), str) else _folder_name(params)
-    ls.user = opts.get("user") if isinstance(opts.get("user"), str) else None
-    data_dir = opts.get("dataDir") if isinstance(opts.get("dataDir"), str) else None
-    ls.open_usage(data_dir)
+    ls.project = opts.project or _folder_name(params)
+    ls.user = opts.user
+    ls.open_usage(opts.dataDir)
+    for problem in problems:
+        ls.tell(f"usage-ls: {problem}", types.MessageType.Warning)
 
 
 @server.feature(types.INITIALIZED)
@@ -416,14 +406,14 @@ def shutdown(ls: UsageServer, params: Any) -> None:
     ls.stop_usage()
 
 
-@server.feature("usage/record")
+@server.feature(protocol.RECORD)
 def record(ls: UsageServer, params: Any):
     """Request: returns {accepted, duplicates, rejected}. Notification: rejections are told."""
     is_request = _is_request(ls)
     try:
         records = _params(params).get("records")
         result = ls.svc().record(records, ls.defaults(), sync=is_request)
-    except (queries.FilterError, JsonRpcInvalidParams) as exc:
+    except (InvalidParams, JsonRpcInvalidParams) as exc:
         if is_request:
             raise JsonRpcInvalidParams(str(exc)) from None
         ls.tell(f"usage-ls: a usage/record notification was refused: {exc}", types.MessageType.Warning)
@@ -460,53 +450,21 @@ def _is_request(ls: UsageServer) -> bool:
     return ls.protocol.msg_id is not None
 
 
-@server.feature("usage/summary")
-def summary(ls: UsageServer, params: Any):
-    return _query(ls.svc().summary, params)
+def _register(method: protocol.Method) -> None:
+    """An LSP handler for one method of the protocol table: params checked, errors named."""
+
+    def handler(ls: UsageServer, params: Any):
+        try:
+            return method.call(ls.svc(), _params(params))
+        except InvalidParams as exc:
+            raise JsonRpcInvalidParams(str(exc)) from None
+
+    handler.__name__ = method.short
+    server.feature(method.name)(handler)
 
 
-@server.feature("usage/tokenSplit")
-def token_split(ls: UsageServer, params: Any):
-    return _query(ls.svc().token_split, params)
-
-
-@server.feature("usage/projects")
-def projects(ls: UsageServer, params: Any):
-    return _query(ls.svc().projects, params)
-
-
-@server.feature("usage/users")
-def users(ls: UsageServer, params: Any):
-    return _query(ls.svc().users, params)
-
-
-@server.feature("usage/daily")
-def daily(ls: UsageServer, params: Any):
-    return _query(ls.svc().daily, params)
-
-
-@server.feature("usage/interactions")
-def interactions(ls: UsageServer, params: Any):
-    return _query(ls.svc().interactions, params)
-
-
-@server.feature("usage/statusBar")
-def status_bar(ls: UsageServer, params: Any):
-    return _query(ls.svc().status_bar, params)
-
-
-@server.feature("usage/insights")
-def insights(ls: UsageServer, params: Any):
-    return _query(ls.svc().insights, params)
-
-
-@server.feature("usage/dashboard")
-def dashboard(ls: UsageServer, params: Any):
-    try:
-        from usage_ls import dashboard  # noqa: F401
-    except ImportError:
-        raise JsonRpcInvalidParams("usage/dashboard is not available in this version yet") from None
-    return _query(ls.svc().dashboard, params)
+for _method in protocol.METHODS:
+    _register(_method)
 
 
 @server.feature(types.TEXT_DOCUMENT_HOVER)
@@ -519,7 +477,7 @@ def hover(ls: UsageServer, params: types.HoverParams) -> types.Hover | None:
     model = ls.svc().model_at(line, _utf16_to_index(line, params.position.character))
     if model is None:
         return None
-    return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=ls.svc().hover(model)))
+    return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=views.hover(ls.svc(), model)))
 
 
 def _utf16_to_index(line: str, units: int) -> int:

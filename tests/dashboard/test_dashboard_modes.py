@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from usage_ls.dashboard import build_page
 import datetime as dt
 import os
 import re
@@ -77,7 +78,7 @@ def test_webview_round_trips_filters_through_the_extension(small, open_page):
         return {"type": "usage-response", "id": msg["id"], "result": result}
 
     try:
-        html = svc.dashboard({"nonce": "webview-nonce-0123456789"})["html"]
+        html = build_page(svc, {"nonce": "webview-nonce-0123456789"})["html"]
         page, guard = open_page(init_script=FAKE_VSCODE, bridge=bridge, html=html)
         assert page.evaluate("window.usageDashboard.mode") == "vscode"
         assert calls == []  # the first view is embedded: no round trip before first paint
@@ -128,7 +129,7 @@ def test_webview_without_usage_insights_still_works(small, open_page):
         return {"type": "usage-response", "id": msg["id"], "result": getattr(svc, METHODS[msg["method"]])(msg["params"])}
 
     try:
-        html = svc.dashboard({"nonce": "webview-nonce-0123456789"})["html"]
+        html = build_page(svc, {"nonce": "webview-nonce-0123456789"})["html"]
         page, _ = open_page(init_script=FAKE_VSCODE, bridge=bridge, html=html)
         assert page.text_content("#ins-burn .is-value") == "2.0 credits/h"  # embedded in the page
         before = page.eval_on_selector("#app", "e => e.dataset.gen")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from usage_ls.dashboard import build_page
 import http.client
 import json
 import re
@@ -9,9 +10,8 @@ import re
 import pytest
 from dashboard_known import FORMULA_PROJECT, XSS_MODEL, XSS_PROJECT
 
-from usage_ls.dashboard import page
 from usage_ls.dashboard.page import json_for_script
-from usage_ls.queries import FilterError
+from usage_ls.errors import InvalidParams
 from usage_ls.service import Usage
 
 
@@ -29,7 +29,7 @@ def boot_of(html: str) -> dict:
 
 def test_page_uses_the_clients_nonce_and_a_strict_csp(svc):
     nonce = "n0nce-For-The-Webview-123"
-    html = svc.dashboard({"nonce": nonce})["html"]
+    html = build_page(svc, {"nonce": nonce})["html"]
     meta = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', html).group(1)
     assert "default-src 'none'" in meta
     assert f"script-src 'nonce-{nonce}'" in meta and f"style-src 'nonce-{nonce}'" in meta
@@ -43,26 +43,26 @@ def test_page_uses_the_clients_nonce_and_a_strict_csp(svc):
 
 
 def test_a_nonce_is_made_when_none_is_given_and_a_bad_one_is_refused(svc):
-    a = svc.dashboard({})["html"]
-    b = svc.dashboard({})["html"]
+    a = build_page(svc, {})["html"]
+    b = build_page(svc, {})["html"]
     na = re.search(r"'nonce-([^']+)'", a).group(1)
     nb = re.search(r"'nonce-([^']+)'", b).group(1)
     assert na != nb and len(na) >= 16
-    with pytest.raises(FilterError, match="^nonce"):
-        svc.dashboard({"nonce": "x' 'unsafe-inline"})
-    with pytest.raises(FilterError, match="^from"):
-        svc.dashboard({"from": "21/11/2026"})
-    with pytest.raises(FilterError, match="^mode"):
-        svc.dashboard({"mode": "iframe"})
+    with pytest.raises(InvalidParams, match="^nonce"):
+        build_page(svc, {"nonce": "x' 'unsafe-inline"})
+    with pytest.raises(InvalidParams, match="^from"):
+        build_page(svc, {"from": "21/11/2026"})
+    with pytest.raises(InvalidParams, match="^mode"):
+        build_page(svc, {"mode": "iframe"})
 
 
 def test_browser_mode_may_connect_to_its_own_origin_only(svc):
-    html = page(svc, {"mode": "browser"})["html"]
+    html = build_page(svc, {"mode": "browser"})["html"]
     assert "connect-src 'self'" in html
 
 
 def test_names_cannot_break_out_of_the_data_element(svc):
-    html = svc.dashboard({})["html"]
+    html = build_page(svc, {})["html"]
     # three closing tags: the data element, Chart.js, the page's script; none from a name
     assert html.count("</script>") == 3
     assert XSS_MODEL not in html and XSS_PROJECT not in html
@@ -73,7 +73,7 @@ def test_names_cannot_break_out_of_the_data_element(svc):
 
 
 def test_initial_view_is_the_last_7_days_in_premium_with_real_numbers(svc, known):
-    boot = boot_of(svc.dashboard({})["html"])
+    boot = boot_of(build_page(svc, {})["html"])
     today = known["today"].isoformat()
     assert boot["preset"] == "7d" and boot["filter"]["to"] == today and boot["filter"]["billing"] == "premium"
     s = boot["data"]["summary"]
@@ -91,7 +91,7 @@ def test_initial_view_is_the_last_7_days_in_premium_with_real_numbers(svc, known
 
 def test_given_dates_and_billing_are_kept(svc, known):
     t = known["today"].isoformat()
-    boot = boot_of(svc.dashboard({"from": t, "to": t, "billing": "byok", "project": "api"})["html"])
+    boot = boot_of(build_page(svc, {"from": t, "to": t, "billing": "byok", "project": "api"})["html"])
     assert boot["preset"] == "today"
     assert boot["filter"] == {"from": t, "to": t, "billing": "byok", "project": "api"}
     # r3 $0.75 and r4 (unpriced)
@@ -100,7 +100,7 @@ def test_given_dates_and_billing_are_kept(svc, known):
 
 
 def test_static_snapshot_carries_every_row_of_its_range(svc):
-    boot = boot_of(page(svc, {"mode": "static", "preset": "30d"})["html"])
+    boot = boot_of(build_page(svc, {"mode": "static", "preset": "30d"})["html"])
     assert boot["mode"] == "static"
     assert boot["data"]["interactions"]["total"] == len(boot["data"]["interactions"]["rows"]) == 127
 

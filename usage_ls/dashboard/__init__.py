@@ -1,8 +1,8 @@
 """The Usage Dashboard: one page, produced from the store, for the VS Code webview and browsers.
 
-- `page(svc, params)` answers `usage/dashboard`: `{html}`, a complete page for a filter.
-- `main(args, svc, flt)` is `usage-ls dashboard`: serve the live page on 127.0.0.1, or
-  write a static snapshot with `--out`.
+- `build_page(svc, params)` answers `usage/dashboard`: `{html}`, a complete page for a filter.
+- `serve.main(args, svc, flt)` is `usage-ls dashboard`: serve the live page on 127.0.0.1,
+  or write a static snapshot with `--out`.
 
 The page gets its data the same way everywhere: the first view is embedded in the page,
 later views come from the protocol's query methods, through the VS Code extension
@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from usage_ls.dashboard import data
 from usage_ls.dashboard.page import MODES, check_nonce, render
-from usage_ls.queries import FilterError
+from usage_ls.errors import InvalidParams
 
 
-def page(svc, params: dict) -> dict:
+def build_page(svc, params: dict) -> dict:
     """`usage/dashboard`: filter + optional `nonce`, `preset` and `mode` -> `{html}`.
 
     `mode` is `"webview"` (default: data through the editor), `"browser"` (data from the
@@ -25,17 +25,10 @@ def page(svc, params: dict) -> dict:
     """
     params = params or {}
     if not isinstance(params, dict):
-        raise FilterError("params", "expected an object")
+        raise InvalidParams("params", "expected an object")
     mode = params.get("mode") or "webview"
     if mode not in MODES:
-        raise FilterError("mode", f"expected one of {', '.join(MODES)}, got {mode!r}"[:120])
+        raise InvalidParams("mode", f"expected one of {', '.join(MODES)}, got {mode!r}"[:120])
     nonce = check_nonce(params.get("nonce"))
     boot = data.bootstrap(svc, params, mode)
     return {"html": render(boot, nonce)}
-
-
-def main(args, svc, flt: dict) -> int:
-    """`usage-ls dashboard`."""
-    from usage_ls.dashboard import serve
-
-    return serve.main(args, svc, flt)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from usage_ls import days
-from usage_ls.queries import FilterError
+from usage_ls.errors import InvalidParams
 
 PRESETS = ("today", "yesterday", "7d", "30d", "month")
 DEFAULT_PRESET = "7d"
@@ -32,7 +32,7 @@ def preset_range(preset: str, today: str) -> tuple[str, str]:
         return days.shift(today, -29), today
     if preset == "month":
         return today[:8] + "01", today
-    raise FilterError("preset", f"expected one of {', '.join(PRESETS)}, got {preset!r}"[:120])
+    raise InvalidParams("preset", f"expected one of {', '.join(PRESETS)}, got {preset!r}"[:120])
 
 
 def matching_preset(start: str, end: str, today: str) -> str:
@@ -55,7 +55,7 @@ def initial_filter(svc, params: dict) -> tuple[dict, str]:
         preset = preset or DEFAULT_PRESET
         flt["from"], flt["to"] = preset_range(preset, today)
     else:
-        parsed = svc.flt({k: v for k, v in flt.items() if k in ("from", "to")})
+        parsed = svc.parse_filter({k: v for k, v in flt.items() if k in ("from", "to")})
         flt["from"], flt["to"] = parsed.start, parsed.end
         preset = matching_preset(parsed.start, parsed.end, today)
     if flt.get("billing") in (None, "all"):
@@ -63,7 +63,7 @@ def initial_filter(svc, params: dict) -> tuple[dict, str]:
         base = {"from": flt["from"], "to": flt["to"]}
         if not svc.summary({**base, "billing": "premium"})["messages"] and svc.summary({**base, "billing": "byok"})["messages"]:
             flt["billing"] = "byok"
-    svc.flt(flt)  # raises FilterError naming a bad field
+    svc.parse_filter(flt)  # raises InvalidParams naming a bad field
     return flt, preset
 
 
@@ -103,7 +103,7 @@ def bootstrap(svc, params: dict, mode: str) -> dict:
         "preset": preset,
         "pageSize": PAGE_SIZE,
         "staticRows": STATIC_ROWS if static else 0,
-        "version": svc.ledger.version,
+        "version": svc.version,
         "warnAt": max([t for t in svc.cfg.thresholds if t < 100] or [80.0]),
         "generatedAt": dt.datetime.now(svc.tz).isoformat(timespec="seconds"),
         "data": initial_data(svc, flt, static=static),

@@ -16,7 +16,7 @@ from importlib import resources
 
 import orjson
 
-from usage_ls.queries import FilterError
+from usage_ls.errors import InvalidParams
 
 MODES = ("webview", "browser", "static")
 NONCE = re.compile(r"^[A-Za-z0-9+/_=-]{16,128}$")
@@ -50,7 +50,7 @@ def check_nonce(nonce) -> str:
     if nonce is None or nonce == "":
         return new_nonce()
     if not isinstance(nonce, str) or not NONCE.match(nonce):
-        raise FilterError("nonce", "expected 16-128 characters of [A-Za-z0-9+/_=-]")
+        raise InvalidParams("nonce", "expected 16-128 characters of [A-Za-z0-9+/_=-]")
     return nonce
 
 

@@ -25,19 +25,11 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from usage_ls.dashboard import page
+from usage_ls.dashboard import build_page
 from usage_ls.dashboard.page import csp, new_nonce
-from usage_ls.queries import FilterError
+from usage_ls.protocol import DASHBOARD_METHODS
+from usage_ls.errors import InvalidParams
 
-METHODS = {
-    "summary": "summary",
-    "tokenSplit": "token_split",
-    "projects": "projects",
-    "users": "users",
-    "daily": "daily",
-    "interactions": "interactions",
-    "insights": "insights",
-}
 MAX_BODY = 64 * 1024
 
 
@@ -130,8 +122,8 @@ class Handler(BaseHTTPRequestHandler):
         if path in ("/", "/index.html"):
             nonce = new_nonce()
             try:
-                html = self.server.call(page, self.server.svc, {**self.server.flt, "nonce": nonce, "mode": "browser"})
-            except FilterError as exc:
+                html = self.server.call(build_page, self.server.svc, {**self.server.flt, "nonce": nonce, "mode": "browser"})
+            except InvalidParams as exc:
                 self._error(HTTPStatus.BAD_REQUEST, str(exc))
                 return
             self._send(
@@ -145,7 +137,7 @@ class Handler(BaseHTTPRequestHandler):
 
             def version():
                 svc.ledger.refresh()
-                return {"version": svc.ledger.version, "today": svc.today()}
+                return {"version": svc.version, "today": svc.today()}
 
             self._json(HTTPStatus.OK, self.server.call(version))
         else:
@@ -158,7 +150,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         path = urlsplit(self.path).path
         name = path[len("/api/") :] if path.startswith("/api/") else None
-        if name not in METHODS:
+        if name not in DASHBOARD_METHODS:
             self._error(HTTPStatus.NOT_FOUND, "not found")
             return
         origin = self.headers.get("Origin")
@@ -183,17 +175,17 @@ class Handler(BaseHTTPRequestHandler):
         if not isinstance(params, dict):
             self._error(HTTPStatus.BAD_REQUEST, "params: expected an object")
             return
-        method = getattr(self.server.svc, METHODS[name])
+        method = DASHBOARD_METHODS[name]
         try:
-            result = self.server.call(method, params)
-        except FilterError as exc:
+            result = self.server.call(method.call, self.server.svc, params)
+        except InvalidParams as exc:
             self._error(HTTPStatus.BAD_REQUEST, str(exc))
             return
         self._json(HTTPStatus.OK, result)
 
 
 def write_snapshot(svc, flt: dict, out: Path) -> Path:
-    html = page(svc, {**flt, "mode": "static"})["html"]
+    html = build_page(svc, {**flt, "mode": "static"})["html"]
     out.write_text(html, encoding="utf-8")
     return out
 
@@ -210,7 +202,7 @@ def main(args, svc, flt: dict) -> int:
                 f"usage-ls dashboard: warning: serving on {host}, as asked: anyone who can reach it sees your usage",
                 file=sys.stderr,
             )
-        page(svc, {**flt, "mode": "browser"})  # a bad filter fails here, before anything listens
+        build_page(svc, {**flt, "mode": "browser"})  # a bad filter fails here, before anything listens
         server = DashboardServer(svc, flt, host, args.port)
         print(f"usage-ls dashboard: {server.url}  (Ctrl-C to stop)", flush=True)
         if not args.no_open:

@@ -211,8 +211,10 @@ class Importer:
         if not records:
             return done
         if self.bulk:
+            from usage_ls.store import bulk
+
             prep = self._prep(tool)
-            res = self.service().ledger.bulk_add([prep(rec) for rec in records])
+            res = bulk.bulk_add(self.service().ledger, [prep(rec) for rec in records])
             tally.imported += res["accepted"]
             tally.duplicates += res["duplicates"]
             for rec_id, field, message in res["rejected"]:
@@ -257,7 +259,7 @@ class Importer:
         """`prepare` for this tool's records: billing default, user, zone, prices, now."""
         from usage_ls import days
         from usage_ls.model import stored_fast
-        from usage_ls.store.bulk import payload, prepare
+        from usage_ls.store.bulk import prepare, prepared
 
         svc = self.service()
         pricer, defaults, now = svc.pricer, svc.defaults(), days.now_ms()
@@ -265,7 +267,7 @@ class Importer:
 
         def prep(rec: dict) -> tuple:
             rec.setdefault("billing", billing)
-            return prepare(pricer, rec, defaults, now)
+            return prepare(pricer.apply, rec, defaults, now)
 
         price = pricer.price
 
@@ -276,7 +278,7 @@ class Importer:
             if rec is None:
                 return None
             rec["costUsd"], rec["costSource"], rec["credits"] = price(model, provider, ts, inp, out, cr, cw, w1h, rec["costUsd"], None, billing)
-            return payload(rec)
+            return prepared(rec)
 
         prep.fields = fields
         pricer.cache  # read once, before any worker starts  # noqa: B018

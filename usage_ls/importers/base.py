@@ -32,7 +32,7 @@ from typing import Iterable, Iterator
 
 import orjson
 
-from usage_ls.store import storage
+from usage_ls import fileio
 from usage_ls.store.journal import FileLock
 
 STATE_FILE = "imports.json"
@@ -337,7 +337,7 @@ class ImportState:
     def load(self) -> "ImportState":
         self.sig = self.disk_signature()
         try:
-            raw = storage.read_json(self.path) or {}
+            raw = fileio.read_json(self.path) or {}
         except Exception:
             raw = {}
         if isinstance(raw, dict) and isinstance(raw.get("files"), dict):
@@ -349,7 +349,7 @@ class ImportState:
         if not self.dirty:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        storage.atomic_write(self.path, orjson.dumps({"format": 1, "files": self.files, "extra": self.extra}))
+        fileio.atomic_write(self.path, orjson.dumps({"format": 1, "files": self.files, "extra": self.extra}))
         self.dirty = False
         self.sig = self.disk_signature()
 

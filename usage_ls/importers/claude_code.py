@@ -58,18 +58,20 @@ Speed
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Union
+from typing import Annotated, NamedTuple, Union
 
 import msgspec
 import numpy as np
 import orjson
 from msgspec import UNSET, UnsetType
 
+from usage_ls import fileio
 from usage_ls.importers.base import FileResult, Tool, count, marked_lines, parse_ts, project_of, short_hash
-from usage_ls.store import storage
+from usage_ls.store.bulk import Prepared
 from usage_ls.store.idsets import union_ids
 
 FEATURE = "claude-code"
@@ -78,6 +80,22 @@ USAGE_MARK = b'"usage"'
 NULLABLE_TOP = ("cwd", "costUSD", "version", "sessionId", "requestId", "isApiErrorMessage")
 NULLABLE_USAGE = ("speed", "cache_read_input_tokens", "cache_creation_input_tokens")
 HOLD_SECONDS = 1.0
+
+
+class Entry(NamedTuple):
+    """One usage line as a candidate for the merge (ccusage's rule, see `merge`)."""
+
+    message_id: str | None
+    request_id: str | None
+    sidechain: bool
+    total: int  # input + output + cache tokens
+    record: object  # the record (dict), `_record`'s arguments (tuple) or, once prepared, `Prepared`
+    cost: float | None  # the line's own costUSD
+    cwd: str | None = None  # the line's working directory (the fast path's, to carry it on)
+
+
+# per usage line: a tuple made straight into an Entry (half the time of `Entry(...)`)
+_new_entry = tuple.__new__
 
 
 def _hash64(text: str) -> int:
@@ -125,16 +143,16 @@ class ClaudeCode(Tool):
                 trailing_usage = continuing = False
             entry = _fast_entry(line, cwd, fallback_project, projects)
             if entry is not None:
-                cwd = entry[6]
+                cwd = entry.cwd
             else:
                 entry, problem, cwd = self._slow_entry(line, offset, name, cwd, fallback_project, projects, result)
                 if entry is None:
                     if problem:
                         trailing_usage = continuing = False
                     continue
-            key = (entry[0], entry[1])
+            key = (entry.message_id, entry.request_id)
             if continuing and key == open_key:
-                counts = _counts(entry[4])  # (a record or its `_record` arguments)
+                counts = _counts(entry.record)  # (a record or its `_record` arguments)
                 if grown is None or sum(counts[:4]) > sum(grown[:4]):
                     grown = counts
                 continue
@@ -142,7 +160,7 @@ class ClaudeCode(Tool):
             if not (trailing_usage and last_usage_group and last_usage_group[1] == key):
                 last_usage_group = (offset, key, len(entries))
             trailing_usage = True
-            entries.append(entry)  # (a fast-path entry carries its cwd as a 7th item: unused)
+            entries.append(entry)
         if gap_after:
             trailing_usage = continuing = False
         self._finish(path, state, result, entries, cwd, open_group, grown, continuing, trailing_usage, last_usage_group, final)
@@ -190,8 +208,8 @@ class ClaudeCode(Tool):
         if trailing_usage and last_usage_group is not None and last_usage_group[1][0] is not None:
             # remember the response the file ends on: more of it may be written later
             group = entries[last_usage_group[2] :]
-            best = max(group, key=lambda e: e[3])
-            rec = _as_record(best[4])
+            best = max(group, key=lambda e: e.total)
+            rec = _as_record(best.record)
             new_state["open"] = {
                 "k": list(last_usage_group[1]),
                 "t": _counts(rec),
@@ -231,12 +249,12 @@ class ClaudeCode(Tool):
         Then message ids known from earlier runs (a replay of a message imported before)."""
         kept, dups = _merge_rule(entries)
         n = len(kept)
-        hm = np.fromiter((_hash64(e[0]) if e[0] is not None else 0 for e in kept), np.uint64, n)
-        has_mid = np.fromiter((e[0] is not None for e in kept), bool, n)
-        side = np.fromiter((e[2] for e in kept), bool, n)
+        hm = np.fromiter((_hash64(e.message_id) if e.message_id is not None else 0 for e in kept), np.uint64, n)
+        has_mid = np.fromiter((e.message_id is not None for e in kept), bool, n)
+        side = np.fromiter((e.sidechain for e in kept), bool, n)
         replay = _replays(hm, has_mid, side, memory).tolist()
         dups += sum(replay)
-        out = [_as_record(e[4]) for e, r in zip(kept, replay) if not r and e[3]]  # and any tokens at all
+        out = [_as_record(e.record) for e, r in zip(kept, replay) if not r and e.total]  # and any tokens at all
         return out, dups
 
     def premerge(self, entries: list) -> tuple[list, int]:
@@ -246,10 +264,10 @@ class ClaudeCode(Tool):
         best: dict[tuple, int] = {}
         out: list = []
         for e in entries:
-            if e[0] is None:
+            if e.message_id is None:
                 out.append(e)
                 continue
-            key = (e[0], e[1], e[2])
+            key = (e.message_id, e.request_id, e.sidechain)
             i = best.get(key)
             if i is None:
                 best[key] = len(out)
@@ -260,8 +278,8 @@ class ClaudeCode(Tool):
 
     parallel = True
 
-    def record_of(self, entry) -> dict:
-        return entry[4]
+    def record_of(self, entry: Entry):
+        return entry.record
 
     def new_keys(self) -> list[list]:
         return [[], [], [], [], [], [], []]
@@ -278,14 +296,14 @@ class ClaudeCode(Tool):
                 done = fields(*_fields(*rec))
             if done is None:
                 done = prep(_as_record(rec))
-            out.append((mid, rid, side, total, done, cost))
+            out.append(_new_entry(Entry, (mid, rid, side, total, done, cost, None)))
             hmid.append(_hash64(mid) if mid is not None else 0)
             has_mid.append(mid is not None)
             hrid.append(hash(rid) if rid is not None else 0)
             sides.append(side)
             totals.append(total)
             costs.append(np.nan if cost is None else cost)
-            hid.append(done[0] or 0)
+            hid.append(done.hash if type(done) is Prepared else 0)
 
     def merge_keys(self, keys: list[list]) -> tuple:
         """What `merge` reads of each candidate, as numpy columns: message id hash (stable,
@@ -317,8 +335,8 @@ class ClaudeCode(Tool):
         keep[contested] = False
         costs = [None if c != c else c for c in cost[contested].tolist()]
         rows = zip(hmid[contested].tolist(), hrid[contested].tolist(), side[contested].tolist(), total[contested].tolist(), contested.tolist(), costs)
-        winners, dups = _merge_rule(list(rows))
-        keep[[w[4] for w in winners]] = True
+        winners, dups = _merge_rule(list(itertools.starmap(Entry, rows)))  # record: the candidate's index
+        keep[[w.record for w in winners]] = True
         kept = np.flatnonzero(keep)
         replay = _replays(hmid[kept], has_mid[kept], side[kept], memory)
         dups += int(replay.sum())
@@ -336,7 +354,7 @@ class ClaudeCode(Tool):
 
             buf = io.BytesIO()
             np.save(buf, merged, allow_pickle=False)
-            storage.atomic_write(memory["dir"] / f"imports-claude-code-{kind}.npy", buf.getvalue())
+            fileio.atomic_write(memory["dir"] / f"imports-claude-code-{kind}.npy", buf.getvalue())
             memory[kind] = merged
             memory[f"new_{kind}"] = []
 
@@ -360,7 +378,7 @@ def _merge_rule(entries: list) -> tuple[list, int]:
     are, in their place (the rule would keep them too)."""
     seen: dict = {}
     for e in entries:
-        mid = e[0]
+        mid = e.message_id
         if mid is not None:
             seen[mid] = seen.get(mid, 0) + 1
     kept: list = []
@@ -368,14 +386,14 @@ def _merge_rule(entries: list) -> tuple[list, int]:
     by_msg: dict = {}
     dups = 0
     for e in entries:
-        mid, rid, side = e[0], e[1], e[2]
+        mid, rid, side = e.message_id, e.request_id, e.sidechain
         if mid is None or seen[mid] == 1:
             kept.append(e)
             continue
         idx = exact.get((mid, rid))
         if idx is None:
             for j in by_msg.get(mid, ()):
-                if side or kept[j][2]:
+                if side or kept[j].sidechain:
                     idx = j
                     break
         if idx is not None:
@@ -423,7 +441,7 @@ def _delta(group: dict, grown: list[int]):
     }
     if group.get("session"):
         rec["session"] = group["session"]
-    return (None, None, False, sum(d[:4]), rec, None)
+    return Entry(None, None, False, sum(d[:4]), rec, None)
 
 
 def _now() -> float:
@@ -432,12 +450,12 @@ def _now() -> float:
     return time.time()
 
 
-def _better(cand, old) -> bool:
-    if cand[2] != old[2]:
-        return bool(old[2])  # a parent line beats a sidechain copy
-    if cand[3] != old[3]:
-        return cand[3] > old[3]
-    return (cand[5] or 0.0) > (old[5] or 0.0)
+def _better(cand: Entry, old: Entry) -> bool:
+    if cand.sidechain != old.sidechain:
+        return old.sidechain  # a parent line beats a sidechain copy
+    if cand.total != old.total:
+        return cand.total > old.total
+    return (cand.cost or 0.0) > (old.cost or 0.0)
 
 
 def _project_from_path(path: Path) -> str:
@@ -458,7 +476,7 @@ _NO_USAGE = _NoUsage("no usage")
 
 
 def _entry(obj: dict, cwd: str | None, fallback_project: str, projects: dict | None = None):
-    """(message id, request id, sidechain, total tokens, record, cost) or (None, problem)."""
+    """(Entry, None) or (None, problem)."""
     msg = obj.get("message")
     outer = obj
     usage = msg.get("usage") if type(msg) is dict else None
@@ -528,7 +546,7 @@ def _entry(obj: dict, cwd: str | None, fallback_project: str, projects: dict | N
     if type(line_cwd) is not str:
         line_cwd = cwd
     rec = _record(mid, rid, ts, model, _project(line_cwd, fallback_project, projects), session, inp, out, cr, cw, w1h, cost, get("uuid"))
-    return (mid, rid, bool(side), inp + out + cr + cw, rec, None if cost is None else float(cost)), None
+    return Entry(mid, rid, bool(side), inp + out + cr + cw, rec, None if cost is None else float(cost)), None
 
 
 def _project(cwd, fallback: str, projects: dict | None) -> str:
@@ -672,4 +690,4 @@ def _fast_entry(line: bytes, cwd, fallback_project: str, projects: dict):
     if session is UNSET:
         session = None
     rec = (mid, rid, ts, model, _project(cwd, fallback_project, projects), session, inp, out, cr, cw, w1h, cost, None)
-    return (mid, rid, o.isSidechain is True, inp + out + cr + cw, rec, cost, cwd)
+    return _new_entry(Entry, (mid, rid, o.isSidechain is True, inp + out + cr + cw, rec, cost, cwd))

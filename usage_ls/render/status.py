@@ -146,3 +146,11 @@ def hover(model: str, day: str, stats: dict | None, week_tokens: list[float], pr
         parts.append("No usage of this model today.")
     parts += ["", f"Last 7 days (tokens): {spark(week_tokens)}", "", f"_{price_note}_"]
     return "\n".join(parts)
+
+
+def budget_alert(b: dict, crossed: float) -> str:
+    """The message told once when a budget crosses a threshold."""
+    return (
+        f"usage-ls: {b['label']} {crossed:g}% of budget reached: {amount(b['used'], b['unit'])} of "
+        f"{amount(b['limit'], b['unit'])} (resets {b['resets']})."
+    )

@@ -26,40 +26,53 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
 
 import numpy as np
 import orjson
 
+from usage_ls import fileio
 from usage_ls.model import Defaults, RecordError, validate_fast, validate_record
-from usage_ls.pricing import Pricer
-from usage_ls.store import storage
 from usage_ls.store.idsets import union_ids
-from usage_ls.store.journal import FileLock
-from usage_ls.store.ledger import fact_of, id_hash, rollup_doc, rollup_facts
+from usage_ls.store.rollup import combine_rollups, fact_of, id_hash, rollup_doc, rollup_facts
 
 
-def prepare(pricer: Pricer, raw: dict, defaults: Defaults, now_ms: int) -> tuple:
-    """(id hash, id, day, stored record, rollup facts) of one record, or (None, id, field,
-    message) when it does not validate."""
+class Prepared(NamedTuple):
+    """A record ready to be written: its id hash and id, its day, its stored (priced) form and
+    what its day's rollup needs of it (`fact_of`)."""
+
+    hash: int
+    id: str
+    day: str
+    record: dict
+    fact: tuple
+
+
+class Rejected(NamedTuple):
+    """A record that did not validate: its id (when it had one), the field and the problem."""
+
+    id: str | None
+    field: str
+    message: str
+
+
+def prepare(price: Callable[[dict], dict], raw: dict, defaults: Defaults, now_ms: int) -> Prepared | Rejected:
+    """One protocol record checked (the same `validate_record` as every other record), priced
+    with `price`, and made ready to be written."""
     rec = validate_fast(raw, defaults)
     if rec is None:
         try:
             rec, _dropped = validate_record(raw, defaults, now_ms)
         except RecordError as exc:
-            return (None, raw.get("id") if isinstance(raw, dict) else None, exc.field, exc.message)
-    return prepared(pricer, rec)
+            return Rejected(raw.get("id") if isinstance(raw, dict) else None, exc.field, exc.message)
+    return prepared(price(rec))
 
 
-def prepared(pricer: Pricer, rec: dict) -> tuple:
-    """`prepare`'s result for a record already in stored form (`validate_fast`/`stored_fast`)."""
-    pricer.apply(rec)
-    return payload(rec)
-
-
-def payload(rec: dict) -> tuple:
+def prepared(rec: dict) -> Prepared:
     """`prepare`'s result for a stored record already priced."""
-    return (id_hash(rec["id"]), rec["id"], rec["date"], rec, fact_of(rec))
+    return Prepared(id_hash(rec["id"]), rec["id"], rec["date"], rec, fact_of(rec))
 
 
 class DayPart:
@@ -78,69 +91,45 @@ class DayPart:
         return orjson.loads(b"{" + self.text + b"}")
 
 
-def group_days(payloads) -> tuple[dict[str, list], list[tuple]]:
-    """Prepared records (`prepare`) -> ({day: its records}, rejected [(id, field, message)])."""
-    by_day: dict[str, list] = defaultdict(list)
+def group_days(payloads: list[Prepared | Rejected]) -> tuple[dict[str, list[Prepared]], list[Rejected]]:
+    """Prepared records (`prepare`) -> ({day: its records}, the rejected ones)."""
+    by_day: dict[str, list[Prepared]] = defaultdict(list)
     rejected = []
     for p in payloads:
-        if p[0] is None:
-            rejected.append(p[1:])
+        if type(p) is Rejected:
+            rejected.append(p)
         else:
-            by_day[p[2]].append(p)
+            by_day[p.day].append(p)
     return by_day, rejected
 
 
-def day_part(day: str, items: list, tz) -> DayPart:
+def day_part(day: str, items: list[Prepared], tz) -> DayPart:
     """One day's prepared records -> its DayPart."""
-    members = {p[1]: p[3] for p in items}
+    members = {p.id: p.record for p in items}
     if len(members) != len(items):
         raise ValueError(f"day_part: the same record id twice on {day}")  # callers drop repeats first
     text = orjson.dumps(members)[1:-1]  # one call a day: much faster than one a record
-    facts = [p[4] for p in items]
-    hashes = np.fromiter((p[0] for p in items), dtype=np.uint64, count=len(items))
+    facts = [p.fact for p in items]
+    hashes = np.fromiter((p.hash for p in items), dtype=np.uint64, count=len(items))
     return DayPart(day, text, len(items), hashes, rollup_facts(facts, day, tz), {f[0] for f in facts})
-
-
-def combine_rollups(docs: list[dict]) -> dict:
-    """One day's rollup from rollups of disjoint sets of its records."""
-    if len(docs) == 1:
-        return docs[0]
-    acc: dict[tuple, list] = {}
-    hours = [[0.0] * 25, [0.0] * 25]
-    for doc in docs:
-        for row in doc["rows"]:
-            key = tuple(row[:4])
-            have = acc.get(key)
-            if have is None:
-                acc[key] = list(row[4:])
-            else:
-                for i, v in enumerate(row[4:]):
-                    have[i] += v
-        for h in range(2):
-            for i, v in enumerate(doc["hours"][h]):
-                hours[h][i] += v
-    return {"rows": [[*key, *vals] for key, vals in acc.items()], "hours": hours}
 
 
 def known_mask(ledger, hashes: np.ndarray) -> np.ndarray:
     """True for ids the ledger already holds (checkpointed or pending in a journal) and for
     repeats within `hashes` (all but the first)."""
-    ledger.refresh()  # pending journal lines of running servers: their ids count as known
-    known = np.isin(hashes, ledger._read_ids())
-    pending = ledger._ov_hashes
-    if pending:
-        known |= np.fromiter((h in pending for h in hashes.tolist()), dtype=bool, count=len(hashes))
+    known = ledger.known(hashes)  # pending journal lines of running servers count as known
     first = np.zeros(len(hashes), dtype=bool)
     first[np.unique(hashes, return_index=True)[1]] = True
     return known | ~first
 
 
-def bulk_add(ledger, payloads: list) -> dict:
-    """Prepared records -> the ledger. Returns {"accepted", "duplicates", "rejected"}."""
-    good = [p for p in payloads if p[0] is not None]
-    rejected = [p[1:] for p in payloads if p[0] is None]
+def bulk_add(ledger, payloads: list[Prepared | Rejected]) -> dict:
+    """Prepared records -> the ledger, under the checkpoint lock. Returns {"accepted",
+    "duplicates", "rejected": [Rejected]}."""
+    good = [p for p in payloads if type(p) is Prepared]
+    rejected = [p for p in payloads if type(p) is Rejected]
     if good:
-        hashes = np.fromiter((p[0] for p in good), dtype=np.uint64, count=len(good))
+        hashes = np.fromiter((p.hash for p in good), dtype=np.uint64, count=len(good))
         good = [p for p, k in zip(good, known_mask(ledger, hashes).tolist()) if not k]
     by_day, _ = group_days(good)
     accepted = 0
@@ -169,22 +158,22 @@ class DayWriter:
         self.accepted = 0  # records written (after an error: those whose day file is written)
 
     def __enter__(self) -> "DayWriter":
-        ledger = self.ledger
-        self.lock = FileLock(ledger.lock_path)
+        files = self.files = self.ledger.files
+        self.lock = files.lock()
         self.lock.acquire(blocking=True)
         try:
-            recover(ledger)
-            self.state = ledger._stored_state()
-            self.ids = ledger._read_ids()
+            files.recover()
+            self.state = files.stored_state()
+            self.ids = files.read_ids()
             self.known: set[int] | None = None  # ids as a set, for the rare day that needs it
-            storage.atomic_write(_intent_path(ledger), orjson.dumps({"days": self.days}))
+            files.write_intent(self.days)
             self.new_hashes: list[np.ndarray] = []
             self.models = set(self.state.get("models") or [])
             self.rollups: dict[str, dict[str, dict]] = defaultdict(dict)
             self.writes: list = []  # day files are written (and fsynced) on a few threads
             self.present: set[str] = set()  # day files there already: listed before any write
             for month in {day[:7] for day in self.days}:  # (a stat per day waits behind fsyncs)
-                folder = ledger.days_dir / month
+                folder = files.days_dir / month
                 folder.mkdir(parents=True, exist_ok=True, mode=0o700)
                 self.present.update(e.name for e in os.scandir(folder))
             self.pool = ThreadPoolExecutor(4)
@@ -194,13 +183,13 @@ class DayWriter:
         return self
 
     def day(self, day: str, parts: list[DayPart]) -> None:
-        ledger = self.ledger
+        tz = self.ledger.tz
         parts = [p for p in parts if p.count]
         if not parts:
             return
         ids = self.ids
-        path = ledger._day_path(day)
-        existing = ((storage.read_json(path) or {}).get("records") or {}) if path.name in self.present else {}
+        path = self.files.day_path(day)
+        existing = self.files.day_records(day) if path.name in self.present else {}
         fresh_hashes = np.concatenate([p.hashes for p in parts])
         have = np.array([id_hash(i) for i in existing], dtype=np.uint64) if existing else ids[:0]
         if np.isin(fresh_hashes, have).any() or np.isin(fresh_hashes, ids).any():
@@ -212,26 +201,26 @@ class DayWriter:
                 self.known = set(ids.tolist())
             fresh = {k: v for k, v in members.items() if k not in existing and id_hash(k) not in self.known}
             text = orjson.dumps(fresh)[1:-1] if fresh else b""
-            docs = [rollup_doc([*existing.values(), *fresh.values()], day, ledger.tz)]
+            docs = [rollup_doc([*existing.values(), *fresh.values()], day, tz)]
             count = len(fresh)
             fresh_hashes = np.array([id_hash(k) for k in fresh], dtype=np.uint64)
             day_models = {r["model"] for r in fresh.values()}
         else:
             text = b",".join(p.text for p in parts)
-            docs = [rollup_doc(existing.values(), day, ledger.tz)] if existing else []
+            docs = [rollup_doc(existing.values(), day, tz)] if existing else []
             docs.extend(p.rollup for p in parts)
             count = sum(p.count for p in parts)
             day_models = set().union(*(p.models for p in parts))
         if count:
             head = orjson.dumps(existing)[1:-1] + b"," if existing else b""
-            self.writes.append((self.pool.submit(storage.atomic_write, path, b'{"records":{' + head + text + b"}}"), count))
+            self.writes.append((self.pool.submit(fileio.atomic_write, path, b'{"records":{' + head + text + b"}}"), count))
         self.accepted += count
         self.new_hashes.append(fresh_hashes)
         self.models.update(day_models)
-        self.rollups[day[:7]][day] = combine_rollups(docs) if docs else rollup_doc([], day, ledger.tz)
+        self.rollups[day[:7]][day] = combine_rollups(docs) if docs else rollup_doc([], day, tz)
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        ledger = self.ledger
+        files = self.files
         try:
             self.pool.shutdown(wait=True)
             if exc_type is not None:
@@ -241,43 +230,10 @@ class DayWriter:
             for w, _n in self.writes:
                 w.result()  # a failed write stops here: nothing after it claims the records are in
             if self.rollups:
-                ledger._write_rollups(self.rollups)
-                ledger._write_month_columns(self.rollups)  # day columns: built when a day is first shown
-                ledger._write_ids(union_ids(self.ids, np.concatenate(self.new_hashes)))
-                ledger._commit_state(self.state, self.models)
-            _intent_path(ledger).unlink(missing_ok=True)
+                files.write_rollups(self.rollups)  # day columns: built when a day is first shown
+                files.write_ids(union_ids(self.ids, np.concatenate(self.new_hashes)))
+                files.commit_state(self.state, self.models)
+            files.clear_intent()
         finally:
             self.lock.release()
-        ledger._load_state()
-
-
-def _intent_path(ledger):
-    return ledger.root / "bulk-intent.json"
-
-
-def recover(ledger) -> bool:
-    """Finish a bulk write that stopped after `bulk-intent.json` was written (call under the
-    checkpoint lock): rebuild the named days' rollups from their day files and add their ids."""
-    path = _intent_path(ledger)
-    intent = storage.read_json(path) if path.exists() else None
-    if intent is None:
-        return False
-    rollups: dict[str, dict[str, dict]] = defaultdict(dict)
-    hashes: list[int] = []
-    models: set[str] = set()
-    for day in intent.get("days") or []:
-        if not (isinstance(day, str) and len(day) == 10):
-            continue
-        records = ((storage.read_json(ledger._day_path(day)) or {}).get("records") or {})
-        rollups[day[:7]][day] = rollup_doc(records.values(), day, ledger.tz)
-        hashes.extend(id_hash(i) for i in records)
-        models.update(r["model"] for r in records.values())
-    ledger._write_rollups(rollups)
-    ledger._write_month_columns(rollups)
-    ledger._write_ids(union_ids(ledger._read_ids(), np.array(hashes, dtype=np.uint64)))
-    state = ledger._stored_state()
-    ledger._commit_state(state, set(state.get("models") or []) | models)
-    path.unlink(missing_ok=True)
-    days_checked = sum(len(d) for d in rollups.values())
-    ledger.problems.append(f"finished an import that stopped half-way: rollups of {days_checked} day(s) rebuilt from their files")
-    return True
+        self.ledger.reload()

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 import orjson
 
+from usage_ls.model import TOKEN_FIELDS, billing_code
+
 SOURCES = ("computed", "reported", "unpriced")
-TOKEN_COLUMNS = ("inputTokens", "outputTokens", "cacheReadTokens", "cacheWriteTokens", "cacheWrite1hTokens")
 TEXT_COLUMNS = ("id", "date", "provider", "feature", "session")  # rows of RecordColumns.text
 MAGIC = b"USAGECOLS\x00\x01\n"  # `pack` files, format 1
 
@@ -100,7 +101,7 @@ class RecordColumns:
     project: np.ndarray
     user: np.ndarray
     billing: np.ndarray  # int8: 0 premium, 1 byok
-    tokens: np.ndarray  # int64 (5, n) in TOKEN_COLUMNS order
+    tokens: np.ndarray  # int64 (5, n) in TOKEN_FIELDS order
     cost: np.ndarray  # float64, NaN when unpriced
     credits: np.ndarray  # float64, NaN when unknown
     source: np.ndarray  # int8 index into SOURCES

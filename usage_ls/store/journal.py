@@ -16,7 +16,7 @@ from pathlib import Path
 
 import orjson
 
-from usage_ls.store.storage import FILE_MODE, fsync_dir
+from usage_ls.fileio import FILE_MODE, fsync_dir
 
 SUFFIX = ".jsonl"
 

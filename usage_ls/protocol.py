@@ -1,0 +1,138 @@
+"""The usage/* protocol, declared once.
+
+Each `Method` names a request, what it takes and answers (TypedDicts: the shapes of
+docs/protocol.md), the call that answers it, and whether the dashboard may ask for it too.
+The language server registers its handlers from `METHODS`, the dashboard's HTTP API serves
+`DASHBOARD_METHODS` (`POST /api/<short name>`), and a test checks that the VS Code client's
+list of dashboard methods is the same. `usage/record` is declared here too; the server
+handles it itself (it is also a notification). `initialize` options are `InitOptions`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import Any, TypedDict
+
+from usage_ls import dashboard, views
+from usage_ls.service import Usage
+
+FilterParams = TypedDict(
+    "FilterParams",
+    {"from": str, "to": str, "project": str, "user": str, "model": str, "billing": str, "scope": str},
+    total=False,
+)
+
+
+class InteractionsParams(FilterParams, total=False):
+    offset: int
+    limit: int
+    sort: str
+
+
+class DashboardParams(FilterParams, total=False):
+    nonce: str
+    preset: str
+    mode: str
+
+
+class StatusBarParams(TypedDict, total=False):
+    billing: str
+
+
+class RecordParams(TypedDict):
+    records: list[dict]
+
+
+class Totals(TypedDict):
+    messages: int
+    inputTokens: int
+    outputTokens: int
+    cacheReadTokens: int
+    cacheWriteTokens: int
+    totalTokens: int
+    costUsd: float
+    credits: float
+    unpricedMessages: int
+
+
+class StatusBarResult(TypedDict):
+    text: str
+    tooltip: str
+    level: str
+    credits: float
+    costUsd: float
+    billing: str
+
+
+class RecordResult(TypedDict, total=False):
+    accepted: int
+    duplicates: int
+    rejected: list[dict]
+    durable: bool
+    warning: str
+    ignoredFields: dict[str, int]
+
+
+class DashboardResult(TypedDict):
+    html: str
+
+
+Result = dict[str, Any]  # the other results: see docs/protocol.md for their fields
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str  # "usage/summary"
+    call: Callable[[Usage, dict], Any]
+    params: type
+    result: type
+    dashboard: bool = False  # the dashboard page may call it (webview postMessage, HTTP API)
+
+    @property
+    def short(self) -> str:
+        return self.name.split("/", 1)[1]
+
+
+METHODS: tuple[Method, ...] = (
+    Method("usage/summary", Usage.summary, FilterParams, Totals, dashboard=True),
+    Method("usage/tokenSplit", Usage.token_split, FilterParams, Result, dashboard=True),
+    Method("usage/projects", Usage.projects, FilterParams, Result, dashboard=True),
+    Method("usage/users", Usage.users, FilterParams, Result, dashboard=True),
+    Method("usage/daily", Usage.daily, FilterParams, Result, dashboard=True),
+    Method("usage/interactions", Usage.interactions, InteractionsParams, Result, dashboard=True),
+    Method("usage/insights", Usage.insights, FilterParams, Result, dashboard=True),
+    Method("usage/statusBar", views.status_bar, StatusBarParams, StatusBarResult),
+    Method("usage/dashboard", dashboard.build_page, DashboardParams, DashboardResult),
+)
+RECORD = "usage/record"  # params RecordParams, result RecordResult (a request) or none (a notification)
+DID_CHANGE = "usage/didChange"  # server -> client: {today: Totals, statusBar: StatusBarResult}
+DASHBOARD_METHODS: dict[str, Method] = {m.short: m for m in METHODS if m.dashboard}
+
+
+@dataclass
+class InitOptions:
+    """`initializationOptions` of `initialize`: each is optional; a bad one is reported by name
+    and its default used (`read`)."""
+
+    project: str | None = None  # default: the workspace folder's name
+    user: str | None = None  # default: config.toml's `user`, else the login name
+    dataDir: str | None = None  # default: USAGE_LS_DATA_DIR, else the platform's data folder
+
+    @staticmethod
+    def read(raw: object) -> tuple["InitOptions", list[str]]:
+        """Options from what the client sent, and a message for each one not understood."""
+        opts, problems = InitOptions(), []
+        if raw is None:
+            return opts, problems
+        if not isinstance(raw, dict):
+            return opts, [f"initializationOptions: expected an object, got {type(raw).__name__}"]
+        known = {f.name for f in fields(InitOptions)}
+        for key, value in raw.items():
+            if key not in known:
+                continue  # options of other versions or other clients: not ours to refuse
+            if value is not None and not isinstance(value, str):
+                problems.append(f"initializationOptions.{key}: expected a string, got {type(value).__name__}; using the default")
+                continue
+            setattr(opts, key, value or None)
+        return opts, problems

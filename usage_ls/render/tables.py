@@ -1,0 +1,113 @@
+"""Terminal tables of the protocol's results: data in, text out (the CLI and the demo).
+
+Every user-controlled string goes through `fmt.table`, which makes it plain (no escape
+sequences) and fits columns.
+"""
+
+from __future__ import annotations
+
+from usage_ls.render import text as fmt
+
+
+def summary(s: dict) -> str:
+    rows = [
+        ["Credits (premium)", fmt.credits(s["credits"])],
+        ["Cost (USD)", fmt.usd(s["costUsd"])],
+        ["Messages", fmt.count(s["messages"])],
+        ["Input tokens", fmt.count(s["inputTokens"])],
+        ["Output tokens", fmt.count(s["outputTokens"])],
+        ["Cache read tokens", fmt.count(s["cacheReadTokens"])],
+        ["Cache write tokens", fmt.count(s["cacheWriteTokens"])],
+        ["Total tokens", fmt.count(s["totalTokens"])],
+    ]
+    if s["unpricedMessages"]:
+        rows.append(["Unpriced messages", fmt.count(s["unpricedMessages"])])
+    return fmt.table(["", ""], rows, "lr")
+
+
+def cost(row: dict) -> str:
+    text = fmt.usd(row["costUsd"])
+    if row.get("unpricedMessages"):
+        text += f" +{row['unpricedMessages']} unpriced" if row["unpricedMessages"] < row["messages"] else ""
+        if row["unpricedMessages"] == row["messages"]:
+            text = "unpriced"
+    return text
+
+
+def models(result: dict) -> str:
+    rows = [
+        [
+            m["model"],
+            fmt.count(m["messages"]),
+            fmt.count(m["inputTokens"]),
+            fmt.count(m["outputTokens"]),
+            fmt.count(m["cacheReadTokens"]),
+            fmt.count(m["cacheWriteTokens"]),
+            fmt.count(m["totalTokens"]),
+            fmt.credits(m["credits"]) if m["unpricedMessages"] < m["messages"] else "unpriced",
+            cost(m),
+        ]
+        for m in result["models"]
+    ]
+    return fmt.table(["Model", "Msgs", "Input", "Output", "Cache read", "Cache write", "Total", "Credits", "Cost"], rows)
+
+
+def projects(result: dict) -> str:
+    rows = [
+        [
+            p["project"],
+            fmt.count(p["messages"]),
+            fmt.count(p["totalTokens"]),
+            fmt.credits(p["credits"]),
+            cost(p),
+        ]
+        for p in result["projects"]
+    ]
+    return fmt.table(["Project", "Msgs", "Tokens", "Credits", "Cost"], rows)
+
+
+def today(result: dict, split: dict) -> str:
+    """`usage/summary` and `usage/tokenSplit` of the same filter."""
+    return summary(result) + "\n\n" + models(split)
+
+
+def daily(result: dict) -> str:
+    rows = []
+    for d in result["days"]:
+        top = sorted(d["byModel"].items(), key=lambda kv: -kv[1]["totalTokens"])[:3]
+        rows.append(
+            [
+                d["date"],
+                fmt.count(d["messages"]),
+                fmt.count(d["inputTokens"]),
+                fmt.count(d["outputTokens"]),
+                fmt.count(d["cacheReadTokens"] + d["cacheWriteTokens"]),
+                fmt.count(d["totalTokens"]),
+                fmt.credits(d["credits"]),
+                cost(d),
+                ", ".join(name for name, _ in top),
+            ]
+        )
+    return fmt.table(["Date", "Msgs", "Input", "Output", "Cache", "Total", "Credits", "Cost", "Top models"], rows, "lrrrrrrrl")
+
+
+def interactions(result: dict) -> str:
+    rows = [
+        [
+            r["timestamp"][:19].replace("T", " "),
+            r["project"],
+            r["model"],
+            r["user"],
+            r["billing"],
+            fmt.count(r["inputTokens"]),
+            fmt.count(r["outputTokens"]),
+            fmt.count(r["cacheReadTokens"] + r["cacheWriteTokens"]),
+            fmt.credits(r["credits"]) if r["credits"] is not None else "unpriced",
+            fmt.usd(r["costUsd"]),
+        ]
+        for r in result["rows"]
+    ]
+    out = fmt.table(
+        ["Time", "Project", "Model", "User", "Billing", "Sent", "Received", "Cache", "Credits", "Cost"], rows, "lllllrrrrr"
+    )
+    return out + f"\n{len(result['rows'])} of {result['total']} interactions"

@@ -1,0 +1,48 @@
+"""What the editor and the terminal show, made from the service's data: the status bar, the
+hover over a model name, and the alerts told once. Shared by every face (server, CLI), cached
+with the service's results, so a status bar asked after every record costs a dict lookup.
+"""
+
+from __future__ import annotations
+
+from usage_ls.render import status as status_render
+from usage_ls.service import Usage
+
+
+def status_bar(svc: Usage, params: dict | None = None) -> dict:
+    """`usage/statusBar`: {text, tooltip, level, credits, costUsd, billing}."""
+    mode = svc.status_mode(params)
+    svc.ledger.refresh()
+    return svc.cached("status", (mode,), lambda: _status_bar(svc.status_data(mode)))
+
+
+def _status_bar(data: dict) -> dict:
+    mode, premium, byok = data["mode"], data["premium"], data["byok"]
+    return {
+        "text": status_render.status_text(mode, premium if mode == "premium" else byok, data["spark"]),
+        "tooltip": status_render.tooltip(
+            data["today"], premium, byok, data["models"], data["budgets"], data["weekCredits"], data["live"], mode
+        ),
+        "level": data["level"],
+        "credits": premium["credits"],
+        "costUsd": byok["costUsd"],
+        "billing": mode,
+    }
+
+
+def hover(svc: Usage, model: str) -> str:
+    """The Markdown of a hover over `model`."""
+    svc.ledger.refresh()
+    return svc.cached("hover", (model,), lambda: _hover(svc.model_data(model)))
+
+
+def _hover(data: dict) -> str:
+    return status_render.hover(data["model"], data["today"], data["stats"], data["weekTokens"], data["priceNote"])
+
+
+def alerts(svc: Usage) -> list[str]:
+    """Messages for budget thresholds crossed and spikes of today not yet announced."""
+    due = svc.due_alerts()
+    messages = [status_render.budget_alert(b, threshold) for b, threshold in due["budgets"]]
+    messages += ["usage-ls: " + status_render.spike_line(s) for s in due["spikes"]]
+    return messages
