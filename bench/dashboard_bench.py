@@ -24,15 +24,22 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from dashboard_data import generate  # noqa: E402
+from dashboard_data import generate
 
-from usage_ls import days  # noqa: E402
-from usage_ls.dashboard import build_page  # noqa: E402
-from usage_ls.dashboard.serve import DashboardServer  # noqa: E402
-from usage_ls.service import Usage  # noqa: E402
+from usage_ls import days
+from usage_ls.dashboard import build_page
+from usage_ls.dashboard.serve import DashboardServer
+from usage_ls.service import Usage
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
 
 
 def ms(seconds: float) -> str:
@@ -64,8 +71,11 @@ def server_side(data: Path, flt: dict) -> None:
         for name in ("summary", "token_split", "projects", "users", "daily"):
             _, t = timed(lambda: getattr(svc, name)(flt))
             print(f"    {name:<28}{ms(t[0])}")
-        for label, extra in (("interactions page 1", {}), ("interactions page 2", {"offset": 50}),
-                             ("interactions by model", {"sort": "model"})):
+        for label, extra in (
+            ("interactions page 1", {}),
+            ("interactions page 2", {"offset": 50}),
+            ("interactions by model", {"sort": "model"}),
+        ):
             _, t = timed(lambda: svc.interactions({**flt, **extra, "limit": 50}))
             print(f"    {label:<28}{ms(t[0])}")
         html, t = timed(lambda: build_page(svc, {**flt, "mode": "browser"})["html"], repeat=3)
@@ -94,7 +104,8 @@ def browser_side(data: Path, flt: dict, rounds: int) -> None:
                 # "ready" can come before the paint that records first-contentful-paint
                 pg.wait_for_function("() => performance.getEntriesByName('first-contentful-paint').length > 0")
                 fcp = pg.evaluate(
-                    "() => (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime || null")
+                    "() => (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime || null"
+                )
                 render = pg.evaluate("() => performance.getEntriesByName('usage-first-render')[0].startTime")
                 loads.append((wall, fcp / 1000, render / 1000))
                 last = (ctx, pg)
@@ -115,7 +126,9 @@ def browser_side(data: Path, flt: dict, rounds: int) -> None:
                     pg.select_option(selector, value)
                 pg.wait_for_function(
                     "([g]) => { const a = document.getElementById('app');"
-                    " return a.dataset.gen !== g && a.getAttribute('aria-busy') === 'false'; }", arg=[gen])
+                    " return a.dataset.gen !== g && a.getAttribute('aria-busy') === 'false'; }",
+                    arg=[gen],
+                )
                 wall = time.perf_counter() - t0
                 d = pg.eval_on_selector("#app", "e => ({main: e.dataset.mainMs, rows: e.dataset.rowsMs})")
                 main = f"{float(d['main']):8.1f} ms" if d["main"] else "       -   "

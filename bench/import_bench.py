@@ -46,7 +46,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mb", type=int, default=1024, help="size of the generated logs (default 1024 MB)")
     ap.add_argument("--out", default=str(REPO / "bench" / "out"), help="work folder (git-ignored)")
-    ap.add_argument("--repeat", type=int, default=3, help="runs of each side, alternating; medians are compared (default 3)")
+    ap.add_argument(
+        "--repeat", type=int, default=3, help="runs of each side, alternating; medians are compared (default 3)"
+    )
     args = ap.parse_args()
     out = Path(args.out)
     logs = out / f"claude-{args.mb}mb"
@@ -84,14 +86,18 @@ def main() -> int:
         dt, res = timed(cmd, env)
         our_times.append(dt)
     result = json.loads(res.stdout)
-    show = lambda ts: f"{statistics.median(ts):7.2f} s  (runs: {', '.join(f'{t:.2f}' for t in ts)})"  # noqa: E731
+    show = lambda ts: f"{statistics.median(ts):7.2f} s  (runs: {', '.join(f'{t:.2f}' for t in ts)})"
     cc_time = statistics.median(cc_times) if cc_times else None
     ours = statistics.median(our_times)
     if cc_times:
         print(f"ccusage daily --json --offline:        {show(cc_times)}")
-    print(f"usage-ls import claude-code (first):   {show(our_times)}  {result['imported']} records, {result['duplicates']} duplicate lines")
+    print(
+        f"usage-ls import claude-code (first):   {show(our_times)}  {result['imported']} records, {result['duplicates']} duplicate lines"
+    )
     if cc_time:
-        print(f"ratio usage-ls / ccusage (medians):    {ours / cc_time:7.2f}  ({'faster' if ours < cc_time else 'SLOWER'} than ccusage)")
+        print(
+            f"ratio usage-ls / ccusage (medians):    {ours / cc_time:7.2f}  ({'faster' if ours < cc_time else 'SLOWER'} than ccusage)"
+        )
     again, res2 = timed(cmd, env)
     print(f"usage-ls re-import (unchanged files):  {again:7.2f} s  ({json.loads(res2.stdout)['imported']} records)")
     # once more with an empty price cache: what a first command on a new machine pays
@@ -100,14 +106,20 @@ def main() -> int:
     shutil.rmtree(data, ignore_errors=True)
     write_config(data, 'timezone = "UTC"\n')
     cold, _ = timed(cmd, cold_env)
-    print(f"usage-ls import, empty price cache:    {cold:7.2f} s  (genai-prices loaded in each worker; ratio {cold / cc_time:.2f})" if cc_time else f"usage-ls import, empty price cache:    {cold:7.2f} s")
+    print(
+        f"usage-ls import, empty price cache:    {cold:7.2f} s  (genai-prices loaded in each worker; ratio {cold / cc_time:.2f})"
+        if cc_time
+        else f"usage-ls import, empty price cache:    {cold:7.2f} s"
+    )
 
     if binary is not None:
         theirs = {d.get("date") or d["period"]: d for d in json.loads(cc_out.stdout)["daily"]}
         mine = our_daily(data, min(theirs), max(theirs), env=env)
         same = all(
-            mine[day]["input"] == d["inputTokens"] and mine[day]["output"] == d["outputTokens"]
-            and mine[day]["cacheWrite"] == d["cacheCreationTokens"] and mine[day]["cacheRead"] == d["cacheReadTokens"]
+            mine[day]["input"] == d["inputTokens"]
+            and mine[day]["output"] == d["outputTokens"]
+            and mine[day]["cacheWrite"] == d["cacheCreationTokens"]
+            and mine[day]["cacheRead"] == d["cacheReadTokens"]
             for day, d in theirs.items()
         ) and sorted(mine) == sorted(theirs)
         print(f"same per-day tokens as ccusage:        {same} ({len(theirs)} days)")

@@ -23,17 +23,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lsprotocol import types  # noqa: E402
-from pygls.lsp.client import LanguageClient  # noqa: E402
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
 
-from usage_ls.lspclient import raw_converter  # noqa: E402
+from usage_ls.lspclient import raw_converter
 
 
 async def trial(data_dir: Path, n: int, rng: random.Random, acked: set[str], sent: list[int]) -> None:
     client = LanguageClient("rel", "1", converter_factory=raw_converter)
     client.feature("usage/didChange")(lambda params: None)
-    await client.start_io(sys.executable, "-m", "usage_ls", "serve", "--stdio", env={**os.environ, "USAGE_LS_DATA_DIR": str(data_dir)})
-    await client.initialize_async(types.InitializeParams(capabilities=types.ClientCapabilities(), initialization_options={"dataDir": str(data_dir)}))
+    await client.start_io(
+        sys.executable, "-m", "usage_ls", "serve", "--stdio", env={**os.environ, "USAGE_LS_DATA_DIR": str(data_dir)}
+    )
+    await client.initialize_async(
+        types.InitializeParams(
+            capabilities=types.ClientCapabilities(), initialization_options={"dataDir": str(data_dir)}
+        )
+    )
     client.initialized(types.InitializedParams())
     pid = client._server.pid
 
@@ -41,8 +47,15 @@ async def trial(data_dir: Path, n: int, rng: random.Random, acked: set[str], sen
         b = 0
         while True:
             size = rng.choice((1, 10, 100, 500))
-            records = [{"model": rng.choice(("gpt-4o", "claude-sonnet-4-5", "gemini-2.5-pro")), "inputTokens": rng.randint(1, 5000),
-                        "outputTokens": rng.randint(1, 500), "id": f"t{n}-{b}-{i}"} for i in range(size)]
+            records = [
+                {
+                    "model": rng.choice(("gpt-4o", "claude-sonnet-4-5", "gemini-2.5-pro")),
+                    "inputTokens": rng.randint(1, 5000),
+                    "outputTokens": rng.randint(1, 500),
+                    "id": f"t{n}-{b}-{i}",
+                }
+                for i in range(size)
+            ]
             b += 1
             sent[0] += size
             result = await client.protocol.send_request_async("usage/record", {"records": records})
@@ -63,8 +76,8 @@ async def trial(data_dir: Path, n: int, rng: random.Random, acked: set[str], sen
 
 
 def verify(data_dir: Path, acked: set[str]) -> dict:
-    from usage_ls.service import Usage
     from usage_ls import fileio
+    from usage_ls.service import Usage
     from usage_ls.store.rollup import rollup_rows
 
     svc = Usage(data_dir=data_dir).open()  # folds the journals the killed servers left
@@ -75,7 +88,9 @@ def verify(data_dir: Path, acked: set[str]) -> dict:
     for path in sorted((data_dir / "days").glob("*/*.json")):
         records = list(((fileio.read_json(path) or {}).get("records") or {}).values())
         stored += [r["id"] for r in records]
-        rollup = ((fileio.read_json(data_dir / "rollups" / f"{path.stem[:7]}.json") or {}).get("days") or {}).get(path.stem, {})
+        rollup = ((fileio.read_json(data_dir / "rollups" / f"{path.stem[:7]}.json") or {}).get("days") or {}).get(
+            path.stem, {}
+        )
         norm = lambda rows: sorted((tuple(r[:4]), tuple(round(x, 6) for x in r[4:])) for r in rows)
         if norm(rollup.get("rows") or []) != norm(rollup_rows(records)):
             mismatched_days += 1
@@ -104,9 +119,15 @@ async def main_async(args) -> int:
     result = verify(data_dir, acked)
     print(f"kill -9 trials: {args.trials} ({took:.0f} s); records sent {sent[0]:,}, acknowledged {len(acked):,}")
     print(f"  stored {result['stored']:,} (unique {result['unique']:,}); acknowledged but lost: {result['lost']}")
-    print(f"  summary after restart: {result['summary']:,} messages; rollup days disagreeing with day files: {result['rollup_mismatches']}")
+    print(
+        f"  summary after restart: {result['summary']:,} messages; rollup days disagreeing with day files: {result['rollup_mismatches']}"
+    )
     print(f"  temp files left: {result['temp_files']}")
-    ok = result["lost"] == 0 and result["stored"] == result["unique"] == result["summary"] and not result["rollup_mismatches"]
+    ok = (
+        result["lost"] == 0
+        and result["stored"] == result["unique"] == result["summary"]
+        and not result["rollup_mismatches"]
+    )
     print("RESULT:", "no acknowledged record lost, none counted twice" if ok else "FAILED")
     return 0 if ok else 1
 

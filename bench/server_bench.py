@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import orjson  # noqa: E402
+import orjson
 
 
 class Client:
@@ -39,10 +39,18 @@ class Client:
         self.reader = asyncio.ensure_future(self._read())
 
     @staticmethod
-    async def start(data_dir: Path) -> "Client":
+    async def start(data_dir: Path) -> Client:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "usage_ls", "serve", "--stdio", stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE, env={**os.environ, "USAGE_LS_DATA_DIR": str(data_dir)}, limit=1 << 26)
+            sys.executable,
+            "-m",
+            "usage_ls",
+            "serve",
+            "--stdio",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            env={**os.environ, "USAGE_LS_DATA_DIR": str(data_dir)},
+            limit=1 << 26,
+        )
         return Client(proc)
 
     async def _read(self):
@@ -84,11 +92,28 @@ class Client:
         await self.proc.stdin.drain()
         await self.proc.wait()
 
+
 MODELS = [
-    "claude-sonnet-4-5", "gpt-4.1-mini", "gpt-4o", "claude-3-5-haiku-20241022", "gemini-2.5-pro", "gpt-4.1",
-    "o3", "gemini-2.5-flash", "claude-opus-4-1", "gpt-5", "gpt-5-mini", "o4-mini", "deepseek-chat",
-    "claude-3-7-sonnet-20250219", "gpt-4o-mini", "gemini-2.0-flash", "mistral-large-latest", "codestral-latest",
-    "grok-3", "llama-3.3-70b-versatile",
+    "claude-sonnet-4-5",
+    "gpt-4.1-mini",
+    "gpt-4o",
+    "claude-3-5-haiku-20241022",
+    "gemini-2.5-pro",
+    "gpt-4.1",
+    "o3",
+    "gemini-2.5-flash",
+    "claude-opus-4-1",
+    "gpt-5",
+    "gpt-5-mini",
+    "o4-mini",
+    "deepseek-chat",
+    "claude-3-7-sonnet-20250219",
+    "gpt-4o-mini",
+    "gemini-2.0-flash",
+    "mistral-large-latest",
+    "codestral-latest",
+    "grok-3",
+    "llama-3.3-70b-versatile",
 ] + [f"custom-model-{i}" for i in range(20)]
 
 
@@ -154,7 +179,10 @@ class Row:
 async def start_server(data_dir: Path):
     t0 = time.perf_counter()
     client = await Client.start(data_dir)
-    await client.request("initialize", {"processId": None, "capabilities": {}, "rootUri": None, "initializationOptions": {"dataDir": str(data_dir)}})
+    await client.request(
+        "initialize",
+        {"processId": None, "capabilities": {}, "rootUri": None, "initializationOptions": {"dataDir": str(data_dir)}},
+    )
     client.notify("initialized", {})
     await client.request("usage/statusBar", {})
     return client, time.perf_counter() - t0
@@ -183,11 +211,24 @@ async def bench_server(data_dir: Path, out: Row, args, today: str, models: list[
         ("usage/summary", [{}], "today; target p99 < 5 ms"),
         ("usage/tokenSplit", [{"from": d30}], "30 days; target p99 < 20 ms"),
         ("usage/projects", [{"from": d30}], "30 days; target p99 < 20 ms"),
-        ("usage/daily", [{"from": d365}, {"from": d365, "project": "project-1"}, {"from": d365, "model": models[0], "billing": "premium"},
-                         {"from": d365, "user": "user-2", "project": "project-0", "model": models[1], "billing": "byok"}],
-         "365 days, all filters; target p99 < 50 ms"),
-        ("usage/interactions", [{"from": d30, "limit": 100, "sort": s} for s in ("-timestamp", "costUsd", "-totalTokens", "model", "project")],
-         "page of 100, 30 days, any sort; target p99 < 50 ms"),
+        (
+            "usage/daily",
+            [
+                {"from": d365},
+                {"from": d365, "project": "project-1"},
+                {"from": d365, "model": models[0], "billing": "premium"},
+                {"from": d365, "user": "user-2", "project": "project-0", "model": models[1], "billing": "byok"},
+            ],
+            "365 days, all filters; target p99 < 50 ms",
+        ),
+        (
+            "usage/interactions",
+            [
+                {"from": d30, "limit": 100, "sort": s}
+                for s in ("-timestamp", "costUsd", "-totalTokens", "model", "project")
+            ],
+            "page of 100, 30 days, any sort; target p99 < 50 ms",
+        ),
     ]
     for method, params, note in cases:
         await timed(client, method, params, min(5, n))  # warm caches as a running editor has them
@@ -195,25 +236,50 @@ async def bench_server(data_dir: Path, out: Row, args, today: str, models: list[
         out.add(f"{method} p50 / p99", f"{statistics.median(times):.2f} / {pct(times, 99):.2f} ms", note)
     # hover over a model name in an open document
     uri = (data_dir / "notes.md").as_uri()
-    client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "markdown", "version": 1, "text": f"we use {models[0]} a lot"}})
+    client.notify(
+        "textDocument/didOpen",
+        {"textDocument": {"uri": uri, "languageId": "markdown", "version": 1, "text": f"we use {models[0]} a lot"}},
+    )
     hover_times = []
     for _ in range(n):
         t = time.perf_counter()
-        await client.request("textDocument/hover", {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 9}})
+        await client.request(
+            "textDocument/hover", {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 9}}
+        )
         hover_times.append((time.perf_counter() - t) * 1000)
-    out.add("textDocument/hover p50 / p99", f"{statistics.median(hover_times):.2f} / {pct(hover_times, 99):.2f} ms", "target p99 < 5 ms")
+    out.add(
+        "textDocument/hover p50 / p99",
+        f"{statistics.median(hover_times):.2f} / {pct(hover_times, 99):.2f} ms",
+        "target p99 < 5 ms",
+    )
     # status bar p99 while records arrive (every query sees a changed ledger)
     sb = []
     for i in range(min(n, 200)):
-        await client.request("usage/record", {"records": [{"model": "gpt-4o", "inputTokens": 10, "outputTokens": 5, "id": f"live-{i}"}]})
+        await client.request(
+            "usage/record", {"records": [{"model": "gpt-4o", "inputTokens": 10, "outputTokens": 5, "id": f"live-{i}"}]}
+        )
         t = time.perf_counter()
         await client.request("usage/statusBar", {})
         sb.append((time.perf_counter() - t) * 1000)
-    out.add("usage/statusBar after each new record p50 / p99", f"{statistics.median(sb):.2f} / {pct(sb, 99):.2f} ms", "cache invalidated every time")
+    out.add(
+        "usage/statusBar after each new record p50 / p99",
+        f"{statistics.median(sb):.2f} / {pct(sb, 99):.2f} ms",
+        "cache invalidated every time",
+    )
     # ingest: batches of 1000 as requests (acknowledged durable)
     rng = random.Random(9)
-    batches = [[{"model": rng.choice(models), "inputTokens": rng.randint(1, 9999), "outputTokens": 100, "id": f"ing-{b}-{i}"} for i in range(1000)]
-               for b in range(args.ingest_batches)]
+    batches = [
+        [
+            {
+                "model": rng.choice(models),
+                "inputTokens": rng.randint(1, 9999),
+                "outputTokens": 100,
+                "id": f"ing-{b}-{i}",
+            }
+            for i in range(1000)
+        ]
+        for b in range(args.ingest_batches)
+    ]
     t = time.perf_counter()
     for b in batches:
         r = await client.request("usage/record", {"records": b})
@@ -224,7 +290,9 @@ async def bench_server(data_dir: Path, out: Row, args, today: str, models: list[
     m = args.notifications
     t = time.perf_counter()
     for i in range(m):
-        client.notify("usage/record", {"records": [{"model": "gpt-4o", "inputTokens": 1, "outputTokens": 1, "id": f"note-{i}"}]})
+        client.notify(
+            "usage/record", {"records": [{"model": "gpt-4o", "inputTokens": 1, "outputTokens": 1, "id": f"note-{i}"}]}
+        )
     await client.request("usage/summary", {})
     rate = m / (time.perf_counter() - t)
     out.add("single records as notifications", f"{rate:,.0f} rec/s", "target >= 2,000")
@@ -239,7 +307,10 @@ def bench_tinydb(records: list[dict], out: Row, today: str, tz, work: Path) -> t
     db = TinyDB(path)
     t = time.perf_counter()
     for i in range(0, len(records), 100_000):  # bulk load in few writes; the baseline's best case
-        db.insert_multiple({**r, "date": dt.datetime.fromtimestamp(r["timestamp"] / 1000, tz).date().isoformat()} for r in records[i : i + 100_000])
+        db.insert_multiple(
+            {**r, "date": dt.datetime.fromtimestamp(r["timestamp"] / 1000, tz).date().isoformat()}
+            for r in records[i : i + 100_000]
+        )
     out.add("plain TinyDB: bulk load (insert_multiple)", f"{time.perf_counter() - t:.1f} s")
     q = Query()
     times = []
@@ -275,7 +346,9 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="usage-ls-bench-"))
     data_dir = Path(args.keep) if args.keep else work / "data"
     out = Row()
-    print(f"usage-ls server benchmark: {args.records:,} records over {args.days} days; {os.cpu_count()} cores; Python {sys.version.split()[0]}")
+    print(
+        f"usage-ls server benchmark: {args.records:,} records over {args.days} days; {os.cpu_count()} cores; Python {sys.version.split()[0]}"
+    )
     reuse = args.keep and (data_dir / "state.json").exists()
     svc = Usage(data_dir=data_dir, tag="bench").open()
     today, tz = svc.today(), svc.tz
@@ -290,7 +363,11 @@ def main() -> int:
         t = time.perf_counter()
         svc.close()
         fold = time.perf_counter() - t
-        out.add("bulk load through the ingest path", f"{args.records / load:,.0f} rec/s", f"{load:.1f} s; checkpoint {fold:.1f} s")
+        out.add(
+            "bulk load through the ingest path",
+            f"{args.records / load:,.0f} rec/s",
+            f"{load:.1f} s; checkpoint {fold:.1f} s",
+        )
         svc = None
         gc.collect()
         gc.freeze()  # what the load left in this client too (its full collections were 40-80 ms stalls in usage/daily's p99)
@@ -302,10 +379,14 @@ def main() -> int:
         print("\nSpeed-up over plain TinyDB with the same records (same run):")
         sb = [r for r in out.rows if r[0].startswith("usage/summary")][0][1]
         p99 = float(sb.split("/")[1].split()[0])
-        print(f"  today's summary: {today_ms / p99:,.0f}x (plain TinyDB {today_ms:.0f} ms vs usage-ls p99 {p99:.2f} ms over LSP)")
+        print(
+            f"  today's summary: {today_ms / p99:,.0f}x (plain TinyDB {today_ms:.0f} ms vs usage-ls p99 {p99:.2f} ms over LSP)"
+        )
         ing = [r for r in out.rows if r[0].startswith("ingest")][0][1]
         rate = float(ing.split()[0].replace(",", ""))
-        print(f"  ingest: {rate * insert_ms / 1000:,.0f}x (plain TinyDB {1000 / insert_ms:,.1f} rec/s one by one vs {rate:,.0f} rec/s)")
+        print(
+            f"  ingest: {rate * insert_ms / 1000:,.0f}x (plain TinyDB {1000 / insert_ms:,.1f} rec/s one by one vs {rate:,.0f} rec/s)"
+        )
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import server_bench as sb  # noqa: E402
+import server_bench as sb
 
 
 async def main(data_dir: Path) -> None:
@@ -30,11 +30,26 @@ async def main(data_dir: Path) -> None:
     rng = random.Random(3)
     tag = rng.randrange(10**9)
     for b in range(30):
-        await client.request("usage/record", {"records": [
-            {"model": "gpt-4o", "inputTokens": rng.randint(1, 999), "outputTokens": 5, "id": f"mem{tag}-{b}-{i}"} for i in range(1000)]})
+        await client.request(
+            "usage/record",
+            {
+                "records": [
+                    {
+                        "model": "gpt-4o",
+                        "inputTokens": rng.randint(1, 999),
+                        "outputTokens": 5,
+                        "id": f"mem{tag}-{b}-{i}",
+                    }
+                    for i in range(1000)
+                ]
+            },
+        )
         await client.request("usage/statusBar", {})
     for i in range(5000):
-        client.notify("usage/record", {"records": [{"model": "gpt-4o", "inputTokens": 1, "outputTokens": 1, "id": f"memn{tag}-{i}"}]})
+        client.notify(
+            "usage/record",
+            {"records": [{"model": "gpt-4o", "inputTokens": 1, "outputTokens": 1, "id": f"memn{tag}-{i}"}]},
+        )
     await client.request("usage/statusBar", {})
     print(f"  RSS after 35,000 new records: {sb.rss_mb(client.pid):.0f} MB")
     await asyncio.sleep(3)

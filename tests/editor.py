@@ -40,7 +40,7 @@ class Editor:
     def log_messages(self) -> list[str]:
         return [m.message for m in self.client.log_messages]
 
-    async def start(self) -> "Editor":
+    async def start(self) -> Editor:
         env = {**os.environ, "USAGE_LS_DATA_DIR": str(self.data_dir)}
         await self.client.start_io(*SERVER, env=env)
         root = self.data_dir.parent / self.workspace
@@ -67,7 +67,7 @@ class Editor:
         finally:
             await self.client.stop()
 
-    async def __aenter__(self) -> "Editor":
+    async def __aenter__(self) -> Editor:
         return await self.start()
 
     async def __aexit__(self, *exc) -> None:
@@ -96,7 +96,7 @@ class Editor:
             self.changed.clear()
             try:
                 await asyncio.wait_for(self.changed.wait(), remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     async def wait_message(self, predicate, timeout: float = 5.0) -> str:
@@ -113,7 +113,9 @@ class Editor:
     def open_doc(self, name: str, text: str) -> str:
         uri = (self.data_dir.parent / self.workspace / name).as_uri()
         self.client.text_document_did_open(
-            types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id="markdown", version=1, text=text))
+            types.DidOpenTextDocumentParams(
+                types.TextDocumentItem(uri=uri, language_id="markdown", version=1, text=text)
+            )
         )
         return uri
 

@@ -15,7 +15,9 @@ class RawServer:
     def __init__(self, data_dir):
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "usage_ls", "serve", "--stdio"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
             env={**os.environ, "USAGE_LS_DATA_DIR": str(data_dir)},
         )
         self.buf = b""
@@ -66,7 +68,9 @@ class RawServer:
         while True:
             head, sep, rest = self.buf.partition(b"\r\n\r\n")
             if sep:
-                length = int([l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")][0].split(b":")[1])
+                length = int(
+                    [l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")][0].split(b":")[1]
+                )
                 if len(rest) >= length:
                     self.buf = rest[length:]
                     return json.loads(rest[:length])

@@ -12,17 +12,38 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_bench(args: list[str]) -> str:
-    out = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=600,
-                         env={**os.environ, "TZ": "UTC"})
+    out = subprocess.run(
+        [sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=600, env={**os.environ, "TZ": "UTC"}
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     return out.stdout
 
 
 def test_server_bench_small(capsys):
-    text = run_bench(["bench/server_bench.py", "--records", "5000", "--days", "50", "--iterations", "30",
-                      "--ingest-batches", "3", "--notifications", "500"])
-    for line in ("cold start", "usage/statusBar p50 / p99", "usage/daily p50 / p99", "ingest, batches of 1,000",
-                 "single records as notifications", "plain TinyDB: one insert", "Speed-up over plain TinyDB"):
+    text = run_bench(
+        [
+            "bench/server_bench.py",
+            "--records",
+            "5000",
+            "--days",
+            "50",
+            "--iterations",
+            "30",
+            "--ingest-batches",
+            "3",
+            "--notifications",
+            "500",
+        ]
+    )
+    for line in (
+        "cold start",
+        "usage/statusBar p50 / p99",
+        "usage/daily p50 / p99",
+        "ingest, batches of 1,000",
+        "single records as notifications",
+        "plain TinyDB: one insert",
+        "Speed-up over plain TinyDB",
+    ):
         assert line in text
     with capsys.disabled():
         print("\n" + text)

@@ -11,8 +11,13 @@ from editor import Editor, rec, write_config
 
 
 def doctor(data_dir) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "usage_ls", "doctor"], capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "USAGE_LS_DATA_DIR": str(data_dir)})
+    return subprocess.run(
+        [sys.executable, "-m", "usage_ls", "doctor"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "USAGE_LS_DATA_DIR": str(data_dir)},
+    )
 
 
 async def seed(data_dir, n=20):

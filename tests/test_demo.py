@@ -9,8 +9,9 @@ import sys
 
 
 def test_demo_shows_status_bar_hover_tables_and_dashboard():
-    out = subprocess.run([sys.executable, "-m", "usage_ls", "demo"], capture_output=True, text=True, timeout=180,
-                         env={**os.environ})
+    out = subprocess.run(
+        [sys.executable, "-m", "usage_ls", "demo"], capture_output=True, text=True, timeout=180, env={**os.environ}
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     text = out.stdout
     assert re.search(r"premium: [\d,.]+ cr [▁▂▃▄▅▆▇█]{7}", text), text[:800]

@@ -6,7 +6,6 @@ with ENOSPC); raising the limit from outside with prlimit is "the disk is back".
 
 from __future__ import annotations
 
-import asyncio
 import resource
 import signal
 

@@ -18,15 +18,27 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from usage_ls.importers.base import FileResult, marked_lines
+from usage_ls.importers.lines import FileResult, marked_lines
 
 # -- marked lines -------------------------------------------------------------------------------
 
 MARK = b'"usage"'
 _LINES = [
-    b'{"message":{"usage":{"input_tokens":1}}}', b'{"type":"user"}', b"", b"   ", b"\t",
-    b"garbage", b'{"note":"usage"}\r', b'{"usage":1,"usage":2}', b'{"a":1}\r', b' {"a":1} ',
-    b'"usage"', b'{"cut":"usage', b"}", b"{", "{\"é\":\"✓\"}".encode(),
+    b'{"message":{"usage":{"input_tokens":1}}}',
+    b'{"type":"user"}',
+    b"",
+    b"   ",
+    b"\t",
+    b"garbage",
+    b'{"note":"usage"}\r',
+    b'{"usage":1,"usage":2}',
+    b'{"a":1}\r',
+    b' {"a":1} ',
+    b'"usage"',
+    b'{"cut":"usage',
+    b"}",
+    b"{",
+    '{"é":"✓"}'.encode(),
 ]
 
 
@@ -92,7 +104,12 @@ def test_prices_read_back_from_the_cache_are_genai_prices_own(cache_dir):
 
     cfg = load_config(cache_dir / "data")
     ts = 1_763_600_000_000
-    cases = [("claude-sonnet-4-5", 1_000), ("claude-sonnet-4-5", 250_000), ("gpt-4.1-mini", 5_000), ("no-such-model-x", 10)]
+    cases = [
+        ("claude-sonnet-4-5", 1_000),
+        ("claude-sonnet-4-5", 250_000),
+        ("gpt-4.1-mini", 5_000),
+        ("no-such-model-x", 10),
+    ]
     fresh = Pricer(cfg)
     want = [_priced(fresh, m, ts, n) for m, n in cases]
     assert want[0] is not None and want[1] is not None and want[0] != want[1] / 250  # a tiered model
@@ -151,29 +168,67 @@ def test_id_sets_are_numpys_own(big, small):
 # -- Claude Code lines --------------------------------------------------------------------------
 
 _LINE = {
-    "parentUuid": "p1", "isSidechain": False, "userType": "external", "cwd": "/home/ann/widget",
-    "sessionId": "s-1", "version": "2.0.14", "gitBranch": "main",
+    "parentUuid": "p1",
+    "isSidechain": False,
+    "userType": "external",
+    "cwd": "/home/ann/widget",
+    "sessionId": "s-1",
+    "version": "2.0.14",
+    "gitBranch": "main",
     "message": {
-        "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
-        "content": [{"type": "text", "text": "ok {\"usage\": 1}"}], "stop_reason": None,
-        "usage": {"input_tokens": 3, "cache_creation_input_tokens": 100, "cache_read_input_tokens": 2000,
-                  "cache_creation": {"ephemeral_5m_input_tokens": 60, "ephemeral_1h_input_tokens": 40},
-                  "output_tokens": 50, "service_tier": "standard"},
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-sonnet-4-5",
+        "content": [{"type": "text", "text": 'ok {"usage": 1}'}],
+        "stop_reason": None,
+        "usage": {
+            "input_tokens": 3,
+            "cache_creation_input_tokens": 100,
+            "cache_read_input_tokens": 2000,
+            "cache_creation": {"ephemeral_5m_input_tokens": 60, "ephemeral_1h_input_tokens": 40},
+            "output_tokens": 50,
+            "service_tier": "standard",
+        },
     },
-    "requestId": "req_1", "type": "assistant", "uuid": "u1", "timestamp": "2026-11-20T10:00:00.000Z",
+    "requestId": "req_1",
+    "type": "assistant",
+    "uuid": "u1",
+    "timestamp": "2026-11-20T10:00:00.000Z",
 }
 _PATHS = [
-    ("isSidechain",), ("cwd",), ("sessionId",), ("version",), ("requestId",), ("timestamp",), ("costUSD",),
-    ("isApiErrorMessage",), ("message",), ("message", "id"), ("message", "model"), ("message", "usage"),
-    ("message", "usage", "input_tokens"), ("message", "usage", "output_tokens"),
-    ("message", "usage", "cache_read_input_tokens"), ("message", "usage", "cache_creation_input_tokens"),
-    ("message", "usage", "cache_creation"), ("message", "usage", "cache_creation", "ephemeral_1h_input_tokens"),
-    ("message", "usage", "cache_creation", "ephemeral_5m_input_tokens"), ("message", "usage", "speed"),
+    ("isSidechain",),
+    ("cwd",),
+    ("sessionId",),
+    ("version",),
+    ("requestId",),
+    ("timestamp",),
+    ("costUSD",),
+    ("isApiErrorMessage",),
+    ("message",),
+    ("message", "id"),
+    ("message", "model"),
+    ("message", "usage"),
+    ("message", "usage", "input_tokens"),
+    ("message", "usage", "output_tokens"),
+    ("message", "usage", "cache_read_input_tokens"),
+    ("message", "usage", "cache_creation_input_tokens"),
+    ("message", "usage", "cache_creation"),
+    ("message", "usage", "cache_creation", "ephemeral_1h_input_tokens"),
+    ("message", "usage", "cache_creation", "ephemeral_5m_input_tokens"),
+    ("message", "usage", "speed"),
 ]
 _ODD = st.one_of(
-    st.none(), st.booleans(), st.integers(-3, 3), st.just(2**63), st.floats(allow_nan=False, allow_infinity=False),
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.just(2**63),
+    st.floats(allow_nan=False, allow_infinity=False),
     st.sampled_from(["", " ", "x", "1.0.3", "v2", "2026-11-20T10:00:00Z", "2026-11-20T10:00:00", "fast", "/tmp/x"]),
-    st.builds(dict), st.builds(list), st.builds(lambda: {"input_tokens": 1, "output_tokens": 2}), st.just("DELETE"),
+    st.builds(dict),
+    st.builds(list),
+    st.builds(lambda: {"input_tokens": 1, "output_tokens": 2}),
+    st.just("DELETE"),
 )
 
 
@@ -182,7 +237,7 @@ _ODD = st.one_of(
 def test_claude_fast_path_takes_a_line_only_as_the_slow_path_does(changes):
     import copy
 
-    from usage_ls.importers import claude_code as cc
+    from usage_ls.importers import claude_lines as cc
 
     obj = copy.deepcopy(_LINE)
     for path, value in changes:
@@ -195,17 +250,17 @@ def test_claude_fast_path_takes_a_line_only_as_the_slow_path_does(changes):
             else:
                 node[path[-1]] = value
     line = orjson.dumps(obj)
-    fast = cc._fast_entry(line, None, "fallback", {})
-    slow, problem = cc._entry(orjson.loads(line), None, "fallback", {})
+    fast = cc.fast_entry(line, None, "fallback", {})
+    slow, problem = cc.slow_entry(orjson.loads(line), None, "fallback", {})
     if fast is None:
         return  # the slow path decides, with its reason
     assert problem is None, f"fast path took a line the slow path refuses: {problem}"
-    assert fast[:4] == slow[:4] and fast[5] == slow[5]
-    assert cc._record(*fast[4]) == slow[4]
+    assert fast[:4] == slow[:4] and fast.cost == slow.cost
+    assert cc.build_record(*fast.record) == slow.record
 
 
 def test_claude_fast_path_takes_the_plain_line():
-    from usage_ls.importers import claude_code as cc
+    from usage_ls.importers import claude_lines as cc
 
-    fast = cc._fast_entry(orjson.dumps(_LINE), None, "fallback", {})
-    assert fast is not None and fast[3] == 3 + 50 + 2000 + 100
+    fast = cc.fast_entry(orjson.dumps(_LINE), None, "fallback", {})
+    assert fast is not None and fast.total == 3 + 50 + 2000 + 100

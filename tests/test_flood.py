@@ -17,12 +17,23 @@ N = int(os.environ.get("USAGE_LS_FLOOD", "20000"))
 
 def test_flood_of_notifications_without_reading(data_dir):
     srv = RawServer.__new__(RawServer)  # started by hand: nobody reads its stdout at first
-    srv.proc = subprocess.Popen([sys.executable, "-m", "usage_ls", "serve", "--stdio"], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                env={**os.environ, "USAGE_LS_DATA_DIR": str(data_dir)})
+    srv.proc = subprocess.Popen(
+        [sys.executable, "-m", "usage_ls", "serve", "--stdio"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "USAGE_LS_DATA_DIR": str(data_dir)},
+    )
     srv.buf, srv.next_id, srv.notifications = b"", 1000, []
     body = lambda obj: (lambda b: f"Content-Length: {len(b)}\r\n\r\n".encode() + b)(json.dumps(obj).encode())
-    init = body({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"processId": None, "capabilities": {}, "rootUri": None}})
+    init = body(
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {"processId": None, "capabilities": {}, "rootUri": None},
+        }
+    )
     srv.proc.stdin.write(init + body({"jsonrpc": "2.0", "method": "initialized", "params": {}}))
 
     def flood():

@@ -19,18 +19,53 @@ from usage_ls.model import Defaults, validate_record
 
 EXAMPLES = int(os.environ.get("USAGE_LS_FUZZ_EXAMPLES", "1200"))
 METHODS = [
-    "usage/record", "usage/summary", "usage/tokenSplit", "usage/projects", "usage/users", "usage/daily",
-    "usage/interactions", "usage/statusBar", "textDocument/hover", "usage/nope", "initialize", "$/cancelRequest",
+    "usage/record",
+    "usage/summary",
+    "usage/tokenSplit",
+    "usage/projects",
+    "usage/users",
+    "usage/daily",
+    "usage/interactions",
+    "usage/statusBar",
+    "textDocument/hover",
+    "usage/nope",
+    "initialize",
+    "$/cancelRequest",
 ]
 FIELDS = [
-    "id", "timestamp", "model", "provider", "billing", "project", "user", "inputTokens", "outputTokens",
-    "cacheReadTokens", "cacheWriteTokens", "cacheWrite1hTokens", "costUsd", "credits", "feature", "session",
-    "from", "to", "limit", "offset", "sort", "records", "textDocument", "position", "prompt",
+    "id",
+    "timestamp",
+    "model",
+    "provider",
+    "billing",
+    "project",
+    "user",
+    "inputTokens",
+    "outputTokens",
+    "cacheReadTokens",
+    "cacheWriteTokens",
+    "cacheWrite1hTokens",
+    "costUsd",
+    "credits",
+    "feature",
+    "session",
+    "from",
+    "to",
+    "limit",
+    "offset",
+    "sort",
+    "records",
+    "textDocument",
+    "position",
+    "prompt",
 ]
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=40),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=40),
     st.sampled_from(["2026-11-21", "2026-11-21T10:00:00Z", "premium", "byok", "gpt-4o", "-costUsd", "", "NaN"]),
     st.just("x" * 300_000),
 )
@@ -46,7 +81,10 @@ records = st.lists(st.dictionaries(st.sampled_from(FIELDS), json_values, max_siz
 VALID = {"model": "gpt-4o", "inputTokens": 10, "outputTokens": 5, "timestamp": "2026-11-21T10:00:00Z"}
 near_valid = st.builds(
     lambda field, value, drop, i: {**{k: v for k, v in VALID.items() if k != drop}, field: value, "id": f"nv-{i}"},
-    st.sampled_from(FIELDS), json_values, st.sampled_from([None, *VALID]), st.integers(0, 10**6),
+    st.sampled_from(FIELDS),
+    json_values,
+    st.sampled_from([None, *VALID]),
+    st.integers(0, 10**6),
 )
 params = st.one_of(
     json_values,
@@ -94,12 +132,26 @@ def test_after_fuzzing_the_ledger_holds_only_valid_records(server):
     decades = [{"from": f"{y}-01-01", "to": f"{y + 9}-12-31"} for y in range(2000, 2100, 10)]
     stored = sum(server.request("usage/summary", d)["result"]["messages"] for d in decades)
     assert stored == getattr(server, "accepted", 0)
-    defaults = Defaults(project="p", user="u", tz=dt.timezone.utc)
+    defaults = Defaults(project="p", user="u", tz=dt.UTC)
     for d in decades:
         page = server.request("usage/interactions", {**d, "limit": 10000})["result"]
         for row in page["rows"]:
-            original = {k: row[k] for k in ("id", "timestamp", "model", "billing", "project", "user", "inputTokens",
-                                            "outputTokens", "cacheReadTokens", "cacheWriteTokens", "cacheWrite1hTokens")}
+            original = {
+                k: row[k]
+                for k in (
+                    "id",
+                    "timestamp",
+                    "model",
+                    "billing",
+                    "project",
+                    "user",
+                    "inputTokens",
+                    "outputTokens",
+                    "cacheReadTokens",
+                    "cacheWriteTokens",
+                    "cacheWrite1hTokens",
+                )
+            }
             validate_record(original, defaults)  # raises if anything half-valid got in
             assert "prompt" not in row
     rss = server.rss_mb()

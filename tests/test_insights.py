@@ -16,7 +16,7 @@ from editor import Editor, rec, write_config
 
 from usage_ls import insights
 
-NOW = dt.datetime.now(dt.timezone.utc)
+NOW = dt.datetime.now(dt.UTC)
 TODAY = NOW.date()
 T = TODAY.isoformat()
 
@@ -28,7 +28,7 @@ def noon(back: int) -> str:
 def minutes_ago(n: int) -> str:
     """n minutes ago, but never before today's midnight (order kept), so tests that only need
     "today" hold just after midnight too; tests that need the real clock skip there."""
-    midnight = dt.datetime.combine(TODAY, dt.time(0, 0), dt.timezone.utc)
+    midnight = dt.datetime.combine(TODAY, dt.time(0, 0), dt.UTC)
     return max(NOW - dt.timedelta(minutes=n), midnight + dt.timedelta(seconds=max(0, 1000 - n))).isoformat()
 
 
@@ -108,8 +108,10 @@ async def test_budgets_left_in_insights_tooltip_and_per_project(data_dir):
     write_config(data_dir, '[budgets]\nmonthly_credits = 1500\n[budgets.projects."widget"]\nmonthly_credits = 300\n')
     async with Editor(data_dir) as ed:
         # 1,088 credits this month, 150 of them in widget
-        await ed.record(rec("gpt-4o", costUsd=9.38, project="api", timestamp=minutes_ago(5)),
-                        rec("gpt-4o", costUsd=1.50, project="widget", timestamp=minutes_ago(4)))
+        await ed.record(
+            rec("gpt-4o", costUsd=9.38, project="api", timestamp=minutes_ago(5)),
+            rec("gpt-4o", costUsd=1.50, project="widget", timestamp=minutes_ago(4)),
+        )
         ins = await ed.request("usage/insights")
         by = {(b["project"], b["budget"]): b for b in ins["budgets"]}
         month = by[(None, "monthly_credits")]
@@ -131,8 +133,15 @@ async def _thirty_normal_days(ed: Editor, rnd: random.Random, tag: str = "n") ->
     for back in range(30, 0, -1):
         day = (TODAY - dt.timedelta(days=back)).isoformat()
         for k in range(rnd.randint(2, 6)):
-            batch.append(rec("claude-sonnet-4-5", project="widget", id=f"{tag}{back}-{k}", costUsd=round(max(0.05, rnd.gauss(0.5, 0.15)), 4),
-                             timestamp=f"{day}T{rnd.randint(9, 17):02d}:{rnd.randint(0, 59):02d}:00Z"))
+            batch.append(
+                rec(
+                    "claude-sonnet-4-5",
+                    project="widget",
+                    id=f"{tag}{back}-{k}",
+                    costUsd=round(max(0.05, rnd.gauss(0.5, 0.15)), 4),
+                    timestamp=f"{day}T{rnd.randint(9, 17):02d}:{rnd.randint(0, 59):02d}:00Z",
+                )
+            )
     await ed.record(*batch)
 
 
@@ -146,8 +155,10 @@ async def test_spike_injected_into_thirty_normal_days_is_found_and_told_once(dat
         ins = await ed.request("usage/insights", {"from": (TODAY - dt.timedelta(days=29)).isoformat(), "to": T})
         assert ins["spikes"] == []
         # the spike: $9 of claude-opus-4-1 in project api, plus $1 of the usual
-        await ed.record(rec("claude-opus-4-1", project="api", costUsd=9.0, session="loop", timestamp=now),
-                        rec("claude-sonnet-4-5", project="widget", costUsd=1.0, timestamp=now))
+        await ed.record(
+            rec("claude-opus-4-1", project="api", costUsd=9.0, session="loop", timestamp=now),
+            rec("claude-sonnet-4-5", project="widget", costUsd=1.0, timestamp=now),
+        )
         message = await ed.wait_message(lambda m: "Unusual spend" in m)
         assert "claude-opus-4-1 (86%)" in message and "project api (86%)" in message  # 9 of 10.5
         ins = await ed.request("usage/insights")
@@ -174,7 +185,9 @@ async def test_thirty_normal_days_with_noise_raise_no_spike(data_dir, seed):
     async with Editor(data_dir) as ed:
         await _thirty_normal_days(ed, rnd)
         # and an ordinary day so far today
-        await ed.record(*[rec("claude-sonnet-4-5", project="widget", costUsd=0.5, timestamp=minutes_ago(k)) for k in range(2)])
+        await ed.record(
+            *[rec("claude-sonnet-4-5", project="widget", costUsd=0.5, timestamp=minutes_ago(k)) for k in range(2)]
+        )
         ins = await ed.request("usage/insights", {"from": (TODAY - dt.timedelta(days=30)).isoformat(), "to": T})
         assert ins["spikes"] == []
         await asyncio.sleep(0.3)
@@ -187,14 +200,18 @@ async def test_model_swap_saving_equals_price_table_arithmetic(data_dir):
         #   opus ($15/M in, $75/M out):    10 x (2000 x 15e-6 + 300 x 75e-6) = $0.525
         #   sonnet-4-5 ($3/M in, $15/M out): 10 x (2000 x 3e-6  + 300 x 15e-6) = $0.105
         #   saving $0.42 = 42 credits at $0.01 a credit
-        await ed.record(*[rec("claude-opus-4-1", 2000, 300, id=f"o{i}", timestamp=minutes_ago(30 + i)) for i in range(10)])
+        await ed.record(
+            *[rec("claude-opus-4-1", 2000, 300, id=f"o{i}", timestamp=minutes_ago(30 + i)) for i in range(10)]
+        )
         # a long answer is not a "short answer": not in the tip
         await ed.record(rec("claude-opus-4-1", 2000, 3000, id="long", timestamp=minutes_ago(20)))
         # gpt-4o -> gpt-4o-mini would save 4 x (1000 x 2.35e-6 + 100 x 9.4e-6) = $0.01316: too little to say
         await ed.record(*[rec("gpt-4o", 1000, 100, id=f"g{i}", timestamp=minutes_ago(10 + i)) for i in range(4)])
         # a RAG project: 10 prompts of 20,000 uncached input tokens on gpt-4.1 ($2/M in, $0.50/M cache read),
         # long answers; half of it as cache reads: 0.5 x 200,000 x 1.5e-6 = $0.15
-        await ed.record(*[rec("gpt-4.1", 20_000, 800, project="rag", id=f"r{i}", timestamp=minutes_ago(5 + i)) for i in range(10)])
+        await ed.record(
+            *[rec("gpt-4.1", 20_000, 800, project="rag", id=f"r{i}", timestamp=minutes_ago(5 + i)) for i in range(10)]
+        )
         ins = await ed.request("usage/insights")
         tips = {t["kind"]: t for t in ins["tips"]}
         swap = tips["cheaperModel"]
@@ -212,9 +229,11 @@ async def test_model_swap_saving_equals_price_table_arithmetic(data_dir):
 async def test_burn_rate_and_projection_through_the_protocol(data_dir):
     async with Editor(data_dir) as ed:
         # 5 credits 90 minutes ago (before the window), 3 + 4 in the last hour
-        await ed.record(rec("gpt-4o", costUsd=0.05, timestamp=minutes_ago(90)),
-                        rec("gpt-4o", costUsd=0.03, timestamp=minutes_ago(40)),
-                        rec("gpt-4o", costUsd=0.04, billing="byok", timestamp=minutes_ago(20)))
+        await ed.record(
+            rec("gpt-4o", costUsd=0.05, timestamp=minutes_ago(90)),
+            rec("gpt-4o", costUsd=0.03, timestamp=minutes_ago(40)),
+            rec("gpt-4o", costUsd=0.04, billing="byok", timestamp=minutes_ago(20)),
+        )
         ins = await ed.request("usage/insights")
         if NOW.hour < 2:
             pytest.skip("the records would fall on yesterday")
@@ -240,7 +259,9 @@ async def test_insights_filter_errors_name_the_field(data_dir):
 
 
 async def test_bad_project_budget_key_is_named(data_dir):
-    write_config(data_dir, '[budgets]\nweekly_credits = 5\n[budgets.projects."widget"]\nmonthly = 300\ndaily_credits = 2\n')
+    write_config(
+        data_dir, '[budgets]\nweekly_credits = 5\n[budgets.projects."widget"]\nmonthly = 300\ndaily_credits = 2\n'
+    )
     async with Editor(data_dir) as ed:
         await ed.request("usage/summary")
         assert any("budgets.weekly_credits: unknown key" in m for m in ed.messages)
@@ -252,9 +273,17 @@ async def test_bad_project_budget_key_is_named(data_dir):
 def test_cli_insights_human_and_json(data_dir):
     write_config(data_dir, "[budgets]\nmonthly_credits = 100\n")
     env_cmd = [sys.executable, "-m", "usage_ls", "--data-dir", str(data_dir)]
-    subprocess.run(env_cmd + ["record", "--model", "claude-opus-4-1", "--input", "2000", "--output", "300", "--cost", "2.0"], check=True, capture_output=True)
+    subprocess.run(
+        env_cmd + ["record", "--model", "claude-opus-4-1", "--input", "2000", "--output", "300", "--cost", "2.0"],
+        check=True,
+        capture_output=True,
+    )
     for i in range(3):
-        subprocess.run(env_cmd + ["record", "--model", "claude-opus-4-1", "--input", "2000", "--output", "300", "--id", f"c{i}"], check=True, capture_output=True)
+        subprocess.run(
+            env_cmd + ["record", "--model", "claude-opus-4-1", "--input", "2000", "--output", "300", "--id", f"c{i}"],
+            check=True,
+            capture_output=True,
+        )
     out = subprocess.run(env_cmd + ["insights"], check=True, capture_output=True, text=True).stdout
     assert "This month: 0.0 of 100 credits left (216% used)" in out  # 200 + 3 x 5.25 = 215.75 credits
     assert "use claude-sonnet-4-5 instead of claude-opus-4-1 for short answers" in out

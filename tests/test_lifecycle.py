@@ -19,14 +19,32 @@ def frame(obj: dict) -> bytes:
 def start(data_dir, process_id=None) -> subprocess.Popen:
     proc = subprocess.Popen(
         [sys.executable, "-m", "usage_ls", "serve", "--stdio"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         env={**os.environ, "USAGE_LS_DATA_DIR": str(data_dir)},
     )
-    proc.stdin.write(frame({"jsonrpc": "2.0", "id": 1, "method": "initialize",
-                            "params": {"processId": process_id, "capabilities": {}, "rootUri": None}}))
+    proc.stdin.write(
+        frame(
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {"processId": process_id, "capabilities": {}, "rootUri": None},
+            }
+        )
+    )
     proc.stdin.write(frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}))
-    proc.stdin.write(frame({"jsonrpc": "2.0", "id": 2, "method": "usage/record",
-                            "params": {"records": [{"model": "gpt-4o", "inputTokens": 5, "outputTokens": 5, "id": "kept"}]}}))
+    proc.stdin.write(
+        frame(
+            {
+                "jsonrpc": "2.0",
+                "id": 2,
+                "method": "usage/record",
+                "params": {"records": [{"model": "gpt-4o", "inputTokens": 5, "outputTokens": 5, "id": "kept"}]},
+            }
+        )
+    )
     proc.stdin.flush()
     return proc
 

@@ -12,14 +12,24 @@ from genai_prices import Usage, calc_price, data_snapshot
 from usage_ls.config import Config
 from usage_ls.pricing import Pricer
 
-TS = dt.datetime(2026, 11, 20, 12, tzinfo=dt.timezone.utc)
+TS = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
 MS = int(TS.timestamp() * 1000)
 
 
 def stored(model, inp, out, cr=0, cw=0, cw1h=0, provider=None, **kw):
-    return {"model": model, "provider": provider, "ts": MS, "inputTokens": inp, "outputTokens": out,
-            "cacheReadTokens": cr, "cacheWriteTokens": cw, "cacheWrite1hTokens": cw1h, "costUsd": None,
-            "credits": None, "billing": kw.get("billing", "premium")}
+    return {
+        "model": model,
+        "provider": provider,
+        "ts": MS,
+        "inputTokens": inp,
+        "outputTokens": out,
+        "cacheReadTokens": cr,
+        "cacheWriteTokens": cw,
+        "cacheWrite1hTokens": cw1h,
+        "costUsd": None,
+        "credits": None,
+        "billing": kw.get("billing", "premium"),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -40,14 +50,29 @@ def test_fast_path_equals_calc_price_for_every_model_across_tiers(pricer):
                 out = rng.randint(0, 30_000)
                 try:
                     ref = calc_price(
-                        Usage(input_tokens=inp + cr + cw, output_tokens=out, cache_read_tokens=cr,
-                              cache_write_tokens=cw, cache_write_1h_tokens=cw1h),
-                        model.id, provider_id=provider.id, genai_request_timestamp=TS,
+                        Usage(
+                            input_tokens=inp + cr + cw,
+                            output_tokens=out,
+                            cache_read_tokens=cr,
+                            cache_write_tokens=cw,
+                            cache_write_1h_tokens=cw1h,
+                        ),
+                        model.id,
+                        provider_id=provider.id,
+                        genai_request_timestamp=TS,
                     ).total_price
                 except Exception:
                     continue  # models priced by other units (images, audio) are not ours to check
                 got = pricer.cost(stored(model.id, inp, out, cr, cw, cw1h, provider=provider.id))
-                assert got == pytest.approx(float(ref), rel=1e-9, abs=1e-12), (provider.id, model.id, inp, out, cr, cw, cw1h)
+                assert got == pytest.approx(float(ref), rel=1e-9, abs=1e-12), (
+                    provider.id,
+                    model.id,
+                    inp,
+                    out,
+                    cr,
+                    cw,
+                    cw1h,
+                )
                 checked += 1
     assert checked > 1000
 
@@ -84,7 +109,10 @@ def test_reported_cost_wins_and_byok_spends_no_credits(pricer):
 
 def test_historical_prices_follow_the_record_date(pricer):
     # the price table's history must be consulted with the record's own time, not now
-    old = dict(stored("gpt-4o", 1_000_000, 0), ts=int(dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc).timestamp() * 1000))
-    ref = calc_price(Usage(input_tokens=1_000_000, output_tokens=0), "gpt-4o",
-                     genai_request_timestamp=dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)).total_price
+    old = dict(stored("gpt-4o", 1_000_000, 0), ts=int(dt.datetime(2024, 6, 1, tzinfo=dt.UTC).timestamp() * 1000))
+    ref = calc_price(
+        Usage(input_tokens=1_000_000, output_tokens=0),
+        "gpt-4o",
+        genai_request_timestamp=dt.datetime(2024, 6, 1, tzinfo=dt.UTC),
+    ).total_price
     assert pricer.cost(old) == pytest.approx(float(ref))

@@ -9,7 +9,7 @@ import pytest
 from editor import Editor, rec, write_config
 from pygls.exceptions import JsonRpcException
 
-TODAY = dt.datetime.now(dt.timezone.utc).date()
+TODAY = dt.datetime.now(dt.UTC).date()
 T = TODAY.isoformat()
 YESTERDAY = (TODAY - dt.timedelta(days=1)).isoformat()
 
@@ -35,7 +35,15 @@ async def test_record_request_reports_accepted_duplicates_and_rejections(data_di
         assert result["accepted"] == 2
         assert result["duplicates"] == 1
         fields = {r["index"]: r["field"] for r in result["rejected"]}
-        assert fields == {1: "model", 2: "inputTokens", 3: "outputTokens", 4: "timestamp", 5: "billing", 6: "inputTokens", 7: "project"}
+        assert fields == {
+            1: "model",
+            2: "inputTokens",
+            3: "outputTokens",
+            4: "timestamp",
+            5: "billing",
+            6: "inputTokens",
+            7: "project",
+        }
         assert all(r["message"] for r in result["rejected"])
         assert result["ignoredFields"] == {"prompt": 1}
         s = await ed.request("usage/summary")
@@ -71,7 +79,15 @@ async def test_malformed_requests_get_jsonrpc_errors_and_server_lives(data_dir):
 async def test_summary_token_split_projects_and_daily(data_dir):
     async with Editor(data_dir) as ed:
         await ed.record(
-            rec("claude-sonnet-4-5", 1000, 2000, cacheReadTokens=30000, cacheWriteTokens=16500, project="widget", timestamp=at(T, "09:00")),
+            rec(
+                "claude-sonnet-4-5",
+                1000,
+                2000,
+                cacheReadTokens=30000,
+                cacheWriteTokens=16500,
+                project="widget",
+                timestamp=at(T, "09:00"),
+            ),
             rec("gpt-4o", 100, 50, project="api", billing="byok", timestamp=at(T, "10:00")),
             rec("gpt-4o", 300, 50, project="api", timestamp=at(YESTERDAY)),
             rec("mystery-9", 10, 5, project="api", timestamp=at(T, "11:00")),
@@ -200,7 +216,12 @@ async def test_hover_on_model_names_and_nowhere_else(data_dir):
 
         h = await hover_on("gpt-4o", 0)
         assert h is not None and "1,234" in h.contents.value and "567" in h.contents.value and "89" in h.contents.value
-        for word, line in [("claude-sonnet-4-5", 0), ("gemini-2.5-pro", 1), ("openai/gpt-4.1-mini", 1), ("claude-3-5-haiku-20241022", 1)]:
+        for word, line in [
+            ("claude-sonnet-4-5", 0),
+            ("gemini-2.5-pro", 1),
+            ("openai/gpt-4.1-mini", 1),
+            ("claude-3-5-haiku-20241022", 1),
+        ]:
             h = await hover_on(word, line)
             assert h is not None, word
             assert "No usage of this model today" in h.contents.value

@@ -99,7 +99,11 @@ async def test_cli_record_updates_running_servers(data_dir, tmp_path):
     async with Editor(data_dir) as a, Editor(data_dir) as b:
         line = orjson.dumps(rec("gpt-4o", costUsd=0.07)).decode()
         out = subprocess.run(
-            [sys.executable, "-m", "usage_ls", "record"], input=line, text=True, capture_output=True, timeout=60,
+            [sys.executable, "-m", "usage_ls", "record"],
+            input=line,
+            text=True,
+            capture_output=True,
+            timeout=60,
             env={**os.environ, "USAGE_LS_DATA_DIR": str(data_dir)},
         )
         assert out.returncode == 0, out.stderr
@@ -167,8 +171,17 @@ async def test_four_servers_and_two_cli_writers_at_once(data_dir):
     try:
         env = {**os.environ, "USAGE_LS_DATA_DIR": str(data_dir)}
         lines = ["\n".join(orjson.dumps(r).decode() for r in batch(f"cli{w}", 300)) for w in range(2)]
-        clis = [subprocess.Popen([sys.executable, "-m", "usage_ls", "record"], stdin=subprocess.PIPE, env=env,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        clis = [
+            subprocess.Popen(
+                [sys.executable, "-m", "usage_ls", "record"],
+                stdin=subprocess.PIPE,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
 
         async def write(ed: Editor, i: int):
             for b in range(6):
@@ -201,8 +214,11 @@ def test_hourly_totals_in_rollups_match_the_records(data_dir):
     from usage_ls.days import midnight_ms
 
     svc = Usage(data_dir=data_dir).open()
-    recs = [rec("gpt-4o", 1000 * (h + 1), 10, id=f"h{h}-{k}", timestamp=f"2026-11-10T{h:02d}:{k * 20:02d}:00Z")
-            for h in range(24) for k in range(2)]
+    recs = [
+        rec("gpt-4o", 1000 * (h + 1), 10, id=f"h{h}-{k}", timestamp=f"2026-11-10T{h:02d}:{k * 20:02d}:00Z")
+        for h in range(24)
+        for k in range(2)
+    ]
     svc.record(recs)
     pending = svc.ledger.day_hours("2026-11-10")  # from journal lines
     svc.ledger.checkpoint()
@@ -243,9 +259,15 @@ async def test_a_busy_server_checkpoints_in_a_child_process_and_keeps_counting(d
 def _cols_equal(a, b) -> bool:
     import numpy as np
 
-    same = [np.array_equal(getattr(a, k), getattr(b, k), equal_nan=k in ("cost", "credits"))
-            for k in ("ts", "model", "project", "user", "billing", "tokens", "cost", "credits", "source")]
-    return all(same) and list(a.ids) == list(b.ids) and [a.extra[i] for i in range(len(a))] == [b.extra[i] for i in range(len(b))]
+    same = [
+        np.array_equal(getattr(a, k), getattr(b, k), equal_nan=k in ("cost", "credits"))
+        for k in ("ts", "model", "project", "user", "billing", "tokens", "cost", "credits", "source")
+    ]
+    return (
+        all(same)
+        and list(a.ids) == list(b.ids)
+        and [a.extra[i] for i in range(len(a))] == [b.extra[i] for i in range(len(b))]
+    )
 
 
 def test_column_files_follow_their_day_and_rollup_files(data_dir):
@@ -255,9 +277,22 @@ def test_column_files_follow_their_day_and_rollup_files(data_dir):
 
     day = "2026-11-10"
     svc = Usage(data_dir=data_dir).open()
-    svc.record([rec("gpt-4o", 100 + i, 10, id=f"c{i}", timestamp=f"{day}T10:{i:02d}:00Z", session=f"s{i % 3}",
-                    feature="chat", provider="openai") for i in range(30)]
-               + [rec("acme-unknown", 5, 5, id="u1", timestamp=f"{day}T11:00:00Z", billing="byok")])
+    svc.record(
+        [
+            rec(
+                "gpt-4o",
+                100 + i,
+                10,
+                id=f"c{i}",
+                timestamp=f"{day}T10:{i:02d}:00Z",
+                session=f"s{i % 3}",
+                feature="chat",
+                provider="openai",
+            )
+            for i in range(30)
+        ]
+        + [rec("acme-unknown", 5, 5, id="u1", timestamp=f"{day}T11:00:00Z", billing="byok")]
+    )
     svc.ledger.checkpoint()
     led = svc.ledger
     side, month_side = led.files.day_columns_path(day), led.files.rollup_columns_path(day[:7])
@@ -310,8 +345,13 @@ def test_caches_stay_within_their_byte_budgets(data_dir, monkeypatch):
 
     svc = Usage(data_dir=data_dir).open()
     days_ = [f"2026-{m:02d}-{d:02d}" for m in (7, 8, 9, 10) for d in (3, 17)]
-    svc.record([rec("gpt-4o", 100, 10, id=f"{day}-{i}", timestamp=f"{day}T09:00:00Z", project=f"p{i % 4}")
-                for day in days_ for i in range(50)])
+    svc.record(
+        [
+            rec("gpt-4o", 100, 10, id=f"{day}-{i}", timestamp=f"{day}T09:00:00Z", project=f"p{i % 4}")
+            for day in days_
+            for i in range(50)
+        ]
+    )
     svc.ledger.checkpoint()
     svc.close()
     monkeypatch.setattr(ledger_mod, "MONTH_CACHE_BYTES", 1)  # not even one month fits: each is loaded, used, dropped

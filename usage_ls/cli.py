@@ -9,10 +9,10 @@ from pathlib import Path
 
 import orjson
 
-from usage_ls import __version__, days, queries
+from usage_ls import __version__, days
+from usage_ls.errors import InvalidParams
 from usage_ls.render import tables
 from usage_ls.render import text as fmt
-from usage_ls.errors import InvalidParams
 
 
 def _service(args, writable: bool = False, tag: str = "cli"):
@@ -121,10 +121,24 @@ def cmd_serve(args) -> int:
 
 
 def cmd_record(args) -> int:
-    fields = (
-        "model inputTokens outputTokens cacheReadTokens cacheWriteTokens cacheWrite1hTokens costUsd credits "
-        "billing project user provider feature session id timestamp"
-    ).split()
+    fields = [
+        "model",
+        "inputTokens",
+        "outputTokens",
+        "cacheReadTokens",
+        "cacheWriteTokens",
+        "cacheWrite1hTokens",
+        "costUsd",
+        "credits",
+        "billing",
+        "project",
+        "user",
+        "provider",
+        "feature",
+        "session",
+        "id",
+        "timestamp",
+    ]
     if args.model is not None:
         records = [{k: getattr(args, k) for k in fields if getattr(args, k) is not None}]
         source = "flags"

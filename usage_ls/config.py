@@ -157,8 +157,10 @@ def load_config(data_dir: Path | str | None = None) -> Config:
             cfg.project_budgets[project] = entry
     if "thresholds" in budgets:
         values = budgets["thresholds"]
-        good = isinstance(values, list) and values and all(
-            not isinstance(v, bool) and isinstance(v, (int, float)) and 0 < v <= 1000 for v in values
+        good = (
+            isinstance(values, list)
+            and values
+            and all(not isinstance(v, bool) and isinstance(v, (int, float)) and 0 < v <= 1000 for v in values)
         )
         if good:
             cfg.thresholds = tuple(sorted(float(v) for v in values))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def system_zone() -> dt.tzinfo:
@@ -19,7 +19,7 @@ def system_zone() -> dt.tzinfo:
 
         return get_localzone()
     except Exception:  # no zone configured at all: UTC is the honest fallback
-        return dt.timezone.utc
+        return dt.UTC
 
 
 def zone_named(name: str | None) -> dt.tzinfo:
@@ -103,4 +103,4 @@ def iso_timestamp(ts_ms: int, tz: dt.tzinfo) -> str:
 
 
 def now_ms() -> int:
-    return int(dt.datetime.now(dt.timezone.utc).timestamp() * 1000)
+    return int(dt.datetime.now(dt.UTC).timestamp() * 1000)

@@ -157,9 +157,11 @@ async def _run(data_dir: Path) -> int:
     projects = await send("usage/projects", {})
     summary = await send("usage/summary", {})
     today = days.today(tz)
-    print(f"\n== Today ({today}): {summary['messages']} messages, {summary['totalTokens']:,} tokens, "
-          f"{summary['credits']:.1f} credits, ${summary['costUsd']:.2f} list price, "
-          f"{summary['unpricedMessages']} unpriced ==")
+    print(
+        f"\n== Today ({today}): {summary['messages']} messages, {summary['totalTokens']:,} tokens, "
+        f"{summary['credits']:.1f} credits, ${summary['costUsd']:.2f} list price, "
+        f"{summary['unpricedMessages']} unpriced =="
+    )
     print("\nToken split by model:")
     print(_indent(tables.models(split)))
     print("\nBy project:")
@@ -174,8 +176,13 @@ async def _run(data_dir: Path) -> int:
             table(
                 ["Time", "Project", "Model", "Tokens", "Cost"],
                 [
-                    [r["timestamp"][11:19], r["project"], r["model"], f"{r['totalTokens']:,}",
-                     "unpriced" if r["costUsd"] is None else f"${r['costUsd']:.4f}"]
+                    [
+                        r["timestamp"][11:19],
+                        r["project"],
+                        r["model"],
+                        f"{r['totalTokens']:,}",
+                        "unpriced" if r["costUsd"] is None else f"${r['costUsd']:.4f}",
+                    ]
                     for r in rows["rows"]
                 ],
                 "lllrr",
@@ -190,7 +197,9 @@ async def _run(data_dir: Path) -> int:
         print("  open it in a browser, or run `usage-ls dashboard` for the live page")
     except Exception as exc:  # the dashboard may not be in this build
         print(f"\n== Dashboard ==\n  {exc}")
-    print(f"\nThe server pushed usage/didChange {len(pushes)} time(s); last status: {pushes[-1]['statusBar']['text'] if pushes else '-'}")
+    print(
+        f"\nThe server pushed usage/didChange {len(pushes)} time(s); last status: {pushes[-1]['statusBar']['text'] if pushes else '-'}"
+    )
     await client.shutdown_async(None)
     client.exit(None)
     await client.stop()

@@ -16,7 +16,9 @@ def run() -> int:
     cfg = load_config()
     root = cfg.data_dir
     problems: list[str] = []
-    print(f"usage-ls {__version__} (Python {sys.version.split()[0]}, genai-prices {version('genai-prices')}, pygls {version('pygls')})")
+    print(
+        f"usage-ls {__version__} (Python {sys.version.split()[0]}, genai-prices {version('genai-prices')}, pygls {version('pygls')})"
+    )
     print(f"data directory: {root}")
     if shutil.which("usage-ls"):
         print(f"on PATH:        {shutil.which('usage-ls')}")
@@ -36,12 +38,16 @@ def run() -> int:
             problems.append(f"{root} is readable by others (mode {oct(mode)}); `chmod 700` it")
         journals = sorted((root / "journal").glob(f"*{SUFFIX}"))
         live = [j for j in journals if owner_alive(j)]
-        print(f"journals:       {len(live)} of running processes, {len(journals) - len(live)} left by processes that stopped")
+        print(
+            f"journals:       {len(live)} of running processes, {len(journals) - len(live)} left by processes that stopped"
+        )
         day_files = list((root / "days").glob("*/*.json"))
         print(f"day files:      {len(day_files)}; rollup months: {len(list((root / 'rollups').glob('*.json')))}")
         moved = sorted(p for p in root.rglob("*") if ".corrupt-" in p.name)
         for path in moved:
-            problems.append(f"{path} was unreadable and moved aside (kept for you to inspect; its records are not counted)")
+            problems.append(
+                f"{path} was unreadable and moved aside (kept for you to inspect; its records are not counted)"
+            )
     else:
         print("(the data directory does not exist yet: it is created on first use)")
     if problems:

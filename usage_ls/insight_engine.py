@@ -31,7 +31,15 @@ PAST_CACHE_BYTES = 1024 * 1024
 
 
 class InsightEngine:
-    def __init__(self, cfg: Config, ledger: Ledger, pricer: Pricer, budgets: Budgets, summary: Callable[[dict], dict], weigh: Callable):
+    def __init__(
+        self,
+        cfg: Config,
+        ledger: Ledger,
+        pricer: Pricer,
+        budgets: Budgets,
+        summary: Callable[[dict], dict],
+        weigh: Callable,
+    ):
         self.cfg = cfg
         self.tz = cfg.tz
         self.ledger = ledger
@@ -48,6 +56,7 @@ class InsightEngine:
 
     def _clock(self, today: str, now_ms: int) -> dict:
         """Hours elapsed today and left today and this month (real local midnights: DST-safe)."""
+
         def midnight(day: str) -> int:
             return days.midnight_ms(day, self.tz)
 
@@ -101,7 +110,11 @@ class InsightEngine:
 
     def _mask(self, cols: RecordColumns, f: queries.Filter):
         mask = None
-        for value, dims, column in ((f.model, self.ledger.models, "model"), (f.project, self.ledger.projects, "project"), (f.user, self.ledger.users, "user")):
+        for value, dims, column in (
+            (f.model, self.ledger.models, "model"),
+            (f.project, self.ledger.projects, "project"),
+            (f.user, self.ledger.users, "user"),
+        ):
             if value is not None:
                 sel = getattr(cols, column) == dims.lookup(value)
                 mask = sel if mask is None else mask & sel
@@ -115,15 +128,22 @@ class InsightEngine:
         return np.nan_to_num(cols.credits if metric == "credits" else cols.cost)
 
     def _dims(self, f: queries.Filter, **over) -> dict:
-        out = {k: v for k, v in (("project", f.project), ("user", f.user), ("model", f.model), ("billing", f.billing)) if v}
+        out = {
+            k: v for k, v in (("project", f.project), ("user", f.user), ("model", f.model), ("billing", f.billing)) if v
+        }
         return {**out, **over}
 
     def _hour_history(self, day: str, f: queries.Filter, metric: str) -> np.ndarray:
         """Spend per hour of the 28 days before `day` (28 x 25), cached until one of those days changes."""
         first = days.shift(day, -insights.BASELINE_DAYS)
         prev = days.shift(day, -1)
-        sig = self._past("days", (first, prev, f.key, metric), lambda: tuple(
-            queries.series(self.ledger, self._filter(self._dims(f, **{"from": first, "to": prev})), metric)))
+        sig = self._past(
+            "days",
+            (first, prev, f.key, metric),
+            lambda: tuple(
+                queries.series(self.ledger, self._filter(self._dims(f, **{"from": first, "to": prev})), metric)
+            ),
+        )
         key = (day, f.project, f.user, f.model, f.billing, metric)
         hit = self._hours_cache.get(key)
         if hit is not None and hit[0] == sig:
@@ -139,7 +159,9 @@ class InsightEngine:
                 rows.append(hours[0] if metric == "credits" else hours[1])
                 continue
             cols = self.ledger.day_columns(d)
-            rows.append(insights.hour_bins(cols, self._spend(cols, metric), self._clock(d, 0)["dayStart"], self._mask(cols, f)))
+            rows.append(
+                insights.hour_bins(cols, self._spend(cols, metric), self._clock(d, 0)["dayStart"], self._mask(cols, f))
+            )
         value = np.array(rows)
         if len(self._hours_cache) > 64:
             self._hours_cache.clear()
@@ -161,7 +183,10 @@ class InsightEngine:
         self._attribute_now(spike, f, metric, unit, sessions)
         if len(self._attribution_cache) > 64:
             self._attribution_cache.clear()
-        self._attribution_cache[key] = (now, {k: spike.get(k) for k in ("topModel", "topProject", "topSession") if k in spike})
+        self._attribution_cache[key] = (
+            now,
+            {k: spike.get(k) for k in ("topModel", "topProject", "topSession") if k in spike},
+        )
         return spike
 
     def _attribute_now(self, spike: dict, f: queries.Filter, metric: str, unit: str, sessions: bool) -> dict:
@@ -241,10 +266,14 @@ class InsightEngine:
         }
         month_start, yesterday = today[:8] + "01", days.shift(today, -1)
         if month_start < today:
-            before = self._past("month", f.key, lambda: (
-                self.summary(self._dims(f, **{"from": month_start, "to": yesterday})),
-                self.summary(self._dims(f, **{"from": month_start, "to": yesterday, "billing": "byok"}))["costUsd"],
-            ))
+            before = self._past(
+                "month",
+                f.key,
+                lambda: (
+                    self.summary(self._dims(f, **{"from": month_start, "to": yesterday})),
+                    self.summary(self._dims(f, **{"from": month_start, "to": yesterday, "billing": "byok"}))["costUsd"],
+                ),
+            )
         else:
             before = ({"credits": 0.0, "costUsd": 0.0}, 0.0)
         today_vals = {
@@ -257,7 +286,15 @@ class InsightEngine:
             "costUsd": before[0]["costUsd"] + today_vals["costUsd"],
             "byokUsd": (0.0 if f.billing == "premium" else before[1]) + today_vals["byokUsd"],
         }
-        projection = {"hoursElapsed": clock["elapsed"], "monthEnd": days.shift(clock["monthEnd"], -1), "pace": {}, "today": {}, "endOfDay": {}, "endOfMonth": {}, "monthToDate": {}}
+        projection = {
+            "hoursElapsed": clock["elapsed"],
+            "monthEnd": days.shift(clock["monthEnd"], -1),
+            "pace": {},
+            "today": {},
+            "endOfDay": {},
+            "endOfMonth": {},
+            "monthToDate": {},
+        }
         for key in ("credits", "costUsd", "byokUsd"):
             rate = insights.pace(today_vals[key], clock["elapsed"])
             projection["pace"][key] = rate
@@ -270,8 +307,11 @@ class InsightEngine:
         first = days.shift(f.start, -insights.BASELINE_DAYS)
         past_end = min(f.end, yesterday)
         dates = days.day_range(first, f.end)
-        series = self._past("series", (f.key, metric), lambda: queries.series(
-            self.ledger, self._filter(self._dims(f, **{"from": first, "to": past_end})), metric))
+        series = self._past(
+            "series",
+            (f.key, metric),
+            lambda: queries.series(self.ledger, self._filter(self._dims(f, **{"from": first, "to": past_end})), metric),
+        )
         if f.end == today:
             series = series + [spent(credits_v if metric == "credits" else cost_v, mask)]
         spikes = insights.day_spikes(dates, series, insights.BASELINE_DAYS, insights.DAY_FLOOR_USD * per_usd)
@@ -280,7 +320,9 @@ class InsightEngine:
             if not f.start <= day <= f.end:
                 continue
             dcols = self._day_cols(day)
-            hours = insights.hour_bins(dcols, self._spend(dcols, metric), self._clock(day, 0)["dayStart"], self._mask(dcols, f))
+            hours = insights.hour_bins(
+                dcols, self._spend(dcols, metric), self._clock(day, 0)["dayStart"], self._mask(dcols, f)
+            )
             if hours.max(initial=0.0) <= hour_floor:
                 continue  # no hour can be a spike: skip loading the history
             base = insights.hour_baseline(self._hour_history(day, f, metric))
@@ -288,10 +330,20 @@ class InsightEngine:
         for spike in spikes:
             self._attribute(spike, f, metric, unit, sessions=tips)
             if spike["kind"] == "hour":
-                spike["start"] = days.iso_timestamp(self._clock(spike["date"], 0)["dayStart"] + spike["hour"] * insights.HOUR_MS, self.tz)
+                spike["start"] = days.iso_timestamp(
+                    self._clock(spike["date"], 0)["dayStart"] + spike["hour"] * insights.HOUR_MS, self.tz
+                )
         spikes.sort(key=lambda s: (s["date"], s.get("hour", -1)))
 
-        result = {"from": f.start, "to": f.end, "budgets": out_budgets, "burnRate": burn, "projection": projection, "spikes": spikes, "tips": []}
+        result = {
+            "from": f.start,
+            "to": f.end,
+            "budgets": out_budgets,
+            "burnRate": burn,
+            "projection": projection,
+            "spikes": spikes,
+            "tips": [],
+        }
         if tips:
             parts = []
             for d in days.day_range(f.start, f.end):  # each day filtered first: less to put together
@@ -301,7 +353,9 @@ class InsightEngine:
             rng = RecordColumns.concat(parts)
             names = self.ledger.models.names
             found = insights.swap_tips(rng, names, self.pricer, cfg.usd_per_credit, cfg.credits_per_request)
-            found += insights.cache_tips(rng, names, self.ledger.projects.names, self.pricer, cfg.usd_per_credit, cfg.credits_per_request)
+            found += insights.cache_tips(
+                rng, names, self.ledger.projects.names, self.pricer, cfg.usd_per_credit, cfg.credits_per_request
+            )
             found += insights.spike_tips(spikes, unit, cfg.usd_per_credit)
             result["tips"] = insights.rank_tips(found)
         return result

@@ -130,9 +130,7 @@ def day_spikes(dates: list[str], series: list[float], first: int, floor: float) 
             continue
         limit = base.threshold(floor, DAY_RATIO)
         if series[i] > limit:
-            out.append(
-                {"kind": "day", "date": dates[i], "value": series[i], "median": base.median, "threshold": limit}
-            )
+            out.append({"kind": "day", "date": dates[i], "value": series[i], "median": base.median, "threshold": limit})
     return out
 
 
@@ -151,7 +149,14 @@ def hour_spikes(date: str, hours, base: Baseline | None, floor: float, upto: int
     for h, value in enumerate(list(hours)[: upto if upto is not None else None]):
         if value > limit:
             out.append(
-                {"kind": "hour", "date": date, "hour": h, "value": float(value), "median": base.median, "threshold": limit}
+                {
+                    "kind": "hour",
+                    "date": date,
+                    "hour": h,
+                    "value": float(value),
+                    "median": base.median,
+                    "threshold": limit,
+                }
             )
     return out
 
@@ -223,7 +228,9 @@ def _nan0(x: float) -> float:
     return 0.0 if x != x else x
 
 
-def swap_tips(cols: RecordColumns, model_names: list[str], pricer, usd_per_credit: float, per_request: dict) -> list[dict]:
+def swap_tips(
+    cols: RecordColumns, model_names: list[str], pricer, usd_per_credit: float, per_request: dict
+) -> list[dict]:
     """Cheaper model of the same family for short answers (see the module docstring)."""
     out = []
     short = cols.tokens[1] <= SHORT_OUTPUT_TOKENS
@@ -270,7 +277,14 @@ def swap_tips(cols: RecordColumns, model_names: list[str], pricer, usd_per_credi
     return out
 
 
-def cache_tips(cols: RecordColumns, model_names: list[str], project_names: list[str], pricer, usd_per_credit: float, per_request: dict) -> list[dict]:
+def cache_tips(
+    cols: RecordColumns,
+    model_names: list[str],
+    project_names: list[str],
+    pricer,
+    usd_per_credit: float,
+    per_request: dict,
+) -> list[dict]:
     """Projects whose long prompts are rarely cache reads (see the module docstring)."""
     out = []
     if not len(cols):

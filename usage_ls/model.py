@@ -49,8 +49,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_ID = 200
 MAX_TOKENS = 10**12  # a trillion tokens in one interaction is a bug, not usage
 MAX_USD = 1_000_000.0
-MIN_MS = int(dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc).timestamp() * 1000)
-MAX_MS = int(dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc).timestamp() * 1000)
+MIN_MS = int(dt.datetime(2000, 1, 1, tzinfo=dt.UTC).timestamp() * 1000)
+MAX_MS = int(dt.datetime(2100, 1, 1, tzinfo=dt.UTC).timestamp() * 1000)
 
 
 class RecordError(ValueError):
@@ -154,9 +154,7 @@ def parse_timestamp(value: Any, tz: dt.tzinfo) -> int:
             parsed = parsed.replace(tzinfo=tz)
         ms = int(parsed.timestamp() * 1000)
     else:
-        raise RecordError(
-            "timestamp", f"expected an RFC 3339 string or epoch milliseconds, got {type(value).__name__}"
-        )
+        raise RecordError("timestamp", f"expected an RFC 3339 string or epoch milliseconds, got {type(value).__name__}")
     if not MIN_MS <= ms < MAX_MS:
         raise RecordError("timestamp", f"is outside 2000-2099 ({_show(value)}); epoch milliseconds expected")
     return ms
@@ -217,9 +215,7 @@ def _plain(value, limit: int) -> bool:
         return False
     if value in _PLAIN:
         return True
-    ok = (
-        0 < len(value) <= limit and value.isprintable() and not value[0].isspace() and not value[-1].isspace()
-    )
+    ok = 0 < len(value) <= limit and value.isprintable() and not value[0].isspace() and not value[-1].isspace()
     if ok and len(value) <= 100 and len(_PLAIN) < 100_000:
         _PLAIN.add(value)
     return ok
@@ -238,14 +234,43 @@ def validate_fast(raw: Any, defaults: Defaults) -> dict | None:
         return None
     get = raw.get
     return stored_fast(
-        get("id"), get("timestamp"), get("model"), get("provider"), get("billing"), get("project"), get("user"),
-        get("inputTokens"), get("outputTokens"), get("cacheReadTokens", 0), get("cacheWriteTokens", 0),
-        get("cacheWrite1hTokens", 0), get("costUsd"), get("credits"), get("feature"), get("session"), defaults,
+        get("id"),
+        get("timestamp"),
+        get("model"),
+        get("provider"),
+        get("billing"),
+        get("project"),
+        get("user"),
+        get("inputTokens"),
+        get("outputTokens"),
+        get("cacheReadTokens", 0),
+        get("cacheWriteTokens", 0),
+        get("cacheWrite1hTokens", 0),
+        get("costUsd"),
+        get("credits"),
+        get("feature"),
+        get("session"),
+        defaults,
     )
 
 
 def stored_fast(
-    rec_id, ts, model, provider, billing, project, user, inp, out, cr, cw, w1h, cost, credits, feature, session,
+    rec_id,
+    ts,
+    model,
+    provider,
+    billing,
+    project,
+    user,
+    inp,
+    out,
+    cr,
+    cw,
+    w1h,
+    cost,
+    credits,
+    feature,
+    session,
     defaults: Defaults,
 ) -> dict | None:
     """`validate_fast` of the record with these fields (None: absent), without the record: an
@@ -280,8 +305,14 @@ def stored_fast(
     except TypeError:
         return None
     if not (
-        type(inp) is int and type(out) is int and type(cr) is int and type(cw) is int and type(w1h) is int
-        and 0 <= inp <= MAX_TOKENS and 0 <= out <= MAX_TOKENS and 0 <= cr <= MAX_TOKENS
+        type(inp) is int
+        and type(out) is int
+        and type(cr) is int
+        and type(cw) is int
+        and type(w1h) is int
+        and 0 <= inp <= MAX_TOKENS
+        and 0 <= out <= MAX_TOKENS
+        and 0 <= cr <= MAX_TOKENS
         and 0 <= w1h <= cw <= MAX_TOKENS
     ):
         return None

@@ -35,7 +35,7 @@ import orjson
 from usage_ls import fileio
 from usage_ls.config import Config
 
-_UTC = dt.timezone.utc
+_UTC = dt.UTC
 
 
 @dataclass(frozen=True)
@@ -103,16 +103,14 @@ class _TieredModel:
         # moving one input token into a cache kind keeps the tier (total input unchanged)
         r_cr = price(input_tokens=total, output_tokens=0, cache_read_tokens=1) - base + r_in
         r_cw = price(input_tokens=total, output_tokens=0, cache_write_tokens=1) - base + r_in
-        r_cw1h = (
-            price(input_tokens=total, output_tokens=0, cache_write_tokens=1, cache_write_1h_tokens=1) - base + r_in
-        )
+        r_cw1h = price(input_tokens=total, output_tokens=0, cache_write_tokens=1, cache_write_1h_tokens=1) - base + r_in
         return Rates(float(request), float(r_in), float(r_out), float(r_cr), float(r_cw), float(r_cw1h))
 
 
 class _Tiers:
     """`_TieredModel` as the price cache holds it: tier starts and every bucket's rates."""
 
-    __slots__ = ("starts", "rates")
+    __slots__ = ("rates", "starts")
 
     def __init__(self, starts: list[int], rates: list[Rates]):
         self.starts, self.rates = starts, rates
@@ -131,7 +129,10 @@ CACHE_VERSION = 1
 def cache_path() -> Path:
     import platformdirs
 
-    return Path(os.environ.get("USAGE_LS_CACHE_DIR") or platformdirs.user_cache_dir("usage-ls", appauthor=False)) / "prices.json"
+    return (
+        Path(os.environ.get("USAGE_LS_CACHE_DIR") or platformdirs.user_cache_dir("usage-ls", appauthor=False))
+        / "prices.json"
+    )
 
 
 def _table_signature() -> str:
@@ -177,7 +178,17 @@ class PriceCache:
             return _MISS
 
     def put(self, key: str, found) -> None:
-        raw = None if found is None else [found.starts, [[r.request, r.input, r.output, r.cache_read, r.cache_write, r.cache_write_1h] for r in found.all_rates()]]
+        raw = (
+            None
+            if found is None
+            else [
+                found.starts,
+                [
+                    [r.request, r.input, r.output, r.cache_read, r.cache_write, r.cache_write_1h]
+                    for r in found.all_rates()
+                ],
+            ]
+        )
         self.entries[key] = self.new[key] = raw
 
     def absorb(self, new: dict) -> None:
@@ -334,7 +345,7 @@ class Pricer:
             self._cache = PriceCache()
         return self._cache
 
-    def _genai_day_rates(self, model: str, provider: str | None, ts_ms: int) -> "_TieredModel | None":
+    def _genai_day_rates(self, model: str, provider: str | None, ts_ms: int) -> _TieredModel | None:
         found = self._resolve(model, provider)
         if found is None:
             return None
@@ -362,8 +373,17 @@ class Pricer:
     def apply(self, rec: dict) -> dict:
         """Fill costUsd, costSource and credits of a validated record (in place)."""
         rec["costUsd"], rec["costSource"], rec["credits"] = self.price(
-            rec["model"], rec.get("provider"), rec["ts"], rec["inputTokens"], rec["outputTokens"], rec["cacheReadTokens"],
-            rec["cacheWriteTokens"], rec["cacheWrite1hTokens"], rec["costUsd"], rec["credits"], rec["billing"],
+            rec["model"],
+            rec.get("provider"),
+            rec["ts"],
+            rec["inputTokens"],
+            rec["outputTokens"],
+            rec["cacheReadTokens"],
+            rec["cacheWriteTokens"],
+            rec["cacheWrite1hTokens"],
+            rec["costUsd"],
+            rec["credits"],
+            rec["billing"],
         )
         return rec
 

@@ -120,10 +120,10 @@ class InitOptions:
     dataDir: str | None = None  # default: USAGE_LS_DATA_DIR, else the platform's data folder
 
     @staticmethod
-    def read(raw: object) -> tuple["InitOptions", list[str]]:
+    def read(raw: object) -> tuple[InitOptions, list[str]]:
         """Options from what the client sent, and a message for each one not understood."""
         opts, problems = InitOptions(), []
-        if raw is None:
+        if not raw:  # absent, or an empty Lua table (Neovim sends `[]`)
             return opts, problems
         if not isinstance(raw, dict):
             return opts, [f"initializationOptions: expected an object, got {type(raw).__name__}"]
@@ -132,7 +132,9 @@ class InitOptions:
             if key not in known:
                 continue  # options of other versions or other clients: not ours to refuse
             if value is not None and not isinstance(value, str):
-                problems.append(f"initializationOptions.{key}: expected a string, got {type(value).__name__}; using the default")
+                problems.append(
+                    f"initializationOptions.{key}: expected a string, got {type(value).__name__}; using the default"
+                )
                 continue
             setattr(opts, key, value or None)
         return opts, problems

@@ -170,7 +170,10 @@ def daily(ledger: Ledger, chunk: Chunk, flt: Filter) -> dict:
     lo, hi = days.ordinal(flt.start), days.ordinal(flt.end)
     ndays = hi - lo + 1
     day_idx = chunk.day.astype(np.int64) - lo
-    out = [{"date": days.from_ordinal(lo + d), **t, "byModel": {}} for d, t in enumerate(_totals_rows(_group(day_idx, chunk.m, ndays)))]
+    out = [
+        {"date": days.from_ordinal(lo + d), **t, "byModel": {}}
+        for d, t in enumerate(_totals_rows(_group(day_idx, chunk.m, ndays)))
+    ]
     present = np.unique(chunk.model)
     if len(present):
         remap = np.full(int(present.max()) + 1, -1, dtype=np.int64)
@@ -253,12 +256,23 @@ def interactions(ledger: Ledger, flt: Filter, offset: int = 0, limit: int = 100,
     else:
         order = np.lexsort((pos, ts, key))
     page = order[offset : offset + limit].tolist()
-    return {"total": int(len(key)), "rows": [_row(ledger, parts[where[0, i]], int(where[1, i])) for i in page]}
+    return {"total": len(key), "rows": [_row(ledger, parts[where[0, i]], int(where[1, i])) for i in page]}
 
 
 SORT_COLUMNS = (
-    "timestamp", "date", "project", "model", "user", "billing", "inputTokens", "outputTokens",
-    "cacheReadTokens", "cacheWriteTokens", "totalTokens", "costUsd", "credits",
+    "timestamp",
+    "date",
+    "project",
+    "model",
+    "user",
+    "billing",
+    "inputTokens",
+    "outputTokens",
+    "cacheReadTokens",
+    "cacheWriteTokens",
+    "totalTokens",
+    "costUsd",
+    "credits",
 )
 
 

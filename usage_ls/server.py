@@ -31,9 +31,9 @@ from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage, 
 
 from usage_ls import __version__, protocol, views
 from usage_ls.config import load_config
+from usage_ls.errors import InvalidParams
 from usage_ls.model import Defaults
 from usage_ls.service import Usage
-from usage_ls.errors import InvalidParams
 
 log = logging.getLogger("usage_ls")
 
@@ -61,7 +61,9 @@ class UsageProtocol(LanguageServerProtocol):
             return JsonRPCNotification(method=method, jsonrpc="2.0", params=params)
         if isinstance(method, str) and "id" in data and _is_notification_method(method):
             # a notification sent as a request would otherwise never be answered
-            self._send_response(data["id"], error=ResponseError(code=-32600, message=f"{method} is a notification, not a request"))
+            self._send_response(
+                data["id"], error=ResponseError(code=-32600, message=f"{method} is a notification, not a request")
+            )
             return JsonRPCNotification(method="$/usage-ls/answered", jsonrpc="2.0", params=None)
         try:
             return super().structure_message(data)
@@ -69,7 +71,9 @@ class UsageProtocol(LanguageServerProtocol):
             # pygls drops a request whose params don't fit the LSP type: answer it instead,
             # so the client is never left waiting
             if isinstance(data, dict) and "id" in data and "method" in data:
-                self._send_response(data["id"], error=ResponseError(code=exc.code, message=f"{data['method']}: {exc.message}"))
+                self._send_response(
+                    data["id"], error=ResponseError(code=exc.code, message=f"{data['method']}: {exc.message}")
+                )
                 return JsonRPCNotification(method="$/usage-ls/answered", jsonrpc="2.0", params=None)
             raise
 
@@ -87,12 +91,21 @@ class UsageProtocol(LanguageServerProtocol):
             header = f"Content-Length: {len(body)}\r\nContent-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n"
             res = self.writer.write(header.encode("ascii") + body)
             if inspect.isawaitable(res):
-                asyncio.ensure_future(res)
+                _keep(asyncio.ensure_future(res))
         except BrokenPipeError:
             raise
         except Exception as error:
             log.exception("Error sending data")
             self._server.report_server_error(error, JsonRpcInternalError)
+
+
+_BACKGROUND: set[asyncio.Future] = set()
+
+
+def _keep(future: asyncio.Future) -> None:
+    """Hold a fire-and-forget future until it is done (the loop keeps only weak references)."""
+    _BACKGROUND.add(future)
+    future.add_done_callback(_BACKGROUND.discard)
 
 
 def _is_notification_method(method: str) -> bool:
@@ -127,8 +140,13 @@ class UsageServer(LanguageServer):
             await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), stdin)
             self._stop_event = threading.Event()
             self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
-            await run_async(stop_event=self._stop_event, reader=reader, protocol=self.protocol, logger=log,
-                            error_handler=self.report_server_error)
+            await run_async(
+                stop_event=self._stop_event,
+                reader=reader,
+                protocol=self.protocol,
+                logger=log,
+                error_handler=self.report_server_error,
+            )
 
         if not stat.S_ISFIFO(os.fstat(stdin.fileno()).st_mode) and not stat.S_ISSOCK(os.fstat(stdin.fileno()).st_mode):
             return super().start_io(stdin, stdout)  # a file or a terminal: pygls' own reader
@@ -263,7 +281,9 @@ class UsageServer(LanguageServer):
                 written = svc.retry_unwritten()
                 if written:
                     self.disk_warned = False
-                    self.tell(f"usage-ls: the data directory accepts writes again; {written} record(s) kept in memory are now saved.")
+                    self.tell(
+                        f"usage-ls: the data directory accepts writes again; {written} record(s) kept in memory are now saved."
+                    )
                 svc.refresh()
                 self.push()
                 self.tell_problems()
@@ -274,7 +294,7 @@ class UsageServer(LanguageServer):
                 if not self.checkpointing and svc.checkpoint_due(idle):
                     self.checkpointing = True
                     self.flush()
-                    asyncio.ensure_future(self.checkpoint_in_child(svc))
+                    _keep(asyncio.ensure_future(self.checkpoint_in_child(svc)))
                 if self.process_id and not _alive(self.process_id):
                     log.info("editor process %s is gone; exiting", self.process_id)
                     self.stop_usage()
@@ -288,8 +308,15 @@ class UsageServer(LanguageServer):
         Python rarely gives back) as large as the largest checkpoint."""
         try:
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "usage_ls", "--data-dir", str(svc.cfg.data_dir), "checkpoint",
-                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+                sys.executable,
+                "-m",
+                "usage_ls",
+                "--data-dir",
+                str(svc.cfg.data_dir),
+                "checkpoint",
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE,
             )
             _, err = await proc.communicate()
             if proc.returncode:

@@ -25,8 +25,8 @@ from usage_ls.insight_engine import InsightEngine
 from usage_ls.model import Defaults
 from usage_ls.pricing import Pricer
 from usage_ls.store import Ledger
-from usage_ls.store.ledger import CHECKPOINT_RECORDS
 from usage_ls.store.cache import ByteCache
+from usage_ls.store.ledger import CHECKPOINT_RECORDS
 
 MAX_BATCH = 50_000  # records in one usage/record
 RESULT_CACHE_BYTES = 8 * 1024 * 1024  # query results, weighed as JSON (a year of `usage/daily` is ~1.2 MB)
@@ -43,7 +43,9 @@ def result_weight(value: Any) -> int:
 
 
 class Usage:
-    def __init__(self, cfg: Config | None = None, *, data_dir: str | Path | None = None, tag: str = "srv", writable: bool = True):
+    def __init__(
+        self, cfg: Config | None = None, *, data_dir: str | Path | None = None, tag: str = "srv", writable: bool = True
+    ):
         self.cfg = cfg or load_config(data_dir)
         self.pricer = Pricer(self.cfg)
         self.ledger = Ledger(self.cfg.data_dir, self.cfg.tz, self.pricer.apply, tag=tag, writable=writable)
@@ -55,7 +57,7 @@ class Usage:
         # True when it recorded something
         self.watchers: list[Callable[[], bool]] = []
 
-    def open(self) -> "Usage":
+    def open(self) -> Usage:
         self.ledger.open()
         return self
 

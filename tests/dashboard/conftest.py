@@ -17,10 +17,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from dashboard_known import known_records, seed, wait_settled  # noqa: E402
+from dashboard_known import known_records, seed, wait_settled
 
-from usage_ls.dashboard.serve import DashboardServer  # noqa: E402
-from usage_ls.service import Usage  # noqa: E402
+from usage_ls.dashboard.serve import DashboardServer
+from usage_ls.service import Usage
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -38,7 +38,7 @@ CHROMIUM_ARGS = [
 def known(tmp_path_factory):
     """A data dir holding the known ledger; `today` is the UTC day the records count from."""
     data = tmp_path_factory.mktemp("known") / "data"
-    today = dt.datetime.now(dt.timezone.utc).date()
+    today = dt.datetime.now(dt.UTC).date()
     records = known_records(today)
     # a daily budget of 16 credits: today's 14.7 is 92% of it
     seed(data, records, 'timezone = "UTC"\nuser = "tester"\n[budgets]\ndaily_credits = 16\n')
@@ -120,8 +120,14 @@ def open_page(browser):
     Every page is checked by its guard on teardown."""
     opened = []
 
-    def _open(url: str | None = None, scheme: str = "light", html: str | None = None, init_script: str | None = None,
-              allowed: tuple[str, ...] = ("http://127.0.0.1:",), bridge=None):
+    def _open(
+        url: str | None = None,
+        scheme: str = "light",
+        html: str | None = None,
+        init_script: str | None = None,
+        allowed: tuple[str, ...] = ("http://127.0.0.1:",),
+        bridge=None,
+    ):
         ctx = browser.new_context(viewport={"width": 1400, "height": 900}, color_scheme=scheme, accept_downloads=True)
         page = ctx.new_page()
         guard = Guard(page, allowed)

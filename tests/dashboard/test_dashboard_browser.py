@@ -55,10 +55,15 @@ def test_first_paint_shows_the_last_7_days_in_premium(dash):
     assert k["messages"] == "126"
     # 7,125 today + 12,400 yesterday + 73,920 bulk + 660 (r9)
     assert k["tokens"] == "94.1k" and k["tokensExact"] == "94,105 tokens"
-    assert k["split"] == ["77,910 input tokens", "895 output tokens", "15,000 cache read tokens", "300 cache write tokens"]
+    assert k["split"] == [
+        "77,910 input tokens",
+        "895 output tokens",
+        "15,000 cache read tokens",
+        "300 cache write tokens",
+    ]
     assert k["rows"] == "1–50 of 126"
-    assert dash.eval_on_selector('#date-presets button.on', "b => b.dataset.preset") == "7d"
-    assert dash.eval_on_selector('#billing button.on', "b => b.textContent") == "Premium"
+    assert dash.eval_on_selector("#date-presets button.on", "b => b.dataset.preset") == "7d"
+    assert dash.eval_on_selector("#billing button.on", "b => b.textContent") == "Premium"
 
 
 @pytest.mark.parametrize(

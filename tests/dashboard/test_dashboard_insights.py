@@ -25,7 +25,7 @@ from dashboard_known import INSIGHTS_CONFIG, SPIKE_BACK, XSS_PROJECT, insight_re
 from usage_ls.dashboard.serve import DashboardServer
 from usage_ls.service import Usage
 
-NOW = dt.datetime.now(dt.timezone.utc)
+NOW = dt.datetime.now(dt.UTC)
 
 
 @pytest.fixture(scope="module")
@@ -81,9 +81,14 @@ def test_now_burn_rate_projections_and_budgets_in_credits(dash, insightful):
     eom = month + pace * ((days_in_month - today.day) * 24 + 24 - hours)
     assert dash.text_content("#ins-eod .is-value") == f"{eod:,.1f} credits"
     assert dash.text_content("#ins-eom .is-value") == f"{eom:,.1f} credits"
-    assert dash.text_content("#ins-eom .is-sub").startswith(f"by {today:%b} {days_in_month}; {month:,.1f} credits so far")
+    assert dash.text_content("#ins-eom .is-sub").startswith(
+        f"by {today:%b} {days_in_month}; {month:,.1f} credits so far"
+    )
     # Premium budgets only (the BYOK one shows in BYOK): used / limit, what is left, the reset
-    assert texts(dash, "#budgets .budget .b-line") == ["Today7.0 / 10 · 70%", f"This month{month:,.1f} / 5,000 · {pct_text(100 * month / 5000)}"]
+    assert texts(dash, "#budgets .budget .b-line") == [
+        "Today7.0 / 10 · 70%",
+        f"This month{month:,.1f} / 5,000 · {pct_text(100 * month / 5000)}",
+    ]
     assert texts(dash, "#budgets .b-left") == ["3.0 left", f"{5000 - month:,.1f} left"]
     nxt = (today.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
     subs = texts(dash, "#budgets .b-sub")
@@ -135,7 +140,9 @@ def test_spike_day_is_marked_on_the_daily_chart(dash, insightful):
     )
     dash.mouse.move(box["x"] + pos[0], box["y"] + pos[1])
     card = dash.text_content("#model-card")
-    assert "claude-opus-4-1" in card and "210.0 credits" in card and "Spike: 260.0 credits vs usual 50.0 credits" in card
+    assert (
+        "claude-opus-4-1" in card and "210.0 credits" in card and "Spike: 260.0 credits vs usual 50.0 credits" in card
+    )
     assert dash.evaluate("document.querySelectorAll('img').length") == 0
 
 
@@ -166,7 +173,10 @@ def test_hostile_names_in_tips_and_spikes_are_text(dash):
     assert XSS_PROJECT in dash.text_content("#ins-spikes")
     # nothing became markup: no <img> anywhere, and (the guard) no dialog
     assert dash.evaluate("document.querySelectorAll('img').length") == 0
-    assert dash.evaluate("[...document.querySelectorAll('#insights *')].some(e => e.getAttribute('onerror') !== null)") is False
+    assert (
+        dash.evaluate("[...document.querySelectorAll('#insights *')].some(e => e.getAttribute('onerror') !== null)")
+        is False
+    )
 
 
 def test_filter_changes_update_the_card(dash, act):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from usage_ls.dashboard import build_page
 import datetime as dt
 import os
 import re
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 from dashboard_known import XSS_PROJECT, seed, wait_settled
 
+from usage_ls.dashboard import build_page
 from usage_ls.dashboard.serve import DashboardServer
 from usage_ls.service import Usage
 
@@ -52,10 +52,19 @@ METHODS = {
 
 
 def today_record(rid: str, credits: float, **kw) -> dict:
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    return {"id": rid, "timestamp": now.isoformat().replace("+00:00", "Z"), "model": "claude-sonnet-4-5",
-            "project": "widget", "user": "alice", "inputTokens": 100, "outputTokens": 10, "credits": credits,
-            "costUsd": credits / 100, **kw}
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    return {
+        "id": rid,
+        "timestamp": now.isoformat().replace("+00:00", "Z"),
+        "model": "claude-sonnet-4-5",
+        "project": "widget",
+        "user": "alice",
+        "inputTokens": 100,
+        "outputTokens": 10,
+        "credits": credits,
+        "costUsd": credits / 100,
+        **kw,
+    }
 
 
 @pytest.fixture
@@ -73,7 +82,7 @@ def test_webview_round_trips_filters_through_the_extension(small, open_page):
         calls.append(msg)
         try:
             result = getattr(svc, METHODS[msg["method"]])(msg["params"])
-        except Exception as exc:  # noqa: BLE001 - the page shows the message
+        except Exception as exc:
             return {"type": "usage-response", "id": msg["id"], "error": {"message": str(exc)}}
         return {"type": "usage-response", "id": msg["id"], "result": result}
 
@@ -125,8 +134,16 @@ def test_webview_without_usage_insights_still_works(small, open_page):
 
     def bridge(msg):
         if msg["method"] not in METHODS or msg["method"] == "usage/insights":
-            return {"type": "usage-response", "id": msg["id"], "error": {"message": f"{msg['method']} is not available to the dashboard"}}
-        return {"type": "usage-response", "id": msg["id"], "result": getattr(svc, METHODS[msg["method"]])(msg["params"])}
+            return {
+                "type": "usage-response",
+                "id": msg["id"],
+                "error": {"message": f"{msg['method']} is not available to the dashboard"},
+            }
+        return {
+            "type": "usage-response",
+            "id": msg["id"],
+            "result": getattr(svc, METHODS[msg["method"]])(msg["params"]),
+        }
 
     try:
         html = build_page(svc, {"nonce": "webview-nonce-0123456789"})["html"]
@@ -137,7 +154,10 @@ def test_webview_without_usage_insights_still_works(small, open_page):
         wait_settled(page, before)
         assert page.text_content("#kpi-money .k-value") == "$0.25"
         assert page.is_hidden("#error")  # the page's numbers are fine
-        assert page.text_content("#insights-error") == "Insights are unavailable: usage/insights is not available to the dashboard"
+        assert (
+            page.text_content("#insights-error")
+            == "Insights are unavailable: usage/insights is not available to the dashboard"
+        )
         assert page.is_hidden("#insights .ins-grid")
     finally:
         svc.close()
@@ -155,7 +175,9 @@ def test_browser_page_updates_live_when_usage_is_recorded(small, open_page):
             writer.record([today_record("d", 5.5)])
         finally:
             writer.close()
-        page.wait_for_function("() => document.querySelector('#kpi-money .k-value').textContent === '7.5'", timeout=10_000)
+        page.wait_for_function(
+            "() => document.querySelector('#kpi-money .k-value').textContent === '7.5'", timeout=10_000
+        )
     finally:
         srv.shutdown()
         srv.server_close()
@@ -165,9 +187,13 @@ def test_browser_page_updates_live_when_usage_is_recorded(small, open_page):
 def test_static_snapshot_works_offline(known, tmp_path, open_page, act):
     out = tmp_path / "snap.html"
     env = {**os.environ, "USAGE_LS_DATA_DIR": str(known["data_dir"])}
-    proc = subprocess.run([USAGE_LS, "dashboard", "--out", str(out), "--from",
-                           (known["today"] - dt.timedelta(days=6)).isoformat()],
-                          capture_output=True, text=True, env=env, timeout=60)
+    proc = subprocess.run(
+        [USAGE_LS, "dashboard", "--out", str(out), "--from", (known["today"] - dt.timedelta(days=6)).isoformat()],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "wrote" in proc.stdout
     html = out.read_text()
@@ -187,15 +213,24 @@ def test_static_snapshot_works_offline(known, tmp_path, open_page, act):
     assert open(dl.value.path(), encoding="utf-8-sig", newline="").read().count("\r\n") == 127
     assert XSS_PROJECT in page.text_content("#projects-table")
     # the Insights card, from the embedded usage/insights
-    assert page.eval_on_selector("#insights", "e => e.classList.contains('loading') || e.classList.contains('failed')") is False
+    assert (
+        page.eval_on_selector("#insights", "e => e.classList.contains('loading') || e.classList.contains('failed')")
+        is False
+    )
     assert page.text_content("#ins-burn .is-value").endswith("credits/h")
     assert page.locator("#budgets .budget").count() == 1  # daily_credits = 16
 
 
 def test_cli_serves_on_loopback_with_a_random_port(known):
     env = {**os.environ, "USAGE_LS_DATA_DIR": str(known["data_dir"])}
-    proc = subprocess.Popen([USAGE_LS, "dashboard", "--no-open"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env, start_new_session=True)
+    proc = subprocess.Popen(
+        [USAGE_LS, "dashboard", "--no-open"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
     try:
         line = proc.stdout.readline()
         m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
@@ -215,7 +250,12 @@ def test_cli_serves_on_loopback_with_a_random_port(known):
 def test_cli_rejects_a_bad_filter_before_listening(known):
     env = {**os.environ, "USAGE_LS_DATA_DIR": str(known["data_dir"])}
     t0 = time.monotonic()
-    proc = subprocess.run([USAGE_LS, "dashboard", "--no-open", "--from", "21/11/2026"], capture_output=True,
-                          text=True, env=env, timeout=30)
+    proc = subprocess.run(
+        [USAGE_LS, "dashboard", "--no-open", "--from", "21/11/2026"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+    )
     assert proc.returncode == 2 and "from:" in proc.stderr
     assert time.monotonic() - t0 < 30

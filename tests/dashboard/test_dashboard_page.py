@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from usage_ls.dashboard import build_page
 import http.client
 import json
 import re
@@ -10,6 +9,7 @@ import re
 import pytest
 from dashboard_known import FORMULA_PROJECT, XSS_MODEL, XSS_PROJECT
 
+from usage_ls.dashboard import build_page
 from usage_ls.dashboard.page import json_for_script
 from usage_ls.errors import InvalidParams
 from usage_ls.service import Usage

@@ -28,7 +28,20 @@ def ccusage_binary() -> Path | None:
 
 def clean_env(tmp: Path, **extra) -> dict:
     """An environment where no tool's real home leaks in."""
-    env = {k: v for k, v in os.environ.items() if k not in ("CLAUDE_CONFIG_DIR", "CODEX_HOME", "GEMINI_DATA_DIR", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "CONTINUE_GLOBAL_DIR", "USAGE_LS_VSCODE_USER_DIRS")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in (
+            "CLAUDE_CONFIG_DIR",
+            "CODEX_HOME",
+            "GEMINI_DATA_DIR",
+            "XDG_CONFIG_HOME",
+            "XDG_DATA_HOME",
+            "CONTINUE_GLOBAL_DIR",
+            "USAGE_LS_VSCODE_USER_DIRS",
+        )
+    }
     home = tmp / "home"
     home.mkdir(parents=True, exist_ok=True)
     env["HOME"] = str(home)
@@ -39,7 +52,11 @@ def clean_env(tmp: Path, **extra) -> dict:
 def usage_ls(data_dir: Path, *args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "usage_ls", "--data-dir", str(data_dir), *args],
-        env=env, capture_output=True, text=True, check=check, timeout=600,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=600,
     )
 
 
@@ -68,7 +85,11 @@ def ccusage_daily(binary: Path, agent: str, env: dict, tz: str = "UTC") -> dict[
     """`ccusage <agent> daily --json --offline --timezone <tz>` as {date: totals}."""
     out = subprocess.run(
         [str(binary), agent, "daily", "--json", "--offline", "--timezone", tz],
-        env=env, capture_output=True, text=True, check=True, timeout=600,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
     )
     days = json.loads(out.stdout)["daily"]
     result = {}

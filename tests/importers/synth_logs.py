@@ -30,10 +30,41 @@ CLAUDE_MODELS = [
 ]
 CODEX_MODELS = ["gpt-5-codex", "gpt-5", "gpt-5.1-codex", "gpt-5-mini"]
 PROJECTS = ["widget", "billing-api", "infra", "docs-site", "ml-pipeline", "mobile-app"]
-WORDS = (
-    "the parser fails when the input has trailing whitespace so we strip it before tokenizing and add a "
-    "regression test covering empty lines unicode escapes and very long identifiers then run the suite"
-).split()
+WORDS = [
+    "the",
+    "parser",
+    "fails",
+    "when",
+    "the",
+    "input",
+    "has",
+    "trailing",
+    "whitespace",
+    "so",
+    "we",
+    "strip",
+    "it",
+    "before",
+    "tokenizing",
+    "and",
+    "add",
+    "a",
+    "regression",
+    "test",
+    "covering",
+    "empty",
+    "lines",
+    "unicode",
+    "escapes",
+    "and",
+    "very",
+    "long",
+    "identifiers",
+    "then",
+    "run",
+    "the",
+    "suite",
+]
 
 
 def _dumps(obj) -> bytes:
@@ -41,7 +72,7 @@ def _dumps(obj) -> bytes:
 
 
 def _ts(t: dt.datetime) -> str:
-    return t.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+    return t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
 
 def _text(rng: random.Random, n: int) -> str:
@@ -85,7 +116,9 @@ class _Claude:
         }
         if tool_output:
             body = ("x" * 60 + "\n") * (tool_output // 61 + 1)
-            line["message"]["content"] = [{"tool_use_id": "toolu_01" + "a" * 20, "type": "tool_result", "content": body}]
+            line["message"]["content"] = [
+                {"tool_use_id": "toolu_01" + "a" * 20, "type": "tool_result", "content": body}
+            ]
             line["toolUseResult"] = {"type": "text", "file": {"filePath": cwd + "/src/main.py", "numLines": 40}}
         return line
 
@@ -116,7 +149,12 @@ class _Claude:
             block = (
                 {"type": "text", "text": _text(rng, 30)}
                 if b == 0
-                else {"type": "tool_use", "id": f"toolu_01{rng.getrandbits(48):012x}", "name": "Read", "input": {"file_path": cwd + "/a.py"}}
+                else {
+                    "type": "tool_use",
+                    "id": f"toolu_01{rng.getrandbits(48):012x}",
+                    "name": "Read",
+                    "input": {"file_path": cwd + "/a.py"},
+                }
             )
             lines.append(
                 {
@@ -185,23 +223,60 @@ def claude_logs(root: Path, seed: int = 1, sessions: int = 24, start: str = "202
             parent = resp[-1]["uuid"]
             if rng.random() < 0.25:  # a sidechain replays this message under a new request id
                 replay_usage = dict(usage, output_tokens=usage["output_tokens"] + rng.randint(0, 5))
-                r_lines, *_ = gen.response(t + dt.timedelta(seconds=1), cwd, session, None, model, side=True, mid=mid, rid=gen.ids()[1], usage=replay_usage, blocks=1)
+                r_lines, *_ = gen.response(
+                    t + dt.timedelta(seconds=1),
+                    cwd,
+                    session,
+                    None,
+                    model,
+                    side=True,
+                    mid=mid,
+                    rid=gen.ids()[1],
+                    usage=replay_usage,
+                    blocks=1,
+                )
                 side_lines.extend(r_lines)
             if rng.random() < 0.2:  # the sub-agent's own answer
-                a_lines, *_ = gen.response(t + dt.timedelta(seconds=2), cwd, session, None, "claude-haiku-4-5-20251001", side=True)
+                a_lines, *_ = gen.response(
+                    t + dt.timedelta(seconds=2), cwd, session, None, "claude-haiku-4-5-20251001", side=True
+                )
                 side_lines.extend(a_lines)
             if rng.random() < 0.05:
                 lines.append(
                     {
-                        "parentUuid": parent, "isSidechain": False, "cwd": cwd, "sessionId": session, "version": "2.0.14",
-                        "type": "assistant", "uuid": str(uuid.uuid4()), "timestamp": _ts(t), "isApiErrorMessage": True,
-                        "message": {"id": str(uuid.uuid4()), "type": "message", "role": "assistant", "model": "<synthetic>",
-                                    "content": [{"type": "text", "text": "API Error"}],
-                                    "usage": {"input_tokens": 0, "output_tokens": 0, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}},
+                        "parentUuid": parent,
+                        "isSidechain": False,
+                        "cwd": cwd,
+                        "sessionId": session,
+                        "version": "2.0.14",
+                        "type": "assistant",
+                        "uuid": str(uuid.uuid4()),
+                        "timestamp": _ts(t),
+                        "isApiErrorMessage": True,
+                        "message": {
+                            "id": str(uuid.uuid4()),
+                            "type": "message",
+                            "role": "assistant",
+                            "model": "<synthetic>",
+                            "content": [{"type": "text", "text": "API Error"}],
+                            "usage": {
+                                "input_tokens": 0,
+                                "output_tokens": 0,
+                                "cache_creation_input_tokens": 0,
+                                "cache_read_input_tokens": 0,
+                            },
+                        },
                     }
                 )
             if rng.random() < 0.1:
-                lines.append({"type": "file-history-snapshot", "messageId": parent, "snapshot": {"trackedFileBackups": {}}, "isSnapshotUpdate": False})
+                lines.append(
+                    {
+                        "type": "file-history-snapshot",
+                        "messageId": parent,
+                        "snapshot": {"trackedFileBackups": {}},
+                        "isSnapshotUpdate": False,
+                    }
+                )
             t += dt.timedelta(seconds=rng.randint(5, 400))
         history.append([ln for ln in lines if ln.get("type") == "assistant"])
         folder = root / "projects" / enc
@@ -210,7 +285,9 @@ def claude_logs(root: Path, seed: int = 1, sessions: int = 24, start: str = "202
         if side_lines:
             sub = folder / session / "subagents"
             sub.mkdir(parents=True, exist_ok=True)
-            (sub / f"agent-{rng.getrandbits(32):08x}.jsonl").write_bytes(b"".join(_dumps(ln) + b"\n" for ln in side_lines))
+            (sub / f"agent-{rng.getrandbits(32):08x}.jsonl").write_bytes(
+                b"".join(_dumps(ln) + b"\n" for ln in side_lines)
+            )
     return root
 
 
@@ -219,7 +296,7 @@ def claude_bulk(root: Path, target_bytes: int, seed: int = 7, session_bytes: int
     rng = random.Random(seed)
     gen = _Claude(rng)
     written = 0
-    base = dt.datetime(2026, 9, 1, tzinfo=dt.timezone.utc)
+    base = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
     s = 0
     while written < target_bytes:
         project = PROJECTS[s % len(PROJECTS)] + f"-{s % 40}"
@@ -256,7 +333,13 @@ def claude_bulk(root: Path, target_bytes: int, seed: int = 7, session_bytes: int
 
 
 def _usage(i, c, o, r):
-    return {"input_tokens": i, "cached_input_tokens": c, "output_tokens": o, "reasoning_output_tokens": r, "total_tokens": i + o}
+    return {
+        "input_tokens": i,
+        "cached_input_tokens": c,
+        "output_tokens": o,
+        "reasoning_output_tokens": r,
+        "total_tokens": i + o,
+    }
 
 
 def _add(a, b):
@@ -277,9 +360,16 @@ def codex_logs(root: Path, seed: int = 2, sessions: int = 16, start: str = "2026
         else:
             t = base + dt.timedelta(days=day, hours=rng.randint(0, 23), minutes=rng.randint(0, 59))
         lines: list[dict] = []
-        meta = {"id": sid, "timestamp": _ts(t), "cwd": f"/home/dev/src/{project}", "originator": "codex_cli_rs",
-                "cli_version": "0.58.0", "source": "cli", "model_provider": "openai",
-                "git": {"commit_hash": "4e1b2c3d", "branch": "main", "repository_url": f"git@github.com:dev/{project}.git"}}
+        meta = {
+            "id": sid,
+            "timestamp": _ts(t),
+            "cwd": f"/home/dev/src/{project}",
+            "originator": "codex_cli_rs",
+            "cli_version": "0.58.0",
+            "source": "cli",
+            "model_provider": "openai",
+            "git": {"commit_hash": "4e1b2c3d", "branch": "main", "repository_url": f"git@github.com:dev/{project}.git"},
+        }
         subagent = s % 7 == 6 and parents
         if subagent:
             meta["source"] = {"subagent": {"thread_spawn": {"parent_thread_id": "p", "depth": 1}}}
@@ -298,17 +388,67 @@ def codex_logs(root: Path, seed: int = 2, sessions: int = 16, start: str = "2026
             for k in range(3):
                 last = _usage(rng.randint(1000, 5000), 0, rng.randint(10, 200), 0)
                 total = _add(total, last)
-                lines.append({"timestamp": _ts(spawn + dt.timedelta(milliseconds=10 * k)), "type": "event_msg",
-                              "payload": {"type": "token_count", "info": {"total_token_usage": total, "last_token_usage": last, "model_context_window": 272000}}})
+                lines.append(
+                    {
+                        "timestamp": _ts(spawn + dt.timedelta(milliseconds=10 * k)),
+                        "type": "event_msg",
+                        "payload": {
+                            "type": "token_count",
+                            "info": {
+                                "total_token_usage": total,
+                                "last_token_usage": last,
+                                "model_context_window": 272000,
+                            },
+                        },
+                    }
+                )
         model = rng.choice(CODEX_MODELS)
         for turn in range(rng.randint(3, 10)):
             t += dt.timedelta(seconds=rng.randint(5, 300))
             if rng.random() < 0.2:
                 model = rng.choice(CODEX_MODELS)
-            lines.append({"timestamp": _ts(t), "type": "turn_context", "payload": {"cwd": meta["cwd"], "approval_policy": "on-request", "model": model, "effort": "medium", "summary": "auto"}})
-            lines.append({"timestamp": _ts(t), "type": "event_msg", "payload": {"type": "user_message", "message": _text(rng, 8), "images": []}})
-            lines.append({"timestamp": _ts(t), "type": "response_item", "payload": {"type": "message", "role": "user", "content": [{"type": "input_text", "text": _text(rng, 20)}]}})
-            lines.append({"timestamp": _ts(t + dt.timedelta(milliseconds=300)), "type": "event_msg", "payload": {"type": "token_count", "info": None, "rate_limits": {"primary": {"used_percent": 10.0}}}})
+            lines.append(
+                {
+                    "timestamp": _ts(t),
+                    "type": "turn_context",
+                    "payload": {
+                        "cwd": meta["cwd"],
+                        "approval_policy": "on-request",
+                        "model": model,
+                        "effort": "medium",
+                        "summary": "auto",
+                    },
+                }
+            )
+            lines.append(
+                {
+                    "timestamp": _ts(t),
+                    "type": "event_msg",
+                    "payload": {"type": "user_message", "message": _text(rng, 8), "images": []},
+                }
+            )
+            lines.append(
+                {
+                    "timestamp": _ts(t),
+                    "type": "response_item",
+                    "payload": {
+                        "type": "message",
+                        "role": "user",
+                        "content": [{"type": "input_text", "text": _text(rng, 20)}],
+                    },
+                }
+            )
+            lines.append(
+                {
+                    "timestamp": _ts(t + dt.timedelta(milliseconds=300)),
+                    "type": "event_msg",
+                    "payload": {
+                        "type": "token_count",
+                        "info": None,
+                        "rate_limits": {"primary": {"used_percent": 10.0}},
+                    },
+                }
+            )
             for step in range(rng.randint(1, 3)):
                 t += dt.timedelta(seconds=rng.randint(2, 40))
                 inp = rng.randint(2_000, 60_000)
@@ -320,11 +460,40 @@ def codex_logs(root: Path, seed: int = 2, sessions: int = 16, start: str = "2026
                 info = {"total_token_usage": dict(total), "last_token_usage": last, "model_context_window": 272000}
                 if rng.random() < 0.15:
                     del info["last_token_usage"]  # older versions: running totals only
-                lines.append({"timestamp": _ts(t), "type": "event_msg", "payload": {"type": "token_count", "info": info, "rate_limits": None}})
+                lines.append(
+                    {
+                        "timestamp": _ts(t),
+                        "type": "event_msg",
+                        "payload": {"type": "token_count", "info": info, "rate_limits": None},
+                    }
+                )
                 if rng.random() < 0.3:  # re-emitted with unchanged totals
-                    lines.append({"timestamp": _ts(t + dt.timedelta(milliseconds=13)), "type": "event_msg", "payload": {"type": "token_count", "info": info, "rate_limits": None}})
-                lines.append({"timestamp": _ts(t), "type": "response_item", "payload": {"type": "function_call", "name": "shell", "arguments": "{\"command\":[\"ls\"]}", "call_id": "call_1"}})
-            lines.append({"timestamp": _ts(t), "type": "event_msg", "payload": {"type": "agent_message", "message": _text(rng, 10)}})
+                    lines.append(
+                        {
+                            "timestamp": _ts(t + dt.timedelta(milliseconds=13)),
+                            "type": "event_msg",
+                            "payload": {"type": "token_count", "info": info, "rate_limits": None},
+                        }
+                    )
+                lines.append(
+                    {
+                        "timestamp": _ts(t),
+                        "type": "response_item",
+                        "payload": {
+                            "type": "function_call",
+                            "name": "shell",
+                            "arguments": '{"command":["ls"]}',
+                            "call_id": "call_1",
+                        },
+                    }
+                )
+            lines.append(
+                {
+                    "timestamp": _ts(t),
+                    "type": "event_msg",
+                    "payload": {"type": "agent_message", "message": _text(rng, 10)},
+                }
+            )
         parents.append(lines)
         local = t  # file named by the session's start, in local time as Codex does; any is fine
         d = root / "sessions" / f"{local:%Y}" / f"{local:%m}" / f"{local:%d}"

@@ -35,10 +35,28 @@ def _claude_copy(tmp_path):
 
 def _assistant(mid, rid, ts, out=100, model="claude-sonnet-4-5-20250929"):
     return {
-        "parentUuid": None, "isSidechain": False, "cwd": "/home/dev/proj/widget", "sessionId": "s-1", "version": "2.0.14",
-        "type": "assistant", "uuid": f"u-{mid}-{out}", "timestamp": ts, "requestId": rid,
-        "message": {"id": mid, "type": "message", "role": "assistant", "model": model, "content": [{"type": "text", "text": "ok"}],
-                    "usage": {"input_tokens": 10, "output_tokens": out, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 500}},
+        "parentUuid": None,
+        "isSidechain": False,
+        "cwd": "/home/dev/proj/widget",
+        "sessionId": "s-1",
+        "version": "2.0.14",
+        "type": "assistant",
+        "uuid": f"u-{mid}-{out}",
+        "timestamp": ts,
+        "requestId": rid,
+        "message": {
+            "id": mid,
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": [{"type": "text", "text": "ok"}],
+            "usage": {
+                "input_tokens": 10,
+                "output_tokens": out,
+                "cache_creation_input_tokens": 0,
+                "cache_read_input_tokens": 500,
+            },
+        },
     }
 
 
@@ -50,7 +68,11 @@ def _append(path, *objs, raw: bytes = b""):
 
 
 def test_reimport_imports_nothing_and_reads_no_file(tmp_path, data):
-    env = clean_env(tmp_path, CLAUDE_CONFIG_DIR=claude_logs(tmp_path / "c", sessions=12), CODEX_HOME=codex_logs(tmp_path / "x", sessions=6))
+    env = clean_env(
+        tmp_path,
+        CLAUDE_CONFIG_DIR=claude_logs(tmp_path / "c", sessions=12),
+        CODEX_HOME=codex_logs(tmp_path / "x", sessions=6),
+    )
     first = import_json(data, "all", env=env)
     assert first["imported"] > 0
     before = our_daily(data, "2026-11-01", "2026-11-30", env=env)
@@ -73,8 +95,12 @@ def test_grown_file_is_read_from_where_the_last_import_stopped(tmp_path, data):
     size = path.stat().st_size
     # a new response (split over two lines) and a resumed copy of an old one
     old = orjson.loads(path.read_bytes().splitlines()[2])
-    _append(path, _assistant("msg_new", "req_new", "2026-11-20T15:00:00.000Z", out=50),
-            _assistant("msg_new", "req_new", "2026-11-20T15:00:00.100Z", out=70), old)
+    _append(
+        path,
+        _assistant("msg_new", "req_new", "2026-11-20T15:00:00.000Z", out=50),
+        _assistant("msg_new", "req_new", "2026-11-20T15:00:00.100Z", out=70),
+        old,
+    )
     state = json.loads((data / "imports.json").read_text())
     assert next(iter(state["files"].values()))["offset"] == size
     second = import_json(data, "claude-code", env=env)
@@ -119,9 +145,23 @@ def test_codex_unknown_event_garbage_and_reemitted_totals(tmp_path, data):
     new = json.loads(json.dumps(last_event))
     new["timestamp"] = "2026-11-19T10:20:00.000Z"
     info = new["payload"]["info"]
-    info["last_token_usage"] = {"input_tokens": 1000, "cached_input_tokens": 400, "output_tokens": 90, "reasoning_output_tokens": 10, "total_tokens": 1090}
-    info["total_token_usage"] = {k: info["total_token_usage"][k] + info["last_token_usage"][k] for k in info["last_token_usage"]}
-    _append(path, reemit, {"timestamp": "2026-11-19T10:19:00.000Z", "type": "brand_new_event", "payload": {}}, new, raw=b"{garbage\n")
+    info["last_token_usage"] = {
+        "input_tokens": 1000,
+        "cached_input_tokens": 400,
+        "output_tokens": 90,
+        "reasoning_output_tokens": 10,
+        "total_tokens": 1090,
+    }
+    info["total_token_usage"] = {
+        k: info["total_token_usage"][k] + info["last_token_usage"][k] for k in info["last_token_usage"]
+    }
+    _append(
+        path,
+        reemit,
+        {"timestamp": "2026-11-19T10:19:00.000Z", "type": "brand_new_event", "payload": {}},
+        new,
+        raw=b"{garbage\n",
+    )
     res = import_json(data, "codex", env=env)
     assert (res["imported"], res["unreadable"]) == (1, 2)
     assert "unknown event type 'brand_new_event'" in res["tools"][0]["firstReason"]
@@ -162,18 +202,38 @@ def test_unknown_tool_is_refused(tmp_path, data):
 
 
 def _rows(data, env):
-    out = usage_ls(data, "report", "interactions", "--from", "2026-01-01", "--to", "2026-12-31", "--limit", "100", "--json", env=env)
+    out = usage_ls(
+        data,
+        "report",
+        "interactions",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-12-31",
+        "--limit",
+        "100",
+        "--json",
+        env=env,
+    )
     return sorted(json.loads(out.stdout)["rows"], key=lambda r: r["timestamp"])
 
 
 def test_gemini_chat_recordings(tmp_path, data):
     chats = tmp_path / "gemini" / "abcdef0123456789" / "chats"
     chats.mkdir(parents=True)
-    msg = {"id": "m1", "timestamp": "2026-11-19T08:00:00.000Z", "type": "gemini", "model": "gemini-2.5-pro",
-           "tokens": {"input": 12000, "output": 300, "cached": 8000, "thoughts": 200, "tool": 50, "total": 12550}}
-    lines = [{"sessionId": "sess-1", "projectHash": "abcdef", "startTime": "2026-11-19T07:59:00Z"},
-             {"id": "u1", "timestamp": "2026-11-19T07:59:30.000Z", "type": "user", "content": "hi"},
-             dict(msg, tokens=dict(msg["tokens"], output=10)), msg]
+    msg = {
+        "id": "m1",
+        "timestamp": "2026-11-19T08:00:00.000Z",
+        "type": "gemini",
+        "model": "gemini-2.5-pro",
+        "tokens": {"input": 12000, "output": 300, "cached": 8000, "thoughts": 200, "tool": 50, "total": 12550},
+    }
+    lines = [
+        {"sessionId": "sess-1", "projectHash": "abcdef", "startTime": "2026-11-19T07:59:00Z"},
+        {"id": "u1", "timestamp": "2026-11-19T07:59:30.000Z", "type": "user", "content": "hi"},
+        dict(msg, tokens=dict(msg["tokens"], output=10)),
+        msg,
+    ]
     (chats / "session-2026-11-19T07-59-abc.jsonl").write_bytes(b"".join(orjson.dumps(x) + b"\n" for x in lines))
     env = clean_env(tmp_path, GEMINI_DATA_DIR=tmp_path / "gemini")
     assert import_json(data, "gemini", env=env)["imported"] == 1
@@ -187,19 +247,38 @@ def test_cline_roo_and_kilo_task_histories(tmp_path, data):
     for ext in ("saoudrizwan.claude-dev", "rooveterinaryinc.roo-cline"):
         task = user_dir / "globalStorage" / ext / "tasks" / "1795050000000"
         task.mkdir(parents=True)
-        req = {"request": "<task>fix it</task>\n<environment_details>\n# Current Working Directory (/home/dev/proj/widget) Files\n",
-               "tokensIn": 120, "tokensOut": 340, "cacheWrites": 2000, "cacheReads": 15000, "cost": 0.0321,
-               "modelId": "claude-sonnet-4-5-20250929", "providerId": "anthropic"}
-        msgs = [{"ts": 1795050000000, "type": "say", "say": "task", "text": "fix it"},
-                {"ts": 1795050001000, "type": "say", "say": "api_req_started", "text": json.dumps(req)},
-                {"ts": 1795050009000, "type": "say", "say": "api_req_started", "text": json.dumps({"request": "still running"})}]
+        req = {
+            "request": "<task>fix it</task>\n<environment_details>\n# Current Working Directory (/home/dev/proj/widget) Files\n",
+            "tokensIn": 120,
+            "tokensOut": 340,
+            "cacheWrites": 2000,
+            "cacheReads": 15000,
+            "cost": 0.0321,
+            "modelId": "claude-sonnet-4-5-20250929",
+            "providerId": "anthropic",
+        }
+        msgs = [
+            {"ts": 1795050000000, "type": "say", "say": "task", "text": "fix it"},
+            {"ts": 1795050001000, "type": "say", "say": "api_req_started", "text": json.dumps(req)},
+            {
+                "ts": 1795050009000,
+                "type": "say",
+                "say": "api_req_started",
+                "text": json.dumps({"request": "still running"}),
+            },
+        ]
         (task / "ui_messages.json").write_text(json.dumps(msgs))
     env = clean_env(tmp_path, USAGE_LS_VSCODE_USER_DIRS=user_dir)
     assert import_json(data, "cline", env=env)["imported"] == 2
     rows = _rows(data, env)
     assert {r["feature"] for r in rows} == {"cline", "roo-code"}
     for r in rows:
-        assert (r["inputTokens"], r["outputTokens"], r["cacheWriteTokens"], r["cacheReadTokens"]) == (120, 340, 2000, 15000)
+        assert (r["inputTokens"], r["outputTokens"], r["cacheWriteTokens"], r["cacheReadTokens"]) == (
+            120,
+            340,
+            2000,
+            15000,
+        )
         assert (r["project"], r["costUsd"], r["costSource"]) == ("widget", 0.0321, "reported")
 
 
@@ -208,11 +287,20 @@ def test_opencode_database_and_message_files(tmp_path, data):
     base.mkdir(parents=True)
     con = sqlite3.connect(base / "opencode.db")
     con.execute("CREATE TABLE message (id TEXT PRIMARY KEY, session_id TEXT, data TEXT)")
-    msg = {"role": "assistant", "modelID": "claude-sonnet-4-5", "providerID": "anthropic", "cost": 0,
-           "tokens": {"input": 50, "output": 400, "reasoning": 100, "cache": {"read": 9000, "write": 700}},
-           "time": {"created": 1795050000000, "completed": 1795050005000}, "path": {"cwd": "/home/dev/proj/widget/src", "root": "/home/dev/proj/widget"}}
+    msg = {
+        "role": "assistant",
+        "modelID": "claude-sonnet-4-5",
+        "providerID": "anthropic",
+        "cost": 0,
+        "tokens": {"input": 50, "output": 400, "reasoning": 100, "cache": {"read": 9000, "write": 700}},
+        "time": {"created": 1795050000000, "completed": 1795050005000},
+        "path": {"cwd": "/home/dev/proj/widget/src", "root": "/home/dev/proj/widget"},
+    }
     con.execute("INSERT INTO message VALUES (?, ?, ?)", ("msg_a", "ses_1", json.dumps(msg)))
-    con.execute("INSERT INTO message VALUES (?, ?, ?)", ("msg_u", "ses_1", json.dumps({"role": "user", "time": {"created": 1795050000000}})))
+    con.execute(
+        "INSERT INTO message VALUES (?, ?, ?)",
+        ("msg_u", "ses_1", json.dumps({"role": "user", "time": {"created": 1795050000000}})),
+    )
     con.execute("INSERT INTO message VALUES (?, ?, ?)", ("msg_bad", "ses_1", "{not json"))
     con.commit()
     con.close()
@@ -220,15 +308,34 @@ def test_opencode_database_and_message_files(tmp_path, data):
     res = import_json(data, "opencode", env=env)
     assert (res["imported"], res["unreadable"]) == (1, 1)
     (row,) = _rows(data, env)
-    assert (row["inputTokens"], row["outputTokens"], row["cacheReadTokens"], row["cacheWriteTokens"]) == (50, 500, 9000, 700)
+    assert (row["inputTokens"], row["outputTokens"], row["cacheReadTokens"], row["cacheWriteTokens"]) == (
+        50,
+        500,
+        9000,
+        700,
+    )
     assert (row["project"], row["session"], row["costSource"]) == ("widget", "ses_1", "computed")
 
 
 def test_continue_token_log(tmp_path, data):
     dev = tmp_path / "continue" / "dev_data" / "0.2.0"
     dev.mkdir(parents=True)
-    lines = [{"model": "gpt-4.1-mini", "provider": "openai", "promptTokens": 900, "generatedTokens": 60, "createdAt": "2026-11-19T10:00:00.000Z"},
-             {"model": "gpt-4.1-mini", "provider": "openai", "promptTokens": 0, "generatedTokens": 0, "createdAt": "2026-11-19T10:01:00.000Z"}]
+    lines = [
+        {
+            "model": "gpt-4.1-mini",
+            "provider": "openai",
+            "promptTokens": 900,
+            "generatedTokens": 60,
+            "createdAt": "2026-11-19T10:00:00.000Z",
+        },
+        {
+            "model": "gpt-4.1-mini",
+            "provider": "openai",
+            "promptTokens": 0,
+            "generatedTokens": 0,
+            "createdAt": "2026-11-19T10:01:00.000Z",
+        },
+    ]
     (dev / "tokensGenerated.jsonl").write_bytes(b"".join(orjson.dumps(x) + b"\n" for x in lines) + b"garbage\n")
     env = clean_env(tmp_path, CONTINUE_GLOBAL_DIR=tmp_path / "continue")
     res = import_json(data, "continue", env=env)
@@ -246,16 +353,33 @@ def test_aider_chat_history_and_analytics(tmp_path, data):
         "\n#### thanks\n\n> Tokens: 1,200 sent, 80 received. Cost: $0.0048 message, $0.04 session.\n"
     )
     log = tmp_path / "analytics.jsonl"
-    log.write_text(json.dumps({"event": "message_send", "user_id": "u", "time": 1795050000, "properties": {
-        "main_model": "gpt-4.1", "prompt_tokens": 3000, "completion_tokens": 200, "total_tokens": 3200, "cost": 0.0076}}) + "\n"
-        + json.dumps({"event": "launched", "user_id": "u", "time": 1795049900, "properties": {}}) + "\n")
+    log.write_text(
+        json.dumps(
+            {
+                "event": "message_send",
+                "user_id": "u",
+                "time": 1795050000,
+                "properties": {
+                    "main_model": "gpt-4.1",
+                    "prompt_tokens": 3000,
+                    "completion_tokens": 200,
+                    "total_tokens": 3200,
+                    "cost": 0.0076,
+                },
+            }
+        )
+        + "\n"
+        + json.dumps({"event": "launched", "user_id": "u", "time": 1795049900, "properties": {}})
+        + "\n"
+    )
     env = clean_env(tmp_path)
     res = import_json(data, "aider", repo, log, env=env)
     assert (res["imported"], res["unreadable"]) == (3, 0)
     rows = _rows(data, env)
     hist = sorted((r for r in rows if r["project"] == "widget"), key=lambda r: -r["outputTokens"])
-    assert [(r["inputTokens"], r["cacheWriteTokens"], r["cacheReadTokens"], r["outputTokens"], r["costUsd"]) for r in hist] == [
-        (12000 - 2500 - 8100, 2500, 8100, 512, 0.03), (1200, 0, 0, 80, 0.0048)]
+    assert [
+        (r["inputTokens"], r["cacheWriteTokens"], r["cacheReadTokens"], r["outputTokens"], r["costUsd"]) for r in hist
+    ] == [(12000 - 2500 - 8100, 2500, 8100, 512, 0.03), (1200, 0, 0, 80, 0.0048)]
     assert all(r["timestamp"].startswith("2026-11-19T09:00:00") for r in hist)
     assert import_json(data, "aider", repo, log, env=env)["imported"] == 0
 
@@ -279,7 +403,19 @@ def test_reimport_of_many_unchanged_files_is_fast(tmp_path, data):
 
 
 def _all_interactions(data, env) -> list[dict]:
-    out = usage_ls(data, "report", "interactions", "--from", "2026-10-01", "--to", "2026-12-31", "--limit", "10000", "--json", env=env)
+    out = usage_ls(
+        data,
+        "report",
+        "interactions",
+        "--from",
+        "2026-10-01",
+        "--to",
+        "2026-12-31",
+        "--limit",
+        "10000",
+        "--json",
+        env=env,
+    )
     return sorted(orjson.loads(out.stdout)["rows"], key=lambda r: r["id"])
 
 
@@ -361,8 +497,13 @@ def test_a_worker_killed_while_days_are_being_written_loses_nothing(tmp_path):
         "sys.argv = ['usage-ls'] + sys.argv[1:]\n"
         "sys.exit(main())\n"
     )
-    out = subprocess.run([sys.executable, "-c", killer, "--data-dir", str(hurt), "import", "claude-code", "--json"],
-                         env=env, capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", killer, "--data-dir", str(hurt), "import", "claude-code", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     assert "reading serially" in out.stderr  # it said what happened
     got = json.loads(out.stdout)
@@ -389,8 +530,14 @@ def test_a_full_disk_stops_the_import_clearly_and_a_rerun_completes_it(tmp_path)
     import sys
 
     full, clean, env = _two_data_dirs(tmp_path, "full", seed=5, sessions=120)
-    out = subprocess.run([sys.executable, "-m", "usage_ls", "--data-dir", str(full), "import", "claude-code"],
-                         env=env, capture_output=True, text=True, preexec_fn=_small_files, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "usage_ls", "--data-dir", str(full), "import", "claude-code"],
+        env=env,
+        capture_output=True,
+        text=True,
+        preexec_fn=_small_files,
+        timeout=300,
+    )
     assert out.returncode == 1
     assert "cannot write to" in out.stderr and "run the import again" in out.stderr
     # the disk is back: the rerun adds what is missing, and nothing twice

@@ -13,14 +13,36 @@ from editor import Editor
 
 
 def _line(mid: str, out: int) -> bytes:
-    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-    return orjson.dumps({
-        "parentUuid": None, "isSidechain": False, "cwd": "/home/dev/proj/widget", "sessionId": "live-1", "version": "2.0.14",
-        "type": "assistant", "uuid": f"u-{mid}", "timestamp": now, "requestId": f"req-{mid}",
-        "message": {"id": mid, "type": "message", "role": "assistant", "model": "claude-sonnet-4-5-20250929",
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return (
+        orjson.dumps(
+            {
+                "parentUuid": None,
+                "isSidechain": False,
+                "cwd": "/home/dev/proj/widget",
+                "sessionId": "live-1",
+                "version": "2.0.14",
+                "type": "assistant",
+                "uuid": f"u-{mid}",
+                "timestamp": now,
+                "requestId": f"req-{mid}",
+                "message": {
+                    "id": mid,
+                    "type": "message",
+                    "role": "assistant",
+                    "model": "claude-sonnet-4-5-20250929",
                     "content": [{"type": "text", "text": "done"}],
-                    "usage": {"input_tokens": 7, "output_tokens": out, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 1000}},
-    }) + b"\n"
+                    "usage": {
+                        "input_tokens": 7,
+                        "output_tokens": out,
+                        "cache_creation_input_tokens": 0,
+                        "cache_read_input_tokens": 1000,
+                    },
+                },
+            }
+        )
+        + b"\n"
+    )
 
 
 async def test_live_watch_picks_up_new_lines_within_two_seconds(tmp_path, monkeypatch):

@@ -72,7 +72,13 @@ def test_shared_samples_give_ccusage_published_numbers(tmp_path):
     # per day: Claude $0.068511 + Codex $0.031 on the 19th, Claude $0.2107 on the 20th
     assert d19["cost"] == pytest.approx(0.068511 + 0.031, rel=0.005)
     assert d20["cost"] == pytest.approx(0.2107, rel=0.005)
-    assert d20 == {"input": 362, "output": 1_260, "cacheWrite": 3_000, "cacheRead": 20_000, "cost": pytest.approx(0.2107, rel=0.005)}
+    assert d20 == {
+        "input": 362,
+        "output": 1_260,
+        "cacheWrite": 3_000,
+        "cacheRead": 20_000,
+        "cost": pytest.approx(0.2107, rel=0.005),
+    }
 
 
 def test_shared_samples_match_ccusage_binary(tmp_path, ccusage):
@@ -83,7 +89,9 @@ def test_shared_samples_match_ccusage_binary(tmp_path, ccusage):
     assert_same_days(our_daily(data, "2026-11-01", "2026-11-30", env=env), theirs)
 
 
-@pytest.mark.parametrize(("tz", "workers"), [("UTC", "0"), ("UTC", "2"), ("Asia/Tokyo", "2"), ("America/Los_Angeles", "0")])
+@pytest.mark.parametrize(
+    ("tz", "workers"), [("UTC", "0"), ("UTC", "2"), ("Asia/Tokyo", "2"), ("America/Los_Angeles", "0")]
+)
 def test_generated_claude_code_logs_match_ccusage(tmp_path, ccusage, tz, workers):
     # 40 sessions over a week, midnight-straddling sessions, split responses with partial
     # counts, sidechain replays, resumed sessions, synthetic lines, five models; read in one
@@ -142,10 +150,30 @@ def test_long_context_request_is_priced_as_anthropic_publishes(tmp_path):
 
     root = tmp_path / "claude" / "projects" / "-home-dev-big"
     root.mkdir(parents=True)
-    line = {"parentUuid": None, "isSidechain": False, "cwd": "/home/dev/big", "sessionId": "s", "version": "2.0.14",
-            "type": "assistant", "uuid": "u1", "timestamp": "2026-11-19T10:00:00.000Z", "requestId": "r1",
-            "message": {"id": "m1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5-20250929", "content": [],
-                        "usage": {"input_tokens": 20, "output_tokens": 1000, "cache_creation_input_tokens": 5000, "cache_read_input_tokens": 250000}}}
+    line = {
+        "parentUuid": None,
+        "isSidechain": False,
+        "cwd": "/home/dev/big",
+        "sessionId": "s",
+        "version": "2.0.14",
+        "type": "assistant",
+        "uuid": "u1",
+        "timestamp": "2026-11-19T10:00:00.000Z",
+        "requestId": "r1",
+        "message": {
+            "id": "m1",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude-sonnet-4-5-20250929",
+            "content": [],
+            "usage": {
+                "input_tokens": 20,
+                "output_tokens": 1000,
+                "cache_creation_input_tokens": 5000,
+                "cache_read_input_tokens": 250000,
+            },
+        },
+    }
     (root / "s.jsonl").write_bytes(orjson.dumps(line) + b"\n")
     data = _data(tmp_path)
     env = clean_env(tmp_path, CLAUDE_CONFIG_DIR=tmp_path / "claude")

@@ -19,7 +19,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from nvim_harness import NVIMS, Run, cli, nvim_version, seed_records  # noqa: E402
+from nvim_harness import NVIMS, Run, cli, nvim_version, seed_records
 
 
 @pytest.fixture(params=list(NVIMS), ids=[f"nvim-{v}" for v in NVIMS])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,15 +33,33 @@ def nvim_version(binary: Path) -> str | None:
 # Yesterday: claude-sonnet-4-5 premium 9,000 in / 900 out, $0.54 -> 54 credits.
 # So today's status bar reads 27.0 credits; its 7-day sparkline is 0,0,0,0,0,54,27.
 def seed_records() -> list[dict]:
-    yesterday = (datetime.now(timezone.utc) - timedelta(days=1)).strftime("%Y-%m-%dT12:00:00Z")
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT12:00:00Z")
     return [
-        {"model": "claude-sonnet-4-5", "inputTokens": 1000, "outputTokens": 200, "cacheReadTokens": 5000,
-         "costUsd": 0.25, "project": "widget"},
+        {
+            "model": "claude-sonnet-4-5",
+            "inputTokens": 1000,
+            "outputTokens": 200,
+            "cacheReadTokens": 5000,
+            "costUsd": 0.25,
+            "project": "widget",
+        },
         {"model": "gpt-4.1-mini", "inputTokens": 300, "outputTokens": 50, "costUsd": 0.02, "project": "api"},
-        {"model": "gemini-2.5-pro", "inputTokens": 2000, "outputTokens": 100, "costUsd": 0.10, "billing": "byok",
-         "project": "widget"},
-        {"model": "claude-sonnet-4-5", "inputTokens": 9000, "outputTokens": 900, "costUsd": 0.54, "project": "widget",
-         "timestamp": yesterday},
+        {
+            "model": "gemini-2.5-pro",
+            "inputTokens": 2000,
+            "outputTokens": 100,
+            "costUsd": 0.10,
+            "billing": "byok",
+            "project": "widget",
+        },
+        {
+            "model": "claude-sonnet-4-5",
+            "inputTokens": 9000,
+            "outputTokens": 900,
+            "costUsd": 0.54,
+            "project": "widget",
+            "timestamp": yesterday,
+        },
     ]
 
 
@@ -52,7 +70,6 @@ def cli(data_dir: Path, *args: str, stdin: str | None = None) -> str:
     return done.stdout
 
 
-
 class Run:
     """One headless Neovim run: `out` is the JSON the Lua script wrote."""
 
@@ -60,8 +77,9 @@ class Run:
         self.nvim = nvim
         self.tmp_path = tmp_path
 
-    def __call__(self, script: str, data_dir: Path, cwd: Path | None = None, env: dict | None = None,
-                 expect_ok: bool = True) -> dict:
+    def __call__(
+        self, script: str, data_dir: Path, cwd: Path | None = None, env: dict | None = None, expect_ok: bool = True
+    ) -> dict:
         out = self.tmp_path / f"{Path(script).stem}.out.json"
         cwd = cwd or self.tmp_path / "widget"
         cwd.mkdir(parents=True, exist_ok=True)
@@ -82,8 +100,9 @@ class Run:
             **(env or {}),
         }
         cmd = ["timeout", "60", str(self.nvim), "--headless", "-u", "NONE", "-i", "NONE", "-n", "-c", lua]
-        done = subprocess.run(cmd, cwd=cwd, env=full_env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              timeout=90)
+        done = subprocess.run(
+            cmd, cwd=cwd, env=full_env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=90
+        )
         if expect_ok:
             assert done.returncode == 0, (
                 f"{self.nvim} exited {done.returncode} running {script}\n--- stderr:\n{done.stderr}\n"

@@ -76,9 +76,22 @@ return models
 
 # the 16 ANSI colours as a dark terminal shows them
 BASE16 = [
-    (30, 30, 46), (243, 139, 168), (166, 227, 161), (249, 226, 175), (137, 180, 250), (245, 194, 231),
-    (148, 226, 213), (186, 194, 222), (88, 91, 112), (243, 139, 168), (166, 227, 161), (249, 226, 175),
-    (137, 180, 250), (245, 194, 231), (148, 226, 213), (205, 214, 244),
+    (30, 30, 46),
+    (243, 139, 168),
+    (166, 227, 161),
+    (249, 226, 175),
+    (137, 180, 250),
+    (245, 194, 231),
+    (148, 226, 213),
+    (186, 194, 222),
+    (88, 91, 112),
+    (243, 139, 168),
+    (166, 227, 161),
+    (249, 226, 175),
+    (137, 180, 250),
+    (245, 194, 231),
+    (148, 226, 213),
+    (205, 214, 244),
 ]
 DEFAULT_FG, DEFAULT_BG = (224, 226, 234), (20, 22, 27)
 
@@ -105,7 +118,7 @@ def parse(ansi: str) -> list[list[tuple[str, dict]]]:
         cells: list[tuple[str, dict]] = []
         pos = 0
         for m in SGR.finditer(line + "\x1b[m"):
-            for ch in line[pos:m.start()]:
+            for ch in line[pos : m.start()]:
                 cells.append((ch, dict(style)))
             pos = m.end()
             codes = [int(c) if c else 0 for c in re.split("[;:]", m.group(1))] if m.group(1) else [0]
@@ -128,7 +141,7 @@ def parse(ansi: str) -> list[list[tuple[str, dict]]]:
                         style[key] = xterm256(codes[i + 2])
                         i += 2
                     elif codes[i + 1] == 2:
-                        style[key] = tuple(codes[i + 2:i + 5])
+                        style[key] = tuple(codes[i + 2 : i + 5])
                         i += 4
                 elif c == 39:
                     style["fg"] = None
@@ -154,7 +167,7 @@ def render(ansi: str, out: Path, crop: tuple[int, int] | None = None) -> None:
     ch = round(size * 1.35)
     rows = parse(ansi)
     if crop:
-        rows = rows[crop[0]:crop[1]]
+        rows = rows[crop[0] : crop[1]]
     pad = 18
     img = Image.new("RGB", (COLS * cw + 2 * pad, len(rows) * ch + 2 * pad), DEFAULT_BG)
     draw = ImageDraw.Draw(img)
@@ -210,14 +223,29 @@ def main() -> None:
     (work / "ai.lua").write_text(SAMPLE, encoding="utf-8")
     init = work.parent / "init.lua"
     init.write_text(INIT % {"plugin": str(ROOT / "editor-clients" / "nvim"), "server": str(SERVER)}, encoding="utf-8")
-    env = {**os.environ, "USAGE_LS_DATA_DIR": data, "TERM": "xterm-256color", "COLORTERM": "truecolor",
-           "HOME": str(work.parent)}
-    tmux("new-session", "-d", "-x", str(COLS), "-y", str(ROWS), "-c", str(work),
-         f"{NVIM} -u {init} -i NONE -n ai.lua", env=env)
+    env = {
+        **os.environ,
+        "USAGE_LS_DATA_DIR": data,
+        "TERM": "xterm-256color",
+        "COLORTERM": "truecolor",
+        "HOME": str(work.parent),
+    }
+    tmux(
+        "new-session",
+        "-d",
+        "-x",
+        str(COLS),
+        "-y",
+        str(ROWS),
+        "-c",
+        str(work),
+        f"{NVIM} -u {init} -i NONE -n ai.lua",
+        env=env,
+    )
     try:
         tmux("set", "-g", "default-terminal", "tmux-256color")
         wait_for(" cr ")
-        tmux("send-keys", "3G", "f\"", "l")  # cursor on claude-sonnet-4-5
+        tmux("send-keys", "3G", 'f"', "l")  # cursor on claude-sonnet-4-5
         tmux("send-keys", "K")
         shot = wait_for("Cache read")
         render(shot, ROOT / "docs" / "neovim-statusline.png")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import stat
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from nvim_harness import SERVER, cli
@@ -23,7 +23,7 @@ def body(lines: list[str], title: str) -> list[str]:
 
 
 def yesterday() -> str:
-    return (datetime.now(timezone.utc) - timedelta(days=1)).strftime("%Y-%m-%d")
+    return (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%d")
 
 
 MODELS_TODAY = [
@@ -55,8 +55,15 @@ def test_statusline_shows_todays_credits_and_follows_another_process(run, seeded
 def test_hover_on_a_model_name_shows_its_counts(run, seeded):
     out = run("hover.lua", seeded)
     md = out["markdown"]
-    for row in ("Input        1,000", "Output         200", "Cache read   5,000", "Cache write      0",
-                "Total tokens 6,200", "**Credits:** 25.0", "**Cost:** $0.25"):
+    for row in (
+        "Input        1,000",
+        "Output         200",
+        "Cache read   5,000",
+        "Cache write      0",
+        "Total tokens 6,200",
+        "**Credits:** 25.0",
+        "**Cost:** $0.25",
+    ):
         assert row in md
     shown = "\n".join(out["float"])  # what K / vim.lsp.buf.hover() put on screen
     for text in ("Input", "1,000", "Output", "200", "Cache read", "5,000", "6,200", "25.0", "$0.25"):
@@ -141,7 +148,7 @@ def _assert_one_clear_message(out: dict, name: str) -> None:
     assert message["level"] == ERROR
     assert message["msg"].startswith(f'usage-ls: the server "{name}" was not found (not on PATH).')
     assert "setup({ cmd =" in message["msg"] and "traceback" not in message["msg"]
-    assert ["error", message["msg"][len("usage-ls: "):]] in out["info"]
+    assert ["error", message["msg"][len("usage-ls: ") :]] in out["info"]
 
 
 def test_missing_server_gives_one_clear_message(run, tmp_path):
@@ -169,7 +176,9 @@ def _stub_cli(tmp_path: Path, body_sh: str) -> Path:
 
 
 def test_dashboard_reports_the_url_the_cli_prints(run, seeded, tmp_path):
-    stub = _stub_cli(tmp_path, 'echo "Usage Dashboard at http://127.0.0.1:8765/?token=abc (Ctrl-C stops it)"; exec sleep 30')
+    stub = _stub_cli(
+        tmp_path, 'echo "Usage Dashboard at http://127.0.0.1:8765/?token=abc (Ctrl-C stops it)"; exec sleep 30'
+    )
     out = run("dashboard.lua", seeded, env={"DASHBOARD_CLI": str(stub)})
     assert (tmp_path / "dashboard-args").read_text().split() == ["dashboard", "--no-open"]
     assert out["messages"] == [{"msg": "usage-ls: Usage Dashboard: http://127.0.0.1:8765/?token=abc", "level": 2}]
@@ -180,7 +189,9 @@ def test_dashboard_shows_the_cli_error(run, seeded, tmp_path):
     out = run("dashboard.lua", seeded, env={"DASHBOARD_CLI": str(stub)})
     assert len(out["messages"]) == 1
     assert out["messages"][0]["level"] == ERROR
-    assert out["messages"][0]["msg"].endswith("failed (exit 2): usage-ls: the dashboard is not part of this version yet")
+    assert out["messages"][0]["msg"].endswith(
+        "failed (exit 2): usage-ls: the dashboard is not part of this version yet"
+    )
 
 
 def test_dashboard_with_the_real_cli(run, seeded):

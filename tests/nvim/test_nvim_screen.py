@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from nvim_harness import LUA, PLUGIN, SERVER, cli
 
 
@@ -20,8 +19,12 @@ class Screen:
         self.socket = f"usage-ls-nvim-{os.getpid()}-{name}"[:90]
         self.tmux = ["tmux", "-L", self.socket, "-f", "/dev/null"]
         nvim_cmd = f"timeout 60 {nvim} -u NONE -i NONE -n -c 'luafile {LUA / 'screen_init.lua'}' NOTES.md"
-        subprocess.run([*self.tmux, "new-session", "-d", "-x", "110", "-y", "24", "-c", str(cwd), nvim_cmd],
-                       env=env, check=True, timeout=20)
+        subprocess.run(
+            [*self.tmux, "new-session", "-d", "-x", "110", "-y", "24", "-c", str(cwd), nvim_cmd],
+            env=env,
+            check=True,
+            timeout=20,
+        )
 
     def text(self) -> str:
         return subprocess.run([*self.tmux, "capture-pane", "-p"], capture_output=True, text=True, timeout=20).stdout
@@ -52,8 +55,14 @@ def screen(nvim, seeded, tmp_path, request):
     cwd = tmp_path / "widget"
     cwd.mkdir()
     (cwd / "NOTES.md").write_text("# Notes\n\nReviews run on claude-sonnet-4-5.\n", encoding="utf-8")
-    env = {**os.environ, "USAGE_LS_DATA_DIR": str(seeded), "USAGE_LS_SERVER": str(SERVER),
-           "USAGE_LS_PLUGIN": str(PLUGIN), "HOME": str(tmp_path / "home"), "TERM": "xterm-256color"}
+    env = {
+        **os.environ,
+        "USAGE_LS_DATA_DIR": str(seeded),
+        "USAGE_LS_SERVER": str(SERVER),
+        "USAGE_LS_PLUGIN": str(PLUGIN),
+        "HOME": str(tmp_path / "home"),
+        "TERM": "xterm-256color",
+    }
     s = Screen(nvim, cwd, env, request.node.name.replace("[", "-").rstrip("]"))
     try:
         yield s

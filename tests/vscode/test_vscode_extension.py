@@ -37,6 +37,7 @@ We use claude-sonnet-4-5 for refactors and gpt-4.1-mini for completions.
 Long documents go to gemini-2.5-pro.
 """
 
+
 def _need_everything():
     lacking = missing()
     if lacking:
@@ -47,18 +48,49 @@ def _need_everything():
 
 
 def _seed(data_dir: Path) -> None:
-    yesterday = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)).replace(hour=12, minute=0, second=0)
+    yesterday = (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).replace(hour=12, minute=0, second=0)
     result = record(
         data_dir,
         [
-            {"id": "seed-1", "model": "claude-sonnet-4-5", "inputTokens": 1000, "outputTokens": 200,
-             "cacheReadTokens": 5000, "costUsd": 0.12, "project": "widget", "user": "tester"},
-            {"id": "seed-2", "model": "gpt-4.1-mini", "inputTokens": 3000, "outputTokens": 500,
-             "costUsd": 0.004, "project": "api-gateway", "user": "tester"},
-            {"id": "seed-3", "model": "gemini-2.5-pro", "billing": "byok", "inputTokens": 2000, "outputTokens": 100,
-             "costUsd": 0.25, "project": "widget", "user": "tester"},
-            {"id": "seed-4", "model": "claude-sonnet-4-5", "inputTokens": 800, "outputTokens": 100,
-             "costUsd": 0.06, "project": "widget", "user": "tester", "timestamp": yesterday.isoformat()},
+            {
+                "id": "seed-1",
+                "model": "claude-sonnet-4-5",
+                "inputTokens": 1000,
+                "outputTokens": 200,
+                "cacheReadTokens": 5000,
+                "costUsd": 0.12,
+                "project": "widget",
+                "user": "tester",
+            },
+            {
+                "id": "seed-2",
+                "model": "gpt-4.1-mini",
+                "inputTokens": 3000,
+                "outputTokens": 500,
+                "costUsd": 0.004,
+                "project": "api-gateway",
+                "user": "tester",
+            },
+            {
+                "id": "seed-3",
+                "model": "gemini-2.5-pro",
+                "billing": "byok",
+                "inputTokens": 2000,
+                "outputTokens": 100,
+                "costUsd": 0.25,
+                "project": "widget",
+                "user": "tester",
+            },
+            {
+                "id": "seed-4",
+                "model": "claude-sonnet-4-5",
+                "inputTokens": 800,
+                "outputTokens": 100,
+                "costUsd": 0.06,
+                "project": "widget",
+                "user": "tester",
+                "timestamp": yesterday.isoformat(),
+            },
         ],
     )
     assert result["accepted"] == 4, result
@@ -67,7 +99,7 @@ def _seed(data_dir: Path) -> None:
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory):
     _need_everything()
-    if dt.datetime.now(dt.timezone.utc).strftime("%H:%M") >= "23:57":
+    if dt.datetime.now(dt.UTC).strftime("%H:%M") >= "23:57":
         time.sleep(200)  # "today" must not change under the test
     root = tmp_path_factory.mktemp("vscode")
     wb = Workbench(root, files={"NOTES.md": NOTES})
@@ -288,8 +320,20 @@ def test_status_bar_shows_todays_credits_from_the_seeded_ledger(page, bench):
 
 def test_status_bar_updates_live_when_another_process_records(page, bench):
     started = time.monotonic()
-    record(bench.data_dir, [{"id": "live-1", "model": "claude-3-5-haiku-20241022", "inputTokens": 500,
-                             "outputTokens": 50, "costUsd": 0.05, "project": "docs-site", "user": "tester"}])
+    record(
+        bench.data_dir,
+        [
+            {
+                "id": "live-1",
+                "model": "claude-3-5-haiku-20241022",
+                "inputTokens": 500,
+                "outputTokens": 50,
+                "costUsd": 0.05,
+                "project": "docs-site",
+                "user": "tester",
+            }
+        ],
+    )
     wait_status(page, "17.4 cr ", timeout=10)
     took = time.monotonic() - started
     print(f"status bar updated {took:.2f} s after `usage-ls record` in another process")
@@ -301,8 +345,13 @@ def test_hover_on_a_model_name_shows_its_tokens_today(page, bench):
     hover_word(page, "claude-sonnet-4-5")
     text = hover_text(page, "Cache read")
     assert "claude-sonnet-4-5" in text
-    for label, value in [("Input", "1,000"), ("Output", "200"), ("Cache read", "5,000"), ("Cache write", "0"),
-                         ("Total tokens", "6,200")]:
+    for label, value in [
+        ("Input", "1,000"),
+        ("Output", "200"),
+        ("Cache read", "5,000"),
+        ("Cache write", "0"),
+        ("Total tokens", "6,200"),
+    ]:
         assert re.search(rf"{label}\s+{value}\b", text), f"{label} {value} not in hover:\n{text}"
     assert "$0.12" in text
     page.screenshot(path=shot(bench, "vscode-hover.png"))
@@ -358,8 +407,20 @@ def test_dashboard_is_one_panel_that_survives_hide_and_show_and_follows_live_dat
     # kept its state (the model filter) while hidden
     wait_kpis(dashboard_frame(page), {"money": "0.4", "messages": "1"})
     # usage/didChange reaches the page: another process records gpt-4.1-mini for $0.01
-    record(bench.data_dir, [{"id": "live-2", "model": "gpt-4.1-mini", "inputTokens": 100, "outputTokens": 10,
-                             "costUsd": 0.01, "project": "api-gateway", "user": "tester"}])
+    record(
+        bench.data_dir,
+        [
+            {
+                "id": "live-2",
+                "model": "gpt-4.1-mini",
+                "inputTokens": 100,
+                "outputTokens": 10,
+                "costUsd": 0.01,
+                "project": "api-gateway",
+                "user": "tester",
+            }
+        ],
+    )
     wait_kpis(dashboard_frame(page), {"money": "1.4", "messages": "2"})
     dashboard_frame(page).locator("#model").select_option("")
     wait_status(page, "18.4 cr ")
@@ -392,8 +453,21 @@ def test_another_extension_records_through_the_command(page, bench):
 def test_byok_display_mode_shows_dollars(page, bench):
     bench.write_workspace_settings(**{"usage-ls.statusBar.billing": "byok"})
     wait_status(page, "$0.25 ")
-    record(bench.data_dir, [{"id": "live-byok", "model": "gemini-2.5-pro", "billing": "byok", "inputTokens": 10,
-                             "outputTokens": 10, "costUsd": 0.5, "project": "widget", "user": "tester"}])
+    record(
+        bench.data_dir,
+        [
+            {
+                "id": "live-byok",
+                "model": "gemini-2.5-pro",
+                "billing": "byok",
+                "inputTokens": 10,
+                "outputTokens": 10,
+                "costUsd": 0.5,
+                "project": "widget",
+                "user": "tester",
+            }
+        ],
+    )
     wait_status(page, "$0.75 ", timeout=10)
     bench.write_workspace_settings(**{"usage-ls.statusBar.billing": "premium"})
     wait_status(page, "23.4 cr ")
@@ -453,9 +527,7 @@ def test_budgets_live_in_the_server_config_and_color_the_status_bar(page, bench)
 def test_dashboard_follows_the_color_theme(page, bench):
     def look():
         """(body classes, brightness of the page's text color 0..765)"""
-        klass, color = dashboard_frame(page).locator("body").evaluate(
-            "b => [b.className, getComputedStyle(b).color]"
-        )
+        klass, color = dashboard_frame(page).locator("body").evaluate("b => [b.className, getComputedStyle(b).color]")
         return klass, sum(int(x) for x in re.findall(r"\d+", color)[:3])
 
     run_command(page, "Usage: Open Usage Dashboard")

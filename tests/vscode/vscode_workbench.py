@@ -62,10 +62,10 @@ def pack_fixture(out: Path) -> None:
     vsixmanifest = f"""<?xml version="1.0" encoding="utf-8"?>
 <PackageManifest Version="2.0.0" xmlns="http://schemas.microsoft.com/developer/vsx-schema/2011">
   <Metadata>
-    <Identity Language="en-US" Id="{manifest['name']}" Version="{manifest['version']}" Publisher="{manifest['publisher']}"/>
-    <DisplayName>{manifest['displayName']}</DisplayName>
+    <Identity Language="en-US" Id="{manifest["name"]}" Version="{manifest["version"]}" Publisher="{manifest["publisher"]}"/>
+    <DisplayName>{manifest["displayName"]}</DisplayName>
     <Description xml:space="preserve">test fixture</Description>
-    <Properties><Property Id="Microsoft.VisualStudio.Code.Engine" Value="{manifest['engines']['vscode']}"/></Properties>
+    <Properties><Property Id="Microsoft.VisualStudio.Code.Engine" Value="{manifest["engines"]["vscode"]}"/></Properties>
   </Metadata>
   <Installation><InstallationTarget Id="Microsoft.VisualStudio.Code"/></Installation>
   <Dependencies/>
@@ -169,9 +169,23 @@ class Workbench:
         fixture_vsix = self.root / "fixture.vsix"
         pack_fixture(fixture_vsix)
         done = subprocess.run(
-            [str(NODE), str(CODE_SERVER), "--user-data-dir", str(self.user_dir), "--extensions-dir", str(self.ext_dir),
-             "--install-extension", str(VSIX), "--install-extension", str(fixture_vsix)],
-            env=self.env(), capture_output=True, text=True, timeout=120, check=False,
+            [
+                str(NODE),
+                str(CODE_SERVER),
+                "--user-data-dir",
+                str(self.user_dir),
+                "--extensions-dir",
+                str(self.ext_dir),
+                "--install-extension",
+                str(VSIX),
+                "--install-extension",
+                str(fixture_vsix),
+            ],
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
         if done.returncode != 0 or (done.stdout + done.stderr).lower().count("successfully installed") < 2:
             raise RuntimeError(f"installing the extensions failed:\n{done.stdout}\n{done.stderr}")
@@ -194,16 +208,35 @@ class Workbench:
         )
         return env
 
-    def start(self) -> "Workbench":
+    def start(self) -> Workbench:
         self.prepare()
         (self.root / "config.yaml").write_text("auth: none\ncert: false\n", encoding="utf-8")
         log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            [str(NODE), str(CODE_SERVER), "--auth", "none", "--disable-telemetry", "--disable-update-check",
-             "--disable-workspace-trust", "--disable-getting-started-override", "--config", str(self.root / "config.yaml"),
-             "--user-data-dir", str(self.user_dir), "--extensions-dir", str(self.ext_dir),
-             "--bind-addr", f"127.0.0.1:{self.port}", str(self.workspace)],
-            env=self.env(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            [
+                str(NODE),
+                str(CODE_SERVER),
+                "--auth",
+                "none",
+                "--disable-telemetry",
+                "--disable-update-check",
+                "--disable-workspace-trust",
+                "--disable-getting-started-override",
+                "--config",
+                str(self.root / "config.yaml"),
+                "--user-data-dir",
+                str(self.user_dir),
+                "--extensions-dir",
+                str(self.ext_dir),
+                "--bind-addr",
+                f"127.0.0.1:{self.port}",
+                str(self.workspace),
+            ],
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -252,4 +285,3 @@ class Workbench:
         except ProcessLookupError:
             pass
         self.proc = None
-

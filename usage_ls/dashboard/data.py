@@ -61,7 +61,10 @@ def initial_filter(svc, params: dict) -> tuple[dict, str]:
     if flt.get("billing") in (None, "all"):
         flt["billing"] = "premium"
         base = {"from": flt["from"], "to": flt["to"]}
-        if not svc.summary({**base, "billing": "premium"})["messages"] and svc.summary({**base, "billing": "byok"})["messages"]:
+        if (
+            not svc.summary({**base, "billing": "premium"})["messages"]
+            and svc.summary({**base, "billing": "byok"})["messages"]
+        ):
             flt["billing"] = "byok"
     svc.parse_filter(flt)  # raises InvalidParams naming a bad field
     return flt, preset

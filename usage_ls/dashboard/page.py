@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 import orjson
@@ -22,7 +22,7 @@ MODES = ("webview", "browser", "static")
 NONCE = re.compile(r"^[A-Za-z0-9+/_=-]{16,128}$")
 
 
-@lru_cache(maxsize=None)
+@cache
 def asset(name: str) -> str:
     text = resources.files("usage_ls").joinpath("static", name).read_text(encoding="utf-8")
     if re.search(r"</(script|style)", text, re.I):  # would end the inline element early

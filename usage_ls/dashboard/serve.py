@@ -27,8 +27,8 @@ import orjson
 
 from usage_ls.dashboard import build_page
 from usage_ls.dashboard.page import csp, new_nonce
-from usage_ls.protocol import DASHBOARD_METHODS
 from usage_ls.errors import InvalidParams
+from usage_ls.protocol import DASHBOARD_METHODS
 
 MAX_BODY = 64 * 1024
 
@@ -122,7 +122,9 @@ class Handler(BaseHTTPRequestHandler):
         if path in ("/", "/index.html"):
             nonce = new_nonce()
             try:
-                html = self.server.call(build_page, self.server.svc, {**self.server.flt, "nonce": nonce, "mode": "browser"})
+                html = self.server.call(
+                    build_page, self.server.svc, {**self.server.flt, "nonce": nonce, "mode": "browser"}
+                )
             except InvalidParams as exc:
                 self._error(HTTPStatus.BAD_REQUEST, str(exc))
                 return

@@ -23,11 +23,18 @@ from pathlib import Path
 
 import orjson
 
-from usage_ls.importers.base import BATCH, ImportState, Tally, Tool, lock, resume_point, signature
 from usage_ls.importers import parallel
+from usage_ls.importers.base import BATCH, ImportState, Tally, Tool, lock, resume_point, signature
 
 TOOL_NAMES = ("claude-code", "codex", "aider", "gemini", "cline", "opencode", "continue")
-ALIASES = {"claude": "claude-code", "roo": "cline", "roo-code": "cline", "kilo": "cline", "kilo-code": "cline", "continue-dev": "continue"}
+ALIASES = {
+    "claude": "claude-code",
+    "roo": "cline",
+    "roo-code": "cline",
+    "kilo": "cline",
+    "kilo-code": "cline",
+    "continue-dev": "continue",
+}
 
 
 def get_tool(name: str) -> Tool:
@@ -136,7 +143,9 @@ class Importer:
             mem = self._memory[tool.name] = loader(self.data_dir) if loader else {}
         return mem
 
-    def run(self, name: str, paths: list | None = None, *, final: bool = True, files: list[Path] | None = None) -> Tally:
+    def run(
+        self, name: str, paths: list | None = None, *, final: bool = True, files: list[Path] | None = None
+    ) -> Tally:
         """Import one tool: read what is new in its files, merge, record, remember offsets."""
         tool = self.tool(name)
         tally = Tally(tool.name)
@@ -233,7 +242,9 @@ class Importer:
                 tally.bad(f"record {records[i + r['index']]['id']}: {r['field']}: {r['message']}")
         return done
 
-    def _run_parallel(self, tool: Tool, tally: Tally, jobs: list, sigs: list, final: bool, memory: dict, workers: int) -> list:
+    def _run_parallel(
+        self, tool: Tool, tally: Tally, jobs: list, sigs: list, final: bool, memory: dict, workers: int
+    ) -> list:
         from usage_ls.store import bulk
 
         ledger = self.service().ledger
@@ -247,7 +258,9 @@ class Importer:
             counts["dups"] = dups + int(known.sum())
             return index[~known]
 
-        outcomes, rejected, written = parallel.run(tool, jobs, final, prep, merge, workers, lambda days: bulk.DayWriter(ledger, days))
+        outcomes, rejected, written = parallel.run(
+            tool, jobs, final, prep, merge, workers, lambda days: bulk.DayWriter(ledger, days)
+        )
         done, _results = self._account(tally, jobs, sigs, outcomes)
         tally.duplicates += counts.get("dups", 0)
         for rec_id, field, message in rejected:
@@ -274,10 +287,30 @@ class Importer:
         def fields(rec_id, ts, model, provider, project, session, inp, out, cr, cw, w1h, cost, feature):
             """`prep` of the record with these fields, built straight in stored form when they
             are plain (`stored_fast`) and priced from them; None: build the record, call `prep`."""
-            rec = stored_fast(rec_id, ts, model, provider, billing, project, None, inp, out, cr, cw, w1h, cost, None, feature, session, defaults)
+            rec = stored_fast(
+                rec_id,
+                ts,
+                model,
+                provider,
+                billing,
+                project,
+                None,
+                inp,
+                out,
+                cr,
+                cw,
+                w1h,
+                cost,
+                None,
+                feature,
+                session,
+                defaults,
+            )
             if rec is None:
                 return None
-            rec["costUsd"], rec["costSource"], rec["credits"] = price(model, provider, ts, inp, out, cr, cw, w1h, rec["costUsd"], None, billing)
+            rec["costUsd"], rec["costSource"], rec["credits"] = price(
+                model, provider, ts, inp, out, cr, cw, w1h, rec["costUsd"], None, billing
+            )
             return prepared(rec)
 
         prep.fields = fields

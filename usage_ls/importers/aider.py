@@ -39,8 +39,8 @@ import os
 import re
 from pathlib import Path
 
-
-from usage_ls.importers.base import FileResult, Tool, json_objects, ms_ts, read_from, short_hash
+from usage_ls.importers.base import Tool, ms_ts, short_hash
+from usage_ls.importers.lines import FileResult, json_objects, read_from
 
 FEATURE = "aider"
 HISTORY = ".aider.chat.history.md"
@@ -68,7 +68,9 @@ class Aider(Tool):
 
     def discover(self, paths) -> list[Path]:
         found = super().discover(paths)
-        return [p for p in found if p.name == HISTORY or p.suffix in (".jsonl", ".log", ".json") or p.name.endswith(".md")]
+        return [
+            p for p in found if p.name == HISTORY or p.suffix in (".jsonl", ".log", ".json") or p.name.endswith(".md")
+        ]
 
     def read(self, path: Path, start: int, state: dict, result: FileResult, *, final: bool) -> None:
         if path.name.endswith(".md"):

@@ -47,8 +47,8 @@ Pitfalls handled (each matching ccusage 20.0.24, checked against its binary)
       `-fast`); its price multiplier is not applied.
 
 Speed
-    Usage lines are found by a substring search (`base.marked_lines`); a plain assistant line
-    is decoded with msgspec into just the fields read (`_fast_entry`), anything unusual goes
+    Usage lines are found by a substring search (`lines.marked_lines`); a plain assistant line
+    is decoded with msgspec into just the fields read (`claude_lines.fast_entry`), anything unusual goes
     through orjson and `_entry`, which hold every check and its reason. A big one-shot import
     reads files in worker processes (`importers.parallel`): `premerge`, `prepare_candidates`,
     `merge_keys` and `merge_compact` split `merge` so that only compact keys cross between
@@ -60,42 +60,30 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
-import re
 from pathlib import Path
-from typing import Annotated, NamedTuple, Union
 
-import msgspec
 import numpy as np
 import orjson
-from msgspec import UNSET, UnsetType
 
 from usage_ls import fileio
-from usage_ls.importers.base import FileResult, Tool, count, marked_lines, parse_ts, project_of, short_hash
+from usage_ls.importers.base import Tool
+from usage_ls.importers.claude_lines import (
+    FEATURE,
+    NO_USAGE,
+    Entry,
+    as_record,
+    counts,
+    fast_entry,
+    new_entry,
+    record_fields,
+    slow_entry,
+)
+from usage_ls.importers.lines import FileResult, marked_lines
 from usage_ls.store.bulk import Prepared
 from usage_ls.store.idsets import union_ids
 
-FEATURE = "claude-code"
-VERSION = re.compile(r"^\d+\.\d+\.\d")
 USAGE_MARK = b'"usage"'
-NULLABLE_TOP = ("cwd", "costUSD", "version", "sessionId", "requestId", "isApiErrorMessage")
-NULLABLE_USAGE = ("speed", "cache_read_input_tokens", "cache_creation_input_tokens")
 HOLD_SECONDS = 1.0
-
-
-class Entry(NamedTuple):
-    """One usage line as a candidate for the merge (ccusage's rule, see `merge`)."""
-
-    message_id: str | None
-    request_id: str | None
-    sidechain: bool
-    total: int  # input + output + cache tokens
-    record: object  # the record (dict), `_record`'s arguments (tuple) or, once prepared, `Prepared`
-    cost: float | None  # the line's own costUSD
-    cwd: str | None = None  # the line's working directory (the fast path's, to carry it on)
-
-
-# per usage line: a tuple made straight into an Entry (half the time of `Entry(...)`)
-_new_entry = tuple.__new__
 
 
 def _hash64(text: str) -> int:
@@ -141,7 +129,7 @@ class ClaudeCode(Tool):
         for offset, line, gap in lines:
             if gap:  # a line that is not usage came between: a new response starts
                 trailing_usage = continuing = False
-            entry = _fast_entry(line, cwd, fallback_project, projects)
+            entry = fast_entry(line, cwd, fallback_project, projects)
             if entry is not None:
                 cwd = entry.cwd
             else:
@@ -152,9 +140,9 @@ class ClaudeCode(Tool):
                     continue
             key = (entry.message_id, entry.request_id)
             if continuing and key == open_key:
-                counts = _counts(entry.record)  # (a record or its `_record` arguments)
-                if grown is None or sum(counts[:4]) > sum(grown[:4]):
-                    grown = counts
+                tokens = counts(entry.record)  # (a record or its `build_record` arguments)
+                if grown is None or sum(tokens[:4]) > sum(grown[:4]):
+                    grown = tokens
                 continue
             continuing = False
             if not (trailing_usage and last_usage_group and last_usage_group[1] == key):
@@ -163,7 +151,9 @@ class ClaudeCode(Tool):
             entries.append(entry)
         if gap_after:
             trailing_usage = continuing = False
-        self._finish(path, state, result, entries, cwd, open_group, grown, continuing, trailing_usage, last_usage_group, final)
+        self._finish(
+            path, state, result, entries, cwd, open_group, grown, continuing, trailing_usage, last_usage_group, final
+        )
 
     def _slow_entry(self, line, offset, name, cwd, fallback_project, projects, result):
         """orjson and `_entry`: every check, with the reason a line is skipped.
@@ -179,14 +169,16 @@ class ClaudeCode(Tool):
         line_cwd = obj.get("cwd")
         if type(line_cwd) is str:
             cwd = line_cwd
-        entry, problem = _entry(obj, cwd, fallback_project, projects)
+        entry, problem = slow_entry(obj, cwd, fallback_project, projects)
         if problem:
-            if problem is not _NO_USAGE:
+            if problem is not NO_USAGE:
                 result.bad_at(offset, f"{name}:{offset}", problem)
             return None, True, cwd
         return entry, False, cwd
 
-    def _finish(self, path, state, result, entries, cwd, open_group, grown, continuing, trailing_usage, last_usage_group, final):
+    def _finish(
+        self, path, state, result, entries, cwd, open_group, grown, continuing, trailing_usage, last_usage_group, final
+    ):
         new_state: dict = {"cwd": cwd} if cwd else {}
         if grown is not None:
             base = open_group["t"]
@@ -209,10 +201,10 @@ class ClaudeCode(Tool):
             # remember the response the file ends on: more of it may be written later
             group = entries[last_usage_group[2] :]
             best = max(group, key=lambda e: e.total)
-            rec = _as_record(best.record)
+            rec = as_record(best.record)
             new_state["open"] = {
                 "k": list(last_usage_group[1]),
-                "t": _counts(rec),
+                "t": counts(rec),
                 "id": rec["id"],
                 "ts": rec["timestamp"],
                 "model": rec["model"],
@@ -254,7 +246,7 @@ class ClaudeCode(Tool):
         side = np.fromiter((e.sidechain for e in kept), bool, n)
         replay = _replays(hm, has_mid, side, memory).tolist()
         dups += sum(replay)
-        out = [_as_record(e.record) for e, r in zip(kept, replay) if not r and e.total]  # and any tokens at all
+        out = [as_record(e.record) for e, r in zip(kept, replay) if not r and e.total]  # and any tokens at all
         return out, dups
 
     def premerge(self, entries: list) -> tuple[list, int]:
@@ -293,10 +285,10 @@ class ClaudeCode(Tool):
         for mid, rid, side, total, rec, cost, *_rest in entries:  # runs per candidate
             done = None
             if type(rec) is tuple and fields is not None:
-                done = fields(*_fields(*rec))
+                done = fields(*record_fields(*rec))
             if done is None:
-                done = prep(_as_record(rec))
-            out.append(_new_entry(Entry, (mid, rid, side, total, done, cost, None)))
+                done = prep(as_record(rec))
+            out.append(new_entry(Entry, (mid, rid, side, total, done, cost, None)))
             hmid.append(_hash64(mid) if mid is not None else 0)
             has_mid.append(mid is not None)
             hrid.append(hash(rid) if rid is not None else 0)
@@ -329,12 +321,19 @@ class ClaudeCode(Tool):
         hmid, has_mid, hrid, side, total, cost, hid = (np.concatenate(c) for c in zip(*keys))
         n = len(hmid)
         with_mid = np.flatnonzero(has_mid)
-        _u, inverse, counts = np.unique(hmid[with_mid], return_inverse=True, return_counts=True)
-        contested = with_mid[counts[inverse] > 1]
+        _u, inverse, occurrences = np.unique(hmid[with_mid], return_inverse=True, return_counts=True)
+        contested = with_mid[occurrences[inverse] > 1]
         keep = np.ones(n, dtype=bool)
         keep[contested] = False
         costs = [None if c != c else c for c in cost[contested].tolist()]
-        rows = zip(hmid[contested].tolist(), hrid[contested].tolist(), side[contested].tolist(), total[contested].tolist(), contested.tolist(), costs)
+        rows = zip(
+            hmid[contested].tolist(),
+            hrid[contested].tolist(),
+            side[contested].tolist(),
+            total[contested].tolist(),
+            contested.tolist(),
+            costs,
+        )
         winners, dups = _merge_rule(list(itertools.starmap(Entry, rows)))  # record: the candidate's index
         keep[[w.record for w in winners]] = True
         kept = np.flatnonzero(keep)
@@ -409,18 +408,6 @@ def _merge_rule(entries: list) -> tuple[list, int]:
     return kept, dups
 
 
-def _counts(rec) -> list[int]:
-    if type(rec) is tuple:  # `_record`'s arguments
-        return list(rec[6:11])
-    return [rec["inputTokens"], rec["outputTokens"], rec["cacheReadTokens"], rec["cacheWriteTokens"], rec["cacheWrite1hTokens"]]
-
-
-def _as_record(rec) -> dict:
-    """An entry's record: the fast path keeps `_record`'s arguments and builds the dict only
-    for the lines that survive the merge (about half of them: the others repeat a response)."""
-    return _record(*rec) if type(rec) is tuple else rec
-
-
 def _delta(group: dict, grown: list[int]):
     """A response imported while still streaming grew since: record what it added, on the
     response's own timestamp, so the ledger holds its final counts (as ccusage counts them)."""
@@ -466,228 +453,3 @@ def _project_from_path(path: Path) -> str:
     except (ValueError, IndexError):
         return "(no project)"
     return encoded.rstrip("-").rsplit("-", 1)[-1] or encoded
-
-
-class _NoUsage(str):
-    pass
-
-
-_NO_USAGE = _NoUsage("no usage")
-
-
-def _entry(obj: dict, cwd: str | None, fallback_project: str, projects: dict | None = None):
-    """(Entry, None) or (None, problem)."""
-    msg = obj.get("message")
-    outer = obj
-    usage = msg.get("usage") if type(msg) is dict else None
-    if type(usage) is not dict:
-        data = obj.get("data")
-        inner = data.get("message") if type(data) is dict else None
-        msg = inner.get("message") if type(inner) is dict else None
-        usage = msg.get("usage") if type(msg) is dict else None
-        if type(usage) is not dict:
-            return None, _NO_USAGE
-        outer = inner  # a sub-agent's message embedded in a progress line
-    get = outer.get
-    if None in (get("cwd", 0), get("costUSD", 0), get("version", 0), get("sessionId", 0), get("requestId", 0), get("isApiErrorMessage", 0)):
-        for k in NULLABLE_TOP:
-            if k in outer and outer[k] is None:
-                return None, f"{k} is null"
-    mid = msg.get("id")
-    model = msg.get("model")
-    if mid is None and "id" in msg:
-        return None, "message.id is null"
-    if model is None and "model" in msg:
-        return None, "message.model is null"
-    ugets = usage.get
-    if None in (ugets("speed", 0), ugets("cache_read_input_tokens", 0), ugets("cache_creation_input_tokens", 0)):
-        for k in NULLABLE_USAGE:
-            if k in usage and usage[k] is None:
-                return None, f"usage.{k} is null"
-    ts = parse_ts(get("timestamp"))
-    if ts is None:
-        return None, f"timestamp {str(get('timestamp'))[:40]!r} is not RFC 3339 with an offset"
-    if outer is obj:
-        version = get("version")
-        if version is not None and not (type(version) is str and VERSION.match(version)):
-            return None, f"version {str(version)[:20]!r} is not a version number"
-        session = get("sessionId")
-    else:
-        session = obj.get("sessionId")
-    rid = get("requestId")
-    for label, value in (("sessionId", session), ("requestId", rid), ("message.id", mid), ("message.model", model)):
-        if value is not None and (type(value) is not str or not value):
-            return None, f"{label} is empty or not a string"
-    side = get("isSidechain")
-    if side is not None and type(side) is not bool:
-        return None, "isSidechain is not a boolean"
-    inp = ugets("input_tokens")
-    out = ugets("output_tokens")
-    if type(inp) is not int or type(out) is not int or inp < 0 or out < 0:
-        return None, "usage.input_tokens/output_tokens missing or not a non-negative integer"
-    cr = ugets("cache_read_input_tokens", 0)
-    cw = ugets("cache_creation_input_tokens", 0)
-    if type(cr) is not int or type(cw) is not int or cr < 0 or cw < 0:
-        return None, "usage cache token count is not a non-negative integer"
-    w1h = 0
-    breakdown = ugets("cache_creation")
-    if breakdown is not None:
-        if type(breakdown) is not dict:
-            return None, "usage.cache_creation is not an object"
-        w5 = count(breakdown.get("ephemeral_5m_input_tokens", 0))
-        w1h = count(breakdown.get("ephemeral_1h_input_tokens", 0))
-        if w5 is None or w1h is None:
-            return None, "usage.cache_creation counts are not non-negative integers"
-        cw = w5 + w1h
-    cost = get("costUSD")
-    if cost is not None and (isinstance(cost, bool) or not isinstance(cost, (int, float)) or cost < 0):
-        return None, "costUSD is not a number"
-    line_cwd = get("cwd")
-    if type(line_cwd) is not str:
-        line_cwd = cwd
-    rec = _record(mid, rid, ts, model, _project(line_cwd, fallback_project, projects), session, inp, out, cr, cw, w1h, cost, get("uuid"))
-    return Entry(mid, rid, bool(side), inp + out + cr + cw, rec, None if cost is None else float(cost)), None
-
-
-def _project(cwd, fallback: str, projects: dict | None) -> str:
-    if projects is None:
-        return project_of(cwd) or fallback
-    project = projects.get(cwd)
-    if project is None:
-        project = projects[cwd] = project_of(cwd) or fallback
-    return project
-
-
-def _record(mid, rid, ts, model, project, session, inp, out, cr, cw, w1h, cost, uuid) -> dict:
-    """The protocol record of one usage line (checked by the caller)."""
-    rec_id, ts, model, provider, project, session, inp, out, cr, cw, w1h, cost, feature = _fields(
-        mid, rid, ts, model, project, session, inp, out, cr, cw, w1h, cost, uuid
-    )
-    rec = {
-        "id": rec_id,
-        "timestamp": ts,
-        "model": model,
-        "provider": provider,
-        "project": project,
-        "inputTokens": inp,
-        "outputTokens": out,
-        "cacheReadTokens": cr,
-        "cacheWriteTokens": cw,
-        "cacheWrite1hTokens": w1h,
-        "feature": feature,
-    }
-    if session is not None:
-        rec["session"] = session
-    if cost is not None:
-        rec["costUsd"] = cost
-    return rec
-
-
-def _fields(mid, rid, ts, model, project, session, inp, out, cr, cw, w1h, cost, uuid) -> tuple:
-    """The protocol fields of one usage line (None: the record leaves it out): id, timestamp,
-    model, provider, project, session, the four token counts and the 1-hour part, cost, feature."""
-    if mid is not None:
-        rec_id = f"claude-code:{mid}:{rid if rid is not None else '-'}"
-    else:
-        rec_id = f"claude-code:line:{uuid or short_hash(ts, session, inp, out, cr, cw)}"
-    if len(rec_id) > 200:
-        rec_id = "claude-code:h:" + short_hash(rec_id)
-    return (
-        rec_id, ts, model or "(unknown)", "anthropic", project, session[:200] if session else None,
-        inp, out, cr, cw, w1h, None if cost is None else float(cost), FEATURE,
-    )
-
-
-# -- the fast path: most lines, decoded without building what is not read ---------------------
-
-
-# Types that msgspec checks in C: a line whose fields are not plainly well-formed (a null, a
-# negative or non-integer count, an empty id...) fails to decode and goes the slow way, which
-# finds the reason. (Fields only tested for null stay `object`.)
-_Count = Annotated[int, msgspec.Meta(ge=0)]
-_Name = Annotated[str, msgspec.Meta(min_length=1)]
-
-
-class _CacheCreation(msgspec.Struct):
-    ephemeral_5m_input_tokens: _Count = 0
-    ephemeral_1h_input_tokens: _Count = 0
-
-
-class _Usage(msgspec.Struct):
-    input_tokens: Union[_Count, UnsetType] = UNSET
-    output_tokens: Union[_Count, UnsetType] = UNSET
-    cache_read_input_tokens: _Count = 0
-    cache_creation_input_tokens: _Count = 0
-    cache_creation: Union[_CacheCreation, None] = None
-    speed: object = UNSET
-
-
-class _Message(msgspec.Struct):
-    id: Union[_Name, UnsetType] = UNSET
-    model: Union[_Name, UnsetType] = UNSET
-    usage: Union[_Usage, None, UnsetType] = UNSET
-
-
-class _Line(msgspec.Struct):
-    message: Union[_Message, None, UnsetType] = UNSET
-    cwd: Union[str, UnsetType] = UNSET
-    sessionId: Union[_Name, UnsetType] = UNSET
-    requestId: Union[_Name, UnsetType] = UNSET
-    isSidechain: Union[bool, UnsetType] = UNSET
-    version: Union[str, UnsetType] = UNSET
-    costUSD: Union[Annotated[float, msgspec.Meta(ge=0)], UnsetType] = UNSET
-    isApiErrorMessage: object = UNSET
-    timestamp: Union[str, UnsetType] = UNSET
-
-
-_decode_line = msgspec.json.Decoder(_Line).decode
-_GOOD_VERSIONS: set[str] = set()
-
-
-def _good_version(version) -> bool:
-    if type(version) is str and VERSION.match(version):
-        if len(_GOOD_VERSIONS) < 10_000:
-            _GOOD_VERSIONS.add(version)
-        return True
-    return False
-
-
-def _fast_entry(line: bytes, cwd, fallback_project: str, projects: dict):
-    """`_entry` for a plain assistant line whose fields are all well-formed, decoded with
-    msgspec (only the fields read here are built, not the message's content). Returns
-    (..._entry's tuple, the line's cwd) or None: anything unusual goes the slow way, where
-    every check and its reason live."""
-    try:
-        o = _decode_line(line)
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        return None
-    msg = o.message
-    if type(msg) is not _Message:
-        return None
-    u = msg.usage
-    mid, rid, model = msg.id, o.requestId, msg.model
-    if type(u) is not _Usage or mid is UNSET or rid is UNSET or model is UNSET or o.isApiErrorMessage is None or u.speed is None:
-        return None
-    inp, out, cr, cw = u.input_tokens, u.output_tokens, u.cache_read_input_tokens, u.cache_creation_input_tokens
-    if inp is UNSET or out is UNSET:
-        return None
-    w1h = 0
-    breakdown = u.cache_creation
-    if breakdown is not None:
-        w1h = breakdown.ephemeral_1h_input_tokens
-        cw = breakdown.ephemeral_5m_input_tokens + w1h
-    version, cost = o.version, o.costUSD
-    if not (version is UNSET or version in _GOOD_VERSIONS or _good_version(version)):
-        return None
-    if cost is UNSET:
-        cost = None
-    ts = parse_ts(o.timestamp)
-    if ts is None:
-        return None
-    if o.cwd is not UNSET:
-        cwd = o.cwd
-    session = o.sessionId
-    if session is UNSET:
-        session = None
-    rec = (mid, rid, ts, model, _project(cwd, fallback_project, projects), session, inp, out, cr, cw, w1h, cost, None)
-    return _new_entry(Entry, (mid, rid, o.isSidechain is True, inp + out + cr + cw, rec, cost, cwd))

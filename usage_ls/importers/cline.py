@@ -36,7 +36,8 @@ from pathlib import Path
 
 import orjson
 
-from usage_ls.importers.base import FileResult, Tool, load_json_file, ms_ts, project_of
+from usage_ls.importers.base import Tool, ms_ts, project_of
+from usage_ls.importers.lines import FileResult, load_json_file
 
 EXTENSIONS = {
     "saoudrizwan.claude-dev": "cline",

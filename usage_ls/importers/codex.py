@@ -42,7 +42,8 @@ from pathlib import Path
 
 import orjson
 
-from usage_ls.importers.base import FileResult, Tool, count, json_objects, parse_ts, project_of, read_from, short_hash
+from usage_ls.importers.base import Tool, count, parse_ts, project_of, short_hash
+from usage_ls.importers.lines import FileResult, json_objects, read_from
 
 FEATURE = "codex"
 KNOWN_TYPES = frozenset(("session_meta", "turn_context", "response_item", "event_msg", "compacted"))
@@ -70,7 +71,11 @@ def _usage(value) -> list[int] | None:
 def _model_of(d) -> str | None:
     if not isinstance(d, dict):
         return None
-    for value in (d.get("model"), d.get("model_name"), (d.get("metadata") or {}).get("model") if isinstance(d.get("metadata"), dict) else None):
+    for value in (
+        d.get("model"),
+        d.get("model_name"),
+        (d.get("metadata") or {}).get("model") if isinstance(d.get("metadata"), dict) else None,
+    ):
         if isinstance(value, str) and value.strip():
             return value.strip()
     return None
@@ -96,7 +101,9 @@ class Codex(Tool):
         home = self.home().resolve() if self.home().exists() else self.home()
         active = {str(p.relative_to(home / "sessions")) for p in files if _under(p, home / "sessions")}
         return [
-            p for p in files if not (_under(p, home / "archived_sessions") and str(p.relative_to(home / "archived_sessions")) in active)
+            p
+            for p in files
+            if not (_under(p, home / "archived_sessions") and str(p.relative_to(home / "archived_sessions")) in active)
         ]
 
     def read(self, path: Path, start: int, state: dict, result: FileResult, *, final: bool) -> None:
@@ -229,7 +236,9 @@ def _replay_second(data: bytes) -> str | None:
         if not isinstance(payload, dict) or payload.get("type") != "token_count":
             continue
         info = payload.get("info")
-        if not isinstance(info, dict) or (info.get("last_token_usage") is None and info.get("total_token_usage") is None):
+        if not isinstance(info, dict) or (
+            info.get("last_token_usage") is None and info.get("total_token_usage") is None
+        ):
             continue
         ts = obj.get("timestamp")
         if not isinstance(ts, str) or len(ts.strip()) < 19:

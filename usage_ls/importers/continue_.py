@@ -24,8 +24,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-
-from usage_ls.importers.base import FileResult, Tool, count, json_objects, ms_ts, short_hash
+from usage_ls.importers.base import Tool, count, ms_ts, short_hash
+from usage_ls.importers.lines import FileResult, json_objects
 
 FEATURE = "continue"
 

@@ -34,7 +34,8 @@ from pathlib import Path
 
 import orjson
 
-from usage_ls.importers.base import FileResult, Tool, json_objects, load_json_file, ms_ts, project_of, short_hash
+from usage_ls.importers.base import Tool, ms_ts, project_of, short_hash
+from usage_ls.importers.lines import FileResult, json_objects, load_json_file
 
 FEATURE = "gemini"
 
@@ -90,7 +91,7 @@ class Gemini(Tool):
                 result.bad(path.name, "not a chat recording")
                 return
         else:
-            for offset, obj in json_objects(path, 0, result, final=final):
+            for _offset, obj in json_objects(path, 0, result, final=final):
                 if isinstance(obj.get("sessionId"), str) and "tokens" not in obj:
                     session = obj["sessionId"]
                     project = _project(obj) or project
@@ -101,7 +102,11 @@ class Gemini(Tool):
         for m in messages:
             if m.get("type") != "gemini" or not isinstance(m.get("tokens"), dict):
                 continue
-            mid = m.get("id") if isinstance(m.get("id"), str) else short_hash(m.get("timestamp"), orjson.dumps(m.get("tokens")))
+            mid = (
+                m.get("id")
+                if isinstance(m.get("id"), str)
+                else short_hash(m.get("timestamp"), orjson.dumps(m.get("tokens")))
+            )
             if mid not in latest:
                 order.append(mid)
             latest[mid] = m

@@ -33,7 +33,8 @@ from pathlib import Path
 
 import orjson
 
-from usage_ls.importers.base import FileResult, Tool, Vanished, load_json_file, ms_ts, project_of
+from usage_ls.importers.base import Tool, ms_ts, project_of
+from usage_ls.importers.lines import FileResult, Vanished, load_json_file
 
 FEATURE = "opencode"
 
@@ -89,7 +90,13 @@ class OpenCode(Tool):
         if not isinstance(tokens, dict):
             return
         cache = tokens.get("cache") if isinstance(tokens.get("cache"), dict) else {}
-        values = [tokens.get("input"), tokens.get("output"), tokens.get("reasoning"), cache.get("read"), cache.get("write")]
+        values = [
+            tokens.get("input"),
+            tokens.get("output"),
+            tokens.get("reasoning"),
+            cache.get("read"),
+            cache.get("write"),
+        ]
         clean = []
         for v in values:
             v = 0 if v is None else v

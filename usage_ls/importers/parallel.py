@@ -36,7 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-from usage_ls.importers.base import FileResult, Tool, Vanished
+from usage_ls.importers.base import Tool
+from usage_ls.importers.lines import FileResult, Vanished
 
 MIN_BYTES = 32 * 1024 * 1024  # below this, starting workers costs more than it saves
 
@@ -158,7 +159,9 @@ def run(tool: Tool, jobs: list, final: bool, prep, merge, workers: int, writer):
     try:
         for i in range(max(1, min(workers, len(jobs)))):
             parent, child = ctx.Pipe()
-            p = ctx.Process(target=_worker, args=(child, tool, jobs, counter, final, prep, tmp / f"{i}.json"), daemon=True)
+            p = ctx.Process(
+                target=_worker, args=(child, tool, jobs, counter, final, prep, tmp / f"{i}.json"), daemon=True
+            )
             p.start()
             child.close()
             procs.append((p, parent))
@@ -169,7 +172,11 @@ def run(tool: Tool, jobs: list, final: bool, prep, merge, workers: int, writer):
             for i, kind, result in done:
                 outcomes[i] = (kind, result)
             keys.append(k)
-            job_of.append(np.repeat(np.array([f[0] for f in files], dtype=np.int64), np.array([f[1] for f in files], dtype=np.int64)))
+            job_of.append(
+                np.repeat(
+                    np.array([f[0] for f in files], dtype=np.int64), np.array([f[1] for f in files], dtype=np.int64)
+                )
+            )
             sizes.append(len(k[0]))
         # each worker's candidates are in its files' order; all of them, in file order:
         order = np.argsort(np.concatenate(job_of), kind="stable")

@@ -79,8 +79,14 @@ def insight_lines(ins: dict, mode: str) -> list[str]:
 
 
 def tooltip(
-    day: str, premium: dict, byok: dict, models: list[dict], budgets: list[dict], week: list[float],
-    insights: dict | None = None, mode: str = "premium",
+    day: str,
+    premium: dict,
+    byok: dict,
+    models: list[dict],
+    budgets: list[dict],
+    week: list[float],
+    insights: dict | None = None,
+    mode: str = "premium",
 ) -> str:
     parts = [f"**AI usage today** ({day})", ""]
     if models:

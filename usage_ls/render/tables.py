@@ -49,7 +49,9 @@ def models(result: dict) -> str:
         ]
         for m in result["models"]
     ]
-    return fmt.table(["Model", "Msgs", "Input", "Output", "Cache read", "Cache write", "Total", "Credits", "Cost"], rows)
+    return fmt.table(
+        ["Model", "Msgs", "Input", "Output", "Cache read", "Cache write", "Total", "Credits", "Cost"], rows
+    )
 
 
 def projects(result: dict) -> str:
@@ -88,7 +90,9 @@ def daily(result: dict) -> str:
                 ", ".join(name for name, _ in top),
             ]
         )
-    return fmt.table(["Date", "Msgs", "Input", "Output", "Cache", "Total", "Credits", "Cost", "Top models"], rows, "lrrrrrrrl")
+    return fmt.table(
+        ["Date", "Msgs", "Input", "Output", "Cache", "Total", "Credits", "Cost", "Top models"], rows, "lrrrrrrrl"
+    )
 
 
 def interactions(result: dict) -> str:
@@ -108,6 +112,8 @@ def interactions(result: dict) -> str:
         for r in result["rows"]
     ]
     out = fmt.table(
-        ["Time", "Project", "Model", "User", "Billing", "Sent", "Received", "Cache", "Credits", "Cost"], rows, "lllllrrrrr"
+        ["Time", "Project", "Model", "User", "Billing", "Sent", "Received", "Cache", "Credits", "Cost"],
+        rows,
+        "lllllrrrrr",
     )
     return out + f"\n{len(result['rows'])} of {result['total']} interactions"

@@ -79,10 +79,17 @@ class DayPart:
     """New records of one day, ready to be written: the day file's members as UTF-8 JSON text
     (`"<id>":{...},...`), their id hashes, the day's rollup over just these records, models."""
 
-    __slots__ = ("day", "text", "count", "hashes", "rollup", "models")
+    __slots__ = ("count", "day", "hashes", "models", "rollup", "text")
 
     def __init__(self, day: str, text: bytes, count: int, hashes: np.ndarray, rollup: dict, models: set):
-        self.day, self.text, self.count, self.hashes, self.rollup, self.models = day, text, count, hashes, rollup, models
+        self.day, self.text, self.count, self.hashes, self.rollup, self.models = (
+            day,
+            text,
+            count,
+            hashes,
+            rollup,
+            models,
+        )
 
     def __reduce__(self):
         return (DayPart, (self.day, self.text, self.count, self.hashes, self.rollup, self.models))
@@ -157,7 +164,7 @@ class DayWriter:
         self.ledger, self.days = ledger, sorted(set(days))
         self.accepted = 0  # records written (after an error: those whose day file is written)
 
-    def __enter__(self) -> "DayWriter":
+    def __enter__(self) -> DayWriter:
         files = self.files = self.ledger.files
         self.lock = files.lock()
         self.lock.acquire(blocking=True)
@@ -213,7 +220,9 @@ class DayWriter:
             day_models = set().union(*(p.models for p in parts))
         if count:
             head = orjson.dumps(existing)[1:-1] + b"," if existing else b""
-            self.writes.append((self.pool.submit(fileio.atomic_write, path, b'{"records":{' + head + text + b"}}"), count))
+            self.writes.append(
+                (self.pool.submit(fileio.atomic_write, path, b'{"records":{' + head + text + b"}}"), count)
+            )
         self.accepted += count
         self.new_hashes.append(fresh_hashes)
         self.models.update(day_models)

@@ -20,8 +20,6 @@ from dataclasses import dataclass
 import numpy as np
 import orjson
 
-from usage_ls.model import TOKEN_FIELDS, billing_code
-
 SOURCES = ("computed", "reported", "unpriced")
 TEXT_COLUMNS = ("id", "date", "provider", "feature", "session")  # rows of RecordColumns.text
 MAGIC = b"USAGECOLS\x00\x01\n"  # `pack` files, format 1
@@ -37,7 +35,7 @@ class Strings:
         self.offsets = offsets
 
     @staticmethod
-    def of(values) -> "Strings":
+    def of(values) -> Strings:
         encoded = [v.encode("utf-8", "surrogatepass") for v in values]
         offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
         if encoded:
@@ -83,7 +81,7 @@ class _Extra:
 
     __slots__ = ("cols",)
 
-    def __init__(self, cols: "RecordColumns"):
+    def __init__(self, cols: RecordColumns):
         self.cols = cols
 
     def __len__(self) -> int:
@@ -125,18 +123,41 @@ class RecordColumns:
 
     @property
     def nbytes(self) -> int:
-        arrays = (self.ts, self.model, self.project, self.user, self.billing, self.tokens, self.cost, self.credits, self.source, self.text)
+        arrays = (
+            self.ts,
+            self.model,
+            self.project,
+            self.user,
+            self.billing,
+            self.tokens,
+            self.cost,
+            self.credits,
+            self.source,
+            self.text,
+        )
         return sum(a.nbytes for a in arrays) + self.strings.nbytes
 
     @staticmethod
-    def build(records: list[dict], models, projects, users) -> "RecordColumns":
+    def build(records: list[dict], models, projects, users) -> RecordColumns:
         n = len(records)
         ints = np.array(
-            [(r["ts"], r["inputTokens"], r["outputTokens"], r["cacheReadTokens"], r["cacheWriteTokens"], r["cacheWrite1hTokens"])
-             for r in records], dtype=np.int64,
+            [
+                (
+                    r["ts"],
+                    r["inputTokens"],
+                    r["outputTokens"],
+                    r["cacheReadTokens"],
+                    r["cacheWriteTokens"],
+                    r["cacheWrite1hTokens"],
+                )
+                for r in records
+            ],
+            dtype=np.int64,
         ).reshape(n, 6)
         money = np.array([(r["costUsd"], r["credits"]) for r in records], dtype=np.float64).reshape(n, 2)  # None: NaN
-        texts = [[r[k] for r in records] for k in TEXT_COLUMNS[:2]] + [[r.get(k) for r in records] for k in TEXT_COLUMNS[2:]]
+        texts = [[r[k] for r in records] for k in TEXT_COLUMNS[:2]] + [
+            [r.get(k) for r in records] for k in TEXT_COLUMNS[2:]
+        ]
         pool = dict.fromkeys(itertools.chain.from_iterable(texts))  # each distinct string once
         pool.pop(None, None)
         index = {s: i for i, s in enumerate(pool)}
@@ -155,18 +176,26 @@ class RecordColumns:
             strings=Strings.of(pool),
         )
 
-    def take(self, idx) -> "RecordColumns":
+    def take(self, idx) -> RecordColumns:
         """The rows at `idx` (indexes or a boolean mask); the string pool is shared, not copied."""
-        if getattr(idx, "dtype", None) == bool:
+        if getattr(idx, "dtype", None) == bool:  # noqa: E721 (a numpy dtype compares equal to bool; `is` would not match)
             idx = np.nonzero(idx)[0]
         return RecordColumns(
-            ts=self.ts[idx], model=self.model[idx], project=self.project[idx], user=self.user[idx],
-            billing=self.billing[idx], tokens=self.tokens[:, idx], cost=self.cost[idx], credits=self.credits[idx],
-            source=self.source[idx], text=self.text[:, idx], strings=self.strings,
+            ts=self.ts[idx],
+            model=self.model[idx],
+            project=self.project[idx],
+            user=self.user[idx],
+            billing=self.billing[idx],
+            tokens=self.tokens[:, idx],
+            cost=self.cost[idx],
+            credits=self.credits[idx],
+            source=self.source[idx],
+            text=self.text[:, idx],
+            strings=self.strings,
         )
 
     @staticmethod
-    def concat(parts: list["RecordColumns"]) -> "RecordColumns":
+    def concat(parts: list[RecordColumns]) -> RecordColumns:
         parts = [p for p in parts if len(p)]
         if not parts:
             return RecordColumns.build([], None, None, None)
@@ -204,39 +233,67 @@ class RecordColumns:
             names.append([interned.names[int(i)] for i in used])
             dims.append(inverse.reshape(-1))
         arrays = {
-            "ts": self.ts, "dims": np.array(dims, dtype=np.int32).reshape(3, len(self)), "billing": self.billing,
-            "tokens": self.tokens, "cost": self.cost, "credits": self.credits, "source": self.source,
-            "text": self.text, "offsets": self.strings.offsets, "blob": np.frombuffer(self.strings.blob, dtype=np.uint8),
+            "ts": self.ts,
+            "dims": np.array(dims, dtype=np.int32).reshape(3, len(self)),
+            "billing": self.billing,
+            "tokens": self.tokens,
+            "cost": self.cost,
+            "credits": self.credits,
+            "source": self.source,
+            "text": self.text,
+            "offsets": self.strings.offsets,
+            "blob": np.frombuffer(self.strings.blob, dtype=np.uint8),
         }
         return pack(arrays, {"source": list(source), "n": len(self), "names": names})
 
     @staticmethod
-    def from_bytes(data: bytes, models, projects, users) -> tuple[list, "RecordColumns"]:
+    def from_bytes(data: bytes, models, projects, users) -> tuple[list, RecordColumns]:
         """(the source signature stored with them, the columns); ValueError when the bytes are
         not intact columns."""
         header, arrays = unpack(data)
         try:
             n, names, source = int(header["n"]), header["names"], header["source"]
-            blob, offsets, text, dims = arrays["blob"].tobytes(), arrays["offsets"].copy(), arrays["text"], arrays["dims"]
+            blob, offsets, text, dims = (
+                arrays["blob"].tobytes(),
+                arrays["offsets"].copy(),
+                arrays["text"],
+                arrays["dims"],
+            )
             k = len(offsets) - 1
             if (
-                text.shape != (5, n) or dims.shape != (3, n) or k < 0 or offsets[0] != 0 or offsets[-1] != len(blob)
-                or (k and np.any(np.diff(offsets) < 0)) or (n and (text.min() < -1 or text.max() >= k))
+                text.shape != (5, n)
+                or dims.shape != (3, n)
+                or k < 0
+                or offsets[0] != 0
+                or offsets[-1] != len(blob)
+                or (k and np.any(np.diff(offsets) < 0))
+                or (n and (text.min() < -1 or text.max() >= k))
                 or any(arrays[c].shape != (n,) for c in ("ts", "billing", "cost", "credits", "source"))
-                or arrays["tokens"].shape != (5, n) or len(names) != 3
+                or arrays["tokens"].shape != (5, n)
+                or len(names) != 3
                 or any(n and (row.min() < 0 or row.max() >= len(ns)) for row, ns in zip(dims, names))
             ):
                 raise ValueError("inconsistent columns")
             mapped = [
-                np.array([interned.id(str(name)) for name in ns], dtype=np.int32)[row] if n else np.zeros(0, dtype=np.int32)
+                np.array([interned.id(str(name)) for name in ns], dtype=np.int32)[row]
+                if n
+                else np.zeros(0, dtype=np.int32)
                 for row, ns, interned in zip(dims, names, (models, projects, users))
             ]
         except (KeyError, TypeError, IndexError) as exc:
             raise ValueError(f"bad header: {exc!r}") from None
         return source, RecordColumns(
-            ts=arrays["ts"].copy(), model=mapped[0], project=mapped[1], user=mapped[2], billing=arrays["billing"].copy(),
-            tokens=arrays["tokens"].copy(), cost=arrays["cost"].copy(), credits=arrays["credits"].copy(),
-            source=arrays["source"].copy(), text=text.copy(), strings=Strings(blob, offsets),
+            ts=arrays["ts"].copy(),
+            model=mapped[0],
+            project=mapped[1],
+            user=mapped[2],
+            billing=arrays["billing"].copy(),
+            tokens=arrays["tokens"].copy(),
+            cost=arrays["cost"].copy(),
+            credits=arrays["credits"].copy(),
+            source=arrays["source"].copy(),
+            text=text.copy(),
+            strings=Strings(blob, offsets),
         )
 
 

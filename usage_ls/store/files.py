@@ -251,5 +251,7 @@ class StoreFiles:
         self.commit_state(state, set(state.get("models") or []) | models)
         self.clear_intent()
         days_checked = sum(len(d) for d in rollups.values())
-        self.problems.append(f"finished an import that stopped half-way: rollups of {days_checked} day(s) rebuilt from their files")
+        self.problems.append(
+            f"finished an import that stopped half-way: rollups of {days_checked} day(s) rebuilt from their files"
+        )
         return True

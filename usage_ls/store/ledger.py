@@ -47,14 +47,16 @@ Price = Callable[[dict], dict]  # prices a stored record in place and returns it
 class Month:
     """A month's rollups as loaded: the rollup file's signature, its rows, {day: hourly credits and cost}."""
 
-    __slots__ = ("signature", "chunk", "hours")
+    __slots__ = ("chunk", "hours", "signature")
 
     def __init__(self, sig: Signature | None, chunk: Chunk, hours: dict[str, np.ndarray]):
         self.signature, self.chunk, self.hours = sig, chunk, hours
 
 
 class Ledger:
-    def __init__(self, root: Path | str, tz: dt.tzinfo, price: Price | None = None, *, tag: str = "srv", writable: bool = True):
+    def __init__(
+        self, root: Path | str, tz: dt.tzinfo, price: Price | None = None, *, tag: str = "srv", writable: bool = True
+    ):
         self.files = StoreFiles(Path(root), tz, writable)
         self.price = price
         self.tz = tz
@@ -87,7 +89,7 @@ class Ledger:
 
     # -- lifecycle ------------------------------------------------------------------------
 
-    def open(self) -> "Ledger":
+    def open(self) -> Ledger:
         self.files.make_dirs()
         if self.writable:
             fileio.remove_stale_temps(self.root)
@@ -261,7 +263,7 @@ class Ledger:
         positions = self.overlay.positions
         for entry in entries:
             name = entry.name
-            if not name.endswith(SUFFIX) or name == own and name in positions:
+            if not name.endswith(SUFFIX) or (name == own and name in positions):
                 continue
             pos = positions.get(name)
             if pos is None:
@@ -444,7 +446,9 @@ class Ledger:
         src = source(path)
         if src is None:
             return RecordColumns.build([], *self.names)
-        fresh = fresh_columns(side, path, src, lambda data: RecordColumns.from_bytes(data, *self.names), "record columns")
+        fresh = fresh_columns(
+            side, path, src, lambda data: RecordColumns.from_bytes(data, *self.names), "record columns"
+        )
         if fresh is not None:
             return fresh[0]
         cols = RecordColumns.build(list(self.files.day_records(day).values()), *self.names)

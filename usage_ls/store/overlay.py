@@ -40,7 +40,13 @@ class Overlay:
         if ordinal is None:
             ordinal = self._ordinals[day] = days.ordinal(day)
         models, projects, users = self.names
-        key = (ordinal, models.id(rec["model"]), projects.id(rec["project"]), users.id(rec["user"]), billing_code(rec["billing"]))
+        key = (
+            ordinal,
+            models.id(rec["model"]),
+            projects.id(rec["project"]),
+            users.id(rec["user"]),
+            billing_code(rec["billing"]),
+        )
         row = self._rows.get(key)
         if row is None:
             row = self._rows[key] = len(self._rows)

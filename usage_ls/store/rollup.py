@@ -57,9 +57,17 @@ def metrics_of(rec: dict) -> list[float]:
 def fact_of(rec: dict) -> tuple:
     """What a rollup needs of one stored record."""
     return (
-        rec["model"], rec["project"], rec["user"], rec["billing"], rec["ts"],
-        rec["inputTokens"], rec["outputTokens"], rec["cacheReadTokens"], rec["cacheWriteTokens"],
-        rec.get("costUsd"), rec.get("credits"),
+        rec["model"],
+        rec["project"],
+        rec["user"],
+        rec["billing"],
+        rec["ts"],
+        rec["inputTokens"],
+        rec["outputTokens"],
+        rec["cacheReadTokens"],
+        rec["cacheWriteTokens"],
+        rec.get("costUsd"),
+        rec.get("credits"),
     )
 
 
@@ -93,7 +101,7 @@ def rollup_facts(facts, day: str, tz) -> dict:
 
 def rollup_rows(records) -> list[list]:
     """A day's totals per (model, project, user, billing), from its records."""
-    return rollup_facts(map(fact_of, records), "2000-01-01", dt.timezone.utc)["rows"]
+    return rollup_facts(map(fact_of, records), "2000-01-01", dt.UTC)["rows"]
 
 
 def rollup_hours(records, day: str, tz) -> list[list[float]]:
@@ -135,7 +143,7 @@ class Chunk:
     m: np.ndarray  # float64 (METRIC_COUNT, n): one contiguous row per metric, for fast bincounts
 
     @staticmethod
-    def empty() -> "Chunk":
+    def empty() -> Chunk:
         z = np.zeros(0, dtype=np.int32)
         return Chunk(z, z, z, z, np.zeros(0, dtype=np.int8), np.zeros((METRIC_COUNT, 0)))
 
@@ -146,17 +154,19 @@ class Chunk:
     def nbytes(self) -> int:
         return sum(a.nbytes for a in (self.day, self.model, self.project, self.user, self.billing, self.m))
 
-    def take(self, sel) -> "Chunk":
-        return Chunk(self.day[sel], self.model[sel], self.project[sel], self.user[sel], self.billing[sel], self.m[:, sel])
+    def take(self, sel) -> Chunk:
+        return Chunk(
+            self.day[sel], self.model[sel], self.project[sel], self.user[sel], self.billing[sel], self.m[:, sel]
+        )
 
-    def day_slice(self, lo: int, hi: int) -> "Chunk":
+    def day_slice(self, lo: int, hi: int) -> Chunk:
         """Rows with lo <= day <= hi (rows are sorted by day)."""
         a = int(np.searchsorted(self.day, lo, "left"))
         b = int(np.searchsorted(self.day, hi, "right"))
         return self if (a == 0 and b == len(self.day)) else self.take(slice(a, b))
 
     @staticmethod
-    def concat(chunks: list["Chunk"]) -> "Chunk":
+    def concat(chunks: list[Chunk]) -> Chunk:
         chunks = [c for c in chunks if len(c)]
         if not chunks:
             return Chunk.empty()
@@ -180,7 +190,7 @@ class Names(NamedTuple):
     users: Dims
 
     @staticmethod
-    def fresh() -> "Names":
+    def fresh() -> Names:
         return Names(Dims(), Dims(), Dims())
 
 
@@ -245,8 +255,11 @@ def rollup_to_bytes(chunk: Chunk, hours: dict[str, np.ndarray], source: list, na
         codes.append(inverse.reshape(-1))
     hour_days = sorted(hours)
     arrays = {
-        "day": chunk.day, "dims": np.array(codes, dtype=np.int32).reshape(3, len(chunk)), "billing": chunk.billing,
-        "m": chunk.m, "hour_days": np.array([days.ordinal(d) for d in hour_days], dtype=np.int32),
+        "day": chunk.day,
+        "dims": np.array(codes, dtype=np.int32).reshape(3, len(chunk)),
+        "billing": chunk.billing,
+        "m": chunk.m,
+        "hour_days": np.array([days.ordinal(d) for d in hour_days], dtype=np.int32),
         "hours": np.array([hours[d] for d in hour_days], dtype=np.float64).reshape(len(hour_days), 2, 25),
     }
     return pack(arrays, {"source": list(source), "n": len(chunk), "names": listed})
@@ -260,8 +273,12 @@ def rollup_from_bytes(data: bytes, names: Names) -> tuple[list, Chunk, dict[str,
         day, codes, billing, m = arrays["day"], arrays["dims"], arrays["billing"], arrays["m"]
         hour_days, hours = arrays["hour_days"], arrays["hours"]
         if (
-            day.shape != (n,) or codes.shape != (3, n) or billing.shape != (n,) or m.shape != (METRIC_COUNT, n)
-            or len(listed) != 3 or hours.shape != (len(hour_days), 2, 25)
+            day.shape != (n,)
+            or codes.shape != (3, n)
+            or billing.shape != (n,)
+            or m.shape != (METRIC_COUNT, n)
+            or len(listed) != 3
+            or hours.shape != (len(hour_days), 2, 25)
             or any(n and (row.min() < 0 or row.max() >= len(ns)) for row, ns in zip(codes, listed))
         ):
             raise ValueError("inconsistent rollup columns")
