@@ -97,7 +97,7 @@ def _name(rec: dict, field: str, *, required: bool = False, limit: int = MAX_NAM
 
 
 def _count(rec: dict, field: str, *, required: bool = False) -> int:
-    value = rec.get(field)
+    value: Any = rec.get(field)
     if _plain_count(value):
         return value
     if value is None:

@@ -29,6 +29,7 @@ import os
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -139,6 +140,8 @@ def _table_signature() -> str:
     """Which genai-prices data is installed (its data file's size and mtime), without importing it."""
     try:
         spec = importlib.util.find_spec("genai_prices")
+        if spec is None or spec.origin is None:
+            return ""
         st = os.stat(Path(spec.origin).with_name("data.py"))
         return f"{CACHE_VERSION}:{st.st_size}:{st.st_mtime_ns}"
     except (AttributeError, TypeError, OSError, ImportError, ValueError):
@@ -168,7 +171,7 @@ class PriceCache:
 
     def get(self, key: str):
         """_MISS, None (unpriced) or `_Tiers`."""
-        raw = self.entries.get(key, _MISS)
+        raw: Any = self.entries.get(key, _MISS)
         if raw is _MISS or raw is None:
             return raw
         try:
@@ -219,7 +222,7 @@ class Match:
     source: str  # "genai-prices" or "config"
 
 
-_MISS = object()
+_MISS: Any = object()  # not looked up yet (None means unpriced)
 
 
 class Pricer:
@@ -315,7 +318,7 @@ class Pricer:
         # what a (model, provider, UTC day) prices by, remembered: an override, the model's
         # tiers that day, or None (unpriced)
         key = (model, provider, ts_ms // 86_400_000)
-        found = self._by_day.get(key, _MISS)
+        found: Any = self._by_day.get(key, _MISS)
         if found is _MISS:
             found = self._by_day[key] = self._day_rates(model, provider, ts_ms)
         if found is None or type(found) is Rates:

@@ -122,7 +122,7 @@ class InitOptions:
     @staticmethod
     def read(raw: object) -> tuple[InitOptions, list[str]]:
         """Options from what the client sent, and a message for each one not understood."""
-        opts, problems = InitOptions(), []
+        opts, problems = InitOptions(), list[str]()
         if not raw:  # absent, or an empty Lua table (Neovim sends `[]`)
             return opts, problems
         if not isinstance(raw, dict):

@@ -249,14 +249,14 @@ def interactions(ledger: Ledger, flt: Filter, offset: int = 0, limit: int = 100,
         keys.append(_sort_key(ledger, cols, column)[rows])
         stamps.append(cols.ts[rows])
         where.append(np.array([np.full(len(rows), p), rows]))
-    key, ts, where = np.concatenate(keys), np.concatenate(stamps), np.concatenate(where, axis=1)
+    key, ts, at = np.concatenate(keys), np.concatenate(stamps), np.concatenate(where, axis=1)
     pos = np.arange(len(key))  # ties keep the days' order, and each day file's
     if descending:
         order = np.lexsort((-pos, -ts, -key))
     else:
         order = np.lexsort((pos, ts, key))
     page = order[offset : offset + limit].tolist()
-    return {"total": len(key), "rows": [_row(ledger, parts[where[0, i]], int(where[1, i])) for i in page]}
+    return {"total": len(key), "rows": [_row(ledger, parts[at[0, i]], int(at[1, i])) for i in page]}
 
 
 SORT_COLUMNS = (

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import inspect
 import logging
 import os
 import stat
@@ -20,16 +19,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-import orjson
 from lsprotocol import types
-from lsprotocol.types import ResponseError
-from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcInvalidParams
 from pygls.io_ import StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
-from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage, JsonRPCResponseMessage
 
-from usage_ls import __version__, protocol, views
+from usage_ls import __version__, heap, protocol, transport, views
 from usage_ls.config import load_config
 from usage_ls.errors import InvalidParams
 from usage_ls.model import Defaults
@@ -42,80 +37,11 @@ SYNC_DELAY = 0.05  # group commit for notifications: fsync at most every 50 ms .
 SYNC_COUNT = 100  # ... or every 100 records
 IDLE_CHECKPOINT_SECONDS = 30.0
 PUSH_DELAY = 0.1  # coalesce didChange pushes: a burst of records is one update
-TRIM_GROWTH = 8 * 1024 * 1024  # hand freed heap back once resident memory grew this much since the last time
-
-
-class UsageProtocol(LanguageServerProtocol):
-    """Hands `usage/*` params to handlers as the JSON the client sent.
-
-    pygls would turn unknown params into namedtuples, renaming keywords (`from` becomes
-    `_0`) and costing time on large batches; our own validation names fields instead.
-    """
-
-    def structure_message(self, data: dict[str, Any]):
-        method = data.get("method") if isinstance(data, dict) else None
-        if isinstance(method, str) and method.startswith("usage/") and data.get("jsonrpc") == "2.0":
-            params = data.get("params")
-            if "id" in data:
-                return JsonRPCRequestMessage(id=data["id"], method=method, jsonrpc="2.0", params=params)
-            return JsonRPCNotification(method=method, jsonrpc="2.0", params=params)
-        if isinstance(method, str) and "id" in data and _is_notification_method(method):
-            # a notification sent as a request would otherwise never be answered
-            self._send_response(
-                data["id"], error=ResponseError(code=-32600, message=f"{method} is a notification, not a request")
-            )
-            return JsonRPCNotification(method="$/usage-ls/answered", jsonrpc="2.0", params=None)
-        try:
-            return super().structure_message(data)
-        except JsonRpcException as exc:
-            # pygls drops a request whose params don't fit the LSP type: answer it instead,
-            # so the client is never left waiting
-            if isinstance(data, dict) and "id" in data and "method" in data:
-                self._send_response(
-                    data["id"], error=ResponseError(code=exc.code, message=f"{data['method']}: {exc.message}")
-                )
-                return JsonRPCNotification(method="$/usage-ls/answered", jsonrpc="2.0", params=None)
-            raise
-
-    def _send_data(self, data: Any):
-        """As pygls sends, with orjson: the dashboard page and year-long series serialise ~10x faster."""
-        if not data or self.writer is None:
-            return
-        try:
-            # our own results are plain JSON already: skip cattrs' deep unstructuring
-            if type(data) is JsonRPCResponseMessage and isinstance(data.result, (dict, list)):
-                data = {"jsonrpc": data.jsonrpc, "id": data.id, "result": data.result}
-            elif type(data) is JsonRPCNotification and isinstance(data.params, dict):
-                data = {"jsonrpc": data.jsonrpc, "method": data.method, "params": data.params}
-            body = orjson.dumps(data, default=self._serialize_message)
-            header = f"Content-Length: {len(body)}\r\nContent-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n"
-            res = self.writer.write(header.encode("ascii") + body)
-            if inspect.isawaitable(res):
-                _keep(asyncio.ensure_future(res))
-        except BrokenPipeError:
-            raise
-        except Exception as error:
-            log.exception("Error sending data")
-            self._server.report_server_error(error, JsonRpcInternalError)
-
-
-_BACKGROUND: set[asyncio.Future] = set()
-
-
-def _keep(future: asyncio.Future) -> None:
-    """Hold a fire-and-forget future until it is done (the loop keeps only weak references)."""
-    _BACKGROUND.add(future)
-    future.add_done_callback(_BACKGROUND.discard)
-
-
-def _is_notification_method(method: str) -> bool:
-    message_type = types.METHOD_TO_TYPES.get(method, (None,))[0]
-    return message_type is not None and message_type.__name__.endswith("Notification")
 
 
 class UsageServer(LanguageServer):
     def __init__(self):
-        super().__init__("usage-ls", __version__, protocol_cls=UsageProtocol)
+        super().__init__("usage-ls", __version__, protocol_cls=transport.UsageProtocol)
         self.usage: Usage | None = None
         self.project: str | None = None
         self.user: str | None = None
@@ -208,7 +134,7 @@ class UsageServer(LanguageServer):
         self.protocol.notify(protocol.DID_CHANGE, {"today": svc.summary(), "statusBar": views.status_bar(svc)})
         for message in views.alerts(svc):
             self.tell(message, types.MessageType.Warning)
-        _trim_if_grown()
+        heap.trim_if_grown()
 
     def warm_insights(self) -> None:
         """Compute the status bar's insights (burn rate, spikes) after the first answers, then
@@ -268,9 +194,9 @@ class UsageServer(LanguageServer):
             await asyncio.sleep(POLL_SECONDS)
             ticks += 1
             if ticks % 120 == 0:  # every 30 s
-                _trim_heap()
+                heap.trim()
             else:
-                _trim_if_grown()
+                heap.trim_if_grown()
             try:
                 svc = self.svc()
                 for poll in svc.watchers:
@@ -294,7 +220,7 @@ class UsageServer(LanguageServer):
                 if not self.checkpointing and svc.checkpoint_due(idle):
                     self.checkpointing = True
                     self.flush()
-                    _keep(asyncio.ensure_future(self.checkpoint_in_child(svc)))
+                    transport.keep(asyncio.ensure_future(self.checkpoint_in_child(svc)))
                 if self.process_id and not _alive(self.process_id):
                     log.info("editor process %s is gone; exiting", self.process_id)
                     self.stop_usage()
@@ -326,7 +252,7 @@ class UsageServer(LanguageServer):
         finally:
             self.checkpointing = False
             self.svc().refresh()
-            _trim_heap()
+            heap.trim()
 
     def stop_usage(self) -> None:
         for task in self.tasks:
@@ -335,43 +261,6 @@ class UsageServer(LanguageServer):
             self.flush()
             self.usage.close()
             self.usage = None
-
-
-def _trim_heap() -> None:
-    """Give freed heap back to the OS (glibc keeps it otherwise): after a checkpoint reload, a
-    year-long query or a burst of records, resident memory falls back by tens of MB. Takes
-    about a millisecond. A no-op elsewhere."""
-    global _malloc_trim, _trimmed_at
-    if _malloc_trim is None:
-        try:
-            import ctypes
-
-            _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
-        except (OSError, AttributeError):
-            _malloc_trim = False
-    if _malloc_trim:
-        _malloc_trim(0)
-    _trimmed_at = _resident_bytes()
-
-
-def _trim_if_grown() -> None:
-    """`_trim_heap` once resident memory grew by TRIM_GROWTH since the last time: called after
-    each push (at most ten a second while records stream in) and each tick of the watch loop."""
-    if _resident_bytes() > _trimmed_at + TRIM_GROWTH:
-        _trim_heap()
-
-
-def _resident_bytes() -> int:
-    try:
-        with open("/proc/self/statm", "rb") as fh:
-            return int(fh.read().split()[1]) * _PAGE
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
-_malloc_trim = None
-_trimmed_at = 0
-_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 def _alive(pid: int) -> bool:

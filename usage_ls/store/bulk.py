@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
@@ -98,12 +98,12 @@ class DayPart:
         return orjson.loads(b"{" + self.text + b"}")
 
 
-def group_days(payloads: list[Prepared | Rejected]) -> tuple[dict[str, list[Prepared]], list[Rejected]]:
+def group_days(payloads: Sequence[Prepared | Rejected]) -> tuple[dict[str, list[Prepared]], list[Rejected]]:
     """Prepared records (`prepare`) -> ({day: its records}, the rejected ones)."""
     by_day: dict[str, list[Prepared]] = defaultdict(list)
     rejected = []
     for p in payloads:
-        if type(p) is Rejected:
+        if isinstance(p, Rejected):
             rejected.append(p)
         else:
             by_day[p.day].append(p)

@@ -14,8 +14,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from tinydb.middlewares import CachingMiddleware
-from tinydb.table import Document
 
 from usage_ls import fileio
 from usage_ls.store import storage
@@ -69,13 +67,13 @@ def _fold(files: StoreFiles, own: str | None) -> None:
     for day, records in sorted(by_day.items()):
         path = files.day_path(day)
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        db = storage.Database(path, storage=CachingMiddleware(storage.AtomicJSONStorage))
+        db, cached = storage.batch(path)
         table = db.table("records")
         existing = {doc.doc_id: doc for doc in table.all()}
-        fresh = [Document(r, doc_id=r["id"]) for r in records if r["id"] not in existing]
+        fresh = [storage.document(r, r["id"]) for r in records if r["id"] not in existing]
         if fresh:
             table.insert_multiple(fresh)
-            db.storage.flush()
+            cached.flush()
         models.update(r["model"] for r in fresh)
         everything = [*existing.values(), *fresh]
         rollups.setdefault(day[:7], {})[day] = rollup_doc(everything, day, files.tz)

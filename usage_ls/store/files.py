@@ -26,8 +26,6 @@ from typing import Any
 
 import numpy as np
 import orjson
-from tinydb.middlewares import CachingMiddleware
-from tinydb.table import Document
 
 from usage_ls import fileio
 from usage_ls.store import storage
@@ -171,7 +169,7 @@ class StoreFiles:
             return self._rebuild_ids()
 
     def _rebuild_ids(self) -> np.ndarray:
-        hashes = []
+        hashes: list[int] = []
         for path in self.days_dir.glob("*/*.json"):
             data = fileio.read_json(path) or {}
             hashes.extend(id_hash(i) for i in (data.get("records") or {}))
@@ -191,16 +189,12 @@ class StoreFiles:
         """Upsert day documents into their months' rollup files ({month: {day: doc}}), then
         write those months' columns files, so that no server parses a rollup file after."""
         for month, day_docs in rollups.items():
-            db = storage.Database(self.rollup_path(month), storage=CachingMiddleware(storage.AtomicJSONStorage))
-            table = db.table("days")
-            for day, doc in day_docs.items():
-                table.upsert(Document(doc, doc_id=day))
-            db.storage.flush()
+            storage.upsert_all(self.rollup_path(month), "days", day_docs)
         for month in rollups:
             path = self.rollup_path(month)
             src = source(path)
             data = fileio.read_json(path) if src is not None else None
-            if data is None:
+            if data is None or src is None:
                 continue
             names = Names.fresh()
             chunk, hours = rollup_chunk(data.get("days") or {}, names)
@@ -211,12 +205,11 @@ class StoreFiles:
         day_files = sorted((self.days_dir / month).glob(f"{month}-??.json"))
         if not day_files:
             return None
-        db = storage.Database(self.rollup_path(month), storage=CachingMiddleware(storage.AtomicJSONStorage))
-        table = db.table("days")
+        docs = {}
         for path in day_files:
             records = ((fileio.read_json(path) or {}).get("records") or {}).values()
-            table.upsert(Document(rollup_doc(records, path.stem, self.tz), doc_id=path.stem))
-        db.storage.flush()
+            docs[path.stem] = rollup_doc(records, path.stem, self.tz)
+        storage.upsert_all(self.rollup_path(month), "days", docs)
         self.problems.append(f"rebuilt the rollups of {month} from its day files")
         return fileio.read_json(self.rollup_path(month))
 

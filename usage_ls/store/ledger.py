@@ -300,7 +300,7 @@ class Ledger:
         self._ids = self.files.read_ids()
         # months folded into by the checkpoint are reloaded lazily (signature check)
         for month in self.months:
-            if self.months.peek(month).signature != signature(self.files.rollup_path(month)):
+            if self.months.peek(month).signature != signature(self.files.rollup_path(str(month))):
                 self.months.pop(month)
         self.overlay = Overlay(self.names)
         self.version += 1
@@ -384,16 +384,18 @@ class Ledger:
         files = self.files
         path, side = files.rollup_path(month), files.rollup_columns_path(month)
         sig, src = signature(path), source(path)
-        loaded = fresh_columns(side, path, src, lambda data: rollup_from_bytes(data, self.names), "rollup columns")
-        if loaded is None:
+        fresh = fresh_columns(side, path, src, lambda data: rollup_from_bytes(data, self.names), "rollup columns")
+        if fresh is not None:
+            chunk, hours = fresh
+        else:
             data = fileio.read_json(path) if src is not None else None
             if data is None and self.writable:  # missing or corrupt: rebuilt from the day files
                 data = files.rebuild_rollups(month)
                 sig, src = signature(path), source(path)
-            loaded = rollup_chunk((data or {}).get("days") or {}, self.names)
+            chunk, hours = rollup_chunk((data or {}).get("days") or {}, self.names)
             if self.writable and src is not None and source(path) == src:
-                keep_columns(side, rollup_to_bytes(*loaded, src, self.names))
-        entry = Month(sig, *loaded)
+                keep_columns(side, rollup_to_bytes(chunk, hours, src, self.names))
+        entry = Month(sig, chunk, hours)
         self.months.put(month, entry, entry.chunk.nbytes, keep=keep)
         return entry
 

@@ -217,7 +217,9 @@ def combine_rollups(docs: list[dict]) -> dict:
 
 def rollup_chunk(table: dict, names: Names) -> tuple[Chunk, dict[str, np.ndarray]]:
     """Rows and hourly totals of a rollup file's "days" table."""
-    days_col, cols, metrics = [], ([], [], [], []), []
+    days_col: list[int] = []
+    cols: tuple[list[int], list[int], list[int], list[int]] = ([], [], [], [])
+    metrics: list[list[float]] = []
     mid, pid, uid = names.models.id, names.projects.id, names.users.id
     hours = {}
     for day in sorted(table):

@@ -9,11 +9,13 @@ reads through `fileio.read_json`, which moves a file that does not parse aside.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import orjson
 from tinydb import TinyDB
+from tinydb.middlewares import CachingMiddleware
 from tinydb.storages import Storage
-from tinydb.table import Table
+from tinydb.table import Document, Table
 
 from usage_ls.fileio import atomic_write, quarantine, read_json
 
@@ -48,3 +50,24 @@ class Database(TinyDB):
 
 def open_db(path: Path) -> Database:
     return Database(path, storage=AtomicJSONStorage)
+
+
+def batch(path: Path) -> tuple[Database, CachingMiddleware]:
+    """A database whose writes are held in memory until `flush()` of the storage returned
+    beside it: one atomic write for many documents."""
+    cached = CachingMiddleware(AtomicJSONStorage)
+    return Database(path, storage=cached), cached
+
+
+def document(value: dict, doc_id: str) -> Document:
+    """A document keyed by our own string id (`StrIdTable`; TinyDB's types say int)."""
+    return Document(value, doc_id=cast(int, doc_id))
+
+
+def upsert_all(path: Path, table: str, docs: dict[str, dict]) -> None:
+    """Upsert documents by their string ids into `table` of `path`, with one atomic write."""
+    db, cached = batch(path)
+    t = db.table(table)
+    for doc_id, value in docs.items():
+        t.upsert(document(value, doc_id))
+    cached.flush()
