@@ -231,3 +231,28 @@ def test_byok_statusline_counts_dollars(run, seeded):
     assert out["after"] == "$0.35 ▁▁▁▁▁▁█"  # + $0.25 recorded by the CLI
     assert out["children"] == 1  # setup() twice: still one server
     assert out["messages"] == []
+
+
+def test_a_bad_setup_option_is_named_and_its_default_used(run, seeded):
+    out = run("options.lua", seeded, env={"OPTIONS": "{ billing = 3, hover_key = {} }"})
+    assert out["setup_ok"] is True, out["setup_err"]
+    assert [(m["level"], m["msg"]) for m in out["messages"]] == [
+        (WARN, 'usage-ls: setup(): billing: expected "premium" or "byok", got 3; using the default "premium"'),
+        (WARN, 'usage-ls: setup(): hover_key: expected a key such as "K", or false, got {}; using the default "K"'),
+    ]
+    # the defaults at work: premium credits on the statusline, K shows the hover
+    assert (out["billing"], out["hover_key"]) == ("premium", "K")
+    assert out["statusline"] == "27.0 cr ▁▁▁▁▁█▄"
+    assert "25.0" in "\n".join(out["hover"])
+    assert out["errmsg"] == ""
+
+
+def test_an_unknown_setup_option_is_named_and_ignored(run, seeded):
+    out = run("options.lua", seeded, env={"OPTIONS": '{ biling = "byok", billing = "byok" }'})
+    assert out["setup_ok"] is True, out["setup_err"]
+    assert [(m["level"], m["msg"]) for m in out["messages"]] == [
+        (WARN, 'usage-ls: setup(): unknown option "biling" (ignored); the options are: billing, cmd, '
+               "dashboard_args, data_dir, hover_key, project, user"),
+    ]
+    assert out["statusline"] == "$0.10 ▁▁▁▁▁▁█"  # the good option still counts: BYOK dollars
+    assert "25.0" in "\n".join(out["hover"])

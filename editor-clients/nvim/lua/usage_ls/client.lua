@@ -23,7 +23,7 @@ local state = {
 -- the server command ---------------------------------------------------------------------
 
 function M.server_cmd()
-  return config.values.cmd or { "usage-ls", "serve", "--stdio" }
+  return config.values.cmd or vim.deepcopy(config.DEFAULT_CMD)
 end
 
 --- The CLI for `args`: the server command up to its `serve`, with the data dir if one is set.

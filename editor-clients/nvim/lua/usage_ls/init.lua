@@ -14,6 +14,7 @@
 ---   message.lua     vim.notify() with the plugin's prefix, and the last error
 local client = require("usage_ls.client")
 local config = require("usage_ls.config")
+local message = require("usage_ls.message")
 local statusline = require("usage_ls.statusline")
 
 local M = {}
@@ -21,8 +22,14 @@ local M = {}
 --- The options in effect (the defaults until setup() is called).
 M.config = config.values
 
+--- Applies `opts` (:help usage_ls.setup()), starts the server and attaches it to file buffers.
+--- A bad option is reported and its default used; an unknown one is reported and ignored.
 function M.setup(opts)
-  M.config = config.apply(opts)
+  local problems
+  M.config, problems = config.apply(opts)
+  for _, problem in ipairs(problems) do
+    message.notify(problem, vim.log.levels.WARN)
+  end
   local group = vim.api.nvim_create_augroup("usage_ls", { clear = true })
   vim.api.nvim_create_autocmd("VimLeavePre", {
     group = group,
