@@ -205,7 +205,7 @@ def test_checkhealth_and_usage_info(run, seeded):
             assert text in shown
     report = "\n".join(out["checkhealth"])
     assert "ERROR" not in report and "WARNING" not in report
-    assert [h.split()[0] for h in out["help"]] == ["usage_ls.txt"] * 4
+    assert [h.split()[0] for h in out["help"]] == ["usage_ls.txt"] * 5
     assert "*usage_ls.record()*" in out["help"][1] and "*:UsageModels*" in out["help"][2]
 
 
@@ -256,3 +256,34 @@ def test_an_unknown_setup_option_is_named_and_ignored(run, seeded):
     ]
     assert out["statusline"] == "$0.10 ▁▁▁▁▁▁█"  # the good option still counts: BYOK dollars
     assert "25.0" in "\n".join(out["hover"])
+
+
+def test_highlight_groups_link_to_standard_ones_and_keep_a_users_own(run, seeded):
+    out = run("highlights.lua", seeded)
+    ok = "DiagnosticOk" if out["standard"]["DiagnosticOk"] else "String"  # DiagnosticOk: 0.9+
+    links = {"UsageLsTitle": "Title", "UsageLsHeader": "Title", "UsageLsMuted": "Comment", "UsageLsOk": ok,
+             "UsageLsInfo": "Normal", "UsageLsWarning": "DiagnosticWarn", "UsageLsError": "DiagnosticError"}
+    shows_as = {group: out["standard"][link] for group, link in links.items()}  # 0.7: String -> Constant
+
+    def check(state: dict, own_shows_as: dict, own_links: dict) -> None:
+        assert {g: state[g] for g in links} == {**shows_as, **own_shows_as}
+        if state["links"] is not None:  # 0.9+ tells the direct link too
+            assert state["links"] == {**links, **own_links}
+
+    # the user's own definitions stay (colours of its own; a link to Todo); the rest are linked
+    for state in (out["after_setup"], out["after_floats"]):
+        check(state, {"UsageLsMuted": "UsageLsMuted", "UsageLsWarning": "Todo"},
+              {"UsageLsMuted": None, "UsageLsWarning": "Todo"})
+    assert out["muted_fg"] == "#ff0000"
+    # the floats use the plugin's groups: the title (in the border on 0.9+, else the first line),
+    # the table's header and rule, and one group per kind of :UsageInfo line
+    if out["models_winhighlight"] is not None:  # the title is in the border
+        assert "FloatTitle:UsageLsTitle" in out["models_winhighlight"].split(",")
+        assert out["models_marks"] == [[0, "UsageLsHeader"], [1, "UsageLsMuted"]]
+    else:
+        assert out["models_marks"] == [[0, "UsageLsTitle"], [1, "UsageLsHeader"], [2, "UsageLsMuted"]]
+    info_groups = {group for _, group in out["info_marks"]} - {"UsageLsTitle"}  # the title line before 0.9
+    assert "UsageLsOk" in info_groups and info_groups <= {"UsageLsOk", "UsageLsInfo", "UsageLsWarning", "UsageLsError"}
+    # :colorscheme clears every group, the user's colours too: the plugin's links come back
+    check(out["after_colorscheme"], {}, {})
+    assert out["messages"] == []

@@ -10,10 +10,12 @@
 ---   ui.lua          the floats of :UsageToday, :UsageModels, :UsageProjects, :UsageInfo
 ---   dashboard.lua   :UsageDashboard
 ---   health.lua      :checkhealth usage_ls (and the report :UsageInfo shows)
+---   highlight.lua   the UsageLs* highlight groups
 ---   format.lua      numbers and tables as text
 ---   message.lua     vim.notify() with the plugin's prefix, and the last error
 local client = require("usage_ls.client")
 local config = require("usage_ls.config")
+local highlight = require("usage_ls.highlight")
 local message = require("usage_ls.message")
 local statusline = require("usage_ls.statusline")
 
@@ -30,10 +32,15 @@ function M.setup(opts)
   for _, problem in ipairs(problems) do
     message.notify(problem, vim.log.levels.WARN)
   end
+  highlight.define()
   local group = vim.api.nvim_create_augroup("usage_ls", { clear = true })
   vim.api.nvim_create_autocmd("VimLeavePre", {
     group = group,
     callback = client.quitting, -- Neovim stops the server as it quits: not a crash
+  })
+  vim.api.nvim_create_autocmd("ColorScheme", {
+    group = group,
+    callback = highlight.define, -- a colorscheme's `:hi clear` drops groups the user had set
   })
   vim.api.nvim_create_autocmd({ "BufReadPost", "BufNewFile", "BufEnter" }, {
     group = group,

@@ -3,6 +3,7 @@
 --- from format.lua; this file only requests, lays out and highlights.
 local client = require("usage_ls.client")
 local fmt = require("usage_ls.format")
+local highlight = require("usage_ls.highlight")
 local message = require("usage_ls.message")
 
 local M = {}
@@ -19,6 +20,7 @@ end
 --- Shows `lines` in a centered float closable with q or <Esc>; `marks` are {line, hl group}.
 function M.open_float(title, lines, marks)
   close_float()
+  highlight.define()
   local body = {}
   local width = vim.fn.strdisplaywidth(title)
   for i, line in ipairs(lines) do
@@ -55,9 +57,12 @@ function M.open_float(title, lines, marks)
     vim.bo[buf].modifiable = true
     vim.api.nvim_buf_set_lines(buf, 0, 0, false, { " " .. title })
     vim.bo[buf].modifiable = false
-    vim.api.nvim_buf_add_highlight(buf, ns, "Title", 0, 0, -1)
+    vim.api.nvim_buf_add_highlight(buf, ns, "UsageLsTitle", 0, 0, -1)
     win_opts.height = math.min(#body, math.max(1, vim.o.lines - 6))
     win = vim.api.nvim_open_win(buf, true, win_opts)
+  else
+    local winhl = vim.wo[win].winhighlight -- style = "minimal" may have set some
+    vim.wo[win].winhighlight = (winhl ~= "" and winhl .. "," or "") .. "FloatTitle:UsageLsTitle"
   end
   for _, key in ipairs({ "q", "<Esc>" }) do
     vim.keymap.set("n", key, close_float, { buffer = buf, nowait = true, silent = true })
@@ -69,8 +74,8 @@ end
 --- Highlights for table lines starting at `first`: the header row and the rule under it.
 local function table_marks(first, marks)
   marks = marks or {}
-  marks[#marks + 1] = { first, "Title" }
-  marks[#marks + 1] = { first + 1, "Comment" }
+  marks[#marks + 1] = { first, "UsageLsHeader" }
+  marks[#marks + 1] = { first + 1, "UsageLsMuted" }
   return marks
 end
 
@@ -140,8 +145,7 @@ end
 --- :UsageInfo: the :checkhealth report in a float.
 function M.show_info()
   local lines, marks = {}, {}
-  local ok = vim.fn.hlexists("DiagnosticOk") == 1 and "DiagnosticOk" or "String" -- DiagnosticOk: 0.9+
-  local hl = { ok = ok, info = "Normal", warn = "DiagnosticWarn", error = "DiagnosticError" }
+  local hl = { ok = "UsageLsOk", info = "UsageLsInfo", warn = "UsageLsWarning", error = "UsageLsError" }
   for i, item in ipairs(require("usage_ls.health").report()) do
     lines[i] = string.format("%-5s %s", item[1]:upper(), item[2])
     marks[#marks + 1] = { i - 1, hl[item[1]] }
