@@ -216,7 +216,7 @@ def test_checkhealth_and_usage_info(run, seeded):
             assert text in shown
     report = "\n".join(out["checkhealth"])
     assert "ERROR" not in report and "WARNING" not in report
-    assert [h.split()[0] for h in out["help"]] == ["usage_ls.txt"] * 4
+    assert [h.split()[0] for h in out["help"]] == ["usage_ls.txt"] * 5
     assert "*usage_ls.record()*" in out["help"][1] and "*:UsageModels*" in out["help"][2]
 
 
@@ -241,4 +241,60 @@ def test_byok_statusline_counts_dollars(run, seeded):
     assert out["first"] == "$0.10 ▁▁▁▁▁▁█"  # the one BYOK record today: gemini-2.5-pro, $0.10
     assert out["after"] == "$0.35 ▁▁▁▁▁▁█"  # + $0.25 recorded by the CLI
     assert out["children"] == 1  # setup() twice: still one server
+    assert out["messages"] == []
+
+
+def test_a_bad_setup_option_is_named_and_its_default_used(run, seeded):
+    out = run("options.lua", seeded, env={"OPTIONS": "{ billing = 3, hover_key = {} }"})
+    assert out["setup_ok"] is True, out["setup_err"]
+    assert [(m["level"], m["msg"]) for m in out["messages"]] == [
+        (WARN, 'usage-ls: setup(): billing: expected "premium" or "byok", got 3; using the default "premium"'),
+        (WARN, 'usage-ls: setup(): hover_key: expected a key such as "K", or false, got {}; using the default "K"'),
+    ]
+    # the defaults at work: premium credits on the statusline, K shows the hover
+    assert (out["billing"], out["hover_key"]) == ("premium", "K")
+    assert out["statusline"] == "27.0 cr ▁▁▁▁▁█▄"
+    assert "25.0" in "\n".join(out["hover"])
+    assert out["errmsg"] == ""
+
+
+def test_an_unknown_setup_option_is_named_and_ignored(run, seeded):
+    out = run("options.lua", seeded, env={"OPTIONS": '{ biling = "byok", billing = "byok" }'})
+    assert out["setup_ok"] is True, out["setup_err"]
+    assert [(m["level"], m["msg"]) for m in out["messages"]] == [
+        (WARN, 'usage-ls: setup(): unknown option "biling" (ignored); the options are: billing, cmd, '
+               "dashboard_args, data_dir, hover_key, project, user"),
+    ]
+    assert out["statusline"] == "$0.10 ▁▁▁▁▁▁█"  # the good option still counts: BYOK dollars
+    assert "25.0" in "\n".join(out["hover"])
+
+
+def test_highlight_groups_link_to_standard_ones_and_keep_a_users_own(run, seeded):
+    out = run("highlights.lua", seeded)
+    ok = "DiagnosticOk" if out["standard"]["DiagnosticOk"] else "String"  # DiagnosticOk: 0.9+
+    links = {"UsageLsTitle": "Title", "UsageLsHeader": "Title", "UsageLsMuted": "Comment", "UsageLsOk": ok,
+             "UsageLsInfo": "Normal", "UsageLsWarning": "DiagnosticWarn", "UsageLsError": "DiagnosticError"}
+    shows_as = {group: out["standard"][link] for group, link in links.items()}  # 0.7: String -> Constant
+
+    def check(state: dict, own_shows_as: dict, own_links: dict) -> None:
+        assert {g: state[g] for g in links} == {**shows_as, **own_shows_as}
+        if state["links"] is not None:  # 0.9+ tells the direct link too
+            assert state["links"] == {**links, **own_links}
+
+    # the user's own definitions stay (colours of its own; a link to Todo); the rest are linked
+    for state in (out["after_setup"], out["after_floats"]):
+        check(state, {"UsageLsMuted": "UsageLsMuted", "UsageLsWarning": "Todo"},
+              {"UsageLsMuted": None, "UsageLsWarning": "Todo"})
+    assert out["muted_fg"] == "#ff0000"
+    # the floats use the plugin's groups: the title (in the border on 0.9+, else the first line),
+    # the table's header and rule, and one group per kind of :UsageInfo line
+    if out["models_winhighlight"] is not None:  # the title is in the border
+        assert "FloatTitle:UsageLsTitle" in out["models_winhighlight"].split(",")
+        assert out["models_marks"] == [[0, "UsageLsHeader"], [1, "UsageLsMuted"]]
+    else:
+        assert out["models_marks"] == [[0, "UsageLsTitle"], [1, "UsageLsHeader"], [2, "UsageLsMuted"]]
+    info_groups = {group for _, group in out["info_marks"]} - {"UsageLsTitle"}  # the title line before 0.9
+    assert "UsageLsOk" in info_groups and info_groups <= {"UsageLsOk", "UsageLsInfo", "UsageLsWarning", "UsageLsError"}
+    # :colorscheme clears every group, the user's colours too: the plugin's links come back
+    check(out["after_colorscheme"], {}, {})
     assert out["messages"] == []

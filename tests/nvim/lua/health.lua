@@ -19,7 +19,7 @@ vim.fn.writefile(vim.fn.readfile(os.getenv("USAGE_LS_PLUGIN") .. "/doc/usage_ls.
 vim.cmd("helptags " .. docs)
 vim.opt.runtimepath:prepend(vim.fn.fnamemodify(docs, ":h"))
 t.out.help = {}
-for _, tag in ipairs({ "usage_ls", "usage_ls.record()", ":UsageModels", "usage_ls-statusline" }) do
+for _, tag in ipairs({ "usage_ls", "usage_ls.record()", ":UsageModels", "usage_ls-statusline", "usage_ls-highlights" }) do
   vim.cmd("help " .. tag)
   table.insert(t.out.help, vim.fn.expand("%:t") .. " " .. vim.fn.getline("."))
 end
