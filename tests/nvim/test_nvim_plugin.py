@@ -262,8 +262,11 @@ def test_an_unknown_setup_option_is_named_and_ignored(run, seeded):
     out = run("options.lua", seeded, env={"OPTIONS": '{ biling = "byok", billing = "byok" }'})
     assert out["setup_ok"] is True, out["setup_err"]
     assert [(m["level"], m["msg"]) for m in out["messages"]] == [
-        (WARN, 'usage-ls: setup(): unknown option "biling" (ignored); the options are: billing, cmd, '
-               "dashboard_args, data_dir, hover_key, project, user"),
+        (
+            WARN,
+            'usage-ls: setup(): unknown option "biling" (ignored); the options are: billing, cmd, '
+            "dashboard_args, data_dir, hover_key, project, user",
+        ),
     ]
     assert out["statusline"] == "$0.10 ▁▁▁▁▁▁█"  # the good option still counts: BYOK dollars
     assert "25.0" in "\n".join(out["hover"])
@@ -272,8 +275,15 @@ def test_an_unknown_setup_option_is_named_and_ignored(run, seeded):
 def test_highlight_groups_link_to_standard_ones_and_keep_a_users_own(run, seeded):
     out = run("highlights.lua", seeded)
     ok = "DiagnosticOk" if out["standard"]["DiagnosticOk"] else "String"  # DiagnosticOk: 0.9+
-    links = {"UsageLsTitle": "Title", "UsageLsHeader": "Title", "UsageLsMuted": "Comment", "UsageLsOk": ok,
-             "UsageLsInfo": "Normal", "UsageLsWarning": "DiagnosticWarn", "UsageLsError": "DiagnosticError"}
+    links = {
+        "UsageLsTitle": "Title",
+        "UsageLsHeader": "Title",
+        "UsageLsMuted": "Comment",
+        "UsageLsOk": ok,
+        "UsageLsInfo": "Normal",
+        "UsageLsWarning": "DiagnosticWarn",
+        "UsageLsError": "DiagnosticError",
+    }
     shows_as = {group: out["standard"][link] for group, link in links.items()}  # 0.7: String -> Constant
 
     def check(state: dict, own_shows_as: dict, own_links: dict) -> None:
@@ -283,8 +293,11 @@ def test_highlight_groups_link_to_standard_ones_and_keep_a_users_own(run, seeded
 
     # the user's own definitions stay (colours of its own; a link to Todo); the rest are linked
     for state in (out["after_setup"], out["after_floats"]):
-        check(state, {"UsageLsMuted": "UsageLsMuted", "UsageLsWarning": "Todo"},
-              {"UsageLsMuted": None, "UsageLsWarning": "Todo"})
+        check(
+            state,
+            {"UsageLsMuted": "UsageLsMuted", "UsageLsWarning": "Todo"},
+            {"UsageLsMuted": None, "UsageLsWarning": "Todo"},
+        )
     assert out["muted_fg"] == "#ff0000"
     # the floats use the plugin's groups: the title (in the border on 0.9+, else the first line),
     # the table's header and rule, and one group per kind of :UsageInfo line
