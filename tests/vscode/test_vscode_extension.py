@@ -570,3 +570,111 @@ def test_a_crashing_server_is_restarted_a_few_times_then_reported_once(page, ben
     assert bench.extension_log().count(f"starting {broken}") == 1
     bench.write_workspace_settings(**{"usage-ls.server.command": str(USAGE_LS)})
     wait_status(page, "23.4 cr ", timeout=30)
+
+
+# The dashboard's CSV columns (usage_ls/static/dashboard.js): the row's key and the header.
+CSV_COLUMNS = [
+    ("timestamp", "timestamp"), ("date", "date"), ("project", "project"), ("model", "model"), ("user", "user"),
+    ("billing", "billing"), ("inputTokens", "input_tokens"), ("outputTokens", "output_tokens"),
+    ("cacheReadTokens", "cache_read_tokens"), ("cacheWriteTokens", "cache_write_tokens"),
+    ("totalTokens", "total_tokens"), ("credits", "credits"), ("costUsd", "cost_usd"), ("costSource", "cost_source"),
+    ("provider", "provider"), ("feature", "feature"), ("session", "session"),
+]
+
+
+def expected_csv(rows: list[dict]) -> str:
+    """The export as docs/dashboard.md specifies it: numbers bare (as JavaScript prints them),
+    null empty, text quoted with a ' before a leading = + - @ tab or CR; BOM, CRLF."""
+
+    def cell(v) -> str:
+        if v is None:
+            return ""
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return str(int(v)) if float(v).is_integer() else repr(float(v))
+        s = str(v)
+        if s.startswith(("=", "+", "-", "@", "\t", "\r")):
+            s = "'" + s
+        return '"' + s.replace('"', '""') + '"'
+
+    lines = [",".join(cell(h) for _, h in CSV_COLUMNS)]
+    lines += [",".join(cell(r[k]) for k, _ in CSV_COLUMNS) for r in rows]
+    return "\ufeff" + "\r\n".join(lines) + "\r\n"
+
+
+def wait_value(box, expected: str, timeout: float = 10) -> None:
+    """Waits until an input holds `expected` (the save dialog fills its path in after it shows)."""
+    start = time.monotonic()
+    while (value := box.input_value()) != expected:
+        assert time.monotonic() - start < timeout, f"the input holds {value!r}, expected {expected!r}"
+        time.sleep(0.1)
+
+
+def test_csv_export_opens_a_save_dialog_and_writes_the_file(page, bench):
+    today = dt.datetime.now(dt.timezone.utc).date().isoformat()
+    now = dt.datetime.now(dt.timezone.utc)
+    midnight = dt.datetime.combine(now.date(), dt.time(0, 0), dt.timezone.utc)
+
+    def stamp(seconds_ago: int) -> str:
+        return max(now - dt.timedelta(seconds=seconds_ago), midnight).isoformat()
+
+    # names a spreadsheet would split or evaluate: BYOK, so the status bar keeps its credits
+    record(bench.data_dir, [
+        {"id": "csv-1", "model": 'say "hi"', "project": "x;=1+1", "user": "=2+3", "billing": "byok",
+         "inputTokens": 70, "outputTokens": 7, "costUsd": 0.125, "timestamp": stamp(2)},
+        {"id": "csv-2", "model": "@SUM(A1)", "project": "x,=1+1", "user": "-1", "billing": "byok",
+         "inputTokens": 80, "outputTokens": 8, "costUsd": 0.5, "timestamp": stamp(3), "session": "+s"},
+    ])
+    # what the export must hold: today's BYOK rows (in file order: seed-3, live-byok and these
+    # two), newest first as the page sorts them
+    rows = json.loads(usage_ls(bench.data_dir, "report", "interactions", "--json", "--billing", "byok",
+                               "--from", today, "--to", today, "--sort=-timestamp", "--limit", "100"))["rows"]
+    assert [r["id"] for r in rows][:2] == ["csv-1", "csv-2"]
+    status_item(page).wait_for(state="visible", timeout=60_000)  # the extension is up (when run alone)
+    run_command(page, "Usage: Open Usage Dashboard")
+    frame = dashboard_frame(page)
+    frame.locator("#date-presets button[data-preset='today']").click()
+    frame.locator("#billing button[data-billing='byok']").click()
+    wait_kpis(frame, {"money_label": "Cost (BYOK)", "messages": str(len(rows))})
+
+    frame.locator("#export").click()
+    # code-server's own save dialog (VS Code's simple file dialog): a quick input holding a path
+    dialog = page.locator(".quick-input-widget")
+    box = dialog.locator("input")
+    box.wait_for(state="visible")
+    dialog.locator(".quick-input-title", has_text="Save the Usage Dashboard's rows as CSV").wait_for(state="visible")
+    # it opens in the workspace folder with the page's suggested name
+    wait_value(box, f"{bench.workspace}/usage-{today}-byok.csv")
+    exports = bench.root / "exports"
+    exports.mkdir()
+    (exports / "earlier.csv").write_text("kept\n")
+    target = exports / "byok today.csv"
+    # the path goes in as one input, as when pasted (typed key by key, the dialog's completion
+    # of folder names races the keys); the dialog then moves into its folder and lists the CSV
+    # files there; an Enter before it has got there would only take it there
+    box.press("Control+A")
+    page.keyboard.insert_text(str(target))
+    dialog.locator(".monaco-list-row", has_text="earlier.csv").wait_for(state="visible")
+    wait_value(box, str(target))
+    page.keyboard.press("Enter")
+    dialog.wait_for(state="hidden")
+    toast = page.locator(".notification-toast", has_text="Usage CSV saved to").first
+    toast.wait_for(state="visible")
+    assert f"Usage CSV saved to {target}" in toast.inner_text()
+
+    # the file holds exactly the rows of the filter, in the page's order, quoted and neutralised
+    written = target.read_bytes()
+    assert written.decode("utf-8") == expected_csv(rows)
+    assert b',"x;=1+1","say ""hi""","\'=2+3","byok",70,7,0,0,77,0,0.125,"reported",,,\r\n' in written
+    assert b',"x,=1+1","\'@SUM(A1)","\'-1","byok",80,8,0,0,88,0,0.5,"reported",,,"\'+s"\r\n' in written
+    page.locator(".notification-toast .codicon-notifications-clear").first.click()
+
+    # again, cancelled: it starts where the last one went, and nothing is written or said
+    frame.locator("#export").click()
+    box.wait_for(state="visible")
+    wait_value(box, f"{exports}/usage-{today}-byok.csv")
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="hidden")
+    time.sleep(2)
+    assert sorted(p.name for p in exports.iterdir()) == ["byok today.csv", "earlier.csv"]
+    assert not [t for t in notification_texts(page) if "CSV" in t]
+    frame.locator("#billing button[data-billing='premium']").click()

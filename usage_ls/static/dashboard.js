@@ -1122,14 +1122,19 @@
     ['cacheWriteTokens', 'cache_write_tokens'], ['totalTokens', 'total_tokens'], ['credits', 'credits'], ['costUsd', 'cost_usd'],
     ['costSource', 'cost_source'], ['provider', 'provider'], ['feature', 'feature'], ['session', 'session'],
   ];
+  // Numbers stay bare (null: empty); every other value is text and always quoted (RFC 4180:
+  // "…", a " inside doubled), so a name with , ; " or a line break in it stays one cell. Text
+  // starting with a formula character (= + - @, tab, CR: OWASP's list) gets a leading ' inside
+  // the quotes, so a spreadsheet shows it as text instead of evaluating it.
   function csvCell(v) {
-    let s = v === null || v === undefined ? '' : String(v);
-    if (/^[=+\-@\t\r]/.test(s)) s = "'" + s; // a spreadsheet must not read a name as a formula
-    if (/[",\r\n]/.test(s)) s = '"' + s.replace(/"/g, '""') + '"';
-    return s;
+    if (v === null || v === undefined) return '';
+    if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
+    let s = String(v);
+    if (/^[=+\-@\t\r]/.test(s)) s = "'" + s;
+    return '"' + s.replace(/"/g, '""') + '"';
   }
   function toCsv(rows) {
-    const lines = [CSV_COLUMNS.map((c) => c[1]).join(',')];
+    const lines = [CSV_COLUMNS.map((c) => csvCell(c[1])).join(',')];
     for (const r of rows) lines.push(CSV_COLUMNS.map((c) => csvCell(r[c[0]])).join(','));
     return '\ufeff' + lines.join('\r\n') + '\r\n';
   }

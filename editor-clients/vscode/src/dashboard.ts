@@ -1,8 +1,10 @@
 // The Usage Dashboard: one webview panel showing the page the server renders
 // (`usage/dashboard`). The page asks for data with postMessage; we forward each request to the
-// language server and post the answer back, and tell the page when the ledger changed.
+// language server and post the answer back, and tell the page when the ledger changed. Its
+// "Export CSV" hands us the CSV (a webview cannot download): we save it where the user says.
 
 import { randomBytes } from "crypto";
+import * as os from "os";
 import * as vscode from "vscode";
 import { DASHBOARD_METHODS } from "./protocol";
 import { errorMessage, type UsageSession } from "./session";
@@ -16,10 +18,26 @@ interface PageRequest {
   params?: unknown;
 }
 
+/** "Export CSV": the page's suggested file name and the whole CSV (UTF-8 text with a BOM). */
+interface PageExport {
+  type: "usage-export";
+  format: "csv";
+  filename: string;
+  content: string;
+}
+
+/** The largest CSV we take from the page, in characters (~500,000 rows). */
+const MAX_EXPORT_CHARS = 100 * 1024 * 1024;
+const MAX_NAME_CHARS = 120;
+
+/** Where the last export went in this window, so the next one starts there. */
+let lastExportFolder: vscode.Uri | undefined;
+
 export class DashboardPanel implements vscode.Disposable {
   private static current: DashboardPanel | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private showsError = false;
+  private exporting = false;
 
   /** Opens the dashboard, or brings the open one to the front. */
   static show(session: UsageSession): DashboardPanel {
@@ -94,6 +112,9 @@ export class DashboardPanel implements vscode.Disposable {
   }
 
   private async onMessage(message: unknown): Promise<void> {
+    if (isPageExport(message)) {
+      return this.saveExport(message);
+    }
     if (!isPageRequest(message)) {
       return;
     }
@@ -107,6 +128,50 @@ export class DashboardPanel implements vscode.Disposable {
       void this.panel.webview.postMessage({ type: "usage-response", id, result });
     } catch (err) {
       void this.panel.webview.postMessage({ type: "usage-response", id, error: { message: errorMessage(err) } });
+    }
+  }
+
+  /** Asks where to save the page's CSV (nothing happens if the user cancels), writes it, says where. */
+  private async saveExport(message: PageExport): Promise<void> {
+    if (this.exporting) {
+      return; // a save dialog for the last click is still open
+    }
+    if (message.content.length > MAX_EXPORT_CHARS) {
+      const mb = (n: number) => Math.round(n / (1024 * 1024));
+      void vscode.window.showErrorMessage(
+        `usage-ls: the CSV is too large to save from the dashboard (${mb(message.content.length)} MB; at most ${mb(MAX_EXPORT_CHARS)} MB). Narrow the dates or filters and export again.`,
+      );
+      return;
+    }
+    this.exporting = true;
+    try {
+      const name = exportFileName(message.filename);
+      const uri = await vscode.window.showSaveDialog({
+        defaultUri: vscode.Uri.joinPath(exportFolder(), name),
+        filters: { "CSV files": ["csv"] },
+        saveLabel: "Save CSV",
+        title: "Save the Usage Dashboard's rows as CSV",
+      });
+      if (!uri) {
+        return;
+      }
+      const where = uri.scheme === "file" ? uri.fsPath : uri.toString(true);
+      try {
+        await vscode.workspace.fs.writeFile(uri, Buffer.from(message.content, "utf8"));
+      } catch (err) {
+        this.session.log.error(`CSV export to ${where} failed: ${errorMessage(err)}`);
+        void vscode.window.showErrorMessage(`usage-ls: could not save the CSV to ${where}: ${errorMessage(err)}`);
+        return;
+      }
+      lastExportFolder = vscode.Uri.joinPath(uri, "..");
+      this.session.log.info(`CSV export saved to ${where} (${message.content.length} characters)`);
+      void vscode.window.showInformationMessage(`Usage CSV saved to ${where}`, "Open").then((choice) => {
+        if (choice === "Open") {
+          void vscode.commands.executeCommand("vscode.open", uri);
+        }
+      });
+    } finally {
+      this.exporting = false;
     }
   }
 
@@ -127,6 +192,32 @@ function isPageRequest(message: unknown): message is PageRequest {
   }
   const m = message as Partial<PageRequest>;
   return m.type === "usage-request" && (typeof m.id === "string" || typeof m.id === "number") && typeof m.method === "string";
+}
+
+function isPageExport(message: unknown): message is PageExport {
+  if (!message || typeof message !== "object") {
+    return false;
+  }
+  const m = message as Partial<PageExport>;
+  return m.type === "usage-export" && m.format === "csv" && typeof m.filename === "string" && typeof m.content === "string";
+}
+
+/** The page's suggestion as a plain file name: no folders, only letters, digits, `.`, `_`, `-`;
+ * always ending in .csv (`usage-2025-06-01_2025-06-07-premium.csv` stays as it is). */
+function exportFileName(suggested: string): string {
+  const base = suggested.slice(0, 1000).split(/[\\/]/).pop() ?? "";
+  const stem = base
+    .replace(/\.csv$/i, "")
+    .replace(/[^A-Za-z0-9._-]+/g, "_")
+    .replace(/^[._-]+/, "")
+    .slice(0, MAX_NAME_CHARS)
+    .replace(/[._-]+$/, "");
+  return (stem || "usage") + ".csv";
+}
+
+/** The folder the save dialog opens in: the last export's, else the first workspace folder, else home. */
+function exportFolder(): vscode.Uri {
+  return lastExportFolder ?? vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(os.homedir());
 }
 
 /** Shown instead of the dashboard when the server cannot give one; it tries again on its own. */
