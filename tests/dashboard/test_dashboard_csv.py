@@ -25,10 +25,27 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # names the ledger takes as they are (it strips surrounding white space and refuses control
 # characters, so the tab names are checked on the page's own toCsv below)
 NAMES = ["x;=1+1", "x,=1+1", 'say "hi", "=1+1"', "=2+3", "-1+2", "+1", "@SUM(A1)", "plain"]
-TEXT_COLUMNS = {"timestamp", "date", "project", "model", "user", "billing", "cost_source", "provider", "feature",
-                "session"}
-NUMBER_COLUMNS = {"input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "total_tokens", "credits",
-                  "cost_usd"}
+TEXT_COLUMNS = {
+    "timestamp",
+    "date",
+    "project",
+    "model",
+    "user",
+    "billing",
+    "cost_source",
+    "provider",
+    "feature",
+    "session",
+}
+NUMBER_COLUMNS = {
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "total_tokens",
+    "credits",
+    "cost_usd",
+}
 NUMBER = re.compile(r"-?\d+(\.\d+)?(e[-+]?\d+)?")
 
 
@@ -75,11 +92,20 @@ def check_export(text: str) -> list[dict]:
 @pytest.fixture(scope="module")
 def odd_server(tmp_path_factory):
     data = tmp_path_factory.mktemp("csv") / "data"
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     records = [
-        {"id": f"n{i}", "timestamp": (now - dt.timedelta(minutes=i + 1)).isoformat().replace("+00:00", "Z"),
-         "project": name, "model": name, "user": name, "billing": "premium",
-         "inputTokens": 100 + i, "outputTokens": 10, "credits": 1.5, "costUsd": 0.015}
+        {
+            "id": f"n{i}",
+            "timestamp": (now - dt.timedelta(minutes=i + 1)).isoformat().replace("+00:00", "Z"),
+            "project": name,
+            "model": name,
+            "user": name,
+            "billing": "premium",
+            "inputTokens": 100 + i,
+            "outputTokens": 10,
+            "credits": 1.5,
+            "costUsd": 0.015,
+        }
         for i, name in enumerate(NAMES)
     ]
     seed(data, records)
@@ -117,10 +143,28 @@ def test_tab_and_cr_names_are_quoted_and_neutralised(odd_server, open_page):
     must still write them safely, so its toCsv gets them directly."""
     page, _ = open_page(odd_server.url)
     names = ["tab\there", "\t=1+1", "\r=1+1", 'a"\tb', "x;\t=1+1"]
-    rows = [{"timestamp": "2026-01-02T03:04:05Z", "date": "2026-01-02", "project": n, "model": n, "user": "u",
-             "billing": "byok", "inputTokens": 1, "outputTokens": 2, "cacheReadTokens": 0, "cacheWriteTokens": 0,
-             "totalTokens": 3, "credits": 0, "costUsd": None, "costSource": "unpriced", "provider": None,
-             "feature": "-f", "session": "@s"} for n in names]
+    rows = [
+        {
+            "timestamp": "2026-01-02T03:04:05Z",
+            "date": "2026-01-02",
+            "project": n,
+            "model": n,
+            "user": "u",
+            "billing": "byok",
+            "inputTokens": 1,
+            "outputTokens": 2,
+            "cacheReadTokens": 0,
+            "cacheWriteTokens": 0,
+            "totalTokens": 3,
+            "credits": 0,
+            "costUsd": None,
+            "costSource": "unpriced",
+            "provider": None,
+            "feature": "-f",
+            "session": "@s",
+        }
+        for n in names
+    ]
     text = page.evaluate("rows => window.usageDashboard.toCsv(rows)", rows)
     parsed = check_export(text)
     assert [(r["project"], r["model"]) for r in parsed] == [(shown(n), shown(n)) for n in names]

@@ -574,11 +574,23 @@ def test_a_crashing_server_is_restarted_a_few_times_then_reported_once(page, ben
 
 # The dashboard's CSV columns (usage_ls/static/dashboard.js): the row's key and the header.
 CSV_COLUMNS = [
-    ("timestamp", "timestamp"), ("date", "date"), ("project", "project"), ("model", "model"), ("user", "user"),
-    ("billing", "billing"), ("inputTokens", "input_tokens"), ("outputTokens", "output_tokens"),
-    ("cacheReadTokens", "cache_read_tokens"), ("cacheWriteTokens", "cache_write_tokens"),
-    ("totalTokens", "total_tokens"), ("credits", "credits"), ("costUsd", "cost_usd"), ("costSource", "cost_source"),
-    ("provider", "provider"), ("feature", "feature"), ("session", "session"),
+    ("timestamp", "timestamp"),
+    ("date", "date"),
+    ("project", "project"),
+    ("model", "model"),
+    ("user", "user"),
+    ("billing", "billing"),
+    ("inputTokens", "input_tokens"),
+    ("outputTokens", "output_tokens"),
+    ("cacheReadTokens", "cache_read_tokens"),
+    ("cacheWriteTokens", "cache_write_tokens"),
+    ("totalTokens", "total_tokens"),
+    ("credits", "credits"),
+    ("costUsd", "cost_usd"),
+    ("costSource", "cost_source"),
+    ("provider", "provider"),
+    ("feature", "feature"),
+    ("session", "session"),
 ]
 
 
@@ -610,24 +622,61 @@ def wait_value(box, expected: str, timeout: float = 10) -> None:
 
 
 def test_csv_export_opens_a_save_dialog_and_writes_the_file(page, bench):
-    today = dt.datetime.now(dt.timezone.utc).date().isoformat()
-    now = dt.datetime.now(dt.timezone.utc)
-    midnight = dt.datetime.combine(now.date(), dt.time(0, 0), dt.timezone.utc)
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    now = dt.datetime.now(dt.UTC)
+    midnight = dt.datetime.combine(now.date(), dt.time(0, 0), dt.UTC)
 
     def stamp(seconds_ago: int) -> str:
         return max(now - dt.timedelta(seconds=seconds_ago), midnight).isoformat()
 
     # names a spreadsheet would split or evaluate: BYOK, so the status bar keeps its credits
-    record(bench.data_dir, [
-        {"id": "csv-1", "model": 'say "hi"', "project": "x;=1+1", "user": "=2+3", "billing": "byok",
-         "inputTokens": 70, "outputTokens": 7, "costUsd": 0.125, "timestamp": stamp(2)},
-        {"id": "csv-2", "model": "@SUM(A1)", "project": "x,=1+1", "user": "-1", "billing": "byok",
-         "inputTokens": 80, "outputTokens": 8, "costUsd": 0.5, "timestamp": stamp(3), "session": "+s"},
-    ])
+    record(
+        bench.data_dir,
+        [
+            {
+                "id": "csv-1",
+                "model": 'say "hi"',
+                "project": "x;=1+1",
+                "user": "=2+3",
+                "billing": "byok",
+                "inputTokens": 70,
+                "outputTokens": 7,
+                "costUsd": 0.125,
+                "timestamp": stamp(2),
+            },
+            {
+                "id": "csv-2",
+                "model": "@SUM(A1)",
+                "project": "x,=1+1",
+                "user": "-1",
+                "billing": "byok",
+                "inputTokens": 80,
+                "outputTokens": 8,
+                "costUsd": 0.5,
+                "timestamp": stamp(3),
+                "session": "+s",
+            },
+        ],
+    )
     # what the export must hold: today's BYOK rows (in file order: seed-3, live-byok and these
     # two), newest first as the page sorts them
-    rows = json.loads(usage_ls(bench.data_dir, "report", "interactions", "--json", "--billing", "byok",
-                               "--from", today, "--to", today, "--sort=-timestamp", "--limit", "100"))["rows"]
+    rows = json.loads(
+        usage_ls(
+            bench.data_dir,
+            "report",
+            "interactions",
+            "--json",
+            "--billing",
+            "byok",
+            "--from",
+            today,
+            "--to",
+            today,
+            "--sort=-timestamp",
+            "--limit",
+            "100",
+        )
+    )["rows"]
     assert [r["id"] for r in rows][:2] == ["csv-1", "csv-2"]
     status_item(page).wait_for(state="visible", timeout=60_000)  # the extension is up (when run alone)
     run_command(page, "Usage: Open Usage Dashboard")
