@@ -12,7 +12,7 @@ from usage_ls.service import Usage
 def status_bar(svc: Usage, params: dict | None = None) -> dict:
     """`usage/statusBar`: {text, tooltip, level, credits, costUsd, billing}."""
     mode = svc.status_mode(params)
-    svc.ledger.refresh()
+    svc.refresh()
     return svc.cached("status", (mode,), lambda: _status_bar(svc.status_data(mode)))
 
 
@@ -32,7 +32,7 @@ def _status_bar(data: dict) -> dict:
 
 def hover(svc: Usage, model: str) -> str:
     """The Markdown of a hover over `model`."""
-    svc.ledger.refresh()
+    svc.refresh()
     return svc.cached("hover", (model,), lambda: _hover(svc.model_data(model)))
 
 
