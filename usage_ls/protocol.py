@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any, TypedDict
 
-from usage_ls import dashboard, views
+from usage_ls import views
 from usage_ls.service import Usage
 
 FilterParams = TypedDict(
@@ -94,6 +94,14 @@ class Method:
         return self.name.split("/", 1)[1]
 
 
+def dashboard_page(svc: Usage, params: dict) -> dict:
+    """`usage/dashboard`; the page builder (and its static files) load on the first call, not at
+    server start: most sessions never open the dashboard."""
+    from usage_ls import dashboard
+
+    return dashboard.build_page(svc, params)
+
+
 METHODS: tuple[Method, ...] = (
     Method("usage/summary", Usage.summary, FilterParams, Totals, dashboard=True),
     Method("usage/tokenSplit", Usage.token_split, FilterParams, Result, dashboard=True),
@@ -103,7 +111,7 @@ METHODS: tuple[Method, ...] = (
     Method("usage/interactions", Usage.interactions, InteractionsParams, Result, dashboard=True),
     Method("usage/insights", Usage.insights, FilterParams, Result, dashboard=True),
     Method("usage/statusBar", views.status_bar, StatusBarParams, StatusBarResult),
-    Method("usage/dashboard", dashboard.build_page, DashboardParams, DashboardResult),
+    Method("usage/dashboard", dashboard_page, DashboardParams, DashboardResult),
 )
 RECORD = "usage/record"  # params RecordParams, result RecordResult (a request) or none (a notification)
 DID_CHANGE = "usage/didChange"  # server -> client: {today: Totals, statusBar: StatusBarResult}
