@@ -14,6 +14,7 @@ import os
 import secrets
 import time
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -64,7 +65,7 @@ def quarantine(path: Path, reason: str) -> Path:
     return target
 
 
-def read_json(path: Path):
+def read_json(path: Path) -> Any:
     """Parsed JSON content of `path`, None when missing; a corrupt file is quarantined."""
     try:
         data = path.read_bytes()

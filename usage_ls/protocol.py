@@ -41,7 +41,7 @@ class StatusBarParams(TypedDict, total=False):
 
 
 class RecordParams(TypedDict):
-    records: list[dict]
+    records: list[dict[str, Any]]
 
 
 class Totals(TypedDict):
@@ -68,7 +68,7 @@ class StatusBarResult(TypedDict):
 class RecordResult(TypedDict, total=False):
     accepted: int
     duplicates: int
-    rejected: list[dict]
+    rejected: list[dict[str, Any]]
     durable: bool
     warning: str
     ignoredFields: dict[str, int]
@@ -84,7 +84,7 @@ Result = dict[str, Any]  # the other results: see docs/protocol.md for their fie
 @dataclass(frozen=True)
 class Method:
     name: str  # "usage/summary"
-    call: Callable[[Usage, dict], Any]
+    call: Callable[[Usage, dict[str, Any]], Any]
     params: type
     result: type
     dashboard: bool = False  # the dashboard page may call it (webview postMessage, HTTP API)
@@ -94,7 +94,7 @@ class Method:
         return self.name.split("/", 1)[1]
 
 
-def dashboard_page(svc: Usage, params: dict) -> dict:
+def dashboard_page(svc: Usage, params: dict[str, Any]) -> dict[str, Any]:
     """`usage/dashboard`; the page builder (and its static files) load on the first call, not at
     server start: most sessions never open the dashboard."""
     from usage_ls import dashboard

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -31,11 +32,11 @@ class Filter:
     billing: str | None = None
 
     @property
-    def key(self) -> tuple:
+    def key(self) -> tuple[str | None, ...]:
         return (self.start, self.end, self.project, self.user, self.model, self.billing)
 
 
-def parse_filter(params: dict | None, tz: dt.tzinfo) -> Filter:
+def parse_filter(params: dict[str, Any] | None, tz: dt.tzinfo) -> Filter:
     """A protocol filter; raises InvalidParams naming the bad field."""
     params = params or {}
     if not isinstance(params, dict):
@@ -99,7 +100,7 @@ def _group(keys: np.ndarray, m: np.ndarray, nbins: int) -> np.ndarray:
     return out
 
 
-def _totals(row) -> dict:
+def _totals(row: np.ndarray) -> dict[str, Any]:
     values = {name: row[i] for i, name in enumerate(METRICS)}
     result = {
         "credits": round(float(values["credits"]), 6),
@@ -113,11 +114,11 @@ def _totals(row) -> dict:
     return result
 
 
-def summary(chunk: Chunk) -> dict:
+def summary(chunk: Chunk) -> dict[str, Any]:
     return _totals(chunk.m.sum(axis=1) if len(chunk) else np.zeros(METRIC_COUNT))
 
 
-def _by_dim(chunk: Chunk, column: str, names: list[str], label: str) -> list[dict]:
+def _by_dim(chunk: Chunk, column: str, names: list[str], label: str) -> list[dict[str, Any]]:
     ids = getattr(chunk, column)
     sums = _group(ids, chunk.m, len(names))
     present = np.unique(ids)
@@ -129,19 +130,19 @@ def _by_dim(chunk: Chunk, column: str, names: list[str], label: str) -> list[dic
     return rows
 
 
-def token_split(ledger: Ledger, chunk: Chunk) -> dict:
+def token_split(ledger: Ledger, chunk: Chunk) -> dict[str, Any]:
     return {"models": _by_dim(chunk, "model", ledger.models.names, "model")}
 
 
-def projects(ledger: Ledger, chunk: Chunk) -> dict:
+def projects(ledger: Ledger, chunk: Chunk) -> dict[str, Any]:
     return {"projects": _by_dim(chunk, "project", ledger.projects.names, "project")}
 
 
-def users(ledger: Ledger, chunk: Chunk) -> dict:
+def users(ledger: Ledger, chunk: Chunk) -> dict[str, Any]:
     return {"users": _by_dim(chunk, "user", ledger.users.names, "user")}
 
 
-def _totals_rows(sums: np.ndarray) -> list[dict]:
+def _totals_rows(sums: np.ndarray) -> list[dict[str, Any]]:
     """`_totals` for many rows at once (numpy -> Python in one pass)."""
     if not len(sums):
         return []
@@ -166,7 +167,7 @@ def _totals_rows(sums: np.ndarray) -> list[dict]:
     ]
 
 
-def daily(ledger: Ledger, chunk: Chunk, flt: Filter) -> dict:
+def daily(ledger: Ledger, chunk: Chunk, flt: Filter) -> dict[str, Any]:
     lo, hi = days.ordinal(flt.start), days.ordinal(flt.end)
     ndays = hi - lo + 1
     day_idx = chunk.day.astype(np.int64) - lo
@@ -185,7 +186,7 @@ def daily(ledger: Ledger, chunk: Chunk, flt: Filter) -> dict:
         used = np.nonzero(msgs_all)[0]
         tok_w = m[[METRICS.index(k) for k in TOTAL_TOKEN_FIELDS]].sum(axis=0)
 
-        def per_bin(weights):
+        def per_bin(weights: np.ndarray) -> np.ndarray:
             return np.bincount(key, weights=weights, minlength=nbins)[used]
 
         credits = np.round(per_bin(m[METRICS.index("credits")]), 6).tolist()
@@ -217,7 +218,9 @@ def series(ledger: Ledger, flt: Filter, metric: str) -> list[float]:
     return [float(v) for v in np.bincount(chunk.day.astype(np.int64) - lo, weights=weights, minlength=hi - lo + 1)]
 
 
-def interactions(ledger: Ledger, flt: Filter, offset: int = 0, limit: int = 100, sort: str | None = None) -> dict:
+def interactions(
+    ledger: Ledger, flt: Filter, offset: int = 0, limit: int = 100, sort: str | None = None
+) -> dict[str, Any]:
     """Every record in the filter, sorted and paged. `sort` is a column, `-column` for descending."""
     sort = sort or "-timestamp"
     descending = sort.startswith("-")
@@ -294,14 +297,16 @@ def _sort_key(ledger: Ledger, cols: RecordColumns, column: str) -> np.ndarray:
     if column == "billing":
         return cols.billing.astype(np.float64)
     if column == "totalTokens":
-        return cols.tokens[:4].sum(axis=0).astype(np.float64)
+        total: np.ndarray = cols.tokens[:4].sum(axis=0).astype(np.float64)
+        return total
     if column in TOKEN_FIELDS:
-        return cols.tokens[TOKEN_FIELDS.index(column)].astype(np.float64)
+        one: np.ndarray = cols.tokens[TOKEN_FIELDS.index(column)].astype(np.float64)
+        return one
     values = cols.cost if column == "costUsd" else cols.credits
     return np.where(np.isnan(values), -1.0, values)  # unpriced sorts below $0
 
 
-def _row(ledger: Ledger, cols: RecordColumns, i: int) -> dict:
+def _row(ledger: Ledger, cols: RecordColumns, i: int) -> dict[str, Any]:
     t = cols.tokens[:, i].tolist()
     date, provider, feature, session = cols.extra[i]
     cost, credits = float(cols.cost[i]), float(cols.credits[i])
