@@ -181,27 +181,27 @@ def cmd_record(args) -> int:
 
 def cmd_report(args) -> int:
     svc = _service(args)
-    flt = _filter(args)
-    if args.what == "daily" and "from" not in flt:
-        flt["from"] = days.shift(svc.today(), -6)
+    params = _filter(args)
+    if args.what == "daily" and "from" not in params:
+        params["from"] = days.shift(svc.today(), -6)
     if args.what == "interactions":
-        result = svc.interactions({**flt, "limit": args.limit, "sort": args.sort})
+        result = svc.interactions({**params, "limit": args.limit, "sort": args.sort})
     else:
         result = {
             "today": svc.summary,
             "daily": svc.daily,
             "models": svc.token_split,
             "projects": svc.projects,
-        }[args.what](flt)
+        }[args.what](params)
     if args.json:
         print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
         return 0
-    f = svc.parse_filter(flt)
+    f = svc.parse_filter(params)
     span = f.start if f.start == f.end else f"{f.start} .. {f.end}"
-    scope = ", ".join(f"{k}={fmt.plain(v)}" for k, v in flt.items() if k not in ("from", "to"))
+    scope = ", ".join(f"{k}={fmt.plain(v)}" for k, v in params.items() if k not in ("from", "to"))
     print(f"{args.what} · {span}" + (f" · {scope}" if scope else ""))
     if args.what == "today":
-        print(tables.today(result, svc.token_split(flt)))
+        print(tables.today(result, svc.token_split(params)))
     else:
         print(getattr(tables, args.what)(result))
     return 0

@@ -74,19 +74,19 @@ def parse_filter(params: dict[str, Any] | None, tz: dt.tzinfo) -> Filter:
     return Filter(start, end, billing=None if billing in (None, "", "all") else billing, **strings)
 
 
-def filtered(ledger: Ledger, flt: Filter) -> Chunk:
-    chunk = ledger.facts(flt.start, flt.end)
+def filtered(ledger: Ledger, selection: Filter) -> Chunk:
+    chunk = ledger.facts(selection.start, selection.end)
     mask = None
     for value, dims, column in (
-        (flt.model, ledger.models, "model"),
-        (flt.project, ledger.projects, "project"),
-        (flt.user, ledger.users, "user"),
+        (selection.model, ledger.models, "model"),
+        (selection.project, ledger.projects, "project"),
+        (selection.user, ledger.users, "user"),
     ):
         if value is not None:
             sel = getattr(chunk, column) == dims.lookup(value)
             mask = sel if mask is None else mask & sel
-    if flt.billing is not None:
-        sel = chunk.billing == billing_code(flt.billing)
+    if selection.billing is not None:
+        sel = chunk.billing == billing_code(selection.billing)
         mask = sel if mask is None else mask & sel
     return chunk if mask is None else chunk.take(mask)
 
@@ -167,8 +167,8 @@ def _totals_rows(sums: np.ndarray) -> list[dict[str, Any]]:
     ]
 
 
-def daily(ledger: Ledger, chunk: Chunk, flt: Filter) -> dict[str, Any]:
-    lo, hi = days.ordinal(flt.start), days.ordinal(flt.end)
+def daily(ledger: Ledger, chunk: Chunk, selection: Filter) -> dict[str, Any]:
+    lo, hi = days.ordinal(selection.start), days.ordinal(selection.end)
     ndays = hi - lo + 1
     day_idx = chunk.day.astype(np.int64) - lo
     out = [
@@ -205,10 +205,10 @@ def daily(ledger: Ledger, chunk: Chunk, flt: Filter) -> dict[str, Any]:
     return {"days": out}
 
 
-def series(ledger: Ledger, flt: Filter, metric: str) -> list[float]:
+def series(ledger: Ledger, selection: Filter, metric: str) -> list[float]:
     """One metric per day of the filter's range (for sparklines)."""
-    chunk = filtered(ledger, flt)
-    lo, hi = days.ordinal(flt.start), days.ordinal(flt.end)
+    chunk = filtered(ledger, selection)
+    lo, hi = days.ordinal(selection.start), days.ordinal(selection.end)
     if not len(chunk):
         return [0.0] * (hi - lo + 1)
     if metric == "totalTokens":
@@ -219,7 +219,7 @@ def series(ledger: Ledger, flt: Filter, metric: str) -> list[float]:
 
 
 def interactions(
-    ledger: Ledger, flt: Filter, offset: int = 0, limit: int = 100, sort: str | None = None
+    ledger: Ledger, selection: Filter, offset: int = 0, limit: int = 100, sort: str | None = None
 ) -> dict[str, Any]:
     """Every record in the filter, sorted and paged. `sort` is a column, `-column` for descending."""
     sort = sort or "-timestamp"
@@ -233,21 +233,21 @@ def interactions(
         raise InvalidParams("limit", f"expected an integer 0..10000, got {limit!r}"[:100])
     # Each day's matching rows are found in that day's columns; only their sort keys are put
     # together (not the days' columns: 20 MB for 90 busy days), and only the page's rows read.
-    parts = [ledger.day_columns(day) for day in days.day_range(flt.start, flt.end)]
+    parts = [ledger.day_columns(day) for day in days.day_range(selection.start, selection.end)]
     keys, stamps, where = [np.zeros(0)], [np.zeros(0, dtype=np.int64)], [np.zeros((2, 0), dtype=np.int64)]
     for p, cols in enumerate(parts):
         if not len(cols):
             continue
         mask = np.ones(len(cols), dtype=bool)
         for value, dims, column_name in (
-            (flt.model, ledger.models, "model"),
-            (flt.project, ledger.projects, "project"),
-            (flt.user, ledger.users, "user"),
+            (selection.model, ledger.models, "model"),
+            (selection.project, ledger.projects, "project"),
+            (selection.user, ledger.users, "user"),
         ):
             if value is not None:
                 mask &= getattr(cols, column_name) == dims.lookup(value)
-        if flt.billing is not None:
-            mask &= cols.billing == billing_code(flt.billing)
+        if selection.billing is not None:
+            mask &= cols.billing == billing_code(selection.billing)
         rows = np.nonzero(mask)[0]
         keys.append(_sort_key(ledger, cols, column)[rows])
         stamps.append(cols.ts[rows])
