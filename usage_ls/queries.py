@@ -20,6 +20,9 @@ from usage_ls.store.columns import SOURCES, RecordColumns
 from usage_ls.store.rollup import METRIC_COUNT, METRICS, Chunk
 
 MAX_RANGE_DAYS = 3660
+# Sums of money keep 12 decimals (a millionth of a micro-dollar): the sums' float noise goes,
+# a day of fractions of a cent keeps every digit. Only the renderers round, for display.
+MONEY_DIGITS = 12
 
 
 @dataclass(frozen=True)
@@ -103,8 +106,8 @@ def _group(keys: np.ndarray, m: np.ndarray, nbins: int) -> np.ndarray:
 def _totals(row: np.ndarray) -> dict[str, Any]:
     values = {name: row[i] for i, name in enumerate(METRICS)}
     result = {
-        "credits": round(float(values["credits"]), 6),
-        "costUsd": round(float(values["costUsd"]), 6),
+        "credits": round(float(values["credits"]), MONEY_DIGITS),
+        "costUsd": round(float(values["costUsd"]), MONEY_DIGITS),
         "messages": int(values["messages"]),
     }
     for key in TOTAL_TOKEN_FIELDS:
@@ -146,8 +149,8 @@ def _totals_rows(sums: np.ndarray) -> list[dict[str, Any]]:
     """`_totals` for many rows at once (numpy -> Python in one pass)."""
     if not len(sums):
         return []
-    credits = np.round(sums[:, METRICS.index("credits")], 6).tolist()
-    cost = np.round(sums[:, METRICS.index("costUsd")], 6).tolist()
+    credits = np.round(sums[:, METRICS.index("credits")], MONEY_DIGITS).tolist()
+    cost = np.round(sums[:, METRICS.index("costUsd")], MONEY_DIGITS).tolist()
     ints = sums[:, [METRICS.index(k) for k in ("messages", *TOTAL_TOKEN_FIELDS, "unpricedMessages")]].astype(np.int64)
     total = ints[:, 1:5].sum(axis=1).tolist()
     ints = ints.tolist()
@@ -189,8 +192,8 @@ def daily(ledger: Ledger, chunk: Chunk, selection: Filter) -> dict[str, Any]:
         def per_bin(weights: np.ndarray) -> np.ndarray:
             return np.bincount(key, weights=weights, minlength=nbins)[used]
 
-        credits = np.round(per_bin(m[METRICS.index("credits")]), 6).tolist()
-        cost = np.round(per_bin(m[METRICS.index("costUsd")]), 6).tolist()
+        credits = np.round(per_bin(m[METRICS.index("credits")]), MONEY_DIGITS).tolist()
+        cost = np.round(per_bin(m[METRICS.index("costUsd")]), MONEY_DIGITS).tolist()
         msgs = msgs_all[used].astype(np.int64).tolist()
         tokens = per_bin(tok_w).astype(np.int64).tolist()
         names = [ledger.models.names[int(m)] for m in present]
