@@ -38,3 +38,14 @@ def test_fractions_of_a_cent_keep_every_digit_in_json(data_dir):
     # the tables round for display only
     table = _cli(data_dir, "report", "models", "--from", "2026-11-03", "--to", "2026-11-03")
     assert "gpt-5.2" in table
+
+
+def test_record_says_which_fields_it_ignored(data_dir):
+    # "ts" is not a record field ("timestamp" is): the record is kept, stamped now, and the
+    # user is told rather than left wondering why the day is wrong
+    line = orjson.dumps({"id": "t", "ts": TS, "model": "gpt-5.2", "inputTokens": 1, "outputTokens": 1}).decode()
+    cmd = [sys.executable, "-m", "usage_ls", "--data-dir", str(data_dir), "record"]
+    done = subprocess.run(cmd, input=line + "\n", capture_output=True, text=True)
+    assert done.returncode == 0
+    assert "recorded 1" in done.stdout
+    assert "ignored: ts (1)" in done.stderr

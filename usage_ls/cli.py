@@ -176,6 +176,14 @@ def cmd_record(args) -> int:
         print(line)
     for r in result["rejected"]:
         print(f"usage-ls record: record {r['index']} rejected: {r['field']}: {r['message']}", file=sys.stderr)
+    ignored = result.get("ignoredFields") or {}
+    if ignored and not args.json:  # a typo ("ts" for "timestamp") would otherwise pass unseen
+        names = ", ".join(f"{fmt.plain(k)} ({n})" for k, n in sorted(ignored.items()))
+        print(
+            f"usage-ls record: not record fields, ignored: {names} (docs/protocol.md lists the fields)", file=sys.stderr
+        )
+    if result.get("warning"):
+        print(f"usage-ls record: {result['warning']}", file=sys.stderr)
     return 1 if result["rejected"] else 0
 
 
