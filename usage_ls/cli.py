@@ -79,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     st = sub.add_parser("statusline", help="one line for tmux, shell prompts and agent status lines")
     st.add_argument("--billing", choices=["premium", "byok"], default="premium")
+    st.add_argument(
+        "--claude-code",
+        action="store_true",
+        help="be Claude Code's statusLine command: read its JSON on stdin, keep its 5-hour and weekly windows",
+    )
 
     d = sub.add_parser("demo", help="drive the real server with a realistic day and show what the editor shows")
     d.add_argument("--keep", action="store_true", help="keep the demo's data directory")
@@ -268,10 +273,15 @@ def _tip_title(tip: dict) -> str:
 
 
 def cmd_statusline(args) -> int:
-    svc = _service(args)
-    from usage_ls import views
+    from usage_ls import statusline
 
-    print(views.status_bar(svc, {"billing": args.billing})["text"])
+    if args.claude_code:
+        return statusline.claude(statusline.data_root(args.data_dir), args.billing, None)
+    svc = _service(args)
+    try:
+        print(statusline.cache_status(svc, {"billing": args.billing})["text"])
+    finally:
+        svc.close()
     return 0
 
 
@@ -311,7 +321,7 @@ def cmd_config(args) -> int:
 
 def cmd_checkpoint(args) -> int:
     from usage_ls.config import load_config
-    from usage_ls.store import Ledger
+    from usage_ls.store.ledger import Ledger
 
     cfg = load_config()
     for problem in cfg.errors:

@@ -15,8 +15,8 @@ import numpy as np
 from usage_ls import days
 from usage_ls.errors import InvalidParams
 from usage_ls.model import BILLINGS, TOKEN_FIELDS, TOTAL_TOKEN_FIELDS, billing_code
-from usage_ls.store import Ledger
 from usage_ls.store.columns import SOURCES, RecordColumns
+from usage_ls.store.ledger import Ledger
 from usage_ls.store.rollup import METRIC_COUNT, METRICS, Chunk
 
 MAX_RANGE_DAYS = 3660

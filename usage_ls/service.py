@@ -24,9 +24,8 @@ from usage_ls.errors import InvalidParams
 from usage_ls.insight_engine import InsightEngine
 from usage_ls.model import Defaults
 from usage_ls.pricing import Pricer
-from usage_ls.store import Ledger
 from usage_ls.store.cache import ByteCache
-from usage_ls.store.ledger import CHECKPOINT_RECORDS
+from usage_ls.store.ledger import CHECKPOINT_RECORDS, Ledger
 
 MAX_BATCH = 50_000  # records in one usage/record
 RESULT_CACHE_BYTES = 8 * 1024 * 1024  # query results, weighed as JSON (a year of `usage/daily` is ~1.2 MB)

@@ -28,7 +28,7 @@ import numpy as np
 import orjson
 
 from usage_ls import fileio
-from usage_ls.store import storage
+from usage_ls.store import stamp, storage
 from usage_ls.store.columns import RecordColumns
 from usage_ls.store.idsets import union_ids, unique_ids
 from usage_ls.store.journal import FileLock
@@ -87,10 +87,10 @@ class StoreFiles:
         self.root = root
         self.tz = tz
         self.writable = writable
-        self.journal_dir = root / "journal"
+        self.journal_dir = root / stamp.JOURNAL_DIR
         self.days_dir = root / "days"
         self.rollup_dir = root / "rollups"
-        self.state_path = root / "state.json"
+        self.state_path = root / stamp.STATE
         self.ids_path = root / "ids.npy"
         self.lock_path = root / "checkpoint.lock"
         self.intent_path = root / "bulk-intent.json"
