@@ -9,6 +9,7 @@ import sys
 import time
 
 import orjson
+import pytest
 from editor import Editor, rec
 
 
@@ -128,3 +129,29 @@ def test_claude_code_statusline_without_windows_or_with_bad_input(data_dir):
     payload = _claude_json(now, model={"display_name": "evil\x1b]0;pwned\x07name"})
     line = _statusline(data_dir, "--claude-code", stdin=payload)
     assert "\x1b" not in line and "\x07" not in line and line.startswith("evil]0;pwnedname")
+
+
+async def test_a_window_seen_by_the_status_line_reaches_the_editor(data_dir):
+    now = int(time.time())
+    async with Editor(data_dir) as ed:
+        await ed.record(rec("gpt-4o", costUsd=0.05))
+        await ed.wait_change(lambda c: c["today"]["messages"] == 1)
+        assert (await ed.request("usage/limits", {}))["windows"] == []
+        # Claude Code runs its status line command: 80% of the 5-hour window, 2 hours of 5 passed
+        payload = _claude_json(now, five=80.0, week=None)
+        payload = payload.replace(str(now + 2 * 3600 + 10 * 60 + 30).encode(), str(now + 3 * 3600).encode())
+        _statusline(data_dir, "--claude-code", stdin=payload)
+        change = await ed.wait_change(lambda c: c.get("limits", {}).get("windows"))
+        (window,) = change["limits"]["windows"]
+        assert (window["source"], window["window"], window["usedPercent"]) == ("claude-code", "5h", 80.0)
+        assert window["elapsedPercent"] == pytest.approx(40.0, abs=0.5)
+        assert window["projectedPercent"] == pytest.approx(200.0, abs=3)  # 80% used at 40% of the window
+        assert window["level"] == "error" and not window["estimated"]  # the pace hits the limit
+        bar = change["statusBar"]
+        assert bar["text"].startswith("5.0 cr") and bar["text"].endswith(" · 5h 80%")
+        assert bar["level"] == "error"
+        assert "**Plan limits**" in bar["tooltip"] and "at this pace 200% by the reset" in bar["tooltip"]
+        # the window is not usage
+        assert change["today"]["messages"] == 1 and change["today"]["credits"] == 5.0
+        # the status line shows the window too, from the cache the server keeps
+        assert _statusline(data_dir).endswith("· 5h 80%")

@@ -78,6 +78,26 @@ class DashboardResult(TypedDict):
     html: str
 
 
+class LimitWindow(TypedDict):
+    source: str  # "claude-code", "codex", ...
+    window: str  # "5h", "7d", "<minutes>m"
+    label: str  # "5h", "wk", ...
+    limitId: str | None
+    usedPercent: float
+    resetsAt: int | None  # epoch ms
+    resetsAtLocal: str | None  # ISO 8601 in the configured time zone
+    observedAt: int
+    elapsedPercent: float | None
+    projectedPercent: float | None  # used share at this pace by the reset
+    estimated: bool
+    level: str  # "normal" | "warning" | "error"
+
+
+class LimitsResult(TypedDict):
+    windows: list[LimitWindow]  # the most constraining first
+    plans: list[dict[str, Any]]
+
+
 Result = dict[str, Any]  # the other results: see docs/protocol.md for their fields
 
 
@@ -110,11 +130,12 @@ METHODS: tuple[Method, ...] = (
     Method("usage/daily", Usage.daily, FilterParams, Result, dashboard=True),
     Method("usage/interactions", Usage.interactions, InteractionsParams, Result, dashboard=True),
     Method("usage/insights", Usage.insights, FilterParams, Result, dashboard=True),
+    Method("usage/limits", Usage.limits, FilterParams, LimitsResult, dashboard=True),
     Method("usage/statusBar", views.status_bar, StatusBarParams, StatusBarResult),
     Method("usage/dashboard", dashboard_page, DashboardParams, DashboardResult),
 )
 RECORD = "usage/record"  # params RecordParams, result RecordResult (a request) or none (a notification)
-DID_CHANGE = "usage/didChange"  # server -> client: {today: Totals, statusBar: StatusBarResult}
+DID_CHANGE = "usage/didChange"  # server -> client: {today: Totals, statusBar: StatusBarResult, limits: LimitsResult}
 DASHBOARD_METHODS: dict[str, Method] = {m.short: m for m in METHODS if m.dashboard}
 
 

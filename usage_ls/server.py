@@ -132,7 +132,9 @@ class UsageServer(LanguageServer):
             return
         self.pushed_version = svc.version
         statusline.cache_status(svc)  # status line commands (Claude Code's, tmux) read it: no ledger to open
-        self.protocol.notify(protocol.DID_CHANGE, {"today": svc.summary(), "statusBar": views.status_bar(svc)})
+        self.protocol.notify(
+            protocol.DID_CHANGE, {"today": svc.summary(), "statusBar": views.status_bar(svc), "limits": svc.limits()}
+        )
         for message in views.alerts(svc):
             self.tell(message, types.MessageType.Warning)
         heap.trim_if_grown()

@@ -114,6 +114,14 @@ class LimitLog:
         self.dir = root / "limits"
         self.path = self.dir / FILE
 
+    def signature(self) -> tuple[int, int] | None:
+        """(mtime, size) of the file, None when there is none: has anything been observed?"""
+        try:
+            st = os.stat(self.path, follow_symlinks=False)
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
     def read(self, since_ms: int = 0, tail: int | None = None) -> list[Observation]:
         """Observations in the order written (from the last `tail` bytes only, when given);
         lines that are not observations are skipped."""
