@@ -12,17 +12,18 @@ import time
 
 
 class RawServer:
-    def __init__(self, data_dir):
+    def __init__(self, data_dir, env: dict | None = None, stderr=subprocess.DEVNULL):
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "usage_ls", "serve", "--stdio"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, "USAGE_LS_DATA_DIR": str(data_dir)},
+            stderr=stderr,
+            env={**os.environ, "USAGE_LS_DATA_DIR": str(data_dir), **(env or {})},
         )
         self.buf = b""
         self.next_id = 1000
         self.notifications: list[dict] = []
+        self.others: list[dict] = []  # answers to no request of ours (e.g. errors to id null)
         # read continuously: a peer that stops reading would deadlock against a server
         # blocked writing to a full pipe
         self.chunks: queue.Queue[bytes] = queue.Queue()
@@ -63,6 +64,8 @@ class RawServer:
                 return msg
             if "method" in msg:
                 self.notifications.append(msg)
+            else:
+                self.others.append(msg)
 
     def _next_message(self, deadline: float) -> dict | None:
         while True:
@@ -85,8 +88,8 @@ class RawServer:
                 return None
             self.buf += chunk
 
-    def initialize(self) -> None:
-        self.request("initialize", {"processId": None, "capabilities": {}, "rootUri": None})
+    def initialize(self, **params) -> None:
+        self.request("initialize", {"processId": None, "capabilities": {}, "rootUri": None, **params})
         self.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
 
     def rss_mb(self) -> float:

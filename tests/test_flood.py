@@ -24,7 +24,7 @@ def test_flood_of_notifications_without_reading(data_dir):
         stderr=subprocess.DEVNULL,
         env={**os.environ, "USAGE_LS_DATA_DIR": str(data_dir)},
     )
-    srv.buf, srv.next_id, srv.notifications = b"", 1000, []
+    srv.buf, srv.next_id, srv.notifications, srv.others = b"", 1000, [], []
     body = lambda obj: (lambda b: f"Content-Length: {len(b)}\r\n\r\n".encode() + b)(json.dumps(obj).encode())
     init = body(
         {

@@ -99,6 +99,21 @@ raw_bodies = st.one_of(
     st.just(b"{}"),
     st.just(b"null"),
 )
+# bytes outside the framing, sent unframed: the request after them must be answered all the same
+raw_junk = st.one_of(
+    st.sampled_from(
+        [
+            b"Content-Length: abc\r\n\r\n",
+            b'Content-Length: abc\r\n\r\n{"jsonrpc":"2.0","id":1,"method":"usage/summary"}',
+            b"Content-Length: 99999999999999999999\r\n\r\n[[[",
+            b'{"jsonrpc":"2.0","method":"usage/summary","params":{}}',
+            b"\r\n\r\n",
+            b"stray text",
+            b"\x00\xff{",
+        ]
+    ),
+    st.binary(max_size=50).filter(lambda b: b"ength" not in b.lower()),
+)
 
 
 @pytest.fixture(scope="module")
@@ -111,10 +126,18 @@ def server(tmp_path_factory):
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-@given(method=st.sampled_from(METHODS), p=params, as_request=st.booleans(), raw=st.one_of(st.none(), raw_bodies))
-def test_no_message_kills_hangs_or_half_stores(server, method, p, as_request, raw):
+@given(
+    method=st.sampled_from(METHODS),
+    p=params,
+    as_request=st.booleans(),
+    raw=st.one_of(st.none(), raw_bodies),
+    junk=st.one_of(st.none(), st.none(), raw_junk),
+)
+def test_no_message_kills_hangs_or_half_stores(server, method, p, as_request, raw, junk):
     if raw is not None:
         server.send_body(raw)
+    if junk is not None:
+        server.send_bytes(junk)
     if as_request:
         answer = server.request(method, p, timeout=20)
         assert "result" in answer or ("error" in answer and answer["error"]["message"])

@@ -167,9 +167,14 @@ def cmd_record(args) -> int:
             else:
                 records.append(value)
         source = "stdin"
+    from usage_ls.service import default_name
+
+    project, problem = default_name(Path.cwd().name, "project", "the current folder's name")
+    if problem and args.project is None:
+        print(f"usage-ls record: {problem} (--project sets one)", file=sys.stderr)
     svc = _service(args, writable=True, tag="cli")
     try:
-        result = svc.record(records, svc.defaults(project=Path.cwd().name))
+        result = svc.record(records, svc.defaults(project=project))
     finally:
         svc.close()
     if args.json:
@@ -305,8 +310,10 @@ def cmd_import(args) -> int:
 
 def cmd_config(args) -> int:
     from usage_ls.config import EXAMPLE, load_config
+    from usage_ls.service import settle_user
 
     cfg = load_config()
+    settle_user(cfg)
     print(f"data directory: {cfg.data_dir}")
     print(f"config file:    {cfg.path} ({'present' if cfg.path.exists() else 'absent: defaults in use'})")
     print(f"user:           {cfg.user}")

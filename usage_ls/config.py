@@ -1,7 +1,8 @@
 """Where the data lives and what `config.toml` says.
 
-A bad key never stops the server: it is reported (naming the key and the problem) and its
-default is used, while every good key beside it is kept.
+A bad key never stops the server: it is reported (naming the key and the problem, and the
+type of what was found: never the value, which may be a secret) and its default is used,
+while every good key beside it is kept.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ EXAMPLE = """\
 @dataclass
 class Config:
     data_dir: Path
-    user: str = field(default_factory=lambda: _login())
+    user: str = field(default_factory=lambda: login_name())  # held to the name rules by `service.settle_user`
     timezone: str | None = None
     tz: dt.tzinfo = field(default_factory=days.system_zone)
     usd_per_credit: float = 0.01
@@ -68,19 +69,39 @@ class Config:
         return self.data_dir / CONFIG_FILE
 
 
-def _login() -> str:
+def login_name() -> str:
     try:
         return getpass.getuser()
     except Exception:
         return "me"
 
 
+def toml_type(value) -> str:
+    """What a config value is, for a message: its TOML type, never the value (it may be a secret)."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string" if value else "an empty string"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dt.datetime):
+        return "a date-time"
+    return "a date" if isinstance(value, dt.date) else "a time"
+
+
 def _number(errors: list[str], key: str, value, *, positive: bool = False) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        errors.append(f"{key}: expected a number, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        errors.append(f"{key}: expected a number, got {toml_type(value)}")
+        return None
+    if not math.isfinite(value):
+        errors.append(f"{key}: expected a finite number")
         return None
     if value < 0 or (positive and value == 0):
-        errors.append(f"{key}: must be {'> 0' if positive else '>= 0'}, got {value!r}")
+        errors.append(f"{key}: must be {'> 0' if positive else '>= 0'}")
         return None
     return float(value)
 
@@ -104,11 +125,11 @@ def load_config(data_dir: Path | str | None = None) -> Config:
         if isinstance(raw["user"], str) and raw["user"].strip():
             cfg.user = raw["user"].strip()
         else:
-            errors.append(f"user: expected a non-empty string, got {raw['user']!r}")
+            errors.append(f"user: expected a non-empty string, got {toml_type(raw['user'])}")
     if "timezone" in raw:
         try:
             if not isinstance(raw["timezone"], str):
-                raise ValueError(f"expected a string, got {raw['timezone']!r}")
+                raise ValueError(f"expected a string, got {toml_type(raw['timezone'])}")
             cfg.tz = days.zone_named(raw["timezone"])
             cfg.timezone = raw["timezone"]
         except ValueError as exc:
@@ -156,7 +177,10 @@ def load_config(data_dir: Path | str | None = None) -> Config:
         if good:
             cfg.thresholds = tuple(sorted(float(v) for v in values))
         else:
-            errors.append(f"budgets.thresholds: expected a list of percentages like [50, 80, 100], got {values!r}")
+            errors.append(
+                f"budgets.thresholds: expected a list of percentages like [50, 80, 100], got {toml_type(values)}"
+                + (" with an item that is not a number in 0-1000" if isinstance(values, list) and values else "")
+            )
     prices = _table(errors, raw, "prices")
     for model, table in prices.items():
         if not isinstance(table, dict):
@@ -180,7 +204,7 @@ def load_config(data_dir: Path | str | None = None) -> Config:
         if isinstance(watch, list) and all(isinstance(w, str) for w in watch):
             cfg.import_watch = list(watch)
         else:
-            errors.append(f"import.watch: expected a list of tool names, got {watch!r}")
+            errors.append(f"import.watch: expected a list of tool names, got {toml_type(watch)}")
     return cfg
 
 
@@ -188,5 +212,5 @@ def _table(errors: list[str], raw: dict, key: str, prefix: str = "") -> dict:
     value = raw.get(key, {})
     if isinstance(value, dict):
         return value
-    errors.append(f"{prefix}{key}: expected a table, got {value!r}")
+    errors.append(f"{prefix}{key}: expected a table, got {toml_type(value)}")
     return {}

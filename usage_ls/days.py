@@ -29,7 +29,7 @@ def zone_named(name: str | None) -> dt.tzinfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown timezone {name!r} (expected an IANA name like 'Europe/Berlin')") from exc
+        raise ValueError("unknown timezone (expected an IANA name like 'Europe/Berlin')") from exc
 
 
 def day_of(ts_ms: int, tz: dt.tzinfo) -> str:
@@ -60,7 +60,7 @@ def today(tz: dt.tzinfo, now: dt.datetime | None = None) -> str:
 def parse_day(text: str) -> dt.date:
     """Parse YYYY-MM-DD; ValueError otherwise."""
     if not isinstance(text, str) or len(text) != 10:
-        raise ValueError(f"expected a date as YYYY-MM-DD, got {text!r}")
+        raise ValueError("expected a date as YYYY-MM-DD")
     return dt.date.fromisoformat(text)
 
 

@@ -9,11 +9,13 @@ from importlib.metadata import version
 
 from usage_ls import __version__
 from usage_ls.config import load_config
+from usage_ls.service import settle_user
 from usage_ls.store.journal import SUFFIX, owner_alive
 
 
 def run() -> int:
     cfg = load_config()
+    settle_user(cfg)
     root = cfg.data_dir
     problems: list[str] = []
     print(

@@ -1,7 +1,8 @@
 """The record: one AI interaction. Validated here and only here.
 
 `validate_record` turns what a client sent (protocol camelCase JSON) into the stored form, or
-raises `RecordError` naming the field, the value and what was expected. Fields outside the
+raises `RecordError` naming the field, what was expected and what came instead (its type, or
+the value only where it cannot be a secret: `errors.describe`). Fields outside the
 schema are dropped (never stored: no prompt or response text ends up in the ledger) and
 reported back so the sender can notice.
 """
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from usage_ls import days
+from usage_ls.errors import describe
 
 BILLINGS = ("premium", "byok")  # stored as codes 0 and 1 in columns (`billing_code`)
 TOKEN_FIELDS = ("inputTokens", "outputTokens", "cacheReadTokens", "cacheWriteTokens", "cacheWrite1hTokens")
@@ -69,11 +71,6 @@ class Defaults:
     tz: dt.tzinfo
 
 
-def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def _name(rec: dict[str, Any], field: str, *, required: bool = False, limit: int = MAX_NAME) -> str | None:
     value = rec.get(field)
     if _plain(value, limit):  # the common case, cheaply: already clean
@@ -83,17 +80,28 @@ def _name(rec: dict[str, Any], field: str, *, required: bool = False, limit: int
             raise RecordError(field, "is required (a non-empty string)")
         return None
     if not isinstance(value, str):
-        raise RecordError(field, f"expected a string, got {type(value).__name__} {_show(value)}")
+        raise RecordError(field, f"expected a string, got {describe(value)}")
     if len(value) > limit:
         raise RecordError(field, f"is too long ({len(value)} characters; at most {limit})")
+    lead = len(value) - len(value.lstrip())
     value = value.strip()
     if not value:
         if required:
             raise RecordError(field, "must not be empty")
         return None
-    if _CONTROL.search(value):
-        raise RecordError(field, f"contains control characters: {_show(value)}")
+    control = _CONTROL.search(value)
+    if control:
+        raise RecordError(field, f"contains a control character (at character {lead + control.start() + 1})")
     return value
+
+
+def check_name(value: object, field: str) -> str:
+    """`value` as a record's `field` (project, user: a name) would be stored: trimmed; raises
+    `RecordError` naming `field` when the record rules refuse it (empty, not a string, too
+    long, control characters). For names that are not in a record: the defaults."""
+    name = _name({field: value}, field, required=True)
+    assert name is not None  # (required)
+    return name
 
 
 def _count(rec: dict[str, Any], field: str, *, required: bool = False) -> int:
@@ -105,10 +113,10 @@ def _count(rec: dict[str, Any], field: str, *, required: bool = False) -> int:
             raise RecordError(field, "is required (an integer >= 0)")
         return 0
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise RecordError(field, f"expected an integer >= 0, got {type(value).__name__} {_show(value)}")
+        raise RecordError(field, f"expected an integer >= 0, got {describe(value)}")
     if isinstance(value, float):
         if not math.isfinite(value) or value != int(value):
-            raise RecordError(field, f"expected an integer >= 0, got {_show(value)}")
+            raise RecordError(field, f"expected an integer >= 0, got {describe(value)}")
         value = int(value)
     if value < 0:
         raise RecordError(field, f"must be >= 0, got {value}")
@@ -122,7 +130,7 @@ def _money(rec: dict[str, Any], field: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise RecordError(field, f"expected a number >= 0, got {type(value).__name__} {_show(value)}")
+        raise RecordError(field, f"expected a number >= 0, got {describe(value)}")
     value = float(value)
     if not math.isfinite(value):
         raise RecordError(field, f"must be a finite number, got {value}")
@@ -136,7 +144,7 @@ def _money(rec: dict[str, Any], field: str) -> float | None:
 def parse_timestamp(value: Any, tz: dt.tzinfo) -> int:
     """RFC 3339 string or epoch milliseconds -> epoch milliseconds."""
     if isinstance(value, bool):
-        raise RecordError("timestamp", f"expected an RFC 3339 string or epoch milliseconds, got {_show(value)}")
+        raise RecordError("timestamp", f"expected an RFC 3339 string or epoch milliseconds, got {describe(value)}")
     if isinstance(value, (int, float)):
         if not math.isfinite(value):
             raise RecordError("timestamp", f"must be finite, got {value}")
@@ -148,27 +156,27 @@ def parse_timestamp(value: Any, tz: dt.tzinfo) -> int:
             parsed = dt.datetime.fromisoformat(value.strip().replace("z", "Z"))
         except ValueError:
             raise RecordError(
-                "timestamp", f"does not parse as RFC 3339 (e.g. 2026-11-21T14:03:00Z): {_show(value)}"
+                "timestamp", f"does not parse as RFC 3339 (e.g. 2026-11-21T14:03:00Z), got {describe(value)}"
             ) from None
         if parsed.tzinfo is None:  # a local wall-clock time in the user's zone
             parsed = parsed.replace(tzinfo=tz)
         ms = int(parsed.timestamp() * 1000)
     else:
-        raise RecordError("timestamp", f"expected an RFC 3339 string or epoch milliseconds, got {type(value).__name__}")
+        raise RecordError("timestamp", f"expected an RFC 3339 string or epoch milliseconds, got {describe(value)}")
     if not MIN_MS <= ms < MAX_MS:
-        raise RecordError("timestamp", f"is outside 2000-2099 ({_show(value)}); epoch milliseconds expected")
+        raise RecordError("timestamp", f"is outside 2000-2099 ({describe(value)}); epoch milliseconds expected")
     return ms
 
 
 def validate_record(raw: Any, defaults: Defaults, now_ms: int | None = None) -> tuple[dict[str, Any], list[str]]:
     """Validate one record. Returns (stored record without price fields, dropped field names)."""
     if not isinstance(raw, dict):
-        raise RecordError("record", f"expected an object, got {type(raw).__name__}")
+        raise RecordError("record", f"expected an object, got {describe(raw)}")
     rec_id = raw.get("id")
     if rec_id is None:
         rec_id = uuid.uuid4().hex
     elif not isinstance(rec_id, str) or not rec_id.strip():
-        raise RecordError("id", f"expected a non-empty string, got {_show(rec_id)}")
+        raise RecordError("id", f"expected a non-empty string, got {describe(rec_id)}")
     elif len(rec_id) > MAX_ID:
         raise RecordError("id", f"is too long ({len(rec_id)} characters; at most {MAX_ID})")
     ts = raw.get("timestamp")
@@ -177,7 +185,7 @@ def validate_record(raw: Any, defaults: Defaults, now_ms: int | None = None) -> 
     if billing is None:
         billing = "premium"
     if billing not in BILLINGS:
-        raise RecordError("billing", f'expected "premium" or "byok", got {_show(billing)}')
+        raise RecordError("billing", f'expected "premium" or "byok", got {describe(billing)}')
     out = {
         "id": rec_id,
         "ts": ts_ms,

@@ -15,6 +15,8 @@ from dataclasses import dataclass, fields
 from typing import Any, TypedDict
 
 from usage_ls import views
+from usage_ls.errors import kind
+from usage_ls.model import RecordError, check_name
 from usage_ls.service import Usage
 
 FilterParams = TypedDict(
@@ -142,9 +144,9 @@ DASHBOARD_METHODS: dict[str, Method] = {m.short: m for m in METHODS if m.dashboa
 @dataclass
 class InitOptions:
     """`initializationOptions` of `initialize`: each is optional; a bad one is reported by name
-    and its default used (`read`)."""
+    and its default used (`read`). `project` and `user` are held to the record rules."""
 
-    project: str | None = None  # default: the workspace folder's name
+    project: str | None = None  # default: the workspace folder's name (`service.default_name`)
     user: str | None = None  # default: config.toml's `user`, else the login name
     dataDir: str | None = None  # default: USAGE_LS_DATA_DIR, else the platform's data folder
 
@@ -155,15 +157,19 @@ class InitOptions:
         if not raw:  # absent, or an empty Lua table (Neovim sends `[]`)
             return opts, problems
         if not isinstance(raw, dict):
-            return opts, [f"initializationOptions: expected an object, got {type(raw).__name__}"]
+            return opts, [f"initializationOptions: expected an object, got {kind(raw)}"]
         known = {f.name for f in fields(InitOptions)}
         for key, value in raw.items():
             if key not in known:
                 continue  # options of other versions or other clients: not ours to refuse
             if value is not None and not isinstance(value, str):
-                problems.append(
-                    f"initializationOptions.{key}: expected a string, got {type(value).__name__}; using the default"
-                )
+                problems.append(f"initializationOptions.{key}: expected a string, got {kind(value)}; using the default")
                 continue
+            if value and key in ("project", "user"):
+                try:
+                    value = check_name(value, key)
+                except RecordError as exc:
+                    problems.append(f"initializationOptions.{key}: {exc.message}; using the default")
+                    continue
             setattr(opts, key, value or None)
         return opts, problems

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from usage_ls import days
-from usage_ls.errors import InvalidParams
+from usage_ls.errors import InvalidParams, describe
 from usage_ls.model import BILLINGS, TOKEN_FIELDS, TOTAL_TOKEN_FIELDS, billing_code
 from usage_ls.store.columns import SOURCES, RecordColumns
 from usage_ls.store.ledger import Ledger
@@ -54,7 +54,7 @@ def parse_filter(params: dict[str, Any] | None, tz: dt.tzinfo) -> Filter:
         try:
             values[name] = days.parse_day(value).isoformat()
         except (ValueError, TypeError):
-            raise InvalidParams(name, f"expected a date as YYYY-MM-DD, got {value!r}") from None
+            raise InvalidParams(name, f"expected a date as YYYY-MM-DD, got {describe(value)}") from None
     start, end = values["from"], values["to"]
     if params.get("from") is not None and params.get("to") is None and start > end:
         end = start
@@ -66,14 +66,14 @@ def parse_filter(params: dict[str, Any] | None, tz: dt.tzinfo) -> Filter:
     for name in ("project", "user", "model"):
         value = params.get(name)
         if value is not None and (not isinstance(value, str) or len(value) > 200):
-            raise InvalidParams(name, f"expected a string, got {value!r}"[:120])
+            raise InvalidParams(name, f"expected a string of at most 200 characters, got {describe(value)}")
         strings[name] = value or None
     billing = params.get("billing")
     if billing not in (None, "", "premium", "byok", "all"):
-        raise InvalidParams("billing", f'expected "premium", "byok" or "all", got {billing!r}'[:120])
+        raise InvalidParams("billing", f'expected "premium", "byok" or "all", got {describe(billing)}')
     scope = params.get("scope")
     if scope not in (None, "local"):
-        raise InvalidParams("scope", f'only "local" is available, got {scope!r}'[:120])
+        raise InvalidParams("scope", f'only "local" is available, got {describe(scope)}')
     return Filter(start, end, billing=None if billing in (None, "", "all") else billing, **strings)
 
 
@@ -229,11 +229,11 @@ def interactions(
     descending = sort.startswith("-")
     column = sort.lstrip("-+")
     if column not in SORT_COLUMNS:
-        raise InvalidParams("sort", f"unknown column {column!r} (known: {', '.join(SORT_COLUMNS)})")
+        raise InvalidParams("sort", f"unknown column {describe(column)} (known: {', '.join(SORT_COLUMNS)})")
     if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-        raise InvalidParams("offset", f"expected an integer >= 0, got {offset!r}"[:100])
+        raise InvalidParams("offset", f"expected an integer >= 0, got {describe(offset)}")
     if not isinstance(limit, int) or isinstance(limit, bool) or not 0 <= limit <= 10_000:
-        raise InvalidParams("limit", f"expected an integer 0..10000, got {limit!r}"[:100])
+        raise InvalidParams("limit", f"expected an integer 0..10000, got {describe(limit)}")
     # Each day's matching rows are found in that day's columns; only their sort keys are put
     # together (not the days' columns: 20 MB for 90 busy days), and only the page's rows read.
     parts = [ledger.day_columns(day) for day in days.day_range(selection.start, selection.end)]

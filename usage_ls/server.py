@@ -9,6 +9,7 @@ checkpoints, budget alerts) runs as asyncio tasks started on `initialized`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import logging
 import os
@@ -21,14 +22,14 @@ from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
-from pygls.io_ import StdoutWriter, run_async
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 
 from usage_ls import __version__, heap, protocol, statusline, transport, views
 from usage_ls.config import load_config
 from usage_ls.errors import InvalidParams
 from usage_ls.model import Defaults
-from usage_ls.service import Usage
+from usage_ls.service import Usage, default_name
 
 log = logging.getLogger("usage_ls")
 
@@ -57,28 +58,28 @@ class UsageServer(LanguageServer):
     def start_io(self, stdin=None, stdout=None):
         """pygls reads stdin through a thread pool, one hop per header line and body: ~0.5 ms a
         message, which caps a stream of single-record notifications well below 2,000/s. An
-        asyncio pipe reader does the same reads on the loop itself."""
+        asyncio pipe reader reads on the loop itself, in chunks (`transport.read_messages` cuts
+        them into messages); a file or a terminal is read in a thread."""
         stdin = stdin or sys.stdin.buffer
+        mode = os.fstat(stdin.fileno()).st_mode
+        pipe = stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
         async def main():
             loop = asyncio.get_running_loop()
-            reader = asyncio.StreamReader(limit=1 << 30)
-            await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), stdin)
+            if pipe:
+                reader = asyncio.StreamReader(limit=1 << 30)
+                await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), stdin)
+                read = functools.partial(reader.read, 1 << 20)
+            else:
+                read1 = getattr(stdin, "read1", stdin.read)
+                read = functools.partial(loop.run_in_executor, self.thread_pool, read1, 1 << 16)
             self._stop_event = threading.Event()
             self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
-            await run_async(
-                stop_event=self._stop_event,
-                reader=reader,
-                protocol=self.protocol,
-                logger=log,
-                error_handler=self.report_server_error,
-            )
+            await transport.read_messages(read, self.protocol, self._stop_event)
 
-        if not stat.S_ISFIFO(os.fstat(stdin.fileno()).st_mode) and not stat.S_ISSOCK(os.fstat(stdin.fileno()).st_mode):
-            return super().start_io(stdin, stdout)  # a file or a terminal: pygls' own reader
         try:
             asyncio.run(main())
-        except (BrokenPipeError, asyncio.IncompleteReadError, ConnectionResetError):
+        except (BrokenPipeError, ConnectionResetError):
             log.info("the editor closed the connection")
         except (KeyboardInterrupt, SystemExit):
             pass
@@ -305,7 +306,11 @@ server = UsageServer()
 def initialize(ls: UsageServer, params: types.InitializeParams) -> None:
     opts, problems = protocol.InitOptions.read(params.initialization_options)
     ls.process_id = params.process_id
-    ls.project = opts.project or _folder_name(params)
+    ls.project = opts.project
+    if ls.project is None:  # the folder's name, made safe if it must be
+        ls.project, problem = default_name(_folder_name(params), "project", "the workspace folder's name")
+        if problem:
+            problems.append(f"{problem} (initializationOptions.project sets one)")
     ls.user = opts.user
     ls.open_usage(opts.dataDir)
     for problem in problems:
@@ -413,6 +418,7 @@ def serve() -> int:
     # pygls warns on stderr about ordinary client behaviour (cancelling a finished request);
     # editors show stderr as errors
     logging.getLogger("pygls").setLevel(logging.ERROR)
+    logging.getLogger("pygls.protocol.json_rpc").addFilter(transport.QuietParams())
     try:
         server.start_io()
     finally:

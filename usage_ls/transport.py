@@ -2,15 +2,22 @@
 
 `UsageProtocol` hands `usage/*` params to the handlers as the JSON the client sent (pygls
 would build namedtuples, renaming `from`), answers a notification sent as a request and a
-request whose params do not fit instead of dropping them, and sends with orjson. `keep`
-holds fire-and-forget futures until they are done.
+request whose params do not fit instead of dropping them, and sends with orjson.
+`read_messages` is the reading loop: `framing.Frames` cuts the stream into bodies, and a
+message that cannot be read (a bad `Content-Length`, JSON nested too deeply or not JSON at
+all) is answered with a JSON-RPC error, to its id when one can be seen (else `null`), rather
+than dropped with the stream out of step. `keep` holds fire-and-forget futures until they are
+done.
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import logging
+import threading
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -20,7 +27,30 @@ from pygls.exceptions import JsonRpcException, JsonRpcInternalError
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage, JsonRPCResponseMessage
 
+from usage_ls.framing import Bad, Frames, id_of
+
 log = logging.getLogger("usage_ls")
+
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+
+
+async def read_messages(
+    read: Callable[[], Awaitable[bytes]], protocol: UsageProtocol, stop_event: threading.Event
+) -> None:
+    """Hand every message `read` brings to `protocol` until the stream ends or the server stops."""
+    frames = Frames()
+    while not stop_event.is_set():
+        data = await read()
+        for item in frames.feed(data) if data else frames.close():
+            if isinstance(item, Bad):
+                protocol.refuse(item, PARSE_ERROR)
+            else:
+                protocol.receive(item)
+            if stop_event.is_set():
+                return
+        if not data:
+            return
 
 
 class UsageProtocol(LanguageServerProtocol):
@@ -29,6 +59,55 @@ class UsageProtocol(LanguageServerProtocol):
     pygls would turn unknown params into namedtuples, renaming keywords (`from` becomes
     `_0`) and costing time on large batches; our own validation names fields instead.
     """
+
+    def receive(self, body: bytes) -> None:
+        """One message's body: parsed as pygls does (each object through `structure_message`)
+        and handled; answered with an error when it cannot be."""
+        try:
+            message = json.loads(body, object_hook=self.structure_message)
+        except RecursionError:
+            self.refuse(Bad("its JSON is nested too deeply to read", id_of(body)), PARSE_ERROR)
+            return
+        except UnicodeDecodeError as exc:
+            self.refuse(Bad(f"it is not UTF-8 (byte {exc.start})", id_of(body)), PARSE_ERROR)
+            return
+        except json.JSONDecodeError as exc:
+            self.refuse(
+                Bad(f"it is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})", id_of(body)), PARSE_ERROR
+            )
+            return
+        except ValueError as exc:  # a number too long to convert
+            why = str(exc).split(":")[0]
+            self.refuse(Bad(f"it cannot be read ({why})", id_of(body)), PARSE_ERROR)
+            return
+        except Exception as exc:  # structure_message refused it (and answered it when it could)
+            self._server.report_server_error(exc, JsonRpcException)
+            return
+        if not hasattr(message, "jsonrpc"):  # not an object, or one without "jsonrpc"
+            msg_id = message.get("id") if isinstance(message, dict) and "method" in message else None
+            if isinstance(msg_id, bool) or not isinstance(msg_id, (int, str)):
+                msg_id = None
+            self.refuse(
+                Bad('it is not a JSON-RPC 2.0 message (an object with "jsonrpc": "2.0")', msg_id), INVALID_REQUEST
+            )
+            return
+        try:
+            self.handle_message(message)
+        except Exception as exc:
+            log.exception("unable to handle a message")
+            self._server.report_server_error(exc, JsonRpcException)
+
+    def refuse(self, bad: Bad, code: int) -> None:
+        """Answer a message that cannot be read, to its id if it has one, and log why."""
+        text = f"cannot read this message: {bad.reason}"
+        log.warning("%s (id %r)", text, bad.id)
+        self._send_data({"jsonrpc": "2.0", "id": bad.id, "error": {"code": code, "message": text}})
+        self.notify(
+            types.WINDOW_LOG_MESSAGE,
+            types.LogMessageParams(
+                type=types.MessageType.Warning, message=f"usage-ls: {text} (answered with error {code})"
+            ),
+        )
 
     def structure_message(self, data: dict[str, Any]):
         method = data.get("method") if isinstance(data, dict) else None
@@ -75,6 +154,22 @@ class UsageProtocol(LanguageServerProtocol):
         except Exception as error:
             log.exception("Error sending data")
             self._server.report_server_error(error, JsonRpcInternalError)
+
+
+class QuietParams(logging.Filter):
+    """pygls logs the params of a message it could not handle, and the traceback of a param
+    cattrs refused (which quotes the value): they may hold secrets, and editors show a server's
+    stderr. On pygls' protocol logger, this keeps what happened and drops what was sent."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = str(record.msg)
+        if text.startswith("Unable to deserialize message"):
+            record.msg, record.args = "Unable to deserialize a message: its params do not fit their LSP type", ()
+            record.exc_info = record.exc_text = None
+        elif text.startswith(("Failed to handle request", "Failed to handle notification")) and record.args:
+            args = tuple(record.args) if isinstance(record.args, tuple) else (record.args,)
+            record.args = (*args[:-1], "(params not shown)")
+        return True
 
 
 _BACKGROUND: set[asyncio.Future] = set()

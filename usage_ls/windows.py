@@ -47,7 +47,7 @@ def level_of(used: float, projected: float | None) -> str:
 
 def view(observations: list[Observation], now_ms: int, tz: dt.tzinfo = dt.UTC) -> list[dict[str, Any]]:
     """`usage/limits` windows, the most constraining first; `resetsAtLocal` in `tz`."""
-    out = []
+    out: list[tuple[tuple[int, float, int], dict[str, Any]]] = []
     for obs in observations:
         if obs.resets_at is not None and obs.resets_at <= now_ms:
             continue
@@ -58,26 +58,31 @@ def view(observations: list[Observation], now_ms: int, tz: dt.tzinfo = dt.UTC) -
             elapsed = min(100.0, max(0.0, (now_ms - start) / length * 100))
             if elapsed >= MIN_ELAPSED_FOR_PACE:
                 projected = obs.used_percent / elapsed * 100
+        level = level_of(obs.used_percent, projected)
+        rank = (-LEVELS.index(level), -obs.used_percent, length or 0)
         out.append(
-            {
-                "source": obs.source,
-                "window": obs.window,
-                "label": LABELS.get(obs.window, obs.window),
-                "limitId": obs.limit_id,
-                "usedPercent": obs.used_percent,
-                "resetsAt": obs.resets_at,
-                "resetsAtLocal": None
-                if obs.resets_at is None
-                else dt.datetime.fromtimestamp(obs.resets_at / 1000, tz).isoformat(timespec="minutes"),
-                "observedAt": obs.observed_at,
-                "elapsedPercent": None if elapsed is None else round(elapsed, 1),
-                "projectedPercent": None if projected is None else round(projected, 1),
-                "estimated": False,
-                "level": level_of(obs.used_percent, projected),
-            }
+            (
+                rank,
+                {
+                    "source": obs.source,
+                    "window": obs.window,
+                    "label": LABELS.get(obs.window, obs.window),
+                    "limitId": obs.limit_id,
+                    "usedPercent": obs.used_percent,
+                    "resetsAt": obs.resets_at,
+                    "resetsAtLocal": None
+                    if obs.resets_at is None
+                    else dt.datetime.fromtimestamp(obs.resets_at / 1000, tz).isoformat(timespec="minutes"),
+                    "observedAt": obs.observed_at,
+                    "elapsedPercent": None if elapsed is None else round(elapsed, 1),
+                    "projectedPercent": None if projected is None else round(projected, 1),
+                    "estimated": False,
+                    "level": level,
+                },
+            )
         )
-    out.sort(key=lambda w: (-LEVELS.index(w["level"]), -w["usedPercent"], window_ms(w["window"]) or 0))
-    return out
+    out.sort(key=lambda pair: pair[0])
+    return [window for _, window in out]
 
 
 def worst_level(windows: list[dict[str, Any]]) -> str:

@@ -164,7 +164,7 @@ def test_codex_unknown_event_garbage_and_reemitted_totals(tmp_path, data):
     )
     res = import_json(data, "codex", env=env)
     assert (res["imported"], res["unreadable"]) == (1, 2)
-    assert "unknown event type 'brand_new_event'" in res["tools"][0]["firstReason"]
+    assert 'unknown event type "brand_new_event"' in res["tools"][0]["firstReason"]
     day = our_daily(data, "2026-11-19", "2026-11-19", env=env)["2026-11-19"]
     assert (day["input"], day["cacheRead"], day["output"]) == (13_000 + 600, 14_000 + 400, 1_300 + 90)
 

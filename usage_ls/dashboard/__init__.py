@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from usage_ls.dashboard import data
 from usage_ls.dashboard.page import MODES, check_nonce, render
-from usage_ls.errors import InvalidParams
+from usage_ls.errors import InvalidParams, describe
 
 
 def build_page(svc, params: dict) -> dict:
@@ -28,7 +28,7 @@ def build_page(svc, params: dict) -> dict:
         raise InvalidParams("params", "expected an object")
     mode = params.get("mode") or "webview"
     if mode not in MODES:
-        raise InvalidParams("mode", f"expected one of {', '.join(MODES)}, got {mode!r}"[:120])
+        raise InvalidParams("mode", f"expected one of {', '.join(MODES)}, got {describe(mode)}")
     nonce = check_nonce(params.get("nonce"))
     boot = data.bootstrap(svc, params, mode)
     return {"html": render(boot, nonce)}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from usage_ls import days
-from usage_ls.errors import InvalidParams
+from usage_ls.errors import InvalidParams, describe
 
 PRESETS = ("today", "yesterday", "7d", "30d", "month")
 DEFAULT_PRESET = "7d"
@@ -32,7 +32,7 @@ def preset_range(preset: str, today: str) -> tuple[str, str]:
         return days.shift(today, -29), today
     if preset == "month":
         return today[:8] + "01", today
-    raise InvalidParams("preset", f"expected one of {', '.join(PRESETS)}, got {preset!r}"[:120])
+    raise InvalidParams("preset", f"expected one of {', '.join(PRESETS)}, got {describe(preset)}")
 
 
 def matching_preset(start: str, end: str, today: str) -> str:

@@ -103,7 +103,7 @@ class Aider(Tool):
             m = TOKENS.match(raw)
             parts = {kind: _amount(num, suf) for num, suf, kind in PART.findall(raw)}
             if not m or "sent" not in parts or "received" not in parts:
-                result.bad(f"{path.name}", f"token line not understood: {raw[:60]!r}")
+                result.bad(f"{path.name}", f"token line not understood ({len(raw)} characters)")
                 continue
             started = st.get("started")
             if not started:

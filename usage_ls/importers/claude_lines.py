@@ -15,6 +15,7 @@ from typing import Annotated, NamedTuple
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from usage_ls.errors import describe
 from usage_ls.importers.base import count, parse_ts, project_of, short_hash
 
 FEATURE = "claude-code"
@@ -102,11 +103,11 @@ def slow_entry(obj: dict, cwd: str | None, fallback_project: str, projects: dict
                 return None, f"usage.{k} is null"
     ts = parse_ts(get("timestamp"))
     if ts is None:
-        return None, f"timestamp {str(get('timestamp'))[:40]!r} is not RFC 3339 with an offset"
+        return None, f"timestamp is not RFC 3339 with an offset, got {describe(get('timestamp'))}"
     if outer is obj:
         version = get("version")
         if version is not None and not (type(version) is str and VERSION.match(version)):
-            return None, f"version {str(version)[:20]!r} is not a version number"
+            return None, f"version is not a version number, got {describe(version)}"
         session = get("sessionId")
     else:
         session = obj.get("sessionId")

@@ -42,6 +42,7 @@ from pathlib import Path
 
 import orjson
 
+from usage_ls.errors import describe
 from usage_ls.importers.base import Tool, count, parse_ts, project_of, short_hash
 from usage_ls.importers.lines import FileResult, json_objects, read_from
 
@@ -120,7 +121,7 @@ class Codex(Tool):
             kind = obj.get("type")
             payload = obj.get("payload")
             if kind not in KNOWN_TYPES:
-                result.bad(f"{path.name}:{offset}", f"unknown event type {str(kind)[:40]!r}")
+                result.bad(f"{path.name}:{offset}", f"unknown event type {describe(kind)}")
                 continue
             if not isinstance(payload, dict):
                 if kind in ("event_msg", "turn_context", "session_meta"):
@@ -181,7 +182,7 @@ class Codex(Tool):
                 continue
             ts = parse_ts(ts_str)
             if ts is None:
-                result.bad(f"{path.name}:{offset}", f"timestamp {str(ts_raw)[:40]!r} is not RFC 3339 with an offset")
+                result.bad(f"{path.name}:{offset}", f"timestamp is not RFC 3339 with an offset, got {describe(ts_raw)}")
                 continue
             event_model = _model_of(payload) or _model_of(info)
             if event_model:
