@@ -64,3 +64,13 @@ def test_import_bench_small(capsys, tmp_path):
         assert "same per-day tokens as ccusage:        True" in text
     with capsys.disabled():
         print("\n" + text)
+
+
+def test_spike_calibration_small(capsys):
+    text = run_bench(
+        ["bench/spike_calibration.py", "--seeds", "5", "--days", "30", "--catch-seeds", "5", "--profiles", "reference"]
+    )
+    for line in ("false spikes (days + hours)", "before issue #16", "3x day:", "5x hour:", "runaway:"):
+        assert line in text
+    with capsys.disabled():
+        print("\n" + text)
