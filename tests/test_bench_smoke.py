@@ -70,5 +70,13 @@ def test_statusline_bench_small(capsys, tmp_path):
     text = run_bench(["bench/statusline_bench.py", "--mb", "5", "--runs", "3", "--out", str(tmp_path)])
     assert "usage-ls statusline --claude-code (cache)" in text
     assert "our line: Sonnet 4.5 · $1.23 session · 0.0 cr today · 5h 42%" in text
+
+
+def test_spike_calibration_small(capsys):
+    text = run_bench(
+        ["bench/spike_calibration.py", "--seeds", "5", "--days", "30", "--catch-seeds", "5", "--profiles", "reference"]
+    )
+    for line in ("false spikes (days + hours)", "before issue #16", "3x day:", "5x hour:", "runaway:"):
+        assert line in text
     with capsys.disabled():
         print("\n" + text)

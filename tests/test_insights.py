@@ -7,14 +7,16 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import random
+import re
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+import spike_months as sm
 from editor import Editor, rec, write_config
 
-from usage_ls import insights
+from usage_ls import insights, spikes
 
 NOW = dt.datetime.now(dt.UTC)
 TODAY = NOW.date()
@@ -35,33 +37,65 @@ def minutes_ago(n: int) -> str:
 # -- the spike rule, by hand ------------------------------------------------------------------
 
 
-def test_spike_threshold_is_median_plus_four_robust_sigmas():
-    # 28 days: nine of $4, ten of $5, nine of $6 -> median 5; |x - 5| is ten 0s and eighteen 1s,
-    # so MAD = 1 and sigma = 1.4826; threshold = max(5 + 4 * 1.4826, 2 * 5, 5 + 1) = 10.9304
-    history = [4.0] * 9 + [5.0] * 10 + [6.0] * 9
-    base = insights.baseline(history, insights.MIN_HISTORY_DAYS)
-    assert base.median == 5.0 and base.sigma == pytest.approx(1.4826)
-    assert base.threshold(insights.DAY_FLOOR_USD, insights.DAY_RATIO) == pytest.approx(10.9304)
+def test_day_threshold_is_the_largest_of_floor_ratio_and_robust_sigmas():
+    # 28 days: nine of $3, ten of $5, nine of $7 -> median 5; |x - 5| is ten 0s and eighteen 2s,
+    # so MAD = 2 and sigma = 2.9652; threshold = max(5 + 1, 2.5 * 5, 5 + 3.5 * 2.9652) = 15.3782
+    history = [3.0] * 9 + [5.0] * 10 + [7.0] * 9
+    base = spikes.day_baseline(history)
+    assert base.median == 5.0 and base.sigma == pytest.approx(2.9652)
+    assert base.threshold(spikes.DAY_FLOOR_USD) == pytest.approx(15.3782)
     dates = [f"d{i}" for i in range(30)]
-    assert insights.day_spikes(dates, history + [10.9, 11.0], 28, 1.0) == [
-        {"kind": "day", "date": "d29", "value": 11.0, "median": 5.0, "threshold": pytest.approx(10.9304)}
+    assert spikes.day_spikes(dates, history + [15.3, 15.4], 28, 1.0) == [
+        {"kind": "day", "date": "d29", "value": 15.4, "median": 5.0, "threshold": pytest.approx(15.3782)}
     ]
 
 
-def test_constant_spend_falls_back_to_ratio_and_floor():
-    # every day $3: MAD 0 and mean deviation 0, so only 2 x median ($6) and median + floor hold
-    base = insights.baseline([3.0] * 28, 7)
-    assert base.sigma == 0 and base.threshold(1.0, 2.0) == 6.0
-    # a sporadic user (ten $3 days, eighteen idle): MAD 0, mean |x - 0| = 30/28;
-    # sigma = 1.2533 * 30/28, threshold = 4 * that = 5.3713: a $5 day is usual, $6 is not
-    sporadic = insights.baseline([0.0] * 18 + [3.0] * 10, 7)
-    assert sporadic.threshold(1.0, 2.0) == pytest.approx(4 * 1.2533 * 30 / 28)
-    assert insights.day_spikes(["a"] * 29, [0.0] * 18 + [3.0] * 10 + [5.0], 28, 1.0) == []
+def test_constant_spend_falls_back_to_ratio_and_idle_days_are_not_comparable():
+    # every day $3: MAD 0 and mean deviation 0, so 2.5 x median ($7.50) is the threshold
+    base = spikes.day_baseline([3.0] * 28)
+    assert base.sigma == 0 and base.threshold(1.0) == 7.5
+    # a sporadic user (ten $3 days, eighteen idle) is judged on the ten days they worked:
+    # the same $7.50; a $5 day is usual, an $8 day is not
+    sporadic = spikes.day_baseline([0.0] * 18 + [3.0] * 10)
+    assert (sporadic.median, sporadic.samples, sporadic.threshold(1.0)) == (3.0, 10, 7.5)
+    assert spikes.day_spikes(["a"] * 29, [0.0] * 18 + [3.0] * 10 + [5.0], 28, 1.0) == []
+    assert [s["value"] for s in spikes.day_spikes(["a"] * 29, [0.0] * 18 + [3.0] * 10 + [8.0], 28, 1.0)] == [8.0]
 
 
 def test_no_history_no_spike():
-    # five days of history are not enough to know what is usual; leading idle days don't count
-    assert insights.day_spikes(["x"] * 29, [0.0] * 23 + [1.0] * 5 + [50.0], 28, 1.0) == []
+    # five active days are not enough to know what is usual
+    assert spikes.day_spikes(["x"] * 29, [0.0] * 23 + [1.0] * 5 + [50.0], 28, 1.0) == []
+    assert spikes.hour_baseline(np.array([0.0] * 100 + [0.5] * 11)) is None  # 11 busy hours
+
+
+def test_hour_rules_spend_beyond_the_tail_or_many_calls():
+    # 100 busy hours of $0.01, $0.02, ... $1.00 (and idle ones, left out): median $0.505, 99th
+    # percentile 0.99 + 0.01 x 0.01 = $0.9901 (linear between the 99th and 100th values)
+    past = np.zeros((28, 25))
+    past.ravel()[:100] = np.arange(1, 101) / 100
+    base = spikes.hour_baseline(past)
+    assert (base.median, base.high, base.samples) == (pytest.approx(0.505), pytest.approx(0.9901), 100)
+    # spend limit max(0.505 + 0.10, 2.5 x 0.9901) = 2.47525; work limit max(0.605, 4 x 0.505) = 2.02
+    assert base.spend_limit(0.1) == pytest.approx(2.47525) and base.work_limit(0.1) == pytest.approx(2.02)
+    # calls: 50 busy hours of 2 and 50 of 4: max(10, 4 x mean 3, 1.25 x 99th percentile 4) = 12
+    past_calls = np.zeros((28, 25))
+    past_calls.ravel()[:100] = [2] * 50 + [4] * 50
+    assert spikes.calls_limit(past_calls) == 12.0
+    hours, calls = np.zeros(25), np.zeros(25, dtype=int)
+    hours[9], calls[9] = 2.5, 1  # one answer beyond the tail: a spike by spend
+    hours[10], calls[10] = 2.3, 12  # many calls and above the work limit: a spike by work
+    hours[11], calls[11] = 2.3, 11  # one call short
+    hours[12], calls[12] = 2.0, 300  # many calls, but below the work limit
+    asked = []
+    found = spikes.hour_spikes("d", hours, calls, base, 0.1, lambda: asked.append(1) or spikes.calls_limit(past_calls))
+    assert [(s["hour"], s["calls"], s["threshold"]) for s in found] == [
+        (9, 1, pytest.approx(2.47525)),
+        (10, 12, pytest.approx(2.02)),
+    ]
+    assert asked == [1]  # the history's calls are read once, and only for a candidate
+    quiet = np.zeros(25)
+    quiet[9] = 1.0
+    assert spikes.hour_spikes("d", quiet, calls, base, 0.1, lambda: asked.append(2) or 0.0) == [] and asked == [1]
 
 
 def test_burn_rate_pace_and_projection():
@@ -192,6 +226,73 @@ async def test_thirty_normal_days_with_noise_raise_no_spike(data_dir, seed):
         assert ins["spikes"] == []
         await asyncio.sleep(0.3)
         assert not [m for m in ed.messages if "Unusual" in m]
+
+
+def _ordinary_month(rng: np.random.Generator) -> list[dict]:
+    """30 days before today of the issue's ordinary usage (tests/spike_months.py, reference
+    profile: 30-50 answers a day over 09:00-19:00, six models at list price, heavy-tailed
+    sizes), as records with their cost."""
+    p, out = sm.PROFILES["reference"], []
+    for back in range(30, 0, -1):
+        midnight = dt.datetime.combine(TODAY - dt.timedelta(days=back), dt.time(0, 0))
+        n = int(rng.integers(p.calls[0], p.calls[1] + 1))
+        minutes, cost, which = sm.calls_of_models(rng, p, n, p.hours[0] * 60.0, p.hours[1] * 60.0)
+        for k, (m, c, w) in enumerate(zip(minutes.tolist(), cost.tolist(), which.tolist())):
+            when = (midnight + dt.timedelta(minutes=m)).isoformat(timespec="seconds") + "Z"
+            out.append(rec(sm.MODELS[w][0], id=f"o{back}-{k}", costUsd=round(c, 6), timestamp=when))
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 5])
+async def test_ordinary_usage_pops_up_nothing_and_a_runaway_agent_is_told_within_the_hour(data_dir, seed):
+    if NOW.hour < 1:
+        pytest.skip("the history's last day would be judged as today")
+    rng = np.random.default_rng(seed)
+    async with Editor(data_dir) as ed:
+        await ed.record(*_ordinary_month(rng))
+        # today so far: four ordinary answers, then the issue's false spike: two long answers
+        # of claude-opus-4-1 (12,000 in, 2,000 out: $0.33 each) in the same hour, which made
+        # an hour of $0.65-1.11 against a usual busy hour of ~$0.09 and popped up before
+        p = sm.PROFILES["reference"]
+        _, cost, which = sm.calls_of_models(rng, p, 4, 0.0, 1.0)
+        today = [
+            rec(sm.MODELS[w][0], id=f"t{k}", costUsd=round(c, 6), timestamp=minutes_ago(40 - 10 * k))
+            for k, (c, w) in enumerate(zip(cost.tolist(), which.tolist()))
+        ]
+        today += [rec("claude-opus-4-1", 12_000, 2_000, id=f"big{k}", timestamp=minutes_ago(2 - k)) for k in range(2)]
+        await ed.record(*today)
+        await ed.wait_change(lambda c: c["today"]["messages"] == 6)
+        ins = await ed.request("usage/insights", {"from": (TODAY - dt.timedelta(days=29)).isoformat(), "to": T})
+        assert ins["spikes"] == []
+        await asyncio.sleep(0.3)  # an alert would be pushed within 0.1 s
+        assert not [m for m in ed.messages if "Unusual" in m]
+
+        # an agent stuck in a loop: claude-sonnet-4-5 answers of ordinary sizes, reported ten
+        # at a time within this hour; the alert comes after a few dozen, long before the hour is out
+        now = dt.datetime.now(dt.UTC)
+        start = max(now.replace(minute=0, second=0, microsecond=0), now - dt.timedelta(minutes=50))
+        _, loop_cost, _ = sm.calls_of_models(rng, p, 300, 0.0, 1.0, model=4)
+        told_after = None
+        for i in range(0, 300, 10):
+            when = (start + (now - start) * (i / 300)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            batch = [
+                rec("claude-sonnet-4-5", id=f"loop{i + k}", costUsd=round(c, 6), session="stuck", timestamp=when)
+                for k, c in enumerate(loop_cost[i : i + 10].tolist())
+            ]
+            await ed.record(*batch)
+            await ed.wait_change(lambda c, n=i + 16: c["today"]["messages"] == n)
+            await asyncio.sleep(0.15)
+            if any("Unusual spend" in m for m in ed.messages):
+                told_after = i + 10
+                break
+        assert told_after is not None and told_after <= 50, told_after
+        message = await ed.wait_message(lambda m: "Unusual spend" in m)
+        hour = start.hour
+        assert f"Unusual spend {hour:02d}:00-{(hour + 1) % 24:02d}:00 on {T}" in message
+        assert re.search(r": \$\d+\.\d\d in \d+ messages against a typical busy hour of \$0\.\d\d;", message), message
+        ins = await ed.request("usage/insights")
+        spike = [s for s in ins["spikes"] if s["kind"] == "hour" and s["hour"] == hour][0]
+        assert spike["calls"] >= told_after and spike["topSession"]["name"] == "stuck"
 
 
 async def test_model_swap_saving_equals_price_table_arithmetic(data_dir):

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from usage_ls import days, insights, queries
+from usage_ls import days, insights, queries, spikes
 from usage_ls.budgets import Budgets, announced
 from usage_ls.config import Config
 from usage_ls.model import billing_code
@@ -133,9 +133,11 @@ class InsightEngine:
         }
         return {**out, **over}
 
-    def _hour_history(self, day: str, f: queries.Filter, metric: str) -> np.ndarray:
-        """Spend per hour of the 28 days before `day` (28 x 25), cached until one of those days changes."""
-        first = days.shift(day, -insights.BASELINE_DAYS)
+    def _hour_history(self, day: str, f: queries.Filter, metric: str, calls: bool = False) -> np.ndarray:
+        """Spend (or, with `calls`, priced calls) per hour of the 28 days before `day` (28 x 25),
+        cached until one of those days changes. Spend comes from the rollups' hourly totals
+        when unfiltered; calls always from the day files (asked only for a candidate spike)."""
+        first = days.shift(day, -spikes.BASELINE_DAYS)
         prev = days.shift(day, -1)
         sig = self._past(
             "days",
@@ -144,7 +146,7 @@ class InsightEngine:
                 queries.series(self.ledger, self._filter(self._dims(f, **{"from": first, "to": prev})), metric)
             ),
         )
-        key = (day, f.project, f.user, f.model, f.billing, metric)
+        key = (day, f.project, f.user, f.model, f.billing, metric, calls)
         hit = self._hours_cache.get(key)
         if hit is not None and hit[0] == sig:
             return hit[1]
@@ -154,14 +156,13 @@ class InsightEngine:
             if not total:
                 rows.append(np.zeros(25))
                 continue
-            hours = self.ledger.day_hours(d) if unfiltered else None
+            hours = self.ledger.day_hours(d) if unfiltered and not calls else None
             if hours is not None:  # hourly totals kept in the rollups: no day file to read
                 rows.append(hours[0] if metric == "credits" else hours[1])
                 continue
             cols = self.ledger.day_columns(d)
-            rows.append(
-                insights.hour_bins(cols, self._spend(cols, metric), self._clock(d, 0)["dayStart"], self._mask(cols, f))
-            )
+            per_hour = insights.hour_calls if calls else insights.hour_bins
+            rows.append(per_hour(cols, self._spend(cols, metric), self._clock(d, 0)["dayStart"], self._mask(cols, f)))
         value = np.array(rows)
         if len(self._hours_cache) > 64:
             self._hours_cache.clear()
@@ -304,7 +305,7 @@ class InsightEngine:
             projection["endOfMonth"][key] = insights.project(month_vals[key], rate, clock["leftMonth"])
 
         # spikes: the days of the range against their previous 28 days; hours of today and yesterday
-        first = days.shift(f.start, -insights.BASELINE_DAYS)
+        first = days.shift(f.start, -spikes.BASELINE_DAYS)
         past_end = min(f.end, yesterday)
         dates = days.day_range(first, f.end)
         series = self._past(
@@ -314,26 +315,31 @@ class InsightEngine:
         )
         if f.end == today:
             series = series + [spent(credits_v if metric == "credits" else cost_v, mask)]
-        spikes = insights.day_spikes(dates, series, insights.BASELINE_DAYS, insights.DAY_FLOOR_USD * per_usd)
-        hour_floor = insights.HOUR_FLOOR_USD * per_usd
+        unusual = spikes.day_spikes(dates, series, spikes.BASELINE_DAYS, spikes.DAY_FLOOR_USD * per_usd)
+        hour_floor = spikes.HOUR_FLOOR_USD * per_usd
         for day in (days.shift(today, -1), today):
             if not f.start <= day <= f.end:
                 continue
             dcols = self._day_cols(day)
-            hours = insights.hour_bins(
-                dcols, self._spend(dcols, metric), self._clock(day, 0)["dayStart"], self._mask(dcols, f)
-            )
+            values, start, dmask = self._spend(dcols, metric), self._clock(day, 0)["dayStart"], self._mask(dcols, f)
+            hours = insights.hour_bins(dcols, values, start, dmask)
             if hours.max(initial=0.0) <= hour_floor:
                 continue  # no hour can be a spike: skip loading the history
-            base = insights.hour_baseline(self._hour_history(day, f, metric))
-            spikes += insights.hour_spikes(day, hours, base, hour_floor)
-        for spike in spikes:
+            unusual += spikes.hour_spikes(
+                day,
+                hours,
+                insights.hour_calls(dcols, values, start, dmask),
+                spikes.hour_baseline(self._hour_history(day, f, metric)),
+                hour_floor,
+                lambda day=day: spikes.calls_limit(self._hour_history(day, f, metric, calls=True)),
+            )
+        for spike in unusual:
             self._attribute(spike, f, metric, unit, sessions=tips)
             if spike["kind"] == "hour":
                 spike["start"] = days.iso_timestamp(
                     self._clock(spike["date"], 0)["dayStart"] + spike["hour"] * insights.HOUR_MS, self.tz
                 )
-        spikes.sort(key=lambda s: (s["date"], s.get("hour", -1)))
+        unusual.sort(key=lambda s: (s["date"], s.get("hour", -1)))
 
         result = {
             "from": f.start,
@@ -341,7 +347,7 @@ class InsightEngine:
             "budgets": out_budgets,
             "burnRate": burn,
             "projection": projection,
-            "spikes": spikes,
+            "spikes": unusual,
             "tips": [],
         }
         if tips:
@@ -356,7 +362,7 @@ class InsightEngine:
             found += insights.cache_tips(
                 rng, names, self.ledger.projects.names, self.pricer, cfg.usd_per_credit, cfg.credits_per_request
             )
-            found += insights.spike_tips(spikes, unit, cfg.usd_per_credit)
+            found += insights.spike_tips(unusual, unit, cfg.usd_per_credit)
             result["tips"] = insights.rank_tips(found)
         return result
 

@@ -15,20 +15,10 @@ What each computation is, and why:
 - **Projection** at *today's pace*: today's spend ÷ hours elapsed today (at least one hour,
   so the first minutes of a day don't extrapolate a single request into a fortune), times
   the hours left today (end of day) or this month (end of month), plus what is spent already.
-- **Spikes**: robust statistics over the user's own history, not a fixed number. Baseline of
-  a day: the daily spend of the previous 28 days (days before the first day with any usage
-  in that window are left out: no history is not a quiet day); baseline of an hour: the busy
-  (non-zero) hours of the previous 28 days (quiet nights would make every evening session
-  look unusual). Median and MAD (median absolute deviation); scale σ = 1.4826 · MAD, which
-  equals the standard deviation for normal noise but is not dragged up by the spikes
-  themselves. When more than half the values are equal (MAD = 0) the scale falls back to
-  1.2533 · mean absolute deviation from the median (the same identity for the mean
-  deviation). Flagged when spend > median + 4σ **and** spend > 2 × median (3 × for an
-  hour) **and** spend − median > a floor ($1 a day, $0.50 an hour, in credits at the
-  configured rate):
-  far above usual, in relative and in absolute terms. At least 7 days (or 12 busy hours) of
-  history are needed to say anything. Each spike names the model and project that
-  contributed most.
+- **Spikes**: days and hours far above the user's own comparable periods (active days, busy
+  hours) of the previous 28 days, allowing for the heavy tail of what single answers cost:
+  the rule is in `usage_ls/spikes.py`, its method and measured false-alarm rate in
+  docs/insights.md. Each spike names the model and project that contributed most.
 - **Tips** (each with an estimated saving and the arithmetic behind it; none without data):
   - *cheaper model of the same family for short answers*: the period's records of a costly
     model with at most 400 output tokens, re-priced record by record at the cheaper model's
@@ -43,23 +33,13 @@ What each computation is, and why:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
+from usage_ls.spikes import BASELINE_DAYS
 from usage_ls.store.columns import RecordColumns
 
 HOUR_MS = 3_600_000
-BASELINE_DAYS = 28
-MIN_HISTORY_DAYS = 7
-MIN_BUSY_HOURS = 12
-MAD_TO_SIGMA = 1.4826
-MEAN_AD_TO_SIGMA = 1.2533
-SPIKE_K = 4.0
-DAY_RATIO = 2.0
-HOUR_RATIO = 3.0  # busy hours vary more than days: two answers instead of one is no spike
-DAY_FLOOR_USD = 1.0
-HOUR_FLOOR_USD = 0.5
 
 SHORT_OUTPUT_TOKENS = 400
 LONG_PROMPT_TOKENS = 4_000
@@ -85,80 +65,7 @@ SWAPS = {
 }
 
 
-# -- robust baseline and spikes ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Baseline:
-    median: float
-    sigma: float  # robust scale: 1.4826 * MAD (or 1.2533 * mean |x - median| when MAD is 0)
-    samples: int
-
-    def threshold(self, floor: float, ratio: float = 2.0) -> float:
-        """The spend above which a period is a spike (see the module docstring)."""
-        return max(self.median + SPIKE_K * self.sigma, ratio * self.median, self.median + floor)
-
-
-def baseline(values, min_samples: int) -> Baseline | None:
-    """Median and robust scale of `values`; None with fewer than `min_samples` values."""
-    x = np.asarray(values, dtype=np.float64)
-    if len(x) < min_samples:
-        return None
-    med = float(np.median(x))
-    dev = np.abs(x - med)
-    mad = float(np.median(dev))
-    sigma = MAD_TO_SIGMA * mad if mad > 0 else MEAN_AD_TO_SIGMA * float(dev.mean())
-    return Baseline(med, sigma, len(x))
-
-
-def day_history(previous_days) -> list[float]:
-    """The days of a baseline window from the first day with any usage on."""
-    values = [float(v) for v in previous_days]
-    for i, v in enumerate(values):
-        if v > 0:
-            return values[i:]
-    return []
-
-
-def day_spikes(dates: list[str], series: list[float], first: int, floor: float) -> list[dict]:
-    """Spike days among `dates[first:]`; `series[i]` is the spend of `dates[i]`, and the
-    `BASELINE_DAYS` entries before each evaluated day are its baseline."""
-    out = []
-    for i in range(first, len(series)):
-        base = baseline(day_history(series[max(0, i - BASELINE_DAYS) : i]), MIN_HISTORY_DAYS)
-        if base is None:
-            continue
-        limit = base.threshold(floor, DAY_RATIO)
-        if series[i] > limit:
-            out.append({"kind": "day", "date": dates[i], "value": series[i], "median": base.median, "threshold": limit})
-    return out
-
-
-def hour_baseline(past_hours) -> Baseline | None:
-    """Baseline of an hour: the busy (non-zero) hours of the previous days."""
-    x = np.asarray(past_hours, dtype=np.float64).ravel()
-    return baseline(x[x > 0], MIN_BUSY_HOURS)
-
-
-def hour_spikes(date: str, hours, base: Baseline | None, floor: float, upto: int | None = None) -> list[dict]:
-    """Spike hours of one day; `hours[h]` is the spend of the day's hour h (local)."""
-    if base is None:
-        return []
-    limit = base.threshold(floor, HOUR_RATIO)
-    out = []
-    for h, value in enumerate(list(hours)[: upto if upto is not None else None]):
-        if value > limit:
-            out.append(
-                {
-                    "kind": "hour",
-                    "date": date,
-                    "hour": h,
-                    "value": float(value),
-                    "median": base.median,
-                    "threshold": limit,
-                }
-            )
-    return out
+# -- hours and shares --------------------------------------------------------------------
 
 
 def hour_bins(cols: RecordColumns, values: np.ndarray, day_start_ms: int, mask=None) -> np.ndarray:
@@ -168,6 +75,15 @@ def hour_bins(cols: RecordColumns, values: np.ndarray, day_start_ms: int, mask=N
     if mask is not None:
         keep &= mask
     return np.bincount(idx[keep].astype(np.int64), weights=values[keep], minlength=25)[:25]
+
+
+def hour_calls(cols: RecordColumns, values: np.ndarray, day_start_ms: int, mask=None) -> np.ndarray:
+    """Priced calls (spend > 0) per hour since `day_start_ms`, in the same 25 bins."""
+    idx = (cols.ts - day_start_ms) // HOUR_MS
+    keep = (idx >= 0) & (idx < 25) & (values > 0)
+    if mask is not None:
+        keep &= mask
+    return np.bincount(idx[keep].astype(np.int64), minlength=25)[:25]
 
 
 def top_share(amounts: dict[str, float]) -> dict | None:
@@ -355,7 +271,7 @@ def spike_tips(spikes: list[dict], unit: str, usd_per_credit: float) -> list[dic
                     "savingCredits": excess if unit == "credits" else 0.0,
                     "how": (
                         f"On {s['date']} spend was {amount} against a typical day of {typical} (median of the "
-                        f"previous {BASELINE_DAYS} days); {what} {top['name']} accounted for {top['share']:.0%} of it. "
+                        f"active days among the previous {BASELINE_DAYS}); {what} {top['name']} accounted for {top['share']:.0%} of it. "
                         f"Saving: the spend above a typical day."
                     ),
                 }

@@ -240,7 +240,7 @@ def insight_records(today: dt.date, now: dt.datetime) -> list[dict]:
 
     By hand, for the spike day (Premium, in credits):
       - every baseline day is 50 credits: median 50, MAD 0 and mean deviation 0, so the
-        threshold is max(50, 2 x 50, 50 + $1 = 100 credits) = 150 credits;
+        threshold is max(50 + $1 = 100 credits, 2.5 x 50, 50 + 3.5 x 0) = 150 credits;
       - 40 x (2,000 input, 300 output) at opus' $15/M and $75/M = 40 x $0.0525 = $2.10 =
         210 credits, plus the usual 50: 260 credits, a spike; opus 210/260 = 81% of it;
       - tip spikeSource: 260 - 50 = 210 credits ($2.10) above a typical day;

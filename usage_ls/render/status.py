@@ -46,8 +46,9 @@ def spike_line(s: dict, esc=plain) -> str:
         period, usual = f"on {s['date']}", "day"
     else:
         period, usual = f"{s['hour']:02d}:00-{(s['hour'] + 1) % 24:02d}:00 on {s['date']}", "busy hour"
+    calls = f" in {plural(s['calls'], 'message')}" if s.get("calls") else ""
     text = (
-        f"Unusual spend {period}: {amount(s['value'], s['unit'])} against a typical {usual} of "
+        f"Unusual spend {period}: {amount(s['value'], s['unit'])}{calls} against a typical {usual} of "
         f"{amount(s['median'], s['unit'])}"
     )
     who = []
