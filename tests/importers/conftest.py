@@ -13,6 +13,7 @@ from standin import Reply
 # -- the real tools' logs (real_tools.py): run once per test session, on first use ----------
 
 CLAUDE_SESSION = "5e551013-0000-4000-8000-00000000c1a0"
+GEMINI_PROJECT = "gemini-demo-workspace"  # longer than the 12 characters of an older layout's hash
 
 
 def _real(tmp_path_factory, name: str, steps: list[dict], replies: dict) -> tuple[Path, list[dict]]:
@@ -147,8 +148,8 @@ def codex_run(tmp_path_factory):
 def gemini_run(tmp_path_factory):
     """Gemini CLI 0.61.0, two sessions (cached input, thoughts, tool-use prompt tokens)."""
     steps = [
-        {"tool": "gemini", "args": ["-p", "say hi", "-m", "gemini-2.5-pro"]},
-        {"tool": "gemini", "args": ["-p", "and again", "-m", "gemini-2.5-flash"]},
+        {"tool": "gemini", "args": ["-p", "say hi", "-m", "gemini-2.5-pro"], "cwd": GEMINI_PROJECT},
+        {"tool": "gemini", "args": ["-p", "and again", "-m", "gemini-2.5-flash"], "cwd": GEMINI_PROJECT},
     ]
     gemini = [
         Reply(

@@ -12,7 +12,7 @@ import json
 import orjson
 import pytest
 from ccusage_compare import clean_env, import_json, usage_ls, write_config
-from conftest import CLAUDE_SESSION
+from conftest import CLAUDE_SESSION, GEMINI_PROJECT
 
 MICRO = 1e-6
 
@@ -206,4 +206,81 @@ def test_gemini_chats_import_the_api_tokens(tmp_path, data, gemini_run):
             0,
             0,
         )
-        assert row["model"] == a["model"]
+        assert (row["model"], row["project"]) == (a["model"], GEMINI_PROJECT)
+
+
+# -- the cost check where the real tools cannot run -------------------------------------------
+
+
+def _cc_line(**fields) -> bytes:
+    return orjson.dumps(fields) + b"\n"
+
+
+def test_cost_check_on_a_transcript_shaped_like_claude_code_2_1(tmp_path, data):
+    # the lines Claude Code 2.1.332 writes for one response behind a gateway (no breakdown from
+    # the API: a breakdown of zeros in the transcript), and its cost-state after the turn
+    session = "0c0571c4-0000-4000-8000-000000000001"
+    usage = {
+        "input_tokens": 8,
+        "cache_creation_input_tokens": 12_000,
+        "cache_read_input_tokens": 40_000,
+        "output_tokens": 900,
+        "cache_creation": {"ephemeral_1h_input_tokens": 0, "ephemeral_5m_input_tokens": 0},
+        "service_tier": "standard",
+        "speed": "standard",
+    }
+    common = {"sessionId": session, "version": "2.1.332", "cwd": "/home/dev/widget", "isSidechain": False}
+    ts = "2026-11-20T10:00:00.000Z"
+    path = tmp_path / "claude" / "projects" / "-home-dev-widget" / f"{session}.jsonl"
+    path.parent.mkdir(parents=True)
+
+    def write(cost: float) -> None:
+        path.write_bytes(
+            _cc_line(type="user", message={"role": "user", "content": "hi"}, timestamp=ts, **common)
+            + _cc_line(
+                type="assistant",
+                message={"id": "msg_1", "model": "claude-opus-5-5", "stop_reason": "end_turn", "usage": usage},
+                requestId="req_1",
+                requestedModel="claude-opus-5-5",
+                timestamp=ts,
+                **common,
+            )
+            + _cc_line(
+                type="cost-state",
+                sessionId=session,
+                totalCostUSD=cost,
+                modelUsage={
+                    "claude-opus-5-5": {
+                        "inputTokens": 8,
+                        "outputTokens": 900,
+                        "cacheReadInputTokens": 40_000,
+                        "cacheCreationInputTokens": 12_000,
+                        "cacheCreationEphemeral5mInputTokens": 0,
+                        "cacheCreationEphemeral1hInputTokens": 0,
+                        "costUSD": cost,
+                    }
+                },
+                hasUnknownModelCost=False,
+            )
+        )
+
+    # Claude Code's price of it: 8 × $4 + 900 × $20 + 40,000 × $0.20 + 12,000 × $5 per million
+    write(0.086032)
+    env = clean_env(tmp_path, CLAUDE_CONFIG_DIR=tmp_path / "claude")
+    assert import_json(data, "claude-code", env=env)["imported"] == 1
+    assert (
+        "1 recent session(s) checked against its own cost (cost-state): all agree"
+        in usage_ls(data, "doctor", env=env, check=False).stdout
+    )
+    report = usage_ls(data, "report", "session", session, env=env).stdout
+    assert "claude-opus-5-5" in report and "$0.086032" in report and "the same to the micro-dollar" in report
+    # Claude Code says otherwise: said, with what differs
+    write(0.086532)
+    out = usage_ls(data, "doctor", env=env, check=False)
+    assert out.returncode == 1
+    assert (
+        f"session {session}: Claude Code's own cost $0.086532, ours $0.086032 "
+        "(claude-opus-5-5: cost: ours $0.086032, Claude Code $0.086532)"
+    ) in out.stdout
+    # a session of another tool: its records, and no cost-state to compare with
+    assert "no records of this session" in usage_ls(data, "report", "session", "nope", env=env).stdout

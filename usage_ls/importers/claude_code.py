@@ -5,17 +5,19 @@ Format read
     agent-*.jsonl`): the whole tree is scanned. Roots: `$CLAUDE_CONFIG_DIR` (one path or several,
     comma-separated; each may also name its `projects/` folder), else `~/.config/claude` and
     `~/.claude`. A line carrying usage is `{timestamp, cwd, sessionId, requestId, isSidechain,
-    version, costUSD?, message: {id, model, usage: {input_tokens, output_tokens,
+    version, costUSD?, message: {id, model, stop_reason, usage: {input_tokens, output_tokens,
     cache_creation_input_tokens, cache_read_input_tokens, cache_creation: {ephemeral_5m_input_tokens,
-    ephemeral_1h_input_tokens}, speed?}}}`, whatever its `type`; newer versions also embed a
+    ephemeral_1h_input_tokens}, speed?}}}`, whatever its `type`; some versions also embed a
     sub-agent's messages in `progress` lines as `data.message.{timestamp, requestId,
-    isSidechain, message}`. Every other line (user turns, tool results, summaries, snapshots) is
-    not usage and is not even parsed.
+    isSidechain, message}`. Every other line (user turns, tool results, summaries, snapshots,
+    2.1's `cost-state`, `api-request`, `attachment`...) is not usage and is not even parsed.
+    Checked against Claude Code 2.1.332 (tests/importers/test_real_tools.py).
 
 Mapping
     input = `input_tokens` (Anthropic's count already excludes cache); cache reads =
-    `cache_read_input_tokens`; cache writes = 5-minute + 1-hour parts of `cache_creation` when it
-    is there (else `cache_creation_input_tokens`), of which the 1-hour part is `cacheWrite1hTokens`;
+    `cache_read_input_tokens`; cache writes = `cache_creation_input_tokens` (the total: behind a
+    gateway the API sends no breakdown and Claude Code writes one of zeros), of which the
+    breakdown's 1-hour part is `cacheWrite1hTokens` (`claude_lines.cache_writes`);
     `costUSD` (old versions) becomes the reported cost, as ccusage's default `auto` mode uses it.
     project = last segment of `cwd`; session = `sessionId`; feature = `claude-code`.
 
@@ -29,7 +31,7 @@ Dedupe key
     `<data_dir>/imports-claude-code.npy`) so a replay written after the last import is still
     caught. Lines without a message id are never merged (id from the line's `uuid`).
 
-Pitfalls handled (each matching ccusage 20.0.24, checked against its binary)
+Pitfalls handled (matching ccusage 20.0.24, checked against its binary, except cache writes)
     - `<synthetic>` lines (local API-error messages) and zero-usage lines record nothing.
     - lines are skipped, and counted unreadable, when: not JSON; the timestamp has no offset or
       does not parse; `version` is not `N.N.N…`; `sessionId`/`requestId`/`message.id`/`model` is
@@ -39,9 +41,11 @@ Pitfalls handled (each matching ccusage 20.0.24, checked against its binary)
       usage.cache_creation_input_tokens). ccusage tests those nulls anywhere in the line
       (so `"id":null` inside a tool's input drops a real response); we test them where they
       belong.
-    - a response still being written: the live watcher holds back the trailing lines of the
-      last response until the file has been quiet for a second, so the line with the final
-      token counts is the one kept.
+    - a response still being written (`_wait`): the response a file ends on is held back while
+      all its lines have a null `stop_reason` (written while it streamed) and the file changed
+      in the last 5 minutes, by one-shot imports too; lines without the field, by the watcher
+      until the file has been quiet for a second. So the line with the final counts is the one
+      kept, and a response is never imported in part.
     - transcripts are deleted after 30 days by Claude Code: import early (or watch).
     - fast mode (`usage.speed: "fast"`) is counted under the model's own name (ccusage appends
       `-fast`); its price multiplier is not applied.
