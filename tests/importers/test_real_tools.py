@@ -268,6 +268,9 @@ def test_cost_check_on_a_transcript_shaped_like_claude_code_2_1(tmp_path, data):
     write(0.086032)
     env = clean_env(tmp_path, CLAUDE_CONFIG_DIR=tmp_path / "claude")
     assert import_json(data, "claude-code", env=env)["imported"] == 1
+    (row,) = _rows(data, env)
+    assert _tokens(row) == (8, 900, 40_000, 12_000, 0)  # the total, not the breakdown's zeros
+    assert abs(row["costUsd"] - 0.086032) <= MICRO
     assert (
         "1 recent session(s) checked against its own cost (cost-state): all agree"
         in usage_ls(data, "doctor", env=env, check=False).stdout
