@@ -65,6 +65,7 @@ class StandIn:
             "gemini": list(gemini),
         }
         self.answered: list[dict] = []
+        self.counts: dict[str, int] = {}
         self.lock = threading.Lock()
         self.server: http.server.ThreadingHTTPServer | None = None
 
@@ -143,8 +144,10 @@ class StandIn:
             self.server.server_close()
 
     def _next(self, api: str, default: Reply) -> tuple[int, Reply]:
+        """The request's number for this API (1, 2, ...: in the ids the reply carries) and the
+        reply; requests may come at once (a sub-agent beside its parent)."""
         with self.lock:
-            n = sum(1 for a in self.answered if a["api"] == api) + 1
+            n = self.counts[api] = self.counts.get(api, 0) + 1
             queue = self.queues[api]
             reply = queue.pop(0) if queue else default
             return n, reply
