@@ -44,18 +44,19 @@ _LINES = [
 
 def _plain_reading(data: bytes, final: bool):
     """What `marked_lines` promises, the slow obvious way."""
-    body = data.rfind(b"\n") + 1
+    lo = 3 if data.startswith(b"\xef\xbb\xbf") else 0  # a byte order mark is no line's part
+    body = max(lo, data.rfind(b"\n") + 1)
     tail = data[body:]
     bad: list[int] = []
+    left = 0
     if tail.strip():
         try:
             orjson.loads(tail)
             body = len(data)  # a finished last line without a newline
         except orjson.JSONDecodeError:
-            if final:
-                bad.append(body)
-    out, gap, at = [], False, 0
-    for line in data[:body].split(b"\n"):
+            left = int(final)  # still being written: left for next time, said when final
+    out, gap, at = [], False, lo
+    for line in data[lo:body].split(b"\n"):
         if MARK in line:
             out.append((at, line, gap))
             gap = False
@@ -65,22 +66,23 @@ def _plain_reading(data: bytes, final: bool):
             if line and not (line.strip().startswith(b"{") and line.strip().endswith(b"}")):
                 bad.append(at)
         at += len(line) + 1
-    return out, gap, min(bad) if bad else None, len(bad), min(body, len(data))
+    return out, gap, min(bad) if bad else None, len(bad), min(body, len(data)), left
 
 
 @settings(max_examples=1500, deadline=None)
-@given(st.lists(st.sampled_from(_LINES), max_size=14), st.booleans(), st.booleans())
-def test_marked_lines_is_the_plain_reading(tmp_path_factory, lines, newline_at_end, final):
-    data = b"\n".join(lines) + (b"\n" if newline_at_end else b"")
+@given(st.lists(st.sampled_from(_LINES), max_size=14), st.booleans(), st.booleans(), st.booleans())
+def test_marked_lines_is_the_plain_reading(tmp_path_factory, lines, newline_at_end, final, bom):
+    data = (b"\xef\xbb\xbf" if bom else b"") + b"\n".join(lines) + (b"\n" if newline_at_end else b"")
     path = Path(tmp_path_factory.mktemp("ml")) / "log.jsonl"
     path.write_bytes(data)
     result = FileResult(end=0)
     out, gap_after = marked_lines(path, 0, result, MARK, final=final)
-    want, want_gap, first_bad, n_bad, end = _plain_reading(data, final)
+    want, want_gap, first_bad, n_bad, end, left = _plain_reading(data, final)
     assert [(o, bytes(line), g) for o, line, g in out] == want
     assert gap_after == want_gap
     assert result.end == end
     assert result.unreadable == n_bad
+    assert result.left == left
     assert (result.first_offset if result.first_problem else None) == first_bad
 
 
@@ -217,6 +219,7 @@ _PATHS = [
     ("message", "usage", "cache_creation", "ephemeral_1h_input_tokens"),
     ("message", "usage", "cache_creation", "ephemeral_5m_input_tokens"),
     ("message", "usage", "speed"),
+    ("message", "stop_reason"),
 ]
 _ODD = st.one_of(
     st.none(),
@@ -255,7 +258,7 @@ def test_claude_fast_path_takes_a_line_only_as_the_slow_path_does(changes):
     if fast is None:
         return  # the slow path decides, with its reason
     assert problem is None, f"fast path took a line the slow path refuses: {problem}"
-    assert fast[:4] == slow[:4] and fast.cost == slow.cost
+    assert fast[:4] == slow[:4] and fast.cost == slow.cost and fast.done == slow.done
     assert cc.build_record(*fast.record) == slow.record
 
 

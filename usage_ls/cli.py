@@ -69,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--json", action="store_true", help="print the protocol's JSON result")
 
     rep = sub.add_parser("report", help="tables of usage")
-    rep.add_argument("what", choices=["today", "daily", "models", "projects", "interactions"])
+    rep.add_argument("what", choices=["today", "daily", "models", "projects", "interactions", "session"])
+    rep.add_argument("session", nargs="?", help="the session id, for `report session`")
     _filter_args(rep)
     rep.add_argument("--limit", type=int, default=50, help="rows of `interactions` (default 50)")
     rep.add_argument("--sort", default="-timestamp", help="column of `interactions`, - for descending")
@@ -198,6 +199,8 @@ def cmd_record(args) -> int:
 
 
 def cmd_report(args) -> int:
+    if args.what == "session":
+        return _report_session(args)
     svc = _service(args)
     params = _filter(args)
     if args.what == "daily" and "from" not in params:
@@ -222,6 +225,28 @@ def cmd_report(args) -> int:
         print(tables.today(result, svc.token_split(params)))
     else:
         print(getattr(tables, args.what)(result))
+    return 0
+
+
+def _report_session(args) -> int:
+    """`usage-ls report session <id>`: a session's models, and Claude Code's own cost beside ours."""
+    from usage_ls.sessions import session_report
+
+    if not args.session:
+        print("usage-ls report session: give the session id (as the tool names it)", file=sys.stderr)
+        return 2
+    svc = _service(args)
+    for day in (args.start, args.end):
+        if day is not None:
+            svc.parse_filter({"from": day})  # a bad day is refused, naming the field
+    result = session_report(svc, args.session, args.start, args.end)
+    if args.json:
+        print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
+        return 0
+    where = ", ".join(fmt.plain(p) for p in result["projects"]) or "no records"
+    tools = ", ".join(result["features"])
+    print(f"session {fmt.plain(args.session)} · {result['from']} .. {result['to']} · {tools or '-'} · {where}")
+    print(tables.session(result))
     return 0
 
 

@@ -45,6 +45,7 @@ def run() -> int:
         )
         day_files = list((root / "days").glob("*/*.json"))
         print(f"day files:      {len(day_files)}; rollup months: {len(list((root / 'rollups').glob('*.json')))}")
+        problems += _claude_code_costs(cfg)
         moved = sorted(p for p in root.rglob("*") if ".corrupt-" in p.name)
         for path in moved:
             problems.append(
@@ -59,3 +60,20 @@ def run() -> int:
         return 1
     print("\nNo problems found.")
     return 0
+
+
+def _claude_code_costs(cfg) -> list[str]:
+    """Claude Code's own cost (its transcripts' `cost-state`) against ours, over the recent
+    sessions the importer read: a standing check of our reading and our prices."""
+    from usage_ls.importers import cost_check
+    from usage_ls.pricing import Pricer
+
+    checked, disagree = cost_check.check_recent(cfg.data_dir, Pricer(cfg))
+    if not checked:
+        return []
+    verdict = "all agree to the micro-dollar" if not disagree else f"{len(disagree)} differ"
+    print(f"Claude Code:    {checked} recent session(s) checked against its own cost (cost-state): {verdict}")
+    return [
+        f"Claude Code's own cost differs from ours: {cost_check.describe(c)}; see `usage-ls report session {c['session']}`"
+        for c in disagree[:10]
+    ] + ([f"... and {len(disagree) - 10} more session(s)"] if len(disagree) > 10 else [])

@@ -171,7 +171,9 @@ class _Claude:
                         "role": "assistant",
                         "model": model,
                         "content": [block],
-                        "stop_reason": "tool_use" if b else None,
+                        # a line written while the response streamed has none yet (the API
+                        # sends it with the final counts)
+                        "stop_reason": None if b < blocks - 1 else ("tool_use" if b else "end_turn"),
                         "stop_sequence": None,
                         "usage": u,
                     },

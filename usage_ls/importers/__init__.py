@@ -203,6 +203,7 @@ class Importer:
                 continue
             tally.files_read += 1
             tally.bad(result.first_problem, result.unreadable)
+            tally.left += result.left
             tally.duplicates += result.duplicates
             results.append(result)
             if result.retry:  # caught mid-write: read it again next time, even if unchanged
@@ -364,6 +365,7 @@ def main(args) -> int:
             "imported": sum(t.imported for t in tallies),
             "duplicates": sum(t.duplicates for t in tallies),
             "unreadable": sum(t.unreadable for t in tallies),
+            "leftForNextTime": sum(t.left for t in tallies),
             "seconds": round(elapsed, 3),
         }
         print(orjson.dumps(out).decode())

@@ -40,7 +40,7 @@ import re
 from pathlib import Path
 
 from usage_ls.importers.base import Tool, ms_ts, short_hash
-from usage_ls.importers.lines import FileResult, json_objects, read_from
+from usage_ls.importers.lines import FileResult, bom_at, json_objects, read_from
 
 FEATURE = "aider"
 HISTORY = ".aider.chat.history.md"
@@ -88,7 +88,8 @@ class Aider(Tool):
         end = data.rfind(b"\n") + 1  # a line being written waits for the next run
         result.end = start + end
         st = dict(state)
-        for raw in data[:end].decode("utf-8", "replace").splitlines():
+        text = data[bom_at(data, start) : end].decode("utf-8", "replace")
+        for raw in text.splitlines():
             m = STARTED.match(raw)
             if m:
                 st["started"] = m.group(1)

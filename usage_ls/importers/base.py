@@ -11,7 +11,7 @@ tool's own logs need. Everything else is here:
   records are durable, so a crash re-reads a little and the ids drop what was already kept.
   Correctness never depends on it: ids do the deduplication, offsets only make re-import fast.
 - `Tally`: what a run did (imported, skipped as duplicate, skipped as unreadable with the first
-  reason), per tool.
+  reason, left for next time because the tool is still writing it), per tool.
 - `run`: one import of one tool, from discovery to `svc.record` in batches.
 
 A file is *unchanged* when its inode, size and mtime match the state: it is not opened. A file
@@ -173,6 +173,7 @@ class Tally:
     duplicates: int = 0
     unreadable: int = 0
     first_reason: str | None = None
+    left: int = 0  # lines still being written: read by the next run
     by_day: dict[str, int] = field(default_factory=dict)
 
     def bad(self, problem: Problem | str | None, n: int = 1) -> None:
@@ -191,6 +192,7 @@ class Tally:
             "duplicates": self.duplicates,
             "unreadable": self.unreadable,
             "firstReason": self.first_reason,
+            "leftForNextTime": self.left,
         }
 
     def line(self) -> str:
@@ -200,6 +202,8 @@ class Tally:
         )
         if self.first_reason:
             text += f" (first: {self.first_reason})"
+        if self.left:
+            text += f", {self.left} line(s) left for next time (still being written)"
         return text + f"; {self.files_read} of {self.files} file(s) read"
 
 

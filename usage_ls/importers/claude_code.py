@@ -5,17 +5,19 @@ Format read
     agent-*.jsonl`): the whole tree is scanned. Roots: `$CLAUDE_CONFIG_DIR` (one path or several,
     comma-separated; each may also name its `projects/` folder), else `~/.config/claude` and
     `~/.claude`. A line carrying usage is `{timestamp, cwd, sessionId, requestId, isSidechain,
-    version, costUSD?, message: {id, model, usage: {input_tokens, output_tokens,
+    version, costUSD?, message: {id, model, stop_reason, usage: {input_tokens, output_tokens,
     cache_creation_input_tokens, cache_read_input_tokens, cache_creation: {ephemeral_5m_input_tokens,
-    ephemeral_1h_input_tokens}, speed?}}}`, whatever its `type`; newer versions also embed a
+    ephemeral_1h_input_tokens}, speed?}}}`, whatever its `type`; some versions also embed a
     sub-agent's messages in `progress` lines as `data.message.{timestamp, requestId,
-    isSidechain, message}`. Every other line (user turns, tool results, summaries, snapshots) is
-    not usage and is not even parsed.
+    isSidechain, message}`. Every other line (user turns, tool results, summaries, snapshots,
+    2.1's `cost-state`, `api-request`, `attachment`...) is not usage and is not even parsed.
+    Checked against Claude Code 2.1.332 (tests/importers/test_real_tools.py).
 
 Mapping
     input = `input_tokens` (Anthropic's count already excludes cache); cache reads =
-    `cache_read_input_tokens`; cache writes = 5-minute + 1-hour parts of `cache_creation` when it
-    is there (else `cache_creation_input_tokens`), of which the 1-hour part is `cacheWrite1hTokens`;
+    `cache_read_input_tokens`; cache writes = `cache_creation_input_tokens` (the total: behind a
+    gateway the API sends no breakdown and Claude Code writes one of zeros), of which the
+    breakdown's 1-hour part is `cacheWrite1hTokens` (`claude_lines.cache_writes`);
     `costUSD` (old versions) becomes the reported cost, as ccusage's default `auto` mode uses it.
     project = last segment of `cwd`; session = `sessionId`; feature = `claude-code`.
 
@@ -29,7 +31,7 @@ Dedupe key
     `<data_dir>/imports-claude-code.npy`) so a replay written after the last import is still
     caught. Lines without a message id are never merged (id from the line's `uuid`).
 
-Pitfalls handled (each matching ccusage 20.0.24, checked against its binary)
+Pitfalls handled (matching ccusage 20.0.24, checked against its binary, except cache writes)
     - `<synthetic>` lines (local API-error messages) and zero-usage lines record nothing.
     - lines are skipped, and counted unreadable, when: not JSON; the timestamp has no offset or
       does not parse; `version` is not `N.N.N…`; `sessionId`/`requestId`/`message.id`/`model` is
@@ -39,9 +41,11 @@ Pitfalls handled (each matching ccusage 20.0.24, checked against its binary)
       usage.cache_creation_input_tokens). ccusage tests those nulls anywhere in the line
       (so `"id":null` inside a tool's input drops a real response); we test them where they
       belong.
-    - a response still being written: the live watcher holds back the trailing lines of the
-      last response until the file has been quiet for a second, so the line with the final
-      token counts is the one kept.
+    - a response still being written (`_wait`): the response a file ends on is held back while
+      all its lines have a null `stop_reason` (written while it streamed) and the file changed
+      in the last 5 minutes, by one-shot imports too; lines without the field, by the watcher
+      until the file has been quiet for a second. So the line with the final counts is the one
+      kept, and a response is never imported in part.
     - transcripts are deleted after 30 days by Claude Code: import early (or watch).
     - fast mode (`usage.speed: "fast"`) is counted under the model's own name (ccusage appends
       `-fast`); its price multiplier is not applied.
@@ -57,7 +61,6 @@ Speed
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import os
 from pathlib import Path
@@ -78,22 +81,21 @@ from usage_ls.importers.claude_lines import (
     record_fields,
     slow_entry,
 )
+from usage_ls.importers.claude_merge import better, hash64, merge_rule, replays
 from usage_ls.importers.lines import FileResult, marked_lines
 from usage_ls.store.bulk import Prepared
 from usage_ls.store.idsets import union_ids
 
 USAGE_MARK = b'"usage"'
-HOLD_SECONDS = 1.0
-
-
-def _hash64(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+HOLD_SECONDS = 1.0  # the live watcher: a response whose lines don't say whether it ended
+OPEN_SECONDS = 300.0  # any import: a response whose lines were all written while it streamed
 
 
 class ClaudeCode(Tool):
     name = "claude-code"
     feature = FEATURE
     provider = "anthropic"
+    hold = True  # keep back a response still being written (False: take a file as it is now)
 
     def roots(self) -> list[Path]:
         env = os.environ.get("CLAUDE_CONFIG_DIR")
@@ -186,10 +188,12 @@ class ClaudeCode(Tool):
                 entries.append(_delta(open_group, grown))
             if continuing:  # the file still ends inside that response
                 new_state["open"] = {**open_group, "t": [max(a, b) for a, b in zip(base, grown)]}
-        if not final and trailing_usage and last_usage_group is not None and entries:
-            # the last response may still be streaming: keep it back until the file is quiet
+        if trailing_usage and last_usage_group is not None and entries and self.hold:
+            # the response the file ends on may still be being written: keep it back (`_wait`)
+            group = entries[last_usage_group[2] :]
+            wait = _wait(group, final)
             try:
-                quiet = os.stat(path).st_mtime < _now() - HOLD_SECONDS
+                quiet = not wait or os.stat(path).st_mtime < _now() - wait
             except OSError:
                 quiet = True
             if not quiet:
@@ -197,6 +201,8 @@ class ClaudeCode(Tool):
                 result.end = last_usage_group[0]
                 new_state["held"] = True
                 trailing_usage = False
+                if final:
+                    result.left += len(group)
         if trailing_usage and last_usage_group is not None and last_usage_group[1][0] is not None:
             # remember the response the file ends on: more of it may be written later
             group = entries[last_usage_group[2] :]
@@ -233,18 +239,24 @@ class ClaudeCode(Tool):
                 except Exception:
                     arr = np.zeros(0, dtype=np.uint64)
             arrays[kind] = arr
-        return {"dir": Path(data_dir), "all": arrays["all"], "side": arrays["side"], "new_all": [], "new_side": []}
+        return {**self.empty_memory(), "dir": Path(data_dir), "all": arrays["all"], "side": arrays["side"]}
+
+    def empty_memory(self) -> dict:
+        """What `merge` remembers across runs, empty: nothing imported before (and nowhere to
+        save it: for reading files without importing them, e.g. `cost_check`)."""
+        empty = np.zeros(0, dtype=np.uint64)
+        return {"dir": None, "all": empty, "side": empty, "new_all": [], "new_side": []}
 
     def merge(self, entries: list, memory: dict) -> tuple[list[dict], int]:
         """ccusage's rule: same message id + request id -> one response, most tokens wins; a
         sidechain line matches any line with its message id, and a parent line wins over it.
         Then message ids known from earlier runs (a replay of a message imported before)."""
-        kept, dups = _merge_rule(entries)
+        kept, dups = merge_rule(entries)
         n = len(kept)
-        hm = np.fromiter((_hash64(e.message_id) if e.message_id is not None else 0 for e in kept), np.uint64, n)
+        hm = np.fromiter((hash64(e.message_id) if e.message_id is not None else 0 for e in kept), np.uint64, n)
         has_mid = np.fromiter((e.message_id is not None for e in kept), bool, n)
         side = np.fromiter((e.sidechain for e in kept), bool, n)
-        replay = _replays(hm, has_mid, side, memory).tolist()
+        replay = replays(hm, has_mid, side, memory).tolist()
         dups += sum(replay)
         out = [as_record(e.record) for e, r in zip(kept, replay) if not r and e.total]  # and any tokens at all
         return out, dups
@@ -264,7 +276,7 @@ class ClaudeCode(Tool):
             if i is None:
                 best[key] = len(out)
                 out.append(e)
-            elif _better(e, out[i]):
+            elif better(e, out[i]):
                 out[i] = e
         return out, len(entries) - len(out)
 
@@ -288,8 +300,8 @@ class ClaudeCode(Tool):
                 done = fields(*record_fields(*rec))
             if done is None:
                 done = prep(as_record(rec))
-            out.append(new_entry(Entry, (mid, rid, side, total, done, cost, None)))
-            hmid.append(_hash64(mid) if mid is not None else 0)
+            out.append(new_entry(Entry, (mid, rid, side, total, done, cost, None, None)))
+            hmid.append(hash64(mid) if mid is not None else 0)
             has_mid.append(mid is not None)
             hrid.append(hash(rid) if rid is not None else 0)
             sides.append(side)
@@ -334,10 +346,10 @@ class ClaudeCode(Tool):
             contested.tolist(),
             costs,
         )
-        winners, dups = _merge_rule(list(itertools.starmap(Entry, rows)))  # record: the candidate's index
+        winners, dups = merge_rule(list(itertools.starmap(Entry, rows)))  # record: the candidate's index
         keep[[w.record for w in winners]] = True
         kept = np.flatnonzero(keep)
-        replay = _replays(hmid[kept], has_mid[kept], side[kept], memory)
+        replay = replays(hmid[kept], has_mid[kept], side[kept], memory)
         dups += int(replay.sum())
         keep[kept[replay]] = False
         index = np.flatnonzero(keep & (total > 0))  # and any tokens at all
@@ -356,56 +368,6 @@ class ClaudeCode(Tool):
             fileio.atomic_write(memory["dir"] / f"imports-claude-code-{kind}.npy", buf.getvalue())
             memory[kind] = merged
             memory[f"new_{kind}"] = []
-
-
-def _replays(hm: np.ndarray, has_mid: np.ndarray, side: np.ndarray, memory: dict) -> np.ndarray:
-    """Of kept candidates (message id hashes, whether there is one, sidechain flags): True for
-    a replay of a message an earlier run imported (a sidechain line whose message id was seen,
-    or a parent line whose id was seen as a sidechain). The others' ids are remembered."""
-    replay = np.zeros(len(hm), dtype=bool)
-    if len(memory["all"]) or len(memory["side"]):
-        replay = has_mid & np.where(side, np.isin(hm, memory["all"]), np.isin(hm, memory["side"]))
-    new = has_mid & ~replay
-    memory["new_all"].extend(hm[new].tolist())
-    memory["new_side"].extend(hm[new & side].tolist())
-    return replay
-
-
-def _merge_rule(entries: list) -> tuple[list, int]:
-    """The merge rule over candidates in order -> (kept candidates in order, duplicates).
-    Only lines whose message id occurs more than once can merge: the others are kept as they
-    are, in their place (the rule would keep them too)."""
-    seen: dict = {}
-    for e in entries:
-        mid = e.message_id
-        if mid is not None:
-            seen[mid] = seen.get(mid, 0) + 1
-    kept: list = []
-    exact: dict[tuple, int] = {}
-    by_msg: dict = {}
-    dups = 0
-    for e in entries:
-        mid, rid, side = e.message_id, e.request_id, e.sidechain
-        if mid is None or seen[mid] == 1:
-            kept.append(e)
-            continue
-        idx = exact.get((mid, rid))
-        if idx is None:
-            for j in by_msg.get(mid, ()):
-                if side or kept[j].sidechain:
-                    idx = j
-                    break
-        if idx is not None:
-            dups += 1
-            if _better(e, kept[idx]):
-                kept[idx] = e
-                exact[(mid, rid)] = idx
-            continue
-        idx = len(kept)
-        kept.append(e)
-        exact[(mid, rid)] = idx
-        by_msg.setdefault(mid, []).append(idx)
-    return kept, dups
 
 
 def _delta(group: dict, grown: list[int]):
@@ -431,18 +393,25 @@ def _delta(group: dict, grown: list[int]):
     return Entry(None, None, False, sum(d[:4]), rec, None)
 
 
+def _wait(group: list, final: bool) -> float:
+    """How long the file must have been quiet before the response it ends on (`group`, its
+    lines) is taken. None, when a line has a `stop_reason`: written once the response ended,
+    its counts are final (Claude Code 2.1 writes every line so). `OPEN_SECONDS` when every
+    line's `stop_reason` is null: written while the response streamed (older versions wrote a
+    line per content block as it ended), so more lines with higher counts are due; taking them
+    now would leave the rest to a second record (`_delta`). Lines that don't say: the live
+    watcher waits a second, a one-shot import takes them."""
+    if any(e.done for e in group):
+        return 0.0
+    if any(e.done is False for e in group):
+        return OPEN_SECONDS
+    return 0.0 if final else HOLD_SECONDS
+
+
 def _now() -> float:
     import time
 
     return time.time()
-
-
-def _better(cand: Entry, old: Entry) -> bool:
-    if cand.sidechain != old.sidechain:
-        return old.sidechain  # a parent line beats a sidechain copy
-    if cand.total != old.total:
-        return cand.total > old.total
-    return (cand.cost or 0.0) > (old.cost or 0.0)
 
 
 def _project_from_path(path: Path) -> str:

@@ -34,6 +34,10 @@ class Entry(NamedTuple):
     record: object  # the record (dict), `_record`'s arguments (tuple) or, once prepared, `Prepared`
     cost: float | None  # the line's own costUSD
     cwd: str | None = None  # the line's working directory (the fast path's, to carry it on)
+    # whether the line has the response's final counts: True when `message.stop_reason` is set
+    # (written once the response ended), False when it is null (written while it streamed),
+    # None when the line does not say
+    done: bool | None = None
 
 
 # per usage line: a tuple made straight into an Entry (half the time of `Entry(...)`)
@@ -135,7 +139,7 @@ def slow_entry(obj: dict, cwd: str | None, fallback_project: str, projects: dict
         w1h = count(breakdown.get("ephemeral_1h_input_tokens", 0))
         if w5 is None or w1h is None:
             return None, "usage.cache_creation counts are not non-negative integers"
-        cw = w5 + w1h
+        cw, w1h = cache_writes(cw, w5, w1h)
     cost = get("costUSD")
     if cost is not None and (isinstance(cost, bool) or not isinstance(cost, (int, float)) or cost < 0):
         return None, "costUSD is not a number"
@@ -157,7 +161,25 @@ def slow_entry(obj: dict, cwd: str | None, fallback_project: str, projects: dict
         cost,
         get("uuid"),
     )
-    return Entry(mid, rid, bool(side), inp + out + cr + cw, rec, None if cost is None else float(cost)), None
+    stop = msg.get("stop_reason", _NOT_SAID)
+    done = None if stop is _NOT_SAID else stop is not None
+    total = inp + out + cr + cw
+    return Entry(mid, rid, bool(side), total, rec, None if cost is None else float(cost), None, done), None
+
+
+_NOT_SAID = object()
+
+
+def cache_writes(total: int, w5: int, w1h: int) -> tuple[int, int]:
+    """(cache writes, of which 1-hour) from `cache_creation_input_tokens` and the
+    `cache_creation` breakdown. The total is the truth: behind a gateway (Bedrock, Vertex, a
+    proxy) the API may send no breakdown, and Claude Code then writes one of zeros; the
+    breakdown only says which part was written for an hour, the rest is 5-minute. A total of 0
+    with a breakdown takes the breakdown's sum. Claude Code's own cost (`cost-state`) counts
+    the same way: checked against Claude Code 2.1.332 (tests/importers/test_real_tools.py)."""
+    if not total:
+        total = w5 + w1h
+    return total, min(w1h, total)
 
 
 def project_for(cwd, fallback: str, projects: dict | None) -> str:
@@ -248,6 +270,7 @@ class _Message(msgspec.Struct):
     id: _Name | UnsetType = UNSET
     model: _Name | UnsetType = UNSET
     usage: _Usage | None | UnsetType = UNSET
+    stop_reason: object = UNSET
 
 
 class _Line(msgspec.Struct):
@@ -304,7 +327,10 @@ def fast_entry(line: bytes, cwd, fallback_project: str, projects: dict):
     breakdown = u.cache_creation
     if breakdown is not None:
         w1h = breakdown.ephemeral_1h_input_tokens
-        cw = breakdown.ephemeral_5m_input_tokens + w1h
+        if not cw:
+            cw = breakdown.ephemeral_5m_input_tokens + w1h
+        elif w1h > cw:
+            w1h = cw
     version, cost = o.version, o.costUSD
     if not (version is UNSET or version in _GOOD_VERSIONS or good_version(version)):
         return None
@@ -333,4 +359,6 @@ def fast_entry(line: bytes, cwd, fallback_project: str, projects: dict):
         cost,
         None,
     )
-    return new_entry(Entry, (mid, rid, o.isSidechain is True, inp + out + cr + cw, rec, cost, cwd))
+    stop = msg.stop_reason
+    done = None if stop is UNSET else stop is not None
+    return new_entry(Entry, (mid, rid, o.isSidechain is True, inp + out + cr + cw, rec, cost, cwd, done))

@@ -3,20 +3,25 @@
 Format read
     `$CODEX_HOME/sessions/YYYY/MM/DD/rollout-<local time>-<uuid>.jsonl` and
     `$CODEX_HOME/archived_sessions/` (default `CODEX_HOME`: `~/.codex`; when a file is in both,
-    the active copy is read). Lines are `{timestamp, type, payload}`: `session_meta` (session
-    id, cwd, git), `turn_context` (`payload.model`), `response_item`, `compacted`, and
-    `event_msg`, of which `payload.type == "token_count"` carries usage:
-    `info: {total_token_usage, last_token_usage}` (either may be missing; `info` may be null),
-    each `{input_tokens, cached_input_tokens, output_tokens, reasoning_output_tokens,
-    total_tokens}`.
+    the active copy is read). Lines are `{timestamp, type, payload}`; read are `session_meta`
+    (session id, cwd, git), `turn_context` (`payload.model`) and `event_msg`, of which
+    `payload.type == "token_count"` carries usage: `info: {total_token_usage,
+    last_token_usage}` (either may be missing; `info` may be null), each `{input_tokens,
+    cached_input_tokens, cache_write_input_tokens (0.171+), output_tokens,
+    reasoning_output_tokens, total_tokens}`. Every other line (`response_item`, `compacted`,
+    and in 0.171 `world_state` and `token_usage_record`, which repeats a `token_count`'s
+    numbers with the response id) is not usage and is skipped without a word: new types come
+    with new versions. Only a line that is not JSON is unreadable.
 
 Mapping
-    `cached_input_tokens` is part of `input_tokens` and `reasoning_output_tokens` part of
-    `output_tokens` (OpenAI's accounting), so: input = input - cached (capped at input),
-    cache reads = cached, output = output (reasoning included), no cache writes. The model is
-    the one named on the event, else the latest `turn_context` before it, else `gpt-5` (as
-    ccusage). project = last segment of the session's cwd (else its git repository); session =
-    `session_meta.payload.id`; feature = `codex`.
+    `cached_input_tokens` and `cache_write_input_tokens` are parts of `input_tokens` (the API's
+    `input_tokens_details.cached_tokens` and `.cache_write_tokens`), and
+    `reasoning_output_tokens` is part of `output_tokens` (OpenAI's accounting), so: input =
+    input - cached - cache writes, cache reads = cached, cache writes = cache writes, output =
+    output (reasoning included). The model is the one named on the event, else the latest
+    `turn_context` before it, else `gpt-5` (as ccusage). project = last segment of the
+    session's cwd (else its git repository); session = `session_meta.payload.id`; feature =
+    `codex`.
 
 Dedupe key
     A turn's usage is `last_token_usage`, or the advance of `total_token_usage` when only the
@@ -47,11 +52,21 @@ from usage_ls.importers.base import Tool, count, parse_ts, project_of, short_has
 from usage_ls.importers.lines import FileResult, json_objects, read_from
 
 FEATURE = "codex"
-KNOWN_TYPES = frozenset(("session_meta", "turn_context", "response_item", "event_msg", "compacted"))
-FIELDS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens", "total_tokens")
+READ_TYPES = frozenset(("session_meta", "turn_context", "event_msg"))  # the lines this module reads
+FIELDS = (
+    "input_tokens",
+    "cached_input_tokens",
+    "output_tokens",
+    "reasoning_output_tokens",
+    "total_tokens",
+    "cache_write_input_tokens",
+)
 
 
 def _usage(value) -> list[int] | None:
+    """[input, cached, output, reasoning, total, cache writes] of a usage object (missing or
+    null counts are 0; total defaults to input + output), or None when a count is not a
+    non-negative integer."""
     if not isinstance(value, dict):
         return None
     out = []
@@ -66,6 +81,11 @@ def _usage(value) -> list[int] | None:
     total = value.get("total_tokens")
     total = count(total) if total is not None else None
     out.append(total if total is not None else out[0] + out[2])
+    writes = value.get("cache_write_input_tokens")
+    writes = count(writes) if writes is not None else 0
+    if writes is None:
+        return None
+    out.append(writes)
     return out
 
 
@@ -116,17 +136,14 @@ class Codex(Tool):
                 st["replay"] = _replay_second(head)
                 st["skip"] = st["replay"] is not None
         prev = st.get("prev")
+        if prev is not None and len(prev) == 5:  # saved before cache writes were read
+            prev = [*prev, 0]
         model = st.get("model")
         for offset, obj in json_objects(path, start, result, final=final):
             kind = obj.get("type")
             payload = obj.get("payload")
-            if kind not in KNOWN_TYPES:
-                result.bad(f"{path.name}:{offset}", f"unknown event type {describe(kind)}")
-                continue
-            if not isinstance(payload, dict):
-                if kind in ("event_msg", "turn_context", "session_meta"):
-                    result.bad(f"{path.name}:{offset}", f"{kind} without a payload object")
-                continue
+            if kind not in READ_TYPES or not isinstance(payload, dict):
+                continue  # not usage (`world_state`, `token_usage_record`, types to come): no problem
             if kind == "session_meta":
                 if isinstance(payload.get("id"), str) and payload["id"]:
                     st["session"] = payload["id"]
@@ -166,7 +183,7 @@ class Codex(Tool):
                 continue
             total = _usage(info.get("total_token_usage"))
             last = _usage(info.get("last_token_usage"))
-            if total is not None and prev is not None and total == prev:
+            if total is not None and prev is not None and total[:5] == prev[:5]:
                 continue  # re-emitted: the running total did not move
             if last is not None:
                 raw = last
@@ -191,18 +208,19 @@ class Codex(Tool):
             if not model:
                 model = "gpt-5"
                 st["fallback"] = True
-            inp, cached, out, reasoning, tot = raw
+            inp, cached, out, reasoning, tot, writes = raw
             cached = min(cached, inp)
+            writes = min(writes, inp - cached)
             rec = {
                 "id": "codex:" + short_hash(ts_str, model, inp, cached, out, reasoning, tot),
                 "timestamp": ts,
                 "model": model,
                 "provider": "openai",
                 "project": project_of(st.get("cwd")) or project_of(st.get("repo")) or "(no project)",
-                "inputTokens": inp - cached,
+                "inputTokens": inp - cached - writes,
                 "outputTokens": out,
                 "cacheReadTokens": cached,
-                "cacheWriteTokens": 0,
+                "cacheWriteTokens": writes,
                 "feature": FEATURE,
                 "session": str(st.get("session") or path.stem)[:200],
             }

@@ -1,19 +1,22 @@
 """Gemini CLI: its chat recordings.
 
 Format read
-    `~/.gemini/tmp/<project hash>/chats/session-<time>-<id>.jsonl` (one JSON value per line),
+    `~/.gemini/tmp/<project>/chats/session-<time>-<id>.jsonl` (one JSON value per line; the
+    folder is the project's name and holds `.project_root`, in older versions a hash),
     and the older `session-….json` (`{sessionId, projectHash, startTime, messages: [...]}`),
     rewritten whole as the chat goes on. Roots: `$GEMINI_DATA_DIR` (comma-separated, as
     ccusage reads it), else `~/.gemini/tmp`. A message with `type: "gemini"` carries `id`,
     `timestamp`, `model` and `tokens: {input, output, cached, thoughts, tool, total}`.
     JSONL files may also carry a session header (`sessionId`, `projectHash`) and a
-    `{"$set": …}`-style update: anything without `tokens` is not usage.
+    `{"$set": …}`-style update: anything without `tokens` is not usage. Checked against Gemini
+    CLI 0.61.0 (tests/importers/test_real_tools.py).
 
 Mapping
     `input` includes `cached` (Google's accounting): input = input - cached + tool (tool-use
     prompt tokens are billed as input), cache reads = cached, output = output + thoughts
     (reasoning is output), no cache writes. project = the working directory when the
-    recording names one (`directories`/`cwd`), else the project hash's first 12 characters;
+    recording names one (`directories`/`cwd`), else the project folder's `.project_root`,
+    else its name (a hash: its first 12 characters);
     session = `sessionId`; feature = `gemini`.
 
 Dedupe key
@@ -29,6 +32,7 @@ Pitfalls handled
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -74,7 +78,7 @@ class Gemini(Tool):
         if "chats" in parts:
             i = parts.index("chats")
             if i > 0:
-                project = parts[i - 1][:12]
+                project = _project_folder(Path(*parts[:i]))
         messages: list[dict] = []
         if path.suffix == ".json":
             doc = load_json_file(path, result, final=final)
@@ -144,6 +148,23 @@ class Gemini(Tool):
             }
             if rec["inputTokens"] or rec["outputTokens"] or rec["cacheReadTokens"]:
                 result.entries.append(rec)
+
+
+_HASH = re.compile(r"[0-9a-f]{32,}")
+
+
+def _project_folder(folder: Path) -> str:
+    """The project of `~/.gemini/tmp/<folder>/chats`: the last segment of the path in its
+    `.project_root` (0.61), else the folder's name (a project's name since about 0.2x), of which
+    a hash (older versions: the project path's SHA-256) keeps its first 12 characters."""
+    try:
+        root = (folder / ".project_root").read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        root = ""
+    name = project_of(root) if root else None
+    if name:
+        return name
+    return folder.name[:12] if _HASH.fullmatch(folder.name) else folder.name
 
 
 def _project(doc: dict) -> str | None:

@@ -2,8 +2,9 @@
 
 Every importer reads through here: `read_into`/`read_from` (incremental reads that notice a
 file replaced or truncated), `json_lines` and `marked_lines` (complete lines only; a half-written
-last line is left for next time unless the read is final), `json_objects` and `load_json_file`
-(whole-file formats), and `FileResult`, where a file's entries and problems collect.
+last line is left for next time, and a one-shot import says so), `json_objects` and
+`load_json_file` (whole-file formats), and `FileResult`, where a file's entries and problems
+collect. A UTF-8 byte order mark at the start of a file is not part of its first line.
 """
 
 from __future__ import annotations
@@ -23,6 +24,13 @@ class Vanished(Exception):
 
 
 _BUFFERS = threading.local()
+BOM = b"\xef\xbb\xbf"  # a UTF-8 byte order mark, which some editors and tools put first
+
+
+def bom_at(data, start: int, size: int | None = None) -> int:
+    """How many of the first `size` bytes of `data` (all of it by default), read from byte
+    `start` of a file, are a byte order mark."""
+    return 3 if start == 0 and (size is None or size >= 3) and data[:3] == BOM else 0
 
 
 def read_into(path: Path, start: int) -> tuple[bytearray, int]:
@@ -103,6 +111,7 @@ class FileResult:
     unreadable: int = 0
     first_problem: Problem | None = None
     retry: bool = False  # read it again next time even if unchanged (e.g. caught mid-rewrite)
+    left: int = 0  # lines still being written, left to read next time (a one-shot import says so)
     duplicates: int = 0  # candidates merged away already (Tool.premerge)
     first_offset: int = -1  # where first_problem is, when problems are not found in file order
 
@@ -119,30 +128,32 @@ class FileResult:
             self.first_offset = offset
 
 
-def _finished_tail(tail: bytes, path: Path, offset: int, result: FileResult, final: bool) -> bool:
+def _finished_tail(tail: bytes, result: FileResult, final: bool) -> bool:
     """Whether the bytes after a file's last newline are a line the tool finished (they parse
-    as JSON). Otherwise they are left for the next run, and counted as unreadable when `final`
-    (a one-shot import, not the live watcher)."""
+    as JSON). Otherwise the tool is still writing it: it is left for the next run (which reads
+    it from where it starts), and a one-shot import (`final`) counts it as left for next time,
+    not as unreadable."""
     if not tail.strip():
         return False
     try:
         orjson.loads(tail)
     except orjson.JSONDecodeError:
         if final:
-            result.bad_at(offset, f"{path.name}:{offset}", "truncated last line (left to read again next time)")
+            result.left += 1
         return False
     return True
 
 
 def json_lines(path: Path, start: int, result: FileResult, *, final: bool = True) -> Iterator[tuple[int, bytes]]:
     """Complete lines from `start`; sets `result.end`. A last line without a newline counts
-    when it parses as JSON (the tool finished it); otherwise it is left for the next run, and
-    counted as unreadable when `final` (a one-shot import, not the live watcher)."""
+    when it parses as JSON (the tool finished it); otherwise it is left for the next run
+    (`_finished_tail`)."""
     data, _st = read_from(path, start)
-    lines, end, tail = split_lines(data, start)
+    skip = bom_at(data, start)
+    lines, end, tail = split_lines(data[skip:] if skip else data, start + skip)
     result.end = end
     yield from lines
-    if _finished_tail(tail, path, end, result, final):
+    if _finished_tail(tail, result, final):
         result.end = end + len(tail)
         yield end, tail
 
@@ -165,10 +176,11 @@ def marked_lines(
     literal search (about twice as fast as `bytes.find` in a loop on JSON, whose `"` is
     everywhere); only the lines between marked lines are walked, one `find` each."""
     data, size = read_into(path, start)
-    body = data.rfind(b"\n", 0, size) + 1  # complete lines end here
+    lo = bom_at(data, start, size)  # the first line starts here
+    body = max(lo, data.rfind(b"\n", 0, size) + 1)  # complete lines end here
     tail = bytes(data[body:size])
     result.end = start + body
-    if _finished_tail(tail, path, start + body, result, final):
+    if _finished_tail(tail, result, final):
         body = size  # a finished last line the tool wrote without a newline
         result.end = start + body
     pattern = _MARKS.get(mark)
@@ -177,12 +189,12 @@ def marked_lines(
     out: list[tuple[int, memoryview, bool]] = []
     find, rfind = data.find, data.rfind
     view = memoryview(data)  # lines as views, not copies: valid until the next read_into
-    prev = 0  # end of the previous marked line (+1)
-    for m in pattern.finditer(data, 0, body):
+    prev = lo  # end of the previous marked line (+1)
+    for m in pattern.finditer(data, lo, body):
         j = m.start()
         if j < prev:
             continue  # the mark again, in a line already taken
-        a = rfind(b"\n", 0, j) + 1
+        a = max(lo, rfind(b"\n", 0, j) + 1)
         b = find(b"\n", j, body)
         if b < 0:
             b = body
@@ -242,7 +254,7 @@ def load_json_file(path: Path, result: FileResult, *, final: bool):
         result.retry = True
         return None
     try:
-        return orjson.loads(data)
+        return orjson.loads(data[bom_at(data, 0) :])
     except orjson.JSONDecodeError as exc:
         result.retry = True
         if final:

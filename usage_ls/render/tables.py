@@ -117,3 +117,51 @@ def interactions(result: dict) -> str:
         "lllllrrrrr",
     )
     return out + f"\n{len(result['rows'])} of {result['total']} interactions"
+
+
+def _micro(x: float | None) -> str:
+    return "unpriced" if x is None else f"${x:,.6f}"
+
+
+def session(result: dict) -> str:
+    """`sessions.session_report`: the session's models, and Claude Code's own cost beside ours."""
+    check = result["toolCost"]
+    tool_cost = {m["model"]: m["tool"]["costUsd"] for m in check["models"]} if check else {}
+    rows = []
+    for m in result["models"]:
+        row = [
+            m["model"],
+            fmt.count(m["messages"]),
+            fmt.count(m["inputTokens"]),
+            fmt.count(m["outputTokens"]),
+            fmt.count(m["cacheReadTokens"]),
+            fmt.count(m["cacheWriteTokens"]),
+            "unpriced" if m["unpricedMessages"] == m["messages"] else _micro(m["costUsd"]),
+        ]
+        if check:
+            theirs = tool_cost.get(m.get("baseModel", m["model"]))
+            row.append(_micro(theirs) if theirs is not None else "-")
+        rows.append(row)
+    headers = ["Model", "Msgs", "Input", "Output", "Cache read", "Cache write", "Cost"]
+    if check:
+        headers.append("Claude Code")
+    out = [fmt.table(headers, rows) if rows else "no records of this session in the ledger"]
+    if check is None:
+        if "claude-code" in result["features"]:
+            out.append("Claude Code wrote no cost-state for this session (versions before 2.1 do not).")
+        return "\n".join(out)
+    verdict = (
+        f"Claude Code's own cost (cost-state): {_micro(check['toolUsd'])}; "
+        f"ours for the same responses: {_micro(check['oursUsd'])}"
+    )
+    if check["agree"]:
+        out.append(verdict + ": the same to the micro-dollar, token for token.")
+    else:
+        out.append(verdict + ". They differ:")
+        out += [f"  {fmt.plain(m['model'])}: {'; '.join(m['differs'])}" for m in check["models"] if m["differs"]]
+    if rows and abs(result["costUsd"] - check["oursUsd"]) > 1e-6:
+        out.append(
+            f"The ledger holds {_micro(result['costUsd'])} for this session: a response that is in several "
+            "sessions' transcripts (copied by --resume or --fork-session) is counted once, under one of them."
+        )
+    return "\n".join(out)
