@@ -9,7 +9,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 # days in tests are computed in a fixed zone unless a test says otherwise
 os.environ.setdefault("TZ", "UTC")
-# the price cache (usage_ls.pricing.PriceCache) of this test run, never the user's
+# the price cache (usage_ls.price_cache.PriceCache) of this test run, never the user's
 os.environ.setdefault("USAGE_LS_CACHE_DIR", tempfile.mkdtemp(prefix="usage-ls-test-cache-"))
 
 

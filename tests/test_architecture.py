@@ -13,6 +13,10 @@ from usage_ls import protocol
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "usage_ls"
 PUBLIC_UNDERSCORE = {"_exit", "_make", "_replace", "_asdict", "_fields"}  # os._exit, NamedTuple API
+# a dependency's private name we use on purpose, each with where and why:
+# price_data.py validates fetched price data with genai-prices' own loader, the function its
+# public UpdatePrices.fetch calls (genai-prices is pinned <0.3; tests/test_prices_update.py fails if it goes)
+FOREIGN_PRIVATE = {"_providers_from_raw"}
 
 
 def _modules() -> dict[str, Path]:
@@ -80,7 +84,11 @@ def test_no_module_reaches_into_another_modules_private_names():
                 own.add(node.id)
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom):
-                found += [f"{name}: imports {a.name}" for a in node.names if re.match(r"_[^_]", a.name)]
+                found += [
+                    f"{name}: imports {a.name}"
+                    for a in node.names
+                    if re.match(r"_[^_]", a.name) and a.name not in FOREIGN_PRIVATE
+                ]
             elif isinstance(node, ast.Attribute) and re.match(r"_[^_]", node.attr):
                 if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
                     continue

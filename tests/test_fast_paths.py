@@ -3,7 +3,7 @@
 - `marked_lines` finds a log's usage lines without splitting the file: it must agree with the
   plain reading (split into lines, keep those with the mark, flag the others).
 - `idsets` sorts 64-bit id sets itself (numpy 2.4's np.unique is slow on them): same result.
-- The price cache (`pricing.PriceCache`) keeps what genai-prices said between runs: prices read
+- The price cache (`price_cache.PriceCache`) keeps what genai-prices said between runs: prices read
   back from it must equal genai-prices' own, and a cache from another genai-prices data file,
   or a damaged one, is not used.
 """

@@ -10,7 +10,7 @@ import pytest
 from genai_prices import Usage, calc_price, data_snapshot
 
 from usage_ls.config import Config
-from usage_ls.pricing import Pricer
+from usage_ls.pricing import Match, Pricer
 
 TS = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
 MS = int(TS.timestamp() * 1000)
@@ -116,3 +116,31 @@ def test_historical_prices_follow_the_record_date(pricer):
         genai_request_timestamp=dt.datetime(2024, 6, 1, tzinfo=dt.UTC),
     ).total_price
     assert pricer.cost(old) == pytest.approx(float(ref))
+
+
+def test_a_name_one_model_in_the_table_takes_is_priced_by_it_and_no_guess_otherwise(pricer):
+    # genai-prices looks in the one provider it picks by the name; a name only another
+    # provider lists (glm-4.6: Z.AI, while `glm-` picks Zhipu AI) is found there, a name that
+    # several take (resellers at different prices) stays unpriced
+    snap = data_snapshot.get_snapshot()
+    assert pricer.match("glm-4.6") == Match("GLM-4.6", "zai", "genai-prices")
+    unique = several = 0
+    for provider in snap.providers:
+        for model in provider.models:
+            name = model.id.lower()
+            if "/" in name:
+                continue  # a provider prefix is tried first (split_ref)
+            try:
+                snap.find_provider_model(name, None, None, None)
+                continue
+            except LookupError:
+                pass
+            hits = [(p, m) for p in snap.providers for m in p.models if m.is_match(name)]
+            got = pricer.match(name)
+            if len(hits) == 1:
+                assert got == Match(hits[0][1].id, hits[0][0].id, "genai-prices"), name
+                unique += 1
+            else:
+                assert got is None, (name, [(p.id, m.id) for p, m in hits])
+                several += 1
+    assert unique > 10 and several > 0, (unique, several)

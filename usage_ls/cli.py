@@ -102,8 +102,16 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--json", action="store_true")
 
     sub.add_parser("config", help="show the data directory, config file and what it sets")
-    sub.add_parser("doctor", help="check the data directory, config, journals and files moved aside")
+    sub.add_parser("doctor", help="check the data directory, config, price data, journals and files moved aside")
     sub.add_parser("checkpoint", help="fold pending journals into the day files now (servers do this themselves)")
+
+    pr = sub.add_parser("prices", help="the price data in use; fetch newer genai-prices data (only when asked)")
+    pr_sub = pr.add_subparsers(dest="action", required=True)
+    pr_sub.add_parser("show", help="where the price data comes from and its date")
+    up = pr_sub.add_parser("update", help="fetch genai-prices' current data, check it, price new records with it")
+    up.add_argument("--url", help="where to fetch it (default: $USAGE_LS_PRICES_URL, else genai-prices' own URL)")
+    up.add_argument("--from", dest="from_file", metavar="FILE", help="load a data.json file instead of fetching")
+    pr_sub.add_parser("reset", help="forget fetched data: price new records with the bundled genai-prices table")
     return p
 
 
@@ -362,6 +370,55 @@ def cmd_checkpoint(args) -> int:
     return 0
 
 
+def cmd_prices(args) -> int:
+    """`usage-ls prices show|update|reset`: see price_data.py. Stored records keep their cost."""
+    from usage_ls import price_data
+    from usage_ls.config import load_config
+
+    data_dir = load_config().data_dir
+    if args.action == "reset":
+        removed = price_data.reset(data_dir)
+        print("fetched price data removed: " if removed else "no fetched price data in use: ", end="")
+        print("new records are priced with the bundled genai-prices table")
+        return 0
+    old, info = price_data.load(data_dir)
+    if args.action == "show":
+        print(f"price data: {fmt.plain(info.summary())}\nfile:       {info.path}")
+        for problem in info.problems:
+            print(f"problem:    {fmt.plain(problem)}")
+        return 1 if info.problems else 0
+    try:
+        if args.from_file:
+            origin, last_modified = str(Path(args.from_file).resolve()), None
+            body = price_data.read(Path(args.from_file))
+        else:
+            origin = args.url or price_data.default_url()
+            print(f"fetching {origin}", file=sys.stderr)
+            body, last_modified = price_data.fetch(origin)
+        _, providers = price_data.parse(body, origin)
+        path = price_data.install(data_dir, body, providers, origin, last_modified)
+    except (price_data.PriceDataError, OSError) as exc:
+        print(f"usage-ls prices update: {fmt.plain(str(exc))}", file=sys.stderr)
+        print(
+            f"usage-ls prices update: the price data in use is unchanged ({fmt.plain(info.summary())})", file=sys.stderr
+        )
+        return 1
+    change = price_data.compare(old.providers, providers)
+    (p0, p1), (m0, m1) = change.providers, change.models
+    print(f"price data updated: {p0} -> {p1} providers, {m0} -> {m1} models (was: {fmt.plain(info.summary())})")
+    for label, names in (("new models", change.added), ("removed", change.removed), ("new prices", change.repriced)):
+        if names:
+            shown = ", ".join(fmt.plain(n) for n in names[:40])
+            print(f"{label} ({len(names)}): {shown}" + (f", and {len(names) - 40} more" if len(names) > 40 else ""))
+    if change.removed:
+        print(
+            f"note: {len(change.removed)} models of the data in use are not in the new data: new records of them will be "
+            "unpriced (`usage-ls prices reset` goes back to the bundled table)"
+        )
+    print(f"saved as {path}: new records are priced with it; records already stored keep their cost")
+    return 0
+
+
 def cmd_doctor(args) -> int:
     from usage_ls.doctor import run
 
@@ -380,4 +437,5 @@ COMMANDS = {
     "config": cmd_config,
     "doctor": cmd_doctor,
     "checkpoint": cmd_checkpoint,
+    "prices": cmd_prices,
 }

@@ -7,10 +7,25 @@ import shutil
 import sys
 from importlib.metadata import version
 
-from usage_ls import __version__
+from usage_ls import __version__, price_data
 from usage_ls.config import load_config
+from usage_ls.render.text import plain
 from usage_ls.service import settle_user
 from usage_ls.store.journal import SUFFIX, owner_alive
+
+
+def _price_data(root) -> list[str]:
+    """Print where the price data comes from and its date; its problems."""
+    _, info = price_data.load(root)
+    print(f"price data:     {plain(info.summary())}")
+    if info.kind == "downloaded":
+        print(f"                {info.path}")
+        if info.validated_with != info.genai_prices:
+            print(
+                f"                (fetched with genai-prices {info.validated_with}; {info.genai_prices} is installed now and "
+                "its bundled table may be newer: `usage-ls prices update` or `usage-ls prices reset`)"
+            )
+    return [plain(p) for p in info.problems]
 
 
 def run() -> int:
@@ -28,6 +43,7 @@ def run() -> int:
         problems.append("`usage-ls` is not on PATH: editor clients will need its full path in their settings")
     print(f"config:         {cfg.path} ({'present' if cfg.path.exists() else 'absent: defaults in use'})")
     problems += [f"config.toml: {e}" for e in cfg.errors]
+    problems += _price_data(root)
     if root.exists():
         probe = root / f".doctor-{os.getpid()}"
         try:

@@ -1,8 +1,9 @@
 """Prices and credits for one record at a time.
 
-Source of truth: `genai-prices` (bundled data, offline, historical and tiered prices), with
-user overrides from `config.toml`. Each record is priced on its own (tiers depend on the
-record's own input size), never aggregated totals.
+Source of truth: `genai-prices` (its bundled table, or newer data the user fetched with
+`usage-ls prices update`: price_data.py; offline, historical and tiered prices), with user
+overrides from `config.toml`. Each record is priced on its own (tiers depend on the record's
+own input size), never aggregated totals.
 
 Speed: genai-prices takes ~100 µs per call, too slow for 20k records/s. A model's price is
 linear in the token counts within one tier (tiers switch on total input tokens), so for each
@@ -15,54 +16,29 @@ marked `reported`.
 
 Start-up: importing genai-prices and building its table takes ~0.2 s (pydantic models), more
 than the rest of a CLI command. So it is imported only when a price is needed, and what it
-said for each (model, provider, UTC day) — the per-token rates of every tier, or "unpriced" —
-is kept in a small cache file (`prices.json` in the user cache folder), keyed by the installed
-genai-prices data file: an upgrade of genai-prices starts a new cache. Config overrides are
-never cached (they are read from config.toml each time).
+said per (model, provider, UTC day) is kept in a small cache file (price_cache.py), stamped
+with the signature of the price data in use: new price data starts a new cache. Config
+overrides are never cached (they are read from config.toml each time).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
-import os
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
-from usage_ls import fileio
+from usage_ls import price_data
 from usage_ls.config import Config
+from usage_ls.price_cache import MISS, PriceCache, Rates
 
 if TYPE_CHECKING:  # imported where used: genai-prices loads in ~0.2 s
     from genai_prices.data_snapshot import DataSnapshot
-    from genai_prices.types import ModelPrice
+    from genai_prices.types import ModelInfo, ModelPrice, Provider
+
+__all__ = ["Match", "Pricer", "Rates"]
 
 _UTC = dt.UTC
-
-
-@dataclass(frozen=True)
-class Rates:
-    """USD per token for each kind, plus a fixed per-request price."""
-
-    request: float
-    input: float
-    output: float
-    cache_read: float
-    cache_write: float
-    cache_write_1h: float
-
-    def cost(self, inp: int, out: int, cr: int, cw: int, cw1h: int) -> float:
-        return (
-            self.request
-            + self.input * inp
-            + self.output * out
-            + self.cache_read * cr
-            + self.cache_write * (cw - cw1h)
-            + self.cache_write_1h * cw1h
-        )
 
 
 class _TieredModel:
@@ -113,111 +89,6 @@ class _TieredModel:
         return Rates(float(request), float(r_in), float(r_out), float(r_cr), float(r_cw), float(r_cw1h))
 
 
-class _Tiers:
-    """`_TieredModel` as the price cache holds it: tier starts and every bucket's rates."""
-
-    __slots__ = ("rates", "starts")
-
-    def __init__(self, starts: list[int], rates: list[Rates]):
-        self.starts, self.rates = starts, rates
-
-    def rates_for(self, total_input: int) -> Rates:
-        bucket = 0
-        for start in self.starts:
-            if total_input > start:
-                bucket += 1
-        return self.rates[bucket]
-
-
-CACHE_VERSION = 1
-
-
-def cache_path() -> Path:
-    import platformdirs
-
-    return (
-        Path(os.environ.get("USAGE_LS_CACHE_DIR") or platformdirs.user_cache_dir("usage-ls", appauthor=False))
-        / "prices.json"
-    )
-
-
-def _table_signature() -> str:
-    """Which genai-prices data is installed (its data file's size and mtime), without importing it."""
-    try:
-        spec = importlib.util.find_spec("genai_prices")
-        if spec is None or spec.origin is None:
-            return ""
-        st = os.stat(Path(spec.origin).with_name("data.py"))
-        return f"{CACHE_VERSION}:{st.st_size}:{st.st_mtime_ns}"
-    except (AttributeError, TypeError, OSError, ImportError, ValueError):
-        return ""
-
-
-class PriceCache:
-    """What genai-prices said per (model, provider, UTC day), on disk between runs."""
-
-    def __init__(self, path: Path | None = None):
-        self.path = path or cache_path()
-        self.sig = _table_signature()
-        self.entries: dict[str, object] = {}  # key -> None (unpriced) or [starts, [[6 rates]...]]
-        self.new: dict[str, object] = {}
-        if not self.sig:
-            return
-        try:
-            doc = orjson.loads(self.path.read_bytes())
-            if type(doc) is dict and doc.get("sig") == self.sig and type(doc.get("days")) is dict:
-                self.entries = doc["days"]
-        except (OSError, orjson.JSONDecodeError):
-            pass
-
-    @staticmethod
-    def key(model: str, provider: str | None, day: int) -> str:
-        return f"{model}\x1f{provider or ''}\x1f{day}"
-
-    def get(self, key: str) -> Any:
-        """_MISS, None (unpriced) or `_Tiers`."""
-        raw: Any = self.entries.get(key, _MISS)
-        if raw is _MISS or raw is None:
-            return raw
-        try:
-            starts, rates = raw
-            return _Tiers([int(x) for x in starts], [Rates(*map(float, r)) for r in rates])
-        except (TypeError, ValueError):
-            return _MISS
-
-    def put(self, key: str, found: _TieredModel | None) -> None:
-        raw = (
-            None
-            if found is None
-            else [
-                found.starts,
-                [
-                    [r.request, r.input, r.output, r.cache_read, r.cache_write, r.cache_write_1h]
-                    for r in found.all_rates()
-                ],
-            ]
-        )
-        self.entries[key] = self.new[key] = raw
-
-    def absorb(self, new: dict[str, Any]) -> None:
-        """Entries another process (an import worker) found."""
-        self.entries.update(new)
-        self.new.update(new)
-
-    def save(self) -> None:
-        """Write the new entries (added to what is on disk now); a cache: failures are ignored."""
-        if not self.new or not self.sig:
-            return
-        try:
-            merged = dict(PriceCache(self.path).entries) if self.path.exists() else {}
-            merged.update(self.entries)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fileio.atomic_write(self.path, orjson.dumps({"sig": self.sig, "days": merged}))
-            self.new = {}
-        except OSError:
-            pass
-
-
 @dataclass(frozen=True)
 class Match:
     """How a model name resolved in the price table."""
@@ -227,19 +98,10 @@ class Match:
     source: str  # "genai-prices" or "config"
 
 
-_MISS: Any = object()  # not looked up yet (None means unpriced)
-
-
 class Pricer:
     def __init__(self, cfg: Config):
         self.cfg = cfg
-        self._snap: DataSnapshot | None = None  # genai-prices' table, loaded on first use (~0.2 s: pydantic models)
-        self._providers: set[str] | None = None
-        self._cache: PriceCache | None = None
-        self._lookup: dict[tuple[str, str | None], tuple[Any, Any] | None] = {}
-        self._by_price: dict[int, _TieredModel] = {}
-        self._model_price: dict[tuple[int, str], ModelPrice] = {}
-        self._by_day: dict[tuple[str, str | None, int], object] = {}
+        self._forget()
         self._overrides: dict[str, Rates] = {
             name.lower(): Rates(
                 0.0,
@@ -252,16 +114,42 @@ class Pricer:
             for name, p in cfg.prices.items()
         }
 
+    def _forget(self) -> None:
+        """No price data loaded, nothing derived from it."""
+        self._sig: str | None = None  # price_data.signature of the data in use, once any is used
+        self._snap: DataSnapshot | None = None  # genai-prices' table, loaded on first use (~0.2 s: pydantic models)
+        self._providers: set[str] | None = None
+        self._cache: PriceCache | None = None
+        self._lookup: dict[tuple[str, str | None], tuple[Any, Any] | None] = {}
+        self._by_price: dict[int, _TieredModel] = {}
+        self._model_price: dict[tuple[int, str], ModelPrice] = {}
+        self._by_day: dict[tuple[str, str | None, int], object] = {}
+
     def warm(self) -> None:
         """Load the price table now (a server does it when idle, not on its first hover)."""
         self._snapshot  # noqa: B018
 
+    def follow_data(self) -> bool:
+        """Start over if the price data changed since it was first used (`usage-ls prices
+        update` in another process): new records are then priced with the new data. A few
+        `stat` calls; a running server calls this every second. True when it started over."""
+        if self._sig is None or price_data.signature(self.cfg.data_dir) == self._sig:
+            return False
+        self.save_cache()
+        self._forget()
+        return True
+
+    @property
+    def signature(self) -> str:
+        if self._sig is None:
+            self._sig = price_data.signature(self.cfg.data_dir)
+        return self._sig
+
     @property
     def _snapshot(self) -> DataSnapshot:
         if self._snap is None:
-            from genai_prices import data_snapshot
-
-            self._snap = data_snapshot.get_snapshot()
+            self.signature  # noqa: B018  (the data as of now: what the cache is stamped with)
+            self._snap, _info = price_data.load(self.cfg.data_dir)
         return self._snap
 
     @property
@@ -287,9 +175,9 @@ class Pricer:
         # the name as given first (some providers' own ids contain a slash), then without a
         # provider prefix (`openai/gpt-4.1-mini`)
         attempts = [(model, provider)] + ([(model, None)] if provider else [])
-        ref, prov = self.split_ref(model, provider)
-        if ref != model:
-            attempts += [(ref, prov), (ref, None)]
+        bare, prov = self.split_ref(model, provider)
+        if bare != model:
+            attempts += [(bare, prov), (bare, None)]
         found = None
         for ref, provider_id in attempts:
             try:
@@ -297,8 +185,18 @@ class Pricer:
                 break
             except LookupError:
                 continue
+        if found is None:
+            found = self._only_match(model) or (self._only_match(bare) if bare != model else None)
         self._lookup[key] = found
         return found
+
+    def _only_match(self, ref: str) -> tuple[Provider, ModelInfo] | None:
+        """The one model, of any provider, whose own match rule takes this name; None when none
+        or several do. genai-prices first picks a provider by the name (`glm-` -> zhipuai) and
+        looks only there: `glm-4.6` is Z.AI's (provider `zai`), so it would stay unpriced."""
+        ref = ref.lower()
+        hits = [(p, m) for p in self._snapshot.providers for m in p.models if m.is_match(ref)]
+        return hits[0] if len(hits) == 1 else None
 
     def match(self, model: str, provider: str | None = None) -> Match | None:
         """The price-table entry a model name resolves to, or None (unpriced)."""
@@ -323,8 +221,8 @@ class Pricer:
         # what a (model, provider, UTC day) prices by, remembered: an override, the model's
         # tiers that day, or None (unpriced)
         key = (model, provider, ts_ms // 86_400_000)
-        found: Any = self._by_day.get(key, _MISS)
-        if found is _MISS:
+        found: Any = self._by_day.get(key, MISS)
+        if found is MISS:
             found = self._by_day[key] = self._day_rates(model, provider, ts_ms)
         if found is None or type(found) is Rates:
             return found
@@ -338,10 +236,16 @@ class Pricer:
         cache = self.cache
         key = cache.key(model, provider, ts_ms // 86_400_000)
         known = cache.get(key)
-        if known is not _MISS:
+        if known is not MISS:
             return known
         tiered = self._genai_day_rates(model, provider, ts_ms)
-        cache.put(key, tiered)
+        try:
+            cache.put(key, tiered)  # asks genai-prices for every tier's rates
+        except (ArithmeticError, LookupError, TypeError, ValueError):
+            # a price genai-prices cannot compute for tokens (fetched data is checked for form,
+            # not for this): unpriced rather than a failed record
+            tiered = None
+            cache.put(key, None)
         return tiered
 
     def save_cache(self) -> None:
@@ -351,7 +255,7 @@ class Pricer:
     @property
     def cache(self) -> PriceCache:
         if self._cache is None:
-            self._cache = PriceCache()
+            self._cache = PriceCache(self.signature)
         return self._cache
 
     def _genai_day_rates(self, model: str, provider: str | None, ts_ms: int) -> _TieredModel | None:
@@ -416,8 +320,8 @@ class Pricer:
             source = "reported"
         else:
             # `rates`, its common case written out: an import runs this per record
-            found = self._by_day.get((model, provider, ts // 86_400_000), _MISS)
-            if found is _MISS or (found is not None and type(found) is not Rates):
+            found = self._by_day.get((model, provider, ts // 86_400_000), MISS)
+            if found is MISS or (found is not None and type(found) is not Rates):
                 rates = self.rates(model, provider, ts, inp + cr + cw)
             else:
                 rates = found

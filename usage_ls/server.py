@@ -208,6 +208,10 @@ class UsageServer(LanguageServer):
                         poll()
                     except Exception:
                         log.exception("watcher")
+                if ticks % 4 == 0 and svc.pricer.follow_data():  # `usage-ls prices update` ran
+                    log.info("price data changed: new records are priced with it")
+                    svc.forget_results()  # tips price other models
+                    self.warm_prices()
                 written = svc.retry_unwritten()
                 if written:
                     self.disk_warned = False

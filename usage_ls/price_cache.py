@@ -1,0 +1,153 @@
+"""What the price table said, kept between runs: per-token rates per (model, provider, UTC day).
+
+Importing genai-prices and building its table takes ~0.2 s (pydantic models), more than the
+rest of a CLI command. So `pricing.Pricer` keeps what the table said for each (model,
+provider, UTC day) — the per-token rates of every tier, or "unpriced" — in a small file
+(`prices.json` in the user cache folder). The file is stamped with the signature of the price
+data in use (`price_data.signature`: the bundled genai-prices table, or a file fetched by
+`usage-ls prices update`); a different signature starts a new cache, so new price data is
+used at once. Config overrides are never cached (they are read from config.toml each time).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import orjson
+
+from usage_ls import fileio
+
+CACHE_VERSION = 2  # 2: signed by price_data.signature (bundled table and fetched file)
+
+MISS: Any = object()  # not looked up yet (None means unpriced)
+
+
+@dataclass(frozen=True)
+class Rates:
+    """USD per token for each kind, plus a fixed per-request price."""
+
+    request: float
+    input: float
+    output: float
+    cache_read: float
+    cache_write: float
+    cache_write_1h: float
+
+    def cost(self, inp: int, out: int, cr: int, cw: int, cw1h: int) -> float:
+        return (
+            self.request
+            + self.input * inp
+            + self.output * out
+            + self.cache_read * cr
+            + self.cache_write * (cw - cw1h)
+            + self.cache_write_1h * cw1h
+        )
+
+
+class TierSource(Protocol):
+    """A model price as the cache stores it: its tier starts and every bucket's rates."""
+
+    starts: list[int]
+
+    def all_rates(self) -> list[Rates]: ...
+
+
+class Tiers:
+    """A `TierSource` read back from the cache."""
+
+    __slots__ = ("rates", "starts")
+
+    def __init__(self, starts: list[int], rates: list[Rates]):
+        self.starts, self.rates = starts, rates
+
+    def rates_for(self, total_input: int) -> Rates:
+        bucket = 0
+        for start in self.starts:  # genai-prices: a tier applies when total input > start
+            if total_input > start:
+                bucket += 1
+        return self.rates[bucket]
+
+
+def cache_path() -> Path:
+    import platformdirs
+
+    return (
+        Path(os.environ.get("USAGE_LS_CACHE_DIR") or platformdirs.user_cache_dir("usage-ls", appauthor=False))
+        / "prices.json"
+    )
+
+
+class PriceCache:
+    """What the price table said per (model, provider, UTC day), on disk between runs, for the
+    price data whose signature is `sig` ("" = unknown data: nothing read or written)."""
+
+    def __init__(self, sig: str, path: Path | None = None):
+        self.path = path or cache_path()
+        self.sig = f"{CACHE_VERSION}:{sig}" if sig else ""
+        self.entries: dict[str, object] = {}  # key -> None (unpriced) or [starts, [[6 rates]...]]
+        self.new: dict[str, object] = {}
+        if self.sig:
+            self.entries = _read(self.path, self.sig)
+
+    @staticmethod
+    def key(model: str, provider: str | None, day: int) -> str:
+        return f"{model}\x1f{provider or ''}\x1f{day}"
+
+    def get(self, key: str) -> Any:
+        """MISS, None (unpriced) or `Tiers`."""
+        raw: Any = self.entries.get(key, MISS)
+        if raw is MISS or raw is None:
+            return raw
+        try:
+            starts, rates = raw
+            return Tiers([int(x) for x in starts], [Rates(*map(float, r)) for r in rates])
+        except (TypeError, ValueError):
+            return MISS
+
+    def put(self, key: str, found: TierSource | None) -> None:
+        raw = (
+            None
+            if found is None
+            else [
+                found.starts,
+                [
+                    [r.request, r.input, r.output, r.cache_read, r.cache_write, r.cache_write_1h]
+                    for r in found.all_rates()
+                ],
+            ]
+        )
+        self.entries[key] = self.new[key] = raw
+
+    def absorb(self, new: dict[str, Any]) -> None:
+        """Entries another process (an import worker) found."""
+        self.entries.update(new)
+        self.new.update(new)
+
+    def save(self) -> None:
+        """Write the new entries (added to what is on disk now, when it is for the same price
+        data); a cache: failures are ignored."""
+        if not self.new or not self.sig:
+            return
+        try:
+            merged = _read(self.path, self.sig)
+            merged.update(self.entries)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fileio.atomic_write(self.path, orjson.dumps({"sig": self.sig, "days": merged}))
+            self.new = {}
+        except OSError:
+            pass
+
+
+def _read(path: Path, sig: str) -> dict[str, object]:
+    """The entries of the cache file at `path` when it was made from the price data `sig`."""
+    try:
+        doc = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return {}
+    if type(doc) is dict and doc.get("sig") == sig and type(doc.get("days")) is dict:
+        days: dict[str, object] = doc["days"]
+        return days
+    return {}
