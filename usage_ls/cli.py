@@ -95,6 +95,15 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("paths", nargs="*", help="files or folders (default: the tool's usual locations)")
     imp.add_argument("--json", action="store_true")
 
+    rcv = sub.add_parser("receive", help="receive OpenTelemetry (OTLP/HTTP) from AI tools without an editor")
+    rcv.add_argument(
+        "--listen", metavar="HOST:PORT", help="loopback address (default: [receive] otlp, else 127.0.0.1:4318)"
+    )
+    rcv.add_argument("--quiet", action="store_true", help="do not print a line per stored batch")
+
+    stp = sub.add_parser("setup", help="print the lines that send a tool's telemetry to the receiver")
+    stp.add_argument("tool", choices=["claude-code", "codex", "gemini", "copilot"])
+
     sub.add_parser("config", help="show the data directory, config file and what it sets")
     sub.add_parser("doctor", help="check the data directory, config, journals and files moved aside")
     sub.add_parser("checkpoint", help="fold pending journals into the day files now (servers do this themselves)")
@@ -285,6 +294,18 @@ def cmd_import(args) -> int:
     return importers.main(args)
 
 
+def cmd_receive(args) -> int:
+    from usage_ls.receive.command import run_receive
+
+    return run_receive(args)
+
+
+def cmd_setup(args) -> int:
+    from usage_ls.receive.command import run_setup
+
+    return run_setup(args)
+
+
 def cmd_config(args) -> int:
     from usage_ls.config import EXAMPLE, load_config
 
@@ -327,6 +348,8 @@ COMMANDS = {
     "demo": cmd_demo,
     "dashboard": cmd_dashboard,
     "import": cmd_import,
+    "receive": cmd_receive,
+    "setup": cmd_setup,
     "config": cmd_config,
     "doctor": cmd_doctor,
     "checkpoint": cmd_checkpoint,
