@@ -64,3 +64,13 @@ def test_import_bench_small(capsys, tmp_path):
         assert "same per-day tokens as ccusage:        True" in text
     with capsys.disabled():
         print("\n" + text)
+
+
+def test_otlp_bench_small(capsys):
+    text = run_bench(
+        ["bench/otlp_bench.py", "--requests", "3", "--points", "200", "--events", "100", "--latency", "10"]
+    )
+    for line in ("metric data points/s", "Claude Code events/s", "export -> stored", "export -> usage/didChange"):
+        assert line in text
+    with capsys.disabled():
+        print("\n" + text)

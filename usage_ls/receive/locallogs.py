@@ -33,6 +33,7 @@ WAIT_SECONDS = 60.0
 RECHECK_SECONDS = 5.0  # how often a session without a log on this machine is looked for again
 SAFE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")  # ids that may appear in a file name pattern
 REQUEST_MARK = b'"requestId"'
+READ_BLOCK = 4 * 1024 * 1024
 
 
 class Transcript:
@@ -44,16 +45,24 @@ class Transcript:
         self.ids: dict[str, tuple[str, str | None]] = {}
 
     def catch_up(self) -> None:
-        from usage_ls.importers.claude_lines import slow_entry
-
+        """Read the lines added since the last look (complete lines only, a block at a time)."""
         try:
             with open(self.path, "rb") as f:
                 f.seek(self.offset)
-                data = f.read()
+                rest = b""
+                while block := f.read(READ_BLOCK):
+                    data = rest + block
+                    end = data.rfind(b"\n") + 1
+                    self._lines(data[:end])
+                    self.offset += end
+                    rest = data[end:]
         except OSError:
             return
-        end = data.rfind(b"\n") + 1  # complete lines only
-        for line in data[:end].splitlines():
+
+    def _lines(self, data: bytes) -> None:
+        from usage_ls.importers.claude_lines import slow_entry
+
+        for line in data.splitlines():
             if REQUEST_MARK not in line:
                 continue
             try:
@@ -66,7 +75,6 @@ class Transcript:
             if entry is not None and entry.request_id and entry.message_id:
                 rec = entry.record
                 self.ids.setdefault(entry.request_id, (rec["id"], rec.get("project")))
-        self.offset += end
 
 
 class Resolver:

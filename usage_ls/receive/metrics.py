@@ -29,7 +29,7 @@ def usage_points(request: Any, genai: str = "metrics") -> Seen:
         resource = attrs_of(resource_metrics.resource.attributes)
         service = str(resource.get("service.name") or "unknown_service")
         tool = tool_of(service)
-        resource_key = sorted(resource.items(), key=lambda kv: kv[0])
+        resource_key = digest(repr(sorted(resource.items(), key=lambda kv: kv[0])))
         for scope_metrics in resource_metrics.scope_metrics:
             scope = (scope_metrics.scope.name, scope_metrics.scope.version)
             for metric in scope_metrics.metrics:
@@ -61,7 +61,7 @@ def _points(metric: Any) -> Iterator[tuple[int, Any, float]]:
             yield body.aggregation_temporality, p, p.sum
 
 
-def _point(resource_key: list, scope: tuple, metric: Any, item: tuple[int, Any, float], service: str) -> Point:
+def _point(resource_key: str, scope: tuple, metric: Any, item: tuple[int, Any, float], service: str) -> Point:
     temporality, p, value = item
     if temporality not in (1, 2):
         raise Bad(f"aggregationTemporality must be 1 (delta) or 2 (cumulative), got {temporality}")
@@ -72,7 +72,7 @@ def _point(resource_key: list, scope: tuple, metric: Any, item: tuple[int, Any, 
     attrs = attrs_of(p.attributes)
     token_type = str(attrs.get("gen_ai.token.type") or "")
     rest = sorted(((k, v) for k, v in attrs.items() if k != "gen_ai.token.type"), key=lambda kv: kv[0])
-    group = digest(repr(resource_key), scope, metric.name, repr(rest))
+    group = digest(resource_key, scope, metric.name, repr(rest))
     return Point(
         series=digest(group, token_type),
         group=group,

@@ -287,7 +287,10 @@ def start_beside(
         return asyncio.run_coroutine_threadsafe(record(records), loop).result(timeout=60)
 
     def tell(level: str, text: str) -> None:
-        loop.call_soon_threadsafe(say, level, text)
+        try:
+            loop.call_soon_threadsafe(say, level, text)
+        except RuntimeError:  # the server is gone (its loop closed)
+            pass
 
     runner = Runner(cfg.data_dir, cfg.receive_otlp, sink, tell, cfg.receive_genai)
     runner.start()
