@@ -130,3 +130,51 @@ def test_temporality_rules(tmp_path):
     again = Series(tmp_path / "series.json")
     assert again.increments([_point("a", 2, 500, 800, 10)])[0][0][1] == 3
     assert again.increments([_point("a", 2, 500, 800, 10)])[0][0][1] == 3
+
+
+def test_genai_emitters_count_one_signal_chosen_in_config(data_dir):
+    from otlp_helpers import logs_request
+
+    event = (
+        "gen_ai.client.inference.operation.details",
+        {
+            "event.name": "gen_ai.client.inference.operation.details",
+            "gen_ai.response.id": "chatcmpl-123",
+            "gen_ai.response.model": "gpt-4.1",
+            "gen_ai.provider.name": "openai",
+            "gen_ai.usage.input_tokens": 1500,  # includes the cache reads and writes below
+            "gen_ai.usage.cache_read.input_tokens": 1000,
+            "gen_ai.usage.cache_creation.input_tokens": 100,
+            "gen_ai.usage.output_tokens": 80,
+            "gen_ai.usage.cost.amount": 0.004,
+            "gen_ai.usage.cost.currency": "USD",
+            "gen_ai.agent.name": "triage",
+        },
+    )
+    events = logs_request("my-agent", [event]).SerializeToString()
+    metric = _delta_request(start=time.time_ns() - 10**9, value=333).SerializeToString()
+    traces = b""  # an empty ExportTraceServiceRequest: accepted, nothing read from spans
+    for mode, expected in (("metrics", (1, 333, 0, 0, 0)), ("events", (1, 400, 80, 1000, 100))):
+        d = data_dir.parent / f"data-{mode}"
+        d.mkdir()
+        (d / "config.toml").write_text(f'[receive]\ngenai = "{mode}"\n')
+        with ReceiverProcess(d) as rx:
+            assert post(rx.url + "/v1/logs", events)[0] == 200
+            assert post(rx.url + "/v1/metrics", metric)[0] == 200
+            assert post(rx.url + "/v1/traces", traces)[0::2] == (200, b"")
+        assert tokens(models(d)["gpt-4.1"]) == expected, mode
+    rows = report(data_dir.parent / "data-events", "interactions")["rows"]
+    assert (rows[0]["id"], rows[0]["feature"], rows[0]["costUsd"]) == (
+        "otel:my-agent:chatcmpl-123",
+        "my-agent agent=triage",
+        0.004,
+    )
+
+
+def test_deflate_bodies_are_accepted(data_dir):
+    import zlib
+
+    body = _delta_request(start=time.time_ns() - 10**9, value=21).SerializeToString()
+    with ReceiverProcess(data_dir) as rx:
+        assert post(rx.url + "/v1/metrics", zlib.compress(body), headers={"Content-Encoding": "deflate"})[0] == 200
+    assert tokens(models(data_dir)["gpt-4.1"]) == (1, 21, 0, 0, 0)

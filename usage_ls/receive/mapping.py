@@ -146,7 +146,7 @@ def _money(attrs: dict[str, Any], key: str) -> float | None:
         try:
             value = float(value)
         except ValueError:
-            raise Bad(f"{key}: expected a number, got {value[:40]!r}") from None
+            raise Bad(f"{key}: expected a number, got {str(value)[:40]!r}") from None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
         raise Bad(f"{key}: expected a number >= 0, got {str(value)[:40]!r}")
     return float(value)
@@ -252,7 +252,9 @@ def _empty(rec: dict[str, Any]) -> bool:
     return not any(rec.get(k) for k in ("inputTokens", "outputTokens", "cacheReadTokens", "cacheWriteTokens"))
 
 
-def _call(name: str | None, attrs: dict, record: Any, service: str, tool: str | None, genai: str) -> Call | None:
+def _call(
+    name: str | None, attrs: dict[str, Any], record: Any, service: str, tool: str | None, genai: str
+) -> Call | None:
     ts = _when(attrs, record.time_unix_nano, record.observed_time_unix_nano)
     if name == CLAUDE_REQUEST:
         return claude_call(attrs, ts)

@@ -61,7 +61,7 @@ def _points(metric: Any) -> Iterator[tuple[int, Any, float]]:
             yield body.aggregation_temporality, p, p.sum
 
 
-def _point(resource_key: str, scope: tuple, metric: Any, item: tuple[int, Any, float], service: str) -> Point:
+def _point(resource_key: str, scope: tuple[str, str], metric: Any, item: tuple[int, Any, float], service: str) -> Point:
     temporality, p, value = item
     if temporality not in (1, 2):
         raise Bad(f"aggregationTemporality must be 1 (delta) or 2 (cumulative), got {temporality}")

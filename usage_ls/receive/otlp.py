@@ -225,8 +225,8 @@ class OtlpServer(http.server.ThreadingHTTPServer):
 
     @property
     def url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://[{host}]:{port}" if ":" in str(host) else f"http://{host}:{port}"
+        host, port = str(self.server_address[0]), int(self.server_address[1])
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def who_listens(host: str, port: int, timeout: float = 2.0) -> dict[str, Any] | None:

@@ -20,7 +20,7 @@ import errno
 import os
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -277,7 +277,7 @@ class Runner:
 def start_beside(
     loop: asyncio.AbstractEventLoop,
     cfg: Any,
-    record: Callable[[list[dict[str, Any]]], Awaitable[dict[str, Any]]],
+    record: Callable[[list[dict[str, Any]]], Coroutine[Any, Any, dict[str, Any]]],
     say: Say,
 ) -> Runner:
     """A Runner for a language server: `record` runs on the server's event loop (the ledger is

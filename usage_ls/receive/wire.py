@@ -159,12 +159,13 @@ def success(signal: Signal, media: str, rejected: int = 0, error: str = "") -> b
     were rejected (or when there is a warning to pass on)."""
     response = signal.response()
     if rejected or error:
-        partial = response.partial_success  # type: ignore[attr-defined]
+        partial = response.partial_success
         setattr(partial, signal.rejected_field, rejected)
         partial.error_message = error[:1000]
     if media == JSON:
         return orjson.dumps(json_format.MessageToDict(response)) if (rejected or error) else b"{}"
-    return response.SerializeToString()
+    data: bytes = response.SerializeToString()
+    return data
 
 
 # HTTP status -> google.rpc.Code: INVALID_ARGUMENT, PERMISSION_DENIED, NOT_FOUND, UNIMPLEMENTED,
