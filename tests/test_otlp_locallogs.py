@@ -12,7 +12,7 @@ from otlp_helpers import ReceiverProcess, claude_event, cli, codex_event, gemini
 SESSION = "0808dfe1-4672-4431-a92a-13bc70a05e1c"
 
 
-def _assistant_line(mid: str, rid: str, cwd: str = "/home/me/widget") -> str:
+def _assistant_line(mid: str, rid: str, cwd: str = "/home/me/widget", model: str = "claude-sonnet-4-5") -> str:
     """An assistant line as Claude Code 2.1.332 writes it (trimmed of content)."""
     return json.dumps(
         {
@@ -22,7 +22,7 @@ def _assistant_line(mid: str, rid: str, cwd: str = "/home/me/widget") -> str:
                 "id": mid,
                 "type": "message",
                 "role": "assistant",
-                "model": "claude-sonnet-4-5",
+                "model": model,
                 "content": [{"type": "text", "text": "Hello."}],
                 "stop_reason": "end_turn",
                 "usage": {
@@ -79,7 +79,8 @@ def test_claude_code_event_after_its_transcript_line_is_imported_counts_once(dat
 def test_claude_code_event_first_then_the_import_counts_once_with_the_events_attribution(data_dir, tmp_path):
     root = tmp_path / "claude"
     env = {"CLAUDE_CONFIG_DIR": str(root)}
-    _transcript(root, _assistant_line("msg_2", "req_2"))
+    # the API answered with a dated model name; the event names the model asked for
+    _transcript(root, _assistant_line("msg_2", "req_2", model="claude-sonnet-4-5-20250929"))
     with ReceiverProcess(data_dir, env=env) as rx:
         _send(rx, claude_event("req_2", session=SESSION, query_source="subagent", **{"agent.name": "planner"}))
     out = cli(data_dir, "import", "claude-code", "--json", env=env)
@@ -87,7 +88,8 @@ def test_claude_code_event_first_then_the_import_counts_once_with_the_events_att
     rows = _rows(data_dir)
     assert list(rows) == ["claude-code:msg_2:req_2"]  # the importer's id, so the import added nothing
     row = rows["claude-code:msg_2:req_2"]
-    assert (row["project"], row["feature"]) == ("widget", "claude-code agent=planner query=subagent")
+    assert (row["project"], row["model"]) == ("widget", "claude-sonnet-4-5-20250929")  # as the import has it
+    assert row["feature"] == "claude-code agent=planner query=subagent"  # the event's attribution
     assert report(data_dir, "today")["totalTokens"] == 1350
 
 

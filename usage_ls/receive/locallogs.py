@@ -5,7 +5,7 @@
   sub-agents' `<session>/subagents/*.jsonl`). The log importer's record id is
   `claude-code:<message id>:<request id>`; the event has no message id, so it is read from the
   transcript line with that `requestId`, and the event's record gets the importer's own id (and
-  the transcript's project): whichever of the two reaches the ledger first is kept, the other is
+  the transcript's project and model): whichever of the two reaches the ledger first is kept, the other is
   a duplicate. Claude Code writes the line before it sends the event; when the line is not
   there yet the event waits (`Resolver.resolve` says "wait") for up to `WAIT_SECONDS`. Without a
   transcript on this machine the event keeps its own id (`claude-code:otel:<request id>`).
@@ -37,12 +37,12 @@ READ_BLOCK = 4 * 1024 * 1024
 
 
 class Transcript:
-    """One transcript file: requestId -> (record id, project) of the lines read so far."""
+    """One transcript file: requestId -> (record id, project, model) of the lines read so far."""
 
     def __init__(self, path: Path):
         self.path = path
         self.offset = 0
-        self.ids: dict[str, tuple[str, str | None]] = {}
+        self.ids: dict[str, tuple[str, str | None, str | None]] = {}  # requestId -> (record id, project, model)
 
     def catch_up(self) -> None:
         """Read the lines added since the last look (complete lines only, a block at a time)."""
@@ -74,7 +74,7 @@ class Transcript:
             entry, _problem = slow_entry(obj, None, self.path.parent.name, None)
             if entry is not None and entry.request_id and entry.message_id:
                 rec = entry.record
-                self.ids.setdefault(entry.request_id, (rec["id"], rec.get("project")))
+                self.ids.setdefault(entry.request_id, (rec["id"], rec.get("project"), rec.get("model")))
 
 
 class Resolver:
@@ -119,9 +119,13 @@ class Resolver:
             transcript.catch_up()
             found = transcript.ids.get(call.request_id)
             if found is not None:
-                call.record["id"], project = found
+                # the importer's id, and its project and model (the API's answer may name a
+                # dated model where the event names the one asked for): one record either way
+                call.record["id"], project, model = found
                 if project:
                     call.record["project"] = project
+                if model:
+                    call.record["model"] = model
                 return "store"
         return "wait"
 
