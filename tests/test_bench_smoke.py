@@ -70,6 +70,8 @@ def test_statusline_bench_small(capsys, tmp_path):
     text = run_bench(["bench/statusline_bench.py", "--mb", "5", "--runs", "3", "--out", str(tmp_path)])
     assert "usage-ls statusline --claude-code (cache)" in text
     assert "our line: Sonnet 4.5 · $1.23 session · 0.0 cr today · 5h 42%" in text
+    with capsys.disabled():
+        print("\n" + text)
 
 
 def test_spike_calibration_small(capsys):
@@ -77,6 +79,16 @@ def test_spike_calibration_small(capsys):
         ["bench/spike_calibration.py", "--seeds", "5", "--days", "30", "--catch-seeds", "5", "--profiles", "reference"]
     )
     for line in ("false spikes (days + hours)", "before issue #16", "3x day:", "5x hour:", "runaway:"):
+        assert line in text
+    with capsys.disabled():
+        print("\n" + text)
+
+
+def test_otlp_bench_small(capsys):
+    text = run_bench(
+        ["bench/otlp_bench.py", "--requests", "3", "--points", "200", "--events", "100", "--latency", "10"]
+    )
+    for line in ("metric data points/s", "Claude Code events/s", "export -> stored", "export -> usage/didChange"):
         assert line in text
     with capsys.disabled():
         print("\n" + text)

@@ -101,6 +101,15 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("paths", nargs="*", help="files or folders (default: the tool's usual locations)")
     imp.add_argument("--json", action="store_true")
 
+    rcv = sub.add_parser("receive", help="receive OpenTelemetry (OTLP/HTTP) from AI tools without an editor")
+    rcv.add_argument(
+        "--listen", metavar="HOST:PORT", help="loopback address (default: [receive] otlp, else 127.0.0.1:4318)"
+    )
+    rcv.add_argument("--quiet", action="store_true", help="do not print a line per stored batch")
+
+    stp = sub.add_parser("setup", help="print the lines that send a tool's telemetry to the receiver")
+    stp.add_argument("tool", choices=["claude-code", "codex", "gemini", "copilot"])
+
     sub.add_parser("config", help="show the data directory, config file and what it sets")
     sub.add_parser("doctor", help="check the data directory, config, price data, journals and files moved aside")
     sub.add_parser("checkpoint", help="fold pending journals into the day files now (servers do this themselves)")
@@ -259,55 +268,15 @@ def _report_session(args) -> int:
 
 
 def cmd_insights(args) -> int:
-    """`usage-ls insights`: the protocol's usage/insights (default: this month so far)."""
-    from usage_ls.render import status as status_render
+    from usage_ls import commands
 
-    svc = _service(args)
-    result = svc.insights(_filter(args))
-    if args.json:
-        print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
-        return 0
-    print(f"insights · {result['from']} .. {result['to']}")
-    print("\nBudgets")
-    lines = status_render.budget_lines(result["budgets"])
-    print("\n".join(f"  {line}" for line in lines) if lines else "  none configured ([budgets] in config.toml)")
-    burn, proj = result["burnRate"], result["projection"]
-    print("\nBurn rate and projection (at today's pace)")
-    rows = [
-        [label, f(burn[key]) + "/h", f(proj["today"][key]), f(proj["endOfDay"][key]), f(proj["endOfMonth"][key])]
-        for label, key, f in (
-            ("Premium credits", "credits", fmt.credits),
-            ("BYOK dollars", "byokUsd", fmt.usd),
-            ("List price, all", "costUsd", fmt.usd),
-        )
-    ]
-    print(fmt.table(["", "Last hour", "Today", "End of day", f"End of month ({proj['monthEnd']})"], rows, "lrrrr"))
-    print("\nSpikes")
-    if result["spikes"]:
-        for spike in result["spikes"]:
-            print(f"  {status_render.spike_line(spike)}")
-    else:
-        print("  none: no day or hour far above your usual spend")
-    print("\nTips")
-    if result["tips"]:
-        for tip in result["tips"]:
-            saving = fmt.usd(tip["savingUsd"])
-            if tip["savingCredits"]:
-                saving += f" ({fmt.credits(tip['savingCredits'])} credits)"
-            print(f"  - {_tip_title(tip)}: save about {saving}")
-            print(f"    {fmt.plain(tip['how'])}")
-    else:
-        print("  none: nothing in this period would save a noticeable amount")
-    return 0
+    return commands.insights(_service(args), _filter(args), args.json)
 
 
-def _tip_title(tip: dict) -> str:
-    if tip["kind"] == "cheaperModel":
-        return f"use {tip['alternative']} instead of {fmt.plain(tip['model'])} for short answers"
-    if tip["kind"] == "promptCaching":
-        return f"cache the long prompts of project {fmt.plain(tip['project'])}"
-    who = f"project {fmt.plain(tip['project'])}" if "project" in tip else f"session {fmt.plain(tip['session'])}"
-    return f"{who} caused most of the spike on {tip['date']}"
+def cmd_prices(args) -> int:
+    from usage_ls import commands
+
+    return commands.prices(args)
 
 
 def cmd_statusline(args) -> int:
@@ -341,6 +310,18 @@ def cmd_import(args) -> int:
     return importers.main(args)
 
 
+def cmd_receive(args) -> int:
+    from usage_ls.receive.command import run_receive
+
+    return run_receive(args)
+
+
+def cmd_setup(args) -> int:
+    from usage_ls.receive.command import run_setup
+
+    return run_setup(args)
+
+
 def cmd_config(args) -> int:
     from usage_ls.config import EXAMPLE, load_config
     from usage_ls.service import settle_user
@@ -370,55 +351,6 @@ def cmd_checkpoint(args) -> int:
     return 0
 
 
-def cmd_prices(args) -> int:
-    """`usage-ls prices show|update|reset`: see price_data.py. Stored records keep their cost."""
-    from usage_ls import price_data
-    from usage_ls.config import load_config
-
-    data_dir = load_config().data_dir
-    if args.action == "reset":
-        removed = price_data.reset(data_dir)
-        print("fetched price data removed: " if removed else "no fetched price data in use: ", end="")
-        print("new records are priced with the bundled genai-prices table")
-        return 0
-    old, info = price_data.load(data_dir)
-    if args.action == "show":
-        print(f"price data: {fmt.plain(info.summary())}\nfile:       {info.path}")
-        for problem in info.problems:
-            print(f"problem:    {fmt.plain(problem)}")
-        return 1 if info.problems else 0
-    try:
-        if args.from_file:
-            origin, last_modified = str(Path(args.from_file).resolve()), None
-            body = price_data.read(Path(args.from_file))
-        else:
-            origin = args.url or price_data.default_url()
-            print(f"fetching {origin}", file=sys.stderr)
-            body, last_modified = price_data.fetch(origin)
-        _, providers = price_data.parse(body, origin)
-        path = price_data.install(data_dir, body, providers, origin, last_modified)
-    except (price_data.PriceDataError, OSError) as exc:
-        print(f"usage-ls prices update: {fmt.plain(str(exc))}", file=sys.stderr)
-        print(
-            f"usage-ls prices update: the price data in use is unchanged ({fmt.plain(info.summary())})", file=sys.stderr
-        )
-        return 1
-    change = price_data.compare(old.providers, providers)
-    (p0, p1), (m0, m1) = change.providers, change.models
-    print(f"price data updated: {p0} -> {p1} providers, {m0} -> {m1} models (was: {fmt.plain(info.summary())})")
-    for label, names in (("new models", change.added), ("removed", change.removed), ("new prices", change.repriced)):
-        if names:
-            shown = ", ".join(fmt.plain(n) for n in names[:40])
-            print(f"{label} ({len(names)}): {shown}" + (f", and {len(names) - 40} more" if len(names) > 40 else ""))
-    if change.removed:
-        print(
-            f"note: {len(change.removed)} models of the data in use are not in the new data: new records of them will be "
-            "unpriced (`usage-ls prices reset` goes back to the bundled table)"
-        )
-    print(f"saved as {path}: new records are priced with it; records already stored keep their cost")
-    return 0
-
-
 def cmd_doctor(args) -> int:
     from usage_ls.doctor import run
 
@@ -434,6 +366,8 @@ COMMANDS = {
     "demo": cmd_demo,
     "dashboard": cmd_dashboard,
     "import": cmd_import,
+    "receive": cmd_receive,
+    "setup": cmd_setup,
     "config": cmd_config,
     "doctor": cmd_doctor,
     "checkpoint": cmd_checkpoint,

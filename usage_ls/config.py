@@ -38,6 +38,11 @@ EXAMPLE = """\
 # [budgets.projects."widget"]    # the same keys for one project
 # monthly_credits = 300
 
+# [receive]
+# otlp = "127.0.0.1:4318"        # accept OpenTelemetry (OTLP/HTTP) from AI tools here (loopback only)
+# genai = "metrics"              # other GenAI emitters: count gen_ai.client.token.usage ("metrics") or
+#                                # gen_ai.usage.* on their log events ("events"); see docs/live.md
+
 # [prices."my-model"]            # USD per million tokens, for custom models or negotiated rates
 # input = 1.0
 # output = 4.0
@@ -62,6 +67,8 @@ class Config:
     project_budgets: dict[str, dict[str, float]] = field(default_factory=dict)
     prices: dict[str, dict[str, float]] = field(default_factory=dict)
     import_watch: list[str] = field(default_factory=list)
+    receive_otlp: tuple[str, int] | None = None  # [receive] otlp: (loopback host, port); None: off
+    receive_genai: str = "metrics"  # [receive] genai: which signal of other GenAI emitters counts
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -117,7 +124,7 @@ def load_config(data_dir: Path | str | None = None) -> Config:
         cfg.errors.append(f"{path}: cannot be read ({exc}); using defaults for every key")
         return cfg
     errors = cfg.errors
-    known = {"user", "timezone", "credits", "budgets", "prices", "import"}
+    known = {"user", "timezone", "credits", "budgets", "prices", "import", "receive"}
     for key in raw:
         if key not in known:
             errors.append(f"{key}: unknown key (known: {', '.join(sorted(known))})")
@@ -205,7 +212,50 @@ def load_config(data_dir: Path | str | None = None) -> Config:
             cfg.import_watch = list(watch)
         else:
             errors.append(f"import.watch: expected a list of tool names, got {toml_type(watch)}")
+    _receive(errors, cfg, _table(errors, raw, "receive"))
     return cfg
+
+
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+
+
+def parse_listen(value: object) -> tuple[str, int]:
+    """`"127.0.0.1:4318"` (or `"[::1]:4318"`, `"localhost:4318"`) -> (host, port); ValueError
+    naming the problem otherwise. Only loopback: the receiver is never reachable from elsewhere."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f'expected "127.0.0.1:PORT", got {toml_type(value)}')
+    text = value.strip()
+    host, sep, port_text = text.rpartition(":")
+    if not sep or not port_text.isdigit():
+        raise ValueError('expected "HOST:PORT" such as "127.0.0.1:4318"')
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    port = int(port_text)
+    if not 0 < port < 65536:
+        raise ValueError("the port must be 1-65535")
+    if not (host in LOOPBACK_NAMES or _is_loopback_v4(host)):
+        raise ValueError("must be a loopback address (127.0.0.1, ::1 or localhost)")
+    return host, port
+
+
+def _is_loopback_v4(host: str) -> bool:
+    parts = host.split(".")
+    return len(parts) == 4 and parts[0] == "127" and all(p.isdigit() and int(p) < 256 for p in parts)
+
+
+def _receive(errors: list[str], cfg: Config, table: dict) -> None:
+    for key in table:
+        if key not in ("otlp", "genai"):
+            errors.append(f"receive.{key}: unknown key (known: genai, otlp)")
+    if "otlp" in table and table["otlp"] not in (False, ""):
+        try:
+            cfg.receive_otlp = parse_listen(table["otlp"])
+        except ValueError as exc:
+            errors.append(f"receive.otlp: {exc}; the receiver stays off")
+    if "genai" in table:
+        if table["genai"] in ("metrics", "events"):
+            cfg.receive_genai = table["genai"]
+        else:
+            errors.append(f'receive.genai: expected "metrics" or "events", got {toml_type(table["genai"])}')
 
 
 def _table(errors: list[str], raw: dict, key: str, prefix: str = "") -> dict:

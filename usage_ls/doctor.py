@@ -69,6 +69,12 @@ def run() -> int:
             )
     else:
         print("(the data directory does not exist yet: it is created on first use)")
+    from usage_ls.receive.command import doctor_lines
+
+    receiver_lines, receiver_problems = doctor_lines(cfg)
+    for line in receiver_lines:
+        print(line)
+    problems += receiver_problems
     if problems:
         print("\nProblems:")
         for p in problems:

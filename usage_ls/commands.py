@@ -1,0 +1,109 @@
+"""The longer `usage-ls` commands, kept out of cli.py: insights (text) and prices."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from usage_ls import price_data
+from usage_ls.config import load_config
+from usage_ls.render import status as status_render
+from usage_ls.render import text as fmt
+
+
+def insights(svc: Any, params: dict[str, Any], as_json: bool) -> int:
+    """`usage-ls insights`: the protocol's usage/insights (default: this month so far)."""
+    result = svc.insights(params)
+    if as_json:
+        print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
+        return 0
+    print(f"insights · {result['from']} .. {result['to']}")
+    print("\nBudgets")
+    lines = status_render.budget_lines(result["budgets"])
+    print("\n".join(f"  {line}" for line in lines) if lines else "  none configured ([budgets] in config.toml)")
+    burn, proj = result["burnRate"], result["projection"]
+    print("\nBurn rate and projection (at today's pace)")
+    rows = [
+        [label, f(burn[key]) + "/h", f(proj["today"][key]), f(proj["endOfDay"][key]), f(proj["endOfMonth"][key])]
+        for label, key, f in (
+            ("Premium credits", "credits", fmt.credits),
+            ("BYOK dollars", "byokUsd", fmt.usd),
+            ("List price, all", "costUsd", fmt.usd),
+        )
+    ]
+    print(fmt.table(["", "Last hour", "Today", "End of day", f"End of month ({proj['monthEnd']})"], rows, "lrrrr"))
+    print("\nSpikes")
+    if result["spikes"]:
+        for spike in result["spikes"]:
+            print(f"  {status_render.spike_line(spike)}")
+    else:
+        print("  none: no day or hour far above your usual spend")
+    print("\nTips")
+    if result["tips"]:
+        for tip in result["tips"]:
+            saving = fmt.usd(tip["savingUsd"])
+            if tip["savingCredits"]:
+                saving += f" ({fmt.credits(tip['savingCredits'])} credits)"
+            print(f"  - {_tip_title(tip)}: save about {saving}")
+            print(f"    {fmt.plain(tip['how'])}")
+    else:
+        print("  none: nothing in this period would save a noticeable amount")
+    return 0
+
+
+def _tip_title(tip: dict[str, Any]) -> str:
+    if tip["kind"] == "cheaperModel":
+        return f"use {tip['alternative']} instead of {fmt.plain(tip['model'])} for short answers"
+    if tip["kind"] == "promptCaching":
+        return f"cache the long prompts of project {fmt.plain(tip['project'])}"
+    who = f"project {fmt.plain(tip['project'])}" if "project" in tip else f"session {fmt.plain(tip['session'])}"
+    return f"{who} caused most of the spike on {tip['date']}"
+
+
+def prices(args: Any) -> int:
+    """`usage-ls prices show|update|reset`: see price_data.py. Stored records keep their cost."""
+    data_dir = load_config().data_dir
+    if args.action == "reset":
+        removed = price_data.reset(data_dir)
+        print("fetched price data removed: " if removed else "no fetched price data in use: ", end="")
+        print("new records are priced with the bundled genai-prices table")
+        return 0
+    old, info = price_data.load(data_dir)
+    if args.action == "show":
+        print(f"price data: {fmt.plain(info.summary())}\nfile:       {info.path}")
+        for problem in info.problems:
+            print(f"problem:    {fmt.plain(problem)}")
+        return 1 if info.problems else 0
+    try:
+        if args.from_file:
+            origin, last_modified = str(Path(args.from_file).resolve()), None
+            body = price_data.read(Path(args.from_file))
+        else:
+            origin = args.url or price_data.default_url()
+            print(f"fetching {origin}", file=sys.stderr)
+            body, last_modified = price_data.fetch(origin)
+        _, providers = price_data.parse(body, origin)
+        path = price_data.install(data_dir, body, providers, origin, last_modified)
+    except (price_data.PriceDataError, OSError) as exc:
+        print(f"usage-ls prices update: {fmt.plain(str(exc))}", file=sys.stderr)
+        print(
+            f"usage-ls prices update: the price data in use is unchanged ({fmt.plain(info.summary())})", file=sys.stderr
+        )
+        return 1
+    change = price_data.compare(old.providers, providers)
+    (p0, p1), (m0, m1) = change.providers, change.models
+    print(f"price data updated: {p0} -> {p1} providers, {m0} -> {m1} models (was: {fmt.plain(info.summary())})")
+    for label, names in (("new models", change.added), ("removed", change.removed), ("new prices", change.repriced)):
+        if names:
+            shown = ", ".join(fmt.plain(n) for n in names[:40])
+            print(f"{label} ({len(names)}): {shown}" + (f", and {len(names) - 40} more" if len(names) > 40 else ""))
+    if change.removed:
+        print(
+            f"note: {len(change.removed)} models of the data in use are not in the new data: new records of them will be "
+            "unpriced (`usage-ls prices reset` goes back to the bundled table)"
+        )
+    print(f"saved as {path}: new records are priced with it; records already stored keep their cost")
+    return 0
