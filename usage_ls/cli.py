@@ -69,9 +69,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--json", action="store_true", help="print the protocol's JSON result")
 
     rep = sub.add_parser("report", help="tables of usage")
-    rep.add_argument("what", choices=["today", "daily", "models", "projects", "interactions", "session"])
+    rep.add_argument(
+        "what",
+        choices=["today", "daily", "weekly", "monthly", "blocks", "models", "projects", "interactions", "session"],
+    )
     rep.add_argument("session", nargs="?", help="the session id, for `report session`")
     _filter_args(rep)
+    rep.add_argument("--breakdown", action="store_true", help="daily/weekly/monthly: each period's models too")
+    rep.add_argument("--tool", help="blocks: whose records (default claude-code, as ccusage; 'all' for every tool)")
     rep.add_argument("--limit", type=int, default=50, help="rows of `interactions` (default 50)")
     rep.add_argument("--sort", default="-timestamp", help="column of `interactions`, - for descending")
 
@@ -218,8 +223,16 @@ def cmd_record(args) -> int:
 def cmd_report(args) -> int:
     if args.what == "session":
         return _report_session(args)
+    from usage_ls import reports
+
     svc = _service(args)
     params = _filter(args)
+    if args.tool is not None and args.what != "blocks":
+        raise InvalidParams("--tool", "applies to `report blocks` only")
+    if args.what in ("weekly", "monthly", "blocks") or (args.breakdown and args.what == "daily" and not args.json):
+        return reports.run(args, svc, params)
+    if args.breakdown and args.what != "daily":
+        raise InvalidParams("--breakdown", "applies to daily, weekly and monthly")
     if args.what == "daily" and "from" not in params:
         params["from"] = days.shift(svc.today(), -6)
     if args.what == "interactions":
@@ -332,6 +345,7 @@ def cmd_config(args) -> int:
     print(f"config file:    {cfg.path} ({'present' if cfg.path.exists() else 'absent: defaults in use'})")
     print(f"user:           {cfg.user}")
     print(f"timezone:       {cfg.timezone or 'system'} ({cfg.tz})")
+    print(f"weeks start on: {cfg.week_start}")
     print(f"1 credit =      ${cfg.usd_per_credit:g}")
     for problem in cfg.errors:
         print(f"problem:        {problem}")

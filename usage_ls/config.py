@@ -19,11 +19,13 @@ from usage_ls.paths import CONFIG_FILE, default_data_dir
 
 PRICE_KEYS = ("input", "output", "cache_read", "cache_write", "cache_write_1h")
 BUDGET_KEYS = ("daily_credits", "monthly_credits", "monthly_byok_usd")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 EXAMPLE = """\
 # usage-ls configuration (all keys optional)
 # user = "alice"                 # who records are attributed to by default
 # timezone = "Europe/Berlin"     # days are local days in this zone (default: the system's)
+# week_start = "monday"          # first day of a week in `usage-ls report weekly`
 
 [credits]
 # usd_per_credit = 0.01          # 1 credit = $0.01 of list price
@@ -57,6 +59,7 @@ class Config:
     user: str = field(default_factory=lambda: login_name())  # held to the name rules by `service.settle_user`
     timezone: str | None = None
     tz: dt.tzinfo = field(default_factory=days.system_zone)
+    week_start: str = "monday"  # one of WEEKDAYS
     usd_per_credit: float = 0.01
     credits_per_request: dict[str, float] = field(default_factory=dict)
     daily_credits: float | None = None
@@ -124,7 +127,7 @@ def load_config(data_dir: Path | str | None = None) -> Config:
         cfg.errors.append(f"{path}: cannot be read ({exc}); using defaults for every key")
         return cfg
     errors = cfg.errors
-    known = {"user", "timezone", "credits", "budgets", "prices", "import", "receive"}
+    known = {"user", "timezone", "week_start", "credits", "budgets", "prices", "import", "receive"}
     for key in raw:
         if key not in known:
             errors.append(f"{key}: unknown key (known: {', '.join(sorted(known))})")
@@ -141,6 +144,12 @@ def load_config(data_dir: Path | str | None = None) -> Config:
             cfg.timezone = raw["timezone"]
         except ValueError as exc:
             errors.append(f"timezone: {exc}")
+    if "week_start" in raw:
+        value = raw["week_start"]
+        if isinstance(value, str) and value.strip().lower() in WEEKDAYS:
+            cfg.week_start = value.strip().lower()
+        else:
+            errors.append(f'week_start: expected a day name ("monday" ... "sunday"), got {value!r}')
     credits = _table(errors, raw, "credits")
     if "usd_per_credit" in credits:
         value = _number(errors, "credits.usd_per_credit", credits["usd_per_credit"], positive=True)

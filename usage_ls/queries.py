@@ -15,7 +15,7 @@ import numpy as np
 from usage_ls import days
 from usage_ls.errors import InvalidParams, describe
 from usage_ls.model import BILLINGS, TOKEN_FIELDS, TOTAL_TOKEN_FIELDS, billing_code
-from usage_ls.store.columns import SOURCES, RecordColumns
+from usage_ls.store.columns import SOURCES, TEXT_COLUMNS, RecordColumns
 from usage_ls.store.ledger import Ledger
 from usage_ls.store.rollup import METRIC_COUNT, METRICS, Chunk
 
@@ -94,7 +94,7 @@ def filtered(ledger: Ledger, selection: Filter) -> Chunk:
     return chunk if mask is None else chunk.take(mask)
 
 
-def _group(keys: np.ndarray, m: np.ndarray, nbins: int) -> np.ndarray:
+def group(keys: np.ndarray, m: np.ndarray, nbins: int) -> np.ndarray:
     """Sums of each metric per key: (nbins, METRIC_COUNT). `m` is metric-major (METRIC_COUNT, n)."""
     out = np.zeros((nbins, METRIC_COUNT))
     if len(keys):
@@ -123,7 +123,7 @@ def summary(chunk: Chunk) -> dict[str, Any]:
 
 def _by_dim(chunk: Chunk, column: str, names: list[str], label: str) -> list[dict[str, Any]]:
     ids = getattr(chunk, column)
-    sums = _group(ids, chunk.m, len(names))
+    sums = group(ids, chunk.m, len(names))
     present = np.unique(ids)
     rows = []
     for i in present:
@@ -145,7 +145,7 @@ def users(ledger: Ledger, chunk: Chunk) -> dict[str, Any]:
     return {"users": _by_dim(chunk, "user", ledger.users.names, "user")}
 
 
-def _totals_rows(sums: np.ndarray) -> list[dict[str, Any]]:
+def totals_rows(sums: np.ndarray) -> list[dict[str, Any]]:
     """`_totals` for many rows at once (numpy -> Python in one pass)."""
     if not len(sums):
         return []
@@ -176,7 +176,7 @@ def daily(ledger: Ledger, chunk: Chunk, selection: Filter) -> dict[str, Any]:
     day_idx = chunk.day.astype(np.int64) - lo
     out = [
         {"date": days.from_ordinal(lo + d), **t, "byModel": {}}
-        for d, t in enumerate(_totals_rows(_group(day_idx, chunk.m, ndays)))
+        for d, t in enumerate(totals_rows(group(day_idx, chunk.m, ndays)))
     ]
     present = np.unique(chunk.model)
     if len(present):
@@ -241,17 +241,7 @@ def interactions(
     for p, cols in enumerate(parts):
         if not len(cols):
             continue
-        mask = np.ones(len(cols), dtype=bool)
-        for value, dims, column_name in (
-            (selection.model, ledger.models, "model"),
-            (selection.project, ledger.projects, "project"),
-            (selection.user, ledger.users, "user"),
-        ):
-            if value is not None:
-                mask &= getattr(cols, column_name) == dims.lookup(value)
-        if selection.billing is not None:
-            mask &= cols.billing == billing_code(selection.billing)
-        rows = np.nonzero(mask)[0]
+        rows = np.nonzero(row_mask(ledger, cols, selection))[0]
         keys.append(_sort_key(ledger, cols, column)[rows])
         stamps.append(cols.ts[rows])
         where.append(np.array([np.full(len(rows), p), rows]))
@@ -263,6 +253,32 @@ def interactions(
         order = np.lexsort((pos, ts, key))
     page = order[offset : offset + limit].tolist()
     return {"total": len(key), "rows": [_row(ledger, parts[at[0, i]], int(at[1, i])) for i in page]}
+
+
+def row_mask(ledger: Ledger, cols: RecordColumns, selection: Filter, feature: str | None = None) -> np.ndarray:
+    """Which of a day's records the filter selects (and, given `feature`, only that tool's)."""
+    mask = np.ones(len(cols), dtype=bool)
+    for value, dims, column_name in (
+        (selection.model, ledger.models, "model"),
+        (selection.project, ledger.projects, "project"),
+        (selection.user, ledger.users, "user"),
+    ):
+        if value is not None:
+            mask &= getattr(cols, column_name) == dims.lookup(value)
+    if selection.billing is not None:
+        mask &= cols.billing == billing_code(selection.billing)
+    if feature is not None and len(cols):
+        refs = cols.text[TEXT_COLUMNS.index("feature")]
+        wanted = [j for j in np.unique(refs).tolist() if cols.strings.get(j) == feature]
+        mask &= np.isin(refs, wanted)
+    return mask
+
+
+def matching_columns(ledger: Ledger, selection: Filter, day: str, feature: str | None = None) -> RecordColumns:
+    """A day's records that the filter selects, as columns (the day's own when all are)."""
+    cols = ledger.day_columns(day)
+    mask = row_mask(ledger, cols, selection, feature)
+    return cols if mask.all() else cols.take(mask)
 
 
 SORT_COLUMNS = (

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from usage_ls import days, queries, windows
+from usage_ls import blocks, days, periods, queries, windows
 from usage_ls.budgets import Budgets
 from usage_ls.config import Config, load_config, login_name
 from usage_ls.errors import InvalidParams, describe
@@ -202,6 +202,32 @@ class Usage:
         self.ledger.refresh()
         f = self.parse_filter(params)
         return self.cached("daily", f.key, lambda: queries.daily(self.ledger, queries.filtered(self.ledger, f), f))
+
+    def periods(self, kind: str, params: dict | None = None) -> dict:
+        """The filter's days by "week" (starting on config's `week_start`), "month" or "day"."""
+        self.ledger.refresh()
+        f = self.parse_filter(params)
+        return self.cached(
+            "periods",
+            (kind, f.key),
+            lambda: periods.periods(self.ledger, queries.filtered(self.ledger, f), f, kind, self.cfg.week_start),
+        )
+
+    def blocks(self, params: dict | None = None, now_ms: int | None = None) -> list[blocks.Block]:
+        """Estimated 5-hour blocks (blocks.py) of one tool's records (params "tool": default
+        "claude-code", "all" for every record) starting in the filter's days."""
+        self.ledger.refresh()
+        f = self.parse_filter(params)
+        tool = (params or {}).get("tool", blocks.DEFAULT_TOOL)
+        if not isinstance(tool, str) or not tool or len(tool) > 200:
+            raise InvalidParams("tool", f'expected a tool name like "claude-code" or "all", got {tool!r}'[:120])
+        feature = None if tool == "all" else tool
+        now = days.now_ms() if now_ms is None else now_ms
+
+        def load(day: str):
+            return queries.matching_columns(self.ledger, f, day, feature)
+
+        return blocks.report(load, f.start, f.end, self.tz, now, self.ledger.models.names)
 
     def interactions(self, params: dict | None = None) -> dict:
         self.ledger.refresh()

@@ -1,0 +1,160 @@
+"""Terminal tables of periods (weeks, months, days with their models) and of estimated 5-hour
+blocks: data in, text out, at most 80 columns wide.
+
+A table first tries exact token counts; when that is wider than 80 columns the token columns
+become compact (12.3M), then the label column (model names) is shortened with "…". Colour (only
+when asked for: the CLI asks on a TTY without NO_COLOR) marks whole lines: the header bold,
+model rows dim, the total bold, the active block green.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from usage_ls.render import tables
+from usage_ls.render import text as fmt
+
+WIDTH = 80
+STYLES = {"head": "1", "model": "2", "total": "1", "active": "32", "note": "33"}
+
+
+def paint(line: str, style: str | None, color: bool) -> str:
+    if not color or style is None or not line:
+        return line
+    return f"\x1b[{STYLES[style]}m{line}\x1b[0m"
+
+
+def _width(headers: list[str], rows: list[list[str]]) -> list[int]:
+    return [max([len(h), *(len(fmt.plain(r[i])) for r in rows)]) for i, h in enumerate(headers)]
+
+
+def _shorten(text: str, room: int) -> str:
+    text = fmt.plain(text)
+    return text if len(text) <= room else text[: max(1, room - 1)] + "…"
+
+
+def fitted(
+    headers: list[str],
+    make_rows: Callable[[bool], list[list[str]]],
+    align: str,
+    styles: list[str | None],
+    color: bool,
+    elastic: int = 0,
+    min_elastic: int = 20,
+) -> str:
+    """`fmt.table` of `make_rows(compact)`, no wider than WIDTH: exact numbers while the
+    `elastic` column (names) can keep `min_elastic` characters, else compact ones; the elastic
+    column's cells are shortened to what room is left."""
+    for compact in (False, True):
+        rows = make_rows(compact)
+        widths = _width(headers, rows)
+        room = WIDTH - (sum(widths) - widths[elastic] + 2 * (len(widths) - 1))
+        if room >= min(widths[elastic], min_elastic):
+            break
+    room = max(room, len(headers[elastic]), 8)
+    if widths[elastic] > room:
+        rows = [[_shorten(c, room) if i == elastic else c for i, c in enumerate(r)] for r in rows]
+    lines = fmt.table(headers, rows, align).split("\n")
+    out = [paint(lines[0], "head", color), lines[1]]
+    out += [paint(line, style, color) for line, style in zip(lines[2:], styles)]
+    return "\n".join(out)
+
+
+def _numbers(row: dict[str, Any], compact: bool) -> list[str]:
+    tok = fmt.tokens if compact else fmt.count
+    return [
+        fmt.count(row["messages"]),
+        tok(row["inputTokens"]),
+        tok(row["outputTokens"]),
+        tok(row["cacheReadTokens"] + row["cacheWriteTokens"]),
+        tok(row["totalTokens"]),
+        fmt.credits(row["credits"]) if row["unpricedMessages"] < row["messages"] else "unpriced",
+        tables.cost(row),
+    ]
+
+
+def periods(result: dict[str, Any], kind: str, breakdown: bool = False, color: bool = False) -> str:
+    """The periods with usage (a period without any is left out; the JSON keeps it), each
+    followed by its models when `breakdown`, and the total."""
+    key = {"day": "days", "week": "weeks", "month": "months"}[kind]
+    label = {"day": "date", "week": "week", "month": "month"}[kind]
+    used = [p for p in result[key] if p["messages"]]
+    if not used:
+        return "no usage in this range"
+    entries: list[tuple[str, dict[str, Any], str | None]] = []
+    for p in used:
+        entries.append((p[label], p, None))
+        if breakdown:
+            entries += [(f"  {name}", m, "model") for name, m in p["byModel"].items()]
+    if len(used) > 1 or breakdown:
+        entries.append(("Total", result["totals"], "total"))
+
+    def rows(compact: bool) -> list[list[str]]:
+        return [[name, *_numbers(row, compact)] for name, row, _ in entries]
+
+    headers = [label.capitalize(), "Msgs", "Input", "Output", "Cache", "Total", "Credits", "Cost"]
+    return fitted(headers, rows, "lrrrrrrr", [style for *_, style in entries], color)
+
+
+def _local(ms: int, tz: dt.tzinfo) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).astimezone(tz)
+
+
+def _span(minutes: int) -> str:
+    hours, mins = divmod(max(0, minutes), 60)
+    return f"{hours}h {mins:02d}m" if hours else f"{mins}m"
+
+
+def blocks(items: list[Any], tz: dt.tzinfo, now_ms: int, color: bool = False) -> str:
+    """Blocks with usage (gaps are left out; the JSON keeps them), in local time, and the
+    active block's burn rate and projection. Everything here is an estimate."""
+    used = [b for b in items if not b.gap]
+    if not used:
+        return "no usage in this range"
+    table, styles = [], []
+    for b in used:
+        start, end = _local(b.start, tz), _local(b.end, tz)
+        until = end.strftime("%H:%M") if end.date() == start.date() else end.strftime("%m-%d %H:%M")
+        active = b.is_active(now_ms)
+        table.append(
+            [
+                start.strftime("%Y-%m-%d %H:%M"),
+                until + (" active" if active else ""),
+                _span((b.last - b.start) // 60_000),
+                fmt.count(b.entries),
+                fmt.count(b.total_tokens),
+                tables.cost({"costUsd": b.cost, "messages": b.entries, "unpricedMessages": b.unpriced}),
+                ", ".join(b.models),
+            ]
+        )
+        styles.append("active" if active else None)
+    headers = ["Start", "Until", "Used", "Msgs", "Tokens", "Cost", "Models"]
+    out = fitted(headers, lambda compact: table, "lllrrrl", styles, color, elastic=6, min_elastic=12)
+    current = next((b for b in used if b.is_active(now_ms)), None)
+    if current is not None:
+        out += "\n\n" + "\n".join(paint(line, "active", color) for line in active_lines(current, tz, now_ms))
+    return out
+
+
+def active_lines(block: Any, tz: dt.tzinfo, now_ms: int) -> list[str]:
+    """What the active block holds, its burn rate and where it ends at that rate."""
+    end = _local(block.end, tz).strftime("%H:%M")
+    left = (block.end - now_ms) // 60_000
+    lines = [
+        f"Active block (estimated): {_local(block.start, tz).strftime('%H:%M')}-{end}, {_span(left)} left;"
+        f" so far {fmt.count(block.total_tokens)} tokens, {fmt.usd(block.cost)}"
+    ]
+    rate, projection = block.burn_rate(), block.projection(now_ms)
+    if rate is None or projection is None:
+        lines.append("  burn rate: not yet (one message so far)")
+        return lines
+    lines.append(
+        f"  burn rate: {fmt.count(round(rate['tokensPerMinute']))} tokens/min, {fmt.usd(rate['costPerHour'])}/h"
+    )
+    lines.append(
+        f"  projected by {end} at this rate: {fmt.count(projection['totalTokens'])} tokens,"
+        f" {fmt.usd(projection['totalCost'])}"
+    )
+    return lines

@@ -1,0 +1,96 @@
+"""`usage-ls report weekly|monthly|blocks` and `report daily --breakdown`: the CLI's side of
+periods.py and blocks.py (default ranges, JSON, the tables in render/periods.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import textwrap
+from typing import Any
+
+import orjson
+
+from usage_ls import blocks, days, periods
+from usage_ls.errors import InvalidParams
+from usage_ls.render import periods as render
+from usage_ls.render import text as fmt
+
+KINDS = {"daily": "day", "weekly": "week", "monthly": "month"}
+WEEKS_SHOWN = 8  # default ranges: this week and the 7 before it,
+MONTHS_SHOWN = 12  # this month and the 11 before it,
+BLOCK_DAYS = 7  # blocks of the last 7 days
+
+
+def color_wanted(stream: Any = None) -> bool:
+    """Colour only on a terminal, and never with NO_COLOR set or TERM=dumb."""
+    stream = stream or sys.stdout
+    isatty = getattr(stream, "isatty", None)
+    tty = bool(isatty and isatty())
+    return tty and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+
+
+def default_from(what: str, today: str, week_start: str) -> str:
+    if what == "weekly":
+        return periods.period_start(days.shift(today, -7 * (WEEKS_SHOWN - 1)), "week", week_start)
+    if what == "monthly":
+        d = dt.date.fromisoformat(today)
+        n = d.year * 12 + d.month - 1 - (MONTHS_SHOWN - 1)
+        return dt.date(n // 12, n % 12 + 1, 1).isoformat()
+    return days.shift(today, -(BLOCK_DAYS - 1) if what == "blocks" else -6)
+
+
+def run(args: Any, svc: Any, params: dict[str, Any]) -> int:
+    """Print the report `args.what` (weekly, monthly, blocks, or daily with --breakdown)."""
+    if "from" not in params:
+        params["from"] = default_from(args.what, svc.today(), svc.cfg.week_start)
+    f = svc.parse_filter(params)
+    scope = ", ".join(f"{k}={fmt.plain(v)}" for k, v in params.items() if k not in ("from", "to"))
+    span = f.start if f.start == f.end else f"{f.start} .. {f.end}"
+    color = color_wanted()
+    where = f"{span}" + (f" · {scope}" if scope else "")
+    if args.what == "blocks":
+        return _blocks(args, svc, params, where, color)
+    kind = KINDS[args.what]
+    result = svc.periods(kind, params)
+    if args.json:
+        print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
+        return 0
+    title = f"{args.what} · {where}"
+    if kind == "week":
+        title += f" · weeks start on {svc.cfg.week_start.capitalize()}"
+    print(title)
+    print(render.periods(result, kind, args.breakdown, color))
+    return 0
+
+
+def _blocks(args: Any, svc: Any, params: dict[str, Any], where: str, color: bool) -> int:
+    if args.breakdown:
+        raise InvalidParams("--breakdown", "applies to daily, weekly and monthly, not blocks")
+    tool = args.tool or blocks.DEFAULT_TOOL
+    now = days.now_ms()
+    items = svc.blocks({**params, "tool": tool}, now_ms=now)
+    f = svc.parse_filter(params)
+    if args.json:
+        result = {
+            "estimated": True,
+            "sessionHours": blocks.SESSION_HOURS,
+            "tool": tool,
+            "from": f.start,
+            "to": f.end,
+            "now": blocks.iso_utc(now),
+            "blocks": [b.json(now) for b in items],
+        }
+        print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
+        return 0
+    print(f"blocks · {fmt.plain(tool)} · {where}")
+    note = (
+        "Estimated 5-hour windows, as ccusage's blocks: a block starts at the hour of its first"
+        " message and lasts 5 hours; your provider's real windows may differ. Times in "
+        f"{svc.cfg.timezone or 'the system time zone'}."
+    )
+    for line in textwrap.wrap(note, render.WIDTH):
+        print(render.paint(line, "note", color))
+    print()
+    print(render.blocks(items, svc.tz, now, color))
+    return 0
