@@ -1178,8 +1178,8 @@
         // the extension asks where to save it; the page is not told whether it was saved
         vscode.postMessage({ type: 'usage-export', format: 'csv', filename: name, content: csv });
         note(what + ' handed to VS Code to save');
-        // in case the editor does not offer to save it: the clipboard holds it too
-        if (navigator.clipboard) navigator.clipboard.writeText(csv).then(() => note(what + ' handed to VS Code to save; also copied to the clipboard'), () => {});
+        // in case the editor does not offer to save it: the clipboard holds it too (as text: no BOM)
+        if (navigator.clipboard) navigator.clipboard.writeText(csv.slice(1)).then(() => note(what + ' handed to VS Code to save; also copied to the clipboard'), () => {});
       } else {
         note(what + ' downloading as ' + name);
         const url = URL.createObjectURL(new Blob([csv], { type: 'text/csv;charset=utf-8' }));
