@@ -64,3 +64,11 @@ def test_import_bench_small(capsys, tmp_path):
         assert "same per-day tokens as ccusage:        True" in text
     with capsys.disabled():
         print("\n" + text)
+
+
+def test_statusline_bench_small(capsys, tmp_path):
+    text = run_bench(["bench/statusline_bench.py", "--mb", "5", "--runs", "3", "--out", str(tmp_path)])
+    assert "usage-ls statusline --claude-code (cache)" in text
+    assert "our line: Sonnet 4.5 · $1.23 session · 0.0 cr today · 5h 42%" in text
+    with capsys.disabled():
+        print("\n" + text)

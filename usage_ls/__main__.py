@@ -1,3 +1,3 @@
-from usage_ls.cli import main
+from usage_ls.entry import main
 
 raise SystemExit(main())

@@ -47,10 +47,10 @@ class Budgets:
                 limit = limits.get(attr)
                 if not limit:
                     continue
-                flt = {"from": start, "to": end, "billing": billing}
+                params = {"from": start, "to": end, "billing": billing}
                 if scope is not None:
-                    flt["project"] = scope
-                s = self.summary(flt)
+                    params["project"] = scope
+                s = self.summary(params)
                 used = s["credits"] if unit == "credits" else s["costUsd"]
                 out.append(
                     {

@@ -79,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     st = sub.add_parser("statusline", help="one line for tmux, shell prompts and agent status lines")
     st.add_argument("--billing", choices=["premium", "byok"], default="premium")
+    st.add_argument(
+        "--claude-code",
+        action="store_true",
+        help="be Claude Code's statusLine command: read its JSON on stdin, keep its 5-hour and weekly windows",
+    )
 
     d = sub.add_parser("demo", help="drive the real server with a realistic day and show what the editor shows")
     d.add_argument("--keep", action="store_true", help="keep the demo's data directory")
@@ -178,32 +183,40 @@ def cmd_record(args) -> int:
         print(line)
     for r in result["rejected"]:
         print(f"usage-ls record: record {r['index']} rejected: {r['field']}: {r['message']}", file=sys.stderr)
+    ignored = result.get("ignoredFields") or {}
+    if ignored and not args.json:  # a typo ("ts" for "timestamp") would otherwise pass unseen
+        names = ", ".join(f"{fmt.plain(k)} ({n})" for k, n in sorted(ignored.items()))
+        print(
+            f"usage-ls record: not record fields, ignored: {names} (docs/protocol.md lists the fields)", file=sys.stderr
+        )
+    if result.get("warning"):
+        print(f"usage-ls record: {result['warning']}", file=sys.stderr)
     return 1 if result["rejected"] else 0
 
 
 def cmd_report(args) -> int:
     svc = _service(args)
-    flt = _filter(args)
-    if args.what == "daily" and "from" not in flt:
-        flt["from"] = days.shift(svc.today(), -6)
+    params = _filter(args)
+    if args.what == "daily" and "from" not in params:
+        params["from"] = days.shift(svc.today(), -6)
     if args.what == "interactions":
-        result = svc.interactions({**flt, "limit": args.limit, "sort": args.sort})
+        result = svc.interactions({**params, "limit": args.limit, "sort": args.sort})
     else:
         result = {
             "today": svc.summary,
             "daily": svc.daily,
             "models": svc.token_split,
             "projects": svc.projects,
-        }[args.what](flt)
+        }[args.what](params)
     if args.json:
         print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
         return 0
-    f = svc.parse_filter(flt)
+    f = svc.parse_filter(params)
     span = f.start if f.start == f.end else f"{f.start} .. {f.end}"
-    scope = ", ".join(f"{k}={fmt.plain(v)}" for k, v in flt.items() if k not in ("from", "to"))
+    scope = ", ".join(f"{k}={fmt.plain(v)}" for k, v in params.items() if k not in ("from", "to"))
     print(f"{args.what} · {span}" + (f" · {scope}" if scope else ""))
     if args.what == "today":
-        print(tables.today(result, svc.token_split(flt)))
+        print(tables.today(result, svc.token_split(params)))
     else:
         print(getattr(tables, args.what)(result))
     return 0
@@ -262,10 +275,15 @@ def _tip_title(tip: dict) -> str:
 
 
 def cmd_statusline(args) -> int:
-    svc = _service(args)
-    from usage_ls import views
+    from usage_ls import statusline
 
-    print(views.status_bar(svc, {"billing": args.billing})["text"])
+    if args.claude_code:
+        return statusline.claude(statusline.data_root(args.data_dir), args.billing, None)
+    svc = _service(args)
+    try:
+        print(statusline.cache_status(svc, {"billing": args.billing})["text"])
+    finally:
+        svc.close()
     return 0
 
 
@@ -305,7 +323,7 @@ def cmd_config(args) -> int:
 
 def cmd_checkpoint(args) -> int:
     from usage_ls.config import load_config
-    from usage_ls.store import Ledger
+    from usage_ls.store.ledger import Ledger
 
     cfg = load_config()
     for problem in cfg.errors:

@@ -9,14 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import math
-import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import platformdirs
-
 from usage_ls import days
+from usage_ls.paths import CONFIG_FILE, default_data_dir
 
 PRICE_KEYS = ("input", "output", "cache_read", "cache_write", "cache_write_1h")
 BUDGET_KEYS = ("daily_credits", "monthly_credits", "monthly_byok_usd")
@@ -47,13 +45,6 @@ EXAMPLE = """\
 """
 
 
-def default_data_dir() -> Path:
-    env = os.environ.get("USAGE_LS_DATA_DIR")
-    if env:
-        return Path(env).expanduser()
-    return Path(platformdirs.user_data_dir("usage-ls", appauthor=False))
-
-
 @dataclass
 class Config:
     data_dir: Path
@@ -74,7 +65,7 @@ class Config:
 
     @property
     def path(self) -> Path:
-        return self.data_dir / "config.toml"
+        return self.data_dir / CONFIG_FILE
 
 
 def _login() -> str:

@@ -14,6 +14,7 @@ import os
 import secrets
 import time
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -37,8 +38,9 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` so that a crash leaves either the old or the new file."""
+def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
+    """Replace `path` with `data` so that a crash leaves either the old or the new file (with
+    `durable=False`, for caches: possibly an empty one, as nothing is fsynced)."""
     tmp = path.with_name(f".{path.name}{TMP_MARK}{os.getpid()}-{secrets.token_hex(3)}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     try:
@@ -46,7 +48,8 @@ def atomic_write(path: Path, data: bytes) -> None:
         while view:
             written = os.write(fd, view)
             view = view[written:]
-        os.fsync(fd)
+        if durable:
+            os.fsync(fd)
     except BaseException:
         os.close(fd)
         tmp.unlink(missing_ok=True)
@@ -57,7 +60,8 @@ def atomic_write(path: Path, data: bytes) -> None:
     except BaseException:  # e.g. `path` is a directory: leave no temp file behind
         tmp.unlink(missing_ok=True)
         raise
-    fsync_dir(path.parent)
+    if durable:
+        fsync_dir(path.parent)
 
 
 def quarantine(path: Path, reason: str) -> Path:
@@ -68,7 +72,7 @@ def quarantine(path: Path, reason: str) -> Path:
     return target
 
 
-def read_json(path: Path):
+def read_json(path: Path) -> Any:
     """Parsed JSON content of `path`, None when missing; a corrupt file is quarantined."""
     try:
         data = path.read_bytes()

@@ -21,9 +21,9 @@ from usage_ls.budgets import Budgets, announced
 from usage_ls.config import Config
 from usage_ls.model import billing_code
 from usage_ls.pricing import Pricer
-from usage_ls.store import Ledger
 from usage_ls.store.cache import ByteCache
 from usage_ls.store.columns import RecordColumns
+from usage_ls.store.ledger import Ledger
 from usage_ls.store.rollup import METRICS
 
 ATTRIBUTION_SECONDS = 10.0

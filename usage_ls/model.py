@@ -74,7 +74,7 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _name(rec: dict, field: str, *, required: bool = False, limit: int = MAX_NAME) -> str | None:
+def _name(rec: dict[str, Any], field: str, *, required: bool = False, limit: int = MAX_NAME) -> str | None:
     value = rec.get(field)
     if _plain(value, limit):  # the common case, cheaply: already clean
         return value
@@ -96,10 +96,10 @@ def _name(rec: dict, field: str, *, required: bool = False, limit: int = MAX_NAM
     return value
 
 
-def _count(rec: dict, field: str, *, required: bool = False) -> int:
+def _count(rec: dict[str, Any], field: str, *, required: bool = False) -> int:
     value: Any = rec.get(field)
     if _plain_count(value):
-        return value
+        return int(value)
     if value is None:
         if required:
             raise RecordError(field, "is required (an integer >= 0)")
@@ -114,10 +114,10 @@ def _count(rec: dict, field: str, *, required: bool = False) -> int:
         raise RecordError(field, f"must be >= 0, got {value}")
     if value > MAX_TOKENS:
         raise RecordError(field, f"is implausibly large ({value}; at most {MAX_TOKENS})")
-    return value
+    return int(value)
 
 
-def _money(rec: dict, field: str) -> float | None:
+def _money(rec: dict[str, Any], field: str) -> float | None:
     value = rec.get(field)
     if value is None:
         return None
@@ -160,7 +160,7 @@ def parse_timestamp(value: Any, tz: dt.tzinfo) -> int:
     return ms
 
 
-def validate_record(raw: Any, defaults: Defaults, now_ms: int | None = None) -> tuple[dict, list[str]]:
+def validate_record(raw: Any, defaults: Defaults, now_ms: int | None = None) -> tuple[dict[str, Any], list[str]]:
     """Validate one record. Returns (stored record without price fields, dropped field names)."""
     if not isinstance(raw, dict):
         raise RecordError("record", f"expected an object, got {type(raw).__name__}")
@@ -209,7 +209,7 @@ def validate_record(raw: Any, defaults: Defaults, now_ms: int | None = None) -> 
 _PLAIN: set[str] = set()  # strings of at most 100 characters seen to be plain (names repeat)
 
 
-def _plain(value, limit: int) -> bool:
+def _plain(value: object, limit: int) -> bool:
     """A string `_name` would return unchanged: non-empty, printable, not padded, not too long."""
     if type(value) is not str:
         return False
@@ -221,11 +221,11 @@ def _plain(value, limit: int) -> bool:
     return ok
 
 
-def _plain_count(value) -> bool:
+def _plain_count(value: object) -> bool:
     return type(value) is int and 0 <= value <= MAX_TOKENS
 
 
-def validate_fast(raw: Any, defaults: Defaults) -> dict | None:
+def validate_fast(raw: Any, defaults: Defaults) -> dict[str, Any] | None:
     """`validate_record(raw)[0]` for a record whose every field is plainly valid (as the log
     importers build them: epoch-ms timestamp, counts as ints, names already clean), else None
     and the caller asks `validate_record`, which has every rule and its message. A property
@@ -255,24 +255,24 @@ def validate_fast(raw: Any, defaults: Defaults) -> dict | None:
 
 
 def stored_fast(
-    rec_id,
-    ts,
-    model,
-    provider,
-    billing,
-    project,
-    user,
-    inp,
-    out,
-    cr,
-    cw,
-    w1h,
-    cost,
-    credits,
-    feature,
-    session,
+    rec_id: Any,
+    ts: Any,
+    model: Any,
+    provider: Any,
+    billing: Any,
+    project: Any,
+    user: Any,
+    inp: Any,
+    out: Any,
+    cr: Any,
+    cw: Any,
+    w1h: Any,
+    cost: Any,
+    credits: Any,
+    feature: Any,
+    session: Any,
     defaults: Defaults,
-) -> dict | None:
+) -> dict[str, Any] | None:
     """`validate_fast` of the record with these fields (None: absent), without the record: an
     importer's fast path calls it with what it read. (Written out flat: runs per record.)"""
     if not (type(rec_id) is str and 0 < len(rec_id) <= MAX_ID and not rec_id.isspace()):
@@ -345,5 +345,6 @@ def stored_fast(
     }
 
 
-def total_tokens(rec: dict) -> int:
-    return rec["inputTokens"] + rec["outputTokens"] + rec["cacheReadTokens"] + rec["cacheWriteTokens"]
+def total_tokens(rec: dict[str, Any]) -> int:
+    total: int = rec["inputTokens"] + rec["outputTokens"] + rec["cacheReadTokens"] + rec["cacheWriteTokens"]
+    return total

@@ -29,12 +29,16 @@ import os
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from usage_ls import fileio
 from usage_ls.config import Config
+
+if TYPE_CHECKING:  # imported where used: genai-prices loads in ~0.2 s
+    from genai_prices.data_snapshot import DataSnapshot
+    from genai_prices.types import ModelPrice
 
 _UTC = dt.UTC
 
@@ -64,7 +68,7 @@ class Rates:
 class _TieredModel:
     """Rates of one genai-prices ModelPrice, per tier bucket, derived from genai-prices itself."""
 
-    def __init__(self, model_price):
+    def __init__(self, model_price: ModelPrice) -> None:
         self.model_price = model_price
         from genai_prices.types import TieredPrices
 
@@ -94,8 +98,9 @@ class _TieredModel:
 
         calc = self.model_price.calc_price
 
-        def price(**kw) -> Decimal:
-            return calc(Usage(**kw))["total_price"]
+        def price(**kw: int) -> Decimal:
+            total: Decimal = calc(Usage(**kw))["total_price"]
+            return total
 
         request = price(input_tokens=0, output_tokens=0)
         base = price(input_tokens=total, output_tokens=0)
@@ -169,7 +174,7 @@ class PriceCache:
     def key(model: str, provider: str | None, day: int) -> str:
         return f"{model}\x1f{provider or ''}\x1f{day}"
 
-    def get(self, key: str):
+    def get(self, key: str) -> Any:
         """_MISS, None (unpriced) or `_Tiers`."""
         raw: Any = self.entries.get(key, _MISS)
         if raw is _MISS or raw is None:
@@ -180,7 +185,7 @@ class PriceCache:
         except (TypeError, ValueError):
             return _MISS
 
-    def put(self, key: str, found) -> None:
+    def put(self, key: str, found: _TieredModel | None) -> None:
         raw = (
             None
             if found is None
@@ -194,7 +199,7 @@ class PriceCache:
         )
         self.entries[key] = self.new[key] = raw
 
-    def absorb(self, new: dict) -> None:
+    def absorb(self, new: dict[str, Any]) -> None:
         """Entries another process (an import worker) found."""
         self.entries.update(new)
         self.new.update(new)
@@ -228,13 +233,13 @@ _MISS: Any = object()  # not looked up yet (None means unpriced)
 class Pricer:
     def __init__(self, cfg: Config):
         self.cfg = cfg
-        self._snap = None  # genai-prices' table, loaded on first use (~0.2 s: pydantic models)
+        self._snap: DataSnapshot | None = None  # genai-prices' table, loaded on first use (~0.2 s: pydantic models)
         self._providers: set[str] | None = None
         self._cache: PriceCache | None = None
-        self._lookup: dict[tuple[str, str | None], tuple | None] = {}
+        self._lookup: dict[tuple[str, str | None], tuple[Any, Any] | None] = {}
         self._by_price: dict[int, _TieredModel] = {}
-        self._model_price: dict[tuple[int, str], object] = {}
-        self._by_day: dict[tuple, object] = {}
+        self._model_price: dict[tuple[int, str], ModelPrice] = {}
+        self._by_day: dict[tuple[str, str | None, int], object] = {}
         self._overrides: dict[str, Rates] = {
             name.lower(): Rates(
                 0.0,
@@ -252,7 +257,7 @@ class Pricer:
         self._snapshot  # noqa: B018
 
     @property
-    def _snapshot(self):
+    def _snapshot(self) -> DataSnapshot:
         if self._snap is None:
             from genai_prices import data_snapshot
 
@@ -275,7 +280,7 @@ class Pricer:
                 return rest, provider or prefix.lower()
         return model, provider
 
-    def _resolve(self, model: str, provider: str | None):
+    def _resolve(self, model: str, provider: str | None) -> tuple[Any, Any] | None:
         key = (model, provider)
         if key in self._lookup:
             return self._lookup[key]
@@ -323,9 +328,10 @@ class Pricer:
             found = self._by_day[key] = self._day_rates(model, provider, ts_ms)
         if found is None or type(found) is Rates:
             return found
-        return found.rates_for(total_input)
+        rates: Rates = found.rates_for(total_input)
+        return rates
 
-    def _day_rates(self, model: str, provider: str | None, ts_ms: int):
+    def _day_rates(self, model: str, provider: str | None, ts_ms: int) -> Any:
         override = self._override(model)
         if override is not None:
             return override
@@ -364,7 +370,7 @@ class Pricer:
             tiered = self._by_price[id(model_price)] = _TieredModel(model_price)
         return tiered
 
-    def cost(self, rec: dict) -> float | None:
+    def cost(self, rec: dict[str, Any]) -> float | None:
         """List-price cost in USD of one stored record, or None when the model is unknown."""
         cr, cw = rec["cacheReadTokens"], rec["cacheWriteTokens"]
         total_input = rec["inputTokens"] + cr + cw
@@ -373,7 +379,7 @@ class Pricer:
             return None
         return rates.cost(rec["inputTokens"], rec["outputTokens"], cr, cw, rec["cacheWrite1hTokens"])
 
-    def apply(self, rec: dict) -> dict:
+    def apply(self, rec: dict[str, Any]) -> dict[str, Any]:
         """Fill costUsd, costSource and credits of a validated record (in place)."""
         rec["costUsd"], rec["costSource"], rec["credits"] = self.price(
             rec["model"],
@@ -390,7 +396,20 @@ class Pricer:
         )
         return rec
 
-    def price(self, model, provider, ts, inp, out, cr, cw, w1h, cost, credits, billing) -> tuple:
+    def price(
+        self,
+        model: str,
+        provider: str | None,
+        ts: int,
+        inp: int,
+        out: int,
+        cr: int,
+        cw: int,
+        w1h: int,
+        cost: float | None,
+        credits: float | None,
+        billing: str,
+    ) -> tuple[float | None, str, float | None]:
         """(costUsd, costSource, credits) of a validated record with these values: `apply`
         without the record (an import's fast path has the values at hand)."""
         if cost is not None:
@@ -411,7 +430,7 @@ class Pricer:
             credits = 0.0 if billing == "byok" else self._credits(model, cost)
         return cost, source, credits
 
-    def credits(self, rec: dict) -> float | None:
+    def credits(self, rec: dict[str, Any]) -> float | None:
         if rec["billing"] == "byok":
             return 0.0  # paid with the user's own key, in dollars: no plan credits
         return self._credits(rec["model"], rec["costUsd"])

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any, TypedDict
 
-from usage_ls import dashboard, views
+from usage_ls import views
 from usage_ls.service import Usage
 
 FilterParams = TypedDict(
@@ -41,7 +41,7 @@ class StatusBarParams(TypedDict, total=False):
 
 
 class RecordParams(TypedDict):
-    records: list[dict]
+    records: list[dict[str, Any]]
 
 
 class Totals(TypedDict):
@@ -68,7 +68,7 @@ class StatusBarResult(TypedDict):
 class RecordResult(TypedDict, total=False):
     accepted: int
     duplicates: int
-    rejected: list[dict]
+    rejected: list[dict[str, Any]]
     durable: bool
     warning: str
     ignoredFields: dict[str, int]
@@ -78,13 +78,33 @@ class DashboardResult(TypedDict):
     html: str
 
 
+class LimitWindow(TypedDict):
+    source: str  # "claude-code", "codex", ...
+    window: str  # "5h", "7d", "<minutes>m"
+    label: str  # "5h", "wk", ...
+    limitId: str | None
+    usedPercent: float
+    resetsAt: int | None  # epoch ms
+    resetsAtLocal: str | None  # ISO 8601 in the configured time zone
+    observedAt: int
+    elapsedPercent: float | None
+    projectedPercent: float | None  # used share at this pace by the reset
+    estimated: bool
+    level: str  # "normal" | "warning" | "error"
+
+
+class LimitsResult(TypedDict):
+    windows: list[LimitWindow]  # the most constraining first
+    plans: list[dict[str, Any]]
+
+
 Result = dict[str, Any]  # the other results: see docs/protocol.md for their fields
 
 
 @dataclass(frozen=True)
 class Method:
     name: str  # "usage/summary"
-    call: Callable[[Usage, dict], Any]
+    call: Callable[[Usage, dict[str, Any]], Any]
     params: type
     result: type
     dashboard: bool = False  # the dashboard page may call it (webview postMessage, HTTP API)
@@ -92,6 +112,14 @@ class Method:
     @property
     def short(self) -> str:
         return self.name.split("/", 1)[1]
+
+
+def dashboard_page(svc: Usage, params: dict[str, Any]) -> dict[str, Any]:
+    """`usage/dashboard`; the page builder (and its static files) load on the first call, not at
+    server start: most sessions never open the dashboard."""
+    from usage_ls import dashboard
+
+    return dashboard.build_page(svc, params)
 
 
 METHODS: tuple[Method, ...] = (
@@ -102,11 +130,12 @@ METHODS: tuple[Method, ...] = (
     Method("usage/daily", Usage.daily, FilterParams, Result, dashboard=True),
     Method("usage/interactions", Usage.interactions, InteractionsParams, Result, dashboard=True),
     Method("usage/insights", Usage.insights, FilterParams, Result, dashboard=True),
+    Method("usage/limits", Usage.limits, FilterParams, LimitsResult, dashboard=True),
     Method("usage/statusBar", views.status_bar, StatusBarParams, StatusBarResult),
-    Method("usage/dashboard", dashboard.build_page, DashboardParams, DashboardResult),
+    Method("usage/dashboard", dashboard_page, DashboardParams, DashboardResult),
 )
 RECORD = "usage/record"  # params RecordParams, result RecordResult (a request) or none (a notification)
-DID_CHANGE = "usage/didChange"  # server -> client: {today: Totals, statusBar: StatusBarResult}
+DID_CHANGE = "usage/didChange"  # server -> client: {today: Totals, statusBar: StatusBarResult, limits: LimitsResult}
 DASHBOARD_METHODS: dict[str, Method] = {m.short: m for m in METHODS if m.dashboard}
 
 

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from usage_ls import days
 from usage_ls.errors import InvalidParams
 from usage_ls.model import BILLINGS, TOKEN_FIELDS, TOTAL_TOKEN_FIELDS, billing_code
-from usage_ls.store import Ledger
 from usage_ls.store.columns import SOURCES, RecordColumns
+from usage_ls.store.ledger import Ledger
 from usage_ls.store.rollup import METRIC_COUNT, METRICS, Chunk
 
 MAX_RANGE_DAYS = 3660
+# Sums of money keep 12 decimals (a millionth of a micro-dollar): the sums' float noise goes,
+# a day of fractions of a cent keeps every digit. Only the renderers round, for display.
+MONEY_DIGITS = 12
 
 
 @dataclass(frozen=True)
@@ -31,11 +35,11 @@ class Filter:
     billing: str | None = None
 
     @property
-    def key(self) -> tuple:
+    def key(self) -> tuple[str | None, ...]:
         return (self.start, self.end, self.project, self.user, self.model, self.billing)
 
 
-def parse_filter(params: dict | None, tz: dt.tzinfo) -> Filter:
+def parse_filter(params: dict[str, Any] | None, tz: dt.tzinfo) -> Filter:
     """A protocol filter; raises InvalidParams naming the bad field."""
     params = params or {}
     if not isinstance(params, dict):
@@ -73,19 +77,19 @@ def parse_filter(params: dict | None, tz: dt.tzinfo) -> Filter:
     return Filter(start, end, billing=None if billing in (None, "", "all") else billing, **strings)
 
 
-def filtered(ledger: Ledger, flt: Filter) -> Chunk:
-    chunk = ledger.facts(flt.start, flt.end)
+def filtered(ledger: Ledger, selection: Filter) -> Chunk:
+    chunk = ledger.facts(selection.start, selection.end)
     mask = None
     for value, dims, column in (
-        (flt.model, ledger.models, "model"),
-        (flt.project, ledger.projects, "project"),
-        (flt.user, ledger.users, "user"),
+        (selection.model, ledger.models, "model"),
+        (selection.project, ledger.projects, "project"),
+        (selection.user, ledger.users, "user"),
     ):
         if value is not None:
             sel = getattr(chunk, column) == dims.lookup(value)
             mask = sel if mask is None else mask & sel
-    if flt.billing is not None:
-        sel = chunk.billing == billing_code(flt.billing)
+    if selection.billing is not None:
+        sel = chunk.billing == billing_code(selection.billing)
         mask = sel if mask is None else mask & sel
     return chunk if mask is None else chunk.take(mask)
 
@@ -99,11 +103,11 @@ def _group(keys: np.ndarray, m: np.ndarray, nbins: int) -> np.ndarray:
     return out
 
 
-def _totals(row) -> dict:
+def _totals(row: np.ndarray) -> dict[str, Any]:
     values = {name: row[i] for i, name in enumerate(METRICS)}
     result = {
-        "credits": round(float(values["credits"]), 6),
-        "costUsd": round(float(values["costUsd"]), 6),
+        "credits": round(float(values["credits"]), MONEY_DIGITS),
+        "costUsd": round(float(values["costUsd"]), MONEY_DIGITS),
         "messages": int(values["messages"]),
     }
     for key in TOTAL_TOKEN_FIELDS:
@@ -113,11 +117,11 @@ def _totals(row) -> dict:
     return result
 
 
-def summary(chunk: Chunk) -> dict:
+def summary(chunk: Chunk) -> dict[str, Any]:
     return _totals(chunk.m.sum(axis=1) if len(chunk) else np.zeros(METRIC_COUNT))
 
 
-def _by_dim(chunk: Chunk, column: str, names: list[str], label: str) -> list[dict]:
+def _by_dim(chunk: Chunk, column: str, names: list[str], label: str) -> list[dict[str, Any]]:
     ids = getattr(chunk, column)
     sums = _group(ids, chunk.m, len(names))
     present = np.unique(ids)
@@ -129,24 +133,24 @@ def _by_dim(chunk: Chunk, column: str, names: list[str], label: str) -> list[dic
     return rows
 
 
-def token_split(ledger: Ledger, chunk: Chunk) -> dict:
+def token_split(ledger: Ledger, chunk: Chunk) -> dict[str, Any]:
     return {"models": _by_dim(chunk, "model", ledger.models.names, "model")}
 
 
-def projects(ledger: Ledger, chunk: Chunk) -> dict:
+def projects(ledger: Ledger, chunk: Chunk) -> dict[str, Any]:
     return {"projects": _by_dim(chunk, "project", ledger.projects.names, "project")}
 
 
-def users(ledger: Ledger, chunk: Chunk) -> dict:
+def users(ledger: Ledger, chunk: Chunk) -> dict[str, Any]:
     return {"users": _by_dim(chunk, "user", ledger.users.names, "user")}
 
 
-def _totals_rows(sums: np.ndarray) -> list[dict]:
+def _totals_rows(sums: np.ndarray) -> list[dict[str, Any]]:
     """`_totals` for many rows at once (numpy -> Python in one pass)."""
     if not len(sums):
         return []
-    credits = np.round(sums[:, METRICS.index("credits")], 6).tolist()
-    cost = np.round(sums[:, METRICS.index("costUsd")], 6).tolist()
+    credits = np.round(sums[:, METRICS.index("credits")], MONEY_DIGITS).tolist()
+    cost = np.round(sums[:, METRICS.index("costUsd")], MONEY_DIGITS).tolist()
     ints = sums[:, [METRICS.index(k) for k in ("messages", *TOTAL_TOKEN_FIELDS, "unpricedMessages")]].astype(np.int64)
     total = ints[:, 1:5].sum(axis=1).tolist()
     ints = ints.tolist()
@@ -166,8 +170,8 @@ def _totals_rows(sums: np.ndarray) -> list[dict]:
     ]
 
 
-def daily(ledger: Ledger, chunk: Chunk, flt: Filter) -> dict:
-    lo, hi = days.ordinal(flt.start), days.ordinal(flt.end)
+def daily(ledger: Ledger, chunk: Chunk, selection: Filter) -> dict[str, Any]:
+    lo, hi = days.ordinal(selection.start), days.ordinal(selection.end)
     ndays = hi - lo + 1
     day_idx = chunk.day.astype(np.int64) - lo
     out = [
@@ -185,11 +189,11 @@ def daily(ledger: Ledger, chunk: Chunk, flt: Filter) -> dict:
         used = np.nonzero(msgs_all)[0]
         tok_w = m[[METRICS.index(k) for k in TOTAL_TOKEN_FIELDS]].sum(axis=0)
 
-        def per_bin(weights):
+        def per_bin(weights: np.ndarray) -> np.ndarray:
             return np.bincount(key, weights=weights, minlength=nbins)[used]
 
-        credits = np.round(per_bin(m[METRICS.index("credits")]), 6).tolist()
-        cost = np.round(per_bin(m[METRICS.index("costUsd")]), 6).tolist()
+        credits = np.round(per_bin(m[METRICS.index("credits")]), MONEY_DIGITS).tolist()
+        cost = np.round(per_bin(m[METRICS.index("costUsd")]), MONEY_DIGITS).tolist()
         msgs = msgs_all[used].astype(np.int64).tolist()
         tokens = per_bin(tok_w).astype(np.int64).tolist()
         names = [ledger.models.names[int(m)] for m in present]
@@ -204,10 +208,10 @@ def daily(ledger: Ledger, chunk: Chunk, flt: Filter) -> dict:
     return {"days": out}
 
 
-def series(ledger: Ledger, flt: Filter, metric: str) -> list[float]:
+def series(ledger: Ledger, selection: Filter, metric: str) -> list[float]:
     """One metric per day of the filter's range (for sparklines)."""
-    chunk = filtered(ledger, flt)
-    lo, hi = days.ordinal(flt.start), days.ordinal(flt.end)
+    chunk = filtered(ledger, selection)
+    lo, hi = days.ordinal(selection.start), days.ordinal(selection.end)
     if not len(chunk):
         return [0.0] * (hi - lo + 1)
     if metric == "totalTokens":
@@ -217,7 +221,9 @@ def series(ledger: Ledger, flt: Filter, metric: str) -> list[float]:
     return [float(v) for v in np.bincount(chunk.day.astype(np.int64) - lo, weights=weights, minlength=hi - lo + 1)]
 
 
-def interactions(ledger: Ledger, flt: Filter, offset: int = 0, limit: int = 100, sort: str | None = None) -> dict:
+def interactions(
+    ledger: Ledger, selection: Filter, offset: int = 0, limit: int = 100, sort: str | None = None
+) -> dict[str, Any]:
     """Every record in the filter, sorted and paged. `sort` is a column, `-column` for descending."""
     sort = sort or "-timestamp"
     descending = sort.startswith("-")
@@ -230,21 +236,21 @@ def interactions(ledger: Ledger, flt: Filter, offset: int = 0, limit: int = 100,
         raise InvalidParams("limit", f"expected an integer 0..10000, got {limit!r}"[:100])
     # Each day's matching rows are found in that day's columns; only their sort keys are put
     # together (not the days' columns: 20 MB for 90 busy days), and only the page's rows read.
-    parts = [ledger.day_columns(day) for day in days.day_range(flt.start, flt.end)]
+    parts = [ledger.day_columns(day) for day in days.day_range(selection.start, selection.end)]
     keys, stamps, where = [np.zeros(0)], [np.zeros(0, dtype=np.int64)], [np.zeros((2, 0), dtype=np.int64)]
     for p, cols in enumerate(parts):
         if not len(cols):
             continue
         mask = np.ones(len(cols), dtype=bool)
         for value, dims, column_name in (
-            (flt.model, ledger.models, "model"),
-            (flt.project, ledger.projects, "project"),
-            (flt.user, ledger.users, "user"),
+            (selection.model, ledger.models, "model"),
+            (selection.project, ledger.projects, "project"),
+            (selection.user, ledger.users, "user"),
         ):
             if value is not None:
                 mask &= getattr(cols, column_name) == dims.lookup(value)
-        if flt.billing is not None:
-            mask &= cols.billing == billing_code(flt.billing)
+        if selection.billing is not None:
+            mask &= cols.billing == billing_code(selection.billing)
         rows = np.nonzero(mask)[0]
         keys.append(_sort_key(ledger, cols, column)[rows])
         stamps.append(cols.ts[rows])
@@ -294,14 +300,16 @@ def _sort_key(ledger: Ledger, cols: RecordColumns, column: str) -> np.ndarray:
     if column == "billing":
         return cols.billing.astype(np.float64)
     if column == "totalTokens":
-        return cols.tokens[:4].sum(axis=0).astype(np.float64)
+        total: np.ndarray = cols.tokens[:4].sum(axis=0).astype(np.float64)
+        return total
     if column in TOKEN_FIELDS:
-        return cols.tokens[TOKEN_FIELDS.index(column)].astype(np.float64)
+        one: np.ndarray = cols.tokens[TOKEN_FIELDS.index(column)].astype(np.float64)
+        return one
     values = cols.cost if column == "costUsd" else cols.credits
     return np.where(np.isnan(values), -1.0, values)  # unpriced sorts below $0
 
 
-def _row(ledger: Ledger, cols: RecordColumns, i: int) -> dict:
+def _row(ledger: Ledger, cols: RecordColumns, i: int) -> dict[str, Any]:
     t = cols.tokens[:, i].tolist()
     date, provider, feature, session = cols.extra[i]
     cost, credits = float(cols.cost[i]), float(cols.credits[i])

@@ -24,7 +24,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 from pygls.io_ import StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
 
-from usage_ls import __version__, heap, protocol, transport, views
+from usage_ls import __version__, heap, protocol, statusline, transport, views
 from usage_ls.config import load_config
 from usage_ls.errors import InvalidParams
 from usage_ls.model import Defaults
@@ -131,7 +131,10 @@ class UsageServer(LanguageServer):
         if not force and svc.version == self.pushed_version:
             return
         self.pushed_version = svc.version
-        self.protocol.notify(protocol.DID_CHANGE, {"today": svc.summary(), "statusBar": views.status_bar(svc)})
+        statusline.cache_status(svc)  # status line commands (Claude Code's, tmux) read it: no ledger to open
+        self.protocol.notify(
+            protocol.DID_CHANGE, {"today": svc.summary(), "statusBar": views.status_bar(svc), "limits": svc.limits()}
+        )
         for message in views.alerts(svc):
             self.tell(message, types.MessageType.Warning)
         heap.trim_if_grown()

@@ -17,16 +17,16 @@ from typing import Any
 
 import orjson
 
-from usage_ls import days, queries
+from usage_ls import days, queries, windows
 from usage_ls.budgets import Budgets
 from usage_ls.config import Config, load_config
 from usage_ls.errors import InvalidParams
 from usage_ls.insight_engine import InsightEngine
 from usage_ls.model import Defaults
 from usage_ls.pricing import Pricer
-from usage_ls.store import Ledger
 from usage_ls.store.cache import ByteCache
-from usage_ls.store.ledger import CHECKPOINT_RECORDS
+from usage_ls.store.ledger import CHECKPOINT_RECORDS, Ledger
+from usage_ls.store.limits import LimitLog
 
 MAX_BATCH = 50_000  # records in one usage/record
 RESULT_CACHE_BYTES = 8 * 1024 * 1024  # query results, weighed as JSON (a year of `usage/daily` is ~1.2 MB)
@@ -50,6 +50,9 @@ class Usage:
         self.pricer = Pricer(self.cfg)
         self.ledger = Ledger(self.cfg.data_dir, self.cfg.tz, self.pricer.apply, tag=tag, writable=writable)
         self.results = ByteCache(RESULT_CACHE_BYTES, result_weight)
+        self.limit_log = LimitLog(self.cfg.data_dir)
+        self.limit_sig: tuple[int, int] | None = None
+        self.limit_changes = 0
         self.budgets = Budgets(self.cfg, self.summary)
         self.engine = InsightEngine(self.cfg, self.ledger, self.pricer, self.budgets, self.summary, result_weight)
         self.defer_insights = False  # set by a starting server; see status_data
@@ -90,12 +93,17 @@ class Usage:
 
     @property
     def version(self) -> int:
-        """Changes whenever what queries see changes."""
-        return self.ledger.version
+        """Changes whenever what queries see changes: the ledger, or a plan window observed."""
+        return self.ledger.version + self.limit_changes
 
     def refresh(self) -> bool:
         """Catch up with other processes' writes; True when anything changed."""
-        return self.ledger.refresh()
+        changed = self.ledger.refresh()
+        sig = self.limit_log.signature()
+        if sig != self.limit_sig:  # a status line command (another process) kept a window
+            self.limit_sig, self.limit_changes = sig, self.limit_changes + 1
+            changed = True
+        return changed
 
     def sync(self) -> None:
         """fsync records acknowledged without it (notifications: group commit)."""
@@ -121,7 +129,7 @@ class Usage:
 
     def cached(self, name: str, key: tuple, compute: Callable[[], Any]) -> Any:
         """`compute()`, once per (name, key) until the ledger or the day changes."""
-        return self.results.memo((self.ledger.version, self.today()), (name, key), compute)
+        return self.results.memo((self.version, self.today()), (name, key), compute)
 
     def forget_results(self) -> None:
         self.results.clear()
@@ -213,7 +221,19 @@ class Usage:
             "budgets": budgets,
             "live": live,
             "level": self.budgets.level(budgets),
+            "limits": self.limits()["windows"],
         }
+
+    def limits(self, params: dict | None = None) -> dict:
+        """`usage/limits`: the plan windows the tools reported (their latest observations),
+        the most constraining first, with pace and level (`windows.py`)."""
+        self.refresh()
+        now = days.now_ms()
+        return self.cached(
+            "limits",
+            (now // 60_000,),  # elapsed share and pace move with the clock: a minute's resolution
+            lambda: {"windows": windows.view(list(self.limit_log.latest().values()), now, self.tz), "plans": []},
+        )
 
     def model_at(self, line: str, character: int) -> str | None:
         """The model name under the cursor, if the word there is one."""

@@ -5,6 +5,7 @@ with the service's results, so a status bar asked after every record costs a dic
 
 from __future__ import annotations
 
+from usage_ls import windows
 from usage_ls.render import status as status_render
 from usage_ls.service import Usage
 
@@ -17,13 +18,18 @@ def status_bar(svc: Usage, params: dict | None = None) -> dict:
 
 
 def _status_bar(data: dict) -> dict:
-    mode, premium, byok = data["mode"], data["premium"], data["byok"]
+    mode, premium, byok, limits = data["mode"], data["premium"], data["byok"], data["limits"]
+    text = status_render.status_text(mode, premium if mode == "premium" else byok, data["spark"])
+    tooltip = status_render.tooltip(
+        data["today"], premium, byok, data["models"], data["budgets"], data["weekCredits"], data["live"], mode
+    )
+    if limits:
+        text += " · " + status_render.windows_text(limits)
+        tooltip += "\n\n" + status_render.windows_tooltip(limits)
     return {
-        "text": status_render.status_text(mode, premium if mode == "premium" else byok, data["spark"]),
-        "tooltip": status_render.tooltip(
-            data["today"], premium, byok, data["models"], data["budgets"], data["weekCredits"], data["live"], mode
-        ),
-        "level": data["level"],
+        "text": text,
+        "tooltip": tooltip,
+        "level": max(data["level"], windows.worst_level(limits), key=windows.LEVELS.index),
         "credits": premium["credits"],
         "costUsd": byok["costUsd"],
         "billing": mode,

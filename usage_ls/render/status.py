@@ -160,3 +160,26 @@ def budget_alert(b: dict, crossed: float) -> str:
         f"usage-ls: {b['label']} {crossed:g}% of budget reached: {amount(b['used'], b['unit'])} of "
         f"{amount(b['limit'], b['unit'])} (resets {b['resets']})."
     )
+
+
+def windows_text(windows: list[dict]) -> str:
+    """`5h 42% · wk 18%`: the most constraining windows (at most two), for the status bar."""
+    return " · ".join(f"{plain(w['label'])} {w['usedPercent']:.0f}%" for w in windows[:2])
+
+
+def windows_tooltip(windows: list[dict], esc=md) -> str:
+    """**Plan limits**, a line per window: used, how far into the window, the pace, the reset."""
+    lines = ["**Plan limits**", ""]
+    for w in windows:
+        line = f"- {esc(w['source'])} {esc(w['label'])}: {w['usedPercent']:.0f}% used"
+        if w["elapsedPercent"] is not None:
+            line += f", {w['elapsedPercent']:.0f}% of the window passed"
+        if w["projectedPercent"] is not None:
+            line += f"; at this pace {w['projectedPercent']:.0f}% by the reset"
+        if w["resetsAtLocal"]:
+            when = dt.datetime.fromisoformat(w["resetsAtLocal"])
+            line += f"; resets {when:%a %H:%M}"
+        if w["estimated"]:
+            line += " _(estimated)_"
+        lines.append(line)
+    return "\n".join(lines)

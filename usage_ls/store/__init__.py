@@ -1,5 +1,5 @@
-"""The durable ledger: per-process journals, TinyDB day files and rollups. Knows nothing of LSP."""
+"""The durable ledger: per-process journals, TinyDB day files and rollups. Knows nothing of LSP.
 
-from usage_ls.store.ledger import Ledger
-
-__all__ = ["Ledger"]
+Import the modules themselves (`usage_ls.store.ledger`, ...): this package imports nothing, so
+that the light ones (`stamp`, `limits`) load without numpy for a status line command.
+"""

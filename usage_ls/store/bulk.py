@@ -24,19 +24,32 @@ missing: a record already in its day file is never added twice.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 import orjson
 
 from usage_ls import fileio
 from usage_ls.model import Defaults, RecordError, validate_fast, validate_record
+from usage_ls.store.files import StoreFiles
 from usage_ls.store.idsets import union_ids
-from usage_ls.store.rollup import combine_rollups, fact_of, id_hash, rollup_doc, rollup_facts
+from usage_ls.store.rollup import Fact, combine_rollups, fact_of, id_hash, rollup_doc, rollup_facts
+
+
+class Target(Protocol):
+    """What a bulk write needs of the ledger it writes into (`Ledger`)."""
+
+    tz: dt.tzinfo
+    files: StoreFiles
+
+    def known(self, hashes: np.ndarray) -> np.ndarray: ...
+
+    def reload(self, force: bool = False) -> bool: ...
 
 
 class Prepared(NamedTuple):
@@ -46,8 +59,8 @@ class Prepared(NamedTuple):
     hash: int
     id: str
     day: str
-    record: dict
-    fact: tuple
+    record: dict[str, Any]
+    fact: Fact
 
 
 class Rejected(NamedTuple):
@@ -58,7 +71,9 @@ class Rejected(NamedTuple):
     message: str
 
 
-def prepare(price: Callable[[dict], dict], raw: dict, defaults: Defaults, now_ms: int) -> Prepared | Rejected:
+def prepare(
+    price: Callable[[dict[str, Any]], dict[str, Any]], raw: dict[str, Any], defaults: Defaults, now_ms: int
+) -> Prepared | Rejected:
     """One protocol record checked (the same `validate_record` as every other record), priced
     with `price`, and made ready to be written."""
     rec = validate_fast(raw, defaults)
@@ -70,7 +85,7 @@ def prepare(price: Callable[[dict], dict], raw: dict, defaults: Defaults, now_ms
     return prepared(price(rec))
 
 
-def prepared(rec: dict) -> Prepared:
+def prepared(rec: dict[str, Any]) -> Prepared:
     """`prepare`'s result for a stored record already priced."""
     return Prepared(id_hash(rec["id"]), rec["id"], rec["date"], rec, fact_of(rec))
 
@@ -81,7 +96,7 @@ class DayPart:
 
     __slots__ = ("count", "day", "hashes", "models", "rollup", "text")
 
-    def __init__(self, day: str, text: bytes, count: int, hashes: np.ndarray, rollup: dict, models: set):
+    def __init__(self, day: str, text: bytes, count: int, hashes: np.ndarray, rollup: dict[str, Any], models: set[str]):
         self.day, self.text, self.count, self.hashes, self.rollup, self.models = (
             day,
             text,
@@ -91,11 +106,12 @@ class DayPart:
             models,
         )
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[DayPart], tuple[Any, ...]]:
         return (DayPart, (self.day, self.text, self.count, self.hashes, self.rollup, self.models))
 
-    def members(self) -> dict:
-        return orjson.loads(b"{" + self.text + b"}")
+    def members(self) -> dict[str, Any]:
+        members: dict[str, Any] = orjson.loads(b"{" + self.text + b"}")
+        return members
 
 
 def group_days(payloads: Sequence[Prepared | Rejected]) -> tuple[dict[str, list[Prepared]], list[Rejected]]:
@@ -110,7 +126,7 @@ def group_days(payloads: Sequence[Prepared | Rejected]) -> tuple[dict[str, list[
     return by_day, rejected
 
 
-def day_part(day: str, items: list[Prepared], tz) -> DayPart:
+def day_part(day: str, items: list[Prepared], tz: dt.tzinfo) -> DayPart:
     """One day's prepared records -> its DayPart."""
     members = {p.id: p.record for p in items}
     if len(members) != len(items):
@@ -121,16 +137,17 @@ def day_part(day: str, items: list[Prepared], tz) -> DayPart:
     return DayPart(day, text, len(items), hashes, rollup_facts(facts, day, tz), {f[0] for f in facts})
 
 
-def known_mask(ledger, hashes: np.ndarray) -> np.ndarray:
+def known_mask(ledger: Target, hashes: np.ndarray) -> np.ndarray:
     """True for ids the ledger already holds (checkpointed or pending in a journal) and for
     repeats within `hashes` (all but the first)."""
     known = ledger.known(hashes)  # pending journal lines of running servers count as known
     first = np.zeros(len(hashes), dtype=bool)
     first[np.unique(hashes, return_index=True)[1]] = True
-    return known | ~first
+    mask: np.ndarray = known | ~first
+    return mask
 
 
-def bulk_add(ledger, payloads: list[Prepared | Rejected]) -> dict:
+def bulk_add(ledger: Target, payloads: list[Prepared | Rejected]) -> dict[str, Any]:
     """Prepared records -> the ledger, under the checkpoint lock. Returns {"accepted",
     "duplicates", "rejected": [Rejected]}."""
     good = [p for p in payloads if type(p) is Prepared]
@@ -160,7 +177,7 @@ class DayWriter:
     error writes nothing more: the intent stays, and the next checkpoint or bulk write
     rebuilds those days' rollups and ids from their files (`recover`)."""
 
-    def __init__(self, ledger, days: list[str]):
+    def __init__(self, ledger: Target, days: list[str]):
         self.ledger, self.days = ledger, sorted(set(days))
         self.accepted = 0  # records written (after an error: those whose day file is written)
 
@@ -176,8 +193,8 @@ class DayWriter:
             files.write_intent(self.days)
             self.new_hashes: list[np.ndarray] = []
             self.models = set(self.state.get("models") or [])
-            self.rollups: dict[str, dict[str, dict]] = defaultdict(dict)
-            self.writes: list = []  # day files are written (and fsynced) on a few threads
+            self.rollups: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+            self.writes: list[Any] = []  # day files are written (and fsynced) on a few threads
             self.present: set[str] = set()  # day files there already: listed before any write
             for month in {day[:7] for day in self.days}:  # (a stat per day waits behind fsyncs)
                 folder = files.days_dir / month
@@ -228,7 +245,7 @@ class DayWriter:
         self.models.update(day_models)
         self.rollups[day[:7]][day] = combine_rollups(docs) if docs else rollup_doc([], day, tz)
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
         files = self.files
         try:
             self.pool.shutdown(wait=True)

@@ -13,47 +13,50 @@ of the old results would be served again.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Iterator
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 
-class ByteCache:
-    def __init__(self, max_bytes: int, weigh: Callable[[Any], int] | None = None):
+class ByteCache(Generic[K, V]):
+    def __init__(self, max_bytes: int, weigh: Callable[[V], int] | None = None):
         self.max_bytes = max_bytes
         self.weigh = weigh
         self.bytes = 0
         self.stamp: Any = None
-        self._entries: dict[Hashable, tuple[Any, int]] = {}  # least recently used first
+        self._entries: dict[K, tuple[V, int]] = {}  # least recently used first
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def __contains__(self, key: Hashable) -> bool:
+    def __contains__(self, key: object) -> bool:
         return key in self._entries
 
-    def __iter__(self) -> Iterator[Hashable]:
+    def __iter__(self) -> Iterator[K]:
         return iter(list(self._entries))
 
-    def get(self, key: Hashable, default: Any = None) -> Any:
+    def get(self, key: K) -> V | None:
         """The value of `key` (now the most recently used), or `default`."""
         hit = self._entries.pop(key, None)
         if hit is None:
-            return default
+            return None
         self._entries[key] = hit
         return hit[0]
 
-    def peek(self, key: Hashable, default: Any = None) -> Any:
+    def peek(self, key: K) -> V | None:
         """The value of `key` without touching its place."""
         hit = self._entries.get(key)
-        return default if hit is None else hit[0]
+        return None if hit is None else hit[0]
 
-    def put(self, key: Hashable, value: Any, weight: int | None = None, keep: Iterable[Hashable] = ()) -> bool:
+    def put(self, key: K, value: V, weight: int | None = None, keep: Iterable[K] = ()) -> bool:
         """Hold `value`, dropping the least recently used entries (not those in `keep`) until it
         fits. False when it does not fit beside the kept ones (then it is not held)."""
         if weight is None:
             weight = self.weigh(value) if self.weigh is not None else 1
         self.pop(key)
-        keep = set(keep)
-        for old in [k for k in self._entries if k not in keep]:
+        kept = set(keep)
+        for old in [k for k in self._entries if k not in kept]:
             if self.bytes + weight <= self.max_bytes:
                 break
             self.pop(old)
@@ -63,7 +66,7 @@ class ByteCache:
         self.bytes += weight
         return True
 
-    def pop(self, key: Hashable) -> Any:
+    def pop(self, key: K) -> V | None:
         hit = self._entries.pop(key, None)
         if hit is None:
             return None
@@ -80,7 +83,7 @@ class ByteCache:
             self.clear()
             self.stamp = stamp
 
-    def memo(self, stamp: Any, key: Hashable, compute: Callable[[], Any]) -> Any:
+    def memo(self, stamp: Any, key: K, compute: Callable[[], V]) -> V:
         """The result of `compute` for `key` under `stamp`, computed once per stamp. A result
         computed while the stamp moved on is returned but not held."""
         self.restamp(stamp)

@@ -12,6 +12,7 @@ folded.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -43,7 +44,7 @@ def _fold(files: StoreFiles, own: str | None) -> None:
     ids = files.read_ids()
     seen: set[int] = set()
     new_hashes: list[int] = []
-    by_day: dict[str, list[dict]] = {}
+    by_day: dict[str, list[dict[str, Any]]] = {}
     finished: list[Path] = []
     for path in sorted(files.journal_dir.glob(f"*{SUFFIX}")):
         name = path.name
@@ -63,17 +64,17 @@ def _fold(files: StoreFiles, own: str | None) -> None:
         if not alive:  # its writer is gone: a trailing partial line was never acknowledged
             finished.append(path)
     models = set(state.get("models") or [])
-    rollups: dict[str, dict[str, dict]] = {}
+    rollups: dict[str, dict[str, dict[str, Any]]] = {}
     for day, records in sorted(by_day.items()):
         path = files.day_path(day)
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        db, cached = storage.batch(path)
+        db, flush = storage.batch(path)
         table = db.table("records")
         existing = {doc.doc_id: doc for doc in table.all()}
         fresh = [storage.document(r, r["id"]) for r in records if r["id"] not in existing]
         if fresh:
             table.insert_multiple(fresh)
-            cached.flush()
+            flush()
         models.update(r["model"] for r in fresh)
         everything = [*existing.values(), *fresh]
         rollups.setdefault(day[:7], {})[day] = rollup_doc(everything, day, files.tz)

@@ -7,7 +7,7 @@ into one `Strings` pool (a UTF-8 blob with offsets, each distinct string once), 
 for the rows a page shows.
 
 The same columns are what a checkpoint writes beside each day file (`to_bytes`, see
-`Ledger.file_columns`): a day loads from them in a fraction of a millisecond, where parsing
+`StoreFiles.day_columns`): a day loads from them in a fraction of a millisecond, where parsing
 the day file's JSON and building the columns from dicts takes ~8 ms per 2,000 records.
 """
 
@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import itertools
 import zlib
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import orjson
@@ -23,6 +25,24 @@ import orjson
 SOURCES = ("computed", "reported", "unpriced")
 TEXT_COLUMNS = ("id", "date", "provider", "feature", "session")  # rows of RecordColumns.text
 MAGIC = b"USAGECOLS\x00\x01\n"  # `pack` files, format 1
+
+
+class Dims:
+    """Interning of model, project and user names to small ints for the numpy columns."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.index: dict[str, int] = {}
+
+    def id(self, name: str) -> int:
+        i = self.index.get(name)
+        if i is None:
+            i = self.index[name] = len(self.names)
+            self.names.append(name)
+        return i
+
+    def lookup(self, name: str) -> int:
+        return self.index.get(name, -1)
 
 
 class Strings:
@@ -35,7 +55,7 @@ class Strings:
         self.offsets = offsets
 
     @staticmethod
-    def of(values) -> Strings:
+    def of(values: Iterable[str]) -> Strings:
         encoded = [v.encode("utf-8", "surrogatepass") for v in values]
         offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
         if encoded:
@@ -71,7 +91,7 @@ class _Text:
     def __getitem__(self, i: int) -> str | None:
         return self.strings.get(int(self.refs[i]))
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str | None]:
         get = self.strings.get
         return (get(j) for j in self.refs.tolist())
 
@@ -87,7 +107,7 @@ class _Extra:
     def __len__(self) -> int:
         return len(self.cols)
 
-    def __getitem__(self, i: int) -> tuple:
+    def __getitem__(self, i: int) -> tuple[str | None, ...]:
         get = self.cols.strings.get
         return tuple(get(j) for j in self.cols.text[1:, i].tolist())
 
@@ -138,7 +158,7 @@ class RecordColumns:
         return sum(a.nbytes for a in arrays) + self.strings.nbytes
 
     @staticmethod
-    def build(records: list[dict], models, projects, users) -> RecordColumns:
+    def build(records: Sequence[dict[str, Any]], models: Dims, projects: Dims, users: Dims) -> RecordColumns:
         n = len(records)
         ints = np.array(
             [
@@ -176,7 +196,7 @@ class RecordColumns:
             strings=Strings.of(pool),
         )
 
-    def take(self, idx) -> RecordColumns:
+    def take(self, idx: Any) -> RecordColumns:
         """The rows at `idx` (indexes or a boolean mask); the string pool is shared, not copied."""
         if getattr(idx, "dtype", None) == bool:  # noqa: E721 (a numpy dtype compares equal to bool; `is` would not match)
             idx = np.nonzero(idx)[0]
@@ -198,7 +218,7 @@ class RecordColumns:
     def concat(parts: list[RecordColumns]) -> RecordColumns:
         parts = [p for p in parts if len(p)]
         if not parts:
-            return RecordColumns.build([], None, None, None)
+            return RecordColumns.build([], Dims(), Dims(), Dims())
         if len(parts) == 1:
             return parts[0]
         # one pool: each part's strings after the previous parts', its indexes shifted
@@ -226,7 +246,7 @@ class RecordColumns:
     # were built from, the row count, and the model, project and user names the rows refer to
     # (each process interns names to ids of its own).
 
-    def to_bytes(self, models, projects, users, source: list) -> bytes:
+    def to_bytes(self, models: Dims, projects: Dims, users: Dims, source: Iterable[Any]) -> bytes:
         names, dims = [], []
         for col, interned in ((self.model, models), (self.project, projects), (self.user, users)):
             used, inverse = np.unique(col, return_inverse=True)
@@ -247,7 +267,7 @@ class RecordColumns:
         return pack(arrays, {"source": list(source), "n": len(self), "names": names})
 
     @staticmethod
-    def from_bytes(data: bytes, models, projects, users) -> tuple[list, RecordColumns]:
+    def from_bytes(data: bytes, models: Dims, projects: Dims, users: Dims) -> tuple[list[Any], RecordColumns]:
         """(the source signature stored with them, the columns); ValueError when the bytes are
         not intact columns."""
         header, arrays = unpack(data)
@@ -297,7 +317,7 @@ class RecordColumns:
         )
 
 
-def pack(arrays: dict[str, np.ndarray], header: dict) -> bytes:
+def pack(arrays: dict[str, np.ndarray], header: dict[str, Any]) -> bytes:
     """numpy arrays and a small JSON header in one self-checking file: MAGIC, the header's
     length and a CRC-32 of everything after them (4 bytes each), the header (with each array's
     dtype, shape and offset), the arrays (8-byte aligned)."""
@@ -313,7 +333,7 @@ def pack(arrays: dict[str, np.ndarray], header: dict) -> bytes:
     return MAGIC + len(head).to_bytes(4, "little") + zlib.crc32(rest).to_bytes(4, "little") + rest
 
 
-def unpack(data: bytes) -> tuple[dict, dict[str, np.ndarray]]:
+def unpack(data: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """(header, read-only arrays over `data`); ValueError when `data` is not an intact file
     written by `pack` (wrong magic, truncated, CRC mismatch)."""
     start = len(MAGIC) + 8

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +28,11 @@ import numpy as np
 import orjson
 
 from usage_ls import fileio
-from usage_ls.store import storage
+from usage_ls.store import stamp, storage
 from usage_ls.store.columns import RecordColumns
 from usage_ls.store.idsets import union_ids, unique_ids
 from usage_ls.store.journal import FileLock
-from usage_ls.store.rollup import Names, id_hash, rollup_chunk, rollup_doc, rollup_to_bytes
+from usage_ls.store.rollup import Chunk, Names, id_hash, rollup_chunk, rollup_doc, rollup_from_bytes, rollup_to_bytes
 
 COLS_SUFFIX = ".cols"
 Signature = tuple[int, int, int]  # (mtime_ns, size, inode): has the file changed?
@@ -60,7 +60,9 @@ def keep_columns(side: Path, data: bytes) -> None:
         pass
 
 
-def fresh_columns(side: Path, path: Path, src: Source | None, decode: Callable[[bytes], Any], what: str) -> list | None:
+def fresh_columns(
+    side: Path, path: Path, src: Source | None, decode: Callable[[bytes], Any], what: str
+) -> list[Any] | None:
     """What `decode` makes of the columns file `side` (after the source it stores) when it was
     built from `path` as that file is now (`src`), else None. A columns file that does not
     decode is moved aside; the caller rebuilds it from `path`."""
@@ -85,10 +87,10 @@ class StoreFiles:
         self.root = root
         self.tz = tz
         self.writable = writable
-        self.journal_dir = root / "journal"
+        self.journal_dir = root / stamp.JOURNAL_DIR
         self.days_dir = root / "days"
         self.rollup_dir = root / "rollups"
-        self.state_path = root / "state.json"
+        self.state_path = root / stamp.STATE
         self.ids_path = root / "ids.npy"
         self.lock_path = root / "checkpoint.lock"
         self.intent_path = root / "bulk-intent.json"
@@ -118,11 +120,11 @@ class StoreFiles:
 
     # -- day files ----------------------------------------------------------------------------
 
-    def day_records(self, day: str) -> dict[str, dict]:
+    def day_records(self, day: str) -> dict[str, dict[str, Any]]:
         """The records of `day`'s file by id ({} when there is none)."""
         return (fileio.read_json(self.day_path(day)) or {}).get("records") or {}
 
-    def write_day_columns(self, day: str, records: list) -> None:
+    def write_day_columns(self, day: str, records: Sequence[dict[str, Any]]) -> None:
         """The columns of a day file just written with exactly `records`."""
         src = source(self.day_path(day))
         if src is None:
@@ -132,12 +134,12 @@ class StoreFiles:
 
     # -- state.json ---------------------------------------------------------------------------
 
-    def stored_state(self) -> dict:
+    def stored_state(self) -> dict[str, Any]:
         """state.json as on disk; a fresh state when it is missing or not understood."""
         state = fileio.read_json(self.state_path) or {}
         return state if isinstance(state.get("offsets"), dict) else {"seq": 0, "offsets": {}, "models": []}
 
-    def commit_state(self, state: dict, models: set, offsets: dict | None = None) -> None:
+    def commit_state(self, state: dict[str, Any], models: set[str], offsets: dict[str, Any] | None = None) -> None:
         """Write the state after `state` (under the checkpoint lock): its `seq` + 1 tells every
         process that day files, rollups or ids changed."""
         new_state = {
@@ -160,7 +162,7 @@ class StoreFiles:
             return np.zeros(0, dtype=np.uint64)
         try:
             arr = np.load(io.BytesIO(data), allow_pickle=False)
-            if arr.dtype != np.uint64 or arr.ndim != 1:
+            if not isinstance(arr, np.ndarray) or arr.dtype != np.uint64 or arr.ndim != 1:
                 raise ValueError("unexpected array")
             return arr
         except Exception as exc:
@@ -185,7 +187,7 @@ class StoreFiles:
 
     # -- rollups ------------------------------------------------------------------------------
 
-    def write_rollups(self, rollups: dict[str, dict[str, dict]]) -> None:
+    def write_rollups(self, rollups: dict[str, dict[str, dict[str, Any]]]) -> None:
         """Upsert day documents into their months' rollup files ({month: {day: doc}}), then
         write those months' columns files, so that no server parses a rollup file after."""
         for month, day_docs in rollups.items():
@@ -200,7 +202,7 @@ class StoreFiles:
             chunk, hours = rollup_chunk(data.get("days") or {}, names)
             keep_columns(self.rollup_columns_path(month), rollup_to_bytes(chunk, hours, src, names))
 
-    def rebuild_rollups(self, month: str) -> dict | None:
+    def rebuild_rollups(self, month: str) -> dict[str, Any] | None:
         """A month's rollups from its day files, when the rollup file is missing or was corrupt."""
         day_files = sorted((self.days_dir / month).glob(f"{month}-??.json"))
         if not day_files:
@@ -211,7 +213,8 @@ class StoreFiles:
             docs[path.stem] = rollup_doc(records, path.stem, self.tz)
         storage.upsert_all(self.rollup_path(month), "days", docs)
         self.problems.append(f"rebuilt the rollups of {month} from its day files")
-        return fileio.read_json(self.rollup_path(month))
+        rebuilt: dict[str, Any] | None = fileio.read_json(self.rollup_path(month))
+        return rebuilt
 
     # -- bulk writes: intent and recovery -----------------------------------------------------
 
@@ -228,7 +231,7 @@ class StoreFiles:
         intent = fileio.read_json(self.intent_path) if self.intent_path.exists() else None
         if intent is None:
             return False
-        rollups: dict[str, dict[str, dict]] = {}
+        rollups: dict[str, dict[str, dict[str, Any]]] = {}
         hashes: list[int] = []
         models: set[str] = set()
         for day in intent.get("days") or []:
@@ -248,3 +251,46 @@ class StoreFiles:
             f"finished an import that stopped half-way: rollups of {days_checked} day(s) rebuilt from their files"
         )
         return True
+
+    # -- columns beside the JSON files -------------------------------------------------------
+    # A day's checkpointed records are also kept as columns beside its day file
+    # (days/YYYY-MM/YYYY-MM-DD.cols), a month's rollups beside its rollup file
+    # (rollups/YYYY-MM.cols): loading a day's columns takes ~0.2 ms per 2,000 records where
+    # parsing the day file and building columns takes ~8 ms. The JSON files stay the source of
+    # truth: the columns carry the signature (mtime, size) of the file they were built from and
+    # are rebuilt from it when missing, stale or damaged.
+
+    def day_columns(self, day: str, names: Names) -> RecordColumns:
+        """The records of `day`'s file as columns."""
+        path, side = self.day_path(day), self.day_columns_path(day)
+        src = source(path)
+        if src is None:
+            return RecordColumns.build([], *names)
+        fresh = fresh_columns(side, path, src, lambda data: RecordColumns.from_bytes(data, *names), "record columns")
+        if fresh is not None:
+            cols = fresh[0]
+            assert isinstance(cols, RecordColumns)
+            return cols
+        cols = RecordColumns.build(list(self.day_records(day).values()), *names)
+        if self.writable and source(path) == src:  # the file we read is still the one we stat'ed
+            keep_columns(side, cols.to_bytes(*names, src))
+        return cols
+
+    def month_rollups(self, month: str, names: Names) -> tuple[Signature | None, Chunk, dict[str, np.ndarray]]:
+        """(signature of the rollup file, its rows, its hourly totals): from the columns file
+        when that matches the rollup file, else from the rollup file (rebuilt from the day files
+        when missing or corrupt), writing the columns."""
+        path, side = self.rollup_path(month), self.rollup_columns_path(month)
+        sig, src = signature(path), source(path)
+        fresh = fresh_columns(side, path, src, lambda data: rollup_from_bytes(data, names), "rollup columns")
+        if fresh is not None:
+            chunk, hours = fresh
+            return sig, chunk, hours
+        data = fileio.read_json(path) if src is not None else None
+        if data is None and self.writable:  # missing or corrupt: rebuilt from the day files
+            data = self.rebuild_rollups(month)
+            sig, src = signature(path), source(path)
+        chunk, hours = rollup_chunk((data or {}).get("days") or {}, names)
+        if self.writable and src is not None and source(path) == src:
+            keep_columns(side, rollup_to_bytes(chunk, hours, src, names))
+        return sig, chunk, hours

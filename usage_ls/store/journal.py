@@ -13,6 +13,7 @@ import os
 import secrets
 import time
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -34,7 +35,7 @@ class JournalWriter:
     def name(self) -> str:
         return self.path.name
 
-    def append(self, records: list[dict], sync: bool = True) -> int:
+    def append(self, records: list[dict[str, Any]], sync: bool = True) -> int:
         """Write records as lines; returns the new end offset. Durable when `sync`."""
         data = b"".join(orjson.dumps(r) + b"\n" for r in records)
         view = memoryview(data)
@@ -79,7 +80,7 @@ def owner_alive(path: Path) -> bool:
     return False
 
 
-def read_lines(path: Path, offset: int) -> tuple[list[dict], int, int]:
+def read_lines(path: Path, offset: int) -> tuple[list[dict[str, Any]], int, int]:
     """Records from `offset` up to the last complete line: (records, new offset, bad lines)."""
     try:
         with open(path, "rb") as fh:

@@ -19,8 +19,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -29,10 +30,10 @@ from usage_ls.model import Defaults, RecordError, validate_record
 from usage_ls.store import checkpoint as checkpoints
 from usage_ls.store.cache import ByteCache
 from usage_ls.store.columns import RecordColumns
-from usage_ls.store.files import Signature, StoreFiles, fresh_columns, keep_columns, signature, source
+from usage_ls.store.files import Signature, StoreFiles, signature
 from usage_ls.store.journal import SUFFIX, JournalWriter, read_lines
 from usage_ls.store.overlay import Overlay
-from usage_ls.store.rollup import Chunk, Names, id_hash, rollup_chunk, rollup_from_bytes, rollup_hours, rollup_to_bytes
+from usage_ls.store.rollup import Chunk, Names, id_hash, rollup_hours
 
 CHECKPOINT_RECORDS = 5_000  # a server checkpoints once this many records are pending
 JOURNAL_ROTATE_BYTES = 64 * 1024 * 1024
@@ -41,7 +42,7 @@ FACTS_CACHE_BYTES = 8 * 1024 * 1024  # aggregate rows of recent short ranges (st
 MONTH_CACHE_BYTES = 20 * 1024 * 1024  # months of rollups held as columns (~2.7 MB a month at 1M records)
 DAY_CACHE_BYTES = 24 * 1024 * 1024  # days held as record columns (~115 bytes a record)
 
-Price = Callable[[dict], dict]  # prices a stored record in place and returns it
+Price = Callable[[dict[str, Any]], dict[str, Any]]  # prices a stored record in place and returns it
 
 
 class Month:
@@ -63,18 +64,20 @@ class Ledger:
         self.tag = tag
         self.writable = writable
         self.writer: JournalWriter | None = None
-        self.unwritten: list[dict] = []  # accepted while the disk refused writes; retried
+        self.unwritten: list[dict[str, Any]] = []  # accepted while the disk refused writes; retried
         self.write_error: str | None = None
         self.names = Names.fresh()
         self.models, self.projects, self.users = self.names
         self.version = 0  # bumped whenever what queries see changes
         self._quarantine_seen = 0
         self._mutex = threading.Lock()  # checkpoint thread vs. close
-        self.months = ByteCache(MONTH_CACHE_BYTES)  # month -> Month
-        self.day_cache = ByteCache(DAY_CACHE_BYTES)  # day -> (signature, RecordColumns)
-        self.facts_cache = ByteCache(FACTS_CACHE_BYTES)  # (start, end) -> Chunk, until the ledger changes
+        self.months: ByteCache[str, Month] = ByteCache(MONTH_CACHE_BYTES)
+        self.day_cache: ByteCache[str, tuple[Any, RecordColumns]] = ByteCache(DAY_CACHE_BYTES)  # (signature, columns)
+        self.facts_cache: ByteCache[tuple[str, str], Chunk] = ByteCache(
+            FACTS_CACHE_BYTES
+        )  # (start, end) -> Chunk, until the ledger changes
         self._state_sig: Signature | None = None
-        self._state: dict = {"seq": 0, "offsets": {}, "models": []}
+        self._state: dict[str, Any] = {"seq": 0, "offsets": {}, "models": []}
         self._ids = np.zeros(0, dtype=np.uint64)
         self.overlay = Overlay(self.names)
 
@@ -126,13 +129,13 @@ class Ledger:
 
     # -- ingest ---------------------------------------------------------------------------
 
-    def ingest(self, raw_records, defaults: Defaults, *, sync: bool = True) -> dict:
+    def ingest(self, raw_records: list[Any], defaults: Defaults, *, sync: bool = True) -> dict[str, Any]:
         """Validate, price, dedupe and journal a batch. Good records are kept beside bad ones."""
         if not self.writable or self.price is None:
             raise RuntimeError("ledger is read-only")
         self.refresh()
-        accepted: list[dict] = []
-        rejected: list[dict] = []
+        accepted: list[dict[str, Any]] = []
+        rejected: list[dict[str, Any]] = []
         duplicates = 0
         ignored: dict[str, int] = {}
         now = days.now_ms()
@@ -170,7 +173,7 @@ class Ledger:
             result["ignoredFields"] = ignored
         return result
 
-    def _write(self, records: list[dict], sync: bool) -> bool:
+    def _write(self, records: list[dict[str, Any]], sync: bool) -> bool:
         """Journal records; on a disk error keep them in memory (`unwritten`) to retry."""
         if self.unwritten:  # keep order: earlier records first
             self.unwritten.extend(records)
@@ -300,7 +303,8 @@ class Ledger:
         self._ids = self.files.read_ids()
         # months folded into by the checkpoint are reloaded lazily (signature check)
         for month in self.months:
-            if self.months.peek(month).signature != signature(self.files.rollup_path(str(month))):
+            held = self.months.peek(month)
+            if held is None or held.signature != signature(self.files.rollup_path(month)):
                 self.months.pop(month)
         self.overlay = Overlay(self.names)
         self.version += 1
@@ -354,20 +358,24 @@ class Ledger:
     def known_models(self) -> set[str]:
         return set(self._state.get("models") or []) | self.overlay.models | set(self.models.names)
 
+    def _cached_months(self, months: list[str]) -> dict[str, Month]:
+        held = {m: self.months.get(m) for m in months}
+        return {m: entry for m, entry in held.items() if entry is not None}
+
     def _months_for(self, months: list[str]) -> list[Month]:
         """The cache entries of `months`, loading the missing ones.
 
         Rollups are loaded while no checkpoint runs, and only after catching up with the last
         one: a rollup written by a checkpoint whose state we haven't seen yet would count its
         records twice (once in the rollup, once in our overlay)."""
-        entries = {m: self.months.get(m) for m in months if m in self.months}
+        entries = self._cached_months(months)
         if len(entries) < len(months):
             lock = self.files.lock()
             locked = self.root.exists() and lock.acquire(blocking=True, timeout=10)
             try:
                 if self.reload():
                     self.refresh()
-                    entries = {m: self.months.get(m) for m in months if m in self.months}
+                    entries = self._cached_months(months)
                 for month in reversed(months):  # newest first: they stay cached when not all fit
                     if month not in entries:
                         entries[month] = self._load_month(month, keep=entries)
@@ -376,32 +384,19 @@ class Ledger:
                     lock.release()
         return [entries[m] for m in months]
 
-    def _load_month(self, month: str, keep=()) -> Month:
+    def _load_month(self, month: str, keep: Iterable[str] = ()) -> Month:
         """A month's rollups as columns: from its columns file (rollups/YYYY-MM.cols, written by
         checkpoints) when that matches the rollup file, else from the rollup file, writing the
         columns. Cached within MONTH_CACHE_BYTES, dropping the least recently used months but
         not those in `keep` (the request's own): a month that does not fit is not cached."""
-        files = self.files
-        path, side = files.rollup_path(month), files.rollup_columns_path(month)
-        sig, src = signature(path), source(path)
-        fresh = fresh_columns(side, path, src, lambda data: rollup_from_bytes(data, self.names), "rollup columns")
-        if fresh is not None:
-            chunk, hours = fresh
-        else:
-            data = fileio.read_json(path) if src is not None else None
-            if data is None and self.writable:  # missing or corrupt: rebuilt from the day files
-                data = files.rebuild_rollups(month)
-                sig, src = signature(path), source(path)
-            chunk, hours = rollup_chunk((data or {}).get("days") or {}, self.names)
-            if self.writable and src is not None and source(path) == src:
-                keep_columns(side, rollup_to_bytes(chunk, hours, src, self.names))
+        sig, chunk, hours = self.files.month_rollups(month, self.names)
         entry = Month(sig, chunk, hours)
         self.months.put(month, entry, entry.chunk.nbytes, keep=keep)
         return entry
 
     # -- reading: records -----------------------------------------------------------------------
 
-    def day_records(self, day: str) -> list[dict]:
+    def day_records(self, day: str) -> list[dict[str, Any]]:
         """Every record of one day: the day file plus pending journal lines."""
         recs = list(self.files.day_records(day).values())
         pending = self.overlay.records(day)
@@ -410,7 +405,7 @@ class Ledger:
         have = {r["id"] for r in recs}
         return recs + [r for r in pending if r["id"] not in have]
 
-    def pending_records(self, day: str, start: int = 0) -> list[dict]:
+    def pending_records(self, day: str, start: int = 0) -> list[dict[str, Any]]:
         """Records of `day` in journals not yet folded into its day file (from the `start`th)."""
         return self.overlay.records(day, start)
 
@@ -436,24 +431,6 @@ class Ledger:
         self.day_cache.put(day, (sig, cols), cols.nbytes)
         return cols
 
-    # A day's checkpointed records are also kept as columns beside its day file
-    # (days/YYYY-MM/YYYY-MM-DD.cols, written by checkpoints): loading them takes ~0.2 ms per
-    # 2,000 records where parsing the day file and building columns takes ~8 ms. The day file stays
-    # the source of truth: the columns carry the signature (mtime, size) of the day file they
-    # were built from and are rebuilt from it when missing, stale or damaged.
-
     def file_columns(self, day: str) -> RecordColumns:
-        """The records of `day`'s file (no pending lines) as columns."""
-        path, side = self.files.day_path(day), self.files.day_columns_path(day)
-        src = source(path)
-        if src is None:
-            return RecordColumns.build([], *self.names)
-        fresh = fresh_columns(
-            side, path, src, lambda data: RecordColumns.from_bytes(data, *self.names), "record columns"
-        )
-        if fresh is not None:
-            return fresh[0]
-        cols = RecordColumns.build(list(self.files.day_records(day).values()), *self.names)
-        if self.writable and source(path) == src:  # the file we read is still the one we stat'ed
-            keep_columns(side, cols.to_bytes(*self.names, src))
-        return cols
+        """The records of `day`'s file (no pending lines) as columns (`StoreFiles.day_columns`)."""
+        return self.files.day_columns(day, self.names)

@@ -9,6 +9,8 @@ checkpoint folds the lines, the ledger starts a fresh overlay from the new offse
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import orjson
 
@@ -25,12 +27,12 @@ class Overlay:
         self.hashes: set[int] = set()
         self.count = 0
         self.models: set[str] = set()
-        self._rows: dict[tuple, int] = {}  # (day ordinal, model, project, user, billing) -> row
+        self._rows: dict[tuple[int, ...], int] = {}  # (day ordinal, model, project, user, billing) -> row
         self._keys = np.zeros((5, 256), dtype=np.int32)
         self._metrics = np.zeros((METRIC_COUNT, 256))
         self._ordinals: dict[str, int] = {}
 
-    def add(self, rec: dict, h: int) -> None:
+    def add(self, rec: dict[str, Any], h: int) -> None:
         """Count a record that is in a journal; `h` is its id hash, known to be new."""
         self.hashes.add(h)
         day = rec["date"]
@@ -66,7 +68,7 @@ class Overlay:
         k = self._keys
         return Chunk(k[0, :n], k[1, :n], k[2, :n], k[3, :n], k[4, :n].astype(np.int8), self._metrics[:, :n])
 
-    def records(self, day: str, start: int = 0) -> list[dict]:
+    def records(self, day: str, start: int = 0) -> list[dict[str, Any]]:
         """Pending records of `day` (from the `start`th)."""
         lines = self.lines.get(day)
         return [orjson.loads(line) for line in lines[start:]] if lines else []

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from usage_ls import days
 from usage_ls.model import billing_code
-from usage_ls.store.columns import pack, unpack
+from usage_ls.store.columns import Dims, pack, unpack
 
 # metric columns of every aggregate row, in this order
 METRICS = (
@@ -39,7 +40,7 @@ def id_hash(rec_id: str) -> int:
     return int.from_bytes(hashlib.blake2b(rec_id.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
 
 
-def metrics_of(rec: dict) -> list[float]:
+def metrics_of(rec: dict[str, Any]) -> list[float]:
     cost = rec.get("costUsd")
     credits = rec.get("credits")
     return [
@@ -54,7 +55,10 @@ def metrics_of(rec: dict) -> list[float]:
     ]
 
 
-def fact_of(rec: dict) -> tuple:
+Fact = tuple[Any, ...]  # (model, project, user, billing, ts, in, out, cache read, cache write, cost, credits)
+
+
+def fact_of(rec: dict[str, Any]) -> Fact:
     """What a rollup needs of one stored record."""
     return (
         rec["model"],
@@ -71,11 +75,11 @@ def fact_of(rec: dict) -> tuple:
     )
 
 
-def rollup_facts(facts, day: str, tz) -> dict:
+def rollup_facts(facts: Iterable[Fact], day: str, tz: dt.tzinfo) -> dict[str, Any]:
     """A day's rollup document from its records' facts (`fact_of`): totals per (model, project,
     user, billing), and credits and cost per local hour of the day (25 bins: a DST day can have
     25 hours), so hourly baselines never need the day files."""
-    acc: dict[tuple, list] = {}
+    acc: dict[tuple[Any, ...], list[Any]] = {}
     start = days.midnight_ms(day, tz)
     credits_h, cost_h = [0.0] * 25, [0.0] * 25
     for model, project, user, billing, ts, inp, out, cr, cw, cost, credits in facts:
@@ -99,36 +103,20 @@ def rollup_facts(facts, day: str, tz) -> dict:
     return {"rows": [[*key, *vals] for key, vals in acc.items()], "hours": [credits_h, cost_h]}
 
 
-def rollup_rows(records) -> list[list]:
+def rollup_rows(records: Iterable[dict[str, Any]]) -> list[list[Any]]:
     """A day's totals per (model, project, user, billing), from its records."""
-    return rollup_facts(map(fact_of, records), "2000-01-01", dt.UTC)["rows"]
+    rows: list[list[Any]] = rollup_facts(map(fact_of, records), "2000-01-01", dt.UTC)["rows"]
+    return rows
 
 
-def rollup_hours(records, day: str, tz) -> list[list[float]]:
+def rollup_hours(records: Iterable[dict[str, Any]], day: str, tz: dt.tzinfo) -> list[list[float]]:
     """Credits and cost per local hour of the day, from its records."""
-    return rollup_facts(map(fact_of, records), day, tz)["hours"]
+    hours: list[list[float]] = rollup_facts(map(fact_of, records), day, tz)["hours"]
+    return hours
 
 
-def rollup_doc(records, day: str, tz) -> dict:
+def rollup_doc(records: Iterable[dict[str, Any]], day: str, tz: dt.tzinfo) -> dict[str, Any]:
     return rollup_facts(map(fact_of, records), day, tz)
-
-
-class Dims:
-    """Interning of model, project and user names to small ints for the numpy columns."""
-
-    def __init__(self):
-        self.names: list[str] = []
-        self.index: dict[str, int] = {}
-
-    def id(self, name: str) -> int:
-        i = self.index.get(name)
-        if i is None:
-            i = self.index[name] = len(self.names)
-            self.names.append(name)
-        return i
-
-    def lookup(self, name: str) -> int:
-        return self.index.get(name, -1)
 
 
 @dataclass
@@ -154,7 +142,7 @@ class Chunk:
     def nbytes(self) -> int:
         return sum(a.nbytes for a in (self.day, self.model, self.project, self.user, self.billing, self.m))
 
-    def take(self, sel) -> Chunk:
+    def take(self, sel: Any) -> Chunk:
         return Chunk(
             self.day[sel], self.model[sel], self.project[sel], self.user[sel], self.billing[sel], self.m[:, sel]
         )
@@ -194,11 +182,11 @@ class Names(NamedTuple):
         return Names(Dims(), Dims(), Dims())
 
 
-def combine_rollups(docs: list[dict]) -> dict:
+def combine_rollups(docs: list[dict[str, Any]]) -> dict[str, Any]:
     """One day's rollup from rollups of disjoint sets of its records."""
     if len(docs) == 1:
         return docs[0]
-    acc: dict[tuple, list] = {}
+    acc: dict[tuple[Any, ...], list[Any]] = {}
     hours = [[0.0] * 25, [0.0] * 25]
     for doc in docs:
         for row in doc["rows"]:
@@ -215,7 +203,7 @@ def combine_rollups(docs: list[dict]) -> dict:
     return {"rows": [[*key, *vals] for key, vals in acc.items()], "hours": hours}
 
 
-def rollup_chunk(table: dict, names: Names) -> tuple[Chunk, dict[str, np.ndarray]]:
+def rollup_chunk(table: dict[str, Any], names: Names) -> tuple[Chunk, dict[str, np.ndarray]]:
     """Rows and hourly totals of a rollup file's "days" table."""
     days_col: list[int] = []
     cols: tuple[list[int], list[int], list[int], list[int]] = ([], [], [], [])
@@ -247,7 +235,7 @@ def rollup_chunk(table: dict, names: Names) -> tuple[Chunk, dict[str, np.ndarray
     return chunk, hours
 
 
-def rollup_to_bytes(chunk: Chunk, hours: dict[str, np.ndarray], source: list, names: Names) -> bytes:
+def rollup_to_bytes(chunk: Chunk, hours: dict[str, np.ndarray], source: Iterable[Any], names: Names) -> bytes:
     """A month's rows and hourly totals as one `pack` file; names travel in its header (each
     process interns them to ids of its own)."""
     listed, codes = [], []
@@ -267,7 +255,7 @@ def rollup_to_bytes(chunk: Chunk, hours: dict[str, np.ndarray], source: list, na
     return pack(arrays, {"source": list(source), "n": len(chunk), "names": listed})
 
 
-def rollup_from_bytes(data: bytes, names: Names) -> tuple[list, Chunk, dict[str, np.ndarray]]:
+def rollup_from_bytes(data: bytes, names: Names) -> tuple[list[Any], Chunk, dict[str, np.ndarray]]:
     """(source signature, rows, hourly totals) of `rollup_to_bytes`; ValueError when damaged."""
     header, arrays = unpack(data)
     try:

@@ -8,8 +8,9 @@ reads through `fileio.read_json`, which moves a file that does not parse aside.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import orjson
 from tinydb import TinyDB
@@ -24,14 +25,14 @@ class AtomicJSONStorage(Storage):
     def __init__(self, path: str | Path, **_: object):
         self.path = Path(path)
 
-    def read(self):
+    def read(self) -> dict[str, dict[str, Any]] | None:
         data = read_json(self.path)
         if data is not None and not isinstance(data, dict):
             quarantine(self.path, "not a TinyDB document store")
             return None
         return data
 
-    def write(self, data) -> None:
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
         atomic_write(self.path, orjson.dumps(data))
 
     def close(self) -> None:
@@ -52,22 +53,26 @@ def open_db(path: Path) -> Database:
     return Database(path, storage=AtomicJSONStorage)
 
 
-def batch(path: Path) -> tuple[Database, CachingMiddleware]:
-    """A database whose writes are held in memory until `flush()` of the storage returned
-    beside it: one atomic write for many documents."""
-    cached = CachingMiddleware(AtomicJSONStorage)
-    return Database(path, storage=cached), cached
+def batch(path: Path) -> tuple[Database, Callable[[], None]]:
+    """A database whose writes are held in memory until the `flush` returned beside it is
+    called: one atomic write for many documents."""
+    cached = CachingMiddleware(AtomicJSONStorage)  # type: ignore[no-untyped-call]
+
+    def flush() -> None:
+        cached.flush()  # type: ignore[no-untyped-call]
+
+    return Database(path, storage=cached), flush
 
 
-def document(value: dict, doc_id: str) -> Document:
+def document(value: dict[str, Any], doc_id: str) -> Document:
     """A document keyed by our own string id (`StrIdTable`; TinyDB's types say int)."""
     return Document(value, doc_id=cast(int, doc_id))
 
 
-def upsert_all(path: Path, table: str, docs: dict[str, dict]) -> None:
+def upsert_all(path: Path, table: str, docs: dict[str, dict[str, Any]]) -> None:
     """Upsert documents by their string ids into `table` of `path`, with one atomic write."""
-    db, cached = batch(path)
+    db, flush = batch(path)
     t = db.table(table)
     for doc_id, value in docs.items():
         t.upsert(document(value, doc_id))
-    cached.flush()
+    flush()

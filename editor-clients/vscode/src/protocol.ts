@@ -68,6 +68,28 @@ export interface RecordResult {
 export interface UsageChange {
   today: Totals;
   statusBar: StatusBarResult;
+  limits?: LimitsResult;
+}
+
+/** `usage/limits`: plan windows (5-hour, weekly) as the tools reported them. */
+export interface LimitWindow {
+  source: string;
+  window: string;
+  label: string;
+  limitId: string | null;
+  usedPercent: number;
+  resetsAt: number | null;
+  resetsAtLocal: string | null;
+  observedAt: number;
+  elapsedPercent: number | null;
+  projectedPercent: number | null;
+  estimated: boolean;
+  level: "normal" | "warning" | "error";
+}
+
+export interface LimitsResult {
+  windows: LimitWindow[];
+  plans: unknown[];
 }
 
 /** What the dashboard page may ask the server for, through the webview's postMessage. */
@@ -79,4 +101,5 @@ export const DASHBOARD_METHODS: ReadonlySet<string> = new Set([
   "usage/daily",
   "usage/interactions",
   "usage/insights",
+  "usage/limits",
 ]);

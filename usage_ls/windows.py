@@ -1,0 +1,84 @@
+"""Plan windows as the user sees them: how much is used, how much of the window has passed,
+where the pace ends it, and how worried to be. Pure: observations in, data out.
+
+An observation (`store/limits.py`) says "42% of the 5-hour window used, resets at 16:40" at
+one moment. From it: `elapsedPercent` (how far into the window we are), `projectedPercent`
+(the used share at this pace by the reset: used / elapsed), and a `level`:
+
+- `error` at 90% used, or when the pace reaches 100% with more than half of it used;
+- `warning` at 75% used, or when the pace reaches 100% (running ahead of the window);
+- `normal` otherwise (the status bar's levels).
+
+A window whose reset time has passed is left out: it has started again and nothing says how
+much of the new one is used until the tool reports it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from usage_ls.store.limits import Observation
+
+WARN_PERCENT = 75.0
+CRITICAL_PERCENT = 90.0
+MIN_ELAPSED_FOR_PACE = 10.0  # too early in a window, a pace says nothing
+LEVELS = ("normal", "warning", "error")  # the status bar's
+LABELS = {"5h": "5h", "7d": "wk"}
+
+
+def window_ms(window: str) -> int | None:
+    if window == "5h":
+        return 5 * 3_600_000
+    if window == "7d":
+        return 7 * 86_400_000
+    if window.endswith("m") and window[:-1].isdigit():
+        return int(window[:-1]) * 60_000
+    return None
+
+
+def level_of(used: float, projected: float | None) -> str:
+    if used >= CRITICAL_PERCENT or (projected is not None and projected >= 100 and used >= 50):
+        return "error"
+    if used >= WARN_PERCENT or (projected is not None and projected >= 100):
+        return "warning"
+    return "normal"
+
+
+def view(observations: list[Observation], now_ms: int, tz: dt.tzinfo = dt.UTC) -> list[dict[str, Any]]:
+    """`usage/limits` windows, the most constraining first; `resetsAtLocal` in `tz`."""
+    out = []
+    for obs in observations:
+        if obs.resets_at is not None and obs.resets_at <= now_ms:
+            continue
+        length = window_ms(obs.window)
+        elapsed = projected = None
+        if length and obs.resets_at is not None:
+            start = obs.resets_at - length
+            elapsed = min(100.0, max(0.0, (now_ms - start) / length * 100))
+            if elapsed >= MIN_ELAPSED_FOR_PACE:
+                projected = obs.used_percent / elapsed * 100
+        out.append(
+            {
+                "source": obs.source,
+                "window": obs.window,
+                "label": LABELS.get(obs.window, obs.window),
+                "limitId": obs.limit_id,
+                "usedPercent": obs.used_percent,
+                "resetsAt": obs.resets_at,
+                "resetsAtLocal": None
+                if obs.resets_at is None
+                else dt.datetime.fromtimestamp(obs.resets_at / 1000, tz).isoformat(timespec="minutes"),
+                "observedAt": obs.observed_at,
+                "elapsedPercent": None if elapsed is None else round(elapsed, 1),
+                "projectedPercent": None if projected is None else round(projected, 1),
+                "estimated": False,
+                "level": level_of(obs.used_percent, projected),
+            }
+        )
+    out.sort(key=lambda w: (-LEVELS.index(w["level"]), -w["usedPercent"], window_ms(w["window"]) or 0))
+    return out
+
+
+def worst_level(windows: list[dict[str, Any]]) -> str:
+    return max((w["level"] for w in windows), key=LEVELS.index, default="normal")
