@@ -97,7 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("dashboard", help="the Usage Dashboard in the browser")
     db.add_argument("--out", help="write a static snapshot to this file instead of serving")
     db.add_argument("--no-open", action="store_true", help="do not open a browser")
-    db.add_argument("--host", default="127.0.0.1")
+    db.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on: 127.0.0.1 (default), ::1, or 0.0.0.0 / :: for all"
+    )
     db.add_argument("--port", type=int, default=0)
     _filter_args(db)
 

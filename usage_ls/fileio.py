@@ -55,7 +55,11 @@ def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
         tmp.unlink(missing_ok=True)
         raise
     os.close(fd)
-    os.replace(tmp, path)
+    try:
+        os.replace(tmp, path)
+    except BaseException:  # e.g. `path` is a directory: leave no temp file behind
+        tmp.unlink(missing_ok=True)
+        raise
     if durable:
         fsync_dir(path.parent)
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -127,6 +128,56 @@ def test_webview_round_trips_filters_through_the_extension(small, open_page):
         svc.close()
 
 
+def test_export_says_what_happened_to_the_csv(small, open_page):
+    """The note beside Export CSV: in VS Code the extension saves the file (the page only hands
+    it over), the clipboard is mentioned only when the copy worked; a browser downloads it; one
+    row is "1 row"."""
+    svc = Usage(data_dir=small, tag="srv").open()
+
+    def bridge(msg):
+        return {
+            "type": "usage-response",
+            "id": msg["id"],
+            "result": getattr(svc, METHODS[msg["method"]])(msg["params"]),
+        }
+
+    html = build_page(svc, {"nonce": "webview-nonce-0123456789", "preset": "today", "billing": "premium"})["html"]
+    note = "() => document.querySelector('#export-note').textContent"
+    try:
+        # the clipboard refuses (a webview without focus, say): the note does not claim a copy
+        refuse = "navigator.clipboard.writeText = () => { window.__copyTried = true; return Promise.reject(new Error('denied')); };"
+        page, _ = open_page(init_script=FAKE_VSCODE + refuse, bridge=bridge, html=html)
+        page.click("#export")
+        page.wait_for_function("() => window.__copyTried && window.__sent.some(m => m.type === 'usage-export')")
+        page.evaluate("() => new Promise(r => setTimeout(r, 0))")  # the refusal has been handled
+        assert page.evaluate(note) == "CSV of 1 row handed to VS Code to save"
+        # the clipboard takes it: the note says so, and it holds the same CSV
+        page, _ = open_page(init_script=FAKE_VSCODE, bridge=bridge, html=html)
+        page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin="http://127.0.0.1:9")
+        page.click("#export")
+        page.wait_for_function(f"() => ({note})().includes('clipboard')")
+        assert page.evaluate(note) == "CSV of 1 row handed to VS Code to save; also copied to the clipboard"
+        export = page.evaluate("window.__sent.find(m => m.type === 'usage-export')")
+        assert page.evaluate("navigator.clipboard.readText()") == export["content"].lstrip("\ufeff")
+    finally:
+        svc.close()
+    # a browser: a download
+    svc = Usage(data_dir=small, tag="cli", writable=False).open()
+    srv = DashboardServer(svc, {"preset": "today", "billing": "premium"})
+    threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        page, _ = open_page(srv.url)
+        with page.expect_download() as dl:
+            page.click("#export")
+        name = dl.value.suggested_filename
+        assert page.evaluate(note) == f"CSV of 1 row downloading as {name}"
+        assert name == f"usage-{svc.today()}-premium.csv"
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        svc.close()
+
+
 def test_webview_without_usage_insights_still_works(small, open_page):
     """An extension whose allow-list predates usage/insights (it answers as the real one does
     for a method it does not forward): the card says so, the rest works."""
@@ -233,13 +284,17 @@ def test_cli_serves_on_loopback_with_a_random_port(known):
     )
     try:
         line = proc.stdout.readline()
-        m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        m = re.search(r"http://127\.0\.0\.1:(\d+)/\?token=[A-Za-z0-9_-]+", line)
         assert m, line
         assert int(m.group(1)) > 0
         with urllib.request.urlopen(m.group(0), timeout=10) as resp:
             assert resp.status == 200
             assert "default-src 'none'" in resp.headers["Content-Security-Policy"]
             assert b"AI Usage" in resp.read()
+        # the same address without the run's token: nothing
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"http://127.0.0.1:{m.group(1)}/", timeout=10)
+        assert refused.value.code == 401
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         assert proc.wait(timeout=10) == 0

@@ -109,9 +109,10 @@ def test_static_snapshot_carries_every_row_of_its_range(svc):
 
 
 def request(server, method, path, body=None, headers=None):
+    """One request to the server, with the run's token unless `headers` says otherwise."""
     host, port = server.server_address[:2]
     conn = http.client.HTTPConnection(host, port, timeout=10)
-    hdrs = {"Host": f"127.0.0.1:{port}"}
+    hdrs = {"Host": f"127.0.0.1:{port}", "Authorization": f"Bearer {server.token}"}
     if body is not None:
         hdrs["Content-Type"] = "application/json"
     hdrs.update(headers or {})

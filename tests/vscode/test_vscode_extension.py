@@ -596,14 +596,15 @@ CSV_COLUMNS = [
 
 def expected_csv(rows: list[dict]) -> str:
     """The export as docs/dashboard.md specifies it: numbers bare (as JavaScript prints them),
-    null empty, text quoted with a ' before a leading = + - @ tab or CR; BOM, CRLF."""
+    null empty, text quoted with a ' before a leading = + - @ tab or CR and after a ; tab or
+    line break that (past spaces and ") comes before one; BOM, CRLF."""
 
     def cell(v) -> str:
         if v is None:
             return ""
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             return str(int(v)) if float(v).is_integer() else repr(float(v))
-        s = str(v)
+        s = re.sub(r'([;\t\r\n])(?=[ "]*[=+\-@\t\r])', r"\1'", str(v))
         if s.startswith(("=", "+", "-", "@", "\t", "\r")):
             s = "'" + s
         return '"' + s.replace('"', '""') + '"'
@@ -713,7 +714,7 @@ def test_csv_export_opens_a_save_dialog_and_writes_the_file(page, bench):
     # the file holds exactly the rows of the filter, in the page's order, quoted and neutralised
     written = target.read_bytes()
     assert written.decode("utf-8") == expected_csv(rows)
-    assert b',"x;=1+1","say ""hi""","\'=2+3","byok",70,7,0,0,77,0,0.125,"reported",,,\r\n' in written
+    assert b',"x;\'=1+1","say ""hi""","\'=2+3","byok",70,7,0,0,77,0,0.125,"reported",,,\r\n' in written
     assert b',"x,=1+1","\'@SUM(A1)","\'-1","byok",80,8,0,0,88,0,0.5,"reported",,,"\'+s"\r\n' in written
     page.locator(".notification-toast .codicon-notifications-clear").first.click()
 

@@ -13,6 +13,8 @@
   const boot = JSON.parse(document.getElementById('usage-data').textContent);
   const vscode = typeof acquireVsCodeApi === 'function' ? acquireVsCodeApi() : null;
   const MODE = vscode ? 'vscode' : boot.mode === 'browser' ? 'browser' : 'static';
+  // the local server answers only requests carrying its run's token, which came in this page's URL
+  const AUTH = MODE === 'browser' ? { Authorization: 'Bearer ' + (new URLSearchParams(location.search).get('token') || '') } : {};
   const $ = (id) => document.getElementById(id);
   const app = $('app');
   const SVG = 'http://www.w3.org/2000/svg';
@@ -29,6 +31,7 @@
   const nf1 = new Intl.NumberFormat('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
   const nf2 = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
   const fmtCount = (n) => nf0.format(n);
+  const plural = (n, word) => fmtCount(n) + ' ' + word + (n === 1 ? '' : 's');
   const fmtCredits = (x) => nf1.format(x);
   function fmtUsd(x) {
     if (x === 0) return '$0.00';
@@ -132,7 +135,7 @@
     }
     if (MODE === 'browser') {
       return fetch('/api/' + method, {
-        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(params),
+        method: 'POST', headers: { 'Content-Type': 'application/json', ...AUTH }, body: JSON.stringify(params),
         credentials: 'same-origin', cache: 'no-store',
       }).then((r) => r.json().then((j) => {
         if (!r.ok || j.error) throw new Error((j.error && j.error.message) || r.statusText);
@@ -303,7 +306,7 @@
   }
   if (MODE === 'browser') {
     let version = boot.version;
-    const poll = () => fetch('/api/version', { cache: 'no-store' }).then((r) => r.json()).then((v) => {
+    const poll = () => fetch('/api/version', { cache: 'no-store', headers: AUTH }).then((r) => r.json()).then((v) => {
       if (v.version !== version || v.today !== state.today) {
         version = v.version;
         checkToday(v.today);
@@ -717,7 +720,7 @@
         el('div', { class: 'mc-title' }, swatch(colorOf(model)), el('span', { class: 'mc-name', text: name })),
         bar,
         el('table', null, el('tbody', null, ...rows)),
-        el('div', { class: 'mc-foot' }, el('span', { text: fmtCount(s.messages) + ' messages' }), el('span', null, money)),
+        el('div', { class: 'mc-foot' }, el('span', { text: plural(s.messages, 'message') }), el('span', null, money)),
       );
       if (extra) {
         const [first, ...more] = Array.isArray(extra) ? extra : [extra];
@@ -945,7 +948,7 @@
     td.append(kind === 'credits' ? fmtCredits(value) : fmtUsd(value));
     const active = (kind === 'credits') === premium();
     if (!active) td.classList.add('dim');
-    if (unpriced > 0 && active) td.append(' ', badge('+' + fmtCount(unpriced) + ' unpriced', fmtCount(unpriced) + ' messages without a price are not included'));
+    if (unpriced > 0 && active) td.append(' ', badge('+' + fmtCount(unpriced) + ' unpriced', plural(unpriced, 'message') + ' without a price ' + (unpriced === 1 ? 'is' : 'are') + ' not included'));
     return td;
   }
   const tokenCell = (n) => el('td', { class: 'n', text: fmtTokens(n), title: fmtCount(n) });
@@ -1125,11 +1128,15 @@
   // Numbers stay bare (null: empty); every other value is text and always quoted (RFC 4180:
   // "…", a " inside doubled), so a name with , ; " or a line break in it stays one cell. Text
   // starting with a formula character (= + - @, tab, CR: OWASP's list) gets a leading ' inside
-  // the quotes, so a spreadsheet shows it as text instead of evaluating it.
+  // the quotes, so a spreadsheet shows it as text instead of evaluating it. A spreadsheet set to
+  // split on ; or tab (Excel's default in many locales) does not see our quotes: a cell can start
+  // after any ;, tab or line break inside a name, so a ' goes there too when a formula character
+  // follows (spaces and " between them included): "a;=1+1;b" is written "a;'=1+1;b".
+  const FORMULA_AFTER_SPLIT = /([;\t\r\n])(?=[ "]*[=+\-@\t\r])/g;
   function csvCell(v) {
     if (v === null || v === undefined) return '';
     if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
-    let s = String(v);
+    let s = String(v).replace(FORMULA_AFTER_SPLIT, "$1'");
     if (/^[=+\-@\t\r]/.test(s)) s = "'" + s;
     return '"' + s.replace(/"/g, '""') + '"';
   }
@@ -1166,11 +1173,15 @@
       const rows = await allRows();
       const csv = toCsv(rows);
       const name = 'usage-' + state.from + (state.to !== state.from ? '_' + state.to : '') + '-' + state.billing + '.csv';
+      const what = 'CSV of ' + plural(rows.length, 'row');
       if (vscode) {
+        // the extension asks where to save it; the page is not told whether it was saved
         vscode.postMessage({ type: 'usage-export', format: 'csv', filename: name, content: csv });
-        // in case the editor does not offer to save it: the clipboard holds it too
-        if (navigator.clipboard) navigator.clipboard.writeText(csv).then(() => note('CSV of ' + fmtCount(rows.length) + ' rows copied to the clipboard'), () => {});
+        note(what + ' handed to VS Code to save');
+        // in case the editor does not offer to save it: the clipboard holds it too (as text: no BOM)
+        if (navigator.clipboard) navigator.clipboard.writeText(csv.slice(1)).then(() => note(what + ' handed to VS Code to save; also copied to the clipboard'), () => {});
       } else {
+        note(what + ' downloading as ' + name);
         const url = URL.createObjectURL(new Blob([csv], { type: 'text/csv;charset=utf-8' }));
         const a = el('a', { href: url, download: name });
         document.body.append(a);
