@@ -49,3 +49,29 @@ def test_record_says_which_fields_it_ignored(data_dir):
     assert done.returncode == 0
     assert "recorded 1" in done.stdout
     assert "ignored: ts (1)" in done.stderr
+
+
+def test_a_row_with_nothing_priced_says_null_not_zero(data_dir):
+    _record(
+        data_dir,
+        {"id": "u", "timestamp": TS, "model": "acme-brand-new-9", "inputTokens": 500, "outputTokens": 50},
+        {"id": "p", "timestamp": TS, "model": "gpt-4o", "inputTokens": 500, "outputTokens": 50, "costUsd": 0.01},
+    )
+    span = ("--from", "2026-11-03", "--to", "2026-11-03", "--json")
+    models = {m["model"]: m for m in json.loads(_cli(data_dir, "report", "models", *span))["models"]}
+    assert models["acme-brand-new-9"]["costUsd"] is None and models["acme-brand-new-9"]["unpricedMessages"] == 1
+    assert models["gpt-4o"]["costUsd"] == pytest.approx(0.01)
+    (day,) = json.loads(_cli(data_dir, "report", "daily", *span))["days"]
+    assert day["costUsd"] == pytest.approx(0.01)  # partly priced: the priced part, with unpricedMessages: 1
+    assert day["unpricedMessages"] == 1
+    assert day["byModel"]["acme-brand-new-9"]["costUsd"] is None
+    only = json.loads(_cli(data_dir, "report", "daily", *span, "--model", "acme-brand-new-9"))["days"][0]
+    assert only["costUsd"] is None
+    # a day without usage is still $0 (nothing to price), and the tables say "unpriced"
+    assert (
+        json.loads(_cli(data_dir, "report", "daily", "--from", "2026-11-02", "--to", "2026-11-02", "--json"))["days"][
+            0
+        ]["costUsd"]
+        == 0.0
+    )
+    assert "unpriced" in _cli(data_dir, "report", "models", "--from", "2026-11-03", "--to", "2026-11-03")

@@ -51,7 +51,7 @@ class Budgets:
                 if scope is not None:
                     params["project"] = scope
                 s = self.summary(params)
-                used = s["credits"] if unit == "credits" else s["costUsd"]
+                used = s["credits"] if unit == "credits" else s["costUsd"] or 0.0
                 out.append(
                     {
                         "budget": attr,

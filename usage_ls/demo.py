@@ -20,6 +20,7 @@ from pygls.lsp.client import LanguageClient
 
 from usage_ls import __version__, days
 from usage_ls.lspclient import raw_converter
+from usage_ls.render import text as fmt
 
 # (model, provider, billing, feature, share of interactions, typical input, output, cache read)
 MIX = [
@@ -159,7 +160,7 @@ async def _run(data_dir: Path) -> int:
     today = days.today(tz)
     print(
         f"\n== Today ({today}): {summary['messages']} messages, {summary['totalTokens']:,} tokens, "
-        f"{summary['credits']:.1f} credits, ${summary['costUsd']:.2f} list price, "
+        f"{summary['credits']:.1f} credits, {fmt.usd(summary['costUsd'])} list price, "
         f"{summary['unpricedMessages']} unpriced =="
     )
     print("\nToken split by model:")

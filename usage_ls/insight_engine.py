@@ -272,7 +272,8 @@ class InsightEngine:
                 f.key,
                 lambda: (
                     self.summary(self._dims(f, **{"from": month_start, "to": yesterday})),
-                    self.summary(self._dims(f, **{"from": month_start, "to": yesterday, "billing": "byok"}))["costUsd"],
+                    self.summary(self._dims(f, **{"from": month_start, "to": yesterday, "billing": "byok"}))["costUsd"]
+                    or 0.0,
                 ),
             )
         else:
@@ -284,7 +285,7 @@ class InsightEngine:
         }
         month_vals = {
             "credits": before[0]["credits"] + today_vals["credits"],
-            "costUsd": before[0]["costUsd"] + today_vals["costUsd"],
+            "costUsd": (before[0]["costUsd"] or 0.0) + today_vals["costUsd"],
             "byokUsd": (0.0 if f.billing == "premium" else before[1]) + today_vals["byokUsd"],
         }
         projection = {

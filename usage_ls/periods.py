@@ -92,7 +92,7 @@ def periods(
             p, mi = divmod(flat, len(present))
             per_model[p].append((names[mi], row))
         for p, models in enumerate(per_model):
-            models.sort(key=lambda item: (-item[1]["totalTokens"], -item[1]["costUsd"], item[0]))
+            models.sort(key=lambda item: (-item[1]["totalTokens"], -(item[1]["costUsd"] or 0.0), item[0]))
             out[p]["byModel"] = dict(models)
     result: dict[str, Any] = {KINDS[kind]: out, "totals": queries.summary(chunk)}
     if kind == "week":

@@ -105,7 +105,7 @@ def group(keys: np.ndarray, m: np.ndarray, nbins: int) -> np.ndarray:
 
 def _totals(row: np.ndarray) -> dict[str, Any]:
     values = {name: row[i] for i, name in enumerate(METRICS)}
-    result = {
+    result: dict[str, Any] = {
         "credits": round(float(values["credits"]), MONEY_DIGITS),
         "costUsd": round(float(values["costUsd"]), MONEY_DIGITS),
         "messages": int(values["messages"]),
@@ -114,6 +114,8 @@ def _totals(row: np.ndarray) -> dict[str, Any]:
         result[key] = int(values[key])
     result["totalTokens"] = sum(result[k] for k in TOTAL_TOKEN_FIELDS)
     result["unpricedMessages"] = int(values["unpricedMessages"])
+    if result["messages"] and result["unpricedMessages"] == result["messages"]:
+        result["costUsd"] = None  # nothing here has a price: not $0
     return result
 
 
@@ -129,7 +131,7 @@ def _by_dim(chunk: Chunk, column: str, names: list[str], label: str) -> list[dic
     for i in present:
         row = {label: names[int(i)], **_totals(sums[int(i)])}
         rows.append(row)
-    rows.sort(key=lambda r: (-r["totalTokens"], -r["costUsd"], r[label]))
+    rows.sort(key=lambda r: (-r["totalTokens"], -(r["costUsd"] or 0.0), r[label]))
     return rows
 
 
@@ -157,7 +159,7 @@ def totals_rows(sums: np.ndarray) -> list[dict[str, Any]]:
     return [
         {
             "credits": credits[i],
-            "costUsd": cost[i],
+            "costUsd": None if row[0] and row[5] == row[0] else cost[i],  # nothing priced: not $0
             "messages": row[0],
             "inputTokens": row[1],
             "outputTokens": row[2],
@@ -195,13 +197,14 @@ def daily(ledger: Ledger, chunk: Chunk, selection: Filter) -> dict[str, Any]:
         credits = np.round(per_bin(m[METRICS.index("credits")]), MONEY_DIGITS).tolist()
         cost = np.round(per_bin(m[METRICS.index("costUsd")]), MONEY_DIGITS).tolist()
         msgs = msgs_all[used].astype(np.int64).tolist()
+        unpriced = per_bin(m[METRICS.index("unpricedMessages")]).astype(np.int64).tolist()
         tokens = per_bin(tok_w).astype(np.int64).tolist()
         names = [ledger.models.names[int(m)] for m in present]
         for j, flat in enumerate(used.tolist()):
             d, mi = divmod(flat, len(present))
             out[d]["byModel"][names[mi]] = {
                 "credits": credits[j],
-                "costUsd": cost[j],
+                "costUsd": None if unpriced[j] == msgs[j] else cost[j],
                 "totalTokens": tokens[j],
                 "messages": msgs[j],
             }

@@ -267,7 +267,7 @@ class Usage:
                     "model": name,
                     "totalTokens": (p or {}).get("totalTokens", 0) + (b or {}).get("totalTokens", 0),
                     "premiumCredits": (p or {}).get("credits", 0.0),
-                    "byokUsd": (b or {}).get("costUsd", 0.0),
+                    "byokUsd": (b or {}).get("costUsd") or 0.0,
                     "unpricedMessages": (p or {}).get("unpricedMessages", 0) + (b or {}).get("unpricedMessages", 0),
                     "messages": (p or {}).get("messages", 0) + (b or {}).get("messages", 0),
                 }

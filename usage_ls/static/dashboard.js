@@ -34,6 +34,7 @@
   const plural = (n, word) => fmtCount(n) + ' ' + word + (n === 1 ? '' : 's');
   const fmtCredits = (x) => nf1.format(x);
   function fmtUsd(x) {
+    if (x === null || x === undefined) return 'unpriced';
     if (x === 0) return '$0.00';
     if (Math.abs(x) < 0.01) return '$' + x.toFixed(4);
     return '$' + nf2.format(x);

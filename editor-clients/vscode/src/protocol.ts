@@ -10,7 +10,8 @@ export interface StatusBarResult {
   tooltip: string;
   level: Level;
   credits: number;
-  costUsd: number;
+  /** null when nothing of today's BYOK usage has a price */
+  costUsd: number | null;
   billing?: Billing;
 }
 

@@ -74,7 +74,9 @@ export class UsageStatusBar implements vscode.Disposable {
           : undefined;
     const amount =
       status.billing === "byok" || this.billing() === "byok"
-        ? `$${status.costUsd.toFixed(2)} on your own keys`
+        ? status.costUsd === null
+          ? "unpriced usage on your own keys"
+          : `$${status.costUsd.toFixed(2)} on your own keys`
         : `${status.credits} premium credits`;
     this.item.accessibilityInformation = { label: `AI usage today: ${amount}`, role: "button" };
     this.item.command = { title: "Open Usage Dashboard", command: "usage-ls.openDashboard" };
