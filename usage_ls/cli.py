@@ -71,7 +71,18 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="tables of usage")
     rep.add_argument(
         "what",
-        choices=["today", "daily", "weekly", "monthly", "blocks", "models", "projects", "interactions", "session"],
+        choices=[
+            "today",
+            "daily",
+            "weekly",
+            "monthly",
+            "blocks",
+            "limits",
+            "models",
+            "projects",
+            "interactions",
+            "session",
+        ],
     )
     rep.add_argument("session", nargs="?", help="the session id, for `report session`")
     _filter_args(rep)
@@ -231,7 +242,7 @@ def cmd_report(args) -> int:
     params = _filter(args)
     if args.tool is not None and args.what != "blocks":
         raise InvalidParams("--tool", "applies to `report blocks` only")
-    if args.what in ("weekly", "monthly", "blocks") or (args.breakdown and args.what == "daily" and not args.json):
+    if args.what in ("weekly", "monthly", "blocks", "limits") or (args.breakdown and args.what == "daily" and not args.json):
         return reports.run(args, svc, params)
     if args.breakdown and args.what != "daily":
         raise InvalidParams("--breakdown", "applies to daily, weekly and monthly")

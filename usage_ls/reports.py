@@ -51,6 +51,8 @@ def run(args: Any, svc: Any, params: dict[str, Any]) -> int:
     where = f"{span}" + (f" · {scope}" if scope else "")
     if args.what == "blocks":
         return _blocks(args, svc, params, where, color)
+    if args.what == "limits":
+        return _limits(args, svc)
     kind = KINDS[args.what]
     result = svc.periods(kind, params)
     if args.json:
@@ -61,6 +63,25 @@ def run(args: Any, svc: Any, params: dict[str, Any]) -> int:
         title += f" · weeks start on {svc.cfg.week_start.capitalize()}"
     print(title)
     print(render.periods(result, kind, args.breakdown, color))
+    return 0
+
+
+def _limits(args: Any, svc: Any) -> int:
+    """`report limits`: the plan windows the tools reported (`usage/limits`)."""
+    result = svc.limits()
+    if args.json:
+        print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
+        return 0
+    if not result["windows"]:
+        print("No plan windows reported yet: Claude Code reports them to `usage-ls statusline --claude-code`")
+        print("(docs/limits.md), Codex in its session logs (`usage-ls import codex`).")
+        return 0
+    rows = []
+    for w in result["windows"]:
+        reset = "" if w["resetsAtLocal"] is None else dt.datetime.fromisoformat(w["resetsAtLocal"]).strftime("%a %H:%M")
+        pace = "" if w["projectedPercent"] is None else f"{w['projectedPercent']:.0f}%"
+        rows.append([fmt.plain(w["source"]), w["label"], f"{w['usedPercent']:.0f}%", pace, reset, w["level"]])
+    print(fmt.table(["Source", "Window", "Used", "At this pace", "Resets", "Level"], rows, "llrrll"))
     return 0
 
 

@@ -25,6 +25,7 @@ import orjson
 
 from usage_ls.importers import parallel
 from usage_ls.importers.base import BATCH, ImportState, Tally, Tool, lock, resume_point, signature
+from usage_ls.store.limits import LimitLog
 
 TOOL_NAMES = ("claude-code", "codex", "aider", "gemini", "cline", "opencode", "continue")
 ALIASES = {
@@ -104,6 +105,7 @@ class Importer:
         self.bulk = bulk  # one-shot CLI import: parallel reads, records straight into day files
         self._memory: dict[str, dict] = {}
         self.tools: dict[str, Tool] = {}
+        self.observed: list = []  # plan windows read by the current run (store.limits.Observation)
 
     def tool(self, name: str) -> Tool:
         t = self.tools.get(name)
@@ -186,6 +188,12 @@ class Importer:
             with parallel.no_gc() if self.bulk else contextlib.nullcontext():
                 done = self._run_serial(tool, tally, jobs, sigs, final, memory)
         tool.records_done(memory)
+        if self.observed:  # plan windows (Codex's rate_limits): kept beside the records, not usage
+            observed, self.observed = self.observed, []
+            try:
+                tally.windows += LimitLog(self.data_dir).append(sorted(observed, key=lambda o: o.observed_at))
+            except OSError as exc:
+                tally.bad(f"plan windows not kept: {exc.strerror}")
         for path, entry in done:
             self.state.put(tool.name, path, entry)
         self.state.save()
@@ -205,6 +213,7 @@ class Importer:
             tally.bad(result.first_problem, result.unreadable)
             tally.left += result.left
             tally.duplicates += result.duplicates
+            self.observed.extend(result.observations)
             results.append(result)
             if result.retry:  # caught mid-write: read it again next time, even if unchanged
                 done.append((path, {**sig, "offset": start, "state": {**pstate, "held": True}}))

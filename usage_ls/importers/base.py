@@ -174,6 +174,7 @@ class Tally:
     unreadable: int = 0
     first_reason: str | None = None
     left: int = 0  # lines still being written: read by the next run
+    windows: int = 0  # plan window observations kept (Codex's rate_limits)
     by_day: dict[str, int] = field(default_factory=dict)
 
     def bad(self, problem: Problem | str | None, n: int = 1) -> None:
@@ -193,6 +194,7 @@ class Tally:
             "unreadable": self.unreadable,
             "firstReason": self.first_reason,
             "leftForNextTime": self.left,
+            "planWindows": self.windows,
         }
 
     def line(self) -> str:

@@ -50,6 +50,7 @@ import orjson
 from usage_ls.errors import describe
 from usage_ls.importers.base import Tool, count, parse_ts, project_of, short_hash
 from usage_ls.importers.lines import FileResult, json_objects, read_from
+from usage_ls.store.limits import LimitError, Observation, epoch_ms, percent, window_name
 
 FEATURE = "codex"
 READ_TYPES = frozenset(("session_meta", "turn_context", "event_msg"))  # the lines this module reads
@@ -165,6 +166,10 @@ class Codex(Tool):
                 continue
             ts_raw = obj.get("timestamp")
             ts_str = ts_raw.strip() if isinstance(ts_raw, str) else None
+            if payload.get("rate_limits") is not None:
+                problem = _windows(payload["rate_limits"], parse_ts(ts_str), result.observations)
+                if problem:
+                    result.bad(f"{path.name}:{offset}", problem)
             if st.get("skip"):
                 if not ts_str:
                     continue
@@ -228,6 +233,39 @@ class Codex(Tool):
         st["prev"] = prev
         st["model"] = model
         result.state = st
+
+
+ACCOUNT_LIMITS = (None, "codex")  # other limit ids (a model's, "premium") are not the plan's windows
+
+
+def _windows(limits: object, observed_at: int | None, out: list) -> str | None:
+    """The plan windows of a `token_count` event's `rate_limits` (`primary`/`secondary`,
+    identified by `window_minutes`, reset as `resets_at` epoch seconds or, before 0.58,
+    `resets_in_seconds` from the line's time) -> `out`; a problem with them, or None."""
+    if not isinstance(limits, dict) or observed_at is None:
+        return None if observed_at is None else f"rate_limits: expected an object, got {describe(limits)}"
+    limit_id = limits.get("limit_id")
+    if limit_id not in ACCOUNT_LIMITS:
+        return None
+    for slot in ("primary", "secondary"):
+        window = limits.get(slot)
+        if window is None:
+            continue
+        if not isinstance(window, dict):
+            return f"rate_limits.{slot}: expected an object, got {describe(window)}"
+        minutes = window.get("window_minutes")
+        if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes <= 0:
+            continue  # without its length a window cannot be told apart
+        try:
+            used = percent(window.get("used_percent"), f"rate_limits.{slot}.used_percent")
+            resets = epoch_ms(window.get("resets_at"), f"rate_limits.{slot}.resets_at")
+            if resets is None and window.get("resets_in_seconds") is not None:
+                seconds = epoch_ms(window["resets_in_seconds"], f"rate_limits.{slot}.resets_in_seconds")
+                resets = None if seconds is None else observed_at + seconds
+        except LimitError as exc:
+            return str(exc)
+        out.append(Observation("codex", window_name(minutes), used, resets, observed_at))  # the account's
+    return None
 
 
 def _under(p: Path, root: Path) -> bool:

@@ -114,6 +114,7 @@ class FileResult:
     left: int = 0  # lines still being written, left to read next time (a one-shot import says so)
     duplicates: int = 0  # candidates merged away already (Tool.premerge)
     first_offset: int = -1  # where first_problem is, when problems are not found in file order
+    observations: list = field(default_factory=list)  # plan windows the file reports (store.limits.Observation)
 
     def bad(self, where: str, message: str) -> None:
         self.unreadable += 1

@@ -159,10 +159,21 @@ class LimitLog:
         """Write the observations that say something new; returns how many were written."""
         if not observations:
             return 0
-        newest = self.latest()
+        kept = self.read(tail=TAIL_BYTES)
+        seen = {(o.key(), o.observed_at) for o in kept}
+        newest: dict[tuple[str, str, str | None], Observation] = {}
+        for o in kept:
+            if o.key() not in newest or o.observed_at >= newest[o.key()].observed_at:
+                newest[o.key()] = o
         fresh = []
         for obs in observations:
+            if (obs.key(), obs.observed_at) in seen:
+                continue  # read again (a re-import, a forked session's replayed lines)
+            seen.add((obs.key(), obs.observed_at))
             old = newest.get(obs.key())
+            if old is not None and obs.observed_at < old.observed_at:
+                fresh.append(obs)  # history from a log read late: kept, the latest stays
+                continue
             if (
                 old is not None
                 and old.used_percent == obs.used_percent
