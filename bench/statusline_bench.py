@@ -72,7 +72,7 @@ def main() -> int:
         }
     ).encode()
     ours = [*usage_ls, "statusline", "--claude-code"]
-    cached, rebuilt, theirs, bare = [], [], [], []
+    cached, rebuilt, theirs, theirs_fresh, bare = [], [], [], [], []
     binary = ccusage_binary()
     line = b""
     for i in range(max(1, args.runs)):
@@ -84,8 +84,11 @@ def main() -> int:
         dt, _ = timed(ours, env, payload)
         rebuilt.append(dt)
         if binary is not None:
-            dt, their_line = timed([str(binary), "statusline", "--offline"], env, payload)
-            theirs.append(dt)
+            dt, _ = timed([str(binary), "statusline", "--offline"], env, payload)
+            theirs.append(dt)  # ccusage keeps its line until the transcript changes, as we do
+            session.touch()  # as after a message: it reads the logs again
+            dt, _ = timed([str(binary), "statusline", "--offline"], env, payload)
+            theirs_fresh.append(dt)
     ms = lambda ts: f"p50 {statistics.median(ts) * 1000:6.0f} ms  p90 {sorted(ts)[int(len(ts) * 0.9)] * 1000:6.0f} ms"
     records = sum(1 for _ in logs.rglob("*.jsonl"))
     print(f"status line, whole process, {len(cached)} runs each; {args.mb} MB of logs in {records} files")
@@ -93,9 +96,12 @@ def main() -> int:
     print(f"  usage-ls statusline --claude-code (cache)    {ms(cached)}   target p50 < 50 ms")
     print(f"  usage-ls, cache rebuilt (ledger opened)      {ms(rebuilt)}")
     if theirs:
-        print(f"  ccusage statusline --offline                 {ms(theirs)}")
-        ratio = statistics.median(theirs) / statistics.median(cached)
-        print(f"  ccusage / usage-ls (cache), medians          {ratio:6.1f}x")
+        print(f"  ccusage statusline --offline (its cache)     {ms(theirs)}")
+        print(f"  ccusage, transcript changed (logs re-read)   {ms(theirs_fresh)}")
+        fresh = statistics.median(theirs_fresh) / statistics.median(rebuilt)
+        print(
+            f"  after a change: ccusage / usage-ls, medians  {fresh:6.2f}x  (ours rebuilds only when the ledger changed)"
+        )
     else:
         print("  ccusage not installed (bash scripts/setup.d/40-ccusage.sh): no comparison")
     print(f"  our line: {line.decode().strip()}")

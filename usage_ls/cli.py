@@ -242,7 +242,9 @@ def cmd_report(args) -> int:
     params = _filter(args)
     if args.tool is not None and args.what != "blocks":
         raise InvalidParams("--tool", "applies to `report blocks` only")
-    if args.what in ("weekly", "monthly", "blocks", "limits") or (args.breakdown and args.what == "daily" and not args.json):
+    if args.what in ("weekly", "monthly", "blocks", "limits") or (
+        args.breakdown and args.what == "daily" and not args.json
+    ):
         return reports.run(args, svc, params)
     if args.breakdown and args.what != "daily":
         raise InvalidParams("--breakdown", "applies to daily, weekly and monthly")

@@ -13,19 +13,19 @@ subscriber's 5-hour and weekly windows) are stored as limit observations
 (`store/limits.py`), and the line shows the model, the session's cost as Claude Code reckons
 it, today's credits and the windows with the time to their reset.
 
-This module imports only the standard library, orjson and the two small store modules above:
+This module imports only the standard library (json: orjson's import alone takes ~12 ms) and
+the two small store modules above:
 `main` is called before the CLI (argparse, the service, numpy) is imported at all.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
-
-import orjson
 
 from usage_ls.store import stamp
 from usage_ls.store.limits import LimitError, LimitLog, Observation, epoch_ms, percent
@@ -42,9 +42,9 @@ def read_cache(root: Path, billing: str, now_ms: int) -> dict[str, Any] | None:
     try:
         fd = os.open(root / CACHE, os.O_RDONLY | os.O_NOFOLLOW)
         with os.fdopen(fd, "rb") as f:
-            cache = orjson.loads(f.read())
+            cache = json.loads(f.read())
         entry = cache[billing]
-    except (OSError, orjson.JSONDecodeError, KeyError, TypeError):
+    except (OSError, ValueError, RecursionError, KeyError, TypeError):
         return None
     if not isinstance(entry, dict) or not now_ms < entry.get("validUntil", 0):
         return None
@@ -62,14 +62,14 @@ def write_cache(root: Path, billing: str, entry: dict[str, Any]) -> None:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
         with os.fdopen(fd, "rb") as f:
-            cache = orjson.loads(f.read())
+            cache = json.loads(f.read())
         if not isinstance(cache, dict):
             cache = {}
-    except (OSError, orjson.JSONDecodeError):
+    except (OSError, ValueError, RecursionError):
         cache = {}
     cache[billing] = entry
     try:
-        atomic_write(path, orjson.dumps(cache), durable=False)  # a cache: lost, it is remade
+        atomic_write(path, json.dumps(cache).encode(), durable=False)  # a cache: lost, it is remade
     except OSError:
         pass  # a read-only data directory: every call takes the slow path
 
@@ -208,8 +208,8 @@ def claude(root: Path, billing: str, status: dict[str, Any] | None) -> int:
     now_ms = time.time_ns() // 1_000_000
     raw = sys.stdin.buffer.read()
     try:
-        payload = orjson.loads(raw) if raw.strip() else {}
-    except orjson.JSONDecodeError:
+        payload = json.loads(raw) if raw.strip() else {}
+    except (ValueError, RecursionError):
         print("usage-ls: the statusLine input is not JSON", file=sys.stderr)
         payload = {}
     if not isinstance(payload, dict):

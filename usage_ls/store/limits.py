@@ -13,12 +13,11 @@ every assistant message, and the history needs the changes, not every call.
 
 from __future__ import annotations
 
+import json
 import math
 import os
-from pathlib import Path
+from pathlib import Path  # (json, not orjson: this module loads in a status line command)
 from typing import Any, NamedTuple
-
-import orjson
 
 FILE = "observations.jsonl"
 REPEAT_MS = 15 * 60 * 1000  # an unchanged window is written again at most every 15 minutes
@@ -139,8 +138,8 @@ class LimitLog:
         out = []
         for line in data.splitlines():
             try:
-                obs = from_json(orjson.loads(line))
-            except orjson.JSONDecodeError:
+                obs = from_json(json.loads(line))
+            except (ValueError, RecursionError):
                 continue
             if obs is not None and obs.observed_at >= since_ms:
                 out.append(obs)
@@ -186,7 +185,7 @@ class LimitLog:
         if not fresh:
             return 0
         self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        data = b"".join(orjson.dumps(o.to_json()) + b"\n" for o in fresh)
+        data = "".join(json.dumps(o.to_json()) + "\n" for o in fresh).encode()
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o600)
         try:
             os.write(fd, data)
