@@ -26,7 +26,7 @@ from pygls.lsp.server import LanguageServer
 
 from usage_ls import __version__, heap, protocol, transport, views
 from usage_ls.config import load_config
-from usage_ls.errors import InvalidParams
+from usage_ls.errors import InvalidParams, StoreRefused
 from usage_ls.model import Defaults
 from usage_ls.service import Usage
 
@@ -304,7 +304,11 @@ def initialize(ls: UsageServer, params: types.InitializeParams) -> None:
     ls.process_id = params.process_id
     ls.project = opts.project or _folder_name(params)
     ls.user = opts.user
-    ls.open_usage(opts.dataDir)
+    try:
+        ls.open_usage(opts.dataDir)
+    except StoreRefused as exc:  # told, and the editor's start fails with the same words
+        ls.tell(f"usage-ls: {exc}", types.MessageType.Error)
+        raise
     for problem in problems:
         ls.tell(f"usage-ls: {problem}", types.MessageType.Warning)
 
