@@ -18,3 +18,8 @@ def data_dir(tmp_path, monkeypatch) -> Path:
     d = tmp_path / "data"
     monkeypatch.setenv("USAGE_LS_DATA_DIR", str(d))
     return d
+
+
+# servers started by tests watch no tool's logs unless a test asks (the default, "auto", would
+# read this machine's ~/.claude, ~/.codex, ...)
+os.environ.setdefault("USAGE_LS_WATCH", "off")

@@ -18,7 +18,14 @@ SERVER = [sys.executable, "-m", "usage_ls", "serve", "--stdio"]
 
 
 class Editor:
-    def __init__(self, data_dir: Path, workspace: str = "widget", init_options: dict | None = None):
+    def __init__(
+        self,
+        data_dir: Path,
+        workspace: str = "widget",
+        init_options: dict | None = None,
+        capabilities: types.ClientCapabilities | None = None,
+    ):
+        self.capabilities = capabilities or types.ClientCapabilities()
         self.data_dir = Path(data_dir)
         self.workspace = workspace
         self.init_options = {"dataDir": str(data_dir), **(init_options or {})}
@@ -47,7 +54,7 @@ class Editor:
         root.mkdir(parents=True, exist_ok=True)
         await self.client.initialize_session(
             types.InitializeParams(
-                capabilities=types.ClientCapabilities(),
+                capabilities=self.capabilities,
                 root_uri=root.as_uri(),
                 workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=self.workspace)],
                 initialization_options=self.init_options,

@@ -92,3 +92,10 @@ def test_otlp_bench_small(capsys):
         assert line in text
     with capsys.disabled():
         print("\n" + text)
+
+
+def test_journal_bench_small(capsys):
+    text = run_bench(["bench/journal_bench.py", "--records", "3000", "--repeat", "2"])
+    assert "read_lines over the whole journal" in text and "another process catching up" in text
+    with capsys.disabled():
+        print("\n" + text)

@@ -10,7 +10,7 @@ from pathlib import Path
 import orjson
 
 from usage_ls import __version__, days
-from usage_ls.errors import InvalidParams
+from usage_ls.errors import InvalidParams, StoreRefused
 from usage_ls.render import tables
 from usage_ls.render import text as fmt
 
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["USAGE_LS_DATA_DIR"] = args.data_dir
     try:
         return COMMANDS[args.cmd](args)
-    except InvalidParams as exc:
+    except (InvalidParams, StoreRefused) as exc:
         print(f"usage-ls: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:
@@ -259,6 +259,8 @@ def cmd_report(args) -> int:
             "models": svc.token_split,
             "projects": svc.projects,
         }[args.what](params)
+    for problem in svc.take_problems():  # e.g. a journal line skipped: said, the report goes on
+        print(f"usage-ls: {fmt.plain(problem)}", file=sys.stderr)
     if args.json:
         print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
         return 0
@@ -376,7 +378,9 @@ def cmd_checkpoint(args) -> int:
     cfg = load_config()
     for problem in cfg.errors:
         print(f"usage-ls: config: {problem}", file=sys.stderr)
-    Ledger(cfg.data_dir, cfg.tz).checkpoint(blocking=True)
+    ledger = Ledger(cfg.data_dir, cfg.tz)
+    ledger.files.make_dirs()  # refuses a data directory that is not safe to use
+    ledger.checkpoint(blocking=True)
     return 0
 
 

@@ -69,7 +69,8 @@ class Config:
     # per-project budgets: project -> {daily_credits, monthly_credits, monthly_byok_usd}
     project_budgets: dict[str, dict[str, float]] = field(default_factory=dict)
     prices: dict[str, dict[str, float]] = field(default_factory=dict)
-    import_watch: list[str] = field(default_factory=list)
+    import_watch: list[str] = field(default_factory=lambda: ["auto"])  # every tool with logs here
+    import_watch_set: bool = False  # config.toml says (else USAGE_LS_WATCH may)
     receive_otlp: tuple[str, int] | None = None  # [receive] otlp: (loopback host, port); None: off
     receive_genai: str = "metrics"  # [receive] genai: which signal of other GenAI emitters counts
     errors: list[str] = field(default_factory=list)
@@ -217,10 +218,13 @@ def load_config(data_dir: Path | str | None = None) -> Config:
     imports = _table(errors, raw, "import")
     if "watch" in imports:
         watch = imports["watch"]
-        if isinstance(watch, list) and all(isinstance(w, str) for w in watch):
+        cfg.import_watch_set = True
+        if isinstance(watch, str) and watch in ("auto", "all"):
+            cfg.import_watch = [watch]
+        elif isinstance(watch, list) and all(isinstance(w, str) for w in watch):
             cfg.import_watch = list(watch)
         else:
-            errors.append(f"import.watch: expected a list of tool names, got {toml_type(watch)}")
+            errors.append(f'import.watch: expected "auto", "all" or a list of tool names, got {toml_type(watch)}')
     _receive(errors, cfg, _table(errors, raw, "receive"))
     return cfg
 

@@ -4,7 +4,8 @@
 raises `RecordError` naming the field, what was expected and what came instead (its type, or
 the value only where it cannot be a secret: `errors.describe`). Fields outside the
 schema are dropped (never stored: no prompt or response text ends up in the ledger) and
-reported back so the sender can notice.
+reported back so the sender can notice. A stored record read back from disk is checked again
+with these same rules by `stored.check_stored`.
 """
 
 from __future__ import annotations
@@ -214,18 +215,18 @@ def validate_record(raw: Any, defaults: Defaults, now_ms: int | None = None) -> 
     return out, dropped
 
 
-_PLAIN: set[str] = set()  # strings of at most 100 characters seen to be plain (names repeat)
+PLAIN_NAMES: set[str] = set()  # strings of at most 100 characters seen to be plain (names repeat)
 
 
 def _plain(value: object, limit: int) -> bool:
     """A string `_name` would return unchanged: non-empty, printable, not padded, not too long."""
     if type(value) is not str:
         return False
-    if value in _PLAIN:
+    if value in PLAIN_NAMES:
         return True
     ok = 0 < len(value) <= limit and value.isprintable() and not value[0].isspace() and not value[-1].isspace()
-    if ok and len(value) <= 100 and len(_PLAIN) < 100_000:
-        _PLAIN.add(value)
+    if ok and len(value) <= 100 and len(PLAIN_NAMES) < 100_000:
+        PLAIN_NAMES.add(value)
     return ok
 
 
@@ -287,7 +288,7 @@ def stored_fast(
         return None
     if not (type(ts) is int and MIN_MS <= ts < MAX_MS):
         return None
-    plain = _PLAIN  # `x in plain` first: names repeat (a list or dict raises TypeError: not plain)
+    plain = PLAIN_NAMES  # `x in plain` first: names repeat (a list or dict raises TypeError: not plain)
     try:
         if not (model in plain or _plain(model, MAX_NAME)):
             return None

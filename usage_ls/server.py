@@ -27,9 +27,10 @@ from pygls.lsp.server import LanguageServer
 
 from usage_ls import __version__, heap, protocol, statusline, transport, views
 from usage_ls.config import load_config
-from usage_ls.errors import InvalidParams
+from usage_ls.errors import InvalidParams, StoreRefused
 from usage_ls.model import Defaults
 from usage_ls.service import Usage, default_name
+from usage_ls.sources import Sources
 
 log = logging.getLogger("usage_ls")
 
@@ -54,7 +55,7 @@ class UsageServer(LanguageServer):
         self.checkpointing = False
         self.last_write = 0.0
         self.disk_warned = False
-        self.receiver = None  # the OTLP receiver's Runner ([receive] otlp), started on `initialized`
+        self.sources = Sources(self)  # logs watched, their history, the OTLP receiver: started on `initialized`
 
     def start_io(self, stdin=None, stdout=None):
         """pygls reads stdin through a thread pool, one hop per header line and body: ~0.5 ms a
@@ -106,13 +107,6 @@ class UsageServer(LanguageServer):
         cfg = load_config(data_dir)
         self.usage = Usage(cfg).open()
         self.usage.defer_insights = True
-        if cfg.import_watch:
-            from usage_ls.importers import live  # only when asked: it is not needed to start
-
-            try:
-                live.attach(self.usage)
-            except Exception as exc:
-                self.tell(f"usage-ls: live import could not start: {exc}", types.MessageType.Warning)
         for problem in cfg.errors:
             self.tell(f"usage-ls config: {problem}", types.MessageType.Warning)
         self.tell_problems()
@@ -263,35 +257,8 @@ class UsageServer(LanguageServer):
             self.svc().refresh()
             heap.trim()
 
-    def start_receiver(self) -> None:
-        """The OTLP receiver ([receive] otlp) in threads of its own (usage_ls/receive/receiver.py)."""
-        if self.svc().cfg.receive_otlp is not None and self.receiver is None:
-            from usage_ls.receive.receiver import start_beside
-
-            self.receiver = start_beside(asyncio.get_running_loop(), self.svc().cfg, self.record_received, self.say)
-
-    async def record_received(self, records: list) -> dict:
-        """Records from the receiver, on this loop (the ledger's only thread), durable when returned."""
-        result = self.svc().record(records, self.svc().defaults(), sync=True)
-        if "warning" in result and not self.disk_warned:
-            self.disk_warned = True
-            self.tell(f"usage-ls: {result['warning']}", types.MessageType.Error)
-        if result["accepted"]:
-            self.last_write = asyncio.get_running_loop().time()
-            self.request_push()
-        return result
-
-    def say(self, level: str, text: str) -> None:
-        """The receiver's news: warnings pop up, the rest goes to the log."""
-        if level == "warning":
-            self.tell(f"usage-ls: {text}", types.MessageType.Warning)
-        else:
-            self.window_log_message(types.LogMessageParams(type=types.MessageType.Info, message=f"usage-ls: {text}"))
-
     def stop_usage(self) -> None:
-        if self.receiver is not None:
-            self.receiver.stop()
-            self.receiver = None
+        self.sources.stop()
         for task in self.tasks:
             task.cancel()
         if self.usage is not None:
@@ -345,7 +312,11 @@ def initialize(ls: UsageServer, params: types.InitializeParams) -> None:
         if problem:
             problems.append(f"{problem} (initializationOptions.project sets one)")
     ls.user = opts.user
-    ls.open_usage(opts.dataDir)
+    try:
+        ls.open_usage(opts.dataDir)
+    except StoreRefused as exc:  # told, and the editor's start fails with the same words
+        ls.tell(f"usage-ls: {exc}", types.MessageType.Error)
+        raise
     for problem in problems:
         ls.tell(f"usage-ls: {problem}", types.MessageType.Warning)
 
@@ -354,7 +325,8 @@ def initialize(ls: UsageServer, params: types.InitializeParams) -> None:
 async def initialized(ls: UsageServer, params: types.InitializedParams) -> None:
     ls.tasks.append(asyncio.ensure_future(ls.watch()))
     ls.push(force=True)
-    ls.start_receiver()
+    ls.sources.start_receiver()
+    ls.sources.watch_logs()
     asyncio.get_running_loop().call_later(0.2, ls.warm_insights)
     asyncio.get_running_loop().call_later(1.0, ls.warm_prices)
 

@@ -1,7 +1,7 @@
 """Live import: the running server picks up new log lines while a terminal agent works.
 
-Turned on by `[import] watch = ["claude-code", "codex", …]` in config.toml. The server calls
-`attach(svc)` once; it appends a watcher the server calls on every tick (0.25 s) on its event
+On by default (`[import] watch = "auto"` in config.toml: every tool whose logs are on this
+machine; a list names tools, `[]` turns it off). The server calls `attach(svc)` once; it appends a watcher the server calls on every tick (0.25 s) on its event
 loop thread. Cheap when idle:
 
 - *hot* files (written in the last 10 minutes) are stat-ed every tick; a change is read from
@@ -13,8 +13,8 @@ loop thread. Cheap when idle:
 - the whole tree is walked again once a minute (folders created deep inside, files cooling
   down).
 
-History written while the server was not running is left to `usage-ls import` (a cold file is
-only read once it changes). Imports by this watcher and by the CLI exclude each other with a
+History written while the server was not running is imported in the background when it starts
+(`backfill.py`, with progress in the editor); a cold file is read again once it changes. Imports by this watcher and by the CLI exclude each other with a
 lock on the data directory; the watcher skips a tick rather than wait.
 """
 
@@ -202,11 +202,17 @@ class LiveImporter:
         return recorded
 
 
-def attach(svc) -> LiveImporter | None:
+def attach(svc, setting: list[str] | None = None) -> LiveImporter | None:
+    """Watch the tools `setting` names (default: config.toml's `[import] watch`): tool names,
+    "all", or "auto" (every tool whose logs are on this machine)."""
     names = []
-    for raw in svc.cfg.import_watch:
+    for raw in svc.cfg.import_watch if setting is None else setting:
         name = ALIASES.get(raw, raw)
-        if name == "all":
+        if name == "auto":
+            from usage_ls.importers.backfill import detect
+
+            names.extend(detect(Importer(svc=svc)))
+        elif name == "all":
             names.extend(TOOL_NAMES)
         elif name in TOOL_NAMES:
             names.append(name)

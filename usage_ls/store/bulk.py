@@ -197,9 +197,8 @@ class DayWriter:
             self.writes: list[Any] = []  # day files are written (and fsynced) on a few threads
             self.present: set[str] = set()  # day files there already: listed before any write
             for month in {day[:7] for day in self.days}:  # (a stat per day waits behind fsyncs)
-                folder = files.days_dir / month
-                folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-                self.present.update(e.name for e in os.scandir(folder))
+                self.present.update(e.name for e in os.scandir(files.month_dir(month)))
+            self.repairs = files.repairs
             self.pool = ThreadPoolExecutor(4)
         except BaseException:
             self.lock.release()
@@ -257,7 +256,8 @@ class DayWriter:
                 w.result()  # a failed write stops here: nothing after it claims the records are in
             if self.rollups:
                 files.write_rollups(self.rollups)  # day columns: built when a day is first shown
-                files.write_ids(union_ids(self.ids, np.concatenate(self.new_hashes)))
+                ids = self.ids if files.repairs == self.repairs else files.read_ids()  # a repair may drop it
+                files.write_ids(union_ids(ids, np.concatenate(self.new_hashes)))
                 files.commit_state(self.state, self.models)
             files.clear_intent()
         finally:

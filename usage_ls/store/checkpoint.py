@@ -6,7 +6,8 @@ records into their day files (keyed by id, so a replay inserts nothing twice), r
 days' rollups from the whole day file, write `ids.npy`, then `state.json` with the new offsets
 (its `seq` tells every process to reload). A crash anywhere in that sequence is repaired by the
 next checkpoint replaying the same lines. Journals of processes that are gone are deleted once
-folded.
+folded; one that had lines skipped (they failed `check_stored`), or that is a symbolic link, is
+moved aside instead (kept for the user to inspect) and noted for `usage-ls doctor`.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 
 from usage_ls import fileio
-from usage_ls.store import storage
+from usage_ls.store import repair
 from usage_ls.store.files import StoreFiles
 from usage_ls.store.idsets import union_ids
-from usage_ls.store.journal import SUFFIX, owner_alive, read_lines
+from usage_ls.store.journal import owner_alive
 from usage_ls.store.rollup import id_hash, rollup_doc
 
 
@@ -42,15 +44,22 @@ def _fold(files: StoreFiles, own: str | None) -> None:
     state = fileio.read_json(files.state_path) or {}
     offsets: dict[str, int] = dict(state.get("offsets") or {})
     ids = files.read_ids()
+    repairs = files.repairs
     seen: set[int] = set()
     new_hashes: list[int] = []
     by_day: dict[str, list[dict[str, Any]]] = {}
     finished: list[Path] = []
-    for path in sorted(files.journal_dir.glob(f"*{SUFFIX}")):
+    kept: dict[Path, str] = {}  # finished journals to move aside rather than delete: why
+    for path in files.journals():
         name = path.name
         alive = name == own or owner_alive(path)
-        records, end, _bad = read_lines(path, offsets.get(name, 0))
-        for rec in records:
+        lines = files.read_journal(path, offsets.get(name, 0))
+        if lines is None:  # a symbolic link: never read
+            kept[path] = "a symbolic link where a journal should be: moved aside, never read"
+            repair.append_note(files.notes_path, "skipped", f"{path}: {kept[path]}", file=name)
+            finished.append(path)
+            continue
+        for rec in lines.records:
             h = id_hash(rec["id"])
             if h in seen:
                 continue
@@ -60,26 +69,32 @@ def _fold(files: StoreFiles, own: str | None) -> None:
             seen.add(h)
             new_hashes.append(h)
             by_day.setdefault(rec["date"], []).append(rec)
-        offsets[name] = end
+        offsets[name] = lines.end
+        if lines.rejected:  # (told by read_journal; kept for doctor, and the journal kept aside once done)
+            kept[path] = (
+                "; ".join(f"line {n}: {why}" for n, why in lines.rejected[:5])
+                + (f" (and {len(lines.rejected) - 5} more lines)" if len(lines.rejected) > 5 else "")
+                + "; skipped, the journal's other lines were counted"
+            )
+            repair.append_note(files.notes_path, "skipped", f"{path}: {kept[path]}", file=name)
         if not alive:  # its writer is gone: a trailing partial line was never acknowledged
             finished.append(path)
     models = set(state.get("models") or [])
     rollups: dict[str, dict[str, dict[str, Any]]] = {}
     for day, records in sorted(by_day.items()):
         path = files.day_path(day)
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        db, flush = storage.batch(path)
-        table = db.table("records")
-        existing = {doc.doc_id: doc for doc in table.all()}
-        fresh = [storage.document(r, r["id"]) for r in records if r["id"] not in existing]
+        files.month_dir(day[:7])
+        existing = files.day_records(day)  # a damaged file is rebuilt first (repair_day)
+        fresh = {r["id"]: r for r in records if r["id"] not in existing}
+        everything = {**existing, **fresh}
         if fresh:
-            table.insert_multiple(fresh)
-            flush()
-        models.update(r["model"] for r in fresh)
-        everything = [*existing.values(), *fresh]
-        rollups.setdefault(day[:7], {})[day] = rollup_doc(everything, day, files.tz)
-        files.write_day_columns(day, everything)
+            fileio.atomic_write(path, orjson.dumps({"records": everything}))
+        models.update(r["model"] for r in fresh.values())
+        rollups.setdefault(day[:7], {})[day] = rollup_doc(everything.values(), day, files.tz)
+        files.write_day_columns(day, list(everything.values()))
     files.write_rollups(rollups)
+    if files.repairs != repairs:  # a repair may have dropped the id index: read it again
+        ids = files.read_ids()
     if new_hashes:
         files.write_ids(union_ids(ids, np.array(new_hashes, dtype=np.uint64)))
     for path in finished:
@@ -87,6 +102,10 @@ def _fold(files: StoreFiles, own: str | None) -> None:
     changed = bool(by_day) or bool(finished) or offsets != (state.get("offsets") or {})
     if changed:
         files.commit_state(state, models, offsets)
+        noted = repair.noted_files(files.notes_path) if finished else set()  # lines skipped in an earlier fold
         for path in finished:
-            path.unlink(missing_ok=True)
+            if path in kept or path.name in noted:  # kept for the user to inspect (told as any file moved aside)
+                fileio.quarantine(path, kept.get(path) or "a journal with lines skipped (see usage-ls doctor)")
+            else:
+                path.unlink(missing_ok=True)
         fileio.fsync_dir(files.journal_dir)

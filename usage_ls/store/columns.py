@@ -22,7 +22,10 @@ from typing import Any
 import numpy as np
 import orjson
 
-SOURCES = ("computed", "reported", "unpriced")
+from usage_ls.model import BILLINGS, TOKEN_FIELDS
+from usage_ls.stored import COST_SOURCES
+
+SOURCES = COST_SOURCES
 TEXT_COLUMNS = ("id", "date", "provider", "feature", "session")  # rows of RecordColumns.text
 MAGIC = b"USAGECOLS\x00\x01\n"  # `pack` files, format 1
 
@@ -195,6 +198,39 @@ class RecordColumns:
             text=np.array([list(map(index.__getitem__, column)) for column in texts], dtype=np.int32).reshape(5, n),
             strings=Strings.of(pool),
         )
+
+    def records(self, models: Dims, projects: Dims, users: Dims) -> list[dict[str, Any]]:
+        """The stored records the columns were built from, field for field (`build` keeps every
+        field of the stored form: a NaN cost or credits is None, a record stored without a
+        costSource comes back "computed"). What rebuilds a damaged day file."""
+        ts, cost, credits = self.ts.tolist(), self.cost.tolist(), self.credits.tolist()
+        tokens = list(zip(*self.tokens.tolist())) if len(self) else []
+        get = self.strings.get
+        ids, dates, providers, features, sessions = ([get(j) for j in row] for row in self.text.tolist())
+        model, project, user = (
+            [dims.names[i] for i in col.tolist()]
+            for col, dims in ((self.model, models), (self.project, projects), (self.user, users))
+        )
+        billing, source = self.billing.tolist(), self.source.tolist()
+        return [
+            {
+                "id": ids[i],
+                "ts": ts[i],
+                "date": dates[i],
+                "model": model[i],
+                "provider": providers[i],
+                "billing": BILLINGS[billing[i]],
+                "project": project[i],
+                "user": user[i],
+                **dict(zip(TOKEN_FIELDS, tokens[i])),
+                "costUsd": None if cost[i] != cost[i] else cost[i],
+                "costSource": SOURCES[source[i]],
+                "credits": None if credits[i] != credits[i] else credits[i],
+                "feature": features[i],
+                "session": sessions[i],
+            }
+            for i in range(len(self))
+        ]
 
     def take(self, idx: Any) -> RecordColumns:
         """The rows at `idx` (indexes or a boolean mask); the string pool is shared, not copied."""

@@ -9,17 +9,24 @@
     state.json                                checkpoint: journal offsets, seq, known models
     bulk-intent.json                          days a bulk write is about to touch (bulk.py)
     checkpoint.lock                           cross-process lock for checkpoints and bulk writes
+    repairs.jsonl                             what was rebuilt or lost, for `usage-ls doctor` (repair.py)
 
 Checkpoints (checkpoint.py) and bulk imports (bulk.py) both write through `StoreFiles`; the
 ledger (ledger.py) reads through it. A columns file is a cache: it carries the (mtime, size)
 of the file it was built from and is used only while they match (`fresh_columns`).
 Problems worth telling the user (an id index rebuilt, rollups rebuilt) collect in `problems`.
+
+Opening refuses a data directory that is not safe to use (safety.py). No file is read or
+written through a symbolic link at its own name (fileio). Journal lines are checked again as
+they are read, and each line skipped is told once, by file and line number (`read_journal`).
+A day file found damaged is rebuilt from what remains (`repair_day`, repair.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,10 +35,11 @@ import numpy as np
 import orjson
 
 from usage_ls import fileio
-from usage_ls.store import stamp, storage
+from usage_ls.errors import StoreRefused
+from usage_ls.store import repair, safety, stamp, storage
 from usage_ls.store.columns import RecordColumns
 from usage_ls.store.idsets import union_ids, unique_ids
-from usage_ls.store.journal import FileLock
+from usage_ls.store.journal import SUFFIX, FileLock, Lines, read_lines
 from usage_ls.store.rollup import Chunk, Names, id_hash, rollup_chunk, rollup_doc, rollup_from_bytes, rollup_to_bytes
 
 COLS_SUFFIX = ".cols"
@@ -41,7 +49,7 @@ Source = list[int]  # (mtime_ns, size) of the file a columns file was built from
 
 def signature(path: Path) -> Signature | None:
     try:
-        st = path.stat()
+        st = path.lstat()
     except FileNotFoundError:
         return None
     return (st.st_mtime_ns, st.st_size, st.st_ino)
@@ -69,8 +77,9 @@ def fresh_columns(
     if src is None:
         return None
     try:
-        data = side.read_bytes()
-    except FileNotFoundError:
+        data = fileio.read_bytes(side)
+    except fileio.NotAFile as exc:
+        fileio.quarantine(side, f"{exc.strerror}; rebuilt from {path.name}")
         return None
     if not data:
         return None
@@ -80,6 +89,26 @@ def fresh_columns(
         fileio.quarantine(side, f"unreadable {what}: {exc}; rebuilt from {path.name}")
         return None
     return rest if stored == src else None
+
+
+class StoreLock(FileLock):
+    """The checkpoint lock, knowing which thread of this process holds it: a damaged day found
+    while reading is repaired under it, and a flock taken twice by one process waits forever."""
+
+    def __init__(self, files: StoreFiles):
+        super().__init__(files.lock_path)
+        self.files = files
+
+    def acquire(self, blocking: bool = True, timeout: float = 30.0) -> bool:
+        taken = super().acquire(blocking, timeout)
+        if taken:
+            self.files.lock_holder = threading.get_ident()
+        return taken
+
+    def release(self) -> None:
+        if self.fd >= 0:
+            self.files.lock_holder = None
+        super().release()
 
 
 class StoreFiles:
@@ -94,15 +123,53 @@ class StoreFiles:
         self.ids_path = root / "ids.npy"
         self.lock_path = root / "checkpoint.lock"
         self.intent_path = root / "bulk-intent.json"
+        self.notes_path = root / repair.NOTES
         self.problems: list[str] = []
+        self.told: set[str] = set()  # problems told once per process (a skipped journal line)
+        self.lock_holder: int | None = None  # the thread of ours holding the checkpoint lock
+        self.repairs = 0  # day files repaired by this process (an id index read before may be stale)
 
     def make_dirs(self) -> None:
+        """Refuse a data directory that is not safe to use (StoreRefused: each problem and its
+        fix), then create the folders that are missing (0700)."""
+        problems = safety.problems(self.root)
+        if problems:
+            raise StoreRefused(f"refusing to use the data directory {self.root}:\n- " + "\n- ".join(problems))
         for d in (self.root, self.journal_dir, self.days_dir, self.rollup_dir):
             d.mkdir(parents=True, exist_ok=True, mode=0o700)
 
-    def lock(self) -> FileLock:
+    def lock(self) -> StoreLock:
         """The checkpoint lock (not yet taken): checkpoints and bulk writes hold it."""
-        return FileLock(self.lock_path)
+        return StoreLock(self)
+
+    def tell_once(self, problem: str) -> None:
+        if problem not in self.told:
+            self.told.add(problem)
+            self.problems.append(problem)
+
+    def note(self, kind: str, text: str) -> None:
+        """Tell the user, and keep it in the repairs log for `usage-ls doctor`."""
+        self.problems.append(text)
+        repair.append_note(self.notes_path, kind, text)
+
+    # -- journals -----------------------------------------------------------------------------
+
+    def journals(self) -> list[Path]:
+        return sorted(self.journal_dir.glob(f"*{SUFFIX}"))
+
+    def read_journal(self, path: Path, offset: int) -> Lines | None:
+        """`read_lines`, telling the user once about each line skipped (file and line number);
+        None for a journal that is a symbolic link (never read)."""
+        try:
+            lines = read_lines(path, offset)
+        except fileio.NotAFile:
+            self.tell_once(
+                f"{path} is a symbolic link, not a journal: not read (nothing is followed out of the data directory)"
+            )
+            return None
+        for number, why in lines.rejected:
+            self.tell_once(f"{path} line {number}: {why}; this line is skipped, the journal's others are counted")
+        return lines
 
     # -- paths ------------------------------------------------------------------------------
 
@@ -120,9 +187,61 @@ class StoreFiles:
 
     # -- day files ----------------------------------------------------------------------------
 
+    def month_dir(self, month: str) -> Path:
+        """days/YYYY-MM, created when missing; never a symbolic link (safety.checked_folder)."""
+        return safety.checked_folder(self.days_dir / month)
+
     def day_records(self, day: str) -> dict[str, dict[str, Any]]:
-        """The records of `day`'s file by id ({} when there is none)."""
-        return (fileio.read_json(self.day_path(day)) or {}).get("records") or {}
+        """The records of `day`'s file by id ({} when there is none). A damaged file is moved
+        aside and the day rebuilt from what remains (`repair_day`)."""
+        path = self.day_path(day)
+        data, moved = fileio.read_json_checked(path)
+        if moved is None:
+            if data is None:
+                return {}
+            records = data.get("records", {}) if isinstance(data, dict) else None
+            if isinstance(records, dict):
+                return records
+            moved = "not a day file"
+            fileio.quarantine(path, moved)
+        return self.repair_day(day, moved)
+
+    def repair_day(self, day: str, reason: str) -> dict[str, dict[str, Any]]:
+        """Rebuild a day whose file was just moved aside (`reason`) from its columns file and the
+        folded part of the journals (repair.py), under the checkpoint lock; write it, the day's
+        rollup (what remains: every view agrees) and the state; note what was rebuilt or lost."""
+        if self.lock_holder == threading.get_ident():
+            return self._repair_day(day, reason)
+        lock = self.lock()
+        if not lock.acquire(blocking=True, timeout=30):
+            raise OSError(f"{self.lock_path}: not released within 30 s; {day} is repaired later")
+        try:
+            return self._repair_day(day, reason)
+        finally:
+            lock.release()
+
+    def _repair_day(self, day: str, reason: str) -> dict[str, dict[str, Any]]:
+        path = self.day_path(day)
+        data, _moved = fileio.read_json_checked(path)
+        if isinstance(data, dict) and isinstance(data.get("records"), dict):
+            return dict(data["records"])  # rebuilt by another process while we waited for the lock
+        state = self.stored_state()
+        folded = state["offsets"]
+        got = repair.salvage(
+            day, self.day_columns_path(day), [(j, int(folded.get(j.name) or 0)) for j in self.journals()]
+        )
+        expected = repair.rollup_count(fileio.read_json(self.rollup_path(day[:7])), day)
+        records = got.records
+        if records:
+            fileio.atomic_write(path, orjson.dumps({"records": records}))
+            self.write_day_columns(day, list(records.values()))
+        self.write_rollups({day[:7]: {day: rollup_doc(records.values(), day, self.tz)}})
+        if expected is None or len(records) < expected:
+            self.ids_path.unlink(missing_ok=True)  # lost ids must not block a record sent again: rebuilt from the days
+        self.commit_state(state, set(state.get("models") or []) | {r["model"] for r in records.values()})
+        self.repairs += 1
+        self.note(*repair.describe(day, got, expected, reason))
+        return records
 
     def write_day_columns(self, day: str, records: Sequence[dict[str, Any]]) -> None:
         """The columns of a day file just written with exactly `records`."""
@@ -142,9 +261,11 @@ class StoreFiles:
     def commit_state(self, state: dict[str, Any], models: set[str], offsets: dict[str, Any] | None = None) -> None:
         """Write the state after `state` (under the checkpoint lock): its `seq` + 1 tells every
         process that day files, rollups or ids changed."""
+        # (a repair under the same lock may have committed since `state` was read)
+        seq = max(int(state.get("seq") or 0), int(self.stored_state().get("seq") or 0))
         new_state = {
             "format": 1,
-            "seq": int(state.get("seq") or 0) + 1,
+            "seq": seq + 1,
             "offsets": state.get("offsets") or {} if offsets is None else offsets,
             "models": sorted(models),
         }
@@ -155,8 +276,11 @@ class StoreFiles:
     def read_ids(self) -> np.ndarray:
         """The id index; rebuilt from the day files when it is missing or unreadable."""
         try:
-            data = self.ids_path.read_bytes()
-        except FileNotFoundError:
+            data = fileio.read_bytes(self.ids_path)
+        except fileio.NotAFile as exc:
+            fileio.quarantine(self.ids_path, f"{exc.strerror}; not read")
+            data = None
+        if data is None:
             if any(self.days_dir.glob("*/*.json")):  # lost or moved aside: day files know every id
                 return self._rebuild_ids()
             return np.zeros(0, dtype=np.uint64)
@@ -173,8 +297,7 @@ class StoreFiles:
     def _rebuild_ids(self) -> np.ndarray:
         hashes: list[int] = []
         for path in self.days_dir.glob("*/*.json"):
-            data = fileio.read_json(path) or {}
-            hashes.extend(id_hash(i) for i in (data.get("records") or {}))
+            hashes.extend(id_hash(i) for i in self.day_records(path.stem))
         ids = unique_ids(np.array(hashes, dtype=np.uint64))
         if self.writable:
             self.write_ids(ids)
@@ -209,8 +332,7 @@ class StoreFiles:
             return None
         docs = {}
         for path in day_files:
-            records = ((fileio.read_json(path) or {}).get("records") or {}).values()
-            docs[path.stem] = rollup_doc(records, path.stem, self.tz)
+            docs[path.stem] = rollup_doc(self.day_records(path.stem).values(), path.stem, self.tz)
         storage.upsert_all(self.rollup_path(month), "days", docs)
         self.problems.append(f"rebuilt the rollups of {month} from its day files")
         rebuilt: dict[str, Any] | None = fileio.read_json(self.rollup_path(month))

@@ -4,6 +4,12 @@ Each process appends to a journal of its own (no two writers ever share a file) 
 exclusive `flock` on it while alive; another process that can take the lock knows the owner
 is gone. A record is acknowledged only after its line is fsynced. Readers only ever consume
 complete lines, so a write torn by a crash is never half-read.
+
+A line read back is checked again with the rules of `usage/record` (`stored.check_stored`):
+this program validated it before writing it, but what is on disk could have been written by
+anything. A line that fails is skipped and reported with its line number; the rest are kept.
+No file here is opened through a symbolic link (`O_NOFOLLOW`): a journal that is a link is
+never read (`fileio.NotAFile`).
 """
 
 from __future__ import annotations
@@ -13,11 +19,13 @@ import os
 import secrets
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
-from usage_ls.fileio import FILE_MODE, fsync_dir
+from usage_ls.fileio import NOFOLLOW, fsync_dir, open_nofollow
+from usage_ls.model import RecordError
+from usage_ls.stored import check_stored
 
 SUFFIX = ".jsonl"
 
@@ -26,7 +34,7 @@ class JournalWriter:
     def __init__(self, directory: Path, tag: str = "srv"):
         name = f"{time.strftime('%Y%m%dT%H%M%S')}-{tag}-{os.getpid()}-{secrets.token_hex(3)}{SUFFIX}"
         self.path = directory / name
-        self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        self.fd = open_nofollow(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL)
         fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         fsync_dir(directory)
         self.size = 0
@@ -68,8 +76,8 @@ class JournalWriter:
 def owner_alive(path: Path) -> bool:
     """True while some process holds the journal's lock (its writer is running)."""
     try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
+        fd = os.open(path, os.O_RDONLY | NOFOLLOW)
+    except OSError:  # gone, or a symbolic link: no writer of ours
         return False
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -80,31 +88,55 @@ def owner_alive(path: Path) -> bool:
     return False
 
 
-def read_lines(path: Path, offset: int) -> tuple[list[dict[str, Any]], int, int]:
-    """Records from `offset` up to the last complete line: (records, new offset, bad lines)."""
+class Lines(NamedTuple):
+    """What `read_lines` read: the good records, the offset after the last complete line, and
+    the lines skipped as (line number in the file, counting from 1; why)."""
+
+    records: list[dict[str, Any]]
+    end: int
+    rejected: list[tuple[int, str]]
+
+
+def read_lines(path: Path, offset: int) -> Lines:
+    """Records from `offset` up to the last complete line, each checked again (`check_stored`).
+    NotAFile when `path` is a symbolic link."""
     try:
-        with open(path, "rb") as fh:
-            fh.seek(offset)
-            data = fh.read()
+        fd = open_nofollow(path, os.O_RDONLY)
     except FileNotFoundError:
-        return [], offset, 0
+        return Lines([], offset, [])
+    with os.fdopen(fd, "rb") as fh:
+        fh.seek(offset)
+        data = fh.read()
     end = data.rfind(b"\n")
     if end < 0:
-        return [], offset, 0
-    records, bad = [], 0
-    for line in data[: end + 1].splitlines():
+        return Lines([], offset, [])
+    records: list[dict[str, Any]] = []
+    bad: list[tuple[int, str]] = []
+    check, loads, append = check_stored, orjson.loads, records.append
+    for index, line in enumerate(data[: end + 1].split(b"\n")[:-1]):
         if not line:
             continue
         try:
-            rec = orjson.loads(line)
+            append(check(loads(line)))
         except orjson.JSONDecodeError:
-            bad += 1
-            continue
-        if isinstance(rec, dict) and "id" in rec and "date" in rec:
-            records.append(rec)
-        else:
-            bad += 1
-    return records, offset + end + 1, bad
+            bad.append((index, "not a JSON record"))
+        except RecordError as exc:
+            bad.append((index, str(exc)))
+    if bad:
+        first = _lines_before(path, offset) + 1
+        bad = [(first + index, why) for index, why in bad]
+    return Lines(records, offset + end + 1, bad)
+
+
+def _lines_before(path: Path, offset: int) -> int:
+    """Complete lines before `offset` (only asked when a line is reported)."""
+    if not offset:
+        return 0
+    try:
+        with os.fdopen(open_nofollow(path, os.O_RDONLY), "rb") as fh:
+            return fh.read(offset).count(b"\n")
+    except OSError:
+        return 0
 
 
 class FileLock:
@@ -115,7 +147,7 @@ class FileLock:
         self.fd = -1
 
     def acquire(self, blocking: bool = True, timeout: float = 30.0) -> bool:
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        self.fd = open_nofollow(self.path, os.O_RDWR | os.O_CREAT)
         deadline = time.monotonic() + timeout
         while True:
             try:

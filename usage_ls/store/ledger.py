@@ -31,7 +31,7 @@ from usage_ls.store import checkpoint as checkpoints
 from usage_ls.store.cache import ByteCache
 from usage_ls.store.columns import RecordColumns
 from usage_ls.store.files import Signature, StoreFiles, signature
-from usage_ls.store.journal import SUFFIX, JournalWriter, read_lines
+from usage_ls.store.journal import SUFFIX, JournalWriter
 from usage_ls.store.overlay import Overlay
 from usage_ls.store.rollup import Chunk, Names, id_hash, rollup_hours
 
@@ -272,15 +272,17 @@ class Ledger:
             if pos is None:
                 pos = self._state["offsets"].get(name, 0)
             try:
-                size = entry.stat().st_size
+                size = entry.stat(follow_symlinks=False).st_size
             except FileNotFoundError:
                 continue
             if size <= pos:
                 positions[name] = pos
                 continue
-            records, end, _bad = read_lines(Path(entry.path), pos)
-            positions[name] = end
-            for rec in records:
+            lines = self.files.read_journal(Path(entry.path), pos)  # lines checked again; a link is not read
+            if lines is None:
+                continue
+            positions[name] = lines.end
+            for rec in lines.records:
                 h = id_hash(rec["id"])
                 if not self._seen(h):
                     self.overlay.add(rec, h)
