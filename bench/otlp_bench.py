@@ -113,7 +113,7 @@ class Poster:
 
 def bench_receive(work: Path, args) -> list[tuple[str, str]]:
     port = free_port()
-    env = {**os.environ, "USAGE_LS_DATA_DIR": str(work / "rx")}
+    env = {**os.environ, "USAGE_LS_DATA_DIR": str(work / "rx"), "USAGE_LS_WATCH": "off"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "usage_ls", "receive", "--listen", f"127.0.0.1:{port}", "--quiet"],
         stdout=subprocess.PIPE,
@@ -219,7 +219,7 @@ async def bench_server(work: Path, args) -> list[tuple[str, str]]:
         "--stdio",
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
-        env={**os.environ, "USAGE_LS_DATA_DIR": str(data)},
+        env={**os.environ, "USAGE_LS_DATA_DIR": str(data), "USAGE_LS_WATCH": "off"},
         limit=1 << 26,
     )
     lsp = Lsp(proc)

@@ -33,7 +33,12 @@ async def trial(data_dir: Path, n: int, rng: random.Random, acked: set[str], sen
     client = LanguageClient("rel", "1", converter_factory=raw_converter)
     client.feature("usage/didChange")(lambda params: None)
     await client.start_io(
-        sys.executable, "-m", "usage_ls", "serve", "--stdio", env={**os.environ, "USAGE_LS_DATA_DIR": str(data_dir)}
+        sys.executable,
+        "-m",
+        "usage_ls",
+        "serve",
+        "--stdio",
+        env={**os.environ, "USAGE_LS_DATA_DIR": str(data_dir), "USAGE_LS_WATCH": "off"},
     )
     await client.initialize_async(
         types.InitializeParams(

@@ -48,7 +48,8 @@ class Client:
             "--stdio",
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
-            env={**os.environ, "USAGE_LS_DATA_DIR": str(data_dir)},
+            # the server alone: no tool logs of this machine watched or imported beside it
+            env={**os.environ, "USAGE_LS_DATA_DIR": str(data_dir), "USAGE_LS_WATCH": "off"},
             limit=1 << 26,
         )
         return Client(proc)

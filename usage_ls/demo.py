@@ -94,7 +94,8 @@ async def _run(data_dir: Path) -> int:
     def _log(params):
         pass
 
-    env = {**os.environ, "USAGE_LS_DATA_DIR": str(data_dir)}
+    # the demo's own seeded day only: not the logs of the AI tools on this machine
+    env = {**os.environ, "USAGE_LS_DATA_DIR": str(data_dir), "USAGE_LS_WATCH": "off"}
     await client.start_io(sys.executable, "-m", "usage_ls", "serve", "--stdio", env=env)
     workspace = data_dir / "widget"
     workspace.mkdir()

@@ -326,7 +326,7 @@ async def initialized(ls: UsageServer, params: types.InitializedParams) -> None:
     ls.tasks.append(asyncio.ensure_future(ls.watch()))
     ls.push(force=True)
     ls.sources.start_receiver()
-    ls.sources.watch_logs()
+    asyncio.get_running_loop().call_later(0.3, ls.sources.watch_logs)  # after the first status bar
     asyncio.get_running_loop().call_later(0.2, ls.warm_insights)
     asyncio.get_running_loop().call_later(1.0, ls.warm_prices)
 
