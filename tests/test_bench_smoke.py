@@ -57,11 +57,16 @@ def test_reliability_bench_small(capsys):
 
 
 def test_import_bench_small(capsys, tmp_path):
-    # 40 MB of Claude Code logs: big enough for the parallel reader (32 MB and up)
+    # 40 MB of Claude Code logs (the big figure, small), then 10 and 40 MB of Claude Code +
+    # Codex logs (`import all`, the small figures)
     text = run_bench(["bench/import_bench.py", "--mb", "40", "--repeat", "1", "--out", str(tmp_path)])
     assert "usage-ls import claude-code (first)" in text and "re-import (unchanged files)" in text
+    assert "small imports: Claude Code + Codex logs" in text
+    rows = [line for line in text.splitlines() if line.strip().split(" ")[0].replace(".", "").isdigit()]
+    assert len(rows) == 2, text  # one a size
     if "ccusage not installed" not in text:
         assert "same per-day tokens as ccusage:        True" in text
+        assert all(row.rstrip().endswith("days)") and " True (" in row for row in rows), text
     with capsys.disabled():
         print("\n" + text)
 

@@ -75,9 +75,11 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
+def atomic_write(path: Path, data: bytes, durable: bool = True, sync_dir: bool = True) -> None:
     """Replace `path` with `data` so that a crash leaves either the old or the new file (with
-    `durable=False`, for caches: possibly an empty one, as nothing is fsynced)."""
+    `durable=False`, for caches: possibly an empty one, as nothing is fsynced). `sync_dir=False`:
+    the data is fsynced but the caller fsyncs the directory (once after many renames in it)
+    before anything relies on the new file being there after a crash."""
     tmp = path.with_name(f".{path.name}{TMP_MARK}{os.getpid()}-{secrets.token_hex(3)}")
     fd = open_nofollow(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
     try:
@@ -97,7 +99,7 @@ def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
     except BaseException:  # e.g. `path` is a directory: leave no temp file behind
         tmp.unlink(missing_ok=True)
         raise
-    if durable:
+    if durable and sync_dir:
         fsync_dir(path.parent)
 
 

@@ -23,8 +23,6 @@ import importlib.util
 import math
 import os
 import re
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -200,6 +198,9 @@ def fetch(url: str, timeout: float = TIMEOUT) -> tuple[bytes, str | None]:
     """The body at `url` (http or https) and its Last-Modified header."""
     if not url.lower().startswith(("http://", "https://")):
         raise PriceDataError(f"--url {url!r}: only http:// and https:// URLs are fetched (use --from for a file)")
+    import urllib.error  # here: loading http.client and ssl costs every command ~13 ms
+    import urllib.request
+
     request = urllib.request.Request(url, headers={"User-Agent": f"usage-ls/{__version__}"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:

@@ -9,7 +9,8 @@ lines, summaries and snapshots; Codex rollouts with `info: null` events, re-emit
 totals-only events, model switches, a forked session that copies its parent's history and a
 sub-agent session that replays the parent's counts in the second it was spawned.
 
-Used by the tests (against ccusage) and by bench/import_bench.py (`claude_bulk`, ~1 GB).
+Used by the tests (against ccusage) and by bench/import_bench.py (`claude_bulk`, ~1 GB;
+`codex_bulk`).
 """
 
 from __future__ import annotations
@@ -348,12 +349,25 @@ def _add(a, b):
     return {k: a[k] + b[k] for k in a}
 
 
-def codex_logs(root: Path, seed: int = 2, sessions: int = 16, start: str = "2026-11-15", days: int = 6) -> Path:
-    """Write a CODEX_HOME under root (sessions/YYYY/MM/DD/rollout-*.jsonl); return root."""
+def codex_logs(
+    root: Path,
+    seed: int = 2,
+    sessions: int = 16,
+    start: str = "2026-11-15",
+    days: int = 6,
+    tool_output: int = 0,
+    until_bytes: int = 0,
+) -> Path:
+    """Write a CODEX_HOME under root (sessions/YYYY/MM/DD/rollout-*.jsonl); return root.
+    `tool_output`: words of a shell command's output after each call (as real rollouts hold);
+    `until_bytes`: write sessions until the files hold that many bytes (`sessions` ignored)."""
     rng = random.Random(seed)
     base = dt.datetime.fromisoformat(start + "T00:00:00+00:00")
     parents: list[list[dict]] = []
-    for s in range(sessions):
+    written = 0
+    s = -1
+    while (written < until_bytes) if until_bytes else (s + 1 < sessions):
+        s += 1
         sid = str(uuid.UUID(int=rng.getrandbits(128)))
         project = PROJECTS[(s + 2) % len(PROJECTS)]
         day = rng.randrange(days)
@@ -489,6 +503,18 @@ def codex_logs(root: Path, seed: int = 2, sessions: int = 16, start: str = "2026
                         },
                     }
                 )
+                if tool_output:
+                    lines.append(
+                        {
+                            "timestamp": _ts(t),
+                            "type": "response_item",
+                            "payload": {
+                                "type": "function_call_output",
+                                "call_id": "call_1",
+                                "output": _text(rng, rng.randint(tool_output // 4, tool_output * 2)),
+                            },
+                        }
+                    )
             lines.append(
                 {
                     "timestamp": _ts(t),
@@ -500,5 +526,14 @@ def codex_logs(root: Path, seed: int = 2, sessions: int = 16, start: str = "2026
         local = t  # file named by the session's start, in local time as Codex does; any is fine
         d = root / "sessions" / f"{local:%Y}" / f"{local:%m}" / f"{local:%d}"
         d.mkdir(parents=True, exist_ok=True)
-        (d / f"rollout-{local:%Y-%m-%dT%H-%M-%S}-{sid}.jsonl").write_bytes(b"".join(_dumps(ln) + b"\n" for ln in lines))
+        data = b"".join(_dumps(ln) + b"\n" for ln in lines)
+        (d / f"rollout-{local:%Y-%m-%dT%H-%M-%S}-{sid}.jsonl").write_bytes(data)
+        written += len(data)
     return root
+
+
+def codex_bulk(root: Path, target_bytes: int, seed: int = 11) -> int:
+    """About `target_bytes` of Codex rollouts over two months (for the benchmark); returns bytes
+    written."""
+    codex_logs(root, seed=seed, start="2026-09-01", days=60, tool_output=1500, until_bytes=target_bytes)
+    return sum(p.stat().st_size for p in root.rglob("*.jsonl"))

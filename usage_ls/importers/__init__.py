@@ -106,6 +106,8 @@ class Importer:
         self._memory: dict[str, dict] = {}
         self.tools: dict[str, Tool] = {}
         self.observed: list = []  # plan windows read by the current run (store.limits.Observation)
+        self.deferred: list | None = None  # (tally, prepared records) held for `flush` (`defer`)
+        self.after: list = []  # (tool, memory, file states) to finish once their records are in
 
     def tool(self, name: str) -> Tool:
         t = self.tools.get(name)
@@ -115,10 +117,17 @@ class Importer:
         return t
 
     def service(self):
+        """The service records go through; for a bulk import only what it writes with
+        (`sink.BulkSink`: no journal, no query side)."""
         if self.svc is None:
-            from usage_ls.service import Usage
+            if self.bulk:
+                from usage_ls.importers.sink import BulkSink
 
-            self.svc = Usage(self.cfg, tag="import").open()
+                self.svc = BulkSink(self.cfg)
+            else:
+                from usage_ls.service import Usage
+
+                self.svc = Usage(self.cfg, tag="import").open()
             self._own_svc = True
         return self.svc
 
@@ -187,17 +196,65 @@ class Importer:
         else:
             with parallel.no_gc() if self.bulk else contextlib.nullcontext():
                 done = self._run_serial(tool, tally, jobs, sigs, final, memory)
-        tool.records_done(memory)
         if self.observed:  # plan windows (Codex's rate_limits): kept beside the records, not usage
             observed, self.observed = self.observed, []
             try:
                 tally.windows += LimitLog(self.data_dir).append(sorted(observed, key=lambda o: o.observed_at))
             except OSError as exc:
                 tally.bad(f"plan windows not kept: {exc.strerror}")
-        for path, entry in done:
-            self.state.put(tool.name, path, entry)
+        if self.deferred is not None:  # finished by `flush`, once the records are in
+            self.after.append((tool, memory, done))
+            return tally
+        self._finish(tool, memory, done)
         self.state.save()
         return tally
+
+    def _finish(self, tool: Tool, memory: dict, done: list) -> None:
+        """After a tool's records are durable: its memory across runs, its files' offsets."""
+        tool.records_done(memory)
+        for path, entry in done:
+            self.state.put(tool.name, path, entry)
+
+    def defer(self) -> None:
+        """Bulk: from now on, the records of serial reads are held and written by `flush`, the
+        tools of one command together (one intent, each day file, rollup month, id index and
+        `state.json` written once, where a write per tool paid for each), and every tool's
+        import state is saved once, after its records are in."""
+        self.deferred, self.after = [], []
+
+    def unsaved(self) -> list[str]:
+        """Tools whose records are held for `flush`."""
+        return [tally.tool for tally, _payloads in self.deferred or []]
+
+    def flush(self) -> None:
+        """Write the held records (`defer`); then finish each tool and save the import state. A
+        write that fails (the disk) raises OSError: the tools written already are finished and
+        saved, the others not (their files are read again next time)."""
+        deferred, after = self.deferred or [], self.after
+        self.deferred, self.after = None, []
+        held = {tally.tool for tally, _payloads in deferred}
+        for tool, memory, done in after:
+            if tool.name not in held:
+                self._finish(tool, memory, done)
+        if deferred:
+            from usage_ls.store import bulk
+
+            try:
+                with parallel.no_gc():
+                    results = bulk.bulk_add_many(self.service().ledger, [payloads for _t, payloads in deferred])
+            except OSError:
+                self.deferred = deferred  # still unsaved
+                self.state.save()
+                raise
+            for (tally, _payloads), res in zip(deferred, results):
+                tally.imported += res["accepted"]
+                tally.duplicates += res["duplicates"]
+                for rec_id, field, message in res["rejected"]:
+                    tally.bad(f"record {rec_id}: {field}: {message}")
+            for tool, memory, done in after:
+                if tool.name in held:
+                    self._finish(tool, memory, done)
+        self.state.save()
 
     def _account(self, tally: Tally, jobs: list, sigs: list, outcomes) -> tuple[list, list]:
         """Tally each file's outcome; (file state entries to save, the ok results)."""
@@ -225,15 +282,26 @@ class Importer:
         outcomes = (parallel.read_one(tool, path, start, state, final) for path, start, state, _n in jobs)
         done, results = self._account(tally, jobs, sigs, outcomes)
         entries = [e for r in results for e in r.entries]
-        records, dups = tool.merge(entries, memory) if entries else ([], 0)
+        merge_prepared = getattr(tool, "merge_prepared", None) if self.bulk else None
+        if merge_prepared is not None and entries:  # records straight to their stored form
+            records, dups = merge_prepared(entries, memory, self._prep(tool))
+        else:
+            records, dups = tool.merge(entries, memory) if entries else ([], 0)
         tally.duplicates += dups
         if not records:
             return done
         if self.bulk:
             from usage_ls.store import bulk
 
-            prep = self._prep(tool)
-            res = bulk.bulk_add(self.service().ledger, [prep(rec) for rec in records])
+            if merge_prepared is not None:
+                payloads = records
+            else:
+                prep = self._prep(tool)
+                payloads = [prep(rec) for rec in records]
+            if self.deferred is not None:
+                self.deferred.append((tally, payloads))
+                return done
+            res = bulk.bulk_add(self.service().ledger, payloads)
             tally.imported += res["accepted"]
             tally.duplicates += res["duplicates"]
             for rec_id, field, message in res["rejected"]:
@@ -279,54 +347,11 @@ class Importer:
         return done
 
     def _prep(self, tool: Tool):
-        """`prepare` for this tool's records: billing default, user, zone, prices, now."""
-        from usage_ls import days
-        from usage_ls.model import stored_fast
-        from usage_ls.store.bulk import prepare, prepared
+        """`prepare` for this tool's records (`sink.preparer`): billing default, user, zone,
+        prices, now."""
+        from usage_ls.importers.sink import preparer
 
-        svc = self.service()
-        pricer, defaults, now = svc.pricer, svc.defaults(), days.now_ms()
-        billing = billing_for(self.settings, tool.name)
-
-        def prep(rec: dict) -> tuple:
-            rec.setdefault("billing", billing)
-            return prepare(pricer.apply, rec, defaults, now)
-
-        price = pricer.price
-
-        def fields(rec_id, ts, model, provider, project, session, inp, out, cr, cw, w1h, cost, feature):
-            """`prep` of the record with these fields, built straight in stored form when they
-            are plain (`stored_fast`) and priced from them; None: build the record, call `prep`."""
-            rec = stored_fast(
-                rec_id,
-                ts,
-                model,
-                provider,
-                billing,
-                project,
-                None,
-                inp,
-                out,
-                cr,
-                cw,
-                w1h,
-                cost,
-                None,
-                feature,
-                session,
-                defaults,
-            )
-            if rec is None:
-                return None
-            rec["costUsd"], rec["costSource"], rec["credits"] = price(
-                model, provider, ts, inp, out, cr, cw, w1h, rec["costUsd"], None, billing
-            )
-            return prepared(rec)
-
-        prep.fields = fields
-        pricer.cache  # read once, before any worker starts  # noqa: B018
-        prep.pricer = pricer  # parallel workers hand back the prices they looked up
-        return prep
+        return preparer(self.service(), billing_for(self.settings, tool.name))
 
 
 def main(args) -> int:
@@ -343,29 +368,36 @@ def main(args) -> int:
         return 1
     started = time.perf_counter()
     tallies = []
-    failed = None
+    lost: list[str] = []  # tools whose records could not all be written
+    error: OSError | None = None
+    imp.defer()
     try:
         for n in names:
             try:
                 tallies.append(imp.run(n, args.paths or None, final=True))
             except OSError as exc:  # the disk refused a write (full, read-only, over quota)
-                failed = (n, exc)
+                lost, error = [n], exc
                 break
+        try:
+            imp.flush()  # the records held for one write (every serial tool's)
+        except OSError as exc:
+            lost, error = lost + imp.unsaved(), error or exc
     finally:
         try:
             imp.close()
         finally:
             lk.release()
-    if failed is not None:
-        n, exc = failed
+    if error is not None:
+        these = "this tool's" if len(lost) == 1 else "these tools'"
         print(
-            f"usage-ls import: {n}: cannot write to {imp.data_dir} ({exc.strerror or exc}); this tool's new "
-            "records were not all saved and its files are not marked as read: run the import again "
-            "when the disk allows (nothing will be counted twice)",
+            f"usage-ls import: {', '.join(lost)}: cannot write to {imp.data_dir} ({error.strerror or error}); {these} "
+            f"new records were not all saved and {'its' if len(lost) == 1 else 'their'} files are not marked as "
+            "read: run the import again when the disk allows (nothing will be counted twice)",
             file=sys.stderr,
         )
         for t in tallies:
-            print(t.line(), file=sys.stderr)
+            if t.tool not in lost:
+                print(t.line(), file=sys.stderr)
         return 1
     elapsed = time.perf_counter() - started
     if getattr(args, "json", False):

@@ -251,6 +251,17 @@ class ClaudeCode(Tool):
         """ccusage's rule: same message id + request id -> one response, most tokens wins; a
         sidechain line matches any line with its message id, and a parent line wins over it.
         Then message ids known from earlier runs (a replay of a message imported before)."""
+        kept, dups = self._merged(entries, memory)
+        return [as_record(e.record) for e in kept], dups
+
+    def merge_prepared(self, entries: list, memory: dict, prep) -> tuple[list, int]:
+        """`merge` for a serial bulk import: each record prepared (`store.bulk.prepare`), a
+        fast-path line straight to the stored form (as `prepare_candidates`), never a dict first."""
+        kept, dups = self._merged(entries, memory)
+        return [prepared_of(e.record, prep) for e in kept], dups
+
+    def _merged(self, entries: list, memory: dict) -> tuple[list, int]:
+        """The candidates `merge` keeps (with any tokens at all), and the duplicates."""
         kept, dups = merge_rule(entries)
         n = len(kept)
         hm = np.fromiter((hash64(e.message_id) if e.message_id is not None else 0 for e in kept), np.uint64, n)
@@ -258,8 +269,7 @@ class ClaudeCode(Tool):
         side = np.fromiter((e.sidechain for e in kept), bool, n)
         replay = replays(hm, has_mid, side, memory).tolist()
         dups += sum(replay)
-        out = [as_record(e.record) for e, r in zip(kept, replay) if not r and e.total]  # and any tokens at all
-        return out, dups
+        return [e for e, r in zip(kept, replay) if not r and e.total], dups
 
     def premerge(self, entries: list) -> tuple[list, int]:
         """Lines of one response within one file (same message id, request id and sidechain
@@ -292,14 +302,9 @@ class ClaudeCode(Tool):
         """Each candidate with its record prepared (`store.bulk.prepare`: checked, priced, in
         stored form) appended to `out`, and what `merge` reads of it appended to `keys` (see
         `merge_keys`). A fast-path record goes straight to the stored form when plain."""
-        fields = getattr(prep, "fields", None)
         hmid, has_mid, hrid, sides, totals, costs, hid = keys
         for mid, rid, side, total, rec, cost, *_rest in entries:  # runs per candidate
-            done = None
-            if type(rec) is tuple and fields is not None:
-                done = fields(*record_fields(*rec))
-            if done is None:
-                done = prep(as_record(rec))
+            done = prepared_of(rec, prep)
             out.append(new_entry(Entry, (mid, rid, side, total, done, cost, None, None)))
             hmid.append(hash64(mid) if mid is not None else 0)
             has_mid.append(mid is not None)
@@ -368,6 +373,17 @@ class ClaudeCode(Tool):
             fileio.atomic_write(memory["dir"] / f"imports-claude-code-{kind}.npy", buf.getvalue())
             memory[kind] = merged
             memory[f"new_{kind}"] = []
+
+
+def prepared_of(rec, prep):
+    """`prep` (`store.bulk.prepare`) of a candidate's record: a fast-path line's fields (a tuple)
+    straight to the stored form when they are plain (`prep.fields`), else through the record."""
+    if type(rec) is tuple:
+        fields = getattr(prep, "fields", None)
+        done = fields(*record_fields(*rec)) if fields is not None else None
+        if done is not None:
+            return done
+    return prep(as_record(rec))
 
 
 def _delta(group: dict, grown: list[int]):

@@ -28,7 +28,6 @@ Pitfalls handled
 from __future__ import annotations
 
 import os
-import sqlite3
 from pathlib import Path
 
 import orjson
@@ -62,6 +61,8 @@ class OpenCode(Tool):
     def _read_db(self, path: Path, result: FileResult) -> None:
         if not path.exists():
             raise Vanished(str(path))
+        import sqlite3  # here: only where there is a database (`import all` looks for one)
+
         try:
             con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)
             try:

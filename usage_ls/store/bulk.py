@@ -29,6 +29,7 @@ import os
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 import numpy as np
@@ -150,19 +151,47 @@ def known_mask(ledger: Target, hashes: np.ndarray) -> np.ndarray:
 def bulk_add(ledger: Target, payloads: list[Prepared | Rejected]) -> dict[str, Any]:
     """Prepared records -> the ledger, under the checkpoint lock. Returns {"accepted",
     "duplicates", "rejected": [Rejected]}."""
-    good = [p for p in payloads if type(p) is Prepared]
-    rejected = [p for p in payloads if type(p) is Rejected]
+    return bulk_add_many(ledger, [payloads])[0]
+
+
+def bulk_add_many(ledger: Target, batches: Sequence[Sequence[Prepared | Rejected]]) -> list[dict[str, Any]]:
+    """Several batches of prepared records (an import's tools) -> the ledger in one write under
+    the checkpoint lock: one intent, each day file, month of rollups, the id index and
+    `state.json` written once for all. Returns each batch's {"accepted", "duplicates",
+    "rejected": [Rejected]}; an id in two batches counts in the first."""
+    good: list[Prepared] = []
+    owner: list[int] = []
+    for i, batch in enumerate(batches):
+        for p in batch:
+            if type(p) is Prepared:
+                good.append(p)
+                owner.append(i)
+    kept: list[Prepared] = []
+    kept_owner: list[int] = []
     if good:
         hashes = np.fromiter((p.hash for p in good), dtype=np.uint64, count=len(good))
-        good = [p for p, k in zip(good, known_mask(ledger, hashes).tolist()) if not k]
-    by_day, _ = group_days(good)
-    accepted = 0
+        for p, o, k in zip(good, owner, known_mask(ledger, hashes).tolist()):
+            if not k:
+                kept.append(p)
+                kept_owner.append(o)
+    by_day, _ = group_days(kept)
+    accepted = [0] * len(batches)
     if by_day:
         with DayWriter(ledger, list(by_day)) as writer:
             for day in sorted(by_day):
                 writer.day(day, [day_part(day, by_day[day], ledger.tz)])
-        accepted = writer.accepted
-    return {"accepted": accepted, "duplicates": len(payloads) - len(rejected) - accepted, "rejected": rejected}
+        if writer.accepted == len(kept):
+            for o in kept_owner:
+                accepted[o] += 1
+        else:  # some were in their day files already (a crash after those were written)
+            written = set(np.concatenate(writer.new_hashes).tolist())
+            for p, o in zip(kept, kept_owner):
+                accepted[o] += p.hash in written
+    results = []
+    for batch, n in zip(batches, accepted):
+        rejected = [p for p in batch if type(p) is Rejected]
+        results.append({"accepted": n, "duplicates": len(batch) - len(rejected) - n, "rejected": rejected})
+    return results
 
 
 class DayWriter:
@@ -172,10 +201,12 @@ class DayWriter:
 
     Entering takes the checkpoint lock, finishes a bulk write that stopped half-way, and names
     the days in `bulk-intent.json` before any day file is touched; `day()` writes one day's
-    file (on a pool thread, fsynced); leaving without an error waits for the files, then
-    writes the rollups, the id index and `state.json` and removes the intent. Leaving with an
-    error writes nothing more: the intent stays, and the next checkpoint or bulk write
-    rebuilds those days' rollups and ids from their files (`recover`)."""
+    file (on a pool thread, fsynced); leaving without an error waits for the files, fsyncs
+    each month's folder once (not once per day file: the renames need only be durable before
+    the rollups, ids and state that count them), then writes the rollups, the id index and
+    `state.json` and removes the intent. Leaving with an error writes nothing more: the intent
+    stays, and the next checkpoint or bulk write rebuilds those days' rollups and ids from
+    their files (`recover`)."""
 
     def __init__(self, ledger: Target, days: list[str]):
         self.ledger, self.days = ledger, sorted(set(days))
@@ -195,6 +226,7 @@ class DayWriter:
             self.models = set(self.state.get("models") or [])
             self.rollups: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
             self.writes: list[Any] = []  # day files are written (and fsynced) on a few threads
+            self.folders: set[Path] = set()  # their folders: fsynced once, when all are written
             self.present: set[str] = set()  # day files there already: listed before any write
             for month in {day[:7] for day in self.days}:  # (a stat per day waits behind fsyncs)
                 self.present.update(e.name for e in os.scandir(files.month_dir(month)))
@@ -236,9 +268,9 @@ class DayWriter:
             day_models = set().union(*(p.models for p in parts))
         if count:
             head = orjson.dumps(existing)[1:-1] + b"," if existing else b""
-            self.writes.append(
-                (self.pool.submit(fileio.atomic_write, path, b'{"records":{' + head + text + b"}}"), count)
-            )
+            data = b'{"records":{' + head + text + b"}}"
+            self.writes.append((self.pool.submit(fileio.atomic_write, path, data, sync_dir=False), count))
+            self.folders.add(path.parent)
         self.accepted += count
         self.new_hashes.append(fresh_hashes)
         self.models.update(day_models)
@@ -251,9 +283,13 @@ class DayWriter:
             if exc_type is not None:
                 # the intent stays: the next checkpoint or bulk write finishes what was written
                 self.accepted = sum(n for w, n in self.writes if w.exception() is None)
+                for folder in self.folders:
+                    fileio.fsync_dir(folder)
                 return
             for w, _n in self.writes:
                 w.result()  # a failed write stops here: nothing after it claims the records are in
+            for folder in self.folders:
+                fileio.fsync_dir(folder)  # the day files' renames, before anything counts them
             if self.rollups:
                 files.write_rollups(self.rollups)  # day columns: built when a day is first shown
                 ids = self.ids if files.repairs == self.repairs else files.read_ids()  # a repair may drop it

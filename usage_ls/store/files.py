@@ -356,9 +356,10 @@ class StoreFiles:
         rollups: dict[str, dict[str, dict[str, Any]]] = {}
         hashes: list[int] = []
         models: set[str] = set()
-        for day in intent.get("days") or []:
-            if not (isinstance(day, str) and len(day) == 10):
-                continue
+        days = [d for d in intent.get("days") or [] if isinstance(d, str) and len(d) == 10]
+        for month in {day[:7] for day in days}:  # the write fsyncs them only at its end (bulk.py):
+            fileio.fsync_dir(self.days_dir / month)  # the day files it renamed, durable before counted
+        for day in days:
             records = self.day_records(day)
             rollups.setdefault(day[:7], {})[day] = rollup_doc(records.values(), day, self.tz)
             hashes.extend(id_hash(i) for i in records)
