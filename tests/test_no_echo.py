@@ -134,7 +134,7 @@ def test_config_and_init_option_values_are_never_shown(data_dir, tmp_path):
         "budgets.daily_credits: expected a number, got a string",
         "budgets.monthly_credits: must be > 0",
         "budgets.thresholds: expected a list of percentages",
-        "import.watch: expected a list of tool names, got a string",
+        'import.watch: expected "auto", "all" or a list of tool names, got a string',
         "initializationOptions.project: expected a string, got an object; using the default",
         "initializationOptions.user: expected a string, got a number; using the default",
     ):
