@@ -41,9 +41,10 @@ class Sources:
         if watcher is None:
             return
         self.watched = [w.name for w in watcher.watches]
-        self.backfill = asyncio.ensure_future(self._backfill(list(self.watched)))
+        watcher.paused = True  # the history first, then what the tools append
+        self.backfill = asyncio.ensure_future(self._backfill(list(self.watched), watcher))
 
-    async def _backfill(self, names: list[str]) -> None:
+    async def _backfill(self, names: list[str], watcher: Any) -> None:
         from usage_ls.importers import backfill
 
         token = f"usage-ls-import-{uuid.uuid4().hex[:8]}"
@@ -67,6 +68,7 @@ class Sources:
         try:
             imported = await backfill.run(self.server.svc().cfg.data_dir, names, report)
         finally:
+            watcher.paused = False
             if progress is not None:
                 done = sum(imported.values()) if "imported" in locals() else 0
                 progress.end(token, types.WorkDoneProgressEnd(message=f"Imported {done:,} records from AI tool logs"))

@@ -33,6 +33,8 @@ async def test_a_new_user_gets_their_history_and_live_lines_without_setup(tmp_pa
     claude, codex = home / ".claude", home / ".codex"
     shutil.copytree(SAMPLES / "claude", claude)
     shutil.copytree(SAMPLES / "codex", codex)
+    for log in home.rglob("*.jsonl"):  # written just now: the watcher sees them as hot files
+        log.touch()
     env = clean_env(tmp_path)  # HOME = tmp/home: only these tools' logs are on "this machine"
     assert env["HOME"] == str(home)
     # what `usage-ls import all` makes of the same files, in another data directory: the truth

@@ -169,8 +169,11 @@ class LiveImporter:
         self.svc = svc
         self.importer = Importer(svc=svc)
         self.watches = [_Watch(self.importer, n) for n in names]
+        self.paused = False  # while the history is imported (backfill.py): one importer at a time
 
     def poll(self) -> bool:
+        if self.paused:  # what changes meanwhile is seen after: signatures are compared then
+            return False
         now = time.time()
         work: list[tuple[_Watch, list[Path]]] = []
         for w in self.watches:
