@@ -50,14 +50,25 @@ def _interactions(data: Path, env: dict) -> list[dict]:
 
 @pytest.mark.parametrize("workers", ["0", "2"])
 def test_import_all_writes_every_tool_at_once_and_counts_each_tools_own(tmp_path, workers):
-    # with workers (a big import), Claude Code's records are written as the workers send them,
-    # the other tools' together after
+    # with workers (a big import), the other tools' records are written together first, then
+    # Claude Code's as the workers send them
     env = clean_env(tmp_path, **_logs(tmp_path), USAGE_LS_CACHE_DIR=tmp_path / "cache", USAGE_LS_IMPORT_WORKERS=workers)
     together, apart = tmp_path / "together", tmp_path / "apart"
     for d in (together, apart):
         write_config(d, 'timezone = "UTC"\n')
     both = import_json(together, "all", env=env)
     one_by_one = [import_json(apart, tool, env=env)["tools"][0] for tool in ("claude-code", "codex")]
+    # Claude Code is read last when it may use workers (the other tools' few records are
+    # written first and the workers' days take them in), but reported first as always
+    assert [t["tool"] for t in both["tools"]] == [
+        "claude-code",
+        "codex",
+        "aider",
+        "gemini",
+        "cline",
+        "opencode",
+        "continue",
+    ]
     tools = {t["tool"]: t for t in both["tools"]}
     for t in one_by_one:  # each tool's own tally, as if it had been imported alone
         assert tools[t["tool"]] == t and t["imported"] > 50
