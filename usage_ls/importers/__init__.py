@@ -179,6 +179,11 @@ class Importer:
             sigs.append(signature(st))
         memory = self.memory(tool)
         workers = parallel.workers_for(tool, sum(j[3] for j in jobs)) if (self.bulk and len(jobs) > 1) else 0
+        if workers and self.deferred:
+            # the records held from the tools read before go in first: the workers' days then
+            # take those few in, rather than those tools rewriting every day of a big import
+            self.flush()
+            self.defer()
         if workers:
             try:
                 with parallel.no_gc():
@@ -372,7 +377,8 @@ def main(args) -> int:
     error: OSError | None = None
     imp.defer()
     try:
-        for n in names:
+        # tools that may read on workers last (see `run`); the summary keeps the usual order
+        for n in sorted(names, key=lambda n: bool(imp.tool(n).parallel)):
             try:
                 tallies.append(imp.run(n, args.paths or None, final=True))
             except OSError as exc:  # the disk refused a write (full, read-only, over quota)
@@ -382,6 +388,7 @@ def main(args) -> int:
             imp.flush()  # the records held for one write (every serial tool's)
         except OSError as exc:
             lost, error = lost + imp.unsaved(), error or exc
+        tallies.sort(key=lambda t: names.index(t.tool))
     finally:
         try:
             imp.close()
