@@ -728,3 +728,32 @@ def test_csv_export_opens_a_save_dialog_and_writes_the_file(page, bench):
     assert sorted(p.name for p in exports.iterdir()) == ["byok today.csv", "earlier.csv"]
     assert not [t for t in notification_texts(page) if "CSV" in t]
     frame.locator("#billing button[data-billing='premium']").click()
+
+
+def test_a_plan_window_reported_to_the_status_line_shows_in_the_status_bar(page, bench):
+    # Claude Code runs `usage-ls statusline --claude-code` with its 5-hour window: 42% used,
+    # resets in 2 hours. The editor's status bar shows it beside the credits, the tooltip
+    # says the pace and the reset, and the window is not usage.
+    deadline = time.monotonic() + 60
+    while " cr " not in status_text(page) and time.monotonic() < deadline:  # the server has answered
+        time.sleep(0.1)
+    before = status_text(page)
+    now = int(time.time())
+    payload = {
+        "model": {"id": "claude-opus-4-5", "display_name": "Opus 4.5"},
+        "rate_limits": {"five_hour": {"used_percentage": 42.0, "resets_at": now + 2 * 3600}},
+    }
+    line = usage_ls(bench.data_dir, "statusline", "--claude-code", stdin=json.dumps(payload))
+    assert "5h 42% ↻1h59m" in line or "5h 42% ↻2h00m" in line
+    credits = before.split(" cr ")[0]
+    wait_status(page, f"{credits} cr ", timeout=10)
+    deadline = time.monotonic() + 10
+    while "· 5h 42%" not in status_text(page) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert status_text(page).endswith("· 5h 42%"), status_text(page)
+    status_item(page).hover()
+    tip = hover_text(page, "Plan limits")
+    assert "claude-code 5h: 42% used" in tip and "60% of the window passed" in tip
+    page.screenshot(path=shot(bench, "vscode-statusbar-window.png"))
+    close_hovers(page)
+    assert status_text(page).split(" · ")[0] == before.split(" · ")[0]  # credits unchanged
