@@ -106,6 +106,16 @@ def same_reset(a: int | None, b: int | None) -> bool:
     return a == b or (a is not None and b is not None and abs(a - b) <= 60_000)
 
 
+def newest_of(observations: list[Observation]) -> dict[tuple[str, str, str | None], Observation]:
+    """The newest of each (source, window, limit id)."""
+    newest: dict[tuple[str, str, str | None], Observation] = {}
+    for obs in observations:
+        old = newest.get(obs.key())
+        if old is None or obs.observed_at >= old.observed_at:
+            newest[obs.key()] = obs
+    return newest
+
+
 class LimitLog:
     """The observations file of one data directory."""
 
@@ -147,12 +157,7 @@ class LimitLog:
 
     def latest(self) -> dict[tuple[str, str, str | None], Observation]:
         """The newest observation of each (source, window, limit id)."""
-        newest: dict[tuple[str, str, str | None], Observation] = {}
-        for obs in self.read(tail=TAIL_BYTES):
-            old = newest.get(obs.key())
-            if old is None or obs.observed_at >= old.observed_at:
-                newest[obs.key()] = obs
-        return newest
+        return newest_of(self.read(tail=TAIL_BYTES))
 
     def append(self, observations: list[Observation]) -> int:
         """Write the observations that say something new; returns how many were written."""
@@ -160,10 +165,7 @@ class LimitLog:
             return 0
         kept = self.read(tail=TAIL_BYTES)
         seen = {(o.key(), o.observed_at) for o in kept}
-        newest: dict[tuple[str, str, str | None], Observation] = {}
-        for o in kept:
-            if o.key() not in newest or o.observed_at >= newest[o.key()].observed_at:
-                newest[o.key()] = o
+        newest = newest_of(kept)
         fresh = []
         for obs in observations:
             if (obs.key(), obs.observed_at) in seen:
