@@ -125,8 +125,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rcv.add_argument("--quiet", action="store_true", help="do not print a line per stored batch")
 
-    stp = sub.add_parser("setup", help="print the lines that send a tool's telemetry to the receiver")
+    stp = sub.add_parser(
+        "setup", help="the settings that send a tool's telemetry to the receiver (printed; --write edits its config)"
+    )
     stp.add_argument("tool", choices=["claude-code", "codex", "gemini", "copilot"])
+    stp.add_argument("--write", action="store_true", help="edit the tool's own config file (diff, confirm, backup)")
+    stp.add_argument("--yes", "-y", action="store_true", help="with --write: do not ask")
+    stp.add_argument("--replace", action="store_true", help="with --write: replace settings that hold another value")
+    stp.add_argument(
+        "--statusline",
+        action="store_true",
+        help="claude-code: install `usage-ls statusline --claude-code` as statusLine",
+    )
 
     sub.add_parser("config", help="show the data directory, config file and what it sets")
     sub.add_parser("doctor", help="check the data directory, config, price data, journals and files moved aside")
@@ -347,9 +357,9 @@ def cmd_receive(args) -> int:
 
 
 def cmd_setup(args) -> int:
-    from usage_ls.receive.command import run_setup
+    from usage_ls.setup_command import run
 
-    return run_setup(args)
+    return run(args)
 
 
 def cmd_config(args) -> int:

@@ -62,10 +62,13 @@ def node() -> str:
 # -- the parent side ---------------------------------------------------------------------------
 
 
-def run_session(work: Path, steps: list[dict], replies: dict[str, list], timeout: float = 240) -> list[dict]:
+def run_session(
+    work: Path, steps: list[dict], replies: dict[str, list], timeout: float = 240, headers: dict | None = None
+) -> list[dict]:
     """Run `steps` (each {"tool": "claude"|"codex"|"gemini", "args": [...], "cwd": name}) in one
-    network namespace against a stand-in answering `replies` ({"anthropic": [Reply, ...], ...}),
-    with HOME = `work`/home. Returns what the stand-in answered, in order."""
+    network namespace against a stand-in answering `replies` ({"anthropic": [Reply, ...], ...})
+    and sending `headers` with every answer of an API ({"openai": {...}}), with HOME =
+    `work`/home. Returns what the stand-in answered, in order."""
     work.mkdir(parents=True, exist_ok=True)
     job = work / "job.json"
     out = work / "answered.json"
@@ -76,6 +79,7 @@ def run_session(work: Path, steps: list[dict], replies: dict[str, list], timeout
                 "work": str(work),
                 "steps": steps,
                 "replies": {k: [dataclasses.asdict(r) for r in v] for k, v in replies.items()},
+                "headers": headers or {},
                 "out": str(out),
             }
         )
@@ -177,7 +181,7 @@ def _inside(job_path: str) -> int:
     replies = {
         k: [Reply(**{**r, "blocks": [tuple(b) for b in r["blocks"]]}) for r in v] for k, v in job["replies"].items()
     }
-    stand_in = StandIn(**replies).start()
+    stand_in = StandIn(**replies, headers=job.get("headers")).start()
     home = Path(job["home"])
     home.mkdir(parents=True, exist_ok=True)
     log = Path(job["work"]) / "tools.log"
