@@ -105,7 +105,7 @@ def main() -> int:
         )
     else:
         print("  ccusage not installed (bash scripts/setup.d/40-ccusage.sh): no comparison")
-    print(f"  our line:     {line.decode().strip()}")
+    print(f"  our line: {line.decode().strip()}")
     if their_line:
         print(f"  ccusage line: {their_line.decode().strip()}")
     return 0

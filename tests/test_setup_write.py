@@ -179,6 +179,10 @@ def test_copilot_cannot_be_written_and_says_so(home):
     out = setup(home, "copilot", "--write", "--yes")
     assert out.returncode == 1 and "nothing written" in out.stderr and "VS Code's settings.json" in out.stderr
     assert '"github.copilot.chat.otel.otlpEndpoint"' in out.stdout
+    # options that go with --write, or with Claude Code, are refused elsewhere
+    assert setup(home, "codex", "--yes").returncode == 2
+    out = setup(home, "gemini", "--statusline", "--write")
+    assert out.returncode == 2 and "--statusline is Claude Code's" in out.stderr
 
 
 def test_statusline_installs_an_absolute_command_that_works_from_claude_codes_environment(home, tmp_path):
@@ -218,3 +222,19 @@ def test_statusline_installs_an_absolute_command_that_works_from_claude_codes_en
     settings.unlink()
     out = setup(home, "claude-code", "--statusline")
     assert out.returncode == 0 and json.dumps(command) in out.stdout and not settings.exists()
+
+
+def test_json_members_are_set_in_the_text_itself():
+    from usage_ls.jsonedit import set_member
+
+    text = '{"k\\"e}y": "a\\\\\\"{b", "x": [1, {"y": {}}, "]}"], "env": {"A": "\\u00e9"}}\n'
+    new = set_member(text, ("env", "B"), "2")
+    assert new == text.replace('"\\u00e9"}', '"\\u00e9", "B": "2"}')
+    new = set_member(new, ("env", "A"), {"z": True})  # replaced in place
+    assert json.loads(new)["env"] == {"A": {"z": True}, "B": "2"} and new.startswith(text[:40])
+    expanded = '{\n\t"a": 1,\n\t"b": {\n\t\t"c": []\n\t}\n}'
+    assert set_member(expanded, ("b", "d", "e"), 3) == (
+        '{\n\t"a": 1,\n\t"b": {\n\t\t"c": [],\n\t\t"d": {\n\t\t\t"e": 3\n\t\t}\n\t}\n}'
+    )
+    with pytest.raises(ValueError, match="`a` is not an object"):
+        set_member(expanded, ("a", "x"), 1)

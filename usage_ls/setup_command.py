@@ -32,7 +32,11 @@ def run(args: Any, stdin: TextIO | None = None) -> int:
         else:
             print(setup.lines(args.tool, cfg.receive_otlp, str(cfg.path)), end="")
             if args.tool != "copilot":
-                print(f"# `usage-ls setup {args.tool} --write` puts these settings there (a diff and a backup first).")
+                try:
+                    where = str(toolconfig.config_file(args.tool))
+                except toolconfig.ConfigError as exc:
+                    where = f"the tool's config file ({exc})"
+                print(f"# `usage-ls setup {args.tool} --write` puts them into {where} (a diff and a backup first).")
         return 0
     if args.tool == "copilot":
         print(
