@@ -78,6 +78,13 @@ def test_claude_code_settings_get_the_env_and_keep_everything_else(home):
     assert again.returncode == 0 and "already set; nothing to change" in again.stdout
     assert settings.read_text() == new and len(backups(settings)) == 1
 
+    broken = '{\n  "env": {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"},\n}\n'
+    settings.write_text(broken)
+    out = setup(home, "claude-code", "--write", "--yes")
+    assert out.returncode == 1 and out.stderr.startswith(f"usage-ls setup: {settings}: not valid JSON: ")
+    assert "line 3 column 1" in out.stderr and "comments" not in out.stderr
+    assert settings.read_text() == broken and len(backups(settings)) == 1
+
 
 def test_a_terminal_is_asked_and_no_means_no(home, tmp_path):
     config = tmp_path / "claude-dir"  # CLAUDE_CONFIG_DIR is where Claude Code's settings are

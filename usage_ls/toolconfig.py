@@ -20,6 +20,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,7 +117,8 @@ def _edit_json(path: Path, text: str | None, wanted: dict[Key, Any], replace: bo
         try:
             doc = json.loads(text)
         except json.JSONDecodeError as exc:
-            hint = " (comments are not JSON: usage-ls does not rewrite such a file)" if "//" in text else ""
+            commented = re.search(r"^\s*(//|/\*)", text, re.MULTILINE)
+            hint = " (comments are not JSON: usage-ls does not rewrite such a file)" if commented else ""
             raise ConfigError(
                 f"{path}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}{hint}; nothing changed"
             ) from None
