@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
             "models",
             "projects",
             "interactions",
+            "sessions",
             "session",
         ],
     )
@@ -88,8 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     _filter_args(rep)
     rep.add_argument("--breakdown", action="store_true", help="daily/weekly/monthly: each period's models too")
     rep.add_argument("--tool", help="blocks: whose records (default claude-code, as ccusage; 'all' for every tool)")
-    rep.add_argument("--limit", type=int, default=50, help="rows of `interactions` (default 50)")
-    rep.add_argument("--sort", default="-timestamp", help="column of `interactions`, - for descending")
+    rep.add_argument("--limit", type=int, default=50, help="rows of `interactions` and `sessions` (default 50)")
+    rep.add_argument(
+        "--sort", default="-timestamp", help="column of `interactions` (`sessions`: default -start), - for descending"
+    )
+    rep.add_argument("--wide", action="store_true", help="sessions: whole session ids and models (past 80 columns)")
 
     ins = sub.add_parser("insights", help="budgets left, burn rate, projection, spikes and money-saving tips")
     _filter_args(ins)
@@ -242,7 +246,7 @@ def cmd_report(args) -> int:
     params = _filter(args)
     if args.tool is not None and args.what != "blocks":
         raise InvalidParams("--tool", "applies to `report blocks` only")
-    if args.what in ("weekly", "monthly", "blocks", "limits") or (
+    if args.what in ("weekly", "monthly", "blocks", "limits", "sessions") or (
         args.breakdown and args.what == "daily" and not args.json
     ):
         return reports.run(args, svc, params)

@@ -30,6 +30,13 @@ class InteractionsParams(FilterParams, total=False):
     offset: int
     limit: int
     sort: str
+    session: str  # only this conversation's records
+
+
+class SessionsParams(FilterParams, total=False):
+    offset: int
+    limit: int
+    sort: str  # a column of session_list.SORT_COLUMNS, "-column" descending (default "-start")
 
 
 class DashboardParams(FilterParams, total=False):
@@ -131,6 +138,7 @@ METHODS: tuple[Method, ...] = (
     Method("usage/users", Usage.users, FilterParams, Result, dashboard=True),
     Method("usage/daily", Usage.daily, FilterParams, Result, dashboard=True),
     Method("usage/interactions", Usage.interactions, InteractionsParams, Result, dashboard=True),
+    Method("usage/sessions", Usage.sessions, SessionsParams, Result, dashboard=True),
     Method("usage/insights", Usage.insights, FilterParams, Result, dashboard=True),
     Method("usage/limits", Usage.limits, FilterParams, LimitsResult, dashboard=True),
     Method("usage/statusBar", views.status_bar, StatusBarParams, StatusBarResult),
