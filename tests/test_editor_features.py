@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import urllib.request
 
 import pytest
@@ -150,3 +151,39 @@ async def test_progress_status_is_off_by_default_and_rate_bounded_when_on(data_d
         bad = Editor(data_dir, capabilities=PROGRESS, init_options={"progressStatus": "yes"})
         async with bad:
             assert await bad.wait_message(lambda m: "initializationOptions.progressStatus: expected true or false" in m)
+
+
+def test_the_dashboard_ends_with_its_server_even_after_kill_9(data_dir):
+    srv = RawServer(data_dir)
+    try:
+        srv.initialize()
+        answer = srv.request("workspace/executeCommand", {"command": "usage-ls.openDashboard"}, timeout=60)
+        url = answer["result"]["url"]
+        assert "<html" in fetch(url).lower()
+        srv.proc.kill()
+        srv.proc.wait()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                fetch(url)
+            except OSError:
+                return  # nothing listens any more
+            time.sleep(0.2)
+        raise AssertionError("the dashboard outlived its language server")
+    finally:
+        srv.close()
+
+
+async def test_hover_is_plain_text_for_a_client_that_takes_only_that(data_dir):
+    plain_only = types.ClientCapabilities(
+        text_document=types.TextDocumentClientCapabilities(
+            hover=types.HoverClientCapabilities(content_format=[types.MarkupKind.PlainText])
+        )
+    )
+    async with Editor(data_dir, capabilities=plain_only) as ed:
+        await ed.record(rec(model="claude-sonnet-4-5", inp=4000, out=1000))
+        uri = ed.open_doc("notes.md", "use claude-sonnet-4-5 here")
+        hover = await ed.hover(uri, 0, 8)
+        assert hover.contents.kind == "plaintext"
+        assert hover.contents.value.startswith("claude-sonnet-4-5: AI usage today")
+        assert "Total tokens 5,000" in hover.contents.value and "**" not in hover.contents.value

@@ -59,6 +59,7 @@ class EditorFeatures:
         self.child: asyncio.subprocess.Process | None = None
         self.url: str | None = None
         self.starting: asyncio.Lock | None = None
+        self.drain: asyncio.Future[None] | None = None
         self.progress_token: str | None = None
         self.progress_text: str | None = None
         self.progress_sent = 0.0
@@ -86,8 +87,8 @@ class EditorFeatures:
                 "0",
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-                env={**os.environ, "USAGE_LS_WATCH": "off"},
+                stderr=asyncio.subprocess.STDOUT,
+                env={**os.environ, "USAGE_LS_WATCH": "off", "USAGE_LS_EXIT_WITH": str(os.getpid())},
             )
             assert self.child.stdout is not None
             try:
@@ -98,13 +99,17 @@ class EditorFeatures:
             text = line.decode("utf-8", "replace")
             start = text.find("http://")
             if start < 0:
-                err = b""
-                if self.child.stderr is not None:
-                    err = await self.child.stderr.read(2000)
+                rest = await asyncio.wait_for(self.child.stdout.read(2000), 5)
                 self._kill()
-                raise RuntimeError(f"the dashboard did not start: {(err or line).decode('utf-8', 'replace').strip()}")
+                raise RuntimeError(f"the dashboard did not start: {(line + rest).decode('utf-8', 'replace').strip()}")
             self.url = text[start:].split()[0]
+            self.drain = asyncio.ensure_future(self._drain(self.child.stdout))
             return self.url
+
+    async def _drain(self, out: asyncio.StreamReader) -> None:
+        """The dashboard's later output (warnings, errors) into the log, never a full pipe."""
+        while line := await out.readline():
+            log.warning("dashboard: %s", line.decode("utf-8", "replace").rstrip())
 
     def _kill(self) -> None:
         if self.child is not None and self.child.returncode is None:

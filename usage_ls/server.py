@@ -414,7 +414,12 @@ def hover(ls: UsageServer, params: types.HoverParams) -> types.Hover | None:
     model = ls.svc().model_at(line, editor_features.utf16_to_index(line, params.position.character))
     if model is None:
         return None
-    return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=views.hover(ls.svc(), model)))
+    # Markdown unless the client names the formats it takes and Markdown is not one of them
+    hover_caps = ls.client_capabilities.text_document and ls.client_capabilities.text_document.hover
+    formats = hover_caps.content_format if hover_caps else None
+    markdown = not formats or types.MarkupKind.Markdown in formats
+    kind = types.MarkupKind.Markdown if markdown else types.MarkupKind.PlainText
+    return types.Hover(contents=types.MarkupContent(kind=kind, value=views.hover(ls.svc(), model, markdown)))
 
 
 def serve() -> int:

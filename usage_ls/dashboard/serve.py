@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import os
 import secrets
 import socket
 import socketserver
 import sys
 import threading
+import time
 import webbrowser
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -317,6 +319,21 @@ def write_snapshot(svc, flt: dict, out: Path) -> Path:
     return out
 
 
+def _exit_with_parent(server: DashboardServer) -> None:
+    """A dashboard started by a language server (`usage-ls.openDashboard`, which sets
+    USAGE_LS_EXIT_WITH to its pid) stops when that server is gone, even after a kill -9."""
+    parent = os.environ.get("USAGE_LS_EXIT_WITH")
+    if not parent:
+        return
+
+    def watch() -> None:
+        while os.getppid() == int(parent):
+            time.sleep(1.0)
+        server.shutdown()
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main(args, svc, flt: dict) -> int:
     try:
         if args.out:
@@ -341,6 +358,7 @@ def main(args, svc, flt: dict) -> int:
             print(f"usage-ls dashboard: --host {host} --port {args.port}: cannot listen there: {exc}", file=sys.stderr)
             return 2
         print(f"usage-ls dashboard: {server.url}  (Ctrl-C to stop)", flush=True)
+        _exit_with_parent(server)
         if not args.no_open:
             threading.Thread(target=webbrowser.open, args=(server.url,), daemon=True).start()
         try:
