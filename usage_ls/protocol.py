@@ -157,6 +157,7 @@ class InitOptions:
     project: str | None = None  # default: the workspace folder's name (`service.default_name`)
     user: str | None = None  # default: config.toml's `user`, else the login name
     dataDir: str | None = None  # default: USAGE_LS_DATA_DIR, else the platform's data folder
+    progressStatus: bool = False  # today's credits as a `$/progress` (editors without a status-bar API)
 
     @staticmethod
     def read(raw: object) -> tuple[InitOptions, list[str]]:
@@ -170,6 +171,14 @@ class InitOptions:
         for key, value in raw.items():
             if key not in known:
                 continue  # options of other versions or other clients: not ours to refuse
+            if key == "progressStatus":
+                if not isinstance(value, bool):
+                    problems.append(
+                        f"initializationOptions.{key}: expected true or false, got {kind(value)}; using false"
+                    )
+                else:
+                    opts.progressStatus = value
+                continue
             if value is not None and not isinstance(value, str):
                 problems.append(f"initializationOptions.{key}: expected a string, got {kind(value)}; using the default")
                 continue
