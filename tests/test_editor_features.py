@@ -4,9 +4,14 @@ the opt-in progress status, through the real server over stdio."""
 from __future__ import annotations
 
 import asyncio
+import html
 import json
+import re
+import stat
 import time
 import urllib.request
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 from editor import Editor, rec
@@ -47,7 +52,13 @@ async def test_commands_are_advertised_and_dashboard_opens_through_show_document
         assert result["shown"] is True
         shown = ed.client.shown_documents
         assert len(shown) == 1 and shown[0].external is True
-        url = shown[0].uri
+        # the browser is sent a file only the user can read, which forwards to the URL: the
+        # token never appears on a command line
+        opener = Path(unquote(urlsplit(shown[0].uri).path))
+        assert shown[0].uri.startswith("file://") and "token" not in shown[0].uri
+        assert stat.S_IMODE(opener.stat().st_mode) == 0o600
+        url = html.unescape(re.search(r'url=([^"]+)"', opener.read_text()).group(1))
+        assert url == result["url"]
         assert url.startswith("http://127.0.0.1:") and "token=" in url and url.endswith("&model=gpt-4o")
         page = await asyncio.to_thread(fetch, url)
         boot = json.loads(page.split('id="usage-data">')[1].split("</script>")[0])

@@ -125,7 +125,14 @@ class EditorFeatures:
         url += extra
         window = self.server.client_capabilities.window
         if window is not None and window.show_document is not None and window.show_document.support:
-            result = await self.server.window_show_document_async(types.ShowDocumentParams(uri=url, external=True))
+            from usage_ls.dashboard.serve import launch_file
+
+            # the browser opens a file that forwards to the URL: its command line (seen by every
+            # local user) then holds no token
+            opener = launch_file(self.server.svc().cfg.data_dir, url)
+            result = await self.server.window_show_document_async(
+                types.ShowDocumentParams(uri=opener.as_uri(), external=True)
+            )
             if result is not None and result.success:
                 return {"url": url, "shown": True}
         self.server.window_show_message(

@@ -26,6 +26,7 @@ operation waits longer than that: half-open or trickling connections are closed.
 from __future__ import annotations
 
 import hmac
+import html
 import ipaddress
 import os
 import secrets
@@ -319,6 +320,22 @@ def write_snapshot(svc, flt: dict, out: Path) -> Path:
     return out
 
 
+def launch_file(data_dir: Path, url: str) -> Path:
+    """A page that sends the browser on to `url`, written where only the user can read it
+    (the data directory, 0700; the file 0600). A browser is opened on this file, not on the URL:
+    a browser's command line is visible to every local user (`ps`), and the URL holds the
+    token that guards the usage data."""
+    target = html.escape(url, quote=True)
+    page = (
+        "<!doctype html><meta charset=utf-8><title>usage-ls dashboard</title>"
+        f'<meta http-equiv="refresh" content="0; url={target}">'
+        f'<p>Opening the <a href="{target}">Usage Dashboard</a>...</p>\n'
+    )
+    out = Path(data_dir) / "dashboard-open.html"
+    atomic_write(out, page.encode("utf-8"))
+    return out
+
+
 def _exit_with_parent(server: DashboardServer) -> None:
     """A dashboard started by a language server (`usage-ls.openDashboard`, which sets
     USAGE_LS_EXIT_WITH to its pid) stops when that server is gone, even after a kill -9."""
@@ -360,7 +377,8 @@ def main(args, svc, flt: dict) -> int:
         print(f"usage-ls dashboard: {server.url}  (Ctrl-C to stop)", flush=True)
         _exit_with_parent(server)
         if not args.no_open:
-            threading.Thread(target=webbrowser.open, args=(server.url,), daemon=True).start()
+            opener = launch_file(svc.cfg.data_dir, server.url)
+            threading.Thread(target=webbrowser.open, args=(opener.as_uri(),), daemon=True).start()
         try:
             server.serve_forever(poll_interval=0.2)
         except KeyboardInterrupt:
