@@ -119,9 +119,21 @@ def build_parser() -> argparse.ArgumentParser:
     _filter_args(db)
 
     imp = sub.add_parser("import", help="import usage from logs other AI tools write (Claude Code, Codex, ...)")
-    imp.add_argument("tool", help="claude-code, codex, aider, gemini, cline, opencode, continue, or all")
+    imp.add_argument(
+        "tool", help="claude-code, codex, aider, gemini, cline, opencode, continue, usage-ls (an export file), or all"
+    )
     imp.add_argument("paths", nargs="*", help="files or folders (default: the tool's usual locations)")
     imp.add_argument("--json", action="store_true")
+
+    exp = sub.add_parser("export", help="stored records as JSON lines or CSV (import them elsewhere: import usage-ls)")
+    exp.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help="first day (default: the first stored)")
+    exp.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help="last day (default: today)")
+    exp.add_argument("--project")
+    exp.add_argument("--user")
+    exp.add_argument("--model")
+    exp.add_argument("--billing", choices=["premium", "byok"])
+    exp.add_argument("--format", choices=["jsonl", "csv"], help="default: csv for an --out ending in .csv, else jsonl")
+    exp.add_argument("--out", metavar="FILE", help="write here (atomically) instead of standard output")
 
     rcv = sub.add_parser("receive", help="receive OpenTelemetry (OTLP/HTTP) from AI tools without an editor")
     rcv.add_argument(
@@ -338,6 +350,12 @@ def cmd_dashboard(args) -> int:
     return serve.main(args, _service(args), _filter(args))
 
 
+def cmd_export(args) -> int:
+    from usage_ls import exporting
+
+    return exporting.main(args, _service(args), _filter(args))
+
+
 def cmd_import(args) -> int:
     from usage_ls import importers
 
@@ -402,6 +420,7 @@ COMMANDS = {
     "insights": cmd_insights,
     "demo": cmd_demo,
     "dashboard": cmd_dashboard,
+    "export": cmd_export,
     "import": cmd_import,
     "receive": cmd_receive,
     "setup": cmd_setup,
