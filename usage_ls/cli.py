@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
             "models",
             "projects",
             "interactions",
+            "sessions",
             "session",
         ],
     )
@@ -88,8 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     _filter_args(rep)
     rep.add_argument("--breakdown", action="store_true", help="daily/weekly/monthly: each period's models too")
     rep.add_argument("--tool", help="blocks: whose records (default claude-code, as ccusage; 'all' for every tool)")
-    rep.add_argument("--limit", type=int, default=50, help="rows of `interactions` (default 50)")
-    rep.add_argument("--sort", default="-timestamp", help="column of `interactions`, - for descending")
+    rep.add_argument("--limit", type=int, default=50, help="rows of `interactions` and `sessions` (default 50)")
+    rep.add_argument(
+        "--sort", default="-timestamp", help="column of `interactions` (`sessions`: default -start), - for descending"
+    )
+    rep.add_argument("--wide", action="store_true", help="sessions: whole session ids and models (past 80 columns)")
 
     ins = sub.add_parser("insights", help="budgets left, burn rate, projection, spikes and money-saving tips")
     _filter_args(ins)
@@ -115,9 +119,21 @@ def build_parser() -> argparse.ArgumentParser:
     _filter_args(db)
 
     imp = sub.add_parser("import", help="import usage from logs other AI tools write (Claude Code, Codex, ...)")
-    imp.add_argument("tool", help="claude-code, codex, aider, gemini, cline, opencode, continue, or all")
+    imp.add_argument(
+        "tool", help="claude-code, codex, aider, gemini, cline, opencode, continue, usage-ls (an export file), or all"
+    )
     imp.add_argument("paths", nargs="*", help="files or folders (default: the tool's usual locations)")
     imp.add_argument("--json", action="store_true")
+
+    exp = sub.add_parser("export", help="stored records as JSON lines or CSV (import them elsewhere: import usage-ls)")
+    exp.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help="first day (default: the first stored)")
+    exp.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help="last day (default: today)")
+    exp.add_argument("--project")
+    exp.add_argument("--user")
+    exp.add_argument("--model")
+    exp.add_argument("--billing", choices=["premium", "byok"])
+    exp.add_argument("--format", choices=["jsonl", "csv"], help="default: csv for an --out ending in .csv, else jsonl")
+    exp.add_argument("--out", metavar="FILE", help="write here (atomically) instead of standard output")
 
     rcv = sub.add_parser("receive", help="receive OpenTelemetry (OTLP/HTTP) from AI tools without an editor")
     rcv.add_argument(
@@ -252,7 +268,7 @@ def cmd_report(args) -> int:
     params = _filter(args)
     if args.tool is not None and args.what != "blocks":
         raise InvalidParams("--tool", "applies to `report blocks` only")
-    if args.what in ("weekly", "monthly", "blocks", "limits") or (
+    if args.what in ("weekly", "monthly", "blocks", "limits", "sessions") or (
         args.breakdown and args.what == "daily" and not args.json
     ):
         return reports.run(args, svc, params)
@@ -344,6 +360,12 @@ def cmd_dashboard(args) -> int:
     return serve.main(args, _service(args), _filter(args))
 
 
+def cmd_export(args) -> int:
+    from usage_ls import exporting
+
+    return exporting.main(args, _service(args), _filter(args))
+
+
 def cmd_import(args) -> int:
     from usage_ls import importers
 
@@ -408,6 +430,7 @@ COMMANDS = {
     "insights": cmd_insights,
     "demo": cmd_demo,
     "dashboard": cmd_dashboard,
+    "export": cmd_export,
     "import": cmd_import,
     "receive": cmd_receive,
     "setup": cmd_setup,

@@ -30,6 +30,13 @@ class InteractionsParams(FilterParams, total=False):
     offset: int
     limit: int
     sort: str
+    session: str  # only this conversation's records
+
+
+class SessionsParams(FilterParams, total=False):
+    offset: int
+    limit: int
+    sort: str  # a column of session_list.SORT_COLUMNS, "-column" descending (default "-start")
 
 
 class DashboardParams(FilterParams, total=False):
@@ -131,6 +138,7 @@ METHODS: tuple[Method, ...] = (
     Method("usage/users", Usage.users, FilterParams, Result, dashboard=True),
     Method("usage/daily", Usage.daily, FilterParams, Result, dashboard=True),
     Method("usage/interactions", Usage.interactions, InteractionsParams, Result, dashboard=True),
+    Method("usage/sessions", Usage.sessions, SessionsParams, Result, dashboard=True),
     Method("usage/insights", Usage.insights, FilterParams, Result, dashboard=True),
     Method("usage/limits", Usage.limits, FilterParams, LimitsResult, dashboard=True),
     Method("usage/statusBar", views.status_bar, StatusBarParams, StatusBarResult),
@@ -149,6 +157,7 @@ class InitOptions:
     project: str | None = None  # default: the workspace folder's name (`service.default_name`)
     user: str | None = None  # default: config.toml's `user`, else the login name
     dataDir: str | None = None  # default: USAGE_LS_DATA_DIR, else the platform's data folder
+    progressStatus: bool = False  # today's credits as a `$/progress` (editors without a status-bar API)
 
     @staticmethod
     def read(raw: object) -> tuple[InitOptions, list[str]]:
@@ -162,6 +171,14 @@ class InitOptions:
         for key, value in raw.items():
             if key not in known:
                 continue  # options of other versions or other clients: not ours to refuse
+            if key == "progressStatus":
+                if not isinstance(value, bool):
+                    problems.append(
+                        f"initializationOptions.{key}: expected true or false, got {kind(value)}; using false"
+                    )
+                else:
+                    opts.progressStatus = value
+                continue
             if value is not None and not isinstance(value, str):
                 problems.append(f"initializationOptions.{key}: expected a string, got {kind(value)}; using the default")
                 continue

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from usage_ls import blocks, days, periods, queries, windows
+from usage_ls import blocks, days, periods, queries, session_list, windows
 from usage_ls.budgets import Budgets
 from usage_ls.config import Config, load_config
 from usage_ls.errors import InvalidParams, describe
@@ -198,8 +198,21 @@ class Usage:
         offset, limit, sort = params.get("offset", 0), params.get("limit", 100), params.get("sort")
         if sort is not None and not isinstance(sort, str):
             raise InvalidParams("sort", f"expected a column name, got {describe(sort)}")
+        session = params.get("session")
+        if session is not None and (not isinstance(session, str) or not session or len(session) > 200):
+            raise InvalidParams("session", f"expected a session id (1..200 characters), got {describe(session)}")
+        key = (f.key, offset, limit, sort, session)
+        return self.cached("rows", key, lambda: queries.interactions(self.ledger, f, offset, limit, sort, session))
+
+    def sessions(self, params: dict | None = None) -> dict:
+        """`usage/sessions`: the filter's conversations, paged (session_list.py)."""
+        self.ledger.refresh()
+        params = params or {}
+        f = self.parse_filter(params)
+        offset, limit, sort = params.get("offset", 0), params.get("limit", 100), params.get("sort")
+        session_list.check_page(offset, limit, sort)
         key = (f.key, offset, limit, sort)
-        return self.cached("rows", key, lambda: queries.interactions(self.ledger, f, offset, limit, sort))
+        return self.cached("sessions", key, lambda: session_list.sessions(self.ledger, f, offset, limit, sort))
 
     # -- status bar, hover ----------------------------------------------------------------
 

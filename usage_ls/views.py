@@ -36,14 +36,16 @@ def _status_bar(data: dict) -> dict:
     }
 
 
-def hover(svc: Usage, model: str) -> str:
-    """The Markdown of a hover over `model`."""
+def hover(svc: Usage, model: str, markdown: bool = True) -> str:
+    """The hover over `model`: Markdown, or plain text."""
     svc.refresh()
-    return svc.cached("hover", (model,), lambda: _hover(svc.model_data(model)))
+    return svc.cached("hover", (model, markdown), lambda: _hover(svc.model_data(model), markdown))
 
 
-def _hover(data: dict) -> str:
-    return status_render.hover(data["model"], data["today"], data["stats"], data["weekTokens"], data["priceNote"])
+def _hover(data: dict, markdown: bool) -> str:
+    return status_render.hover(
+        data["model"], data["today"], data["stats"], data["weekTokens"], data["priceNote"], markdown
+    )
 
 
 def alerts(svc: Usage) -> list[str]:

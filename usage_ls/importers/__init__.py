@@ -11,6 +11,7 @@ against); `base` holds what they share. `usage-ls import <tool> [PATH...]` runs 
     cline         cline.py         Cline / Roo Code / Kilo Code task histories (JSON)
     opencode      opencode.py      opencode's SQLite database (older: JSON files)
     continue      continue_.py     Continue's tokensGenerated.jsonl
+    usage-ls      ledger_file.py   usage-ls's own export files (`usage-ls export`), from another machine
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from usage_ls.importers import parallel
 from usage_ls.importers.base import BATCH, ImportState, Tally, Tool, lock, resume_point, signature
 from usage_ls.store.limits import LimitLog
 
-TOOL_NAMES = ("claude-code", "codex", "aider", "gemini", "cline", "opencode", "continue")
+TOOL_NAMES = ("claude-code", "codex", "aider", "gemini", "cline", "opencode", "continue", "usage-ls")
 ALIASES = {
     "claude": "claude-code",
     "roo": "cline",
@@ -68,6 +69,10 @@ def get_tool(name: str) -> Tool:
         from usage_ls.importers.continue_ import Continue
 
         return Continue()
+    if name == "usage-ls":
+        from usage_ls.importers.ledger_file import LedgerFile
+
+        return LedgerFile()
     raise KeyError(name)
 
 

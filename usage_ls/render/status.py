@@ -129,8 +129,13 @@ def tooltip(
     return "\n".join(parts)
 
 
-def hover(model: str, day: str, stats: dict | None, week_tokens: list[float], price_note: str) -> str:
-    parts = [f"**{md(model)}**: AI usage today ({day})", ""]
+def hover(
+    model: str, day: str, stats: dict | None, week_tokens: list[float], price_note: str, markdown: bool = True
+) -> str:
+    """The hover over a model name: Markdown, or plain text for a client that takes only that
+    (its `hover.contentFormat` lacks markdown, as Emacs's eglot without markdown-mode)."""
+    name = md(model) if markdown else plain(model)
+    parts = [f"**{name}**: AI usage today ({day})" if markdown else f"{name}: AI usage today ({day})", ""]
     if stats and stats["messages"]:
         rows = [
             ("Input", stats["inputTokens"]),
@@ -142,16 +147,19 @@ def hover(model: str, day: str, stats: dict | None, week_tokens: list[float], pr
         width = max(len(count(v)) for _, v in rows)
         # a fenced block, not a Markdown table: it lines up in every client (Neovim shows
         # tables as raw pipes) and nothing in it is interpreted
-        parts += ["```text", *(f"{label:<13}{count(v):>{width}}" for label, v in rows), "```", ""]
+        table = [f"{label:<13}{count(v):>{width}}" for label, v in rows]
+        parts += ["```text", *table, "```", ""] if markdown else [*table, ""]
         cost = usd(stats["costUsd"])
         if stats["unpricedMessages"]:
             cost += f" ({count(stats['unpricedMessages'])} unpriced)"
-        parts.append(
-            f"**Credits:** {credits(stats['credits'])} · **Cost:** {cost} · {plural(stats['messages'], 'message')}"
-        )
+        money = f"Credits: {credits(stats['credits'])} · Cost: {cost}"
+        if markdown:
+            money = f"**Credits:** {credits(stats['credits'])} · **Cost:** {cost}"
+        parts.append(f"{money} · {plural(stats['messages'], 'message')}")
     else:
         parts.append("No usage of this model today.")
-    parts += ["", f"Last 7 days (tokens): {spark(week_tokens)}", "", f"_{price_note}_"]
+    note = f"_{price_note}_" if markdown else price_note
+    parts += ["", f"Last 7 days (tokens): {spark(week_tokens)}", "", note]
     return "\n".join(parts)
 
 

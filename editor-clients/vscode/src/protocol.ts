@@ -101,6 +101,7 @@ export const DASHBOARD_METHODS: ReadonlySet<string> = new Set([
   "usage/users",
   "usage/daily",
   "usage/interactions",
+  "usage/sessions",
   "usage/insights",
   "usage/limits",
 ]);
