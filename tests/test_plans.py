@@ -55,7 +55,9 @@ pace_alert = "yes"
 """,
     )
     cfg = load_config(data_dir)
-    assert {t: (p.plan, p.label, p.monthly_price_usd, p.base_credits, p.flex_credits) for t, p in cfg.plans.items()} == {
+    assert {
+        t: (p.plan, p.label, p.monthly_price_usd, p.base_credits, p.flex_credits) for t, p in cfg.plans.items()
+    } == {
         "claude-code": ("max5", "Claude Max 5×", 100.0, None, 0.0),
         "codex": ("pro", "ChatGPT Pro", 200.0, None, 0.0),
         "copilot": ("pro+", "Copilot Pro+", 0.0, 3900.0, 3100.0),
@@ -93,7 +95,13 @@ def test_copilot_credits_follow_the_utc_month_in_los_angeles(data_dir):
                 rec("gpt-4.1", feature="copilot-chat", costUsd=12.0, id="c2", timestamp="2026-12-01T01:00:00Z"),
                 rec("gpt-4.1", feature="copilot-cli", costUsd=1.5, id="c3", timestamp="2026-12-01T02:00:00Z"),
                 rec("claude-opus-4-1", feature="claude-code", costUsd=600.0, id="a1", timestamp="2026-11-02T18:00:00Z"),
-                rec("claude-opus-4-1", feature="claude-code agent=x", costUsd=640.0, id="a2", timestamp="2026-12-01T02:30:00Z"),
+                rec(
+                    "claude-opus-4-1",
+                    feature="claude-code agent=x",
+                    costUsd=640.0,
+                    id="a2",
+                    timestamp="2026-12-01T02:30:00Z",
+                ),
                 rec("claude-opus-4-1", feature="claude-code", costUsd=50.0, id="a3", timestamp="2026-10-31T12:00:00Z"),
                 rec("gpt-4.1", feature="aider", costUsd=7.0, id="x1", timestamp="2026-12-01T01:30:00Z"),
             ]
@@ -113,7 +121,10 @@ def test_copilot_credits_follow_the_utc_month_in_los_angeles(data_dir):
         }
         assert (copilot["listPriceUsd"], copilot["valueRatio"]) == (13.5, 1.35)
         assert claude["label"] == "Claude Max 5×" and claude["credits"] is None
-        assert (claude["periodStart"], claude["periodEnd"]) == ("2026-11-01T00:00:00-07:00", "2026-12-01T00:00:00-08:00")
+        assert (claude["periodStart"], claude["periodEnd"]) == (
+            "2026-11-01T00:00:00-07:00",
+            "2026-12-01T00:00:00-08:00",
+        )
         assert (claude["listPriceUsd"], claude["valueRatio"]) == (1240.0, 12.4)  # a1 + a2, not October's a3
 
         # an hour earlier (Nov 30 18:00 PST = Dec 1 02:00 UTC) c3 is not yet and c1 is November's
