@@ -29,6 +29,7 @@ from usage_ls.store.ledger import Ledger
 from usage_ls.store.limits import Observation
 
 ESTIMATED_TOOLS = ("claude-code", "codex")  # tools whose plans have 5-hour windows
+BLOCK_LOOKBACK_DAYS = 7  # the chain of blocks is followed back this far at most (a pause ends it sooner)
 FEATURE_ROW = TEXT_COLUMNS.index("feature")
 
 
@@ -114,10 +115,15 @@ def credit_split(credits: dict[str, Any]) -> tuple[float, float]:
 
 
 def active_block(ledger: Ledger, tool: str, tz: dt.tzinfo, now_ms: int) -> blocks.Block | None:
-    """`tool`'s 5-hour block holding now, as `usage-ls report blocks` counts it."""
+    """`tool`'s 5-hour block holding now, as `usage-ls report blocks` counts it when there was
+    a pause of 5 hours in the last week (else the chain of blocks is taken to start a week ago:
+    `usage/limits` stays quick for usage around the clock)."""
     today = days.day_of(now_ms, tz)
+    oldest = days.shift(today, -BLOCK_LOOKBACK_DAYS)
 
     def load(day: str) -> RecordColumns:
+        if day < oldest:  # an empty day: a pause
+            return ledger.day_columns(today).take(np.zeros(0, dtype=np.int64))
         cols = ledger.day_columns(day)
         rows = tool_rows(cols, tool)
         return cols if rows.all() else cols.take(rows)

@@ -97,7 +97,7 @@ def _limits(args: Any, svc: Any) -> int:
     for p in result["plans"]:
         c = p["credits"]
         price = "" if p["monthlyPriceUsd"] is None else f"${p['monthlyPriceUsd']:,.0f}"
-        value = "" if p["valueRatio"] is None else f"{p['valueRatio']:.1f}×"
+        value = "" if p["valueRatio"] is None else limits_render.ratio_text(p["valueRatio"])
         start, end = (dt.datetime.fromisoformat(p[k].replace("Z", "+00:00")) for k in ("periodStart", "periodEnd"))
         span = f"{start:%b} {start.day} – {end:%b} {end.day}" + (" UTC" if p["periodStart"].endswith("Z") else "")
         used = "" if c is None else f"{limits_render.count(c['used'])} / {limits_render.count(c['allowance'])}"

@@ -20,9 +20,13 @@ def value_text(p: dict[str, Any]) -> str:
     text = f"{p['label']}: " + ("price not set" if price is None else f"${price:,.0f}")
     text += f"; your usage at list price: ${p['listPriceUsd']:,.2f}"
     if p["valueRatio"] is not None:
-        ratio = p["valueRatio"]
-        text += f", {ratio:.1f}×" if ratio >= 1 else f", {ratio:.2f}×"
+        text += f", {ratio_text(p['valueRatio'])}"
     return text
+
+
+def ratio_text(ratio: float) -> str:
+    """`12.4×`, `0.15×`."""
+    return f"{ratio:.1f}×" if ratio >= 1 else f"{ratio:.2f}×"
 
 
 def credits_text(p: dict[str, Any]) -> str | None:
