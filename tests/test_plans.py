@@ -223,3 +223,35 @@ def test_base_credits_first_then_flex(used):
         1600.0: "AI Credits 1,600 of 1,500 used (base spent, 0 flex left); resets Jan 1 00:00 UTC",
     }
     assert credits_text(plan) == expected[used]
+
+
+def test_window_alerts_once_per_window_and_again_for_the_next(tmp_path):
+    from usage_ls import limit_alerts
+
+    H = 3_600_000
+    reset = 1_796_590_800_000
+
+    def window(used: float, resets_at: int, projected: float | None = None) -> dict:
+        return {
+            "source": "codex",
+            "window": "5h",
+            "label": "5h",
+            "limitId": None,
+            "usedPercent": used,
+            "resetsAt": resets_at,
+            "projectedPercent": projected,
+            "estimated": False,
+        }
+
+    def due(*shown: dict) -> list:
+        found = limit_alerts.due(tmp_path, {"windows": list(shown), "plans": []}, (75.0, 90.0), True)
+        return [(kind, w["usedPercent"], crossed) for kind, w, crossed in found]
+
+    assert due(window(40.0, reset, projected=120.0)) == [("pace", 40.0, None)]  # running ahead
+    assert due(window(41.0, reset, projected=121.0)) == []  # told once
+    assert due(window(80.0, reset)) == [("window", 80.0, 75.0)]
+    assert due(window(82.0, reset + 45_000)) == []  # the same window, its reset rounded otherwise
+    assert due(window(95.0, reset)) == [("window", 95.0, 90.0)]
+    assert due(window(99.0, reset, projected=130.0)) == []
+    # the next window: told again, both thresholds passed together as one message
+    assert due(window(91.0, reset + 5 * H, projected=150.0)) == [("window", 91.0, 90.0)]

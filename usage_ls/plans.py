@@ -10,7 +10,7 @@ reports an official one. Together with the reported windows this is `usage/limit
 - Credits are the ledger's credits (1 credit = $0.01 of list price by default, the AI Credit's
   own rate); base credits are used first, then the flex allotment.
 - An estimated window is the active 5-hour block of blocks.py (ccusage's), for Claude Code and
-  Codex when they report no 5-hour window, and for any tool whose plan sets `block_tokens`.
+  Codex when they report no window, and for any tool whose plan sets `block_tokens`.
 """
 
 from __future__ import annotations
@@ -133,8 +133,9 @@ def active_block(ledger: Ledger, tool: str, tz: dt.tzinfo, now_ms: int) -> block
 
 
 def estimated_windows(ledger: Ledger, cfg: Config, official: list[dict[str, Any]], now_ms: int) -> list[dict[str, Any]]:
-    """The active 5-hour block of each tool without an official 5-hour window."""
-    have = {w["source"] for w in official if w["window"] == "5h"}
+    """The active 5-hour block of each tool that reports no window of its own (one that
+    reports only a weekly window, as Codex's weekly-only plans, has no 5-hour window)."""
+    have = {w["source"] for w in official}
     tools = [*ESTIMATED_TOOLS, *(t for t, p in cfg.plans.items() if p.block_tokens and t not in ESTIMATED_TOOLS)]
     out = []
     for tool in tools:
