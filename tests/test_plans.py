@@ -46,6 +46,7 @@ gemini = { plan = "custom", monthly_price_usd = 20, credits = 2000, flex_credits
 cursor = "max5"
 aider = { plan = "custom" }
 cline = { plan = "custom", monthly_price_usd = "20" }
+codex-cloud = { plan = "custom", monthly_price_usd = 5, flex_credits = 10 }
 continue = { plan = "custom", monthly_price_usd = 5, seats = 3 }
 "Bad Tool" = "pro"
 opencode = 3
@@ -69,6 +70,7 @@ pace_alert = "yes"
         'plans.cursor: unknown plan "max5" (known for cursor: custom)',
         "plans.aider: a custom plan needs monthly_price_usd (USD a month)",
         "plans.cline.monthly_price_usd: expected a number, got a string",
+        "plans.codex-cloud.flex_credits: needs credits (the base allowance, used first)",
         "plans.continue.seats: unknown key (known: plan, label, monthly_price_usd, credits, flex_credits, block_tokens)",
         "plans.Bad Tool: expected a tool name such as claude-code, codex or copilot",
         'plans.opencode: expected a plan name such as "max5" or a table, got a number',

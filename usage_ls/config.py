@@ -296,6 +296,9 @@ def _plan(errors: list[str], tool: str, value: object) -> Plan | None:
             return None
         spec = plan_data.PlanSpec(f"{tool} plan", None, None, 0.0, True)
     base = numbers.get("credits", spec.base_credits)
+    if base is None and "flex_credits" in numbers:
+        errors.append(f"{key}.flex_credits: needs credits (the base allowance, used first)")
+        return None
     return Plan(
         tool=tool,
         plan=name,

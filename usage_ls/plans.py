@@ -62,10 +62,12 @@ def _ms(t: dt.datetime) -> int:
     return int(t.timestamp() * 1000)
 
 
-def usage(ledger: Ledger, tool: str, start_ms: int, end_ms: int, tz: dt.tzinfo) -> tuple[float, float]:
-    """(list-price USD, credits) of `tool`'s records in [start_ms, end_ms)."""
+def usage(ledger: Ledger, tool: str, start_ms: int, end_ms: int, tz: dt.tzinfo, now_ms: int) -> tuple[float, float]:
+    """(list-price USD, credits) of `tool`'s records in [start_ms, end_ms) (the days after
+    tomorrow are not read: nothing is recorded there yet)."""
     cost = credits = 0.0
-    for day in days.day_range(days.day_of(start_ms, tz), days.day_of(end_ms - 1, tz)):
+    last = min(days.day_of(end_ms - 1, tz), days.shift(days.day_of(now_ms, tz), 1))
+    for day in days.day_range(days.day_of(start_ms, tz), last):
         cols = ledger.day_columns(day)
         if not len(cols):
             continue
@@ -82,7 +84,7 @@ def iso(t: dt.datetime) -> str:
 def plan_view(plan: Plan, ledger: Ledger, tz: dt.tzinfo, now_ms: int) -> dict[str, Any]:
     """One entry of `usage/limits` `plans` (docs/protocol.md)."""
     start, end = period(plan, now_ms, tz)
-    cost, used = usage(ledger, plan.tool, _ms(start), _ms(end), tz)
+    cost, used = usage(ledger, plan.tool, _ms(start), _ms(end), tz, now_ms)
     price = plan.monthly_price_usd
     credits = None
     if plan.base_credits is not None:
