@@ -92,19 +92,41 @@ class LimitWindow(TypedDict):
     window: str  # "5h", "7d", "<minutes>m"
     label: str  # "5h", "wk", ...
     limitId: str | None
-    usedPercent: float
+    usedPercent: float | None  # null: an estimated window without a plan's block_tokens
     resetsAt: int | None  # epoch ms
     resetsAtLocal: str | None  # ISO 8601 in the configured time zone
     observedAt: int
     elapsedPercent: float | None
     projectedPercent: float | None  # used share at this pace by the reset
+    # estimated windows also carry startsAt, tokens, costUsd, projectedTokens, projectedCostUsd, tokenLimit
     estimated: bool
     level: str  # "normal" | "warning" | "error"
 
 
+class PlanCredits(TypedDict):
+    allowance: float  # base + flex
+    base: float
+    flex: float
+    used: float  # base first, then flex
+    remaining: float
+    resetsAt: str  # ISO 8601, 00:00 UTC on the 1st
+
+
+class PlanResult(TypedDict):
+    tool: str
+    plan: str  # the config's id: "max5"
+    label: str  # "Claude Max 5×"
+    monthlyPriceUsd: float | None
+    periodStart: str  # ISO 8601
+    periodEnd: str  # exclusive
+    listPriceUsd: float  # the tool's usage in the period at list price
+    valueRatio: float | None  # listPriceUsd / monthlyPriceUsd
+    credits: PlanCredits | None
+
+
 class LimitsResult(TypedDict):
     windows: list[LimitWindow]  # the most constraining first
-    plans: list[dict[str, Any]]
+    plans: list[PlanResult]
 
 
 Result = dict[str, Any]  # the other results: see docs/protocol.md for their fields

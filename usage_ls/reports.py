@@ -14,6 +14,7 @@ import orjson
 
 from usage_ls import blocks, days, periods
 from usage_ls.errors import InvalidParams
+from usage_ls.render import limits as limits_render
 from usage_ls.render import periods as render
 from usage_ls.render import text as fmt
 
@@ -73,7 +74,7 @@ def run(args: Any, svc: Any, params: dict[str, Any]) -> int:
 
 
 def _limits(args: Any, svc: Any) -> int:
-    """`report limits`: the plan windows the tools reported (`usage/limits`)."""
+    """`report limits`: the plan windows (reported and estimated) and the plans (`usage/limits`)."""
     result = svc.limits()
     if args.json:
         print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
@@ -81,13 +82,40 @@ def _limits(args: Any, svc: Any) -> int:
     if not result["windows"]:
         print("No plan windows reported yet: Claude Code reports them to `usage-ls statusline --claude-code`")
         print("(docs/limits.md), Codex in its session logs (`usage-ls import codex`).")
+    else:
+        rows = []
+        for w in result["windows"]:
+            reset = (
+                "" if w["resetsAtLocal"] is None else dt.datetime.fromisoformat(w["resetsAtLocal"]).strftime("%a %H:%M")
+            )
+            pace = "" if w["projectedPercent"] is None else f"{w['projectedPercent']:.0f}%"
+            used = "" if w["usedPercent"] is None else f"{w['usedPercent']:.0f}%"
+            label = w["label"] + (" (estimated)" if w["estimated"] else "")
+            rows.append([fmt.plain(w["source"]), label, used, pace, reset, w["level"]])
+        print(fmt.table(["Source", "Window", "Used", "At this pace", "Resets", "Level"], rows, "llrrll"))
+        for w in result["windows"]:
+            if w["estimated"]:
+                print(f"{fmt.plain(w['source'])} 5-hour block (estimated): {limits_render.estimated_line(w)}")
+    if not result["plans"]:
+        print("\nNo plans set: name yours under [plans] in config.toml for its value and credits (docs/limits.md).")
         return 0
     rows = []
-    for w in result["windows"]:
-        reset = "" if w["resetsAtLocal"] is None else dt.datetime.fromisoformat(w["resetsAtLocal"]).strftime("%a %H:%M")
-        pace = "" if w["projectedPercent"] is None else f"{w['projectedPercent']:.0f}%"
-        rows.append([fmt.plain(w["source"]), w["label"], f"{w['usedPercent']:.0f}%", pace, reset, w["level"]])
-    print(fmt.table(["Source", "Window", "Used", "At this pace", "Resets", "Level"], rows, "llrrll"))
+    for p in result["plans"]:
+        c = p["credits"]
+        price = "" if p["monthlyPriceUsd"] is None else f"${p['monthlyPriceUsd']:,.0f}"
+        value = "" if p["valueRatio"] is None else limits_render.ratio_text(p["valueRatio"])
+        start, end = (dt.datetime.fromisoformat(p[k].replace("Z", "+00:00")) for k in ("periodStart", "periodEnd"))
+        span = f"{start:%b} {start.day} – {end:%b} {end.day}" + (" UTC" if p["periodStart"].endswith("Z") else "")
+        used = "" if c is None else f"{limits_render.count(c['used'])} / {limits_render.count(c['allowance'])}"
+        rows.append(
+            [fmt.plain(p["tool"]), fmt.plain(p["label"]), span, price, f"${p['listPriceUsd']:,.2f}", value, used]
+        )
+    print()
+    print(fmt.table(["Tool", "Plan", "Period", "Price", "At list price", "Value", "AI Credits"], rows, "lllrrrr"))
+    for p in result["plans"]:
+        credits = limits_render.credits_text(p)
+        if credits:
+            print(f"{fmt.plain(p['label'])}: {credits}")
     return 0
 
 

@@ -789,3 +789,27 @@ def test_a_plan_window_reported_to_the_status_line_shows_in_the_status_bar(page,
     page.screenshot(path=shot(bench, "vscode-statusbar-window.png"))
     close_hovers(page)
     assert status_text(page).split(" · ")[0] == before.split(" · ")[0]  # credits unchanged
+    # Codex reports no window here: its 5-hour block is estimated from its usage, and the
+    # tooltip says so (no share without a plan's block_tokens, so the text keeps `5h 42%`)
+    usage_ls(
+        bench.data_dir,
+        "record",
+        "--model",
+        "gpt-5-codex",
+        "--input",
+        "4000",
+        "--output",
+        "2000",
+        "--cost",
+        "0.5",
+        "--feature",
+        "codex",
+    )
+    deadline = time.monotonic() + 10
+    while status_text(page).split(" cr ")[0] == credits and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert status_text(page).endswith("· 5h 42%"), status_text(page)
+    status_item(page).hover()
+    tip = hover_text(page, "codex 5h")
+    assert "codex 5h: block 6.0k tokens, $0.50 so far" in tip and "(estimated)" in tip, tip
+    close_hovers(page)
