@@ -16,7 +16,7 @@ import numpy as np
 from usage_ls import days
 from usage_ls.queries import Filter, totals_rows
 from usage_ls.store.rollup import METRICS
-from usage_ls.team import db
+from usage_ls.team import db, schema
 from usage_ls.team.db import TeamError
 
 # the rollup's columns in the order of rollup.METRICS
@@ -45,7 +45,13 @@ class Reader:
         with self.lock:
             for attempt in (1, 2):  # a connection the server closed since: once more on a new one
                 if self.conn is None or self.conn.closed:
-                    self.conn = db.connect(self.conninfo)
+                    conn = db.connect(self.conninfo)
+                    try:
+                        schema.prepare(conn, migrate=False)  # a schema newer than we know is not read
+                    except BaseException:
+                        conn.close()
+                        raise
+                    self.conn = conn
                 try:
                     return list(self.conn.execute(sql, args).fetchall())
                 except Exception as exc:
