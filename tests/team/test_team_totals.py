@@ -73,8 +73,11 @@ def test_two_devices_of_one_user_and_a_colleague_add_up_once(tmp_path, pg):
     got = json.loads(
         cli(desktop, "report", "daily", "--team", "--json", "--from", SPAN["from"], "--to", SPAN["to"]).stdout
     )
-    want = json.loads(cli(union, "report", "daily", "--json", "--from", SPAN["from"], "--to", SPAN["to"]).stdout)
-    assert rounded(got) == rounded(want)
+    truth = Usage(data_dir=union).open()
+    try:
+        assert rounded(got) == rounded(truth.daily(SPAN))
+    finally:
+        truth.close()
     table = cli(bob, "report", "today", "--team", "--from", "2026-11-16").stdout
     assert "scope=team" in table and "claude-sonnet-4-5" in table
 

@@ -3,9 +3,9 @@
 The records come from the day files (what checkpoints folded; a server checkpoints within
 30 s of a pause, `usage-ls sync` folds first), read in file order: a day file only grows.
 Each batch is one transaction: `add_months` makes the partitions it needs (its own short
-transaction), then one statement inserts the batch (arrays `unnest`ed: one round trip, no
-temporary table) into `record_ids` with ON CONFLICT DO NOTHING and only the ids that were new
-into `records`, whose trigger adds them to the daily rollup. The cursor moves only after the
+transaction), then the batch is COPYed (binary) into a temporary table and one statement
+inserts its ids into `record_ids` with ON CONFLICT DO NOTHING and only the records whose ids
+were new into `records`, whose trigger adds them to the daily rollup. The cursor moves only after the
 commit: a connection dropped mid-batch or a stopped database loses nothing, and a batch sent
 again (committed, but the answer lost) inserts nothing twice.
 """
@@ -50,9 +50,9 @@ COLUMNS = (
     "feature",
     "session",
 )
-_TYPES = (
+_TYPES = (  # as sent (COPY, binary): the day as text, money as the float's exact decimal text
     "text",
-    "date",
+    "text",
     "bigint",
     "text",
     "text",
@@ -72,13 +72,15 @@ _TYPES = (
     "text",
 )
 _NAMES = ", ".join(f'"{c}"' for c in COLUMNS)
-_SELECT = ", ".join(
-    'to_timestamp("ts" / 1000.0)' if c == "ts" else f'"{c}"::numeric' if c in ("cost_usd", "credits") else f'"{c}"'
-    for c in COLUMNS
-)
+_CASTS = {"ts": 'to_timestamp("ts" / 1000.0)', "day": '"day"::date', "cost_usd": '"cost_usd"::numeric'}
+_CASTS["credits"] = '"credits"::numeric'
+_SELECT = ", ".join(_CASTS.get(c, f'"{c}"') for c in COLUMNS)
+_DECLARE = ", ".join(f'"{c}" {t}' for c, t in zip(COLUMNS, _TYPES))
+INCOMING = f"CREATE TEMP TABLE IF NOT EXISTS usage_ls_incoming ({_DECLARE}) ON COMMIT DELETE ROWS"
+COPY = f"COPY usage_ls_incoming ({_NAMES}) FROM STDIN (FORMAT BINARY)"
 INSERT = f"""
 WITH incoming AS (
-    SELECT DISTINCT ON (id) * FROM unnest({", ".join(f"%s::{t}[]" for t in _TYPES)}) AS t({_NAMES})
+    SELECT DISTINCT ON (id) * FROM usage_ls_incoming
 ), fresh AS (
     INSERT INTO usage_ls.record_ids (id) SELECT id FROM incoming ON CONFLICT DO NOTHING RETURNING id
 )
@@ -185,13 +187,18 @@ def batches(
 
 
 def send(conn: Any, recs: list[dict[str, Any]], device: str) -> int:
-    """Insert one batch in one transaction; how many records were new to the database."""
-    rows = [_row(r, device) for r in recs]
+    """Insert one batch in one transaction (COPY into a temporary table, then one INSERT of the
+    ids new to the database); how many records were new."""
     months = sorted({r["date"][:7] + "-01" for r in recs})
     conn.execute("SELECT usage_ls.add_months(%s::date[])", (months,))
-    columns = [list(col) for col in zip(*rows)]
     with conn.transaction():
-        cur = conn.execute(INSERT, columns)
+        conn.execute(INCOMING)
+        cur = conn.cursor()
+        with cur.copy(COPY) as copy:
+            copy.set_types(list(_TYPES))
+            for rec in recs:
+                copy.write_row(_row(rec, device))
+        cur.execute(INSERT)
         return int(cur.rowcount)
 
 

@@ -189,6 +189,9 @@ GRANT SELECT ON usage_ls.schema_version, usage_ls.meta, usage_ls.daily TO {WRITE
 GRANT SELECT ON usage_ls.records TO {READER};
 GRANT SELECT, INSERT ON usage_ls.records, usage_ls.record_ids TO {WRITER};
 GRANT EXECUTE ON FUNCTION usage_ls.add_months(date[]) TO {WRITER};
+DO $$ BEGIN  -- a push COPYs each batch into a temporary table first
+    EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO {WRITER}', current_database());
+END $$;
 -- one login per person, a member of one of the roles, e.g.:
 --   CREATE ROLE alice LOGIN PASSWORD '...' IN ROLE {WRITER};
 --   CREATE ROLE grafana LOGIN PASSWORD '...' IN ROLE {READER};
