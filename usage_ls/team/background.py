@@ -18,7 +18,7 @@ from pathlib import Path
 log = logging.getLogger("usage_ls")
 
 START_DELAY_S = 2.0
-MIN_INTERVAL_S = 5.0
+MIN_INTERVAL_S = 10.0
 PERIOD_S = 300.0
 RETRY_FIRST_S = 5.0
 RETRY_MAX_S = 300.0

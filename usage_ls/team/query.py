@@ -20,15 +20,18 @@ from usage_ls.team import db, schema
 from usage_ls.team.db import TeamError
 
 # the rollup's columns in the order of rollup.METRICS
-_SUMS = (
-    "sum(messages)",
-    "sum(input_tokens)",
-    "sum(output_tokens)",
-    "sum(cache_read_tokens)",
-    "sum(cache_write_tokens)",
-    "sum(cost_usd)",
-    "sum(credits)",
-    "sum(unpriced_messages)",
+_SUMS = tuple(  # summed exactly in the database (bigint, numeric), sent as float8
+    f"coalesce(sum({c}), 0)::float8"
+    for c in (
+        "messages",
+        "input_tokens",
+        "output_tokens",
+        "cache_read_tokens",
+        "cache_write_tokens",
+        "cost_usd",
+        "credits",
+        "unpriced_messages",
+    )
 )
 assert len(_SUMS) == len(METRICS)
 
@@ -80,7 +83,7 @@ def _where(f: Filter) -> tuple[str, list[Any]]:
 
 
 def _sums(row: tuple[Any, ...]) -> list[float]:
-    return [float(v or 0) for v in row]
+    return list(row)
 
 
 def summary(reader: Reader, f: Filter) -> dict[str, Any]:

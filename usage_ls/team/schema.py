@@ -147,7 +147,13 @@ def prepare(conn: Any, *, migrate: bool = True) -> str:
             )
         if current < LATEST:
             if not migrate:
-                raise TeamError(f"the team database's schema is version {current}, this usage-ls needs {LATEST}")
+                if current == 0:
+                    raise TeamError(
+                        "the team database has no usage-ls schema yet: `usage-ls sync` makes it (docs/team.md)"
+                    )
+                raise TeamError(
+                    f"the team database's schema is version {current}, this usage-ls needs {LATEST}: `usage-ls sync`"
+                )
             try:
                 with conn.transaction():
                     _migrate(conn, current)
