@@ -3,14 +3,13 @@
 The connection string from `[sync] postgres` goes to psycopg (libpq) as written: a URI or
 `key=value` words, with PG* environment variables, ~/.pgpass, a service file and `sslmode`
 all working as they do for psql. We never parse it to connect; `secrets.mask` hides its
-passwords in every message. psycopg is imported on first use: most commands never sync.
+passwords in every message. psycopg is imported on first use: most commands never sync (the
+CLI imports this module for `TeamError` alone).
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-from usage_ls.team.secrets import mask
 
 CONNECT_TIMEOUT_S = 10
 STATEMENT_TIMEOUT_MS = 120_000
@@ -42,5 +41,7 @@ def connect(conninfo: str) -> Any:
 
 def said(exc: BaseException, conninfo: str | None) -> str:
     """An error's message on one line, every password masked."""
+    from usage_ls.team.secrets import mask
+
     text = " ".join(str(exc).split()) or type(exc).__name__
     return mask(text, conninfo)
