@@ -49,3 +49,21 @@ def pg(cluster):
     yield cluster.conninfo(name)
     with contextlib.suppress(Exception), psycopg.connect(cluster.conninfo(), autocommit=True) as conn:
         conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def main(monkeypatch, capsys):
+    """`usage-ls --data-dir DIR ARGS…` in this process (the CLI's own `main`): the same code as
+    the command without an interpreter's start per call. Returns returncode, stdout, stderr."""
+    from types import SimpleNamespace
+
+    from usage_ls.cli import main as cli_main
+
+    def run(data_dir, *args: str):
+        monkeypatch.setenv("USAGE_LS_DATA_DIR", str(data_dir))  # (main sets it; restored after the test)
+        capsys.readouterr()
+        code = cli_main(["--data-dir", str(data_dir), *args])
+        out, err = capsys.readouterr()
+        return SimpleNamespace(returncode=code, stdout=out, stderr=err)
+
+    return run

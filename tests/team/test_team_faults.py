@@ -8,7 +8,7 @@ import time
 
 import psycopg
 import pytest
-from team_helpers import cli, machine, record, records
+from team_helpers import machine, record, records
 
 from usage_ls.config import load_config
 from usage_ls.team import push, state
@@ -98,7 +98,7 @@ def test_connection_killed_mid_batch_loses_nothing_and_counts_once(tmp_path, pg)
     assert _counts(pg) == (TOTAL, TOTAL, TOTAL)
 
 
-def test_database_stopped_mid_push_then_restarted(tmp_path, pg, cluster):
+def test_database_stopped_mid_push_then_restarted(tmp_path, pg, cluster, main):
     d = _filled(tmp_path, pg)
     tz = load_config(d).tz
     push.push(d, tz, pg, size=200, max_batches=1)
@@ -108,20 +108,20 @@ def test_database_stopped_mid_push_then_restarted(tmp_path, pg, cluster):
         error = blocked.finish()
         assert isinstance(error, TeamError)
         record(d, records("while-down", 50, day="2026-11-18"))  # the editor goes on recording
-        down = cli(d, "sync", check=False)
+        down = main(d, "sync")
         assert down.returncode == 1 and "cannot connect to the team database" in down.stderr
-        status = cli(d, "sync", "--status").stdout
+        status = main(d, "sync", "--status").stdout
         assert f"queued:         {TOTAL + 50 - 200} record(s)" in status
         assert "last error:" in status and "cannot connect" in status
     finally:
         cluster.start()
-    done = cli(d, "sync")
+    done = main(d, "sync")
     assert f"{TOTAL + 50 - 200} new to the team database" in done.stdout
     assert _counts(pg) == (TOTAL + 50, TOTAL + 50, TOTAL + 50)
     assert push.queued(d, tz) == 0
 
 
-def test_a_newer_schema_is_refused_and_nothing_is_written(tmp_path, pg):
+def test_a_newer_schema_is_refused_and_nothing_is_written(tmp_path, pg, main):
     d = _filled(tmp_path, pg)
     tz = load_config(d).tz
     push.push(d, tz, pg, size=200, max_batches=1)
@@ -135,5 +135,5 @@ def test_a_newer_schema_is_refused_and_nothing_is_written(tmp_path, pg):
         push.push(d, tz, pg)
     assert _counts(pg) == (200, 200, 200)
     assert (d / "sync" / "cursor.json").read_bytes() == cursor_before
-    done = cli(d, "report", "today", "--team", "--from", "2026-11-16", check=False)
+    done = main(d, "report", "today", "--team", "--from", "2026-11-16")
     assert done.returncode == 1 and "schema is version 99, newer than this usage-ls knows" in done.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from team_helpers import cli, machine, record, records
+from team_helpers import machine, record, records
 
 from usage_ls.config import load_config
 from usage_ls.team import push
@@ -14,12 +14,14 @@ from usage_ls.team.secrets import mask, shown
 WRITER_PW, READER_PW, WRONG_PW = "wr1ter-Pa55", "r3ader-Pa55", "Wr0ng-S3cret-42"
 
 
-def test_roles_writer_inserts_but_cannot_change_reader_only_reads(tmp_path, pg, cluster):
-    sql = cli(tmp_path, "sync", "--init-roles").stdout
+def test_roles_writer_inserts_but_cannot_change_reader_only_reads(tmp_path, pg, cluster, main):
+    sql = main(tmp_path, "sync", "--init-roles").stdout
     assert "GRANT SELECT, INSERT ON usage_ls.records, usage_ls.record_ids TO usage_ls_writer" in sql
     assert "UPDATE" not in sql.replace("never update", "") and "DELETE" not in sql
     owner = machine(tmp_path, "owner", "root", pg)
-    assert "roles usage_ls_writer, usage_ls_reader are in place" in cli(owner, "sync", "--init-roles", "--apply").stdout
+    assert (
+        "roles usage_ls_writer, usage_ls_reader are in place" in main(owner, "sync", "--init-roles", "--apply").stdout
+    )
     dbname = pg.split("dbname=")[1].split()[0]
     with psycopg.connect(pg, autocommit=True) as conn:
         for login, pw, role in (("alice_w", WRITER_PW, "usage_ls_writer"), ("dash_r", READER_PW, "usage_ls_reader")):
@@ -28,8 +30,8 @@ def test_roles_writer_inserts_but_cannot_change_reader_only_reads(tmp_path, pg, 
     writer_uri = cluster.uri(dbname, "alice_w", WRITER_PW)  # over TCP with a password (scram-sha-256)
     d = machine(tmp_path, "alice", "alice", writer_uri)
     record(d, records("w", 30) + records("w2", 5, day="2027-01-02"))  # a month with no partition yet
-    assert "35 new to the team database" in cli(d, "sync").stdout
-    team = cli(d, "report", "today", "--team", "--from", "2026-11-16", "--json").stdout
+    assert "35 new to the team database" in main(d, "sync").stdout
+    team = main(d, "report", "today", "--team", "--from", "2026-11-16", "--json").stdout
     assert '"messages": 30' in team
 
     with psycopg.connect(writer_uri, autocommit=True) as w:
@@ -52,7 +54,7 @@ def test_roles_writer_inserts_but_cannot_change_reader_only_reads(tmp_path, pg, 
         assert conn.execute("SELECT count(*), sum(input_tokens) FROM usage_ls.records").fetchone()[0] == 35
 
 
-def test_wrong_password_is_said_without_the_password(tmp_path, pg, cluster):
+def test_wrong_password_is_said_without_the_password(tmp_path, pg, cluster, main):
     dbname = pg.split("dbname=")[1].split()[0]
     with psycopg.connect(pg, autocommit=True) as conn:
         conn.execute("DROP ROLE IF EXISTS bob_w")
@@ -60,14 +62,15 @@ def test_wrong_password_is_said_without_the_password(tmp_path, pg, cluster):
     uri = cluster.uri(dbname, "bob_w", WRONG_PW)
     d = machine(tmp_path, "bob", "bob", uri)
     record(d, records("b", 3))
-    done = cli(d, "sync", check=False)
+    done = main(d, "sync")
     assert done.returncode == 1
     assert 'password authentication failed for user "bob_w"' in done.stderr
     outputs = [done.stdout + done.stderr]
     for args in (("sync", "--status"), ("config",), ("doctor",)):
-        run = cli(d, *args, check=False)
+        run = main(d, *args)
         outputs.append(run.stdout + run.stderr)
     assert "last error:" in outputs[1] and "password authentication failed" in outputs[1]
+    assert "queued:         3 record(s)" in outputs[1]  # never pushed: every record waits
     assert f"postgresql://bob_w:***@127.0.0.1:{cluster.port}/{dbname}" in outputs[2]
     assert "team sync: the last push failed" in outputs[3] and "password authentication failed" in outputs[3]
     status_file = (d / "sync" / "status.json").read_text()

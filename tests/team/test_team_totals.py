@@ -19,7 +19,7 @@ from synth_logs import claude_logs
 SPAN = {"from": "2026-11-14", "to": "2026-11-20"}
 
 
-def test_two_devices_of_one_user_and_a_colleague_add_up_once(tmp_path, pg):
+def test_two_devices_of_one_user_and_a_colleague_add_up_once(tmp_path, pg, main):
     """Alice's laptop and desktop both import the same Claude Code logs (same ids) and each
     record their own; Bob records his. The team's totals equal one ledger holding each
     record once, in every query method answered by the team scope and in the CLI."""
@@ -71,19 +71,21 @@ def test_two_devices_of_one_user_and_a_colleague_add_up_once(tmp_path, pg):
     import json
 
     got = json.loads(
-        cli(desktop, "report", "daily", "--team", "--json", "--from", SPAN["from"], "--to", SPAN["to"]).stdout
+        main(desktop, "report", "daily", "--team", "--json", "--from", SPAN["from"], "--to", SPAN["to"]).stdout
     )
     truth = Usage(data_dir=union).open()
     try:
         assert rounded(got) == rounded(truth.daily(SPAN))
     finally:
         truth.close()
-    table = cli(bob, "report", "today", "--team", "--from", "2026-11-16").stdout
+    table = main(bob, "report", "today", "--team", "--from", "2026-11-16").stdout
     assert "scope=team" in table and "claude-sonnet-4-5" in table
 
 
-def test_team_scope_needs_the_database_configured(tmp_path):
+def test_team_scope_needs_the_database_configured(tmp_path, main):
     d = machine(tmp_path, "solo", "alice", None)
-    done = cli(d, "report", "daily", "--team", check=False)
+    done = main(d, "report", "daily", "--team")
     assert done.returncode == 2
     assert 'scope: "team" needs the team database: [sync] postgres in config.toml' in done.stderr
+    off = main(d, "sync")
+    assert off.returncode == 2 and "sync: off: set [sync] postgres in config.toml" in off.stderr

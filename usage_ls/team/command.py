@@ -32,13 +32,8 @@ def status_lines(cfg: Config) -> tuple[list[str], list[str]]:
     st = state.read_status(root)
     queued = push.queued(root, cfg.tz)
     pending = _pending(cfg)
-    if queued is None:
-        lines.append(
-            f"queued:         everything (never pushed){'' if pending is None else f'; {pending} in journals'}"
-        )
-    else:
-        more = "" if not pending else f" (+ {pending} in journals, pushed after the next checkpoint)"
-        lines.append(f"queued:         {queued} record(s){more}")
+    more = "" if not pending else f" (+ {pending} in journals, pushed after the next checkpoint)"
+    lines.append(f"queued:         {queued} record(s){more}")
     lines.append(f"last success:   {_when(st.get('lastSuccess'))}")
     if st.get("lastError"):
         error = mask(str(st["lastError"]), cfg.sync_postgres)

@@ -248,15 +248,12 @@ def _push(root: Path, tz: dt.tzinfo, conninfo: str, size: int, max_batches: int 
         conn.close()
 
 
-def queued(root: Path, tz: dt.tzinfo) -> int | None:
-    """Records in day files not yet pushed to the database the cursor was last used with (from
-    the rollups' counts: no day file is read); None before the first push."""
+def queued(root: Path, tz: dt.tzinfo) -> int:
+    """Records in day files not yet pushed to the database the cursor was last used with (every
+    record before the first push), from the rollups' counts: no day file is read."""
     path = root / state.SYNC_DIR / "cursor.json"
-    if not path.exists():
-        return None
-    cursor = state.Cursor(root)
-    data = fileio.read_json(path)
-    cursor.load(data.get("database", "") if isinstance(data, dict) else "")
+    data = fileio.read_json(path) if path.parent.exists() else None
+    cursor = state.Cursor(root).load(data.get("database", "") if isinstance(data, dict) else "")
     files = StoreFiles(root, tz, writable=False)
     names = Names.fresh()
     total = 0
