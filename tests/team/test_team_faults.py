@@ -137,3 +137,28 @@ def test_a_newer_schema_is_refused_and_nothing_is_written(tmp_path, pg, main):
     assert (d / "sync" / "cursor.json").read_bytes() == cursor_before
     done = main(d, "report", "today", "--team", "--from", "2026-11-16")
     assert done.returncode == 1 and "schema is version 99, newer than this usage-ls knows" in done.stderr
+
+
+def test_two_machines_pushing_the_same_records_at_once_count_them_once(tmp_path, pg):
+    shared = records("shared", 600, day="2026-11-02")  # (one log both imported)
+    machines = [machine(tmp_path, name, "alice", pg) for name in ("one", "two")]
+    for n, d in enumerate(machines):
+        record(d, shared + records(f"own{n}", 150, day="2026-11-03"))
+    errors: list[BaseException] = []
+
+    def run(d):
+        for _ in range(3):  # a deadlock between the two is rolled back and tried again, as the server does
+            try:
+                push.push(d, load_config(d).tz, pg, size=100)
+                return
+            except TeamError as exc:
+                errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(d,)) for d in machines]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert _counts(pg) == (900, 900, 900), errors
+    for d in machines:
+        assert push.queued(d, load_config(d).tz) == 0

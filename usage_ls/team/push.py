@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +91,8 @@ SELECT {_SELECT} FROM incoming JOIN fresh USING (id)
 
 @dataclass
 class Part:
-    """Records [start, end) of one day file, the nth being `last_id`; `sig` when `end` is the whole file."""
+    """How far a batch takes one day file: its first `end` records, the last being `last_id`; `sig`
+    (the file's mtime and size) when that is the whole file."""
 
     day: str
     end: int
@@ -105,7 +106,6 @@ class Outcome:
     inserted: int = 0  # records new to the database
     batches: int = 0
     busy: bool = False  # another process of this data directory was pushing
-    parts: list[Part] = field(default_factory=list)
 
 
 def _row(rec: dict[str, Any], device: str) -> tuple[Any, ...]:
