@@ -13,6 +13,7 @@ from usage_ls import __version__, days
 from usage_ls.errors import InvalidParams, StoreRefused
 from usage_ls.render import tables
 from usage_ls.render import text as fmt
+from usage_ls.team.db import TeamError
 
 
 def _service(args, writable: bool = False, tag: str = "cli"):
@@ -94,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--sort", default="-timestamp", help="column of `interactions` (`sessions`: default -start), - for descending"
     )
     rep.add_argument("--wide", action="store_true", help="sessions: whole session ids and models (past 80 columns)")
+    rep.add_argument("--team", action="store_true", help="today/daily/models/projects: the team database's numbers")
 
     ins = sub.add_parser("insights", help="budgets left, burn rate, projection, spikes and money-saving tips")
     _filter_args(ins)
@@ -154,6 +156,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="claude-code: install `usage-ls statusline --claude-code` as statusLine",
     )
 
+    sy = sub.add_parser("sync", help="push this machine's records to the team database ([sync] postgres)")
+    sy.add_argument("--status", action="store_true", help="records queued, last success, last error (no connection)")
+    sy.add_argument("--init-roles", action="store_true", help="print the SQL of the least-privilege roles")
+    sy.add_argument("--apply", action="store_true", help="with --init-roles: create the schema and the roles now")
+    sy.add_argument("--quiet", action="store_true", help="say nothing unless it fails (servers run it so)")
     sub.add_parser("config", help="show the data directory, config file and what it sets")
     sub.add_parser("doctor", help="check the data directory, config, price data, journals and files moved aside")
     sub.add_parser("checkpoint", help="fold pending journals into the day files now (servers do this themselves)")
@@ -177,6 +184,9 @@ def main(argv: list[str] | None = None) -> int:
     except (InvalidParams, StoreRefused) as exc:
         print(f"usage-ls: {exc}", file=sys.stderr)
         return 2
+    except TeamError as exc:  # the team database: down, refusing, too new (said without secrets)
+        print(f"usage-ls: {exc}", file=sys.stderr)
+        return 1
     except BrokenPipeError:
         return 0
 
@@ -268,6 +278,10 @@ def cmd_report(args) -> int:
     params = _filter(args)
     if args.tool is not None and args.what != "blocks":
         raise InvalidParams("--tool", "applies to `report blocks` only")
+    if args.team:
+        if args.what not in ("today", "daily", "models", "projects") or args.breakdown:
+            raise InvalidParams("--team", "applies to `report today`, `daily`, `models` and `projects` so far")
+        params["scope"] = "team"
     if args.what in ("weekly", "monthly", "blocks", "limits", "sessions") or (
         args.breakdown and args.what == "daily" and not args.json
     ):
@@ -290,7 +304,7 @@ def cmd_report(args) -> int:
     if args.json:
         print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
         return 0
-    f = svc.parse_filter(params)
+    f = svc.parse_filter({k: v for k, v in params.items() if k != "scope"})
     span = f.start if f.start == f.end else f"{f.start} .. {f.end}"
     scope = ", ".join(f"{k}={fmt.plain(v)}" for k, v in params.items() if k not in ("from", "to"))
     print(f"{args.what} · {span}" + (f" · {scope}" if scope else ""))
@@ -387,6 +401,7 @@ def cmd_setup(args) -> int:
 def cmd_config(args) -> int:
     from usage_ls.config import EXAMPLE, load_config
     from usage_ls.service import settle_user
+    from usage_ls.team.secrets import shown
 
     cfg = load_config()
     settle_user(cfg)
@@ -396,6 +411,7 @@ def cmd_config(args) -> int:
     print(f"timezone:       {cfg.timezone or 'system'} ({cfg.tz})")
     print(f"weeks start on: {cfg.week_start}")
     print(f"1 credit =      ${cfg.usd_per_credit:g}")
+    print(f"team database:  {shown(cfg.sync_postgres)}")
     for problem in cfg.errors:
         print(f"problem:        {problem}")
     if not cfg.path.exists():
@@ -414,6 +430,12 @@ def cmd_checkpoint(args) -> int:
     ledger.files.make_dirs()  # refuses a data directory that is not safe to use
     ledger.checkpoint(blocking=True)
     return 0
+
+
+def cmd_sync(args) -> int:
+    from usage_ls.team.command import run
+
+    return run(args)
 
 
 def cmd_doctor(args) -> int:
@@ -436,6 +458,7 @@ COMMANDS = {
     "setup": cmd_setup,
     "config": cmd_config,
     "doctor": cmd_doctor,
+    "sync": cmd_sync,
     "checkpoint": cmd_checkpoint,
     "prices": cmd_prices,
 }

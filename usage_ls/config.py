@@ -60,6 +60,11 @@ EXAMPLE = """\
 # genai = "metrics"              # other GenAI emitters: count gen_ai.client.token.usage ("metrics") or
 #                                # gen_ai.usage.* on their log events ("events"); see docs/live.md
 
+# [sync]
+# postgres = "postgresql://alice@db.example/usage?sslmode=verify-full"
+#                                # push records to the team's PostgreSQL (off by default); libpq's
+#                                # conventions work: PG* variables, ~/.pgpass, "service=usage"; see docs/team.md
+
 # [prices."my-model"]            # USD per million tokens, for custom models or negotiated rates
 # input = 1.0
 # output = 4.0
@@ -91,6 +96,9 @@ class Config:
     plans: dict[str, Plan] = field(default_factory=dict)  # [plans]: tool -> its plan
     limit_thresholds: tuple[float, ...] = (75.0, 90.0)  # [limits] thresholds: window alerts
     limit_pace_alert: bool = True  # [limits] pace_alert
+    sync_postgres: str | None = (
+        None  # [sync] postgres: a libpq connection string (may hold a password); "": libpq's defaults; None: off
+    )
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -146,7 +154,19 @@ def load_config(data_dir: Path | str | None = None) -> Config:
         cfg.errors.append(f"{path}: cannot be read ({exc}); using defaults for every key")
         return cfg
     errors = cfg.errors
-    known = {"user", "timezone", "week_start", "credits", "budgets", "prices", "import", "receive", "plans", "limits"}
+    known = {
+        "user",
+        "timezone",
+        "week_start",
+        "credits",
+        "budgets",
+        "prices",
+        "import",
+        "receive",
+        "plans",
+        "limits",
+        "sync",
+    }
     for key in raw:
         if key not in known:
             errors.append(f"{key}: unknown key (known: {', '.join(sorted(known))})")
@@ -249,6 +269,7 @@ def load_config(data_dir: Path | str | None = None) -> Config:
         if plan is not None:
             cfg.plans[tool] = plan
     _limits(errors, cfg, _table(errors, raw, "limits"))
+    _sync(errors, cfg, _table(errors, raw, "sync"))
     return cfg
 
 
@@ -373,6 +394,25 @@ def _receive(errors: list[str], cfg: Config, table: dict) -> None:
             cfg.receive_genai = table["genai"]
         else:
             errors.append(f'receive.genai: expected "metrics" or "events", got {toml_type(table["genai"])}')
+
+
+def _sync(errors: list[str], cfg: Config, table: dict) -> None:
+    """[sync] postgres: kept as written (libpq parses it, never we: it may hold a password);
+    `true` is libpq's defaults alone (PGHOST, PGSERVICE ... in the environment); `false` or "" is off."""
+    for key in table:
+        if key != "postgres":
+            errors.append(f"sync.{key}: unknown key (known: postgres)")
+    value = table.get("postgres", False)
+    if value is False or value == "":
+        return
+    if value is True:
+        cfg.sync_postgres = ""
+    elif isinstance(value, str) and value.strip():
+        cfg.sync_postgres = value.strip()
+    else:
+        errors.append(
+            f'sync.postgres: expected a connection string like "postgresql://host/db", got {toml_type(value)}'
+        )
 
 
 def _table(errors: list[str], raw: dict, key: str, prefix: str = "") -> dict:

@@ -99,6 +99,11 @@ def run() -> int:
     for line in receiver_lines:
         print(line)
     problems += receiver_problems
+    from usage_ls.team.command import status_lines
+
+    team_lines, team_problems = status_lines(cfg)
+    print("\n".join(team_lines))
+    problems += team_problems
     if repairs:
         print("\nRepairs made:")
         for r in repairs:

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 
@@ -31,6 +31,8 @@ from usage_ls.errors import InvalidParams, StoreRefused
 from usage_ls.model import Defaults
 from usage_ls.service import Usage, default_name
 from usage_ls.sources import Sources
+from usage_ls.team.background import SyncSchedule
+from usage_ls.team.db import TeamError
 
 log = logging.getLogger("usage_ls")
 
@@ -55,6 +57,7 @@ class UsageServer(LanguageServer):
         self.checkpointing = False
         self.last_write = 0.0
         self.disk_warned = False
+        self.team_sync: SyncSchedule | None = None  # pushes to the team database ([sync] postgres)
         self.sources = Sources(self)  # logs watched, their history, the OTLP receiver: started on `initialized`
         self.editor = editor_features.EditorFeatures(self)  # commands, dashboard child, progress status
         self.progress_status = False
@@ -226,6 +229,9 @@ class UsageServer(LanguageServer):
                     self.checkpointing = True
                     self.flush()
                     transport.keep(asyncio.ensure_future(self.checkpoint_in_child(svc)))
+                if svc.cfg.sync_postgres is not None:
+                    self.team_sync = self.team_sync or SyncSchedule(loop.time())
+                    self.team_sync.tick(loop.time(), svc.ledger.checkpoint_seq, svc.cfg.data_dir)
                 if self.process_id and not _alive(self.process_id):
                     log.info("editor process %s is gone; exiting", self.process_id)
                     self.stop_usage()
@@ -394,6 +400,8 @@ def _register(method: protocol.Method) -> None:
             return method.call(ls.svc(), _params(params))
         except InvalidParams as exc:
             raise JsonRpcInvalidParams(str(exc)) from None
+        except TeamError as exc:  # the team database down or refusing: said, without secrets
+            raise JsonRpcInternalError(str(exc)) from None
 
     handler.__name__ = method.short
     server.feature(method.name)(handler)

@@ -44,6 +44,10 @@ def result_weight(value: Any) -> int:
         return 4096
 
 
+def _team_scope(params: Any) -> bool:
+    return isinstance(params, dict) and params.get("scope") == "team"
+
+
 class Usage:
     def __init__(
         self, cfg: Config | None = None, *, data_dir: str | Path | None = None, tag: str = "srv", writable: bool = True
@@ -62,12 +66,15 @@ class Usage:
         # callables the server polls on every tick (e.g. live log importers); each returns
         # True when it recorded something
         self.watchers: list[Callable[[], bool]] = []
+        self.team_reader: Any = None  # team/query.Reader, opened on the first `scope: "team"` query
 
     def open(self) -> Usage:
         self.ledger.open()
         return self
 
     def close(self) -> None:
+        if self.team_reader is not None:
+            self.team_reader.close()
         try:
             self.ledger.close()
         finally:
@@ -140,27 +147,51 @@ class Usage:
     def parse_filter(self, params: dict | None) -> queries.Filter:
         return queries.parse_filter(params, self.tz)
 
+    def team(self, name: str, params: dict) -> dict:
+        """A `scope: "team"` answer, from the team database's rollup (team/query.py); never cached:
+        other machines change it."""
+        from usage_ls.team import query
+
+        if self.cfg.sync_postgres is None:
+            raise InvalidParams(
+                "scope", '"team" needs the team database: [sync] postgres in config.toml (docs/team.md)'
+            )
+        f = self.parse_filter({k: v for k, v in params.items() if k != "scope"})
+        if self.team_reader is None:
+            self.team_reader = query.Reader(self.cfg.sync_postgres)
+        return getattr(query, name)(self.team_reader, f)
+
     def summary(self, params: dict | None = None) -> dict:
+        if _team_scope(params):
+            return self.team("summary", params)
         self.ledger.refresh()
         f = self.parse_filter(params)
         return self.cached("summary", f.key, lambda: queries.summary(queries.filtered(self.ledger, f)))
 
     def token_split(self, params: dict | None = None) -> dict:
+        if _team_scope(params):
+            return self.team("token_split", params)
         self.ledger.refresh()
         f = self.parse_filter(params)
         return self.cached("split", f.key, lambda: queries.token_split(self.ledger, queries.filtered(self.ledger, f)))
 
     def projects(self, params: dict | None = None) -> dict:
+        if _team_scope(params):
+            return self.team("projects", params)
         self.ledger.refresh()
         f = self.parse_filter(params)
         return self.cached("projects", f.key, lambda: queries.projects(self.ledger, queries.filtered(self.ledger, f)))
 
     def users(self, params: dict | None = None) -> dict:
+        if _team_scope(params):
+            return self.team("users", params)
         self.ledger.refresh()
         f = self.parse_filter(params)
         return self.cached("users", f.key, lambda: queries.users(self.ledger, queries.filtered(self.ledger, f)))
 
     def daily(self, params: dict | None = None) -> dict:
+        if _team_scope(params):
+            return self.team("daily", params)
         self.ledger.refresh()
         f = self.parse_filter(params)
         return self.cached("daily", f.key, lambda: queries.daily(self.ledger, queries.filtered(self.ledger, f), f))

@@ -1,0 +1,73 @@
+"""Machines (data directories) for the team tests, and what they compare."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from usage_ls.service import Usage
+
+
+def machine(tmp: Path, name: str, user: str, conninfo: str | None) -> Path:
+    """A data directory: one device of `user`, syncing to `conninfo`."""
+    d = tmp / name
+    d.mkdir(mode=0o700)
+    text = f'user = "{user}"\n'
+    if conninfo is not None:
+        text += f"[sync]\npostgres = {json.dumps(conninfo)}\n"
+    (d / "config.toml").write_text(text)
+    return d
+
+
+def record(data_dir: Path, records: list[dict]) -> None:
+    svc = Usage(data_dir=data_dir).open()
+    try:
+        result = svc.record(records)
+        assert not result["rejected"], result
+    finally:
+        svc.close()  # folds the journal into the day files
+
+
+def records(prefix: str, n: int, day: str = "2026-11-16", **fields) -> list[dict]:
+    models = ("claude-sonnet-4-5", "gpt-4.1-mini", "no-such-model-x")
+    return [
+        {
+            "id": f"{prefix}-{i}",
+            "timestamp": f"{day}T{8 + i % 12:02d}:{i % 60:02d}:00Z",
+            "model": models[i % 3],
+            "inputTokens": 1000 + 7 * i,
+            "outputTokens": 100 + i,
+            "cacheReadTokens": 50 * (i % 5),
+            "project": ("widget", "docs")[i % 2],
+            **fields,
+        }
+        for i in range(n)
+    ]
+
+
+def cli(data_dir: Path, *args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    done = subprocess.run(
+        [sys.executable, "-m", "usage_ls", "--data-dir", str(data_dir), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
+    if check:
+        assert done.returncode == 0, done.stderr
+    return done
+
+
+def rounded(value):
+    """A protocol answer with money rounded to 9 decimals: the team database sums money exactly
+    (numeric), the local ledger in floats; tokens and counts must be equal as they are."""
+    if isinstance(value, dict):
+        return {k: rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [rounded(v) for v in value]
+    if isinstance(value, float):
+        return round(value, 9)
+    return value

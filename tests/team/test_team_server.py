@@ -1,0 +1,90 @@
+"""The language server pushes in the background and answers `scope: "team"`."""
+
+from __future__ import annotations
+
+import time
+
+import psycopg
+from raw_server import RawServer
+from team_helpers import machine, record, records, rounded
+
+from usage_ls.config import load_config
+from usage_ls.team.background import RETRY_FIRST_S, RETRY_MAX_S, SyncSchedule
+
+SPAN = {"from": "2026-11-16", "to": "2026-11-16"}
+
+
+def test_server_pushes_in_the_background_and_answers_team_scope(tmp_path, pg):
+    d = machine(tmp_path, "laptop", "alice", pg)
+    record(d, records("srv", 120))
+    server = RawServer(d)
+    try:
+        server.initialize()
+        local = server.request("usage/summary", SPAN)["result"]
+        with psycopg.connect(pg, autocommit=True) as conn:
+            for _ in range(600):  # the first push starts a few seconds after `initialized` (a bound, not a timing)
+                ready = conn.execute("SELECT to_regclass('usage_ls.daily') IS NOT NULL").fetchone()[0]
+                if ready and conn.execute("SELECT sum(messages) FROM usage_ls.daily").fetchone()[0] == 120:
+                    break
+                time.sleep(0.1)
+            else:
+                raise AssertionError("the server never pushed")
+        team = server.request("usage/summary", {**SPAN, "scope": "team"})["result"]
+        assert rounded(team) == rounded(local) and team["messages"] == 120
+        other = server.request("usage/interactions", {**SPAN, "scope": "team"})
+        assert other["error"]["code"] == -32602 and '"team" is answered by usage/summary' in other["error"]["message"]
+    finally:
+        server.close()
+    assert (d / "sync" / "status.json").exists() and (d / "sync" / "device-id").exists()
+
+
+def test_team_scope_when_the_database_is_gone_is_an_error_not_a_crash(tmp_path):
+    d = machine(tmp_path, "away", "alice", "postgresql://nobody:Pw-x9Secret@127.0.0.1:1/none?connect_timeout=2")
+    server = RawServer(d)
+    try:
+        server.initialize()
+        answer = server.request("usage/daily", {**SPAN, "scope": "team"})
+        assert "cannot connect to the team database" in answer["error"]["message"]
+        assert "Pw-x9Secret" not in str(answer)
+        assert server.request("usage/summary", SPAN)["result"]["messages"] == 0  # local answers go on
+    finally:
+        server.close()
+    assert load_config(d).sync_postgres.endswith("connect_timeout=2")
+
+
+def test_sync_schedule_retries_with_backoff_and_follows_checkpoints():
+    s = SyncSchedule(now=0.0)
+    assert not s.due(1.0, seq=0)  # not in the first seconds of a server
+    assert s.due(10.0, seq=0)
+    s.started(0)
+    assert not s.due(11.0, seq=1)  # one push at a time
+    s.finished(ok=False, now=11.0)
+    assert not s.due(11.0 + RETRY_FIRST_S - 0.1, seq=0) and s.due(11.0 + RETRY_FIRST_S, seq=0)
+    waits = []
+    now = 20.0
+    for _ in range(10):
+        s.started(0)
+        s.finished(ok=False, now=now)
+        waits.append(s.next_at - now)
+    assert waits[1] == 2 * waits[0] and max(waits) == RETRY_MAX_S
+    s.started(3)
+    s.finished(ok=True, now=1000.0)
+    assert not s.due(1010.0, seq=3)  # nothing new since
+    assert s.due(1010.0, seq=4)  # a checkpoint folded new records
+    assert s.due(1000.0 + 301, seq=3)  # and now and then anyway
+
+
+def test_config_sync_key(tmp_path):
+    d = tmp_path / "c"
+    d.mkdir()
+    for text, expected, error in (
+        ('[sync]\npostgres = "postgresql://db/usage"', "postgresql://db/usage", None),
+        ("[sync]\npostgres = true", "", None),
+        ("[sync]\npostgres = false", None, None),
+        ("[sync]\npostgres = 5", None, "sync.postgres: expected a connection string"),
+        ('[sync]\npostgress = "x"', None, "sync.postgress: unknown key (known: postgres)"),
+    ):
+        (d / "config.toml").write_text(text)
+        cfg = load_config(d)
+        assert cfg.sync_postgres == expected
+        assert (error is None and not cfg.errors) or any(error in e for e in cfg.errors)

@@ -1,0 +1,14 @@
+"""Team usage on PostgreSQL (docs/team.md): the local ledger stays the source of truth, and
+every machine pushes its records into one database where the team's numbers meet.
+
+- `secrets.py`: connection strings and messages with every password masked (a leaf);
+- `state.py`: what this data directory keeps about syncing: its device id, the durable push
+  cursor and the last outcome (`sync/` in the data directory);
+- `schema.py`: the versioned migrations (tables partitioned by month, the daily rollup kept
+  in step by a trigger) and the least-privilege roles;
+- `db.py`: connecting (libpq's conventions: the connection string, PG* variables, ~/.pgpass,
+  a service file) with time limits, and the errors said without secrets;
+- `push.py`: one push: the records past the cursor, in batches, idempotent by record id;
+- `query.py`: `scope: "team"` answers from the rollup;
+- `command.py`: `usage-ls sync`.
+"""

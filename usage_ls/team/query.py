@@ -1,0 +1,135 @@
+"""`scope: "team"`: the protocol's answers from the team database's daily rollup.
+
+Only `usage_ls.daily` is read (day × user × project × model × billing), never the records,
+so a year of a team's usage is a few thousand rows whatever the number of records. The
+answers have the shapes of the local ones (queries.py), so every face renders them as is.
+Money is summed as `numeric` in the database (exact), then rounded as the local answers are.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+
+from usage_ls import days
+from usage_ls.queries import Filter, totals_rows
+from usage_ls.store.rollup import METRICS
+from usage_ls.team import db, schema
+from usage_ls.team.db import TeamError
+
+# the rollup's columns in the order of rollup.METRICS
+_SUMS = tuple(  # summed exactly in the database (bigint, numeric), sent as float8
+    f"coalesce(sum({c}), 0)::float8"
+    for c in (
+        "messages",
+        "input_tokens",
+        "output_tokens",
+        "cache_read_tokens",
+        "cache_write_tokens",
+        "cost_usd",
+        "credits",
+        "unpriced_messages",
+    )
+)
+assert len(_SUMS) == len(METRICS)
+
+
+class Reader:
+    """One connection to the team database, opened on first use and again after it broke."""
+
+    def __init__(self, conninfo: str):
+        self.conninfo = conninfo
+        self.conn: Any = None
+        self.lock = threading.Lock()
+
+    def rows(self, sql: str, args: list[Any]) -> list[tuple[Any, ...]]:
+        with self.lock:
+            for attempt in (1, 2):  # a connection the server closed since: once more on a new one
+                if self.conn is None or self.conn.closed:
+                    conn = db.connect(self.conninfo)
+                    try:
+                        schema.prepare(conn, migrate=False)  # a schema newer than we know is not read
+                    except BaseException:
+                        conn.close()
+                        raise
+                    self.conn = conn
+                try:
+                    return list(self.conn.execute(sql, args).fetchall())
+                except Exception as exc:
+                    broken = self.conn.broken or self.conn.closed
+                    if broken:
+                        self.conn.close()
+                        self.conn = None
+                    if attempt == 2 or not broken:
+                        raise TeamError(f"the team database did not answer: {db.said(exc, self.conninfo)}") from None
+            raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        with self.lock:
+            if self.conn is not None:
+                self.conn.close()
+                self.conn = None
+
+
+def _where(f: Filter) -> tuple[str, list[Any]]:
+    sql, args = ["day BETWEEN %s AND %s"], [f.start, f.end]
+    for column, value in (("user", f.user), ("project", f.project), ("model", f.model), ("billing", f.billing)):
+        if value is not None:
+            sql.append(f'"{column}" = %s')
+            args.append(value)
+    return " AND ".join(sql), args
+
+
+def _sums(row: tuple[Any, ...]) -> list[float]:
+    return list(row)
+
+
+def summary(reader: Reader, f: Filter) -> dict[str, Any]:
+    where, args = _where(f)
+    rows = reader.rows(f"SELECT {', '.join(_SUMS)} FROM usage_ls.daily WHERE {where}", args)
+    return totals_rows(np.array([_sums(rows[0])]))[0]
+
+
+def _by(reader: Reader, f: Filter, column: str, label: str) -> list[dict[str, Any]]:
+    where, args = _where(f)
+    rows = reader.rows(
+        f'SELECT "{column}", {", ".join(_SUMS)} FROM usage_ls.daily WHERE {where} GROUP BY "{column}"', args
+    )
+    out = [{label: row[0], **t} for row, t in zip(rows, totals_rows(np.array([_sums(r[1:]) for r in rows])))]
+    out.sort(key=lambda r: (-r["totalTokens"], -(r["costUsd"] or 0.0), r[label]))
+    return out
+
+
+def token_split(reader: Reader, f: Filter) -> dict[str, Any]:
+    return {"models": _by(reader, f, "model", "model")}
+
+
+def projects(reader: Reader, f: Filter) -> dict[str, Any]:
+    return {"projects": _by(reader, f, "project", "project")}
+
+
+def users(reader: Reader, f: Filter) -> dict[str, Any]:
+    return {"users": _by(reader, f, "user", "user")}
+
+
+def daily(reader: Reader, f: Filter) -> dict[str, Any]:
+    where, args = _where(f)
+    rows = reader.rows(
+        f"SELECT day::text, model, {', '.join(_SUMS)} FROM usage_ls.daily WHERE {where} GROUP BY day, model ORDER BY day, model",
+        args,
+    )
+    lo, hi = days.ordinal(f.start), days.ordinal(f.end)
+    per_day = np.zeros((hi - lo + 1, len(METRICS)))
+    models: list[tuple[int, str, list[float]]] = []
+    for row in rows:
+        d = days.ordinal(row[0]) - lo
+        sums = _sums(row[2:])
+        per_day[d] += sums
+        models.append((d, row[1], sums))
+    out = [{"date": days.from_ordinal(lo + d), **t, "byModel": {}} for d, t in enumerate(totals_rows(per_day))]
+    if models:
+        for (d, model, _), t in zip(models, totals_rows(np.array([m[2] for m in models]))):
+            out[d]["byModel"][model] = {k: t[k] for k in ("credits", "costUsd", "totalTokens", "messages")}
+    return {"days": out}

@@ -1,0 +1,204 @@
+"""The team database's schema, created and migrated by usage-ls, and its roles.
+
+Everything lives in the schema `usage_ls`. `schema_version` lists the migrations applied; a
+client refuses (and writes nothing to) a database whose version is newer than the ones it
+knows. Migrations run in one transaction under an advisory lock, so two machines starting at
+once migrate once.
+
+Version 1:
+- `record_ids`: every record id ever pushed (primary key): the same Claude Code log imported
+  on two machines counts once, whichever pushes first;
+- `records`: the records, partitioned by month of their day (`records_YYYY_MM`, created on
+  demand by `add_months`, a SECURITY DEFINER function: writers cannot create tables), each
+  with its user and the device (data directory) that pushed it;
+- `daily`: totals per day × user × project × model × billing, kept in step with `records` by
+  a statement-level trigger over the inserted rows (SECURITY DEFINER as well: writers cannot
+  update it), so team queries never scan records. Money is `numeric`: sums are exact.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from usage_ls.team.db import TeamError
+
+SCHEMA = "usage_ls"
+WRITER, READER = "usage_ls_writer", "usage_ls_reader"
+_METRIC_COLUMNS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+)
+
+V1 = f"""
+CREATE TABLE usage_ls.meta (
+    one boolean PRIMARY KEY DEFAULT true CHECK (one),
+    database_id uuid NOT NULL DEFAULT gen_random_uuid()
+);
+INSERT INTO usage_ls.meta DEFAULT VALUES;
+
+CREATE TABLE usage_ls.record_ids (id text PRIMARY KEY);
+
+CREATE TABLE usage_ls.records (
+    id text NOT NULL,
+    day date NOT NULL,
+    ts timestamptz NOT NULL,
+    "user" text NOT NULL,
+    device_id text NOT NULL,
+    project text NOT NULL,
+    model text NOT NULL,
+    provider text,
+    billing text NOT NULL CHECK (billing IN ('premium', 'byok')),
+    input_tokens bigint NOT NULL,
+    output_tokens bigint NOT NULL,
+    cache_read_tokens bigint NOT NULL,
+    cache_write_tokens bigint NOT NULL,
+    cache_write_1h_tokens bigint NOT NULL,
+    cost_usd numeric,
+    credits numeric,
+    cost_source text,
+    feature text,
+    session text,
+    pushed_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (id, day)
+) PARTITION BY RANGE (day);
+
+CREATE TABLE usage_ls.daily (
+    day date NOT NULL,
+    "user" text NOT NULL,
+    project text NOT NULL,
+    model text NOT NULL,
+    billing text NOT NULL,
+    messages bigint NOT NULL,
+    {", ".join(f"{c} bigint NOT NULL" for c in _METRIC_COLUMNS)},
+    cost_usd numeric NOT NULL,
+    credits numeric NOT NULL,
+    unpriced_messages bigint NOT NULL,
+    PRIMARY KEY (day, "user", project, model, billing)
+);
+
+CREATE FUNCTION usage_ls.roll_up() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    INSERT INTO usage_ls.daily AS d
+        (day, "user", project, model, billing, messages, {", ".join(_METRIC_COLUMNS)},
+         cost_usd, credits, unpriced_messages)
+    SELECT day, "user", project, model, billing, count(*),
+           {", ".join(f"sum({c})" for c in _METRIC_COLUMNS)},
+           coalesce(sum(cost_usd), 0), coalesce(sum(credits), 0), count(*) FILTER (WHERE cost_usd IS NULL)
+    FROM new_rows
+    GROUP BY day, "user", project, model, billing
+    ORDER BY day, "user", project, model, billing
+    ON CONFLICT (day, "user", project, model, billing) DO UPDATE SET
+        messages = d.messages + excluded.messages,
+        {", ".join(f"{c} = d.{c} + excluded.{c}" for c in _METRIC_COLUMNS)},
+        cost_usd = d.cost_usd + excluded.cost_usd,
+        credits = d.credits + excluded.credits,
+        unpriced_messages = d.unpriced_messages + excluded.unpriced_messages;
+    RETURN NULL;
+END $$;
+REVOKE ALL ON FUNCTION usage_ls.roll_up() FROM PUBLIC;
+
+CREATE TRIGGER records_roll_up AFTER INSERT ON usage_ls.records
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION usage_ls.roll_up();
+
+CREATE FUNCTION usage_ls.add_months(days date[]) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    m date;
+    part text;
+BEGIN
+    FOR m IN SELECT DISTINCT date_trunc('month', d)::date FROM unnest(days) AS d LOOP
+        part := 'records_' || to_char(m, 'YYYY_MM');
+        IF to_regclass('usage_ls.' || part) IS NULL THEN
+            BEGIN
+                EXECUTE format('CREATE TABLE usage_ls.%I PARTITION OF usage_ls.records FOR VALUES FROM (%L) TO (%L)',
+                               part, m, (m + interval '1 month')::date);
+            EXCEPTION WHEN duplicate_table OR unique_violation THEN
+                NULL;  -- another machine made it at the same moment
+            END;
+        END IF;
+    END LOOP;
+END $$;
+REVOKE ALL ON FUNCTION usage_ls.add_months(date[]) FROM PUBLIC;
+"""
+
+MIGRATIONS: dict[int, str] = {1: V1}
+LATEST = max(MIGRATIONS)
+
+
+def prepare(conn: Any, *, migrate: bool = True) -> str:
+    """Check (and create or migrate, when allowed) the schema; the database's id. Raises
+    TeamError, having written nothing, when the schema is newer than this client knows, or
+    missing/older and this connection may not create it."""
+    import psycopg
+
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('usage_ls schema'))")
+        exists = conn.execute("SELECT to_regclass('usage_ls.schema_version') IS NOT NULL").fetchone()[0]
+        current = 0
+        if exists:
+            current = conn.execute("SELECT coalesce(max(version), 0) FROM usage_ls.schema_version").fetchone()[0]
+        if current > LATEST:
+            raise TeamError(
+                f"the team database's schema is version {current}, newer than this usage-ls knows ({LATEST}): "
+                "upgrade usage-ls on this machine; nothing was written"
+            )
+        if current < LATEST:
+            if not migrate:
+                if current == 0:
+                    raise TeamError(
+                        "the team database has no usage-ls schema yet: `usage-ls sync` makes it (docs/team.md)"
+                    )
+                raise TeamError(
+                    f"the team database's schema is version {current}, this usage-ls needs {LATEST}: `usage-ls sync`"
+                )
+            try:
+                with conn.transaction():
+                    _migrate(conn, current)
+            except psycopg.errors.InsufficientPrivilege:
+                raise TeamError(
+                    f"the team database's schema is version {current} and this role may not "
+                    f"{'create' if current == 0 else 'migrate'} it (version {LATEST}): connect once as the "
+                    "database's owner (`usage-ls sync` with the owner's connection string), see docs/team.md"
+                ) from None
+        row = conn.execute("SELECT database_id::text FROM usage_ls.meta").fetchone()
+        return str(row[0])
+
+
+def _migrate(conn: Any, current: int) -> None:
+    conn.execute("CREATE SCHEMA IF NOT EXISTS usage_ls")
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS usage_ls.schema_version ("
+        "version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+    )
+    for version in range(current + 1, LATEST + 1):
+        conn.execute(MIGRATIONS[version])
+        conn.execute("INSERT INTO usage_ls.schema_version (version) VALUES (%s)", (version,))
+
+
+def roles_sql() -> str:
+    """The least-privilege roles, as SQL a database owner runs (`usage-ls sync --init-roles`)."""
+    return f"""\
+-- usage-ls team roles (schema version {LATEST}); run as the owner of the usage_ls schema.
+-- Writers push records: they may insert and read, never update or delete; the daily rollup is
+-- kept by a trigger that runs as the schema's owner. Readers (dashboards, reports) may only read.
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{WRITER}') THEN CREATE ROLE {WRITER} NOLOGIN; END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{READER}') THEN CREATE ROLE {READER} NOLOGIN; END IF;
+END $$;
+REVOKE ALL ON SCHEMA usage_ls FROM PUBLIC;
+REVOKE ALL ON ALL TABLES IN SCHEMA usage_ls FROM PUBLIC;
+GRANT USAGE ON SCHEMA usage_ls TO {WRITER}, {READER};
+GRANT SELECT ON usage_ls.schema_version, usage_ls.meta, usage_ls.daily TO {WRITER}, {READER};
+GRANT SELECT ON usage_ls.records TO {READER};
+GRANT SELECT, INSERT ON usage_ls.records, usage_ls.record_ids TO {WRITER};
+GRANT EXECUTE ON FUNCTION usage_ls.add_months(date[]) TO {WRITER};
+DO $$ BEGIN  -- a push COPYs each batch into a temporary table first
+    EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO {WRITER}', current_database());
+END $$;
+-- one login per person, a member of one of the roles, e.g.:
+--   CREATE ROLE alice LOGIN PASSWORD '...' IN ROLE {WRITER};
+--   CREATE ROLE grafana LOGIN PASSWORD '...' IN ROLE {READER};
+"""
