@@ -156,7 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="claude-code: install `usage-ls statusline --claude-code` as statusLine",
     )
 
-    sy = sub.add_parser("sync", help="push this machine's records to the team database ([sync] postgres)")
+    sy = sub.add_parser(
+        "sync", help="push this machine's records to the team database ([sync] postgres) and the OTLP export ([export])"
+    )
     sy.add_argument("--status", action="store_true", help="records queued, last success, last error (no connection)")
     sy.add_argument("--init-roles", action="store_true", help="print the SQL of the least-privilege roles")
     sy.add_argument("--apply", action="store_true", help="with --init-roles: create the schema and the roles now")
@@ -412,6 +414,9 @@ def cmd_config(args) -> int:
     print(f"weeks start on: {cfg.week_start}")
     print(f"1 credit =      ${cfg.usd_per_credit:g}")
     print(f"team database:  {shown(cfg.sync_postgres)}")
+    if cfg.export_otlp is not None:
+        headers = f" (headers: {', '.join(sorted(cfg.export_headers))}, values not shown)" if cfg.export_headers else ""
+        print(f"OTLP export:    {shown(cfg.export_otlp)}{headers}")
     for problem in cfg.errors:
         print(f"problem:        {problem}")
     if not cfg.path.exists():

@@ -65,6 +65,11 @@ EXAMPLE = """\
 #                                # push records to the team's PostgreSQL (off by default); libpq's
 #                                # conventions work: PG* variables, ~/.pgpass, "service=usage"; see docs/team.md
 
+# [export]
+# otlp = "http://127.0.0.1:4318" # send token, cost and credit metrics to an OpenTelemetry collector (off by
+#                                # default; OTLP/HTTP protobuf, /v1/metrics added); see docs/team.md
+# headers = { "authorization" = "Bearer ..." }   # sent with each export (e.g. a vendor's API key)
+
 # [prices."my-model"]            # USD per million tokens, for custom models or negotiated rates
 # input = 1.0
 # output = 4.0
@@ -99,6 +104,8 @@ class Config:
     sync_postgres: str | None = (
         None  # [sync] postgres: a libpq connection string (may hold a password); "": libpq's defaults; None: off
     )
+    export_otlp: str | None = None  # [export] otlp: an OTLP/HTTP endpoint (http or https URL); None: off
+    export_headers: dict[str, str] = field(default_factory=dict)  # [export] headers (may hold a key)
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -166,6 +173,7 @@ def load_config(data_dir: Path | str | None = None) -> Config:
         "plans",
         "limits",
         "sync",
+        "export",
     }
     for key in raw:
         if key not in known:
@@ -270,6 +278,7 @@ def load_config(data_dir: Path | str | None = None) -> Config:
             cfg.plans[tool] = plan
     _limits(errors, cfg, _table(errors, raw, "limits"))
     _sync(errors, cfg, _table(errors, raw, "sync"))
+    _export(errors, cfg, _table(errors, raw, "export"))
     return cfg
 
 
@@ -421,3 +430,24 @@ def _table(errors: list[str], raw: dict, key: str, prefix: str = "") -> dict:
         return value
     errors.append(f"{prefix}{key}: expected a table, got {toml_type(value)}")
     return {}
+
+
+def _export(errors: list[str], cfg: Config, table: dict) -> None:
+    """[export] otlp: an http(s) URL (a base: /v1/metrics is added), headers: a table of strings."""
+    for key in table:
+        if key not in ("otlp", "headers"):
+            errors.append(f"export.{key}: unknown key (known: headers, otlp)")
+    value = table.get("otlp", False)
+    if value is not False and value != "":
+        if isinstance(value, str) and value.strip().lower().startswith(("http://", "https://")) and "://" in value:
+            cfg.export_otlp = value.strip()
+        else:
+            got = "text without http:// or https://" if isinstance(value, str) else toml_type(value)
+            errors.append(
+                f'export.otlp: expected an http(s) URL like "http://127.0.0.1:4318", got {got}; the export stays off'
+            )
+    headers = table.get("headers", {})
+    if isinstance(headers, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
+        cfg.export_headers = dict(headers)
+    else:
+        errors.append('export.headers: expected a table of strings, e.g. { authorization = "Bearer ..." }')

@@ -229,7 +229,7 @@ class UsageServer(LanguageServer):
                     self.checkpointing = True
                     self.flush()
                     transport.keep(asyncio.ensure_future(self.checkpoint_in_child(svc)))
-                if svc.cfg.sync_postgres is not None:
+                if svc.cfg.sync_postgres is not None or svc.cfg.export_otlp is not None:
                     self.team_sync = self.team_sync or SyncSchedule(loop.time())
                     self.team_sync.tick(loop.time(), svc.ledger.checkpoint_seq, svc.cfg.data_dir)
                 if self.process_id and not _alive(self.process_id):

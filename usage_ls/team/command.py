@@ -23,7 +23,7 @@ def _when(ms: Any) -> str:
 def status_lines(cfg: Config) -> tuple[list[str], list[str]]:
     """What `sync --status` and `doctor` say (no connection is made), and the problems."""
     if cfg.sync_postgres is None:
-        return ["team sync:      off ([sync] postgres in config.toml; docs/team.md)"], []
+        return ["team sync:      off ([sync] postgres in config.toml; docs/team.md)", *_export_lines(cfg)], []
     root = cfg.data_dir
     lines = [f"team database:  {shown(cfg.sync_postgres)}"]
     problems: list[str] = []
@@ -41,7 +41,17 @@ def status_lines(cfg: Config) -> tuple[list[str], list[str]]:
         problems.append(f"team sync: the last push failed ({error}); records stay queued and are pushed when it works")
     device = (root / state.SYNC_DIR / "device-id").exists()
     lines.append(f"device id:      {state.device_id(root) if device else '(made on the first push)'}")
-    return lines, problems
+    return lines + _export_lines(cfg), problems
+
+
+def _export_lines(cfg: Config) -> list[str]:
+    if cfg.export_otlp is None:
+        return ["OTLP export:    off ([export] otlp in config.toml; docs/team.md)"]
+    st = state.read_status(cfg.data_dir) if cfg.data_dir.exists() else {}
+    lines = [f"OTLP export:    {shown(cfg.export_otlp)}", f"  last success: {_when(st.get('otlpLastSuccess'))}"]
+    if st.get("otlpLastError"):
+        lines.append(f"  last error:   {_when(st.get('otlpLastErrorAt'))}: {mask(str(st['otlpLastError']))}")
+    return lines
 
 
 def _pending(cfg: Config) -> int | None:
@@ -65,22 +75,52 @@ def run(args: Any) -> int:
         lines, _problems = status_lines(cfg)
         print("\n".join(lines))
         return 0
-    if cfg.sync_postgres is None:
-        print("usage-ls sync: off: set [sync] postgres in config.toml (docs/team.md)", file=sys.stderr)
+    if cfg.sync_postgres is None and cfg.export_otlp is None:
+        print("usage-ls sync: off: set [sync] postgres or [export] otlp in config.toml (docs/team.md)", file=sys.stderr)
         return 2
+    if args.init_roles and cfg.sync_postgres is None:
+        print("usage-ls sync: --init-roles needs [sync] postgres (docs/team.md)", file=sys.stderr)
+        return 2
+    failed = 0
     try:
-        if args.init_roles:
+        if args.init_roles and cfg.sync_postgres is not None:
             return _apply_roles(cfg.sync_postgres)
         _checkpoint(cfg)
-        out = push.push(cfg.data_dir, cfg.tz, cfg.sync_postgres)
+        if cfg.sync_postgres is not None:
+            out = push.push(cfg.data_dir, cfg.tz, cfg.sync_postgres)
+            if not args.quiet:
+                if out.busy:
+                    print("another usage-ls process of this data directory is pushing; nothing to do here")
+                else:
+                    print(
+                        f"pushed {out.sent} record(s) in {out.batches} batch(es); {out.inserted} new to the team database"
+                    )
     except TeamError as exc:
         print(f"usage-ls sync: {exc}", file=sys.stderr)
+        failed = 1
+    if cfg.export_otlp is not None:
+        failed = max(failed, _export(cfg, args.quiet))
+    return failed
+
+
+def _export(cfg: Config, quiet: bool) -> int:
+    from usage_ls.team import otlp_out
+
+    try:
+        done = otlp_out.export_new(cfg.data_dir, cfg.tz, cfg.export_otlp or "", cfg.export_headers)
+    except TeamError as exc:
+        state.write_status(cfg.data_dir, otlpLastError=str(exc), otlpLastErrorAt=state.now_ms())
+        print(f"usage-ls sync: {exc}", file=sys.stderr)
         return 1
-    if not args.quiet:
-        if out.busy:
-            print("another usage-ls process of this data directory is pushing; nothing to do here")
+    if not done.busy:
+        state.write_status(cfg.data_dir, otlpLastSuccess=state.now_ms(), otlpLastError=None)
+    if not quiet:
+        if done.busy:
+            print("another usage-ls process of this data directory is exporting; nothing to do here")
+        elif done.first:
+            print("OTLP export: started; records stored before now are not sent (metrics have no past)")
         else:
-            print(f"pushed {out.sent} record(s) in {out.batches} batch(es); {out.inserted} new to the team database")
+            print(f"OTLP export: {done.records} record(s) sent to {shown(otlp_out.metrics_url(cfg.export_otlp or ''))}")
     return 0
 
 
