@@ -401,27 +401,9 @@ def cmd_setup(args) -> int:
 
 
 def cmd_config(args) -> int:
-    from usage_ls.config import EXAMPLE, load_config
-    from usage_ls.service import settle_user
-    from usage_ls.team.secrets import shown
+    from usage_ls.commands import show_config
 
-    cfg = load_config()
-    settle_user(cfg)
-    print(f"data directory: {cfg.data_dir}")
-    print(f"config file:    {cfg.path} ({'present' if cfg.path.exists() else 'absent: defaults in use'})")
-    print(f"user:           {cfg.user}")
-    print(f"timezone:       {cfg.timezone or 'system'} ({cfg.tz})")
-    print(f"weeks start on: {cfg.week_start}")
-    print(f"1 credit =      ${cfg.usd_per_credit:g}")
-    print(f"team database:  {shown(cfg.sync_postgres)}")
-    if cfg.export_otlp is not None:
-        headers = f" (headers: {', '.join(sorted(cfg.export_headers))}, values not shown)" if cfg.export_headers else ""
-        print(f"OTLP export:    {shown(cfg.export_otlp)}{headers}")
-    for problem in cfg.errors:
-        print(f"problem:        {problem}")
-    if not cfg.path.exists():
-        print("\nExample config.toml:\n" + EXAMPLE)
-    return 1 if cfg.errors else 0
+    return show_config()
 
 
 def cmd_checkpoint(args) -> int:

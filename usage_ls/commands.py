@@ -107,3 +107,28 @@ def prices(args: Any) -> int:
         )
     print(f"saved as {path}: new records are priced with it; records already stored keep their cost")
     return 0
+
+
+def show_config() -> int:
+    """`usage-ls config`: the data directory, config file and what it sets (secrets masked)."""
+    from usage_ls.config import EXAMPLE, load_config
+    from usage_ls.service import settle_user
+    from usage_ls.team.secrets import shown
+
+    cfg = load_config()
+    settle_user(cfg)
+    print(f"data directory: {cfg.data_dir}")
+    print(f"config file:    {cfg.path} ({'present' if cfg.path.exists() else 'absent: defaults in use'})")
+    print(f"user:           {cfg.user}")
+    print(f"timezone:       {cfg.timezone or 'system'} ({cfg.tz})")
+    print(f"weeks start on: {cfg.week_start}")
+    print(f"1 credit =      ${cfg.usd_per_credit:g}")
+    print(f"team database:  {shown(cfg.sync_postgres)}")
+    if cfg.export_otlp is not None:
+        headers = f" (headers: {', '.join(sorted(cfg.export_headers))}, values not shown)" if cfg.export_headers else ""
+        print(f"OTLP export:    {shown(cfg.export_otlp)}{headers}")
+    for problem in cfg.errors:
+        print(f"problem:        {problem}")
+    if not cfg.path.exists():
+        print("\nExample config.toml:\n" + EXAMPLE)
+    return 1 if cfg.errors else 0

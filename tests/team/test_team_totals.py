@@ -88,4 +88,4 @@ def test_team_scope_needs_the_database_configured(tmp_path, main):
     assert done.returncode == 2
     assert 'scope: "team" needs the team database: [sync] postgres in config.toml' in done.stderr
     off = main(d, "sync")
-    assert off.returncode == 2 and "sync: off: set [sync] postgres in config.toml" in off.stderr
+    assert off.returncode == 2 and "sync: off: set [sync] postgres or [export] otlp in config.toml" in off.stderr
