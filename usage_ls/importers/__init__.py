@@ -16,6 +16,7 @@ against); `base` holds what they share. `usage-ls import <tool> [PATH...]` runs 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import sys
 import time
 import tomllib
@@ -27,7 +28,22 @@ from usage_ls.importers import parallel
 from usage_ls.importers.base import BATCH, ImportState, Tally, Tool, lock, resume_point, signature
 from usage_ls.store.limits import LimitLog
 
-TOOL_NAMES = ("claude-code", "codex", "aider", "gemini", "cline", "opencode", "continue")
+# tool name -> (module beside this file, class): imported only when the tool is used
+MODULES = {
+    "claude-code": ("claude_code", "ClaudeCode"),
+    "codex": ("codex", "Codex"),
+    "aider": ("aider", "Aider"),
+    "gemini": ("gemini", "Gemini"),
+    "cline": ("cline", "Cline"),
+    "opencode": ("opencode", "OpenCode"),
+    "continue": ("continue_", "Continue"),
+    "cursor": ("cursor", "Cursor"),
+    "copilot-report": ("copilot_report", "CopilotReport"),
+    "droid": ("droid", "Droid"),
+    "goose": ("goose", "Goose"),
+}
+TOOL_NAMES = tuple(MODULES)
+EXPORTS = ("cursor", "copilot-report")  # files a user downloads: imported, not watched
 ALIASES = {
     "claude": "claude-code",
     "roo": "cline",
@@ -35,40 +51,15 @@ ALIASES = {
     "kilo": "cline",
     "kilo-code": "cline",
     "continue-dev": "continue",
+    "factory": "droid",
+    "copilot-csv": "copilot-report",
 }
 
 
 def get_tool(name: str) -> Tool:
     name = ALIASES.get(name, name)
-    if name == "claude-code":
-        from usage_ls.importers.claude_code import ClaudeCode
-
-        return ClaudeCode()
-    if name == "codex":
-        from usage_ls.importers.codex import Codex
-
-        return Codex()
-    if name == "aider":
-        from usage_ls.importers.aider import Aider
-
-        return Aider()
-    if name == "gemini":
-        from usage_ls.importers.gemini import Gemini
-
-        return Gemini()
-    if name == "cline":
-        from usage_ls.importers.cline import Cline
-
-        return Cline()
-    if name == "opencode":
-        from usage_ls.importers.opencode import OpenCode
-
-        return OpenCode()
-    if name == "continue":
-        from usage_ls.importers.continue_ import Continue
-
-        return Continue()
-    raise KeyError(name)
+    module, cls = MODULES[name]  # KeyError: not a tool
+    return getattr(importlib.import_module(f"usage_ls.importers.{module}"), cls)()
 
 
 def import_settings(data_dir: Path) -> dict:

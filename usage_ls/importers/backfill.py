@@ -23,7 +23,7 @@ from pathlib import Path
 
 import orjson
 
-from usage_ls.importers import TOOL_NAMES, Importer
+from usage_ls.importers import EXPORTS, TOOL_NAMES, Importer
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +35,19 @@ LABELS = {
     "cline": "Cline/Roo/Kilo",
     "opencode": "opencode",
     "continue": "Continue",
+    "droid": "Factory Droid",
+    "goose": "Goose",
 }
 OFF = ("off", "none", "false", "no")
 
 
 def detect(importer: Importer) -> list[str]:
-    """The tools whose default log locations exist on this machine."""
+    """The tools whose default log locations exist on this machine (not the vendor exports a
+    user downloads: those are imported by hand)."""
     found = []
     for name in TOOL_NAMES:
+        if name in EXPORTS:
+            continue
         try:
             roots = importer.tool(name).roots()
         except Exception:  # a tool's lookup failing must not stop the others

@@ -25,7 +25,7 @@ import os
 import time
 from pathlib import Path
 
-from usage_ls.importers import ALIASES, TOOL_NAMES, Importer
+from usage_ls.importers import ALIASES, EXPORTS, TOOL_NAMES, Importer
 from usage_ls.importers.base import lock
 
 log = logging.getLogger(__name__)
@@ -216,7 +216,7 @@ def attach(svc, setting: list[str] | None = None) -> LiveImporter | None:
 
             names.extend(detect(Importer(svc=svc)))
         elif name == "all":
-            names.extend(TOOL_NAMES)
+            names.extend(n for n in TOOL_NAMES if n not in EXPORTS)
         elif name in TOOL_NAMES:
             names.append(name)
         else:
