@@ -36,6 +36,8 @@ Per request or cumulative, and duplicates
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from usage_ls.importers.base import project_of
 from usage_ls.importers.exports import CsvExport, number, when
 from usage_ls.importers.lines import FileResult
@@ -51,7 +53,7 @@ class CopilotReport(RunningTotals, CsvExport):
     name = "copilot-report"
     feature = FEATURE
     env = "USAGE_LS_COPILOT_REPORT"
-    columns = {
+    columns: ClassVar[dict[str, tuple[str, ...]]] = {
         "date": ("date", "Timestamp", "usage_date"),
         "quantity": ("quantity", "Requests Used", "premium_requests"),
         "user": ("username", "User", "login"),

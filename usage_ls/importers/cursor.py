@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import ClassVar
 
 from usage_ls.importers.base import short_hash
 from usage_ls.importers.exports import CsvExport, number, tokens, when
@@ -62,7 +63,7 @@ class Cursor(CsvExport):
     name = "cursor"
     feature = FEATURE
     env = "USAGE_LS_CURSOR_CSV"
-    columns = {
+    columns: ClassVar[dict[str, tuple[str, ...]]] = {
         "date": ("Date", "Timestamp"),
         "model": ("Model",),
         "input": ("Input (w/o Cache Write)", "input_wo_cache_write"),

@@ -23,7 +23,8 @@ Mapping
     `[Provider]` suffix removed, in lower case (`Claude-Opus-4.5-Thinking-[Anthropic]` ->
     `claude-opus-4.5-thinking`; ccusage also turns `4.5` into `4-5`, which the price table
     does not need and which loses `glm-4.6`); provider =
-    `providerLock`; session = the file name; project = the `cwd` of the sibling `.jsonl`;
+    `providerLock`; session = the file name; project = the `cwd` of the sibling `.jsonl`
+    (else of another session's in the same folder);
     feature `droid`.
 
 Dedupe key
@@ -85,7 +86,7 @@ class Droid(RunningTotals, Tool):
         session = path.name[: -len(SUFFIX)]
         rec = {
             "model": normalise(model)[:200] if isinstance(model, str) and model.strip() else "(unknown)",
-            "project": _project(path.with_name(session + ".jsonl")) or "(no project)",
+            "project": _project(path.parent, session) or "(no project)",
             "feature": FEATURE,
             "session": session[:200],
         }
@@ -95,18 +96,24 @@ class Droid(RunningTotals, Tool):
         result.entries.append(Snapshot(f"droid:{session}", ts, totals, rec))
 
 
-def _project(messages: Path) -> str | None:
-    """The `cwd` of the session's first lines (its `session_start`), if it says."""
+def _project(folder: Path, session: str) -> str | None:
+    """The `cwd` in the first lines (`session_start`) of the session's messages, else of another
+    session's in the same folder (a folder is one working directory), if one says."""
     try:
-        with open(messages, "rb") as f:
-            head = f.read(65536)
+        others = sorted(p for p in folder.glob("*.jsonl") if p.stem != session)[:3]
     except OSError:
-        return None
-    for line in head.split(b"\n")[:5]:
+        others = []
+    for messages in [folder / f"{session}.jsonl", *others]:
         try:
-            obj = orjson.loads(line)
-        except orjson.JSONDecodeError:
+            with open(messages, "rb") as f:
+                head = f.read(65536)
+        except OSError:
             continue
-        if isinstance(obj, dict) and isinstance(obj.get("cwd"), str):
-            return project_of(obj["cwd"])
+        for line in head.split(b"\n")[:5]:
+            try:
+                obj = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(obj, dict) and isinstance(obj.get("cwd"), str):
+                return project_of(obj["cwd"])
     return None

@@ -23,6 +23,7 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import ClassVar
 
 from usage_ls.importers.base import EPOCH, ONE_MS, Tool
 from usage_ls.importers.lines import BOM, FileResult, read_from
@@ -43,7 +44,7 @@ class CsvExport(Tool):
     env = ""
     patterns = ("*.csv",)
     append_only = False  # an export is written whole; a file downloaded again is read again
-    columns: dict[str, tuple[str, ...]] = {}
+    columns: ClassVar[dict[str, tuple[str, ...]]] = {}
     required: tuple[str, ...] = ()
     detect: tuple[str, ...] = ()
 

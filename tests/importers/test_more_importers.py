@@ -1,0 +1,260 @@
+"""Cursor's and GitHub Copilot's CSV exports, Factory Droid's and Goose's running totals:
+imported through the real CLI from the fixtures in tests/fixtures/logs/more (built from the
+formats in docs/importers.md), every number checked by hand."""
+
+from __future__ import annotations
+
+import calendar
+import json
+import os
+import shutil
+import sqlite3
+import time
+
+import pytest
+from ccusage_compare import FIXTURES, clean_env, import_json, usage_ls, write_config
+
+MORE = FIXTURES / "more"
+
+
+@pytest.fixture
+def data(tmp_path):
+    d = tmp_path / "data"
+    write_config(d, 'timezone = "UTC"\n')
+    return d
+
+
+def _daily(data, env, start="2026-10-01", end="2026-11-30") -> dict:
+    out = usage_ls(data, "report", "daily", "--from", start, "--to", end, "--json", env=env)
+    return {
+        d["date"]: (d["inputTokens"], d["outputTokens"], d["cacheReadTokens"], d["cacheWriteTokens"], d["costUsd"])
+        for d in json.loads(out.stdout)["days"]
+        if d["messages"]
+    }
+
+
+def _rows(data, env) -> list[dict]:
+    out = usage_ls(data, "report", "interactions", "--from", "2026-10-01", "--to", "2026-11-30", "--limit", "100",
+                   "--json", env=env)  # fmt: skip
+    return sorted(json.loads(out.stdout)["rows"], key=lambda r: (r["timestamp"], r["model"]))
+
+
+def _mtime(path, iso: str) -> None:
+    t = calendar.timegm(time.strptime(iso, "%Y-%m-%dT%H:%M:%SZ"))
+    os.utime(path, (t, t))
+
+
+# -- Cursor ---------------------------------------------------------------------------------
+
+
+def test_cursor_exports_by_header_name_from_downloads(tmp_path, data):
+    downloads = tmp_path / "home" / "Downloads"
+    downloads.mkdir(parents=True)
+    for p in (MORE / "cursor").iterdir():
+        shutil.copy(p, downloads / p.name)
+    (downloads / "bank-statement.csv").write_text("Date,Amount\n2026-11-02,12.00\n")  # not Cursor's
+    env = clean_env(tmp_path)
+    res = import_json(data, "cursor", env=env)
+    # 6 + 3 rows; export 2 repeats two of export 1's rows (reordered columns): 7 events, the
+    # two identical events of 11-03 12:00 both kept
+    assert (res["tools"][0]["files"], res["imported"], res["duplicates"], res["unreadable"]) == (2, 7, 2, 0)
+    # by hand (claude-sonnet-4-5: $3 in / $15 out / $3.75 cache write per M; gpt-5: $1.25 / $10):
+    # 11-02 sonnet row: Total 42300 = with 1500 + read 40000 + out 800, so with includes
+    #   without: in 1200, cache write 300, reported $0.19; gpt-5 row: Total 4200 = 0 + 3000 +
+    #   0 + 1200 (separate buckets): in 3000, out 1200, reported $0.05
+    # 11-03 no-charge sonnet 500 in ($0); auto 2000 in / 300 out / 10000 read (unpriced:
+    #   null, not 0); twice sonnet with=2000 without=500 total 2600 = 2000+500+100:
+    #   separate, in 500 / write 2000 / out 100 = 0.0015 + 0.0075 + 0.0015 = 0.0105 each
+    # 11-05 gpt-5 "Free": plan quota, priced: 1000 x 1.25e-6 + 200 x 10e-6 = 0.00325
+    days = _daily(data, env)
+    assert days["2026-11-02"] == (4200, 2000, 40000, 300, pytest.approx(0.24))
+    assert days["2026-11-03"] == (3500, 500, 10000, 4000, pytest.approx(0.021))
+    assert days["2026-11-05"] == (1000, 200, 0, 0, pytest.approx(0.00325))
+    rows = _rows(data, env)
+    auto = next(r for r in rows if r["model"] == "auto")
+    assert (auto["costUsd"], auto["costSource"]) == (None, "unpriced")
+    assert {r["user"] for r in rows} == {"dev@example.com"} and {r["feature"] for r in rows} == {"cursor"}
+    assert import_json(data, "cursor", env=env)["imported"] == 0  # nothing twice
+
+
+def test_cursor_file_without_a_required_column_names_it(tmp_path, data):
+    bad = tmp_path / "export.csv"
+    bad.write_text("Date,Kind,Input (w/o Cache Write),Output Tokens\n2026-11-02T09:00:00Z,Included,10,20\n")
+    out = usage_ls(data, "import", "cursor", str(bad), env=clean_env(tmp_path))
+    assert "the required column 'Model' is missing" in out.stdout
+    assert "'Date', 'Kind', 'Input (w/o Cache Write)', 'Output Tokens'" in out.stdout
+
+
+# -- GitHub Copilot usage report ----------------------------------------------------------------
+
+
+def test_copilot_report_rows_per_user_model_day_and_a_day_that_grew(tmp_path, data):
+    env = clean_env(tmp_path)
+    src = MORE / "copilot-report"
+    first = import_json(data, "copilot-report", src / "premium-requests-2026-11-03.csv", env=env)
+    assert (first["imported"], first["unreadable"]) == (4, 0)  # the Actions minutes row is not AI usage
+    # downloaded two days later: 11-03 had grown from 3 to 7 requests, 11-02 is the same
+    second = import_json(data, "copilot-report", src / "ai-credits-2026-11-05.csv", env=env)
+    assert (second["imported"], second["duplicates"]) == (2, 1)
+    old = import_json(data, "copilot-report", src / "premium-request-analytics-2026-10.csv", env=env)
+    assert old["imported"] == 2  # GPT-4.1's 0 requests record nothing
+    rows = _rows(data, env)
+    got = sorted((r["timestamp"][:10], r.get("user"), r["model"], r["costUsd"], r["credits"]) for r in rows)
+    assert got == [
+        ("2026-10-30", "octocat", "Claude Sonnet 4.5", 0.04, 4.0),  # 1 request x $0.04
+        ("2026-10-31", "octocat", "Claude Opus 4.5", 0.4, 40.0),
+        ("2026-11-01", "octocat", "Claude Sonnet 4.5", 0.48, 48.0),  # gross_amount
+        ("2026-11-02", "hubot", "Claude Opus 4.5", 0.1, 10.0),
+        ("2026-11-02", "octocat", "GPT-5", 0.2, 20.0),
+        ("2026-11-03", "octocat", "Claude Sonnet 4.5", 0.12, 12.0),  # the first download's 3
+        ("2026-11-03", "octocat", "Claude Sonnet 4.5", 0.16, 16.0),  # the day's growth: 0.28 - 0.12
+        ("2026-11-04", "octocat", "claude-sonnet-4.5", 1.5, 150.0),  # 150 AI Credits
+    ]
+    assert {r["billing"] for r in rows} == {"premium"}
+    credits_day = next(r for r in rows if r["timestamp"].startswith("2026-11-04"))
+    assert (credits_day["inputTokens"], credits_day["outputTokens"]) == (120000, 8000)
+    assert (credits_day["cacheReadTokens"], credits_day["cacheWriteTokens"], credits_day["project"]) == (
+        900000,
+        30000,
+        "web",
+    )
+    assert _daily(data, env)["2026-11-03"][4] == pytest.approx(0.28)
+    again = import_json(data, "copilot-report", src, env=env)
+    assert again["imported"] == 0
+
+
+# -- Factory Droid ------------------------------------------------------------------------------
+
+
+def test_droid_running_totals_are_booked_on_the_days_they_grew(tmp_path, data):
+    sessions = tmp_path / "factory" / "sessions"
+    shutil.copytree(MORE / "droid", sessions)
+    main = sessions / "-home-dev-proj-widget" / "0b6f1c2e-5a1d-4c3e-9f00-00000000d001.settings.json"
+    copy = sessions / "-home-dev-proj-widget-copy" / main.name
+    glm = sessions / "-home-dev-proj-widget" / "7d2a0c11-0000-4000-8000-00000000d002.settings.json"
+    _mtime(main, "2026-11-02T18:00:00Z")
+    _mtime(copy, "2026-11-02T12:00:00Z")
+    _mtime(glm, "2026-11-03T10:30:00Z")
+    env = clean_env(tmp_path, DROID_SESSIONS_DIR=sessions)
+    res = import_json(data, "droid", env=env)
+    # the copy of session d001 (written at 12:00) holds lower totals: an earlier snapshot of
+    # the same session, and the 18:00 one adds only what it has more: one session, not two
+    assert (res["imported"], res["duplicates"]) == (3, 0)
+    # the session goes on the next day: Droid rewrites its totals
+    doc = json.loads(main.read_text())
+    doc["tokenUsage"].update(inputTokens=15000, outputTokens=4000, cacheReadTokens=330000, thinkingTokens=900)
+    main.write_text(json.dumps(doc))
+    _mtime(main, "2026-11-03T09:00:00Z")
+    assert import_json(data, "droid", env=env)["imported"] == 1
+    days = _daily(data, env)
+    # 11-02: d001's final totals, not those plus the copy's: in 12000, out 3400 + 600
+    # thinking, read 250000, write 20000. claude-sonnet-4.5 at $3 / $15 / $0.30 / $3.75 per M:
+    # the copy 9000 / 2100 / 150000 / 20000 = 0.027 + 0.0315 + 0.045 + 0.075 = 0.1785, then
+    # the rest 3000 / 1900 / 100000 / 0 = 0.009 + 0.0285 + 0.03 = 0.0675
+    assert days["2026-11-02"] == (12000, 4000, 250000, 20000, pytest.approx(0.246))
+    # 11-03: d001's growth (3000 in, 600 + 300 out, 80000 read) + the GLM session (5000 in,
+    # 700 out, 40000 read; glm-4.6 from its `custom:GLM-4.6-[Fireworks]`)
+    assert days["2026-11-03"][:4] == (3000 + 5000, 900 + 700, 80000 + 40000, 0)
+    rows = _rows(data, env)
+    assert {(r["model"], r["project"]) for r in rows} == {
+        ("claude-sonnet-4.5", "(no project)"),  # the copy's folder has no messages naming a cwd
+        ("claude-sonnet-4.5", "widget"),
+        ("glm-4.6", "widget"),  # from the other session's messages in its folder
+    }
+    assert all(r["costSource"] == "computed" for r in rows)
+
+
+# -- Goose ----------------------------------------------------------------------------------------
+
+
+def _goose_db(root):
+    root.mkdir(parents=True)
+    con = sqlite3.connect(root / "sessions.db")
+    con.execute("PRAGMA journal_mode=WAL")
+    con.executescript((MORE / "goose" / "sessions.sql").read_text())
+    con.commit()
+    return con
+
+
+def test_goose_sessions_read_only_while_goose_writes(tmp_path, data):
+    goose = _goose_db(tmp_path / "goose" / "data" / "sessions")
+    env = clean_env(tmp_path, GOOSE_PATH_ROOT=tmp_path / "goose")
+    try:
+        # goose is writing: an open transaction, not committed, must not be read
+        goose.execute("BEGIN IMMEDIATE")
+        goose.execute("UPDATE sessions SET accumulated_input_tokens = 999999 WHERE id = '20261102_1'")
+        res = import_json(data, "goose", env=env)
+        assert (res["imported"], res["unreadable"]) == (2, 0)
+        goose.rollback()
+        days = _daily(data, env)
+        # 20261102_1: totals 100000 in / 5000 out / 108000 total: 3000 more than in + out is
+        # reasoning, output 8000: 0.30 + 0.12 = $0.42 (not the last request's 9000 / 600)
+        assert days["2026-11-02"] == (100000, 8000, 0, 0, pytest.approx(0.42))
+        # 20261103_1, created 11-03 23:50, last updated 11-04 00:20 UTC: booked on 11-04
+        assert days["2026-11-04"] == (2000, 300, 0, 0, pytest.approx(0.0055))
+        # the session goes on the next day (written to the WAL while goose keeps it open)
+        goose.execute(
+            "UPDATE sessions SET accumulated_input_tokens = 150000, accumulated_output_tokens = 7000,"
+            " accumulated_total_tokens = 160000, updated_at = '2026-11-03 10:00:00' WHERE id = '20261102_1'"
+        )
+        goose.commit()
+        assert import_json(data, "goose", env=env)["imported"] == 1
+        # growth: 50000 in, (7000 + 3000) - 8000 = 2000 out
+        assert _daily(data, env)["2026-11-03"] == (50000, 2000, 0, 0, pytest.approx(0.18))
+        assert import_json(data, "goose", env=env)["imported"] == 0
+    finally:
+        goose.close()
+    assert {r["project"] for r in _rows(data, env)} == {"widget", "gadget"}
+
+
+# -- found and watched --------------------------------------------------------------------------
+
+
+def test_auto_watch_finds_droid_and_goose_and_follows_a_goose_session(tmp_path, monkeypatch):
+    from usage_ls.importers import backfill, live
+    from usage_ls.service import Usage
+
+    home = tmp_path / "home"
+    for key in ("DROID_SESSIONS_DIR", "GOOSE_PATH_ROOT", "XDG_DATA_HOME", "USAGE_LS_WATCH"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("HOME", str(home))
+    shutil.copytree(MORE / "droid", home / ".factory" / "sessions")
+    for p in (home / ".factory").rglob("*.json"):
+        p.touch()  # written just now: hot
+    (home / "Downloads").mkdir()
+    goose = _goose_db(home / ".local" / "share" / "goose" / "sessions")
+    data = tmp_path / "data"
+    write_config(data, 'timezone = "UTC"\n[import]\nwatch = "auto"\n')
+    svc = Usage(data_dir=data).open()
+    try:
+        assert backfill.detect(live.Importer(svc=svc)) == ["droid", "goose"]  # not the CSV exports
+        watcher = live.attach(svc)
+        assert sorted(w.name for w in watcher.watches) == ["droid", "goose"]
+        assert watcher.poll() is True  # files written just now: read
+        goose.execute(
+            "UPDATE sessions SET accumulated_input_tokens = 150000, accumulated_output_tokens = 7000,"
+            " accumulated_total_tokens = 160000, updated_at = '2026-11-03 10:00:00' WHERE id = '20261102_1'"
+        )
+        goose.commit()  # goose keeps its connection: the write is in sessions.db-wal
+        got, deadline = False, time.monotonic() + 5.0
+        while not got and time.monotonic() < deadline:
+            got = watcher.poll()
+            time.sleep(0.25)
+        assert got
+    finally:
+        goose.close()
+        svc.close()
+    env = clean_env(tmp_path)
+    assert _daily(data, env)["2026-11-03"] == (50000, 2000, 0, 0, pytest.approx(0.18))  # goose's growth
+    everything = usage_ls(data, "report", "interactions", "--from", "2026-01-01", "--to", "2027-12-31",
+                          "--limit", "100", "--json", env=env)  # fmt: skip
+    features = [r["feature"] for r in json.loads(everything.stdout)["rows"]]
+    assert features.count("goose") == 3 and "droid" in features  # both watched from the start
+
+
+def test_import_help_lists_every_tool(tmp_path):
+    from usage_ls.importers import TOOL_NAMES
+
+    out = usage_ls(tmp_path / "d", "import", "--help").stdout
+    for name in TOOL_NAMES:
+        assert name in out
