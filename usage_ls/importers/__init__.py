@@ -11,6 +11,13 @@ against); `base` holds what they share. `usage-ls import <tool> [PATH...]` runs 
     cline         cline.py         Cline / Roo Code / Kilo Code task histories (JSON)
     opencode      opencode.py      opencode's SQLite database (older: JSON files)
     continue      continue_.py     Continue's tokensGenerated.jsonl
+    droid         droid.py         Factory Droid's session totals (JSON; running totals)
+    goose         goose.py         Goose's sessions.db (SQLite; running totals)
+    cursor        cursor.py        Cursor's usage-events CSV export (downloaded)
+    copilot-report copilot_report.py GitHub Copilot's usage report CSV (downloaded)
+
+Shared by some: `running.py` (running totals -> increments, read-only SQLite) and `exports.py`
+(CSV exports read by header name).
 """
 
 from __future__ import annotations
