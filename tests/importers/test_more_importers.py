@@ -12,7 +12,7 @@ import sqlite3
 import time
 
 import pytest
-from ccusage_compare import FIXTURES, clean_env, import_json, usage_ls, write_config
+from ccusage_compare import FIXTURES, ccusage_binary, ccusage_daily, clean_env, import_json, usage_ls, write_config
 
 MORE = FIXTURES / "more"
 
@@ -258,3 +258,46 @@ def test_import_help_lists_every_tool(tmp_path):
     out = usage_ls(tmp_path / "d", "import", "--help").stdout
     for name in TOOL_NAMES:
         assert name in out
+
+
+# -- Qwen Code ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ccusage():
+    binary = ccusage_binary()
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("ccusage is not installed (scripts/setup.d/40-ccusage.sh); the comparison must run in CI")
+        pytest.skip("ccusage not installed: run scripts/setup.d/40-ccusage.sh")
+    return binary
+
+
+def test_qwen_chat_log_topped_up_from_its_usage_record_where_ccusage_miscounts(tmp_path, data, ccusage):
+    qwen = tmp_path / "qwen"
+    shutil.copytree(MORE / "qwen", qwen)
+    env = clean_env(tmp_path, QWEN_DATA_DIR=qwen)
+    res = import_json(data, "qwen", env=env)
+    assert (res["imported"], res["unreadable"]) == (4, 0)  # 3 responses + 1 top-up; no ui_telemetry
+    days = _daily(data, env)
+    # session A's chat log: 12000 prompt (8000 cached) / 400 + 100 thoughts, then 15000 (12000
+    # cached) / 300: input 4000 + 3000, cache reads 8000 + 12000, output 500 + 300. Its usage
+    # record counts 4 requests: 55000 prompt (40000 cached) / 810 + 100 thoughts, so the two
+    # calls the chat log missed add 8000 in / 20000 cached / 110 out at 10:06.
+    # qwen3-coder-plus has no price in genai-prices 0.2.5 (docs/pricing.md): null, not $0
+    assert days["2026-11-02"] == (15000, 910, 40000, 0, None)
+    # session B's microsecond timestamp (23:59:59.123456) is read, on its own day
+    assert days["2026-11-03"] == (2000, 100, 0, 0, None)
+    # ccusage: cached tokens counted twice (input 27000 = 7000 + 20000), the missed calls and
+    # thoughts left out, and session B moved to the file's modification day
+    theirs = ccusage_daily(ccusage, "qwen", env)
+    assert (theirs["2026-11-02"]["input"], theirs["2026-11-02"]["output"]) == (27000, 700)
+    assert "2026-11-03" not in theirs
+    # more lines later: the usage record line of a resumed session, a new response in B
+    with open(qwen / "usage_record.jsonl", "a") as f:
+        f.write(json.dumps({"version": 1, "sessionId": "5c0f3a52-8d0e-4f7a-9b61-0000000a0001",
+                            "timestamp": 1793623560000, "models": {"qwen3-coder-plus": {
+                                "requests": 4, "inputTokens": 55000, "outputTokens": 810,
+                                "cachedTokens": 40000, "thoughtsTokens": 100}}}) + "\n")  # fmt: skip
+    assert import_json(data, "qwen", env=env)["imported"] == 0  # the same totals: nothing new
+    assert import_json(data, "qwen", env=env)["imported"] == 0

@@ -13,6 +13,7 @@ against); `base` holds what they share. `usage-ls import <tool> [PATH...]` runs 
     continue      continue_.py     Continue's tokensGenerated.jsonl
     droid         droid.py         Factory Droid's session totals (JSON; running totals)
     goose         goose.py         Goose's sessions.db (SQLite; running totals)
+    qwen          qwen.py          Qwen Code chat logs, topped up from its usage record (JSONL)
     cursor        cursor.py        Cursor's usage-events CSV export (downloaded)
     copilot-report copilot_report.py GitHub Copilot's usage report CSV (downloaded)
 
@@ -48,6 +49,7 @@ MODULES = {
     "copilot-report": ("copilot_report", "CopilotReport"),
     "droid": ("droid", "Droid"),
     "goose": ("goose", "Goose"),
+    "qwen": ("qwen", "Qwen"),
 }
 TOOL_NAMES = tuple(MODULES)
 EXPORTS = ("cursor", "copilot-report")  # files a user downloads: imported, not watched
@@ -60,6 +62,7 @@ ALIASES = {
     "continue-dev": "continue",
     "factory": "droid",
     "copilot-csv": "copilot-report",
+    "qwen-code": "qwen",
 }
 
 

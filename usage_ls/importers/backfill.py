@@ -37,6 +37,7 @@ LABELS = {
     "continue": "Continue",
     "droid": "Factory Droid",
     "goose": "Goose",
+    "qwen": "Qwen Code",
 }
 OFF = ("off", "none", "false", "no")
 

@@ -76,7 +76,7 @@ class RunningTotals:
             if not any(delta.values()) and "costUsd" not in rec and "credits" not in rec:
                 dups += 1  # the same totals again (the file rewritten, a copy, a re-read)
                 continue
-            pending[snap.key] = new
+            pending[snap.key] = {**seen, **new}  # (a tool may keep more beside the totals)
             rec.update(delta)
             rec["id"] = f"{self.name}:{short_hash(snap.key, *(new[c] for c in COUNTERS), new.get('cost'))}"
             rec["timestamp"] = snap.ts
