@@ -301,3 +301,27 @@ def test_qwen_chat_log_topped_up_from_its_usage_record_where_ccusage_miscounts(t
                                 "cachedTokens": 40000, "thoughtsTokens": 100}}}) + "\n")  # fmt: skip
     assert import_json(data, "qwen", env=env)["imported"] == 0  # the same totals: nothing new
     assert import_json(data, "qwen", env=env)["imported"] == 0
+
+
+# -- Kimi CLI -----------------------------------------------------------------------------------
+
+
+def test_kimi_wire_logs_count_a_subagent_step_once_and_match_ccusage(tmp_path, data, ccusage):
+    kimi = tmp_path / "kimi"
+    shutil.copytree(MORE / "kimi", kimi)
+    env = clean_env(tmp_path, KIMI_SHARE_DIR=kimi, KIMI_DATA_DIR=kimi)
+    res = import_json(data, "kimi", env=env)
+    # 3 steps of the main agent and the subagent's step, written in its own log and wrapped in
+    # its parent's: one record, one duplicate
+    assert (res["imported"], res["duplicates"], res["unreadable"]) == (4, 1, 0)
+    days = _daily(data, env)
+    # 1200 + 500 + 800 in, 300 + 100 + 200 out, 8000 + 2000 + 9000 read, 1000 written; the
+    # plan's `kimi-for-coding` after 2026-04-20 is kimi-k2.6: $0.95 in and cache write, $4 out,
+    # $0.16 cache read per M: 0.002375 + 0.0024 + 0.00304 + 0.00095
+    assert days["2026-11-02"] == (2500, 600, 19000, 1000, pytest.approx(0.008765))
+    assert days["2026-11-03"] == (100, 50, 0, 0, pytest.approx(0.000295))
+    theirs = ccusage_daily(ccusage, "kimi", env)
+    ours = {d: {"input": v[0], "output": v[1], "cacheRead": v[2], "cacheWrite": v[3]} for d, v in days.items()}
+    assert ours == {d: {k: v[k] for k in ("input", "output", "cacheRead", "cacheWrite")} for d, v in theirs.items()}
+    rows = _rows(data, env)
+    assert {(r["model"], r["project"]) for r in rows} == {("kimi-k2.6", "widget")}

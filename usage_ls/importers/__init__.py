@@ -14,6 +14,7 @@ against); `base` holds what they share. `usage-ls import <tool> [PATH...]` runs 
     droid         droid.py         Factory Droid's session totals (JSON; running totals)
     goose         goose.py         Goose's sessions.db (SQLite; running totals)
     qwen          qwen.py          Qwen Code chat logs, topped up from its usage record (JSONL)
+    kimi          kimi.py          Kimi CLI wire logs (JSONL)
     cursor        cursor.py        Cursor's usage-events CSV export (downloaded)
     copilot-report copilot_report.py GitHub Copilot's usage report CSV (downloaded)
 
@@ -50,6 +51,7 @@ MODULES = {
     "droid": ("droid", "Droid"),
     "goose": ("goose", "Goose"),
     "qwen": ("qwen", "Qwen"),
+    "kimi": ("kimi", "Kimi"),
 }
 TOOL_NAMES = tuple(MODULES)
 EXPORTS = ("cursor", "copilot-report")  # files a user downloads: imported, not watched
@@ -63,6 +65,7 @@ ALIASES = {
     "factory": "droid",
     "copilot-csv": "copilot-report",
     "qwen-code": "qwen",
+    "kimi-cli": "kimi",
 }
 
 

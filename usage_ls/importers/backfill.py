@@ -38,6 +38,7 @@ LABELS = {
     "droid": "Factory Droid",
     "goose": "Goose",
     "qwen": "Qwen Code",
+    "kimi": "Kimi CLI",
 }
 OFF = ("off", "none", "false", "no")
 
