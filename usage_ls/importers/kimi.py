@@ -152,7 +152,7 @@ class Kimi(Tool):
                     "cacheWriteTokens": cw,
                     "feature": FEATURE,
                     "session": session[:200],
-                }  # fmt: skip
+                }
             )
 
     def merge(self, entries: list, memory: dict) -> tuple[list[dict], int]:
