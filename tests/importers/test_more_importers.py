@@ -325,3 +325,52 @@ def test_kimi_wire_logs_count_a_subagent_step_once_and_match_ccusage(tmp_path, d
     assert ours == {d: {k: v[k] for k in ("input", "output", "cacheRead", "cacheWrite")} for d, v in theirs.items()}
     rows = _rows(data, env)
     assert {(r["model"], r["project"]) for r in rows} == {("kimi-k2.6", "widget")}
+
+
+# -- pi and OpenClaw ------------------------------------------------------------------------------
+
+
+def test_pi_sessions_where_ccusage_trusts_a_zero_cost_and_drops_microseconds(tmp_path, data, ccusage):
+    sessions = tmp_path / "pi" / "sessions"
+    shutil.copytree(MORE / "pi" / "sessions", sessions)
+    env = clean_env(tmp_path, PI_AGENT_DIR=sessions)
+    res = import_json(data, "pi", env=env)
+    assert (res["imported"], res["duplicates"]) == (4, 1)  # the branch repeats its first answer
+    days = _daily(data, env)
+    # 11-02: 100 in / 200 out at pi's recorded $0.0033, and 1000 / 500 / 20000 read / 3000
+    # written that pi recorded as $0 (it could not price it): claude-sonnet-4-5 prices it at
+    # 0.003 + 0.0075 + 0.006 + 0.01125 = 0.02775
+    assert days["2026-11-02"] == (1100, 700, 20000, 3000, pytest.approx(0.0033 + 0.02775))
+    # 11-03: a line whose only time is `2026-11-03T23:59:59.654321Z` (microseconds)
+    assert days["2026-11-03"] == (50, 60, 1000, 0, pytest.approx(0.00126))
+    # 11-04: gpt-5.2 recorded as $0: 2000 x $1.75/M + 100 x $14/M
+    assert days["2026-11-04"] == (2000, 100, 0, 0, pytest.approx(0.0049))
+    theirs = ccusage_daily(ccusage, "pi", env)
+    # ccusage: the branch's copy counted again, the microsecond line dropped, the zeros trusted
+    assert (theirs["2026-11-02"]["input"], theirs["2026-11-02"]["cost"]) == (1200, pytest.approx(0.0066))
+    assert "2026-11-03" not in theirs and theirs["2026-11-04"]["cost"] == 0
+    assert {r["project"] for r in _rows(data, env)} == {"widget"}
+
+
+def test_openclaw_transcripts_archived_and_renamed_count_once(tmp_path, data, ccusage):
+    root = tmp_path / "openclaw"
+    shutil.copytree(MORE / "openclaw", root)
+    env = clean_env(tmp_path, OPENCLAW_DIR=root)
+    res = import_json(data, "openclaw", env=env)
+    assert (res["imported"], res["unreadable"]) == (3, 0)  # the .bak copy is never read
+    days = _daily(data, env)
+    # 11-02 (a `/new`-archived .reset transcript): gpt-5.2 from the model_change, recorded
+    # $0.02; then claude-sonnet-4-5 from the model snapshot, recorded $0: 300 x 3 + 120 x 15 +
+    # 5000 x 0.3 + 1000 x 3.75 per M = 0.00795
+    assert days["2026-11-02"] == (1960, 175, 113928, 1000, pytest.approx(0.02795))
+    assert days["2026-11-03"] == (800, 40, 50000, 0, pytest.approx(0.012))
+    theirs = ccusage_daily(ccusage, "openclaw", env)
+    ours = {d: {"input": v[0], "output": v[1], "cacheRead": v[2], "cacheWrite": v[3]} for d, v in days.items()}
+    assert ours == {d: {k: v[k] for k in ("input", "output", "cacheRead", "cacheWrite")} for d, v in theirs.items()}
+    # `/new` archives the live transcript after it was imported: nothing twice
+    live = next((root / "agents" / "main" / "sessions").glob("*.jsonl"))
+    live.rename(live.with_name(live.name + ".reset.2026-11-03T09-00-00.000Z"))
+    again = import_json(data, "openclaw", env=env)
+    assert (again["imported"], again["duplicates"]) == (0, 1)
+    rows = _rows(data, env)
+    assert {(r["model"], r["project"]) for r in rows} == {("gpt-5.2", "main"), ("claude-sonnet-4-5", "main")}

@@ -15,6 +15,8 @@ against); `base` holds what they share. `usage-ls import <tool> [PATH...]` runs 
     goose         goose.py         Goose's sessions.db (SQLite; running totals)
     qwen          qwen.py          Qwen Code chat logs, topped up from its usage record (JSONL)
     kimi          kimi.py          Kimi CLI wire logs (JSONL)
+    pi            pi.py            pi's coding-agent sessions (JSONL)
+    openclaw      openclaw.py      OpenClaw agents' session transcripts (JSONL)
     cursor        cursor.py        Cursor's usage-events CSV export (downloaded)
     copilot-report copilot_report.py GitHub Copilot's usage report CSV (downloaded)
 
@@ -52,6 +54,8 @@ MODULES = {
     "goose": ("goose", "Goose"),
     "qwen": ("qwen", "Qwen"),
     "kimi": ("kimi", "Kimi"),
+    "pi": ("pi", "Pi"),
+    "openclaw": ("openclaw", "OpenClaw"),
 }
 TOOL_NAMES = tuple(MODULES)
 EXPORTS = ("cursor", "copilot-report")  # files a user downloads: imported, not watched
@@ -66,6 +70,9 @@ ALIASES = {
     "copilot-csv": "copilot-report",
     "qwen-code": "qwen",
     "kimi-cli": "kimi",
+    "pi-agent": "pi",
+    "clawdbot": "openclaw",
+    "moltbot": "openclaw",
 }
 
 

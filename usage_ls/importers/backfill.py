@@ -39,6 +39,8 @@ LABELS = {
     "goose": "Goose",
     "qwen": "Qwen Code",
     "kimi": "Kimi CLI",
+    "pi": "pi",
+    "openclaw": "OpenClaw",
 }
 OFF = ("off", "none", "false", "no")
 
