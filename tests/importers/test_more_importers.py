@@ -374,3 +374,41 @@ def test_openclaw_transcripts_archived_and_renamed_count_once(tmp_path, data, cc
     assert (again["imported"], again["duplicates"]) == (0, 1)
     rows = _rows(data, env)
     assert {(r["model"], r["project"]) for r in rows} == {("gpt-5.2", "main"), ("claude-sonnet-4-5", "main")}
+
+
+# -- Hermes ---------------------------------------------------------------------------------------
+
+
+def test_hermes_per_day_rows_book_a_session_day_by_day(tmp_path, data, ccusage):
+    home = tmp_path / "hermes"
+    home.mkdir()
+    con = sqlite3.connect(home / "state.db")
+    con.execute("PRAGMA journal_mode=WAL")
+    con.executescript((MORE / "hermes" / "state.sql").read_text())
+    con.commit()
+    env = clean_env(tmp_path, HERMES_HOME=home)
+    try:
+        assert import_json(data, "hermes", env=env)["imported"] == 4
+        days = _daily(data, env, start="2025-06-01")
+        # the old session (no day rows): its actual cost $0.34 wins over the estimate, on the
+        # day it ended; output 300 (its 10 reasoning tokens taken as part of it)
+        assert days["2025-06-15"] == (1200, 300, 50, 20, pytest.approx(0.34))
+        # the subscription session's day rows, recorded $0 so priced (claude-sonnet-4-5 $3 /
+        # $15 / $0.30 / $3.75 per M): 0.06 + 0.045 + 0.045 + 0.05625 on 11-02
+        assert days["2026-11-02"] == (20000, 3000, 150000, 15000, pytest.approx(0.20625))
+        # 11-03: its second day (0.03 + 0.015 + 0.03 + 0.01875) + the Telegram session's $0.01
+        assert days["2026-11-03"] == (14000, 1500, 100000, 5000, pytest.approx(0.09375 + 0.01))
+        # ccusage books the whole subscription session on the day it started
+        theirs = ccusage_daily(ccusage, "hermes", env)
+        assert (theirs["2026-11-02"]["input"], theirs["2026-11-03"]["input"]) == (30000, 4000)
+        # the session goes on on 11-03 (Hermes adds to the day row while it keeps the db open)
+        con.execute(
+            "UPDATE session_daily_usage SET input_tokens = input_tokens + 2000, output_tokens = output_tokens + 100"
+            " WHERE session_id = '20261102_090000_ab12' AND day = '2026-11-03'"
+        )
+        con.commit()
+        assert import_json(data, "hermes", env=env)["imported"] == 1
+        assert _daily(data, env)["2026-11-03"][:2] == (16000, 1600)
+        assert import_json(data, "hermes", env=env)["imported"] == 0
+    finally:
+        con.close()

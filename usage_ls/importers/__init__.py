@@ -17,6 +17,7 @@ against); `base` holds what they share. `usage-ls import <tool> [PATH...]` runs 
     kimi          kimi.py          Kimi CLI wire logs (JSONL)
     pi            pi.py            pi's coding-agent sessions (JSONL)
     openclaw      openclaw.py      OpenClaw agents' session transcripts (JSONL)
+    hermes        hermes.py        Hermes Agent's state.db (SQLite; per-day running totals)
     cursor        cursor.py        Cursor's usage-events CSV export (downloaded)
     copilot-report copilot_report.py GitHub Copilot's usage report CSV (downloaded)
 
@@ -56,6 +57,7 @@ MODULES = {
     "kimi": ("kimi", "Kimi"),
     "pi": ("pi", "Pi"),
     "openclaw": ("openclaw", "OpenClaw"),
+    "hermes": ("hermes", "Hermes"),
 }
 TOOL_NAMES = tuple(MODULES)
 EXPORTS = ("cursor", "copilot-report")  # files a user downloads: imported, not watched
@@ -73,6 +75,7 @@ ALIASES = {
     "pi-agent": "pi",
     "clawdbot": "openclaw",
     "moltbot": "openclaw",
+    "hermes-agent": "hermes",
 }
 
 

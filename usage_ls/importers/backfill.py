@@ -41,6 +41,7 @@ LABELS = {
     "kimi": "Kimi CLI",
     "pi": "pi",
     "openclaw": "OpenClaw",
+    "hermes": "Hermes Agent",
 }
 OFF = ("off", "none", "false", "no")
 
