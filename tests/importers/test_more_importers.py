@@ -412,3 +412,23 @@ def test_hermes_per_day_rows_book_a_session_day_by_day(tmp_path, data, ccusage):
         assert import_json(data, "hermes", env=env)["imported"] == 0
     finally:
         con.close()
+
+
+# -- Amp ------------------------------------------------------------------------------------------
+
+
+def test_amp_threads_both_schemas_where_ccusage_drops_lines(tmp_path, data, ccusage):
+    env = clean_env(tmp_path, AMP_DATA_DIR=MORE / "amp")
+    assert import_json(data, "amp", env=env)["imported"] == 4
+    days = _daily(data, env)
+    # 11-02, messages' usage: 10 + 8 in, 986 + 420 out, 11372 + 500 written, 11372 read; the
+    # second answer's time has microseconds. claude-sonnet-4-5: 0.057465 + 0.0116106
+    assert days["2026-11-02"] == (18, 1406, 11372, 11872, pytest.approx(0.0690756))
+    # 11-03: a legacy ledger event (120 / 300, cache from its message: 2000 written, 9000 read;
+    # claude-sonnet-4: 0.01506) and a thread whose ledger is empty, read from its messages
+    # (gpt-5 3000 / 700: 0.01075)
+    assert days["2026-11-03"] == (3120, 1000, 9000, 2000, pytest.approx(0.02581))
+    theirs = ccusage_daily(ccusage, "amp", env)
+    # ccusage drops the microsecond line and reads nothing from the empty-ledger thread
+    assert (theirs["2026-11-02"]["output"], theirs["2026-11-03"]["input"]) == (986, 120)
+    assert import_json(data, "amp", env=env)["imported"] == 0

@@ -18,6 +18,7 @@ against); `base` holds what they share. `usage-ls import <tool> [PATH...]` runs 
     pi            pi.py            pi's coding-agent sessions (JSONL)
     openclaw      openclaw.py      OpenClaw agents' session transcripts (JSONL)
     hermes        hermes.py        Hermes Agent's state.db (SQLite; per-day running totals)
+    amp           amp.py           Amp's thread files (JSON)
     cursor        cursor.py        Cursor's usage-events CSV export (downloaded)
     copilot-report copilot_report.py GitHub Copilot's usage report CSV (downloaded)
 
@@ -58,6 +59,7 @@ MODULES = {
     "pi": ("pi", "Pi"),
     "openclaw": ("openclaw", "OpenClaw"),
     "hermes": ("hermes", "Hermes"),
+    "amp": ("amp", "Amp"),
 }
 TOOL_NAMES = tuple(MODULES)
 EXPORTS = ("cursor", "copilot-report")  # files a user downloads: imported, not watched

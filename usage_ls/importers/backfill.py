@@ -42,6 +42,7 @@ LABELS = {
     "pi": "pi",
     "openclaw": "OpenClaw",
     "hermes": "Hermes Agent",
+    "amp": "Amp",
 }
 OFF = ("off", "none", "false", "no")
 
