@@ -432,3 +432,23 @@ def test_amp_threads_both_schemas_where_ccusage_drops_lines(tmp_path, data, ccus
     # ccusage drops the microsecond line and reads nothing from the empty-ledger thread
     assert (theirs["2026-11-02"]["output"], theirs["2026-11-03"]["input"]) == (986, 120)
     assert import_json(data, "amp", env=env)["imported"] == 0
+
+
+# -- Codebuff -------------------------------------------------------------------------------------
+
+
+def test_codebuff_chats_with_cached_tokens_out_of_an_openai_prompt(tmp_path, data, ccusage):
+    root = MORE / "codebuff" / "manicode"
+    env = clean_env(tmp_path, CODEBUFF_DATA_DIR=root)
+    assert import_json(data, "codebuff", env=env)["imported"] == 3
+    days = _daily(data, env)
+    # 11-02: ccusage's own fixture message (claude-sonnet-4: 0.001128) and an OpenAI-shaped one:
+    # prompt_tokens 5000 of which 4000 cached -> 1000 in, 4000 read (gpt-5: 0.00125 + 0.002 +
+    # 0.0005)
+    assert days["2026-11-02"] == (1100, 250, 4010, 20, pytest.approx(0.004878))
+    # 11-03: usage only in the run state's last assistant entry, dated by the chat id
+    assert days["2026-11-03"] == (300, 40, 2000, 0, pytest.approx(0.0021))
+    theirs = ccusage_daily(ccusage, "codebuff", env)
+    assert theirs["2026-11-02"]["input"] == 5100  # the 4000 cached tokens counted twice
+    rows = _rows(data, env)
+    assert {(r["project"], r["session"].split("/")[0]) for r in rows} == {("widget", "manicode")}

@@ -19,6 +19,7 @@ against); `base` holds what they share. `usage-ls import <tool> [PATH...]` runs 
     openclaw      openclaw.py      OpenClaw agents' session transcripts (JSONL)
     hermes        hermes.py        Hermes Agent's state.db (SQLite; per-day running totals)
     amp           amp.py           Amp's thread files (JSON)
+    codebuff      codebuff.py      Codebuff's saved chats (JSON)
     cursor        cursor.py        Cursor's usage-events CSV export (downloaded)
     copilot-report copilot_report.py GitHub Copilot's usage report CSV (downloaded)
 
@@ -60,6 +61,7 @@ MODULES = {
     "openclaw": ("openclaw", "OpenClaw"),
     "hermes": ("hermes", "Hermes"),
     "amp": ("amp", "Amp"),
+    "codebuff": ("codebuff", "Codebuff"),
 }
 TOOL_NAMES = tuple(MODULES)
 EXPORTS = ("cursor", "copilot-report")  # files a user downloads: imported, not watched
@@ -78,6 +80,7 @@ ALIASES = {
     "clawdbot": "openclaw",
     "moltbot": "openclaw",
     "hermes-agent": "hermes",
+    "manicode": "codebuff",
 }
 
 

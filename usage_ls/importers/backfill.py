@@ -43,6 +43,7 @@ LABELS = {
     "openclaw": "OpenClaw",
     "hermes": "Hermes Agent",
     "amp": "Amp",
+    "codebuff": "Codebuff",
 }
 OFF = ("off", "none", "false", "no")
 
