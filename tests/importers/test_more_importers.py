@@ -452,3 +452,41 @@ def test_codebuff_chats_with_cached_tokens_out_of_an_openai_prompt(tmp_path, dat
     assert theirs["2026-11-02"]["input"] == 5100  # the 4000 cached tokens counted twice
     rows = _rows(data, env)
     assert {(r["project"], r["session"].split("/")[0]) for r in rows} == {("widget", "manicode")}
+
+
+# -- Kilo CLI -------------------------------------------------------------------------------------
+
+
+def test_kilo_cli_database_in_opencodes_format(tmp_path, data, ccusage):
+    root = tmp_path / "kilo"
+    root.mkdir()
+    con = sqlite3.connect(root / "kilo.db")
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("CREATE TABLE message (id TEXT PRIMARY KEY, session_id TEXT, time_created INTEGER, data TEXT)")
+    msgs = [
+        ("msg_k1", "ses_k", {"role": "user", "time": {"created": 1793613600000}}),
+        ("msg_k2", "ses_k", {"role": "assistant", "modelID": "claude-sonnet-4-5", "providerID": "anthropic",
+                             "cost": 0, "time": {"created": 1793613605000, "completed": 1793613609000},
+                             "tokens": {"input": 1200, "output": 300, "reasoning": 0, "cache": {"read": 40000, "write": 800}},
+                             "path": {"cwd": "/home/dev/proj/widget", "root": "/home/dev/proj/widget"}}),
+        ("msg_k3", "ses_k", {"role": "assistant", "modelID": "gpt-5", "providerID": "openai", "cost": 0.0123,
+                             "time": {"created": 1793700000000, "completed": 1793700004000},
+                             "tokens": {"input": 2000, "output": 500, "reasoning": 0, "cache": {"read": 0, "write": 0}},
+                             "path": {"cwd": "/home/dev/proj/widget", "root": "/home/dev/proj/widget"}}),
+    ]  # fmt: skip
+    for mid, sid, doc in msgs:
+        con.execute("INSERT INTO message VALUES (?, ?, ?, ?)", (mid, sid, doc["time"]["created"], json.dumps(doc)))
+    con.commit()
+    env = clean_env(tmp_path, KILO_DATA_DIR=root)
+    try:
+        assert import_json(data, "kilo", env=env)["imported"] == 2
+    finally:
+        con.close()
+    days = _daily(data, env)
+    # claude-sonnet-4-5, recorded $0 so priced: 0.0036 + 0.0045 + 0.012 + 0.003
+    assert days["2026-11-02"] == (1200, 300, 40000, 800, pytest.approx(0.0231))
+    assert days["2026-11-03"] == (2000, 500, 0, 0, pytest.approx(0.0123))  # recorded cost
+    theirs = ccusage_daily(ccusage, "kilo", env)
+    ours = {d: {"input": v[0], "output": v[1], "cacheRead": v[2], "cacheWrite": v[3]} for d, v in days.items()}
+    assert ours == {d: {k: v[k] for k in ("input", "output", "cacheRead", "cacheWrite")} for d, v in theirs.items()}
+    assert {r["feature"] for r in _rows(data, env)} == {"kilo"}

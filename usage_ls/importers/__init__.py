@@ -20,6 +20,7 @@ against); `base` holds what they share. `usage-ls import <tool> [PATH...]` runs 
     hermes        hermes.py        Hermes Agent's state.db (SQLite; per-day running totals)
     amp           amp.py           Amp's thread files (JSON)
     codebuff      codebuff.py      Codebuff's saved chats (JSON)
+    kilo          opencode.py      Kilo CLI's kilo.db (opencode's format)
     cursor        cursor.py        Cursor's usage-events CSV export (downloaded)
     copilot-report copilot_report.py GitHub Copilot's usage report CSV (downloaded)
 
@@ -62,6 +63,7 @@ MODULES = {
     "hermes": ("hermes", "Hermes"),
     "amp": ("amp", "Amp"),
     "codebuff": ("codebuff", "Codebuff"),
+    "kilo": ("opencode", "Kilo"),
 }
 TOOL_NAMES = tuple(MODULES)
 EXPORTS = ("cursor", "copilot-report")  # files a user downloads: imported, not watched
@@ -69,7 +71,7 @@ ALIASES = {
     "claude": "claude-code",
     "roo": "cline",
     "roo-code": "cline",
-    "kilo": "cline",
+    "kilo-cli": "kilo",
     "kilo-code": "cline",
     "continue-dev": "continue",
     "factory": "droid",

@@ -32,7 +32,7 @@ LABELS = {
     "codex": "Codex",
     "gemini": "Gemini CLI",
     "aider": "aider",
-    "cline": "Cline/Roo/Kilo",
+    "cline": "Cline/Roo/Kilo Code",
     "opencode": "opencode",
     "continue": "Continue",
     "droid": "Factory Droid",
@@ -44,6 +44,7 @@ LABELS = {
     "hermes": "Hermes Agent",
     "amp": "Amp",
     "codebuff": "Codebuff",
+    "kilo": "Kilo CLI",
 }
 OFF = ("off", "none", "false", "no")
 
