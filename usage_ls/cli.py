@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument(
         "tool",
         help="claude-code, codex, aider, gemini, cline, opencode, continue, droid, goose, qwen, kimi, pi, "
-        "openclaw, hermes, amp, codebuff, kilo, cursor (its usage-events CSV), copilot-report (GitHub's Copilot usage report CSV), or all",
+        "openclaw, hermes, amp, codebuff, kilo, copilot-cli, cursor (its usage-events CSV), copilot-report (GitHub's Copilot usage report CSV), or all",
     )
     imp.add_argument("paths", nargs="*", help="files or folders (default: the tool's usual locations)")
     imp.add_argument("--json", action="store_true")

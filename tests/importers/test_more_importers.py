@@ -490,3 +490,41 @@ def test_kilo_cli_database_in_opencodes_format(tmp_path, data, ccusage):
     ours = {d: {"input": v[0], "output": v[1], "cacheRead": v[2], "cacheWrite": v[3]} for d, v in days.items()}
     assert ours == {d: {k: v[k] for k in ("input", "output", "cacheRead", "cacheWrite")} for d, v in theirs.items()}
     assert {r["feature"] for r in _rows(data, env)} == {"kilo"}
+
+
+# -- Copilot CLI ----------------------------------------------------------------------------------
+
+
+def test_copilot_cli_per_request_sources_first_then_session_shutdowns(tmp_path, data, ccusage):
+    home = tmp_path / "home" / ".copilot"
+    shutil.copytree(MORE / "copilot-cli", home, ignore=shutil.ignore_patterns("*.sql"))
+    con = sqlite3.connect(home / "session-store.db")
+    con.executescript((MORE / "copilot-cli" / "session-store.sql").read_text())
+    con.commit()
+    con.close()
+    env = clean_env(tmp_path, COPILOT_HOME=home)
+    res = import_json(data, "copilot-cli", env=env)
+    # 2 store rows, 2 chat spans (the inference log of span 1's trace is the same request), and
+    # 4 shutdowns of the two sessions no per-request source covers; session 1's shutdown is not
+    # read: its store rows count it
+    assert (res["imported"], res["unreadable"]) == (8, 0)
+    days = _daily(data, env)
+    # 11-02, the store: input 25000 - 20000 read - 3000 written and 30000 - 28000 read; the
+    # first turn recorded 5e9 nano AI units = $0.05, the second is priced (claude-sonnet-4.5:
+    # 0.006 + 0.009 + 0.0084)
+    assert days["2026-11-02"] == (4000, 1000, 48000, 3000, pytest.approx(0.05 + 0.0234))
+    # 11-03: the spans (19452 - 123 cache reads = 19329 in; gpt-5 1000 / 100) and the first
+    # shutdown of sessions 3 (10000 - 6000 read = 4000 in, 500 out) and 4 (8000 / 400)
+    assert days["2026-11-03"][:4] == (19329 + 1000 + 4000 + 8000, 281 + 100 + 500 + 400, 123 + 6000, 25)
+    # 11-04: session 3's figures grew (running totals: +2000 in, +3000 read, +300 out);
+    # session 4's second shutdown is lower than its first, so it is a segment: +3000 / +100
+    assert days["2026-11-04"][:4] == (2000 + 3000, 300 + 100, 3000, 0)
+    theirs = ccusage_daily(ccusage, "copilot", env)
+    # same tokens as ccusage on 11-02 and 11-03; on 11-04 ccusage drops session 4's segment
+    for day in ("2026-11-02", "2026-11-03"):
+        assert (theirs[day]["input"], theirs[day]["output"], theirs[day]["cacheRead"]) == days[day][:3]
+    assert theirs["2026-11-04"]["input"] == 2000
+    rows = _rows(data, env)
+    assert {r["billing"] for r in rows} == {"premium"}
+    assert {r["project"] for r in rows} == {"widget", "gadget", "(no project)"}
+    assert import_json(data, "copilot-cli", env=env)["imported"] == 0

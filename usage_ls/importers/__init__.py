@@ -21,6 +21,7 @@ against); `base` holds what they share. `usage-ls import <tool> [PATH...]` runs 
     amp           amp.py           Amp's thread files (JSON)
     codebuff      codebuff.py      Codebuff's saved chats (JSON)
     kilo          opencode.py      Kilo CLI's kilo.db (opencode's format)
+    copilot-cli   copilot_cli.py   Copilot CLI's session store, OTel files, session events
     cursor        cursor.py        Cursor's usage-events CSV export (downloaded)
     copilot-report copilot_report.py GitHub Copilot's usage report CSV (downloaded)
 
@@ -64,6 +65,7 @@ MODULES = {
     "amp": ("amp", "Amp"),
     "codebuff": ("codebuff", "Codebuff"),
     "kilo": ("opencode", "Kilo"),
+    "copilot-cli": ("copilot_cli", "CopilotCli"),
 }
 TOOL_NAMES = tuple(MODULES)
 EXPORTS = ("cursor", "copilot-report")  # files a user downloads: imported, not watched

@@ -45,6 +45,7 @@ LABELS = {
     "amp": "Amp",
     "codebuff": "Codebuff",
     "kilo": "Kilo CLI",
+    "copilot-cli": "Copilot CLI",
 }
 OFF = ("off", "none", "false", "no")
 

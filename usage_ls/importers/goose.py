@@ -39,7 +39,6 @@ Pitfalls handled
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import sqlite3
 import sys
@@ -47,26 +46,11 @@ from pathlib import Path
 
 import orjson
 
-from usage_ls.importers.base import EPOCH, ONE_MS, Tool, project_of, short_hash
+from usage_ls.importers.base import Tool, project_of, short_hash
 from usage_ls.importers.lines import FileResult, Vanished
-from usage_ls.importers.running import RunningTotals, Snapshot, columns, open_ro, wal_to_db
+from usage_ls.importers.running import RunningTotals, Snapshot, columns, open_ro, sql_time, wal_to_db
 
 FEATURE = "goose"
-
-
-def _when(value) -> int | None:
-    """`2026-05-01 01:02:03` (UTC, SQLite's CURRENT_TIMESTAMP), RFC 3339, or epoch s/ms."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return int(value * 1000) if value < 10_000_000_000 else int(value)
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value.strip().replace(" ", "T", 1))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return (parsed - EPOCH) // ONE_MS
 
 
 def _n(value) -> int:
@@ -148,7 +132,7 @@ class Goose(RunningTotals, Tool):
             out += max(0, total - (inp + cr + cw) - out) if total else 0
             if not (inp or out or cr or cw):
                 continue
-            ts = _when(updated) or _when(created)
+            ts = sql_time(updated) or sql_time(created)
             if ts is None:
                 result.bad(f"{where}:{sid}", "session without created_at/updated_at")
                 continue
@@ -173,7 +157,7 @@ class Goose(RunningTotals, Tool):
             f"SELECT session_id, created_timestamp, input_tokens, output_tokens, {extra} FROM usage_ledger"
         ):
             covered.add(sid)
-            ts = _when(created)
+            ts = sql_time(created)
             if ts is None:
                 result.bad(f"{where}:usage_ledger", "row without created_timestamp")
                 continue

@@ -20,6 +20,7 @@ the totals file lost, gives the same id, which the ledger drops as a duplicate.
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,7 @@ from pathlib import Path
 import orjson
 
 from usage_ls import fileio
-from usage_ls.importers.base import short_hash
+from usage_ls.importers.base import EPOCH, ONE_MS, short_hash
 
 COUNTERS = ("inputTokens", "outputTokens", "cacheReadTokens", "cacheWriteTokens")
 
@@ -116,3 +117,18 @@ def wal_to_db(path: Path) -> Path:
     """The database a `-wal` file belongs to: in WAL mode a write changes the `-wal` file, not
     the database, until a checkpoint, so watching the `-wal` is how a write is seen."""
     return path.with_name(path.name[: -len("-wal")]) if path.name.endswith("-wal") else path
+
+
+def sql_time(value) -> int | None:
+    """`2026-05-01 01:02:03` (UTC, SQLite's CURRENT_TIMESTAMP), RFC 3339, or epoch s/ms."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(value * 1000) if value < 10_000_000_000 else int(value)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.strip().replace(" ", "T", 1))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return (parsed - EPOCH) // ONE_MS
