@@ -40,6 +40,22 @@ def clean_env(tmp: Path, **extra) -> dict:
             "XDG_DATA_HOME",
             "CONTINUE_GLOBAL_DIR",
             "USAGE_LS_VSCODE_USER_DIRS",
+            "DROID_SESSIONS_DIR",
+            "GOOSE_PATH_ROOT",
+            "QWEN_DATA_DIR",
+            "KIMI_SHARE_DIR",
+            "KIMI_DATA_DIR",
+            "PI_CODING_AGENT_DIR",
+            "PI_AGENT_DIR",
+            "OPENCLAW_DIR",
+            "HERMES_HOME",
+            "AMP_DATA_DIR",
+            "CODEBUFF_DATA_DIR",
+            "KILO_DATA_DIR",
+            "COPILOT_HOME",
+            "COPILOT_OTEL_FILE_EXPORTER_PATH",
+            "USAGE_LS_CURSOR_CSV",
+            "USAGE_LS_COPILOT_REPORT",
         )
     }
     home = tmp / "home"

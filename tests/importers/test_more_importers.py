@@ -215,8 +215,9 @@ def test_auto_watch_finds_droid_and_goose_and_follows_a_goose_session(tmp_path, 
     from usage_ls.service import Usage
 
     home = tmp_path / "home"
-    for key in ("DROID_SESSIONS_DIR", "GOOSE_PATH_ROOT", "XDG_DATA_HOME", "USAGE_LS_WATCH"):
-        monkeypatch.delenv(key, raising=False)
+    for key in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "USAGE_LS_WATCH", *clean_env(tmp_path).keys()):
+        if key.endswith(("_DIR", "_HOME", "_ROOT", "_PATH", "_CSV", "_REPORT")) and key != "HOME":
+            monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("HOME", str(home))
     shutil.copytree(MORE / "droid", home / ".factory" / "sessions")
     for p in (home / ".factory").rglob("*.json"):

@@ -32,7 +32,6 @@ Shared by some: `running.py` (running totals -> increments, read-only SQLite) an
 from __future__ import annotations
 
 import contextlib
-import importlib
 import sys
 import time
 import tomllib
@@ -42,56 +41,8 @@ import orjson
 
 from usage_ls.importers import parallel
 from usage_ls.importers.base import BATCH, ImportState, Tally, Tool, lock, resume_point, signature
+from usage_ls.importers.registry import ALIASES, TOOL_NAMES, get_tool
 from usage_ls.store.limits import LimitLog
-
-# tool name -> (module beside this file, class): imported only when the tool is used
-MODULES = {
-    "claude-code": ("claude_code", "ClaudeCode"),
-    "codex": ("codex", "Codex"),
-    "aider": ("aider", "Aider"),
-    "gemini": ("gemini", "Gemini"),
-    "cline": ("cline", "Cline"),
-    "opencode": ("opencode", "OpenCode"),
-    "continue": ("continue_", "Continue"),
-    "cursor": ("cursor", "Cursor"),
-    "copilot-report": ("copilot_report", "CopilotReport"),
-    "droid": ("droid", "Droid"),
-    "goose": ("goose", "Goose"),
-    "qwen": ("qwen", "Qwen"),
-    "kimi": ("kimi", "Kimi"),
-    "pi": ("pi", "Pi"),
-    "openclaw": ("openclaw", "OpenClaw"),
-    "hermes": ("hermes", "Hermes"),
-    "amp": ("amp", "Amp"),
-    "codebuff": ("codebuff", "Codebuff"),
-    "kilo": ("opencode", "Kilo"),
-    "copilot-cli": ("copilot_cli", "CopilotCli"),
-}
-TOOL_NAMES = tuple(MODULES)
-EXPORTS = ("cursor", "copilot-report")  # files a user downloads: imported, not watched
-ALIASES = {
-    "claude": "claude-code",
-    "roo": "cline",
-    "roo-code": "cline",
-    "kilo-cli": "kilo",
-    "kilo-code": "cline",
-    "continue-dev": "continue",
-    "factory": "droid",
-    "copilot-csv": "copilot-report",
-    "qwen-code": "qwen",
-    "kimi-cli": "kimi",
-    "pi-agent": "pi",
-    "clawdbot": "openclaw",
-    "moltbot": "openclaw",
-    "hermes-agent": "hermes",
-    "manicode": "codebuff",
-}
-
-
-def get_tool(name: str) -> Tool:
-    name = ALIASES.get(name, name)
-    module, cls = MODULES[name]  # KeyError: not a tool
-    return getattr(importlib.import_module(f"usage_ls.importers.{module}"), cls)()
 
 
 def import_settings(data_dir: Path) -> dict:

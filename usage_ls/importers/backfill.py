@@ -23,7 +23,8 @@ from pathlib import Path
 
 import orjson
 
-from usage_ls.importers import EXPORTS, TOOL_NAMES, Importer
+from usage_ls.importers import TOOL_NAMES, Importer
+from usage_ls.importers.registry import EXPORTS
 
 log = logging.getLogger(__name__)
 

@@ -25,8 +25,9 @@ import os
 import time
 from pathlib import Path
 
-from usage_ls.importers import ALIASES, EXPORTS, TOOL_NAMES, Importer
+from usage_ls.importers import ALIASES, TOOL_NAMES, Importer
 from usage_ls.importers.base import lock
+from usage_ls.importers.registry import EXPORTS
 
 log = logging.getLogger(__name__)
 
