@@ -12,7 +12,16 @@ import sqlite3
 import time
 
 import pytest
-from ccusage_compare import FIXTURES, ccusage_binary, ccusage_daily, clean_env, import_json, usage_ls, write_config
+from ccusage_compare import (
+    FIXTURES,
+    TOOL_VARS,
+    ccusage_binary,
+    ccusage_daily,
+    clean_env,
+    import_json,
+    usage_ls,
+    write_config,
+)
 
 MORE = FIXTURES / "more"
 
@@ -215,9 +224,8 @@ def test_auto_watch_finds_droid_and_goose_and_follows_a_goose_session(tmp_path, 
     from usage_ls.service import Usage
 
     home = tmp_path / "home"
-    for key in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "USAGE_LS_WATCH", *clean_env(tmp_path).keys()):
-        if key.endswith(("_DIR", "_HOME", "_ROOT", "_PATH", "_CSV", "_REPORT")) and key != "HOME":
-            monkeypatch.delenv(key, raising=False)
+    for key in (*TOOL_VARS, "USAGE_LS_WATCH"):
+        monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("HOME", str(home))
     shutil.copytree(MORE / "droid", home / ".factory" / "sessions")
     for p in (home / ".factory").rglob("*.json"):
@@ -529,3 +537,33 @@ def test_copilot_cli_per_request_sources_first_then_session_shutdowns(tmp_path, 
     assert {r["billing"] for r in rows} == {"premium"}
     assert {r["project"] for r in rows} == {"widget", "gadget", "(no project)"}
     assert import_json(data, "copilot-cli", env=env)["imported"] == 0
+
+
+def test_auto_watch_detects_each_new_tool_at_its_default_place(tmp_path, monkeypatch):
+    from usage_ls.importers import Importer, backfill
+
+    home = tmp_path / "home"
+    for key in (*TOOL_VARS, "USAGE_LS_WATCH"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("HOME", str(home))
+    places = {
+        "droid": ".factory/sessions",
+        "goose": ".local/share/goose/sessions",
+        "qwen": ".qwen/projects",
+        "kimi": ".kimi/sessions",
+        "pi": ".pi/agent/sessions",
+        "openclaw": ".openclaw",
+        "hermes": ".hermes/state.db",
+        "amp": ".local/share/amp/threads",
+        "codebuff": ".config/manicode",
+        "kilo": ".local/share/kilo",
+        "copilot-cli": ".copilot/session-state",
+        "cursor": "Downloads",  # a browser's folder: exports are imported by hand, not watched
+    }
+    for place in places.values():
+        (home / place).mkdir(parents=True)
+    (home / ".hermes" / "state.db").rmdir()
+    (home / ".hermes" / "state.db").write_bytes(b"")  # Hermes' database, not its whole home
+    write_config(tmp_path / "data", 'timezone = "UTC"\n')
+    found = backfill.detect(Importer(tmp_path / "data"))
+    assert sorted(found) == sorted(set(places) - {"cursor"})

@@ -95,7 +95,8 @@ class CopilotCli(RunningTotals, Tool):
         return Path(env).expanduser() if env.strip() else Path.home() / ".copilot"
 
     def roots(self) -> list[Path]:
-        roots = [self.home() / STORE, self.home() / "otel", self.home() / "session-state"]
+        home = self.home()
+        roots = [home / STORE, home / (STORE + "-wal"), home / "otel", home / "session-state"]
         env = os.environ.get("COPILOT_OTEL_FILE_EXPORTER_PATH", "")
         return roots + ([Path(env).expanduser()] if env.strip() else [])
 

@@ -67,10 +67,10 @@ class Hermes(RunningTotals, Tool):
 
     def roots(self) -> list[Path]:
         env = os.environ.get("HERMES_HOME", "")
-        return [Path(env).expanduser() if env.strip() else Path.home() / ".hermes"]
+        home = Path(env).expanduser() if env.strip() else Path.home() / ".hermes"
+        return [home / "state.db", home / "state.db-wal"]  # not the rest of Hermes' home
 
     def discover(self, paths) -> list[Path]:
-        # only the top of a Hermes home (its other folders hold no state.db of ours)
         return [p for p in super().discover(paths) if p.name.startswith("state.db")]
 
     def read(self, path: Path, start: int, state: dict, result: FileResult, *, final: bool) -> None:

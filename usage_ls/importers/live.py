@@ -77,6 +77,13 @@ class _Watch:
         self.cold_next = 0
 
     def _walk(self, root: Path, dirs: dict, now: float, initial: bool) -> None:
+        if root.is_file():  # a tool whose root is a file (a database, Qwen's usage record)
+            if self._matches(root.name):
+                try:
+                    self._consider(root, root.stat(), now, initial)
+                except OSError:
+                    pass
+            return
         stack = [root]
         while stack:
             d = stack.pop()
