@@ -567,3 +567,36 @@ def test_auto_watch_detects_each_new_tool_at_its_default_place(tmp_path, monkeyp
     write_config(tmp_path / "data", 'timezone = "UTC"\n')
     found = backfill.detect(Importer(tmp_path / "data"))
     assert sorted(found) == sorted(set(places) - {"cursor"})
+
+
+def test_watcher_follows_qwens_usage_record_file(tmp_path, monkeypatch):
+    from usage_ls.importers import live
+    from usage_ls.service import Usage
+
+    qwen = tmp_path / "qwen"
+    shutil.copytree(MORE / "qwen", qwen)
+    record = qwen / "usage_record.jsonl"
+    line = record.read_text()
+    record.write_text("")  # session A has not ended yet
+    for p in qwen.rglob("*.jsonl"):
+        p.touch()
+    for key in (*TOOL_VARS, "USAGE_LS_WATCH"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("QWEN_DATA_DIR", str(qwen))
+    data = tmp_path / "data"
+    write_config(data, 'timezone = "UTC"\n[import]\nwatch = ["qwen"]\n')
+    svc = Usage(data_dir=data).open()
+    try:
+        watcher = live.attach(svc)
+        assert watcher.poll() is True  # the chat logs
+        with open(record, "a") as f:
+            f.write(line)  # the session ends: Qwen writes its usage record
+        got, deadline = False, time.monotonic() + 5.0
+        while not got and time.monotonic() < deadline:
+            got = watcher.poll()
+            time.sleep(0.25)
+        assert got
+    finally:
+        svc.close()
+    days = _daily(data, clean_env(tmp_path))
+    assert days["2026-11-02"][:3] == (15000, 910, 40000)  # with the top-up of the calls the log missed
