@@ -43,8 +43,8 @@ from __future__ import annotations
 
 import itertools
 import os
-import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 
@@ -52,6 +52,9 @@ from usage_ls import fileio
 from usage_ls.importers.base import Tool, ms_ts, project_of
 from usage_ls.importers.lines import FileResult, json_objects
 from usage_ls.importers.running import RunningTotals, Snapshot, columns, open_ro, sql_time, wal_to_db
+
+if TYPE_CHECKING:
+    import sqlite3
 
 FEATURE = "copilot-cli"
 STORE = "session-store.db"
@@ -109,6 +112,8 @@ class CopilotCli(RunningTotals, Tool):
         ]  # fmt: skip
 
     def read(self, path: Path, start: int, state: dict, result: FileResult, *, final: bool) -> None:
+        import sqlite3  # here: only where there is a database
+
         if path.name.startswith(STORE):
             db = wal_to_db(path)
             if db.exists():

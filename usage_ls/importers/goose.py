@@ -40,15 +40,18 @@ Pitfalls handled
 from __future__ import annotations
 
 import os
-import sqlite3
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 
 from usage_ls.importers.base import Tool, project_of, short_hash
 from usage_ls.importers.lines import FileResult, Vanished
 from usage_ls.importers.running import RunningTotals, Snapshot, columns, open_ro, sql_time, wal_to_db
+
+if TYPE_CHECKING:
+    import sqlite3
 
 FEATURE = "goose"
 
@@ -74,6 +77,8 @@ class Goose(RunningTotals, Tool):
         return [base / "goose" / "sessions", base / "Block" / "goose" / "sessions"]
 
     def read(self, path: Path, start: int, state: dict, result: FileResult, *, final: bool) -> None:
+        import sqlite3  # here: only where there is a database
+
         db = wal_to_db(path)
         if not db.exists():
             if db != path:

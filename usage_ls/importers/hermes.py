@@ -37,12 +37,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from usage_ls.importers.base import Tool
 from usage_ls.importers.lines import FileResult, Vanished
 from usage_ls.importers.running import RunningTotals, Snapshot, columns, open_ro, wal_to_db
+
+if TYPE_CHECKING:
+    import sqlite3
 
 FEATURE = "hermes"
 COUNTS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
@@ -74,6 +77,8 @@ class Hermes(RunningTotals, Tool):
         return [p for p in super().discover(paths) if p.name.startswith("state.db")]
 
     def read(self, path: Path, start: int, state: dict, result: FileResult, *, final: bool) -> None:
+        import sqlite3  # here: only where there is a database
+
         db = wal_to_db(path)
         if not db.exists():
             if db != path:

@@ -21,14 +21,17 @@ the totals file lost, gives the same id, which the ledger drops as a duplicate.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 
 from usage_ls import fileio
 from usage_ls.importers.base import EPOCH, ONE_MS, short_hash
+
+if TYPE_CHECKING:  # imported where a database is read: `import all` without one loads none
+    import sqlite3
 
 COUNTERS = ("inputTokens", "outputTokens", "cacheReadTokens", "cacheWriteTokens")
 
@@ -99,6 +102,8 @@ def open_ro(path: Path) -> sqlite3.Connection:
     we may not write, whose `-shm` cannot be created — `immutable=1`, which reads the file as
     it stands, without locks: a write caught half-way then reads as an error (counted, and the
     file read again next time), never as numbers."""
+    import sqlite3
+
     uri = path.resolve().as_uri()
     try:
         con = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=2)
