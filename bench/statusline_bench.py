@@ -8,7 +8,8 @@ Claude Code starts its statusLine command as a new process after every assistant
 the figure is the whole process, start to exit. Generates Claude Code logs, imports them, then
 times alternately: ours served from the status cache (the common case: the editor's server
 keeps it fresh), ours after the ledger changed (the cache is rebuilt: the full CLI opens the
-ledger), and ccusage 20's `statusline --offline` reading the same logs. Figures only.
+ledger), and ccusage 20's `statusline --offline` reading the same logs and the same statusLine
+JSON; then prints both lines. Figures only.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def main() -> int:
     ours = [*usage_ls, "statusline", "--claude-code"]
     cached, rebuilt, theirs, theirs_fresh, bare = [], [], [], [], []
     binary = ccusage_binary()
-    line = b""
+    line = their_line = b""
     for i in range(max(1, args.runs)):
         dt, _ = timed([sys.executable, "-c", "pass"], env, b"")
         bare.append(dt)
@@ -87,7 +88,7 @@ def main() -> int:
             dt, _ = timed([str(binary), "statusline", "--offline"], env, payload)
             theirs.append(dt)  # ccusage keeps its line until the transcript changes, as we do
             session.touch()  # as after a message: it reads the logs again
-            dt, _ = timed([str(binary), "statusline", "--offline"], env, payload)
+            dt, their_line = timed([str(binary), "statusline", "--offline"], env, payload)
             theirs_fresh.append(dt)
     ms = lambda ts: f"p50 {statistics.median(ts) * 1000:6.0f} ms  p90 {sorted(ts)[int(len(ts) * 0.9)] * 1000:6.0f} ms"
     records = sum(1 for _ in logs.rglob("*.jsonl"))
@@ -105,6 +106,8 @@ def main() -> int:
     else:
         print("  ccusage not installed (bash scripts/setup.d/40-ccusage.sh): no comparison")
     print(f"  our line: {line.decode().strip()}")
+    if their_line:
+        print(f"  ccusage line: {their_line.decode().strip()}")
     return 0
 
 

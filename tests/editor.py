@@ -52,7 +52,7 @@ class Editor:
         await self.client.start_io(*SERVER, env=env)
         root = self.data_dir.parent / self.workspace
         root.mkdir(parents=True, exist_ok=True)
-        await self.client.initialize_session(
+        self.init_result = await self.client.initialize_session(
             types.InitializeParams(
                 capabilities=self.capabilities,
                 root_uri=root.as_uri(),

@@ -75,6 +75,8 @@ def test_statusline_bench_small(capsys, tmp_path):
     text = run_bench(["bench/statusline_bench.py", "--mb", "5", "--runs", "3", "--out", str(tmp_path)])
     assert "usage-ls statusline --claude-code (cache)" in text
     assert "our line: Sonnet 4.5 · $1.23 session · 0.0 cr today · 5h 42%" in text
+    if "ccusage statusline --offline" in text:  # ccusage installed: its line for the same input
+        assert "ccusage line: " in text and "Sonnet 4.5" in text.split("ccusage line: ", 1)[1]
     with capsys.disabled():
         print("\n" + text)
 

@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
             "models",
             "projects",
             "interactions",
+            "sessions",
             "session",
         ],
     )
@@ -88,8 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     _filter_args(rep)
     rep.add_argument("--breakdown", action="store_true", help="daily/weekly/monthly: each period's models too")
     rep.add_argument("--tool", help="blocks: whose records (default claude-code, as ccusage; 'all' for every tool)")
-    rep.add_argument("--limit", type=int, default=50, help="rows of `interactions` (default 50)")
-    rep.add_argument("--sort", default="-timestamp", help="column of `interactions`, - for descending")
+    rep.add_argument("--limit", type=int, default=50, help="rows of `interactions` and `sessions` (default 50)")
+    rep.add_argument(
+        "--sort", default="-timestamp", help="column of `interactions` (`sessions`: default -start), - for descending"
+    )
+    rep.add_argument("--wide", action="store_true", help="sessions: whole session ids and models (past 80 columns)")
 
     ins = sub.add_parser("insights", help="budgets left, burn rate, projection, spikes and money-saving tips")
     _filter_args(ins)
@@ -118,10 +122,20 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument(
         "tool",
         help="claude-code, codex, aider, gemini, cline, opencode, continue, droid, goose, qwen, kimi, pi, "
-        "openclaw, hermes, amp, codebuff, kilo, copilot-cli, cursor (its usage-events CSV), copilot-report (GitHub's Copilot usage report CSV), or all",
+        "openclaw, hermes, amp, codebuff, kilo, copilot-cli, cursor (its usage-events CSV), copilot-report (GitHub's Copilot usage report CSV), usage-ls (an export file), or all",
     )
     imp.add_argument("paths", nargs="*", help="files or folders (default: the tool's usual locations)")
     imp.add_argument("--json", action="store_true")
+
+    exp = sub.add_parser("export", help="stored records as JSON lines or CSV (import them elsewhere: import usage-ls)")
+    exp.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help="first day (default: the first stored)")
+    exp.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help="last day (default: today)")
+    exp.add_argument("--project")
+    exp.add_argument("--user")
+    exp.add_argument("--model")
+    exp.add_argument("--billing", choices=["premium", "byok"])
+    exp.add_argument("--format", choices=["jsonl", "csv"], help="default: csv for an --out ending in .csv, else jsonl")
+    exp.add_argument("--out", metavar="FILE", help="write here (atomically) instead of standard output")
 
     rcv = sub.add_parser("receive", help="receive OpenTelemetry (OTLP/HTTP) from AI tools without an editor")
     rcv.add_argument(
@@ -129,8 +143,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rcv.add_argument("--quiet", action="store_true", help="do not print a line per stored batch")
 
-    stp = sub.add_parser("setup", help="print the lines that send a tool's telemetry to the receiver")
+    stp = sub.add_parser(
+        "setup", help="the settings that send a tool's telemetry to the receiver (printed; --write edits its config)"
+    )
     stp.add_argument("tool", choices=["claude-code", "codex", "gemini", "copilot"])
+    stp.add_argument("--write", action="store_true", help="edit the tool's own config file (diff, confirm, backup)")
+    stp.add_argument("--yes", "-y", action="store_true", help="with --write: do not ask")
+    stp.add_argument("--replace", action="store_true", help="with --write: replace settings that hold another value")
+    stp.add_argument(
+        "--statusline",
+        action="store_true",
+        help="claude-code: install `usage-ls statusline --claude-code` as statusLine",
+    )
 
     sub.add_parser("config", help="show the data directory, config file and what it sets")
     sub.add_parser("doctor", help="check the data directory, config, price data, journals and files moved aside")
@@ -246,7 +270,7 @@ def cmd_report(args) -> int:
     params = _filter(args)
     if args.tool is not None and args.what != "blocks":
         raise InvalidParams("--tool", "applies to `report blocks` only")
-    if args.what in ("weekly", "monthly", "blocks", "limits") or (
+    if args.what in ("weekly", "monthly", "blocks", "limits", "sessions") or (
         args.breakdown and args.what == "daily" and not args.json
     ):
         return reports.run(args, svc, params)
@@ -338,6 +362,12 @@ def cmd_dashboard(args) -> int:
     return serve.main(args, _service(args), _filter(args))
 
 
+def cmd_export(args) -> int:
+    from usage_ls import exporting
+
+    return exporting.main(args, _service(args), _filter(args))
+
+
 def cmd_import(args) -> int:
     from usage_ls import importers
 
@@ -351,9 +381,9 @@ def cmd_receive(args) -> int:
 
 
 def cmd_setup(args) -> int:
-    from usage_ls.receive.command import run_setup
+    from usage_ls.setup_command import run
 
-    return run_setup(args)
+    return run(args)
 
 
 def cmd_config(args) -> int:
@@ -402,6 +432,7 @@ COMMANDS = {
     "insights": cmd_insights,
     "demo": cmd_demo,
     "dashboard": cmd_dashboard,
+    "export": cmd_export,
     "import": cmd_import,
     "receive": cmd_receive,
     "setup": cmd_setup,

@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from usage_ls import days
+from usage_ls import days, plan_data
 from usage_ls.paths import CONFIG_FILE, default_data_dir
+from usage_ls.plan_data import Plan
 
 PRICE_KEYS = ("input", "output", "cache_read", "cache_write", "cache_write_1h")
 BUDGET_KEYS = ("daily_credits", "monthly_credits", "monthly_byok_usd")
@@ -39,6 +41,19 @@ EXAMPLE = """\
 # thresholds = [50, 80, 100]     # percentages announced once per day/month each
 # [budgets.projects."widget"]    # the same keys for one project
 # monthly_credits = 300
+
+# [plans]                        # which plan each tool is on (docs/limits.md)
+# claude-code = "max5"           # Claude: "pro", "max5", "max20"
+# codex = "plus"                 # ChatGPT: "plus", "pro"
+# copilot = "pro"                # Copilot: "free", "pro", "pro+", "max", "business", "enterprise"
+# [plans.gemini]                 # any tool: a custom plan, or a known one with your own figures
+# plan = "custom"
+# monthly_price_usd = 20
+# credits = 2000                 # AI Credits a month (then flex_credits), reset 00:00 UTC on the 1st
+
+# [limits]
+# thresholds = [75, 90]          # a plan window's used % announced once per window each
+# pace_alert = true              # and once when the pace runs ahead of the window
 
 # [receive]
 # otlp = "127.0.0.1:4318"        # accept OpenTelemetry (OTLP/HTTP) from AI tools here (loopback only)
@@ -73,6 +88,9 @@ class Config:
     import_watch_set: bool = False  # config.toml says (else USAGE_LS_WATCH may)
     receive_otlp: tuple[str, int] | None = None  # [receive] otlp: (loopback host, port); None: off
     receive_genai: str = "metrics"  # [receive] genai: which signal of other GenAI emitters counts
+    plans: dict[str, Plan] = field(default_factory=dict)  # [plans]: tool -> its plan
+    limit_thresholds: tuple[float, ...] = (75.0, 90.0)  # [limits] thresholds: window alerts
+    limit_pace_alert: bool = True  # [limits] pace_alert
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -128,7 +146,7 @@ def load_config(data_dir: Path | str | None = None) -> Config:
         cfg.errors.append(f"{path}: cannot be read ({exc}); using defaults for every key")
         return cfg
     errors = cfg.errors
-    known = {"user", "timezone", "week_start", "credits", "budgets", "prices", "import", "receive"}
+    known = {"user", "timezone", "week_start", "credits", "budgets", "prices", "import", "receive", "plans", "limits"}
     for key in raw:
         if key not in known:
             errors.append(f"{key}: unknown key (known: {', '.join(sorted(known))})")
@@ -226,7 +244,93 @@ def load_config(data_dir: Path | str | None = None) -> Config:
         else:
             errors.append(f'import.watch: expected "auto", "all" or a list of tool names, got {toml_type(watch)}')
     _receive(errors, cfg, _table(errors, raw, "receive"))
+    for tool, value in _table(errors, raw, "plans").items():
+        plan = _plan(errors, tool, value)
+        if plan is not None:
+            cfg.plans[tool] = plan
+    _limits(errors, cfg, _table(errors, raw, "limits"))
     return cfg
+
+
+TOOL_NAME = re.compile(r"[a-z0-9][a-z0-9._+-]{0,59}")
+
+
+def _plan(errors: list[str], tool: str, value: object) -> Plan | None:
+    """`[plans]` `tool = "max5"` or a table (`plan_data.PLAN_KEYS`): the tool's plan, or None
+    with the problem named."""
+    key = f"plans.{tool}"
+    if not TOOL_NAME.fullmatch(tool):
+        errors.append(f"{key}: expected a tool name such as claude-code, codex or copilot")
+        return None
+    table = {"plan": value} if isinstance(value, str) else value
+    if not isinstance(table, dict):
+        errors.append(f'{key}: expected a plan name such as "max5" or a table, got {toml_type(value)}')
+        return None
+    for k in table:
+        if k not in plan_data.PLAN_KEYS:
+            errors.append(f"{key}.{k}: unknown key (known: {', '.join(plan_data.PLAN_KEYS)})")
+    name = table.get("plan", plan_data.CUSTOM)
+    known = plan_data.known_plans(tool)
+    if not isinstance(name, str) or name.strip().lower() not in known:
+        got = f'"{name}"' if isinstance(name, str) and len(name) < 40 else toml_type(name)
+        errors.append(
+            f"{key}{'' if isinstance(value, str) else '.plan'}: unknown plan {got} (known for {tool}: {', '.join(known)})"
+        )
+        return None
+    name = name.strip().lower()
+    spec = plan_data.BY_TOOL.get(tool, {}).get(name)
+    numbers: dict[str, float] = {}
+    for k in ("monthly_price_usd", "credits", "flex_credits", "block_tokens"):
+        if k in table:
+            number = _number(errors, f"{key}.{k}", table[k], positive=k == "block_tokens")
+            if number is None:
+                return None
+            numbers[k] = number
+    label = table.get("label")
+    if label is not None and not (isinstance(label, str) and label.strip() and len(label) <= 80):
+        errors.append(f"{key}.label: expected a name of 1-80 characters, got {toml_type(label)}")
+        return None
+    if spec is None:  # custom
+        if "monthly_price_usd" not in numbers:
+            errors.append(f"{key}: a custom plan needs monthly_price_usd (USD a month)")
+            return None
+        spec = plan_data.PlanSpec(f"{tool} plan", None, None, 0.0, True)
+    base = numbers.get("credits", spec.base_credits)
+    if base is None and "flex_credits" in numbers:
+        errors.append(f"{key}.flex_credits: needs credits (the base allowance, used first)")
+        return None
+    return Plan(
+        tool=tool,
+        plan=name,
+        label=label.strip() if isinstance(label, str) else spec.label,
+        monthly_price_usd=numbers.get("monthly_price_usd", spec.monthly_price_usd),
+        base_credits=base,
+        flex_credits=numbers.get("flex_credits", spec.flex_credits if base is not None else 0.0),
+        utc_month=spec.utc_month,
+        block_tokens=int(numbers["block_tokens"]) if "block_tokens" in numbers else None,
+    )
+
+
+def _limits(errors: list[str], cfg: Config, table: dict) -> None:
+    for key in table:
+        if key not in ("thresholds", "pace_alert"):
+            errors.append(f"limits.{key}: unknown key (known: pace_alert, thresholds)")
+    if "thresholds" in table:
+        values = table["thresholds"]
+        if isinstance(values, list) and all(
+            not isinstance(v, bool) and isinstance(v, (int, float)) and 0 < v <= 100 for v in values
+        ):
+            cfg.limit_thresholds = tuple(sorted({float(v) for v in values}))
+        else:
+            errors.append(
+                f"limits.thresholds: expected a list of percentages from 1 to 100 like [75, 90], got {toml_type(values)}"
+                + (" with an item that is not one" if isinstance(values, list) else "")
+            )
+    if "pace_alert" in table:
+        if isinstance(table["pace_alert"], bool):
+            cfg.limit_pace_alert = table["pace_alert"]
+        else:
+            errors.append(f"limits.pace_alert: expected true or false, got {toml_type(table['pace_alert'])}")
 
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")

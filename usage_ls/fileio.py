@@ -75,14 +75,17 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes, durable: bool = True, sync_dir: bool = True) -> None:
+def atomic_write(path: Path, data: bytes, durable: bool = True, sync_dir: bool = True, mode: int = FILE_MODE) -> None:
     """Replace `path` with `data` so that a crash leaves either the old or the new file (with
     `durable=False`, for caches: possibly an empty one, as nothing is fsynced). `sync_dir=False`:
     the data is fsynced but the caller fsyncs the directory (once after many renames in it)
-    before anything relies on the new file being there after a crash."""
+    before anything relies on the new file being there after a crash. `mode`: the new file's
+    permissions (another tool's config file keeps its own)."""
     tmp = path.with_name(f".{path.name}{TMP_MARK}{os.getpid()}-{secrets.token_hex(3)}")
-    fd = open_nofollow(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    fd = open_nofollow(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
+        if mode != FILE_MODE:
+            os.fchmod(fd, mode)  # exactly: not narrowed by the umask
         view = memoryview(data)
         while view:
             written = os.write(fd, view)

@@ -30,6 +30,13 @@ class InteractionsParams(FilterParams, total=False):
     offset: int
     limit: int
     sort: str
+    session: str  # only this conversation's records
+
+
+class SessionsParams(FilterParams, total=False):
+    offset: int
+    limit: int
+    sort: str  # a column of session_list.SORT_COLUMNS, "-column" descending (default "-start")
 
 
 class DashboardParams(FilterParams, total=False):
@@ -85,19 +92,41 @@ class LimitWindow(TypedDict):
     window: str  # "5h", "7d", "<minutes>m"
     label: str  # "5h", "wk", ...
     limitId: str | None
-    usedPercent: float
+    usedPercent: float | None  # null: an estimated window without a plan's block_tokens
     resetsAt: int | None  # epoch ms
     resetsAtLocal: str | None  # ISO 8601 in the configured time zone
     observedAt: int
     elapsedPercent: float | None
     projectedPercent: float | None  # used share at this pace by the reset
+    # estimated windows also carry startsAt, tokens, costUsd, projectedTokens, projectedCostUsd, tokenLimit
     estimated: bool
     level: str  # "normal" | "warning" | "error"
 
 
+class PlanCredits(TypedDict):
+    allowance: float  # base + flex
+    base: float
+    flex: float
+    used: float  # base first, then flex
+    remaining: float
+    resetsAt: str  # ISO 8601, 00:00 UTC on the 1st
+
+
+class PlanResult(TypedDict):
+    tool: str
+    plan: str  # the config's id: "max5"
+    label: str  # "Claude Max 5×"
+    monthlyPriceUsd: float | None
+    periodStart: str  # ISO 8601
+    periodEnd: str  # exclusive
+    listPriceUsd: float  # the tool's usage in the period at list price
+    valueRatio: float | None  # listPriceUsd / monthlyPriceUsd
+    credits: PlanCredits | None
+
+
 class LimitsResult(TypedDict):
     windows: list[LimitWindow]  # the most constraining first
-    plans: list[dict[str, Any]]
+    plans: list[PlanResult]
 
 
 Result = dict[str, Any]  # the other results: see docs/protocol.md for their fields
@@ -131,6 +160,7 @@ METHODS: tuple[Method, ...] = (
     Method("usage/users", Usage.users, FilterParams, Result, dashboard=True),
     Method("usage/daily", Usage.daily, FilterParams, Result, dashboard=True),
     Method("usage/interactions", Usage.interactions, InteractionsParams, Result, dashboard=True),
+    Method("usage/sessions", Usage.sessions, SessionsParams, Result, dashboard=True),
     Method("usage/insights", Usage.insights, FilterParams, Result, dashboard=True),
     Method("usage/limits", Usage.limits, FilterParams, LimitsResult, dashboard=True),
     Method("usage/statusBar", views.status_bar, StatusBarParams, StatusBarResult),
@@ -149,6 +179,7 @@ class InitOptions:
     project: str | None = None  # default: the workspace folder's name (`service.default_name`)
     user: str | None = None  # default: config.toml's `user`, else the login name
     dataDir: str | None = None  # default: USAGE_LS_DATA_DIR, else the platform's data folder
+    progressStatus: bool = False  # today's credits as a `$/progress` (editors without a status-bar API)
 
     @staticmethod
     def read(raw: object) -> tuple[InitOptions, list[str]]:
@@ -162,6 +193,14 @@ class InitOptions:
         for key, value in raw.items():
             if key not in known:
                 continue  # options of other versions or other clients: not ours to refuse
+            if key == "progressStatus":
+                if not isinstance(value, bool):
+                    problems.append(
+                        f"initializationOptions.{key}: expected true or false, got {kind(value)}; using false"
+                    )
+                else:
+                    opts.progressStatus = value
+                continue
             if value is not None and not isinstance(value, str):
                 problems.append(f"initializationOptions.{key}: expected a string, got {kind(value)}; using the default")
                 continue

@@ -225,9 +225,15 @@ def series(ledger: Ledger, selection: Filter, metric: str) -> list[float]:
 
 
 def interactions(
-    ledger: Ledger, selection: Filter, offset: int = 0, limit: int = 100, sort: str | None = None
+    ledger: Ledger,
+    selection: Filter,
+    offset: int = 0,
+    limit: int = 100,
+    sort: str | None = None,
+    session: str | None = None,
 ) -> dict[str, Any]:
-    """Every record in the filter, sorted and paged. `sort` is a column, `-column` for descending."""
+    """Every record in the filter (and of `session`, given one), sorted and paged. `sort` is a
+    column, `-column` for descending."""
     sort = sort or "-timestamp"
     descending = sort.startswith("-")
     column = sort.lstrip("-+")
@@ -244,7 +250,11 @@ def interactions(
     for p, cols in enumerate(parts):
         if not len(cols):
             continue
-        rows = np.nonzero(row_mask(ledger, cols, selection))[0]
+        mask = row_mask(ledger, cols, selection)
+        if session is not None:
+            refs = cols.text[TEXT_COLUMNS.index("session")]
+            mask &= np.isin(refs, [j for j in np.unique(refs).tolist() if cols.strings.get(j) == session])
+        rows = np.nonzero(mask)[0]
         keys.append(_sort_key(ledger, cols, column)[rows])
         stamps.append(cols.ts[rows])
         where.append(np.array([np.full(len(rows), p), rows]))
@@ -259,7 +269,8 @@ def interactions(
 
 
 def row_mask(ledger: Ledger, cols: RecordColumns, selection: Filter, feature: str | None = None) -> np.ndarray:
-    """Which of a day's records the filter selects (and, given `feature`, only that tool's)."""
+    """Which of a day's records the filter selects (and, given `feature`, only that tool's: the
+    records whose feature's first word it is)."""
     mask = np.ones(len(cols), dtype=bool)
     for value, dims, column_name in (
         (selection.model, ledger.models, "model"),
@@ -272,7 +283,8 @@ def row_mask(ledger: Ledger, cols: RecordColumns, selection: Filter, feature: st
         mask &= cols.billing == billing_code(selection.billing)
     if feature is not None and len(cols):
         refs = cols.text[TEXT_COLUMNS.index("feature")]
-        wanted = [j for j in np.unique(refs).tolist() if cols.strings.get(j) == feature]
+        # the tool is the feature's first word (`claude-code agent=x` is Claude Code's too)
+        wanted = [j for j in np.unique(refs).tolist() if (cols.strings.get(j) or "").split(" ", 1)[0] == feature]
         mask &= np.isin(refs, wanted)
     return mask
 

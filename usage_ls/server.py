@@ -25,7 +25,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 
-from usage_ls import __version__, heap, protocol, statusline, transport, views
+from usage_ls import __version__, editor_features, heap, protocol, statusline, transport, views
 from usage_ls.config import load_config
 from usage_ls.errors import InvalidParams, StoreRefused
 from usage_ls.model import Defaults
@@ -56,6 +56,8 @@ class UsageServer(LanguageServer):
         self.last_write = 0.0
         self.disk_warned = False
         self.sources = Sources(self)  # logs watched, their history, the OTLP receiver: started on `initialized`
+        self.editor = editor_features.EditorFeatures(self)  # commands, dashboard child, progress status
+        self.progress_status = False
 
     def start_io(self, stdin=None, stdout=None):
         """pygls reads stdin through a thread pool, one hop per header line and body: ~0.5 ms a
@@ -128,9 +130,9 @@ class UsageServer(LanguageServer):
             return
         self.pushed_version = svc.version
         statusline.cache_status(svc)  # status line commands (Claude Code's, tmux) read it: no ledger to open
-        self.protocol.notify(
-            protocol.DID_CHANGE, {"today": svc.summary(), "statusBar": views.status_bar(svc), "limits": svc.limits()}
-        )
+        status = views.status_bar(svc)
+        self.protocol.notify(protocol.DID_CHANGE, {"today": svc.summary(), "statusBar": status, "limits": svc.limits()})
+        self.editor.status_changed(status["text"])
         for message in views.alerts(svc):
             self.tell(message, types.MessageType.Warning)
         heap.trim_if_grown()
@@ -259,6 +261,7 @@ class UsageServer(LanguageServer):
 
     def stop_usage(self) -> None:
         self.sources.stop()
+        self.editor.stop()
         for task in self.tasks:
             task.cancel()
         if self.usage is not None:
@@ -312,6 +315,7 @@ def initialize(ls: UsageServer, params: types.InitializeParams) -> None:
         if problem:
             problems.append(f"{problem} (initializationOptions.project sets one)")
     ls.user = opts.user
+    ls.progress_status = opts.progressStatus
     try:
         ls.open_usage(opts.dataDir)
     except StoreRefused as exc:  # told, and the editor's start fails with the same words
@@ -325,6 +329,8 @@ def initialize(ls: UsageServer, params: types.InitializeParams) -> None:
 async def initialized(ls: UsageServer, params: types.InitializedParams) -> None:
     ls.tasks.append(asyncio.ensure_future(ls.watch()))
     ls.push(force=True)
+    if ls.progress_status:
+        ls.tasks.append(asyncio.ensure_future(ls.editor.start_progress()))
     ls.sources.start_receiver()
     asyncio.get_running_loop().call_later(0.3, ls.sources.watch_logs)  # after the first status bar
     asyncio.get_running_loop().call_later(0.2, ls.warm_insights)
@@ -395,6 +401,7 @@ def _register(method: protocol.Method) -> None:
 
 for _method in protocol.METHODS:
     _register(_method)
+editor_features.register(server, record)
 
 
 @server.feature(types.TEXT_DOCUMENT_HOVER)
@@ -404,19 +411,15 @@ def hover(ls: UsageServer, params: types.HoverParams) -> types.Hover | None:
     if params.position.line >= len(lines):
         return None
     line = lines[params.position.line]
-    model = ls.svc().model_at(line, _utf16_to_index(line, params.position.character))
+    model = ls.svc().model_at(line, editor_features.utf16_to_index(line, params.position.character))
     if model is None:
         return None
-    return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=views.hover(ls.svc(), model)))
-
-
-def _utf16_to_index(line: str, units: int) -> int:
-    count = 0
-    for i, ch in enumerate(line):
-        if count >= units:
-            return i
-        count += 2 if ord(ch) > 0xFFFF else 1
-    return len(line)
+    # Markdown unless the client names the formats it takes and Markdown is not one of them
+    hover_caps = ls.client_capabilities.text_document and ls.client_capabilities.text_document.hover
+    formats = hover_caps.content_format if hover_caps else None
+    markdown = not formats or types.MarkupKind.Markdown in formats
+    kind = types.MarkupKind.Markdown if markdown else types.MarkupKind.PlainText
+    return types.Hover(contents=types.MarkupContent(kind=kind, value=views.hover(ls.svc(), model, markdown)))
 
 
 def serve() -> int:

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from usage_ls import blocks, days, periods, queries, windows
+from usage_ls import blocks, days, limit_alerts, periods, plans, queries, session_list
 from usage_ls.budgets import Budgets
 from usage_ls.config import Config, load_config
 from usage_ls.errors import InvalidParams, describe
@@ -198,8 +198,21 @@ class Usage:
         offset, limit, sort = params.get("offset", 0), params.get("limit", 100), params.get("sort")
         if sort is not None and not isinstance(sort, str):
             raise InvalidParams("sort", f"expected a column name, got {describe(sort)}")
+        session = params.get("session")
+        if session is not None and (not isinstance(session, str) or not session or len(session) > 200):
+            raise InvalidParams("session", f"expected a session id (1..200 characters), got {describe(session)}")
+        key = (f.key, offset, limit, sort, session)
+        return self.cached("rows", key, lambda: queries.interactions(self.ledger, f, offset, limit, sort, session))
+
+    def sessions(self, params: dict | None = None) -> dict:
+        """`usage/sessions`: the filter's conversations, paged (session_list.py)."""
+        self.ledger.refresh()
+        params = params or {}
+        f = self.parse_filter(params)
+        offset, limit, sort = params.get("offset", 0), params.get("limit", 100), params.get("sort")
+        session_list.check_page(offset, limit, sort)
         key = (f.key, offset, limit, sort)
-        return self.cached("rows", key, lambda: queries.interactions(self.ledger, f, offset, limit, sort))
+        return self.cached("sessions", key, lambda: session_list.sessions(self.ledger, f, offset, limit, sort))
 
     # -- status bar, hover ----------------------------------------------------------------
 
@@ -251,17 +264,19 @@ class Usage:
             "live": live,
             "level": self.budgets.level(budgets),
             "limits": self.limits()["windows"],
+            "plans": self.limits()["plans"],
         }
 
-    def limits(self, params: dict | None = None) -> dict:
-        """`usage/limits`: the plan windows the tools reported (their latest observations),
-        the most constraining first, with pace and level (`windows.py`)."""
+    def limits(self, params: dict | None = None, now_ms: int | None = None) -> dict:
+        """`usage/limits`: the plan windows the tools reported (their latest observations) and
+        the estimated ones, the most constraining first, with pace and level (`windows.py`);
+        each configured plan's value and credits (`plans.py`)."""
         self.refresh()
-        now = days.now_ms()
+        now = days.now_ms() if now_ms is None else now_ms
         return self.cached(
             "limits",
             (now // 60_000,),  # elapsed share and pace move with the clock: a minute's resolution
-            lambda: {"windows": windows.view(list(self.limit_log.latest().values()), now, self.tz), "plans": []},
+            lambda: plans.limits(self.ledger, self.cfg, list(self.limit_log.latest().values()), now),
         )
 
     def model_at(self, line: str, character: int) -> str | None:
@@ -328,5 +343,12 @@ class Usage:
 
     def due_alerts(self) -> dict:
         """Budget thresholds crossed and spikes of today, each not yet announced (once across
-        processes): {"budgets": [(budget, threshold)], "spikes": [spike]}."""
-        return {"budgets": self.budgets.due(), "spikes": self.engine.due_spikes(self.live_insights())}
+        processes): {"budgets": [(budget, threshold)], "spikes": [spike], "limits": [(kind, window
+        or plan, threshold)]} (limit_alerts.py)."""
+        return {
+            "budgets": self.budgets.due(),
+            "spikes": self.engine.due_spikes(self.live_insights()),
+            "limits": limit_alerts.due(
+                self.cfg.data_dir, self.limits(), self.cfg.limit_thresholds, self.cfg.limit_pace_alert
+            ),
+        }

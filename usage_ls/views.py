@@ -6,6 +6,7 @@ with the service's results, so a status bar asked after every record costs a dic
 from __future__ import annotations
 
 from usage_ls import windows
+from usage_ls.render import limits as limits_render
 from usage_ls.render import status as status_render
 from usage_ls.service import Usage
 
@@ -23,9 +24,11 @@ def _status_bar(data: dict) -> dict:
     tooltip = status_render.tooltip(
         data["today"], premium, byok, data["models"], data["budgets"], data["weekCredits"], data["live"], mode
     )
-    if limits:
-        text += " · " + status_render.windows_text(limits)
-        tooltip += "\n\n" + status_render.windows_tooltip(limits)
+    shown = status_render.windows_text(limits)
+    if shown:
+        text += " · " + shown
+    if limits or data["plans"]:
+        tooltip += "\n\n" + status_render.windows_tooltip(limits, plans=data["plans"])
     return {
         "text": text,
         "tooltip": tooltip,
@@ -36,19 +39,27 @@ def _status_bar(data: dict) -> dict:
     }
 
 
-def hover(svc: Usage, model: str) -> str:
-    """The Markdown of a hover over `model`."""
+def hover(svc: Usage, model: str, markdown: bool = True) -> str:
+    """The hover over `model`: Markdown, or plain text."""
     svc.refresh()
-    return svc.cached("hover", (model,), lambda: _hover(svc.model_data(model)))
+    return svc.cached("hover", (model, markdown), lambda: _hover(svc.model_data(model), markdown))
 
 
-def _hover(data: dict) -> str:
-    return status_render.hover(data["model"], data["today"], data["stats"], data["weekTokens"], data["priceNote"])
+def _hover(data: dict, markdown: bool) -> str:
+    return status_render.hover(
+        data["model"], data["today"], data["stats"], data["weekTokens"], data["priceNote"], markdown
+    )
 
 
 def alerts(svc: Usage) -> list[str]:
-    """Messages for budget thresholds crossed and spikes of today not yet announced."""
+    """Messages for budget thresholds crossed, spikes of today, plan windows and AI Credits
+    past their thresholds, each not yet announced."""
     due = svc.due_alerts()
     messages = [status_render.budget_alert(b, threshold) for b, threshold in due["budgets"]]
     messages += ["usage-ls: " + status_render.spike_line(s) for s in due["spikes"]]
+    for kind, item, crossed in due["limits"]:
+        if kind == "credits" and crossed is not None:
+            messages.append(limits_render.credits_alert(item, crossed))
+        else:
+            messages.append(limits_render.window_alert(kind, item, crossed))
     return messages

@@ -11,6 +11,11 @@ one moment. From it: `elapsedPercent` (how far into the window we are), `project
 
 A window whose reset time has passed is left out: it has started again and nothing says how
 much of the new one is used until the tool reports it.
+
+An *estimated* window (`estimated`) is no tool's report but a 5-hour block reckoned from the
+usage (plans.py, blocks.py): its used share is its tokens against the plan's `block_tokens`
+when one is set (else null: only tokens and cost are known), and `projectedPercent` is the
+block's projection at its burn rate (ccusage's), not the used/elapsed pace.
 """
 
 from __future__ import annotations
@@ -45,9 +50,67 @@ def level_of(used: float, projected: float | None) -> str:
     return "normal"
 
 
+def rank(w: dict[str, Any]) -> tuple[int, bool, float, int]:
+    """Most constraining first: the worse level, a reported window before an estimated one,
+    the higher used share, the shorter window."""
+    used = w["usedPercent"]
+    return (
+        -LEVELS.index(w["level"]),
+        w["estimated"],
+        -(used if used is not None else -1.0),
+        window_ms(w["window"]) or 0,
+    )
+
+
+def ordered(shown: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(shown, key=rank)
+
+
+def local_iso(ms: int, tz: dt.tzinfo) -> str:
+    return dt.datetime.fromtimestamp(ms / 1000, tz).isoformat(timespec="minutes")
+
+
+def estimated(
+    source: str,
+    start: int,
+    end: int,
+    tokens: int,
+    cost_usd: float,
+    projected_tokens: int | None,
+    projected_cost: float | None,
+    token_limit: int | None,
+    now_ms: int,
+    tz: dt.tzinfo,
+) -> dict[str, Any]:
+    """An estimated 5-hour window from a block of usage (its start and end in epoch ms)."""
+    used = None if not token_limit else round(tokens / token_limit * 100, 1)
+    projected = None if not token_limit or projected_tokens is None else round(projected_tokens / token_limit * 100, 1)
+    elapsed = min(100.0, max(0.0, (now_ms - start) / (end - start) * 100))
+    return {
+        "source": source,
+        "window": "5h",
+        "label": "5h",
+        "limitId": None,
+        "usedPercent": used,
+        "resetsAt": end,
+        "resetsAtLocal": local_iso(end, tz),
+        "observedAt": now_ms,
+        "elapsedPercent": round(elapsed, 1),
+        "projectedPercent": projected,
+        "estimated": True,
+        "level": "normal" if used is None else level_of(used, projected),
+        "startsAt": start,
+        "tokens": tokens,
+        "costUsd": round(cost_usd, 6),
+        "projectedTokens": projected_tokens,
+        "projectedCostUsd": None if projected_cost is None else round(projected_cost, 6),
+        "tokenLimit": token_limit,
+    }
+
+
 def view(observations: list[Observation], now_ms: int, tz: dt.tzinfo = dt.UTC) -> list[dict[str, Any]]:
     """`usage/limits` windows, the most constraining first; `resetsAtLocal` in `tz`."""
-    out: list[tuple[tuple[int, float, int], dict[str, Any]]] = []
+    out: list[dict[str, Any]] = []
     for obs in observations:
         if obs.resets_at is not None and obs.resets_at <= now_ms:
             continue
@@ -58,31 +121,23 @@ def view(observations: list[Observation], now_ms: int, tz: dt.tzinfo = dt.UTC) -
             elapsed = min(100.0, max(0.0, (now_ms - start) / length * 100))
             if elapsed >= MIN_ELAPSED_FOR_PACE:
                 projected = obs.used_percent / elapsed * 100
-        level = level_of(obs.used_percent, projected)
-        rank = (-LEVELS.index(level), -obs.used_percent, length or 0)
         out.append(
-            (
-                rank,
-                {
-                    "source": obs.source,
-                    "window": obs.window,
-                    "label": LABELS.get(obs.window, obs.window),
-                    "limitId": obs.limit_id,
-                    "usedPercent": obs.used_percent,
-                    "resetsAt": obs.resets_at,
-                    "resetsAtLocal": None
-                    if obs.resets_at is None
-                    else dt.datetime.fromtimestamp(obs.resets_at / 1000, tz).isoformat(timespec="minutes"),
-                    "observedAt": obs.observed_at,
-                    "elapsedPercent": None if elapsed is None else round(elapsed, 1),
-                    "projectedPercent": None if projected is None else round(projected, 1),
-                    "estimated": False,
-                    "level": level,
-                },
-            )
+            {
+                "source": obs.source,
+                "window": obs.window,
+                "label": LABELS.get(obs.window, obs.window),
+                "limitId": obs.limit_id,
+                "usedPercent": obs.used_percent,
+                "resetsAt": obs.resets_at,
+                "resetsAtLocal": None if obs.resets_at is None else local_iso(obs.resets_at, tz),
+                "observedAt": obs.observed_at,
+                "elapsedPercent": None if elapsed is None else round(elapsed, 1),
+                "projectedPercent": None if projected is None else round(projected, 1),
+                "estimated": False,
+                "level": level_of(obs.used_percent, projected),
+            }
         )
-    out.sort(key=lambda pair: pair[0])
-    return [window for _, window in out]
+    return ordered(out)
 
 
 def worst_level(windows: list[dict[str, Any]]) -> str:

@@ -336,3 +336,33 @@ def test_out_names_what_it_cannot_write(known, tmp_path):
         assert f"--out {out}" in proc.stderr and reason in proc.stderr, proc.stderr
         assert "Traceback" not in proc.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_browser_is_opened_on_a_private_file_not_on_the_tokened_url(known, tmp_path):
+    """A browser's command line is visible to every local user (ps): it gets a 0600 file in the
+    data directory that forwards to the URL, never the URL with its token."""
+    seen = tmp_path / "browser-argv"
+    browser = tmp_path / "browser.sh"
+    browser.write_text(f'#!/bin/sh\nprintf "%s" "$1" > {seen}\n')
+    browser.chmod(0o755)
+    env = {**os.environ, "USAGE_LS_DATA_DIR": str(known["data_dir"]), "BROWSER": str(browser)}
+    proc = subprocess.Popen(
+        [USAGE_LS, "dashboard"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        url = re.search(r"(http://127\.0\.0\.1:\d+/\?token=\S+)", proc.stdout.readline()).group(1)
+        for _ in range(100):
+            if seen.exists() and seen.read_text():
+                break
+            threading.Event().wait(0.1)
+        argv = seen.read_text()
+        assert argv.startswith("file://") and "token" not in argv
+        opener = Path(argv.removeprefix("file://"))
+        assert opener.parent == known["data_dir"] and stat.S_IMODE(opener.stat().st_mode) == 0o600
+        assert f'url={url.replace("&", "&amp;")}"' in opener.read_text()
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=10)
+        proc.stdout.close()
+        proc.stderr.close()

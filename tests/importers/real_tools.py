@@ -62,10 +62,13 @@ def node() -> str:
 # -- the parent side ---------------------------------------------------------------------------
 
 
-def run_session(work: Path, steps: list[dict], replies: dict[str, list], timeout: float = 240) -> list[dict]:
+def run_session(
+    work: Path, steps: list[dict], replies: dict[str, list], timeout: float = 240, headers: dict | None = None
+) -> list[dict]:
     """Run `steps` (each {"tool": "claude"|"codex"|"gemini", "args": [...], "cwd": name}) in one
-    network namespace against a stand-in answering `replies` ({"anthropic": [Reply, ...], ...}),
-    with HOME = `work`/home. Returns what the stand-in answered, in order."""
+    network namespace against a stand-in answering `replies` ({"anthropic": [Reply, ...], ...})
+    and sending `headers` with every answer of an API ({"openai": {...}}), with HOME =
+    `work`/home. Returns what the stand-in answered, in order."""
     work.mkdir(parents=True, exist_ok=True)
     job = work / "job.json"
     out = work / "answered.json"
@@ -76,6 +79,7 @@ def run_session(work: Path, steps: list[dict], replies: dict[str, list], timeout
                 "work": str(work),
                 "steps": steps,
                 "replies": {k: [dataclasses.asdict(r) for r in v] for k, v in replies.items()},
+                "headers": headers or {},
                 "out": str(out),
             }
         )
@@ -168,6 +172,55 @@ def _command(tool: str, args: list[str]) -> list[str]:
     raise ValueError(tool)
 
 
+def _claude_tui(step: dict, home: Path, cwd: Path, url: str, work: Path, log) -> bool:
+    """Claude Code's interactive UI in tmux, signed in as a subscriber (an OAuth token: only
+    then does its statusLine JSON carry `rate_limits`): wait for the status line, type
+    `step["prompt"]`, wait until the screen shows `step["expect"]`; the screen goes to
+    `work`/pane.txt. Onboarding and the folder-trust question are answered in ~/.claude.json."""
+    import time
+
+    state = home / ".claude.json"
+    seeded = json.loads(state.read_text()) if state.exists() else {}
+    seeded.update(hasCompletedOnboarding=True, theme="dark")
+    seeded.setdefault("projects", {})[str(cwd)] = {"hasTrustDialogAccepted": True}
+    state.write_text(json.dumps(seeded))
+    env = _tool_env("claude", home, url)
+    del env["ANTHROPIC_API_KEY"]
+    env.update(CLAUDE_CODE_OAUTH_TOKEN="standin-oauth-token", TERM="xterm-256color")
+    del env["NO_COLOR"], env["CI"]  # CI=1 would make it non-interactive
+    tmux = ["tmux", "-S", str(work / "tmux.sock"), "-f", "/dev/null"]
+    claude = f"{_bin('claude')} --model {step['model']}"
+    options = [a for k, v in env.items() for a in ("-e", f"{k}={v}")]
+    subprocess.run(
+        [*tmux, "new-session", "-d", "-x", "160", "-y", "40", "-c", str(cwd), *options, claude], env=env, check=True
+    )
+
+    def screen() -> str:
+        return subprocess.run([*tmux, "capture-pane", "-p"], capture_output=True, text=True).stdout
+
+    def wait_for(text: str, seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if text in screen():
+                return True
+            time.sleep(0.2)
+        return False
+
+    try:
+        ready = wait_for(step["ready"], 30)  # the status line is there: the prompt takes keys
+        if ready:
+            subprocess.run([*tmux, "send-keys", "-l", step["prompt"]], check=True)
+            time.sleep(0.3)
+            subprocess.run([*tmux, "send-keys", "Enter"], check=True)
+        shown = ready and wait_for(step["expect"], 30)
+        time.sleep(0.2)
+        (work / "pane.txt").write_text(screen())
+        log.write(f"$ {claude} (tmux)\n{(work / 'pane.txt').read_text()}\n")
+        return shown
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True)
+
+
 def _inside(job_path: str) -> int:
     sys.path.insert(0, str(Path(__file__).parent))
     from standin import Reply, StandIn
@@ -177,7 +230,7 @@ def _inside(job_path: str) -> int:
     replies = {
         k: [Reply(**{**r, "blocks": [tuple(b) for b in r["blocks"]]}) for r in v] for k, v in job["replies"].items()
     }
-    stand_in = StandIn(**replies).start()
+    stand_in = StandIn(**replies, headers=job.get("headers")).start()
     home = Path(job["home"])
     home.mkdir(parents=True, exist_ok=True)
     log = Path(job["work"]) / "tools.log"
@@ -187,6 +240,14 @@ def _inside(job_path: str) -> int:
                 tool = step["tool"]
                 cwd = Path(job["work"]) / step.get("cwd", "project")
                 cwd.mkdir(parents=True, exist_ok=True)
+                if tool == "claude-tui":
+                    if not _claude_tui(step, home, cwd, stand_in.url, Path(job["work"]), out):
+                        print(
+                            f"the interactive Claude Code did not show {step['expect']!r}; see {log}", file=sys.stderr
+                        )
+                        print(log.read_text()[-3000:], file=sys.stderr)
+                        return 1
+                    continue
                 env = _tool_env(tool, home, stand_in.url)
                 cmd = _command(tool, step["args"])
                 out.write(f"$ {' '.join(cmd)}\n")

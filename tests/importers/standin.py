@@ -58,7 +58,9 @@ def _sse(events: list[tuple[str | None, dict]]) -> bytes:
 class StandIn:
     """The server: `start()`, then point a tool at `url`; `answered` lists what it returned."""
 
-    def __init__(self, anthropic=(), openai=(), gemini=()):
+    def __init__(self, anthropic=(), openai=(), gemini=(), headers=None):
+        # headers sent with every answer of an API ({"anthropic": {...}}): e.g. its rate-limit headers
+        self.headers: dict[str, dict[str, str]] = dict(headers or {})
         self.queues: dict[str, list[Reply]] = {
             "anthropic": list(anthropic),
             "openai": list(openai),
@@ -213,13 +215,14 @@ class StandIn:
         events.append(("message_stop", {"type": "message_stop"}))
         returned = {**start_usage, "output_tokens": final_out}
         self._note({"api": "anthropic", "model": model, "messageId": mid, "requestId": rid, "usage": returned})
+        headers = {"request-id": rid, **self.headers.get("anthropic", {})}
         if req.get("stream") and reply.pause:
-            h._stream(events, {"request-id": rid}, reply.pause)
+            h._stream(events, headers, reply.pause)
         elif req.get("stream"):
-            h._send(200, _sse(events), "text/event-stream", {"request-id": rid})
+            h._send(200, _sse(events), "text/event-stream", headers)
         else:
             full = {**message, "content": content, "stop_reason": reply.stop_reason, "usage": returned}
-            h._send(200, json.dumps(full).encode(), "application/json", {"request-id": rid})
+            h._send(200, json.dumps(full).encode(), "application/json", headers)
 
     # -- OpenAI Responses -------------------------------------------------------------------------
 
@@ -262,7 +265,7 @@ class StandIn:
             },
         ]
         self._note({"api": "openai", "model": model, "responseId": rid, "usage": usage})
-        h._send(200, _sse([(e["type"], e) for e in events]), "text/event-stream")
+        h._send(200, _sse([(e["type"], e) for e in events]), "text/event-stream", self.headers.get("openai"))
 
     # -- Gemini ---------------------------------------------------------------------------------
 

@@ -187,8 +187,18 @@ class _Claude:
         return lines, mid, rid, usage
 
 
-def claude_logs(root: Path, seed: int = 1, sessions: int = 24, start: str = "2026-11-15", days: int = 6) -> Path:
-    """Write a Claude Code config dir (with `projects/`) under root; return root."""
+def claude_logs(
+    root: Path,
+    seed: int = 1,
+    sessions: int = 24,
+    start: str = "2026-11-15",
+    days: int = 6,
+    replays: bool = True,
+    resumes: bool = True,
+) -> Path:
+    """Write a Claude Code config dir (with `projects/`) under root; return root. Without
+    `replays` no sidechain line repeats a parent message, without `resumes` no session copies
+    another's responses (sub-agents' own answers stay)."""
     rng = random.Random(seed)
     gen = _Claude(rng)
     base = dt.datetime.fromisoformat(start + "T00:00:00+00:00")
@@ -205,7 +215,7 @@ def claude_logs(root: Path, seed: int = 1, sessions: int = 24, start: str = "202
         else:
             t = base + dt.timedelta(days=day, hours=rng.randint(0, 23), minutes=rng.randint(0, 59))
         lines: list[dict] = [{"type": "summary", "summary": _text(rng, 4), "leafUuid": str(uuid.uuid4())}]
-        if history and s % 5 == 3:  # a resumed session copies earlier responses verbatim
+        if resumes and history and s % 5 == 3:  # a resumed session copies earlier responses verbatim
             copied = rng.choice(history)
             cut = min(8, len(copied))
             while cut < len(copied) and copied[cut]["message"]["id"] == copied[cut - 1]["message"]["id"]:
@@ -238,7 +248,8 @@ def claude_logs(root: Path, seed: int = 1, sessions: int = 24, start: str = "202
                     usage=replay_usage,
                     blocks=1,
                 )
-                side_lines.extend(r_lines)
+                if replays:
+                    side_lines.extend(r_lines)
             if rng.random() < 0.2:  # the sub-agent's own answer
                 a_lines, *_ = gen.response(
                     t + dt.timedelta(seconds=2), cwd, session, None, "claude-haiku-4-5-20251001", side=True

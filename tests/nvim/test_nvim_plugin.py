@@ -311,3 +311,25 @@ def test_highlight_groups_link_to_standard_ones_and_keep_a_users_own(run, seeded
     # :colorscheme clears every group, the user's colours too: the plugin's links come back
     check(out["after_colorscheme"], {}, {})
     assert out["messages"] == []
+
+
+def test_statusline_shows_the_plan_windows_coloured_by_level(run, seeded):
+    # Claude Code reports 80% of its 5-hour window (2% of it passed: too early for a pace) and
+    # 18% of the week: warning (75% used), the 5-hour window first
+    now = int(datetime.now(UTC).timestamp())
+    claude = {
+        "session_id": "s",
+        "model": {"id": "claude-sonnet-4-5", "display_name": "Sonnet"},
+        "rate_limits": {
+            "five_hour": {"used_percentage": 80.0, "resets_at": now + 4 * 3600 + 54 * 60},
+            "seven_day": {"used_percentage": 18.0, "resets_at": now + 3 * 86400},
+        },
+    }
+    cli(seeded, "statusline", "--claude-code", stdin=json.dumps(claude))
+    out = run("limits.lua", seeded)
+    assert out["text"] == "27.0 cr ▁▁▁▁▁█▄ · 5h 80% · wk 18%"
+    assert out["level"] == "warning" and out["highlight"] == "UsageLsWarning"
+    assert "**Plan limits**" in out["tooltip"] and "claude-code 5h: 80% used" in out["tooltip"]
+    # drawn: the same text (its % kept), in UsageLsWarning from the first column
+    assert out["drawn"] == out["text"]
+    assert out["groups"][0] == {"start": 0, "group": "UsageLsWarning"}

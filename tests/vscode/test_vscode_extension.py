@@ -358,6 +358,38 @@ def test_hover_on_a_model_name_shows_its_tokens_today(page, bench):
     close_hovers(page)
 
 
+def test_code_actions_on_a_model_name_show_its_usage_and_open_the_filtered_dashboard(page, bench):
+    """The server's code actions (docs/editors.md) run in VS Code through the extension's own
+    commands: the language client must not register the server's command names (it would
+    collide with usage-ls.openDashboard and fail the start)."""
+    open_file(page, "NOTES.md")
+    hover_word(page, "claude-sonnet-4-5")
+    page.mouse.down()
+    page.mouse.up()  # the cursor on the model name
+    close_hovers(page)
+    page.keyboard.press("Control+.")
+    menu = page.locator(".action-widget")
+    menu.locator(".monaco-list-row", has_text="Show usage of claude-sonnet-4-5").wait_for(state="visible")
+    page.keyboard.press("Enter")  # the first action
+    deadline = time.monotonic() + 15
+    while not any("claude-sonnet-4-5 today" in t for t in notification_texts(page)):
+        assert time.monotonic() < deadline, notification_texts(page)
+        time.sleep(0.2)
+    text = next(t for t in notification_texts(page) if "claude-sonnet-4-5 today" in t)
+    assert "6.2k tokens (input 1,000, output 200, cache read 5,000" in text and "12.0 credits" in text
+    page.keyboard.press("Control+.")
+    row = menu.locator(".monaco-list-row", has_text="Open Usage Dashboard filtered to this model")
+    row.wait_for(state="visible")
+    row.click()
+    frame = dashboard_frame(page)
+    frame.locator("#kpi-money .k-value").wait_for(state="visible", timeout=30_000)
+    deadline = time.monotonic() + 15
+    while frame.locator("#model").input_value() != "claude-sonnet-4-5":
+        assert time.monotonic() < deadline, frame.locator("#model").input_value()
+        time.sleep(0.2)
+    page.keyboard.press("Control+W")  # close the panel for the tests after this one
+
+
 def test_token_split_quick_pick_lists_todays_models(page, bench):
     run_command(page, "Usage: Show Today's Token Split")
     rows = page.locator(".quick-input-widget .monaco-list-row")
@@ -757,3 +789,27 @@ def test_a_plan_window_reported_to_the_status_line_shows_in_the_status_bar(page,
     page.screenshot(path=shot(bench, "vscode-statusbar-window.png"))
     close_hovers(page)
     assert status_text(page).split(" · ")[0] == before.split(" · ")[0]  # credits unchanged
+    # Codex reports no window here: its 5-hour block is estimated from its usage, and the
+    # tooltip says so (no share without a plan's block_tokens, so the text keeps `5h 42%`)
+    usage_ls(
+        bench.data_dir,
+        "record",
+        "--model",
+        "gpt-5-codex",
+        "--input",
+        "4000",
+        "--output",
+        "2000",
+        "--cost",
+        "0.5",
+        "--feature",
+        "codex",
+    )
+    deadline = time.monotonic() + 10
+    while status_text(page).split(" cr ")[0] == credits and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert status_text(page).endswith("· 5h 42%"), status_text(page)
+    status_item(page).hover()
+    tip = hover_text(page, "codex 5h")
+    assert "codex 5h: block 6.0k tokens, $0.50 so far" in tip and "(estimated)" in tip, tip
+    close_hovers(page)

@@ -1,7 +1,7 @@
 """What the dashboard page starts with: the filter it opens on and the data for it.
 
 Everything comes from the service's query methods (`summary`, `token_split`, `projects`,
-`users`, `daily`, `interactions`, `insights`), the same ones the page calls later through the editor or
+`users`, `daily`, `interactions`, `sessions`, `insights`), the same ones the page calls later through the editor or
 the local HTTP server, so the first paint and every later refresh show the same numbers.
 """
 
@@ -16,6 +16,8 @@ PRESETS = ("today", "yesterday", "7d", "30d", "month")
 DEFAULT_PRESET = "7d"
 PAGE_SIZE = 50
 STATIC_ROWS = 10_000  # a static snapshot carries up to this many interactions (one query's limit)
+SESSIONS_PAGE = 10  # the Sessions table's page
+STATIC_SESSIONS = 500  # a static snapshot carries up to this many sessions
 FILTER_KEYS = ("from", "to", "project", "user", "model", "billing")
 
 
@@ -86,6 +88,7 @@ def initial_data(svc, flt: dict, *, static: bool = False) -> dict:
         "users": svc.users(flt),
         "daily": svc.daily(flt),
         "interactions": svc.interactions({**flt, **table}),
+        "sessions": svc.sessions({**flt, "offset": 0, "limit": STATIC_SESSIONS if static else SESSIONS_PAGE}),
         # budgets, burn rate and projections (about now), spikes and tips (about the range)
         "insights": svc.insights(flt),
         "options": {

@@ -164,7 +164,15 @@ SKELETON = """<!doctype html>
       <div class="scroll"><table class="t" id="users-table"><thead><tr>
         <th>User</th><th class="n">Messages</th><th class="n">Tokens</th><th class="n" id="users-money"></th>
       </tr></thead><tbody></tbody></table></div></div>
-    <div class="card span3"><div class="card-h"><h2>Interactions</h2>
+    <div class="card span3" id="sessions-card"><div class="card-h"><h2>Sessions</h2><span class="hint">one row per conversation, newest first; click one to see its interactions</span>
+      <div class="tools"><span id="sessions-label" class="hint"></span>
+        <button type="button" id="sessions-prev" aria-label="Previous sessions">&#8249; Prev</button>
+        <button type="button" id="sessions-next" aria-label="Next sessions">Next &#8250;</button></div></div>
+      <div class="scroll"><table class="t" id="sessions-table"><thead><tr>
+        <th>Started</th><th>Session</th><th>Project</th><th>Models</th><th class="n">Duration</th><th class="n">Messages</th>
+        <th class="n">Tokens</th><th class="n" id="sessions-money"></th><th class="n" title="the part made by sub-agents">Sub-agents</th>
+      </tr></thead><tbody></tbody></table></div></div>
+    <div class="card span3"><div class="card-h"><h2>Interactions</h2><span id="rows-session"></span>
       <div class="tools"><span id="rows-label" class="hint"></span>
         <button type="button" id="prev" aria-label="Previous page">&#8249; Prev</button>
         <button type="button" id="next" aria-label="Next page">Next &#8250;</button>

@@ -15,7 +15,8 @@ into it holds one lock. It binds 127.0.0.1 unless another host is asked for expl
 Every connection must send its whole request within `timeout` seconds, and no socket
 operation waits longer than that: half-open or trickling connections are closed.
 
-    GET  /?token=T          the page (browser mode: a fresh nonce each time)
+    GET  /?token=T          the page (browser mode: a fresh nonce each time); `&model=`,
+                            `&project=`, `&from=` ... set its first filter
     POST /api/<method>      summary, tokenSplit, projects, users, daily, interactions,
                             insights: the params object as the JSON body, the result as JSON;
                             a bad filter is 400 {"error": {"message"}}
@@ -25,12 +26,15 @@ operation waits longer than that: half-open or trickling connections are closed.
 from __future__ import annotations
 
 import hmac
+import html
 import ipaddress
+import os
 import secrets
 import socket
 import socketserver
 import sys
 import threading
+import time
 import webbrowser
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -48,6 +52,7 @@ from usage_ls.protocol import DASHBOARD_METHODS
 MAX_BODY = 64 * 1024
 TIMEOUT = 15.0  # seconds: to send a whole request, and for any one read or write
 WILDCARDS = ("0.0.0.0", "::")
+URL_FILTERS = ("from", "to", "project", "user", "model", "billing")  # may be given in the page's URL
 
 
 def is_loopback(host: str) -> bool:
@@ -230,12 +235,16 @@ class Handler(BaseHTTPRequestHandler):
         self.request_read()
         if not self._allowed():
             return
-        path = urlsplit(self.path).path
+        parts = urlsplit(self.path)
+        path = parts.path
         if path in ("/", "/index.html"):
             nonce = new_nonce()
+            # the first view's filter: the command line's, then the URL's (`&model=...`, as
+            # the editors' "Open Usage Dashboard filtered to this model" sends)
+            asked = {k: v[-1] for k, v in parse_qs(parts.query).items() if k in URL_FILTERS}
             try:
                 html = self.server.call(
-                    build_page, self.server.svc, {**self.server.flt, "nonce": nonce, "mode": "browser"}
+                    build_page, self.server.svc, {**self.server.flt, **asked, "nonce": nonce, "mode": "browser"}
                 )
             except InvalidParams as exc:
                 self._error(HTTPStatus.BAD_REQUEST, str(exc))
@@ -311,6 +320,37 @@ def write_snapshot(svc, flt: dict, out: Path) -> Path:
     return out
 
 
+def launch_file(data_dir: Path, url: str) -> Path:
+    """A page that sends the browser on to `url`, written where only the user can read it
+    (the data directory, 0700; the file 0600). A browser is opened on this file, not on the URL:
+    a browser's command line is visible to every local user (`ps`), and the URL holds the
+    token that guards the usage data."""
+    target = html.escape(url, quote=True)
+    page = (
+        "<!doctype html><meta charset=utf-8><title>usage-ls dashboard</title>"
+        f'<meta http-equiv="refresh" content="0; url={target}">'
+        f'<p>Opening the <a href="{target}">Usage Dashboard</a>...</p>\n'
+    )
+    out = Path(data_dir) / "dashboard-open.html"
+    atomic_write(out, page.encode("utf-8"))
+    return out
+
+
+def _exit_with_parent(server: DashboardServer) -> None:
+    """A dashboard started by a language server (`usage-ls.openDashboard`, which sets
+    USAGE_LS_EXIT_WITH to its pid) stops when that server is gone, even after a kill -9."""
+    parent = os.environ.get("USAGE_LS_EXIT_WITH")
+    if not parent:
+        return
+
+    def watch() -> None:
+        while os.getppid() == int(parent):
+            time.sleep(1.0)
+        server.shutdown()
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main(args, svc, flt: dict) -> int:
     try:
         if args.out:
@@ -335,8 +375,10 @@ def main(args, svc, flt: dict) -> int:
             print(f"usage-ls dashboard: --host {host} --port {args.port}: cannot listen there: {exc}", file=sys.stderr)
             return 2
         print(f"usage-ls dashboard: {server.url}  (Ctrl-C to stop)", flush=True)
+        _exit_with_parent(server)
         if not args.no_open:
-            threading.Thread(target=webbrowser.open, args=(server.url,), daemon=True).start()
+            opener = launch_file(svc.cfg.data_dir, server.url)
+            threading.Thread(target=webbrowser.open, args=(opener.as_uri(),), daemon=True).start()
         try:
             server.serve_forever(poll_interval=0.2)
         except KeyboardInterrupt:

@@ -24,6 +24,7 @@ against); `base` holds what they share. `usage-ls import <tool> [PATH...]` runs 
     copilot-cli   copilot_cli.py   Copilot CLI's session store, OTel files, session events
     cursor        cursor.py        Cursor's usage-events CSV export (downloaded)
     copilot-report copilot_report.py GitHub Copilot's usage report CSV (downloaded)
+    usage-ls      ledger_file.py   usage-ls's own export files (`usage-ls export`), from another machine
 
 Shared by some: `running.py` (running totals -> increments, read-only SQLite) and `exports.py`
 (CSV exports read by header name).

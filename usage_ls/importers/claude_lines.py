@@ -22,6 +22,18 @@ FEATURE = "claude-code"
 VERSION = re.compile(r"^\d+\.\d+\.\d")
 NULLABLE_TOP = ("cwd", "costUSD", "version", "sessionId", "requestId", "isApiErrorMessage")
 NULLABLE_USAGE = ("speed", "cache_read_input_tokens", "cache_creation_input_tokens")
+_AGENT_UNSAFE = re.compile(r"[\s=\x00-\x1f\x7f]")
+
+
+def agent_of(sidechain: bool, agent_id: object) -> str | None:
+    """What a sub-agent's (or side chain's) record adds to its feature: `agent=<agentId>`, or
+    `agent=sidechain` when the line names no agent; None for the main conversation. The
+    session id is the parent's either way, so the sessions report counts it there and shows
+    its share (session_list.py)."""
+    if not sidechain:
+        return None
+    name = agent_id if type(agent_id) is str and agent_id else "sidechain"
+    return "agent=" + _AGENT_UNSAFE.sub("_", name[:60])
 
 
 class Entry(NamedTuple):
@@ -160,6 +172,9 @@ def slow_entry(obj: dict, cwd: str | None, fallback_project: str, projects: dict
         w1h,
         cost,
         get("uuid"),
+        agent_of(
+            side is True, get("agentId") or (data.get("agentId") if type(data := obj.get("data")) is dict else None)
+        ),
     )
     stop = msg.get("stop_reason", _NOT_SAID)
     done = None if stop is _NOT_SAID else stop is not None
@@ -191,10 +206,10 @@ def project_for(cwd, fallback: str, projects: dict | None) -> str:
     return project
 
 
-def build_record(mid, rid, ts, model, project, session, inp, out, cr, cw, w1h, cost, uuid) -> dict:
+def build_record(mid, rid, ts, model, project, session, inp, out, cr, cw, w1h, cost, uuid, agent=None) -> dict:
     """The protocol record of one usage line (checked by the caller)."""
     rec_id, ts, model, provider, project, session, inp, out, cr, cw, w1h, cost, feature = record_fields(
-        mid, rid, ts, model, project, session, inp, out, cr, cw, w1h, cost, uuid
+        mid, rid, ts, model, project, session, inp, out, cr, cw, w1h, cost, uuid, agent
     )
     rec = {
         "id": rec_id,
@@ -216,9 +231,10 @@ def build_record(mid, rid, ts, model, project, session, inp, out, cr, cw, w1h, c
     return rec
 
 
-def record_fields(mid, rid, ts, model, project, session, inp, out, cr, cw, w1h, cost, uuid) -> tuple:
+def record_fields(mid, rid, ts, model, project, session, inp, out, cr, cw, w1h, cost, uuid, agent=None) -> tuple:
     """The protocol fields of one usage line (None: the record leaves it out): id, timestamp,
-    model, provider, project, session, the four token counts and the 1-hour part, cost, feature."""
+    model, provider, project, session, the four token counts and the 1-hour part, cost, feature
+    (`claude-code`, with `agent=...` for a sub-agent's line: `agent_of`)."""
     if mid is not None:
         rec_id = f"claude-code:{mid}:{rid if rid is not None else '-'}"
     else:
@@ -238,7 +254,7 @@ def record_fields(mid, rid, ts, model, project, session, inp, out, cr, cw, w1h, 
         cw,
         w1h,
         None if cost is None else float(cost),
-        FEATURE,
+        FEATURE if agent is None else f"{FEATURE} {agent}",
     )
 
 
@@ -279,6 +295,7 @@ class _Line(msgspec.Struct):
     sessionId: _Name | UnsetType = UNSET
     requestId: _Name | UnsetType = UNSET
     isSidechain: bool | UnsetType = UNSET
+    agentId: object = UNSET
     version: str | UnsetType = UNSET
     costUSD: Annotated[float, msgspec.Meta(ge=0)] | UnsetType = UNSET
     isApiErrorMessage: object = UNSET
@@ -358,6 +375,7 @@ def fast_entry(line: bytes, cwd, fallback_project: str, projects: dict):
         w1h,
         cost,
         None,
+        agent_of(o.isSidechain is True, o.agentId),
     )
     stop = msg.stop_reason
     done = None if stop is UNSET else stop is not None

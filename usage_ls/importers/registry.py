@@ -30,9 +30,10 @@ MODULES = {
     "codebuff": ("codebuff", "Codebuff"),
     "kilo": ("opencode", "Kilo"),
     "copilot-cli": ("copilot_cli", "CopilotCli"),
+    "usage-ls": ("ledger_file", "LedgerFile"),
 }
 TOOL_NAMES = tuple(MODULES)
-EXPORTS = ("cursor", "copilot-report")  # files a user downloads: imported, not watched
+EXPORTS = ("cursor", "copilot-report", "usage-ls")  # files a user downloads: imported, not watched
 ALIASES = {
     "claude": "claude-code",
     "roo": "cline",

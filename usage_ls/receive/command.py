@@ -1,5 +1,5 @@
-"""The receiver's faces on the command line: `usage-ls receive`, `usage-ls setup <tool>`, and
-the lines `usage-ls doctor` prints about it."""
+"""The receiver's faces on the command line: `usage-ls receive` and the lines `usage-ls doctor`
+prints about it (`usage-ls setup <tool>`: usage_ls/setup_command.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from usage_ls.config import Config, load_config, parse_listen
-from usage_ls.receive.setup import DEFAULT_LISTEN, lines
+from usage_ls.receive.setup import DEFAULT_LISTEN
 
 
 def run_receive(args: Any) -> int:
@@ -74,12 +74,6 @@ def run_receive(args: Any) -> int:
         runner.stop()
         with lock:
             svc.close()
-    return 0
-
-
-def run_setup(args: Any) -> int:
-    cfg = load_config()
-    print(lines(args.tool, cfg.receive_otlp, str(cfg.path)), end="")
     return 0
 
 

@@ -1,9 +1,10 @@
-"""`usage-ls setup <tool>`: the lines that send a tool's telemetry to the receiver (printed only;
-nothing is written)."""
+"""`usage-ls setup <tool>`: the lines that send a tool's telemetry to the receiver (printed;
+`--write` puts the same settings into the tool's own config file: `usage_ls.toolconfig`)."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 TOOLS = ("claude-code", "codex", "gemini", "copilot")
 DEFAULT_LISTEN = ("127.0.0.1", 4318)
@@ -15,10 +16,43 @@ def endpoint(listen: tuple[str, int] | None) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def lines(tool: str, listen: tuple[str, int] | None, config_path: str) -> str:
-    """What to add where, for `tool`, sending to the receiver at `listen`."""
+def claude_env(url: str) -> dict[str, str]:
+    """Claude Code's settings.json `env`: one api_request event per API call."""
+    return {
+        "CLAUDE_CODE_ENABLE_TELEMETRY": "1",
+        "OTEL_LOGS_EXPORTER": "otlp",
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": url,
+        "OTEL_LOGS_EXPORT_INTERVAL": "1000",
+    }
+
+
+def codex_otel(url: str) -> dict[str, Any]:
+    """Codex's config.toml `[otel]`: its events over OTLP/HTTP, without the user's prompts."""
+    return {"log_user_prompt": False, "exporter": {"otlp-http": {"endpoint": f"{url}/v1/logs", "protocol": "binary"}}}
+
+
+def gemini_telemetry(url: str) -> dict[str, Any]:
+    """Gemini CLI's settings.json `telemetry`."""
+    return {"enabled": True, "target": "local", "otlpEndpoint": url, "otlpProtocol": "http", "logPrompts": False}
+
+
+def wanted(tool: str, listen: tuple[str, int] | None) -> dict[tuple[str, ...], Any]:
+    """The settings `setup <tool> --write` puts into the tool's config file: key path -> value."""
     url = endpoint(listen)
-    receiver = (
+    if tool == "claude-code":
+        return {("env", k): v for k, v in claude_env(url).items()}
+    if tool == "codex":
+        return {("otel", k): v for k, v in codex_otel(url).items()}
+    if tool == "gemini":
+        return {("telemetry", k): v for k, v in gemini_telemetry(url).items()}
+    raise ValueError(f"usage-ls does not write {tool}'s settings")
+
+
+def receiver_note(listen: tuple[str, int] | None, config_path: str) -> str:
+    """Whether the receiver is on, and how to turn it on."""
+    url = endpoint(listen)
+    return (
         f'# The receiver is on: [receive] otlp = "{url.removeprefix("http://")}" in {config_path}\n'
         if listen
         else "# First turn the receiver on: add to "
@@ -26,14 +60,14 @@ def lines(tool: str, listen: tuple[str, int] | None, config_path: str) -> str:
         + f'\n#   [receive]\n#   otlp = "{url.removeprefix("http://")}"\n'
         + "# (the language server then receives while an editor is open; `usage-ls receive` without one)\n"
     )
+
+
+def lines(tool: str, listen: tuple[str, int] | None, config_path: str) -> str:
+    """What to add where, for `tool`, sending to the receiver at `listen`."""
+    url = endpoint(listen)
+    receiver = receiver_note(listen, config_path)
     if tool == "claude-code":
-        env = {
-            "CLAUDE_CODE_ENABLE_TELEMETRY": "1",
-            "OTEL_LOGS_EXPORTER": "otlp",
-            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
-            "OTEL_EXPORTER_OTLP_ENDPOINT": url,
-            "OTEL_LOGS_EXPORT_INTERVAL": "1000",
-        }
+        env = claude_env(url)
         exports = "\n".join(f"export {k}={v}" for k, v in env.items())
         return (
             receiver
@@ -55,15 +89,7 @@ def lines(tool: str, listen: tuple[str, int] | None, config_path: str) -> str:
             + "# the log watcher); the events count the others (docs/live.md).\n"
         )
     if tool == "gemini":
-        settings = {
-            "telemetry": {
-                "enabled": True,
-                "target": "local",
-                "otlpEndpoint": url,
-                "otlpProtocol": "http",
-                "logPrompts": False,
-            }
-        }
+        settings = {"telemetry": gemini_telemetry(url)}
         env = {
             "GEMINI_TELEMETRY_ENABLED": "true",
             "GEMINI_TELEMETRY_TARGET": "local",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from usage_ls.render.limits import estimated_line, plan_lines
 from usage_ls.render.text import count, credits, md, md_table, plain, plural, spark, tokens, usd
 
 
@@ -129,8 +130,13 @@ def tooltip(
     return "\n".join(parts)
 
 
-def hover(model: str, day: str, stats: dict | None, week_tokens: list[float], price_note: str) -> str:
-    parts = [f"**{md(model)}**: AI usage today ({day})", ""]
+def hover(
+    model: str, day: str, stats: dict | None, week_tokens: list[float], price_note: str, markdown: bool = True
+) -> str:
+    """The hover over a model name: Markdown, or plain text for a client that takes only that
+    (its `hover.contentFormat` lacks markdown, as Emacs's eglot without markdown-mode)."""
+    name = md(model) if markdown else plain(model)
+    parts = [f"**{name}**: AI usage today ({day})" if markdown else f"{name}: AI usage today ({day})", ""]
     if stats and stats["messages"]:
         rows = [
             ("Input", stats["inputTokens"]),
@@ -142,16 +148,19 @@ def hover(model: str, day: str, stats: dict | None, week_tokens: list[float], pr
         width = max(len(count(v)) for _, v in rows)
         # a fenced block, not a Markdown table: it lines up in every client (Neovim shows
         # tables as raw pipes) and nothing in it is interpreted
-        parts += ["```text", *(f"{label:<13}{count(v):>{width}}" for label, v in rows), "```", ""]
+        table = [f"{label:<13}{count(v):>{width}}" for label, v in rows]
+        parts += ["```text", *table, "```", ""] if markdown else [*table, ""]
         cost = usd(stats["costUsd"])
         if stats["unpricedMessages"]:
             cost += f" ({count(stats['unpricedMessages'])} unpriced)"
-        parts.append(
-            f"**Credits:** {credits(stats['credits'])} · **Cost:** {cost} · {plural(stats['messages'], 'message')}"
-        )
+        money = f"Credits: {credits(stats['credits'])} · Cost: {cost}"
+        if markdown:
+            money = f"**Credits:** {credits(stats['credits'])} · **Cost:** {cost}"
+        parts.append(f"{money} · {plural(stats['messages'], 'message')}")
     else:
         parts.append("No usage of this model today.")
-    parts += ["", f"Last 7 days (tokens): {spark(week_tokens)}", "", f"_{price_note}_"]
+    note = f"_{price_note}_" if markdown else price_note
+    parts += ["", f"Last 7 days (tokens): {spark(week_tokens)}", "", note]
     return "\n".join(parts)
 
 
@@ -164,15 +173,23 @@ def budget_alert(b: dict, crossed: float) -> str:
 
 
 def windows_text(windows: list[dict]) -> str:
-    """`5h 42% · wk 18%`: the most constraining windows (at most two), for the status bar."""
-    return " · ".join(f"{plain(w['label'])} {w['usedPercent']:.0f}%" for w in windows[:2])
+    """`5h 42% · wk 18%`: the most constraining windows with a used share (at most two), for
+    the status bar; an estimated one as `5h ~42%`."""
+    known = [w for w in windows if w["usedPercent"] is not None][:2]
+    return " · ".join(f"{plain(w['label'])} {'~' if w['estimated'] else ''}{w['usedPercent']:.0f}%" for w in known)
 
 
-def windows_tooltip(windows: list[dict], esc=md) -> str:
-    """**Plan limits**, a line per window: used, how far into the window, the pace, the reset."""
+def windows_tooltip(windows: list[dict], esc=md, plans: list[dict] | None = None) -> str:
+    """**Plan limits**, a line per window: used, how far into the window, the pace, the reset
+    (an estimated block: its tokens and cost, labelled *estimated*); then each plan's value and
+    credits."""
     lines = ["**Plan limits**", ""]
     for w in windows:
-        line = f"- {esc(w['source'])} {esc(w['label'])}: {w['usedPercent']:.0f}% used"
+        line = f"- {esc(w['source'])} {esc(w['label'])}: "
+        if w["estimated"]:
+            line += "block " + estimated_line(w) + ("" if w["usedPercent"] is None else ", ")
+        if w["usedPercent"] is not None:
+            line += f"{w['usedPercent']:.0f}% used"
         if w["elapsedPercent"] is not None:
             line += f", {w['elapsedPercent']:.0f}% of the window passed"
         if w["projectedPercent"] is not None:
@@ -183,4 +200,4 @@ def windows_tooltip(windows: list[dict], esc=md) -> str:
         if w["estimated"]:
             line += " _(estimated)_"
         lines.append(line)
-    return "\n".join(lines)
+    return "\n".join(lines + (["", *plan_lines(plans, esc)] if plans else []))

@@ -98,6 +98,7 @@
     project: f0.project || '', user: f0.user || '', model: f0.model || '',
     billing: f0.billing === 'byok' ? 'byok' : 'premium',
     sort: '-timestamp', offset: 0, limit: boot.pageSize || 50,
+    session: '', // the interactions of this session only (a click in the Sessions table)
   };
   const premium = () => state.billing === 'premium';
   let view = null; // the results on screen: {summary, tokenSplit, projects, users, daily, options}
@@ -177,6 +178,7 @@
     if (d.insights) put('insights', f, d.insights);
     optionCache.set(JSON.stringify(o), d.options);
     if (MODE !== 'static') put('interactions', { ...f, offset: 0, limit: state.limit, sort: state.sort }, d.interactions);
+    if (MODE !== 'static' && d.sessions) put('sessions', { ...f, offset: 0, limit: SESSIONS_PAGE }, d.sessions);
   }
   const optionCache = new Map();
   function options() {
@@ -216,7 +218,7 @@
       renderAll();
       app.dataset.mainMs = (performance.now() - started).toFixed(1); // numbers and charts on screen
     });
-    const rows = loadRows(my, opts && opts.keepPage);
+    const rows = Promise.all([loadRows(my, opts && opts.keepPage), loadSessions(my, opts && opts.keepPage)]);
     // insights after the main numbers: the server answers one request at a time, and tips
     // over a long range take longer than the totals
     const ins = main.catch(() => {}).then(() => (my === gen ? loadInsights(my, f) : null));
@@ -242,6 +244,7 @@
       return Promise.resolve();
     }
     const p = { ...filterParams(), offset: state.offset, limit: state.limit, sort: state.sort };
+    if (state.session) p.session = state.session;
     $('rows-table').classList.add('loading');
     return api('interactions', p).then((r) => {
       if (my !== gen) return;
@@ -1056,7 +1059,7 @@
     return out;
   }
   function localRows(sort, offset, limit) {
-    const all = boot.data.interactions.rows;
+    const all = boot.data.interactions.rows.filter((r) => !state.session || r.session === state.session);
     return { total: all.length, rows: sortRows(all, sort).slice(offset, offset + limit) };
   }
 
@@ -1119,6 +1122,88 @@
     $('export').addEventListener('click', exportCsv);
   }
 
+  // ---- sessions (usage/sessions): one row per conversation; a click shows its interactions ------
+  const SESSIONS_PAGE = 10;
+  let sessionsView = { total: 0, sessions: [] }, sessionsOffset = 0;
+  function loadSessions(my, keepPage) {
+    if (!keepPage) sessionsOffset = 0;
+    if (MODE === 'static') {
+      const all = (boot.data.sessions || { sessions: [] }).sessions;
+      sessionsView = { total: all.length, sessions: all.slice(sessionsOffset, sessionsOffset + SESSIONS_PAGE) };
+      renderSessions();
+      return Promise.resolve();
+    }
+    return api('sessions', { ...filterParams(), offset: sessionsOffset, limit: SESSIONS_PAGE }).then((r) => {
+      if (my !== gen) return;
+      sessionsView = r;
+      renderSessions();
+    });
+  }
+  function fmtDuration(ms) {
+    const min = Math.floor(ms / 60000);
+    if (min < 1) return Math.floor(ms / 1000) + 's';
+    const h = Math.floor(min / 60), m = min % 60;
+    if (h >= 24) return Math.floor(h / 24) + 'd ' + (h % 24) + 'h';
+    return h ? h + 'h ' + String(m).padStart(2, '0') + 'm' : m + 'm';
+  }
+  function subagentCell(s) {
+    const td = el('td', { class: 'n' });
+    if (!s.subagents.messages) { td.classList.add('dim'); td.textContent = '—'; return td; }
+    const pct = s.subagentShare * 100;
+    td.textContent = pct < 1 ? '<1%' : Math.round(pct) + '%';
+    td.title = plural(s.subagents.messages, 'message') + ', ' + fmtCount(s.subagents.totalTokens) + ' tokens, ' + fmtUsd(s.subagents.costUsd) + ' by sub-agents';
+    return td;
+  }
+  function pickSession(id) {
+    state.session = state.session === id ? '' : id;
+    state.offset = 0;
+    renderSessions();
+    refreshRowsOnly();
+  }
+  function renderSessions() {
+    $('sessions-money').textContent = premium() ? 'Credits' : 'Cost';
+    const rows = sessionsView.sessions.map((s) => {
+      const active = state.session === s.session;
+      const models = el('td', { class: 'name', title: s.models.join(', ') });
+      s.models.forEach((m, i) => { if (i) models.append(', '); models.append(swatch(colorOf(m)), el('span', { text: m })); });
+      const tr = el('tr', { class: 'click' + (active ? ' active' : ''), tabindex: '0', title: active ? 'Click to show every interaction again' : 'Show this session\'s interactions' },
+        el('td', { class: 'time', text: s.start.slice(0, 16).replace('T', ' '), title: s.start + ' – ' + s.lastActivity }),
+        el('td', { class: 'name mono', text: s.session.slice(0, 8), title: s.session },
+          active ? el('span', { class: 'chip', text: 'filtered' }) : null),
+        el('td', { class: 'name', text: s.projects.join(', '), title: s.tools.join(', ') }),
+        models,
+        el('td', { class: 'n', text: fmtDuration(s.durationMs) }),
+        el('td', { class: 'n', text: fmtCount(s.messages) }),
+        tokenCell(s.totalTokens),
+        premium() ? moneyCell(s.credits, s.unpricedMessages, s.messages, 'credits') : moneyCell(s.costUsd, s.unpricedMessages, s.messages, 'usd'),
+        subagentCell(s));
+      tr.dataset.session = s.session;
+      tr.addEventListener('click', () => pickSession(s.session));
+      tr.addEventListener('keydown', (e) => { if (e.key === 'Enter') pickSession(s.session); });
+      return tr;
+    });
+    $('sessions-table').tBodies[0].replaceChildren(...(rows.length ? rows : [emptyRow(9, 'No sessions in this range')]));
+    const last = sessionsOffset + sessionsView.sessions.length;
+    $('sessions-label').textContent = sessionsView.total ? fmtCount(sessionsOffset + 1) + '–' + fmtCount(last) + ' of ' + fmtCount(sessionsView.total) : '';
+    $('sessions-prev').disabled = sessionsOffset <= 0;
+    $('sessions-next').disabled = last >= sessionsView.total;
+    const chip = $('rows-session');
+    chip.replaceChildren();
+    if (state.session) {
+      chip.append(el('span', { class: 'hint', text: 'session ' + state.session + ' ' }),
+        el('button', { type: 'button', class: 'link', id: 'rows-session-clear', text: 'show all', onclick: () => pickSession(state.session) }));
+    }
+  }
+  function wireSessions() {
+    const page = (delta) => {
+      sessionsOffset = Math.max(0, sessionsOffset + delta);
+      const my = gen;
+      loadSessions(my, true).catch(showError);
+    };
+    $('sessions-prev').addEventListener('click', () => page(-SESSIONS_PAGE));
+    $('sessions-next').addEventListener('click', () => page(SESSIONS_PAGE));
+  }
+
   // ---- CSV ------------------------------------------------------------------------------------------
   const CSV_COLUMNS = [
     ['timestamp', 'timestamp'], ['date', 'date'], ['project', 'project'], ['model', 'model'], ['user', 'user'], ['billing', 'billing'],
@@ -1147,8 +1232,9 @@
     return '\ufeff' + lines.join('\r\n') + '\r\n';
   }
   async function allRows() {
-    if (MODE === 'static') return sortRows(boot.data.interactions.rows, state.sort);
+    if (MODE === 'static') return sortRows(localRows(state.sort, 0, Infinity).rows, state.sort);
     const f = { ...filterParams(), sort: state.sort };
+    if (state.session) f.session = state.session;
     const out = [];
     let total = Infinity;
     while (out.length < total) {
@@ -1228,6 +1314,7 @@
     applyTheme();
     wireFilters();
     wireRows();
+    wireSessions();
     watchTheme();
     seed();
     if (MODE === 'static') $('live').textContent = 'Snapshot';
@@ -1242,6 +1329,7 @@
   window.usageDashboard = {
     ready: false, mode: MODE, state, toCsv,
     get view() { return view; }, get rows() { return rowsView; }, get insights() { return insightsView; },
+    get sessions() { return sessionsView; },
     get spikeMarks() { return (charts.daily.$spikeMarks || []).map((m) => ({ index: m.index, date: m.date, kind: m.kind, x: m.x, y: m.cy })); },
   };
   start();

@@ -40,9 +40,13 @@ export class DashboardPanel implements vscode.Disposable {
   private exporting = false;
 
   /** Opens the dashboard, or brings the open one to the front. */
-  static show(session: UsageSession): DashboardPanel {
+  static show(session: UsageSession, filter?: Record<string, string>): DashboardPanel {
     if (DashboardPanel.current) {
       DashboardPanel.current.panel.reveal();
+      if (filter) {
+        DashboardPanel.current.filter = filter;
+        void DashboardPanel.current.render();
+      }
       return DashboardPanel.current;
     }
     const panel = vscode.window.createWebviewPanel(
@@ -51,7 +55,7 @@ export class DashboardPanel implements vscode.Disposable {
       vscode.ViewColumn.Active,
       DashboardPanel.options(),
     );
-    DashboardPanel.current = new DashboardPanel(panel, session);
+    DashboardPanel.current = new DashboardPanel(panel, session, filter);
     return DashboardPanel.current;
   }
 
@@ -71,6 +75,7 @@ export class DashboardPanel implements vscode.Disposable {
   private constructor(
     private readonly panel: vscode.WebviewPanel,
     private readonly session: UsageSession,
+    private filter: Record<string, string> = {},
   ) {
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
@@ -99,7 +104,7 @@ export class DashboardPanel implements vscode.Disposable {
   async render(): Promise<void> {
     const nonce = randomBytes(18).toString("base64");
     try {
-      const result = await this.session.request<{ html: string }>("usage/dashboard", { nonce });
+      const result = await this.session.request<{ html: string }>("usage/dashboard", { ...this.filter, nonce });
       if (typeof result?.html !== "string") {
         throw new Error("the server answered usage/dashboard without a page");
       }

@@ -24,9 +24,16 @@ export function activate(context: vscode.ExtensionContext): UsageLedgerApi {
     log,
     s,
     statusBar,
-    vscode.commands.registerCommand("usage-ls.openDashboard", () => {
-      DashboardPanel.show(s);
+    // an optional filter: the server's code action "Open Usage Dashboard filtered to this model"
+    vscode.commands.registerCommand("usage-ls.openDashboard", (filter?: unknown) => {
+      DashboardPanel.show(s, dashboardFilter(filter));
     }),
+    // the server's own commands (its code actions use showModel), run by the server
+    ...["usage-ls.showToday", "usage-ls.showModel", "usage-ls.record"].map((command) =>
+      vscode.commands.registerCommand(command, (...args: unknown[]) =>
+        s.request("workspace/executeCommand", { command, arguments: args }),
+      ),
+    ),
     vscode.commands.registerCommand("usage-ls.showTokenSplit", () => showTokenSplit(s)),
     vscode.commands.registerCommand("usage-ls.restartServer", async () => {
       const client = await s.restart();
@@ -62,6 +69,21 @@ export function activate(context: vscode.ExtensionContext): UsageLedgerApi {
 
   void s.start();
   return createApi(s);
+}
+
+/** The filter keys the dashboard takes from a command argument; anything else is dropped. */
+function dashboardFilter(arg: unknown): Record<string, string> | undefined {
+  if (!arg || typeof arg !== "object" || Array.isArray(arg)) {
+    return undefined;
+  }
+  const out: Record<string, string> = {};
+  for (const key of ["from", "to", "project", "user", "model", "billing"]) {
+    const value = (arg as Record<string, unknown>)[key];
+    if (typeof value === "string" && value) {
+      out[key] = value;
+    }
+  }
+  return Object.keys(out).length ? out : undefined;
 }
 
 export async function deactivate(): Promise<void> {

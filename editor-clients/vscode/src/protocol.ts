@@ -72,13 +72,13 @@ export interface UsageChange {
   limits?: LimitsResult;
 }
 
-/** `usage/limits`: plan windows (5-hour, weekly) as the tools reported them. */
+/** `usage/limits`: plan windows (5-hour, weekly) as the tools reported them, or estimated. */
 export interface LimitWindow {
   source: string;
   window: string;
   label: string;
   limitId: string | null;
-  usedPercent: number;
+  usedPercent: number | null; // null: an estimated window without the plan's block_tokens
   resetsAt: number | null;
   resetsAtLocal: string | null;
   observedAt: number;
@@ -88,9 +88,29 @@ export interface LimitWindow {
   level: "normal" | "warning" | "error";
 }
 
+/** One `[plans]` entry of config.toml: its month, value at list price and AI Credits. */
+export interface PlanInfo {
+  tool: string;
+  plan: string;
+  label: string;
+  monthlyPriceUsd: number | null;
+  periodStart: string;
+  periodEnd: string;
+  listPriceUsd: number;
+  valueRatio: number | null;
+  credits: {
+    allowance: number;
+    base: number;
+    flex: number;
+    used: number;
+    remaining: number;
+    resetsAt: string;
+  } | null;
+}
+
 export interface LimitsResult {
   windows: LimitWindow[];
-  plans: unknown[];
+  plans: PlanInfo[];
 }
 
 /** What the dashboard page may ask the server for, through the webview's postMessage. */
@@ -101,6 +121,7 @@ export const DASHBOARD_METHODS: ReadonlySet<string> = new Set([
   "usage/users",
   "usage/daily",
   "usage/interactions",
+  "usage/sessions",
   "usage/insights",
   "usage/limits",
 ]);

@@ -24,6 +24,18 @@ class QuietLanguageClient extends LanguageClient {
   override error(message: string, data?: unknown): void {
     super.error(message, data, false);
   }
+
+  // The server advertises commands for editors without a client of their own
+  // (usage-ls.openDashboard, .showToday, .showModel, .record: docs/editors.md). Here the
+  // extension registers those names itself (the dashboard in a panel rather than a browser);
+  // the language client's own registration of them would collide and fail the start.
+  override registerFeature(feature: Parameters<LanguageClient["registerFeature"]>[0]): void {
+    const method = (feature as { registrationType?: { method?: string } }).registrationType?.method;
+    if (method === "workspace/executeCommand") {
+      return;
+    }
+    super.registerFeature(feature);
+  }
 }
 
 const RESTARTS_ALLOWED = 3; // crashes within RESTART_WINDOW_MS before we give up and say so

@@ -70,6 +70,8 @@ M.stop = client.stop
 -- the statusline
 M.statusline = statusline.statusline
 M.status = statusline.status
+M.statusline_hl = statusline.statusline_hl
+M.highlight = statusline.highlight
 
 -- the rest is loaded when first used
 local function lazy(module, fn)

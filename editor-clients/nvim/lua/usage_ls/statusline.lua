@@ -40,6 +40,26 @@ function M.statusline()
   return status and status.text or ""
 end
 
+local GROUPS = { warning = "UsageLsWarning", error = "UsageLsError" }
+
+--- The highlight group of the status's level ("UsageLsWarning", "UsageLsError"), nil when
+--- normal: a lualine component's `color`.
+function M.highlight()
+  return status and GROUPS[status.level] or nil
+end
+
+--- The status text as a statusline item: `%` doubled, and coloured by level when it is
+--- "warning" or "error" (a budget, or a plan window past its threshold or running ahead).
+--- For `%{%...%}` or `%!` (the result is read as statusline syntax).
+function M.statusline_hl()
+  if not status then
+    return ""
+  end
+  local text = status.text:gsub("%%", "%%%%")
+  local group = GROUPS[status.level]
+  return group and ("%#" .. group .. "#" .. text .. "%*") or text
+end
+
 --- The last status: {text, level = "normal"|"warning"|"error", tooltip = Markdown}.
 function M.status()
   return vim.deepcopy(status or { text = "", level = "normal", tooltip = "" })
