@@ -104,12 +104,13 @@ class CopilotCli(RunningTotals, Tool):
         return roots + ([Path(env).expanduser()] if env.strip() else [])
 
     def discover(self, paths) -> list[Path]:
+        env = os.environ.get("COPILOT_OTEL_FILE_EXPORTER_PATH", "")
+        exporter = Path(env).expanduser().resolve() if env.strip() else None
         return [
             p
             for p in super().discover(paths)
-            if p.name.startswith(STORE) or p.name == "events.jsonl" or p.parent.name == "otel"
-            or os.environ.get("COPILOT_OTEL_FILE_EXPORTER_PATH") == str(p)
-        ]  # fmt: skip
+            if p.name.startswith(STORE) or p.name == "events.jsonl" or p.parent.name == "otel" or p == exporter
+        ]
 
     def read(self, path: Path, start: int, state: dict, result: FileResult, *, final: bool) -> None:
         import sqlite3  # here: only where there is a database
