@@ -600,3 +600,12 @@ def test_watcher_follows_qwens_usage_record_file(tmp_path, monkeypatch):
         svc.close()
     days = _daily(data, clean_env(tmp_path))
     assert days["2026-11-02"][:3] == (15000, 910, 40000)  # with the top-up of the calls the log missed
+
+
+def test_copilot_cli_otel_file_where_the_user_sent_it(tmp_path, data):
+    spans = (MORE / "copilot-cli" / "otel" / "copilot-otel.jsonl").read_text()
+    elsewhere = tmp_path / "traces" / "copilot.jsonl"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text(spans)
+    env = clean_env(tmp_path, COPILOT_HOME=tmp_path / "none", COPILOT_OTEL_FILE_EXPORTER_PATH=elsewhere)
+    assert import_json(data, "copilot-cli", env=env)["imported"] == 2  # its two chat spans
