@@ -122,7 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     imp = sub.add_parser("import", help="import usage from logs other AI tools write (Claude Code, Codex, ...)")
     imp.add_argument(
-        "tool", help="claude-code, codex, aider, gemini, cline, opencode, continue, usage-ls (an export file), or all"
+        "tool",
+        help="claude-code, codex, aider, gemini, cline, opencode, continue, droid, goose, qwen, kimi, pi, "
+        "openclaw, hermes, amp, codebuff, kilo, copilot-cli, cursor (its usage-events CSV), copilot-report (GitHub's Copilot usage report CSV), usage-ls (an export file), or all",
     )
     imp.add_argument("paths", nargs="*", help="files or folders (default: the tool's usual locations)")
     imp.add_argument("--json", action="store_true")

@@ -26,22 +26,36 @@ def ccusage_binary() -> Path | None:
     return None
 
 
+TOOL_VARS = (
+    "CLAUDE_CONFIG_DIR",
+    "CODEX_HOME",
+    "GEMINI_DATA_DIR",
+    "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME",
+    "CONTINUE_GLOBAL_DIR",
+    "USAGE_LS_VSCODE_USER_DIRS",
+    "DROID_SESSIONS_DIR",
+    "GOOSE_PATH_ROOT",
+    "QWEN_DATA_DIR",
+    "KIMI_SHARE_DIR",
+    "KIMI_DATA_DIR",
+    "PI_CODING_AGENT_DIR",
+    "PI_AGENT_DIR",
+    "OPENCLAW_DIR",
+    "HERMES_HOME",
+    "AMP_DATA_DIR",
+    "CODEBUFF_DATA_DIR",
+    "KILO_DATA_DIR",
+    "COPILOT_HOME",
+    "COPILOT_OTEL_FILE_EXPORTER_PATH",
+    "USAGE_LS_CURSOR_CSV",
+    "USAGE_LS_COPILOT_REPORT",
+)  # where the tools look for their logs
+
+
 def clean_env(tmp: Path, **extra) -> dict:
     """An environment where no tool's real home leaks in."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k
-        not in (
-            "CLAUDE_CONFIG_DIR",
-            "CODEX_HOME",
-            "GEMINI_DATA_DIR",
-            "XDG_CONFIG_HOME",
-            "XDG_DATA_HOME",
-            "CONTINUE_GLOBAL_DIR",
-            "USAGE_LS_VSCODE_USER_DIRS",
-        )
-    }
+    env = {k: v for k, v in os.environ.items() if k not in TOOL_VARS}
     home = tmp / "home"
     home.mkdir(parents=True, exist_ok=True)
     env["HOME"] = str(home)

@@ -11,7 +11,23 @@ against); `base` holds what they share. `usage-ls import <tool> [PATH...]` runs 
     cline         cline.py         Cline / Roo Code / Kilo Code task histories (JSON)
     opencode      opencode.py      opencode's SQLite database (older: JSON files)
     continue      continue_.py     Continue's tokensGenerated.jsonl
+    droid         droid.py         Factory Droid's session totals (JSON; running totals)
+    goose         goose.py         Goose's sessions.db (SQLite; running totals)
+    qwen          qwen.py          Qwen Code chat logs, topped up from its usage record (JSONL)
+    kimi          kimi.py          Kimi CLI wire logs (JSONL)
+    pi            pi.py            pi's coding-agent sessions (JSONL)
+    openclaw      openclaw.py      OpenClaw agents' session transcripts (JSONL)
+    hermes        hermes.py        Hermes Agent's state.db (SQLite; per-day running totals)
+    amp           amp.py           Amp's thread files (JSON)
+    codebuff      codebuff.py      Codebuff's saved chats (JSON)
+    kilo          opencode.py      Kilo CLI's kilo.db (opencode's format)
+    copilot-cli   copilot_cli.py   Copilot CLI's session store, OTel files, session events
+    cursor        cursor.py        Cursor's usage-events CSV export (downloaded)
+    copilot-report copilot_report.py GitHub Copilot's usage report CSV (downloaded)
     usage-ls      ledger_file.py   usage-ls's own export files (`usage-ls export`), from another machine
+
+Shared by some: `running.py` (running totals -> increments, read-only SQLite) and `exports.py`
+(CSV exports read by header name).
 """
 
 from __future__ import annotations
@@ -26,54 +42,8 @@ import orjson
 
 from usage_ls.importers import parallel
 from usage_ls.importers.base import BATCH, ImportState, Tally, Tool, lock, resume_point, signature
+from usage_ls.importers.registry import ALIASES, TOOL_NAMES, get_tool
 from usage_ls.store.limits import LimitLog
-
-TOOL_NAMES = ("claude-code", "codex", "aider", "gemini", "cline", "opencode", "continue", "usage-ls")
-ALIASES = {
-    "claude": "claude-code",
-    "roo": "cline",
-    "roo-code": "cline",
-    "kilo": "cline",
-    "kilo-code": "cline",
-    "continue-dev": "continue",
-}
-
-
-def get_tool(name: str) -> Tool:
-    name = ALIASES.get(name, name)
-    if name == "claude-code":
-        from usage_ls.importers.claude_code import ClaudeCode
-
-        return ClaudeCode()
-    if name == "codex":
-        from usage_ls.importers.codex import Codex
-
-        return Codex()
-    if name == "aider":
-        from usage_ls.importers.aider import Aider
-
-        return Aider()
-    if name == "gemini":
-        from usage_ls.importers.gemini import Gemini
-
-        return Gemini()
-    if name == "cline":
-        from usage_ls.importers.cline import Cline
-
-        return Cline()
-    if name == "opencode":
-        from usage_ls.importers.opencode import OpenCode
-
-        return OpenCode()
-    if name == "continue":
-        from usage_ls.importers.continue_ import Continue
-
-        return Continue()
-    if name == "usage-ls":
-        from usage_ls.importers.ledger_file import LedgerFile
-
-        return LedgerFile()
-    raise KeyError(name)
 
 
 def import_settings(data_dir: Path) -> dict:

@@ -24,6 +24,7 @@ from pathlib import Path
 import orjson
 
 from usage_ls.importers import TOOL_NAMES, Importer
+from usage_ls.importers.registry import EXPORTS
 
 log = logging.getLogger(__name__)
 
@@ -32,17 +33,31 @@ LABELS = {
     "codex": "Codex",
     "gemini": "Gemini CLI",
     "aider": "aider",
-    "cline": "Cline/Roo/Kilo",
+    "cline": "Cline/Roo/Kilo Code",
     "opencode": "opencode",
     "continue": "Continue",
+    "droid": "Factory Droid",
+    "goose": "Goose",
+    "qwen": "Qwen Code",
+    "kimi": "Kimi CLI",
+    "pi": "pi",
+    "openclaw": "OpenClaw",
+    "hermes": "Hermes Agent",
+    "amp": "Amp",
+    "codebuff": "Codebuff",
+    "kilo": "Kilo CLI",
+    "copilot-cli": "Copilot CLI",
 }
 OFF = ("off", "none", "false", "no")
 
 
 def detect(importer: Importer) -> list[str]:
-    """The tools whose default log locations exist on this machine."""
+    """The tools whose default log locations exist on this machine (not the vendor exports a
+    user downloads: those are imported by hand)."""
     found = []
     for name in TOOL_NAMES:
+        if name in EXPORTS:
+            continue
         try:
             roots = importer.tool(name).roots()
         except Exception:  # a tool's lookup failing must not stop the others

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from usage_ls.importers import ALIASES, TOOL_NAMES, Importer
 from usage_ls.importers.base import lock
+from usage_ls.importers.registry import EXPORTS
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,13 @@ class _Watch:
         self.cold_next = 0
 
     def _walk(self, root: Path, dirs: dict, now: float, initial: bool) -> None:
+        if root.is_file():  # a tool whose root is a file (a database, Qwen's usage record)
+            if self._matches(root.name):
+                try:
+                    self._consider(root, root.stat(), now, initial)
+                except OSError:
+                    pass
+            return
         stack = [root]
         while stack:
             d = stack.pop()
@@ -216,7 +224,7 @@ def attach(svc, setting: list[str] | None = None) -> LiveImporter | None:
 
             names.extend(detect(Importer(svc=svc)))
         elif name == "all":
-            names.extend(TOOL_NAMES)
+            names.extend(n for n in TOOL_NAMES if n not in EXPORTS)
         elif name in TOOL_NAMES:
             names.append(name)
         else:

@@ -21,7 +21,8 @@ Pitfalls handled
     - a message still streaming (no `time.completed`, all-zero tokens) records nothing yet and
       is picked up once written;
     - the database is opened read-only (and `immutable` is never assumed: opencode may be
-      writing); a locked or corrupt database is counted unreadable, never a crash;
+      writing); a locked or corrupt database is counted unreadable, never a crash; in WAL mode
+      a write changes `opencode.db-wal`, not `opencode.db`: both are watched;
     - user messages and rows whose `data` is not JSON are skipped (the latter counted).
 """
 
@@ -41,7 +42,7 @@ FEATURE = "opencode"
 class OpenCode(Tool):
     name = "opencode"
     feature = FEATURE
-    patterns = ("opencode.db", "msg_*.json")
+    patterns = ("opencode.db", "opencode.db-wal", "msg_*.json")
     append_only = False
 
     def roots(self) -> list[Path]:
@@ -49,6 +50,10 @@ class OpenCode(Tool):
         return [base / "opencode"]
 
     def read(self, path: Path, start: int, state: dict, result: FileResult, *, final: bool) -> None:
+        if path.name.endswith(".db-wal"):  # a write in WAL mode: read the database it belongs to
+            path = path.with_name(path.name[: -len("-wal")])
+            if not path.exists():
+                return
         if path.suffix == ".db":
             self._read_db(path, result)
             return
@@ -116,7 +121,7 @@ class OpenCode(Tool):
         paths = doc.get("path") if isinstance(doc.get("path"), dict) else {}
         model = doc.get("modelID") if isinstance(doc.get("modelID"), str) and doc["modelID"] else "(unknown)"
         rec = {
-            "id": f"opencode:{doc.get('id')}"[:200],
+            "id": f"{self.name}:{doc.get('id')}"[:200],
             "timestamp": ts,
             "model": model,
             "project": project_of(paths.get("root")) or project_of(paths.get("cwd")) or "(no project)",
@@ -124,7 +129,7 @@ class OpenCode(Tool):
             "outputTokens": out + reasoning,
             "cacheReadTokens": cr,
             "cacheWriteTokens": cw,
-            "feature": FEATURE,
+            "feature": self.feature,
             "session": str(doc.get("sessionID") or session)[:200],
         }
         if isinstance(doc.get("providerID"), str) and doc["providerID"]:
@@ -133,3 +138,21 @@ class OpenCode(Tool):
         if isinstance(cost, (int, float)) and not isinstance(cost, bool) and cost > 0:
             rec["costUsd"] = float(cost)
         result.entries.append(rec)
+
+
+class Kilo(OpenCode):
+    """Kilo CLI (Kilo-Org's fork of opencode): opencode's store under its own name,
+    `$KILO_DATA_DIR` (as ccusage reads it), else `$XDG_DATA_HOME/kilo` (default
+    `~/.local/share/kilo`), database `kilo.db`; ids `kilo:<message id>`, feature `kilo`.
+    (The Kilo Code VS Code extension is read by `cline`, alias `kilo-code`.)"""
+
+    name = "kilo"
+    feature = "kilo"
+    patterns = ("kilo.db", "kilo.db-wal", "msg_*.json")
+
+    def roots(self) -> list[Path]:
+        env = os.environ.get("KILO_DATA_DIR", "")
+        if env.strip():
+            return [Path(env).expanduser()]
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+        return [base / "kilo"]

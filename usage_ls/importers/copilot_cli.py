@@ -1,0 +1,263 @@
+"""GitHub Copilot CLI: its session store, OpenTelemetry files and session events.
+
+Format read (all under `$COPILOT_HOME`, default `~/.copilot`)
+    1. `session-store.db` (SQLite), table `assistant_usage_events(id, session_id, turn_index,
+       model, copilot_usage_model, input_tokens, output_tokens, cache_read_tokens,
+       cache_write_tokens, reasoning_tokens, total_nano_aiu, duration_ms, created_at)`, one
+       row per assistant turn, joined to `sessions(id, cwd)` (layout from tokscale's reader,
+       not checked on a real database: UNCERTAIN). `input_tokens` includes both cache buckets.
+    2. OpenTelemetry file export: `otel/*.jsonl` and `$COPILOT_OTEL_FILE_EXPORTER_PATH`,
+       written only when the user set `COPILOT_OTEL_ENABLED=true` and
+       `COPILOT_OTEL_EXPORTER_TYPE=file`. A span with `gen_ai.operation.name` `chat` is one
+       request (`gen_ai.usage.input_tokens` includes `cache_read.input_tokens`); a log record
+       `gen_ai.client.inference.operation.details` is read when no chat span has its trace.
+    3. `session-state/<session id>/events.jsonl`: `session.shutdown` events with
+       `data.modelMetrics.<model>.usage{inputTokens (both caches included), outputTokens,
+       cacheReadTokens, cacheWriteTokens, reasoningTokens}` (and `totalNanoAiu`).
+
+Per request or cumulative
+    1 and 2 are per request (the store: per assistant turn); 3 is per session, a summary
+    written when a session ends. Sources disagree whether a resumed session's later shutdown
+    repeats the earlier figures (cumulative) or covers only the resumed part: usage-ls checks
+    each file — figures that never decrease from one shutdown to the next are running totals,
+    otherwise the segments are summed — and turns them into increments (`running.py`).
+    Shutdown events are read only for sessions that neither 1 nor 2 recorded (those sessions
+    are remembered in `imports-copilot-cli-covered.json`), so nothing is counted twice when a
+    session is in several sources. (ccusage 20.0.24 reads only 2.)
+
+Mapping
+    input = input - cache reads - cache writes (1, 3) or input - cache reads (2), output =
+    output (reasoning is part of it), cost = `total_nano_aiu` / 1e11 dollars (1 AI unit =
+    1 AI Credit = $0.01) when recorded, else priced from the table; credits = AI units;
+    billing `premium` (Copilot plan usage); model = `copilot_usage_model`/`model`
+    (`gen_ai.response.model`, else `gen_ai.request.model`); project = last segment of the
+    session's `cwd`; session = the session id (`gen_ai.conversation.id`); feature
+    `copilot-cli`.
+
+Dedupe key
+    `copilot-cli:db:<row id>`, `copilot-cli:otel:<traceId>:<spanId>`; shutdowns: the session,
+    model and totals reached.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import orjson
+
+from usage_ls import fileio
+from usage_ls.importers.base import Tool, ms_ts, project_of
+from usage_ls.importers.lines import FileResult, json_objects
+from usage_ls.importers.running import RunningTotals, Snapshot, columns, open_ro, sql_time, wal_to_db
+
+if TYPE_CHECKING:
+    import sqlite3
+
+FEATURE = "copilot-cli"
+STORE = "session-store.db"
+
+
+def _n(v) -> int:
+    return int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 else 0
+
+
+def _attrs(raw) -> dict:
+    """OTel attributes as a dict: already one, or OTLP's `[{key, value: {intValue: ...}}]`."""
+    if isinstance(raw, dict):
+        return raw
+    out = {}
+    for kv in raw if isinstance(raw, list) else []:
+        if isinstance(kv, dict) and isinstance(kv.get("value"), dict):
+            v = next(iter(kv["value"].values()), None)
+            out[kv.get("key")] = int(v) if isinstance(v, str) and v.isdigit() else v
+    return out
+
+
+def _end_ms(obj: dict) -> int | None:
+    end = obj.get("endTime")
+    if isinstance(end, list) and len(end) == 2 and all(isinstance(x, int) for x in end):
+        return end[0] * 1000 + end[1] // 1_000_000
+    for key in ("endTimeUnixNano", "timeUnixNano"):
+        v = obj.get(key)
+        if isinstance(v, (int, str)) and str(v).isdigit():
+            return int(v) // 1_000_000
+    return ms_ts(obj.get("timestamp"))
+
+
+class CopilotCli(RunningTotals, Tool):
+    name = "copilot-cli"
+    feature = FEATURE
+    patterns = (STORE, STORE + "-wal", "*.jsonl")
+    append_only = False  # shutdowns are judged over the whole file; the store is a database
+
+    def home(self) -> Path:
+        env = os.environ.get("COPILOT_HOME", "")
+        return Path(env).expanduser() if env.strip() else Path.home() / ".copilot"
+
+    def roots(self) -> list[Path]:
+        home = self.home()
+        roots = [home / STORE, home / (STORE + "-wal"), home / "otel", home / "session-state"]
+        env = os.environ.get("COPILOT_OTEL_FILE_EXPORTER_PATH", "")
+        return roots + ([Path(env).expanduser()] if env.strip() else [])
+
+    def discover(self, paths) -> list[Path]:
+        env = os.environ.get("COPILOT_OTEL_FILE_EXPORTER_PATH", "")
+        exporter = Path(env).expanduser().resolve() if env.strip() else None
+        return [
+            p
+            for p in super().discover(paths)
+            if p.name.startswith(STORE) or p.name == "events.jsonl" or p.parent.name == "otel" or p == exporter
+        ]
+
+    def read(self, path: Path, start: int, state: dict, result: FileResult, *, final: bool) -> None:
+        import sqlite3  # here: only where there is a database
+
+        if path.name.startswith(STORE):
+            db = wal_to_db(path)
+            if db.exists():
+                try:
+                    con = open_ro(db)
+                    try:
+                        self._store(con, result)
+                    finally:
+                        con.close()
+                except sqlite3.Error as exc:
+                    result.bad(db.name, f"cannot read the database ({exc})")
+                    result.retry = True
+            return
+        if path.name == "events.jsonl":
+            self._shutdowns(path, result, final)
+            return
+        self._otel(path, result, final)
+
+    def _record(self, rid: str, ts: int, model, session, inp: int, out: int, cr: int, cw: int) -> dict:
+        return {"id": rid[:200], "timestamp": ts, "model": model[:200] if isinstance(model, str) and model else "(unknown)",
+                "billing": "premium", "inputTokens": inp, "outputTokens": out, "cacheReadTokens": cr,
+                "cacheWriteTokens": cw, "feature": FEATURE, "session": str(session or "")[:200] or None}  # fmt: skip
+
+    def _store(self, con: sqlite3.Connection, result: FileResult) -> None:
+        have = columns(con, "assistant_usage_events")
+        if not {"id", "session_id", "input_tokens", "output_tokens"} <= have:
+            return
+        names = (
+            "copilot_usage_model",
+            "model",
+            "cache_read_tokens",
+            "cache_write_tokens",
+            "total_nano_aiu",
+            "created_at",
+        )
+        cols = ", ".join(f"e.{n}" if n in have else "NULL" for n in names)
+        cwd = "s.cwd" if "cwd" in columns(con, "sessions") else "NULL"
+        join = "LEFT JOIN sessions s ON s.id = e.session_id" if cwd != "NULL" else ""
+        sql = f"SELECT e.id, e.session_id, e.input_tokens, e.output_tokens, {cols}, {cwd} FROM assistant_usage_events e {join}"
+        for rid, sid, inp, out, umodel, model, cr, cw, aiu, created, wd in con.execute(sql):
+            ts = sql_time(created)
+            if ts is None:
+                result.bad(f"{STORE}:{rid}", "row without a usable created_at")
+                continue
+            cr, cw = _n(cr), _n(cw)
+            rec = self._record(
+                f"copilot-cli:db:{rid}", ts, umodel or model, sid, max(0, _n(inp) - cr - cw), _n(out), cr, cw
+            )
+            rec["project"] = project_of(wd) or "(no project)"
+            if _n(aiu):
+                rec["costUsd"], rec["credits"] = _n(aiu) / 1e11, _n(aiu) / 1e9
+            if rec["inputTokens"] or rec["outputTokens"] or cr or cw:
+                result.entries.append(rec)
+
+    def _otel(self, path: Path, result: FileResult, final: bool) -> None:
+        spans, logs, traces = [], [], set()
+        for offset, obj in json_objects(path, 0, result, final=final):
+            a = _attrs(obj.get("attributes"))
+            if a.get("gen_ai.operation.name") == "chat" and "spanId" in obj:
+                spans.append((offset, obj, a))
+                traces.add(obj.get("traceId"))
+            elif a.get("event.name") == "gen_ai.client.inference.operation.details":
+                logs.append((offset, obj, a))
+        for offset, obj, a in spans + [x for x in logs if x[1].get("traceId") not in traces]:
+            ts = _end_ms(obj)
+            if ts is None:
+                result.bad(f"{path.name}:{offset}", "span without a usable end time")
+                continue
+            cr = _n(a.get("gen_ai.usage.cache_read.input_tokens"))
+            cw = _n(a.get("gen_ai.usage.cache_creation.input_tokens") or a.get("gen_ai.usage.cache_write.input_tokens"))
+            inp, out = max(0, _n(a.get("gen_ai.usage.input_tokens")) - cr), _n(a.get("gen_ai.usage.output_tokens"))
+            model = a.get("gen_ai.response.model") or a.get("gen_ai.request.model")
+            rid = f"copilot-cli:otel:{obj.get('traceId')}:{obj.get('spanId') or offset}"
+            rec = self._record(rid, ts, model, a.get("gen_ai.conversation.id"), inp, out, cr, cw)
+            rec["project"] = "(no project)"
+            if inp or out or cr or cw:
+                result.entries.append(rec)
+
+    def _shutdowns(self, path: Path, result: FileResult, final: bool) -> None:
+        session = path.parent.name
+        seen: dict[str, list[tuple[int, dict[str, int], float]]] = {}
+        project = None
+        for offset, obj in json_objects(path, 0, result, final=final):
+            data = obj.get("data") if isinstance(obj.get("data"), dict) else {}
+            if obj.get("type") == "session.start":
+                ctx = data.get("context") if isinstance(data.get("context"), dict) else data
+                project = project_of(ctx.get("cwd")) or project
+            if obj.get("type") != "session.shutdown" or not isinstance(data.get("modelMetrics"), dict):
+                continue
+            ts = ms_ts(obj.get("timestamp"))
+            if ts is None:
+                result.bad(f"{path.name}:{offset}", "session.shutdown without a usable timestamp")
+                continue
+            for model, m in data["modelMetrics"].items():
+                u = m.get("usage") if isinstance(m, dict) and isinstance(m.get("usage"), dict) else {}
+                cr, cw = _n(u.get("cacheReadTokens")), _n(u.get("cacheWriteTokens"))
+                totals = {"inputTokens": max(0, _n(u.get("inputTokens")) - cr - cw), "cacheReadTokens": cr,
+                          "outputTokens": _n(u.get("outputTokens")), "cacheWriteTokens": cw}  # fmt: skip
+                seen.setdefault(model, []).append((ts, totals, _n(m.get("totalNanoAiu") or data.get("totalNanoAiu"))))
+        for model, shots in seen.items():
+            running = all(all(b[1][c] >= a[1][c] for c in b[1]) for a, b in itertools.pairwise(shots))
+            acc = {c: 0 for c in shots[0][1]}
+            aiu = 0
+            for ts, totals, nano in shots:
+                acc = dict(totals) if running else {c: acc[c] + totals[c] for c in acc}
+                aiu = nano if running else aiu + nano
+                rec = {"model": str(model)[:200], "billing": "premium", "feature": FEATURE, "session": session[:200],
+                       "project": project or "(no project)"}  # fmt: skip
+                cost = aiu / 1e11 if aiu else None
+                result.entries.append(Snapshot(f"copilot-cli:{session}:{model}", ts, acc, rec, cost=cost))
+
+    # -- across sources ---------------------------------------------------------------------
+
+    def load_memory(self, data_dir: Path) -> dict:
+        memory = super().load_memory(data_dir)
+        memory["covered_path"] = Path(data_dir) / "imports-copilot-cli-covered.json"
+        try:
+            covered = orjson.loads(memory["covered_path"].read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            covered = []
+        memory["covered"] = set(covered) if isinstance(covered, list) else set()
+        memory["covered_new"] = set()
+        return memory
+
+    def merge(self, entries: list, memory: dict) -> tuple[list[dict], int]:
+        records: dict[str, dict] = {}
+        dups = 0
+        for e in entries:
+            if isinstance(e, dict):
+                dups += e["id"] in records
+                records.setdefault(e["id"], e)
+                if e.get("session"):
+                    memory.setdefault("covered_new", set()).add(e["session"])
+        covered = memory.get("covered", set()) | memory.get("covered_new", set())
+        shots = [e for e in entries if isinstance(e, Snapshot) and e.record["session"] not in covered]
+        dups += sum(1 for e in entries if isinstance(e, Snapshot)) - len(shots)
+        more, d2 = super().merge(shots, memory)
+        return list(records.values()) + more, dups + d2
+
+    def records_done(self, memory: dict) -> None:
+        super().records_done(memory)
+        new = memory.get("covered_new") or set()
+        if new - memory["covered"]:
+            memory["covered"] |= new
+            fileio.atomic_write(memory["covered_path"], orjson.dumps(sorted(memory["covered"])))
+        memory["covered_new"] = set()

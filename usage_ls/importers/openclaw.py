@@ -1,0 +1,94 @@
+"""OpenClaw (formerly clawdbot / moltbot): its agents' session transcripts.
+
+Format read
+    `$OPENCLAW_DIR`, else whichever of `~/.openclaw`, `~/.clawdbot`, `~/.moltbot`,
+    `~/.moldbot` exist, searched below for `agents/<agent>/sessions/<uuid>.jsonl` and the
+    archived `<uuid>.jsonl.reset.<time>` (`/new` renames a transcript so since v2026.2.22) and
+    `<uuid>.jsonl.deleted.<time>`; `*.bak` files are never read. Lines `{"type": "message",
+    "message": {"role": "assistant", "usage": {input, output, cacheRead, cacheWrite,
+    totalTokens, cost: {total}}, "timestamp" (ms or RFC 3339), "model"/"modelId",
+    "provider"}}` (pi's format: OpenClaw runs on pi's agent), one per request; `{"type":
+    "model_change", "provider", "modelId"}` and `{"type": "custom", "customType":
+    "model-snapshot", "data": {provider, modelId}}` set the model of the lines after them.
+
+Mapping
+    As pi (`pi.py`): counts kept apart, `cost.total` when above 0 (a 0 is priced from the
+    table); model = the message's own, else the last model change (kept across incremental
+    reads); project: OpenClaw works per agent, so project = the agent's name; session = the
+    file name before `.jsonl`; feature `openclaw`.
+
+Dedupe key
+    `openclaw:<hash of session, time, model and counts>`, not of the file: a transcript renamed
+    to `.reset.*` after it was imported adds nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from usage_ls.importers.base import Tool, short_hash
+from usage_ls.importers.lines import FileResult, json_objects
+from usage_ls.importers.pi import assistant_record
+
+FEATURE = "openclaw"
+HOMES = (".openclaw", ".clawdbot", ".moltbot", ".moldbot")
+
+
+def _model_of(obj: dict) -> tuple[str | None, str | None] | None:
+    """(model, provider) a `model_change` / `model-snapshot` line sets, else None."""
+    data = obj
+    if obj.get("type") == "custom" and obj.get("customType") == "model-snapshot":
+        data = obj.get("data") if isinstance(obj.get("data"), dict) else obj
+    elif obj.get("type") != "model_change":
+        return None
+    model = data.get("modelId") or data.get("model")
+    provider = data.get("provider")
+    return (model if isinstance(model, str) else None, provider if isinstance(provider, str) else None)
+
+
+class OpenClaw(Tool):
+    name = "openclaw"
+    feature = FEATURE
+    patterns = ("*.jsonl", "*.jsonl.reset.*", "*.jsonl.deleted.*")
+
+    def roots(self) -> list[Path]:
+        env = os.environ.get("OPENCLAW_DIR", "")
+        if env.strip():
+            return [Path(env).expanduser()]
+        return [Path.home() / h for h in HOMES]
+
+    def discover(self, paths) -> list[Path]:
+        return [p for p in super().discover(paths) if p.parent.name == "sessions" and not p.name.endswith(".bak")]
+
+    def read(self, path: Path, start: int, state: dict, result: FileResult, *, final: bool) -> None:
+        model, provider = state.get("model"), state.get("provider")
+        session = path.name.split(".jsonl", 1)[0]
+        agent = path.parent.parent.name if path.parent.name == "sessions" else None
+        for offset, obj in json_objects(path, start, result, final=final):
+            change = _model_of(obj)
+            if change is not None:
+                model, provider = change[0] or model, change[1] or provider
+                continue
+            msg = obj.get("message")
+            if obj.get("type") != "message" or not isinstance(msg, dict):
+                continue
+            rec = assistant_record(msg, obj.get("timestamp"), f"{path.name}:{offset}", result, FEATURE)
+            if rec is None:
+                continue
+            own = msg.get("modelId") or msg.get("model")
+            m = own if isinstance(own, str) and own else model or "(unknown)"
+            prov = msg.get("provider") if isinstance(msg.get("provider"), str) and msg["provider"] else provider
+            counts = (rec["inputTokens"], rec["outputTokens"], rec["cacheReadTokens"], rec["cacheWriteTokens"])
+            rec["id"] = "openclaw:" + short_hash(session, rec["timestamp"], m, *counts)
+            rec.update(model=m[:200], project=(agent or "(no project)")[:200], session=session[:200])
+            if prov:
+                rec["provider"] = prov[:100]
+            result.entries.append(rec)
+        result.state = {k: v for k, v in (("model", model), ("provider", provider)) if v}
+
+    def merge(self, entries: list, memory: dict) -> tuple[list[dict], int]:
+        kept: dict[str, dict] = {}
+        for rec in entries:
+            kept.setdefault(rec["id"], rec)
+        return list(kept.values()), len(entries) - len(kept)
