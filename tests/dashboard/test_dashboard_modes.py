@@ -48,6 +48,7 @@ METHODS = {
     "usage/users": "users",
     "usage/daily": "daily",
     "usage/interactions": "interactions",
+    "usage/sessions": "sessions",
     "usage/insights": "insights",
 }
 
