@@ -367,9 +367,18 @@ def test_code_actions_on_a_model_name_show_its_usage_and_open_the_filtered_dashb
     page.mouse.down()
     page.mouse.up()  # the cursor on the model name
     close_hovers(page)
-    page.keyboard.press("Control+.")
+    page.locator(".lightBulbWidget").first.wait_for(state="visible", timeout=30_000)  # the server answered
     menu = page.locator(".action-widget")
-    menu.locator(".monaco-list-row", has_text="Show usage of claude-sonnet-4-5").wait_for(state="visible")
+    show = menu.locator(".monaco-list-row", has_text="Show usage of claude-sonnet-4-5")
+    for attempt in range(3):  # Quick Fix asks again each time; a busy machine may answer late
+        page.keyboard.press("Control+.")
+        try:
+            show.wait_for(state="visible", timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+            if attempt == 2:
+                raise
     page.keyboard.press("Enter")  # the first action
     deadline = time.monotonic() + 15
     while not any("claude-sonnet-4-5 today" in t for t in notification_texts(page)):
@@ -576,13 +585,23 @@ def test_dashboard_follows_the_color_theme(page, bench):
 
 
 def test_a_crashing_server_is_restarted_a_few_times_then_reported_once(page, bench):
+    try:
+        _crashing_then_broken_server(page, bench)
+    finally:  # the tests after this one need the real server back, whatever happened here
+        bench.write_workspace_settings(**{"usage-ls.server.command": str(USAGE_LS)})
+    wait_status(page, "23.4 cr ", timeout=30)
+
+
+def _crashing_then_broken_server(page, bench) -> None:
     crashing = bench.root / "crashing-usage-ls"
-    crashing.write_text(f'#!/bin/sh\nexec timeout 2 {USAGE_LS} "$@"\n')  # starts, answers, dies
+    # starts, answers, dies: 4 s lets even a loaded machine answer `initialize` first (with 2 s
+    # the first start could fail instead, which is the other half of this test)
+    crashing.write_text(f'#!/bin/sh\nexec timeout 4 {USAGE_LS} "$@"\n')
     crashing.chmod(0o755)
     for toast in page.locator(".notification-toast .codicon-notifications-clear").all():
         toast.click()  # start from no toasts
     bench.write_workspace_settings(**{"usage-ls.server.command": str(crashing)})
-    wait_status(page, "usage-ls stopped", timeout=60)
+    wait_status(page, "usage-ls stopped", timeout=90)
     time.sleep(3)
     about = notification_texts(page)  # all of them: vscode-languageclient's own popups are silenced
     assert len(about) == 1 and "usage-ls" in about[0] and "stopped" in about[0], about
@@ -600,8 +619,6 @@ def test_a_crashing_server_is_restarted_a_few_times_then_reported_once(page, ben
     about = notification_texts(page)
     assert len(about) == 1 and "failed to start" in about[0], about
     assert bench.extension_log().count(f"starting {broken}") == 1
-    bench.write_workspace_settings(**{"usage-ls.server.command": str(USAGE_LS)})
-    wait_status(page, "23.4 cr ", timeout=30)
 
 
 # The dashboard's CSV columns (usage_ls/static/dashboard.js): the row's key and the header.
