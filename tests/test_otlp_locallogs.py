@@ -63,17 +63,32 @@ def _rows(data_dir: Path) -> dict[str, dict]:
     return {r["id"]: r for r in report(data_dir, "interactions")["rows"]}
 
 
-def test_claude_code_event_after_its_transcript_line_is_imported_counts_once(data_dir, tmp_path):
+def test_claude_code_event_after_its_transcript_line_is_imported_counts_once_and_adds_its_attribution(
+    data_dir, tmp_path
+):
     root = tmp_path / "claude"
     env = {"CLAUDE_CONFIG_DIR": str(root)}
     _transcript(root, _assistant_line("msg_1", "req_1"))
     out = cli(data_dir, "import", "claude-code", "--json", env=env)
     assert out.returncode == 0, out.stderr
+    before = report(data_dir, "interactions")["rows"][0]
+    assert before["feature"] == "claude-code"
+    event = claude_event("req_1", session=SESSION, query_source="subagent", **{"agent.name": "planner"})
     with ReceiverProcess(data_dir, env=env) as rx:
-        _send(rx, claude_event("req_1", session=SESSION, **{"agent.name": "planner"}))
+        _send(rx, event)
+        _send(rx, event)  # the exporter retries the batch: nothing more is written
     rows = _rows(data_dir)
     assert list(rows) == ["claude-code:msg_1:req_1"]  # the importer's record; the event was a duplicate
+    row = rows["claude-code:msg_1:req_1"]
+    assert row["feature"] == "claude-code agent=planner query=subagent"  # enriched by the event
+    assert {k: v for k, v in row.items() if k != "feature"} == {k: v for k, v in before.items() if k != "feature"}
     assert report(data_dir, "today")["totalTokens"] == 1350
+    notes = list((data_dir / "annotations").glob("*.jsonl"))
+    assert len(notes) == 1 and len(notes[0].read_text().splitlines()) == 1  # the retry added no line
+    # a checkpoint (the CLI folds journals on exit) and a fresh process: still there
+    out = cli(data_dir, "import", "claude-code", "--json", env=env)
+    assert out.returncode == 0, out.stderr
+    assert _rows(data_dir)["claude-code:msg_1:req_1"]["feature"] == "claude-code agent=planner query=subagent"
 
 
 def test_claude_code_event_first_then_the_import_counts_once_with_the_events_attribution(data_dir, tmp_path):
