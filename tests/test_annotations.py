@@ -94,7 +94,11 @@ def test_an_annotations_folder_that_is_a_link_is_refused(tmp_path):
         ("claude-code", "claude-code agent=x", "claude-code agent=x"),
         ("claude-code", "claude-code", None),  # nothing to add
         ("claude-code agent=x", "claude-code agent=y", None),  # what is stored stays
-        ("claude-code query=subagent", "claude-code mcp=github agent=x", "claude-code agent=x mcp=github query=subagent"),
+        (
+            "claude-code query=subagent",
+            "claude-code mcp=github agent=x",
+            "claude-code agent=x mcp=github query=subagent",
+        ),
         (None, "claude-code skill=pdf", "claude-code skill=pdf"),
     ],
 )

@@ -70,6 +70,7 @@ class StatusBarResult(TypedDict):
 class RecordResult(TypedDict, total=False):
     accepted: int
     duplicates: int
+    enriched: int  # duplicates whose attribution was added to the stored record
     rejected: list[dict[str, Any]]
     durable: bool
     warning: str

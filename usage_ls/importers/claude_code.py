@@ -19,7 +19,10 @@ Mapping
     gateway the API sends no breakdown and Claude Code writes one of zeros), of which the
     breakdown's 1-hour part is `cacheWrite1hTokens` (`claude_lines.cache_writes`);
     `costUSD` (old versions) becomes the reported cost, as ccusage's default `auto` mode uses it.
-    project = last segment of `cwd`; session = `sessionId`; feature = `claude-code`.
+    project = last segment of `cwd`; session = `sessionId`; feature = `claude-code`, plus the
+    line's attribution as `key=value` words (`claude_lines.line_feature`): `agent=`
+    `attributionAgent`, `skill=` `attributionSkill`, `plugin=` `attributionPlugin`, `mcp=`
+    `attributionMcpServer`, and `query=subagent` for a sub-agent's line (sidechain, `agentId`).
 
 Dedupe key
     `message.id` + `requestId` (record id `claude-code:<message id>:<request id>`). One API
@@ -216,6 +219,7 @@ class ClaudeCode(Tool):
                 "model": rec["model"],
                 "project": rec["project"],
                 "session": rec.get("session"),
+                "feature": rec.get("feature") or FEATURE,
             }
         result.state = new_state
 
@@ -402,7 +406,7 @@ def _delta(group: dict, grown: list[int]):
         "cacheReadTokens": d[2],
         "cacheWriteTokens": d[3],
         "cacheWrite1hTokens": d[4],
-        "feature": FEATURE,
+        "feature": group.get("feature") or FEATURE,
     }
     if group.get("session"):
         rec["session"] = group["session"]

@@ -35,16 +35,14 @@ from typing import Any
 import numpy as np
 import orjson
 
-from usage_ls import days, fileio
-from usage_ls.model import MAX_ID, MAX_NAME, RecordError, check_name
+from usage_ls import attribution, days, fileio
+from usage_ls.model import MAX_ID, RecordError, check_name
 from usage_ls.store import safety
 from usage_ls.store.columns import TEXT_COLUMNS, RecordColumns, Strings
 
 DIR = "annotations"
 SUFFIX = ".jsonl"
 MONTH_FILE = re.compile(r"^(\d{4}-\d{2})\.jsonl$")
-# attribution keys in the order `feature` lists them (usage_ls/receive/mapping.py ATTRIBUTION)
-KEY_ORDER = ("agent", "skill", "plugin", "mcp", "query")
 
 Stamp = tuple[tuple[str, int, int], ...]  # (file name, mtime ns, size) per month file
 
@@ -58,38 +56,15 @@ class Note:
     feature: str
 
 
-def attribution(feature: str | None) -> dict[str, str]:
-    """The `key=value` words of a feature (`claude-code agent=x query=subagent` -> {agent: x, query: subagent})."""
-    out: dict[str, str] = {}
-    for word in (feature or "").split(" "):
-        key, eq, value = word.partition("=")
-        if eq and key and value and key not in out:
-            out[key] = value
-    return out
-
-
-def _order(key: str) -> tuple[int, str]:
-    return (KEY_ORDER.index(key) if key in KEY_ORDER else len(KEY_ORDER), key)
-
-
 def merged(stored: str | None, incoming: str | None) -> str | None:
     """The stored feature with the incoming one's attribution added (keys the stored one already
-    has keep their value); None when that adds nothing."""
-    extra = attribution(incoming)
-    have = attribution(stored)
-    new = {k: v for k, v in extra.items() if k not in have}
+    has keep their value; its tool word stays); None when that adds nothing."""
+    have = attribution.parse(stored)
+    new = {k: v for k, v in attribution.parse(incoming).items() if k not in have}
     if not new:
         return None
-    words = (stored or "").split(" ") if stored else []
-    tool = words[0] if words and "=" not in words[0] else None
-    if tool is None and incoming and "=" not in incoming.split(" ")[0]:
-        tool = incoming.split(" ")[0]
-    both = {**have, **new}
-    parts = ([tool] if tool else []) + [f"{k}={both[k]}" for k in sorted(both, key=_order)]
-    while len(" ".join(parts)) > MAX_NAME and len(parts) > 1:
-        parts.pop()  # whole words, never half a value
-    out = " ".join(parts)
-    return out if out != stored and len(out) <= MAX_NAME else None
+    out = attribution.join(attribution.tool_of(stored) or attribution.tool_of(incoming), {**have, **new})
+    return out if out != stored else None
 
 
 def applied(cols: RecordColumns, notes: dict[str, str]) -> RecordColumns:
@@ -120,7 +95,7 @@ def enrichments(records: Iterable[dict[str, Any]], columns: Callable[[str], Reco
     seen: dict[str, tuple[RecordColumns, dict[str | None, int]]] = {}  # day -> its columns, {id: row}
     for rec in records:
         rec_id, date = rec["id"], rec["date"]
-        if not attribution(rec.get("feature")):
+        if not attribution.parse(rec.get("feature")):
             continue
         for day in (date, days.shift(date, -1), days.shift(date, 1)):
             if day not in seen:
@@ -221,9 +196,7 @@ class Annotations:
         if by_month:
             safety.checked_folder(self.dir)  # not through a link made since the store opened
         for month, group in sorted(by_month.items()):
-            data = b"".join(
-                orjson.dumps({"id": n.id, "date": n.date, "feature": n.feature}) + b"\n" for n in group
-            )
+            data = b"".join(orjson.dumps({"id": n.id, "date": n.date, "feature": n.feature}) + b"\n" for n in group)
             _append(self.path(month), data, sync)
 
 
