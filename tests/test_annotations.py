@@ -3,14 +3,15 @@ durably, once, across windows, never touching tokens or cost."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 
 import pytest
 from editor import Editor, rec
 
-from usage_ls.store.annotations import merged
 from usage_ls.service import Usage
+from usage_ls.store.annotations import merged
 from usage_ls.store.safety import problems as safety_problems
 
 FIRST = rec("claude-sonnet-4-5", 1000, 100, id="claude-code:msg_1:req_1", feature="claude-code", costUsd=0.25)
@@ -61,7 +62,7 @@ def test_annotation_lines_read_back_are_checked_and_a_torn_line_is_skipped(data_
     path = data_dir / "annotations" / f"{day[:7]}.jsonl"
     path.parent.mkdir(exist_ok=True)
     forged = [
-        '{"id": "claude-code:msg_1:req_1", "date": "%s", "feature": "evil\\u0007bell"}' % day,
+        json.dumps({"id": "claude-code:msg_1:req_1", "date": day, "feature": "evil\u0007bell"}),
         '{"id": "claude-code:msg_1:req_1", "date": "1999-01-01", "feature": "claude-code agent=old"}',
         '["not", "an", "object"]',
     ]

@@ -32,6 +32,11 @@ class InteractionsParams(FilterParams, total=False):
     sort: str
 
 
+class AttributionParams(FilterParams, total=False):
+    by: str  # one of agent, skill, plugin, mcp, query (default: all of them)
+    tool: str  # only this tool's records ("claude-code")
+
+
 class DashboardParams(FilterParams, total=False):
     nonce: str
     preset: str
@@ -134,6 +139,7 @@ METHODS: tuple[Method, ...] = (
     Method("usage/interactions", Usage.interactions, InteractionsParams, Result, dashboard=True),
     Method("usage/insights", Usage.insights, FilterParams, Result, dashboard=True),
     Method("usage/limits", Usage.limits, FilterParams, LimitsResult, dashboard=True),
+    Method("usage/attribution", Usage.attribution, AttributionParams, Result, dashboard=True),
     Method("usage/statusBar", views.status_bar, StatusBarParams, StatusBarResult),
     Method("usage/dashboard", dashboard_page, DashboardParams, DashboardResult),
 )
