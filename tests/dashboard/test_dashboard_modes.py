@@ -49,6 +49,7 @@ METHODS = {
     "usage/daily": "daily",
     "usage/interactions": "interactions",
     "usage/insights": "insights",
+    "usage/attribution": "attribution",
 }
 
 
