@@ -5,8 +5,8 @@ The words come from each record's `feature` (`claude-code agent=code-reviewer mc
 query=subagent`: attribution.py), with annotations applied (a later OpenTelemetry event's words
 on an imported record). A record counts once under each of its words: a sub-agent's call that
 used an MCP server is in `agent` and in `mcp`; within one kind it counts once. Rollups hold no
-feature, so this reads the records of the range's days (as columns, grouped per distinct
-feature string in numpy; each feature string is parsed once per day).
+feature, so this reads the records of the range's days (as columns: per day, the rows are
+summed per distinct feature string in numpy; each distinct string is parsed once per query).
 """
 
 from __future__ import annotations
@@ -57,9 +57,8 @@ def split(ledger: Ledger, selection: Filter, by: str | None = None, tool: str | 
     part with any attribution, and per kind (only `by` when given) each name's totals, the
     most spent first."""
     kinds = (by,) if by else KINDS
-    total = np.zeros(METRIC_COUNT)
-    attributed = np.zeros(METRIC_COUNT)
-    sums: dict[tuple[str, str], np.ndarray] = {}
+    index: dict[str | None, int] = {}  # each distinct feature string -> its row in `sums`
+    parts: list[tuple[np.ndarray, np.ndarray]] = []  # per day: (rows in `sums`, their metrics)
     for day in days.day_range(selection.start, selection.end):
         cols = ledger.day_columns(day)
         if not len(cols):
@@ -68,22 +67,31 @@ def split(ledger: Ledger, selection: Filter, by: str | None = None, tool: str | 
         if not len(rows):
             continue
         refs, inverse = np.unique(cols.text[_FEATURE, rows], return_inverse=True)
-        per = group(inverse.reshape(-1), _metrics(cols, rows), len(refs))
-        for j, ref in enumerate(refs.tolist()):
-            text = cols.strings.get(ref)
-            if tool is not None and attribution.tool_of(text) != tool:
-                continue
-            total += per[j]
-            words = attribution.parse(text)
-            if words:
-                attributed += per[j]
-            for kind in kinds:
-                value = words.get(kind)
-                if value is not None:
-                    key = (kind, value)
-                    sums[key] = per[j] + sums[key] if key in sums else per[j].copy()
-    keys = sorted(sums)
-    rows_out = totals_rows(np.array([sums[k] for k in keys])) if keys else []
+        get = cols.strings.get
+        ids = np.fromiter(
+            (index.setdefault(get(r), len(index)) for r in refs.tolist()), dtype=np.int64, count=len(refs)
+        )
+        parts.append((ids, group(inverse.reshape(-1), _metrics(cols, rows), len(refs))))
+    sums = np.zeros((len(index), METRIC_COUNT))
+    for ids, per in parts:
+        np.add.at(sums, ids, per)
+    total = np.zeros(METRIC_COUNT)
+    attributed = np.zeros(METRIC_COUNT)
+    named: dict[tuple[str, str], np.ndarray] = {}
+    for text, j in index.items():  # each distinct feature parsed once
+        if tool is not None and attribution.tool_of(text) != tool:
+            continue
+        total += sums[j]
+        words = attribution.parse(text)
+        if words:
+            attributed += sums[j]
+        for kind in kinds:
+            value = words.get(kind)
+            if value is not None:
+                key = (kind, value)
+                named[key] = sums[j] + named[key] if key in named else sums[j].copy()
+    keys = sorted(named)
+    rows_out = totals_rows(np.array([named[k] for k in keys])) if keys else []
     out: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
     for (kind, name), row in zip(keys, rows_out):
         out[kind].append({"name": name, **row})

@@ -122,6 +122,7 @@ class Annotations:
         self.problems: list[str] = []
         self._told: set[str] = set()
         self.last: dict[str, tuple[int, int]] = {}  # month -> (mtime ns, size) at the last stamp
+        self.unsynced: set[Path] = set()  # appended without fsync (notifications): `sync` does it
         self._months: dict[str, tuple[tuple[int, int] | None, dict[str, dict[str, str]]]] = {}
 
     def stamp(self) -> Stamp:
@@ -198,6 +199,21 @@ class Annotations:
         for month, group in sorted(by_month.items()):
             data = b"".join(orjson.dumps({"id": n.id, "date": n.date, "feature": n.feature}) + b"\n" for n in group)
             _append(self.path(month), data, sync)
+            if not sync:
+                self.unsynced.add(self.path(month))
+
+    def sync(self) -> None:
+        """fsync what `add` appended without it (the ledger's group commit)."""
+        pending, self.unsynced = self.unsynced, set()
+        for path in sorted(pending):
+            try:
+                fd = fileio.open_nofollow(path, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            except OSError as exc:
+                self._tell(f"{path}: fsync failed ({exc.strerror or exc}); recent attribution may be lost in a crash")
 
 
 def _append(path: Path, data: bytes, sync: bool) -> None:

@@ -190,8 +190,7 @@ class Ledger:
             self.problems.append(f"could not add the attribution of {len(notes)} record(s): {exc}")
             return 0
         if notes:
-            self._notes = self.annotations.stamp()
-            self.version += 1
+            self._notes, self.version = self.annotations.stamp(), self.version + 1
         return len(notes)
 
     def _write(self, records: list[dict[str, Any]], sync: bool) -> bool:
@@ -227,6 +226,7 @@ class Ledger:
         return len(pending)
 
     def sync(self) -> None:
+        self.annotations.sync()  # annotations added by notifications (not fsynced yet)
         if self.writer is not None:
             try:
                 self.writer.sync()
