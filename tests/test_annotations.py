@@ -10,8 +10,8 @@ import signal
 import pytest
 from editor import Editor, rec
 
+from usage_ls.attribution import merged
 from usage_ls.service import Usage
-from usage_ls.store.annotations import merged
 from usage_ls.store.safety import problems as safety_problems
 
 FIRST = rec("claude-sonnet-4-5", 1000, 100, id="claude-code:msg_1:req_1", feature="claude-code", costUsd=0.25)

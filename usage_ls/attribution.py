@@ -61,6 +61,17 @@ def parse(text: str | None) -> dict[str, str]:
     return out
 
 
+def merged(stored: str | None, incoming: str | None) -> str | None:
+    """The stored feature with the incoming one's words added (keys the stored one already has
+    keep their value; its tool word stays); None when that adds nothing."""
+    have = parse(stored)
+    new = {k: v for k, v in parse(incoming).items() if k not in have}
+    if not new:
+        return None
+    out = join(tool_of(stored) or tool_of(incoming), {**have, **new})
+    return out if out != stored else None
+
+
 def tool_of(text: str | None) -> str | None:
     """The feature's first word when it is not a `key=value` one (the tool)."""
     first = (text or "").split(" ", 1)[0]

@@ -295,9 +295,23 @@ def claude_call(attrs: dict[str, Any], ts: int | None) -> Call:
         cacheWrite1hTokens=min(w1h, writes),
         costUsd=cost,
         session=session,
-        feature=feature_of("claude-code", attrs),
+        feature=feature_of("claude-code", {**attrs, "query_source": claude_query(attrs.get("query_source"))}),
     )
     return Call("claude-code", rec, session, rid)
+
+
+def claude_query(source: Any) -> Any:
+    """Claude Code's `query_source` as Claude Code itself classifies it for its metrics: its main
+    loop (`repl_main_thread…`, `sdk` under `-p`) is `main` (left out of `feature`), a sub-agent
+    (`agent:custom`, `agent:builtin`, `hook_agent`) is `subagent`; the rest (`compact`,
+    `generate_session_title`…) as sent."""
+    if not isinstance(source, str):
+        return source
+    if source.startswith("repl_main_thread") or source == "sdk":
+        return "main"
+    if source.startswith("agent:") or source == "hook_agent":
+        return "subagent"
+    return source
 
 
 def codex_call(attrs: dict[str, Any], ts: int | None) -> Call | None:

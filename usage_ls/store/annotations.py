@@ -56,17 +56,6 @@ class Note:
     feature: str
 
 
-def merged(stored: str | None, incoming: str | None) -> str | None:
-    """The stored feature with the incoming one's attribution added (keys the stored one already
-    has keep their value; its tool word stays); None when that adds nothing."""
-    have = attribution.parse(stored)
-    new = {k: v for k, v in attribution.parse(incoming).items() if k not in have}
-    if not new:
-        return None
-    out = attribution.join(attribution.tool_of(stored) or attribution.tool_of(incoming), {**have, **new})
-    return out if out != stored else None
-
-
 def applied(cols: RecordColumns, notes: dict[str, str]) -> RecordColumns:
     """`cols` with the features of `notes` ({record id: feature}); the same object when none applies."""
     if not notes or not len(cols):
@@ -107,7 +96,7 @@ def enrichments(records: Iterable[dict[str, Any]], columns: Callable[[str], Reco
                 continue
             held = out.get(rec_id)
             stored = held.feature if held else cols.extra[found][2]
-            feature = merged(stored, rec.get("feature"))
+            feature = attribution.merged(stored, rec.get("feature"))
             if feature is not None:
                 out[rec_id] = Note(rec_id, day, feature)
             break
