@@ -111,7 +111,9 @@ def test_claude_code_event_first_then_the_import_counts_once_with_the_events_att
 def _subagent_line(mid: str, rid: str) -> str:
     """A custom sub-agent's line as Claude Code 2.1.332 writes it in <session>/subagents/agent-<id>.jsonl."""
     line = json.loads(_assistant_line(mid, rid))
-    return json.dumps({**line, "isSidechain": True, "agentId": "a8ef5410e8de02532", "attributionAgent": "code-reviewer"})
+    return json.dumps(
+        {**line, "isSidechain": True, "agentId": "a8ef5410e8de02532", "attributionAgent": "code-reviewer"}
+    )
 
 
 def test_a_sub_agents_call_says_which_agent_in_either_order(data_dir, tmp_path):
