@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 
 import pytest
 from editor import Editor, rec
@@ -79,6 +81,14 @@ def test_annotation_lines_read_back_are_checked_and_a_torn_line_is_skipped(data_
     assert fresh.interactions({})["rows"][0]["feature"] == "claude-code agent=code-reviewer mcp=github"
     svc.close()
     fresh.close()
+    doctor = subprocess.run(
+        [sys.executable, "-m", "usage_ls", "doctor"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "USAGE_LS_DATA_DIR": str(data_dir)},
+    )
+    assert "attribution:    added to 1 record(s) later (1 month file(s) in annotations/)" in doctor.stdout
+    assert f"{path} line 2: skipped (date: expected a day of {day[:7]})" in doctor.stdout
 
 
 def test_an_annotations_folder_that_is_a_link_is_refused(tmp_path):

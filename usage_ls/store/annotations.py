@@ -140,9 +140,10 @@ class Annotations:
 
     def for_day(self, day: str) -> dict[str, str]:
         """{record id: feature} of the annotations of `day` (the last one per id)."""
-        return self._month(day[:7]).get(day, {})
+        return self.month(day[:7]).get(day, {})
 
-    def _month(self, month: str) -> dict[str, dict[str, str]]:
+    def month(self, month: str) -> dict[str, dict[str, str]]:
+        """{day: {record id: feature}} of a month's file, read (and checked) when it changed."""
         path = self.path(month)
         try:
             st = os.stat(path, follow_symlinks=False)
