@@ -18,8 +18,8 @@ from usage_ls.config import load_config
 from usage_ls.render.text import plain
 from usage_ls.service import settle_user
 from usage_ls.store import repair, safety
-from usage_ls.store.files import StoreFiles
 from usage_ls.store.annotations import Annotations
+from usage_ls.store.files import StoreFiles
 from usage_ls.store.journal import owner_alive
 
 
