@@ -26,7 +26,6 @@ from __future__ import annotations
 import dataclasses
 import fcntl
 import os
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +41,6 @@ from usage_ls.store.columns import TEXT_COLUMNS, RecordColumns, Strings
 
 DIR = "annotations"
 SUFFIX = ".jsonl"
-MONTH_FILE = re.compile(r"^(\d{4}-\d{2})\.jsonl$")
 
 Stamp = tuple[tuple[str, int, int], ...]  # (file name, mtime ns, size) per month file
 
