@@ -90,3 +90,22 @@ def test_data_files_are_private(data_dir):
     for path in data_dir.rglob("*"):
         mode = path.stat().st_mode & 0o777
         assert mode & 0o077 == 0, f"{path} is {oct(mode)}"
+
+
+def test_a_message_due_after_exit_does_not_keep_the_server_alive(data_dir):
+    """A record just before `exit`: its usage/didChange comes due after the output is closed.
+    Sending it failed, the failure was told to the editor by sending again, and so on: the
+    server logged without end into a pipe nobody read, and never exited."""
+    proc = start(data_dir)
+    read_until_id(proc, 2)
+    record = {"model": "gpt-4o", "inputTokens": 5, "outputTokens": 5, "id": "late"}
+    proc.stdin.write(frame({"jsonrpc": "2.0", "id": 3, "method": "shutdown"}))
+    proc.stdin.write(frame({"jsonrpc": "2.0", "method": "usage/record", "params": {"records": [record]}}))
+    proc.stdin.write(frame({"jsonrpc": "2.0", "method": "exit"}))
+    proc.stdin.flush()
+    try:
+        assert proc.wait(timeout=20) == 0
+    finally:
+        proc.kill()
+    assert len(proc.stderr.read()) < 20_000  # no tracebacks without end
+    assert Usage(data_dir=data_dir, writable=False).open().summary()["messages"] >= 1  # the acknowledged one

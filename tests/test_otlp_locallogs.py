@@ -63,17 +63,32 @@ def _rows(data_dir: Path) -> dict[str, dict]:
     return {r["id"]: r for r in report(data_dir, "interactions")["rows"]}
 
 
-def test_claude_code_event_after_its_transcript_line_is_imported_counts_once(data_dir, tmp_path):
+def test_claude_code_event_after_its_transcript_line_is_imported_counts_once_and_adds_its_attribution(
+    data_dir, tmp_path
+):
     root = tmp_path / "claude"
     env = {"CLAUDE_CONFIG_DIR": str(root)}
     _transcript(root, _assistant_line("msg_1", "req_1"))
     out = cli(data_dir, "import", "claude-code", "--json", env=env)
     assert out.returncode == 0, out.stderr
+    before = report(data_dir, "interactions")["rows"][0]
+    assert before["feature"] == "claude-code"
+    event = claude_event("req_1", session=SESSION, query_source="subagent", **{"agent.name": "planner"})
     with ReceiverProcess(data_dir, env=env) as rx:
-        _send(rx, claude_event("req_1", session=SESSION, **{"agent.name": "planner"}))
+        _send(rx, event)
+        _send(rx, event)  # the exporter retries the batch: nothing more is written
     rows = _rows(data_dir)
     assert list(rows) == ["claude-code:msg_1:req_1"]  # the importer's record; the event was a duplicate
+    row = rows["claude-code:msg_1:req_1"]
+    assert row["feature"] == "claude-code agent=planner query=subagent"  # enriched by the event
+    assert {k: v for k, v in row.items() if k != "feature"} == {k: v for k, v in before.items() if k != "feature"}
     assert report(data_dir, "today")["totalTokens"] == 1350
+    notes = list((data_dir / "annotations").glob("*.jsonl"))
+    assert len(notes) == 1 and len(notes[0].read_text().splitlines()) == 1  # the retry added no line
+    # a checkpoint (the CLI folds journals on exit) and a fresh process: still there
+    out = cli(data_dir, "import", "claude-code", "--json", env=env)
+    assert out.returncode == 0, out.stderr
+    assert _rows(data_dir)["claude-code:msg_1:req_1"]["feature"] == "claude-code agent=planner query=subagent"
 
 
 def test_claude_code_event_first_then_the_import_counts_once_with_the_events_attribution(data_dir, tmp_path):
@@ -91,6 +106,43 @@ def test_claude_code_event_first_then_the_import_counts_once_with_the_events_att
     assert (row["project"], row["model"]) == ("widget", "claude-sonnet-4-5-20250929")  # as the import has it
     assert row["feature"] == "claude-code agent=planner query=subagent"  # the event's attribution
     assert report(data_dir, "today")["totalTokens"] == 1350
+
+
+def _subagent_line(mid: str, rid: str) -> str:
+    """A custom sub-agent's line as Claude Code 2.1.332 writes it in <session>/subagents/agent-<id>.jsonl."""
+    line = json.loads(_assistant_line(mid, rid))
+    return json.dumps(
+        {**line, "isSidechain": True, "agentId": "a8ef5410e8de02532", "attributionAgent": "code-reviewer"}
+    )
+
+
+def test_a_sub_agents_call_says_which_agent_in_either_order(data_dir, tmp_path):
+    """Claude Code 2.1.332's event for a custom sub-agent's call says `agent.name: custom`,
+    `query_source: agent:custom` (seen here with the real tool); its transcript line names the
+    agent. The record says `agent=code-reviewer query=subagent` whichever arrives first."""
+    root = tmp_path / "claude"
+    env = {"CLAUDE_CONFIG_DIR": str(root)}
+    path = _transcript(root)
+    sub = path.parent / SESSION / "subagents" / "agent-a8ef5410e8de02532.jsonl"
+    sub.parent.mkdir(parents=True)
+    sub.write_text(_subagent_line("msg_5", "req_5") + "\n")
+    out = cli(data_dir, "import", "claude-code", "--json", env=env)  # the log first
+    assert out.returncode == 0, out.stderr
+    real = {"agent.name": "custom", "query_source": "agent:custom"}
+    with ReceiverProcess(data_dir, env=env) as rx:
+        _send(rx, claude_event("req_5", session=SESSION, **real))
+        with sub.open("a") as f:  # the event first: the line is read for its id, and its agent
+            f.write(_subagent_line("msg_6", "req_6") + "\n")
+        _send(rx, claude_event("req_6", session=SESSION, **real))
+        # sessions without a transcript here: `-p`'s main loop is the main thread, a built-in agent a sub-agent
+        _send(rx, claude_event("req_7", session="elsewhere", query_source="sdk"))
+        _send(rx, claude_event("req_8", session="elsewhere", query_source="agent:builtin", **{"agent.name": "Explore"}))
+    rows = _rows(data_dir)
+    assert rows["claude-code:msg_5:req_5"]["feature"] == "claude-code agent=code-reviewer query=subagent"
+    assert rows["claude-code:msg_6:req_6"]["feature"] == "claude-code agent=code-reviewer query=subagent"
+    assert rows["claude-code:otel:req_7"]["feature"] == "claude-code"  # main: not attributed
+    assert rows["claude-code:otel:req_8"]["feature"] == "claude-code agent=Explore query=subagent"
+    assert not (data_dir / "annotations").exists()  # the event added nothing the line had not
 
 
 def test_an_event_ahead_of_its_transcript_line_waits_for_it(data_dir, tmp_path):

@@ -84,12 +84,16 @@ def build_parser() -> argparse.ArgumentParser:
             "interactions",
             "sessions",
             "session",
+            "agents",
         ],
     )
     rep.add_argument("session", nargs="?", help="the session id, for `report session`")
     _filter_args(rep)
     rep.add_argument("--breakdown", action="store_true", help="daily/weekly/monthly: each period's models too")
-    rep.add_argument("--tool", help="blocks: whose records (default claude-code, as ccusage; 'all' for every tool)")
+    rep.add_argument(
+        "--tool",
+        help="blocks: whose records (default claude-code, as ccusage; 'all' for every tool); agents: one tool's",
+    )
     rep.add_argument("--limit", type=int, default=50, help="rows of `interactions` and `sessions` (default 50)")
     rep.add_argument(
         "--sort", default="-timestamp", help="column of `interactions` (`sessions`: default -start), - for descending"
@@ -280,8 +284,8 @@ def cmd_report(args) -> int:
 
     svc = _service(args)
     params = _filter(args)
-    if args.tool is not None and args.what != "blocks":
-        raise InvalidParams("--tool", "applies to `report blocks` only")
+    if args.tool is not None and args.what not in ("blocks", "agents"):
+        raise InvalidParams("--tool", "applies to `report blocks` and `report agents` only")
     if args.team:
         if args.what not in ("today", "daily", "models", "projects") or args.breakdown:
             raise InvalidParams("--team", "applies to `report today`, `daily`, `models` and `projects` so far")
@@ -296,6 +300,8 @@ def cmd_report(args) -> int:
         params["from"] = days.shift(svc.today(), -6)
     if args.what == "interactions":
         result = svc.interactions({**params, "limit": args.limit, "sort": args.sort})
+    elif args.what == "agents":  # where the money went inside the tools: agents, skills, MCP servers...
+        result = svc.attribution({**params, **({"tool": args.tool} if args.tool else {})})
     else:
         result = {
             "today": svc.summary,

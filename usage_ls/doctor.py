@@ -18,6 +18,7 @@ from usage_ls.config import load_config
 from usage_ls.render.text import plain
 from usage_ls.service import settle_user
 from usage_ls.store import repair, safety
+from usage_ls.store.annotations import Annotations
 from usage_ls.store.files import StoreFiles
 from usage_ls.store.journal import owner_alive
 
@@ -76,6 +77,11 @@ def run() -> int:
         problems += files.problems
         day_files = list((root / "days").glob("*/*.json"))
         print(f"day files:      {len(day_files)}; rollup months: {len(list((root / 'rollups').glob('*.json')))}")
+        added = Annotations(root / "annotations")  # attribution added to stored records; every line checked
+        months = sorted(p.stem for p in added.dir.glob("*.jsonl"))
+        enriched = sum(len(ids) for m in months for ids in added.month(m).values())
+        print(f"attribution:    added to {enriched} record(s) later ({len(months)} month file(s) in annotations/)")
+        problems += added.problems
         notes = repair.read_notes(files.notes_path)  # what the store rebuilt, lost or skipped
         for note in notes:
             (repairs if note.get("kind") == "rebuilt" else problems).append(f"{note['text']} ({note.get('time')})")

@@ -39,6 +39,11 @@ class SessionsParams(FilterParams, total=False):
     sort: str  # a column of session_list.SORT_COLUMNS, "-column" descending (default "-start")
 
 
+class AttributionParams(FilterParams, total=False):
+    by: str  # one of agent, skill, plugin, mcp, query (default: all of them)
+    tool: str  # only this tool's records ("claude-code")
+
+
 class DashboardParams(FilterParams, total=False):
     nonce: str
     preset: str
@@ -77,6 +82,7 @@ class StatusBarResult(TypedDict):
 class RecordResult(TypedDict, total=False):
     accepted: int
     duplicates: int
+    enriched: int  # duplicates whose attribution was added to the stored record
     rejected: list[dict[str, Any]]
     durable: bool
     warning: str
@@ -163,6 +169,7 @@ METHODS: tuple[Method, ...] = (
     Method("usage/sessions", Usage.sessions, SessionsParams, Result, dashboard=True),
     Method("usage/insights", Usage.insights, FilterParams, Result, dashboard=True),
     Method("usage/limits", Usage.limits, FilterParams, LimitsResult, dashboard=True),
+    Method("usage/attribution", Usage.attribution, AttributionParams, Result, dashboard=True),
     Method("usage/statusBar", views.status_bar, StatusBarParams, StatusBarResult),
     Method("usage/dashboard", dashboard_page, DashboardParams, DashboardResult),
 )

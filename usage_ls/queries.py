@@ -273,8 +273,8 @@ def interactions(
 
 
 def row_mask(ledger: Ledger, cols: RecordColumns, selection: Filter, feature: str | None = None) -> np.ndarray:
-    """Which of a day's records the filter selects (and, given `feature`, only that tool's: the
-    records whose feature's first word it is)."""
+    """Which of a day's records the filter selects (and, given `feature`, only that tool's:
+    features that are it or start with it and a space, the attribution words)."""
     mask = np.ones(len(cols), dtype=bool)
     for value, dims, column_name in (
         (selection.model, ledger.models, "model"),
@@ -287,10 +287,14 @@ def row_mask(ledger: Ledger, cols: RecordColumns, selection: Filter, feature: st
         mask &= cols.billing == billing_code(selection.billing)
     if feature is not None and len(cols):
         refs = cols.text[TEXT_COLUMNS.index("feature")]
-        # the tool is the feature's first word (`claude-code agent=x` is Claude Code's too)
-        wanted = [j for j in np.unique(refs).tolist() if (cols.strings.get(j) or "").split(" ", 1)[0] == feature]
+        # the tool's records, attributed ones too (`claude-code agent=code-reviewer`)
+        wanted = [j for j in np.unique(refs).tolist() if _of_tool(cols.strings.get(j), feature)]
         mask &= np.isin(refs, wanted)
     return mask
+
+
+def _of_tool(text: str | None, tool: str) -> bool:
+    return text is not None and (text == tool or text.startswith(tool + " "))
 
 
 def matching_columns(ledger: Ledger, selection: Filter, day: str, feature: str | None = None) -> RecordColumns:

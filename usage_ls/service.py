@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from usage_ls import blocks, days, limit_alerts, periods, plans, queries, session_list
+from usage_ls import attributed, blocks, days, limit_alerts, periods, plans, queries, session_list
 from usage_ls.budgets import Budgets
 from usage_ls.config import Config, load_config
 from usage_ls.errors import InvalidParams, describe
@@ -244,6 +244,14 @@ class Usage:
         session_list.check_page(offset, limit, sort)
         key = (f.key, offset, limit, sort)
         return self.cached("sessions", key, lambda: session_list.sessions(self.ledger, f, offset, limit, sort))
+
+    def attribution(self, params: dict | None = None) -> dict:
+        """Cost and tokens per agent, skill, plugin, MCP server and query source (attributed.py)."""
+        self.ledger.refresh()
+        params = params or {}
+        f = self.parse_filter(params)
+        by, tool = attributed.parse_params(params)
+        return self.cached("attribution", (f.key, by, tool), lambda: attributed.split(self.ledger, f, by, tool))
 
     # -- status bar, hover ----------------------------------------------------------------
 

@@ -6,10 +6,11 @@ the filter's rows are found, their session strings are decoded once per distinct
 mapped to one index for the whole range, and every sum is a `bincount` over that index. Only
 the page's sessions are made into dicts.
 
-Sub-agents: a record whose `feature` has an `agent=` word (`claude-code agent=<id>`: a Claude
-Code sub-agent's or side chain's call, as the transcript importer and the OTLP receiver write
-it) is usage of a sub-agent; it carries its parent conversation's session id, so it is counted
-in that session, and its part is given as `subagents` and `subagentShare`.
+Sub-agents: a record whose `feature` has the word `query=subagent` (`claude-code
+agent=code-reviewer query=subagent`: a Claude Code sub-agent's call, as the transcript importer
+and the OTLP receiver write it) is usage of a sub-agent; it carries its parent conversation's
+session id, so it is counted in that session, and its part is given as `subagents` and
+`subagentShare`.
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ SESSION_ROW = TEXT_COLUMNS.index("session")
 
 
 def is_subagent(feature: str | None) -> bool:
-    """Whether a record's feature names a sub-agent (`claude-code agent=...`)."""
-    return feature is not None and any(w.startswith("agent=") for w in feature.split(" ")[1:])
+    """Whether a record's feature says it is a sub-agent's call (`... query=subagent`)."""
+    return feature is not None and "query=subagent" in feature.split(" ")[1:]
 
 
 def tool_of(feature: str | None) -> str | None:

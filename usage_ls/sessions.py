@@ -59,7 +59,7 @@ def session_report(svc, session: str, start: str | None = None, end: str | None 
                 row["costUsd"] += cost
             _date, _provider, feature, _session = cols.extra[i]
             if feature:
-                features.add(feature)
+                features.add(feature.split(" ", 1)[0])  # the tool, not its attribution words
             projects.add(ledger.projects.names[int(cols.project[i])])
     models = sorted(rows.values(), key=lambda r: -r["costUsd"])
     for r in models:

@@ -146,7 +146,11 @@ class UsageProtocol(LanguageServerProtocol):
                 data = {"jsonrpc": data.jsonrpc, "method": data.method, "params": data.params}
             body = orjson.dumps(data, default=self._serialize_message)
             header = f"Content-Length: {len(body)}\r\nContent-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n"
-            res = self.writer.write(header.encode("ascii") + body)
+            try:
+                res = self.writer.write(header.encode("ascii") + body)
+            except ValueError:  # stdout closed (after `exit`): nothing can reach the editor any more;
+                log.info("not sent: the output is closed")  # telling it (report_server_error) would send again
+                return
             if inspect.isawaitable(res):
                 keep(asyncio.ensure_future(res))
         except BrokenPipeError:

@@ -50,6 +50,7 @@ METHODS = {
     "usage/interactions": "interactions",
     "usage/sessions": "sessions",
     "usage/insights": "insights",
+    "usage/attribution": "attribution",
 }
 
 

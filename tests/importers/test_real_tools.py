@@ -100,6 +100,18 @@ def test_claude_code_responses_import_with_the_tokens_the_api_returned(tmp_path,
     assert gateway and all(rows[f"claude-code:{a['messageId']}:{a['requestId']}"]["cacheWriteTokens"] for a in gateway)
     assert "claude-opus-5-5" in {a["model"] for a in answered}
     assert any("subagents" in p.parts for p in _transcripts(home))
+    # the sub-agent's responses say so, as Claude Code's OpenTelemetry events do; the rest not
+    sub = {
+        f"claude-code:{o['message']['id']}:{o['requestId']}"
+        for p in _transcripts(home)
+        if "subagents" in p.parts
+        for o in map(orjson.loads, p.read_bytes().splitlines())
+        if o.get("type") == "assistant" and "usage" in o.get("message", {})
+    }
+    assert sub and sub <= set(rows)
+    features = {rec_id: row["feature"] for rec_id, row in rows.items()}
+    assert {features[i] for i in sub} == {"claude-code agent=general-purpose query=subagent"}
+    assert {f for i, f in features.items() if i not in sub} == {"claude-code"}
     # and nothing is counted twice on a second look
     assert import_json(data, "claude-code", env=env)["imported"] == 0
 

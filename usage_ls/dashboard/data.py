@@ -1,7 +1,7 @@
 """What the dashboard page starts with: the filter it opens on and the data for it.
 
 Everything comes from the service's query methods (`summary`, `token_split`, `projects`,
-`users`, `daily`, `interactions`, `sessions`, `insights`), the same ones the page calls later through the editor or
+`users`, `daily`, `interactions`, `sessions`, `insights`, `attribution`), the same ones the page calls later through the editor or
 the local HTTP server, so the first paint and every later refresh show the same numbers.
 """
 
@@ -91,6 +91,7 @@ def initial_data(svc, flt: dict, *, static: bool = False) -> dict:
         "sessions": svc.sessions({**flt, "offset": 0, "limit": STATIC_SESSIONS if static else SESSIONS_PAGE}),
         # budgets, burn rate and projections (about now), spikes and tips (about the range)
         "insights": svc.insights(flt),
+        "attribution": svc.attribution(flt),  # the "Where it went" card
         "options": {
             "projects": [p["project"] for p in svc.projects(opts)["projects"]],
             "users": [u["user"] for u in svc.users(opts)["users"]],

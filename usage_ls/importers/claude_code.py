@@ -19,9 +19,10 @@ Mapping
     gateway the API sends no breakdown and Claude Code writes one of zeros), of which the
     breakdown's 1-hour part is `cacheWrite1hTokens` (`claude_lines.cache_writes`);
     `costUSD` (old versions) becomes the reported cost, as ccusage's default `auto` mode uses it.
-    project = last segment of `cwd`; session = `sessionId` (a sub-agent's lines carry their
-    parent's); feature = `claude-code`, and `claude-code agent=<agentId>` for a sidechain line
-    (a sub-agent's, `agent=sidechain` when it names none: `claude_lines.agent_of`).
+    project = last segment of `cwd`; session = `sessionId`; feature = `claude-code`, plus the
+    line's attribution as `key=value` words (`claude_lines.line_feature`): `agent=`
+    `attributionAgent`, `skill=` `attributionSkill`, `plugin=` `attributionPlugin`, `mcp=`
+    `attributionMcpServer`, and `query=subagent` for a sub-agent's line (sidechain, `agentId`).
 
 Dedupe key
     `message.id` + `requestId` (record id `claude-code:<message id>:<request id>`). One API
@@ -218,7 +219,7 @@ class ClaudeCode(Tool):
                 "model": rec["model"],
                 "project": rec["project"],
                 "session": rec.get("session"),
-                "feature": rec.get("feature"),
+                "feature": rec.get("feature") or FEATURE,
             }
         result.state = new_state
 

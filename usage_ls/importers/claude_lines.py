@@ -15,6 +15,7 @@ from typing import Annotated, NamedTuple
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from usage_ls import attribution
 from usage_ls.errors import describe
 from usage_ls.importers.base import count, parse_ts, project_of, short_hash
 
@@ -22,18 +23,6 @@ FEATURE = "claude-code"
 VERSION = re.compile(r"^\d+\.\d+\.\d")
 NULLABLE_TOP = ("cwd", "costUSD", "version", "sessionId", "requestId", "isApiErrorMessage")
 NULLABLE_USAGE = ("speed", "cache_read_input_tokens", "cache_creation_input_tokens")
-_AGENT_UNSAFE = re.compile(r"[\s=\x00-\x1f\x7f]")
-
-
-def agent_of(sidechain: bool, agent_id: object) -> str | None:
-    """What a sub-agent's (or side chain's) record adds to its feature: `agent=<agentId>`, or
-    `agent=sidechain` when the line names no agent; None for the main conversation. The
-    session id is the parent's either way, so the sessions report counts it there and shows
-    its share (session_list.py)."""
-    if not sidechain:
-        return None
-    name = agent_id if type(agent_id) is str and agent_id else "sidechain"
-    return "agent=" + _AGENT_UNSAFE.sub("_", name[:60])
 
 
 class Entry(NamedTuple):
@@ -172,8 +161,12 @@ def slow_entry(obj: dict, cwd: str | None, fallback_project: str, projects: dict
         w1h,
         cost,
         get("uuid"),
-        agent_of(
-            side is True, get("agentId") or (data.get("agentId") if type(data := obj.get("data")) is dict else None)
+        line_feature(
+            get("attributionAgent", UNSET),
+            get("attributionSkill", UNSET),
+            get("attributionPlugin", UNSET),
+            get("attributionMcpServer", UNSET),
+            side is True and type(get("agentId")) is str,
         ),
     )
     stop = msg.get("stop_reason", _NOT_SAID)
@@ -183,6 +176,29 @@ def slow_entry(obj: dict, cwd: str | None, fallback_project: str, projects: dict
 
 
 _NOT_SAID = object()
+_FEATURES: dict[tuple, str] = {}
+
+
+def line_feature(agent, skill, plugin, mcp, subagent: bool) -> str:
+    """The record's feature: `claude-code`, plus the line's own attribution (Claude Code writes
+    `attributionAgent`, `attributionSkill`, `attributionPlugin`, `attributionMcpServer` on the
+    assistant lines they apply to: the same names its OpenTelemetry events carry as `agent.name`,
+    `skill.name`, `plugin.name`, `mcp_server.name`) and `query=subagent` for a sub-agent's line
+    (a sidechain line with an `agentId`, in `<session>/subagents/agent-*.jsonl`), the words the
+    OTLP receiver writes for the same call."""
+    if agent is UNSET and skill is UNSET and plugin is UNSET and mcp is UNSET and not subagent:
+        return FEATURE
+    key = (agent, skill, plugin, mcp, subagent)
+    try:
+        hit = _FEATURES.get(key)
+    except TypeError:  # a value that is not a string (a list...): not a name
+        return line_feature(*(v if type(v) is str else UNSET for v in key[:4]), subagent)
+    if hit is None:
+        pairs = (("agent", agent), ("skill", skill), ("plugin", plugin), ("mcp", mcp))
+        hit = attribution.feature(FEATURE, (*pairs, ("query", "subagent" if subagent else None)))
+        if len(_FEATURES) < 10_000:
+            _FEATURES[key] = hit
+    return hit
 
 
 def cache_writes(total: int, w5: int, w1h: int) -> tuple[int, int]:
@@ -206,10 +222,10 @@ def project_for(cwd, fallback: str, projects: dict | None) -> str:
     return project
 
 
-def build_record(mid, rid, ts, model, project, session, inp, out, cr, cw, w1h, cost, uuid, agent=None) -> dict:
+def build_record(mid, rid, ts, model, project, session, inp, out, cr, cw, w1h, cost, uuid, feature=FEATURE) -> dict:
     """The protocol record of one usage line (checked by the caller)."""
     rec_id, ts, model, provider, project, session, inp, out, cr, cw, w1h, cost, feature = record_fields(
-        mid, rid, ts, model, project, session, inp, out, cr, cw, w1h, cost, uuid, agent
+        mid, rid, ts, model, project, session, inp, out, cr, cw, w1h, cost, uuid, feature
     )
     rec = {
         "id": rec_id,
@@ -231,10 +247,10 @@ def build_record(mid, rid, ts, model, project, session, inp, out, cr, cw, w1h, c
     return rec
 
 
-def record_fields(mid, rid, ts, model, project, session, inp, out, cr, cw, w1h, cost, uuid, agent=None) -> tuple:
+def record_fields(mid, rid, ts, model, project, session, inp, out, cr, cw, w1h, cost, uuid, feature=FEATURE) -> tuple:
     """The protocol fields of one usage line (None: the record leaves it out): id, timestamp,
     model, provider, project, session, the four token counts and the 1-hour part, cost, feature
-    (`claude-code`, with `agent=...` for a sub-agent's line: `agent_of`)."""
+    (`claude-code` and the line's attribution words: `line_feature`)."""
     if mid is not None:
         rec_id = f"claude-code:{mid}:{rid if rid is not None else '-'}"
     else:
@@ -254,7 +270,7 @@ def record_fields(mid, rid, ts, model, project, session, inp, out, cr, cw, w1h, 
         cw,
         w1h,
         None if cost is None else float(cost),
-        FEATURE if agent is None else f"{FEATURE} {agent}",
+        feature,
     )
 
 
@@ -295,11 +311,15 @@ class _Line(msgspec.Struct):
     sessionId: _Name | UnsetType = UNSET
     requestId: _Name | UnsetType = UNSET
     isSidechain: bool | UnsetType = UNSET
-    agentId: object = UNSET
     version: str | UnsetType = UNSET
     costUSD: Annotated[float, msgspec.Meta(ge=0)] | UnsetType = UNSET
     isApiErrorMessage: object = UNSET
     timestamp: str | UnsetType = UNSET
+    agentId: object = UNSET
+    attributionAgent: object = UNSET
+    attributionSkill: object = UNSET
+    attributionPlugin: object = UNSET
+    attributionMcpServer: object = UNSET
 
 
 _decode_line = msgspec.json.Decoder(_Line).decode
@@ -375,7 +395,13 @@ def fast_entry(line: bytes, cwd, fallback_project: str, projects: dict):
         w1h,
         cost,
         None,
-        agent_of(o.isSidechain is True, o.agentId),
+        line_feature(
+            o.attributionAgent,
+            o.attributionSkill,
+            o.attributionPlugin,
+            o.attributionMcpServer,
+            o.isSidechain is True and type(o.agentId) is str,
+        ),
     )
     stop = msg.stop_reason
     done = None if stop is UNSET else stop is not None

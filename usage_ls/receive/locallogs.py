@@ -29,6 +29,8 @@ from typing import Any
 
 import orjson
 
+from usage_ls import attribution
+
 WAIT_SECONDS = 60.0
 RECHECK_SECONDS = 5.0  # how often a session without a log on this machine is looked for again
 SAFE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")  # ids that may appear in a file name pattern
@@ -37,12 +39,12 @@ READ_BLOCK = 4 * 1024 * 1024
 
 
 class Transcript:
-    """One transcript file: requestId -> (record id, project, model) of the lines read so far."""
+    """One transcript file: requestId -> (record id, project, model, feature) of the lines read so far."""
 
     def __init__(self, path: Path):
         self.path = path
         self.offset = 0
-        self.ids: dict[str, tuple[str, str | None, str | None]] = {}  # requestId -> (record id, project, model)
+        self.ids: dict[str, tuple[str, str | None, str | None, str | None]] = {}
 
     def catch_up(self) -> None:
         """Read the lines added since the last look (complete lines only, a block at a time)."""
@@ -74,7 +76,9 @@ class Transcript:
             entry, _problem = slow_entry(obj, None, self.path.parent.name, None)
             if entry is not None and entry.request_id and entry.message_id:
                 rec = entry.record
-                self.ids.setdefault(entry.request_id, (rec["id"], rec.get("project"), rec.get("model")))
+                self.ids.setdefault(
+                    entry.request_id, (rec["id"], rec.get("project"), rec.get("model"), rec.get("feature"))
+                )
 
 
 class Resolver:
@@ -121,11 +125,13 @@ class Resolver:
             if found is not None:
                 # the importer's id, and its project and model (the API's answer may name a
                 # dated model where the event names the one asked for): one record either way
-                call.record["id"], project, model = found
+                call.record["id"], project, model, feature = found
                 if project:
                     call.record["project"] = project
                 if model:
                     call.record["model"] = model
+                if feature:  # the line's attribution (real names where the event may say "custom"), then the event's
+                    call.record["feature"] = attribution.merged(feature, call.record.get("feature")) or feature
                 return "store"
         return "wait"
 

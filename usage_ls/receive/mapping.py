@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from usage_ls import attribution
 from usage_ls.errors import describe
 
 CLAUDE_REQUEST = "claude_code.api_request"
@@ -40,7 +40,6 @@ ATTRIBUTION = (  # (OTel attribute, key in `feature`)
     ("mcp_server.name", "mcp"),
     ("query_source", "query"),
 )
-_UNSAFE = re.compile(r"[\x00-\x20\x7f=]+")
 
 
 class Bad(ValueError):
@@ -180,17 +179,7 @@ def _when(attrs: dict[str, Any], *nanos: int) -> int | None:
 
 def feature_of(tool: str, attrs: dict[str, Any]) -> str:
     """`tool` plus the call's attribution: `claude-code agent=code-reviewer mcp=github`."""
-    parts = [tool]
-    seen = set()
-    for key, label in ATTRIBUTION:
-        value = attrs.get(key)
-        if not isinstance(value, str) or label in seen:
-            continue
-        value = _UNSAFE.sub("_", value.strip())[:60]
-        if value and not (label == "query" and value == "main"):
-            parts.append(f"{label}={value}")
-            seen.add(label)
-    return " ".join(parts)[:200]
+    return attribution.feature(tool, ((label, attrs.get(key)) for key, label in ATTRIBUTION))
 
 
 def provider_of(name: str | None) -> str | None:
@@ -306,9 +295,23 @@ def claude_call(attrs: dict[str, Any], ts: int | None) -> Call:
         cacheWrite1hTokens=min(w1h, writes),
         costUsd=cost,
         session=session,
-        feature=feature_of("claude-code", attrs),
+        feature=feature_of("claude-code", {**attrs, "query_source": claude_query(attrs.get("query_source"))}),
     )
     return Call("claude-code", rec, session, rid)
+
+
+def claude_query(source: Any) -> Any:
+    """Claude Code's `query_source` as Claude Code itself classifies it for its metrics: its main
+    loop (`repl_main_thread…`, `sdk` under `-p`) is `main` (left out of `feature`), a sub-agent
+    (`agent:custom`, `agent:builtin`, `hook_agent`) is `subagent`; the rest (`compact`,
+    `generate_session_title`…) as sent."""
+    if not isinstance(source, str):
+        return source
+    if source.startswith("repl_main_thread") or source == "sdk":
+        return "main"
+    if source.startswith("agent:") or source == "hook_agent":
+        return "subagent"
+    return source
 
 
 def codex_call(attrs: dict[str, Any], ts: int | None) -> Call | None:

@@ -165,3 +165,26 @@ def session(result: dict) -> str:
             "sessions' transcripts (copied by --resume or --fork-session) is counted once, under one of them."
         )
     return "\n".join(out)
+
+
+KIND_LABELS = {"agent": "agent", "skill": "skill", "plugin": "plugin", "mcp": "MCP server", "query": "query source"}
+
+
+def agents(result: dict) -> str:
+    """`usage/attribution`: each agent, skill, plugin, MCP server and query source, with its share of the total."""
+    total = result["total"]
+    whole = total["costUsd"] or 0.0
+    rows = []
+    for kind, entries in result["by"].items():
+        for e in entries:
+            share = f"{100 * (e['costUsd'] or 0.0) / whole:.0f}%" if whole else "-"
+            row = [KIND_LABELS.get(kind, kind), e["name"], fmt.count(e["messages"]), fmt.tokens(e["totalTokens"])]
+            rows.append(row + [fmt.credits(e["credits"]), cost(e), share])
+    if not rows:
+        return (
+            "no attributed usage in this range: Claude Code's sub-agents, skills, plugins and MCP servers show here\n"
+            "(from its transcripts, or its OpenTelemetry events: `usage-ls setup claude-code`)"
+        )
+    part = result["attributed"]
+    table = fmt.table(["Kind", "Name", "Msgs", "Tokens", "Credits", "Cost", "Share"], rows, "llrrrrr")
+    return f"{table}\n\nattributed: {cost(part)} of {cost(total)} ({fmt.count(part['messages'])} of {fmt.plural(total['messages'], 'message')})"

@@ -176,6 +176,7 @@
     put('summary', f, d.summary); put('tokenSplit', f, d.tokenSplit); put('projects', f, d.projects);
     put('users', f, d.users); put('daily', f, d.daily);
     if (d.insights) put('insights', f, d.insights);
+    if (d.attribution) put('attribution', f, d.attribution);
     optionCache.set(JSON.stringify(o), d.options);
     if (MODE !== 'static') put('interactions', { ...f, offset: 0, limit: state.limit, sort: state.sort }, d.interactions);
     if (MODE !== 'static' && d.sessions) put('sessions', { ...f, offset: 0, limit: SESSIONS_PAGE }, d.sessions);
@@ -222,7 +223,8 @@
     // insights after the main numbers: the server answers one request at a time, and tips
     // over a long range take longer than the totals
     const ins = main.catch(() => {}).then(() => (my === gen ? loadInsights(my, f) : null));
-    return Promise.all([main, rows, ins]).then(() => {
+    const where = ins.catch(() => {}).then(() => (my === gen ? loadWhere(my, f) : null));
+    return Promise.all([main, rows, ins, where]).then(() => {
       if (my !== gen) return;
       showError(null);
     }, (err) => {
@@ -1285,6 +1287,67 @@
     }
   }
 
+
+  // ---- "Where it went": cost per agent, skill, plugin, MCP server, query source ------------------------
+  // Self-contained: its own card (made here, placed before Interactions), its request
+  // (usage/attribution, after the main numbers like Insights) and its rendering. Names are data
+  // (textContent only).
+  const WHERE_KINDS = [['agent', 'Agents'], ['skill', 'Skills'], ['plugin', 'Plugins'], ['mcp', 'MCP servers'], ['query', 'Query source']];
+  const WHERE_TOP = 6;
+  let whereView = null, whereError = null;
+  function whereCard() {
+    if ($('where')) return;
+    const card = el('section', { class: 'card span3 where', id: 'where', 'aria-labelledby': 'where-title' },
+      el('div', { class: 'card-h' }, el('h2', { id: 'where-title', text: 'Where it went' }),
+        el('span', { class: 'hint', id: 'where-hint' })),
+      el('div', { class: 'where-grid', id: 'where-grid' }));
+    const rows = $('rows-table').closest('.card');
+    rows.parentNode.insertBefore(card, rows);
+  }
+  function loadWhere(my, f) {
+    const apply = (v, err) => { if (my === gen) { whereView = v; whereError = err; renderWhere(); } };
+    return api('attribution', f).then((v) => apply(v, null), (err) => apply(null, err));
+  }
+  function whereMoney(t) {
+    return t.messages > 0 && t.unpricedMessages >= t.messages ? badge('unpriced') : fmtMoney(moneyOf(t) || 0);
+  }
+  function renderWhere() {
+    whereCard();
+    const grid = $('where-grid'), hint = $('where-hint'), v = whereView;
+    hint.textContent = '';
+    if (!v) {
+      const why = whereError ? 'Unavailable: ' + String(whereError.message || whereError) : '';
+      grid.replaceChildren(el('div', { class: 'where-empty', text: why }));
+      return;
+    }
+    const total = moneyOf(v.total) || 0, part = moneyOf(v.attributed) || 0;
+    if (v.attributed.messages) {
+      hint.textContent = fmtMoney(part) + ' of ' + fmtMoney(total) + ' (' + fmtPct(pct(part, total)) + ') attributed · ' +
+        plural(v.total.messages - v.attributed.messages, 'message') + ' without attribution (main threads, other tools)';
+    }
+    const cols = [];
+    for (const [kind, label] of WHERE_KINDS) {
+      const list = (v.by[kind] || []).slice().sort((a, b) => (moneyOf(b) || 0) - (moneyOf(a) || 0) || b.totalTokens - a.totalTokens);
+      if (!list.length) continue;
+      const top = list.slice(0, WHERE_TOP), rest = list.slice(WHERE_TOP);
+      const max = Math.max(...top.map((e) => moneyOf(e) || 0)) || 1;
+      const items = top.map((e) => {
+        const bar = el('span', { class: 'where-bar' }, el('span', { class: 'fill' }));
+        bar.firstChild.style.width = Math.max(2, (100 * (moneyOf(e) || 0)) / max) + '%';
+        return el('li', { 'data-name': e.name, title: plural(e.messages, 'message') + ', ' + fmtTokens(e.totalTokens) + ' tokens' },
+          el('div', { class: 'where-line' }, el('span', { class: 'where-name', text: e.name }), el('span', { class: 'where-v' }, whereMoney(e))),
+          bar);
+      });
+      if (rest.length) items.push(el('li', { class: 'where-more', text: '+ ' + plural(rest.length, 'more') }));
+      cols.push(el('div', { class: 'where-col', 'data-kind': kind }, el('div', { class: 'ins-head', text: label }), el('ul', { class: 'where-list' }, ...items)));
+    }
+    if (!cols.length) {
+      cols.push(el('div', { class: 'where-empty', text: 'No attributed usage in this range. Claude Code\u2019s sub-agents, skills, plugins and ' +
+        'MCP servers show here, from its transcripts or its OpenTelemetry events (usage-ls setup claude-code).' }));
+    }
+    grid.replaceChildren(...cols);
+  }
+
   // ---- all together -----------------------------------------------------------------------------------
   function renderAll() {
     for (const m of view.options.models) colorOf(m);
@@ -1330,6 +1393,7 @@
     ready: false, mode: MODE, state, toCsv,
     get view() { return view; }, get rows() { return rowsView; }, get insights() { return insightsView; },
     get sessions() { return sessionsView; },
+    get where() { return whereView; },
     get spikeMarks() { return (charts.daily.$spikeMarks || []).map((m) => ({ index: m.index, date: m.date, kind: m.kind, x: m.x, y: m.cy })); },
   };
   start();

@@ -27,6 +27,7 @@ import numpy as np
 
 from usage_ls import days, fileio
 from usage_ls.model import Defaults, RecordError, validate_record
+from usage_ls.store import annotations as ann
 from usage_ls.store import checkpoint as checkpoints
 from usage_ls.store.cache import ByteCache
 from usage_ls.store.columns import RecordColumns
@@ -80,6 +81,8 @@ class Ledger:
         self._state: dict[str, Any] = {"seq": 0, "offsets": {}, "models": []}
         self._ids = np.zeros(0, dtype=np.uint64)
         self.overlay = Overlay(self.names)
+        self.annotations = ann.Annotations(self.files.root / ann.DIR)
+        self._notes: ann.Stamp = ()
 
     @property
     def problems(self) -> list[str]:
@@ -141,6 +144,7 @@ class Ledger:
         now = days.now_ms()
         batch_hashes: set[int] = set()
         hashes: list[int] = []
+        again: list[dict[str, Any]] = []
         for index, raw in enumerate(raw_records):
             try:
                 rec, dropped = validate_record(raw, defaults, now)
@@ -152,6 +156,8 @@ class Ledger:
             h = id_hash(rec["id"])
             if h in batch_hashes or self._seen(h):
                 duplicates += 1
+                if h not in batch_hashes and "=" in (rec["feature"] or ""):
+                    again.append(rec)  # may add attribution to the stored record
                 continue
             batch_hashes.add(h)
             accepted.append(self.price(rec))
@@ -164,6 +170,8 @@ class Ledger:
                 self.overlay.add(rec, h)
             self.version += 1
         result = {"accepted": len(accepted), "duplicates": duplicates, "rejected": rejected, "durable": durable}
+        if again and (enriched := self._enrich(again, sync)):
+            result["enriched"] = enriched
         if self.unwritten:
             result["warning"] = (
                 f"cannot write to {self.files.journal_dir} ({self.write_error}); {len(self.unwritten)} record(s) are "
@@ -172,6 +180,18 @@ class Ledger:
         if ignored:
             result["ignoredFields"] = ignored
         return result
+
+    def _enrich(self, records: list[dict[str, Any]], sync: bool) -> int:
+        """Annotate stored records with the attribution their duplicates add (annotations.py)."""
+        notes = ann.enrichments(records, self.day_columns)
+        try:
+            self.annotations.add(notes, sync)
+        except OSError as exc:
+            self.problems.append(f"could not add the attribution of {len(notes)} record(s): {exc}")
+            return 0
+        if notes:
+            self._notes, self.version = self.annotations.stamp(), self.version + 1
+        return len(notes)
 
     def _write(self, records: list[dict[str, Any]], sync: bool) -> bool:
         """Journal records; on a disk error keep them in memory (`unwritten`) to retry."""
@@ -206,6 +226,7 @@ class Ledger:
         return len(pending)
 
     def sync(self) -> None:
+        self.annotations.sync()  # annotations added by notifications (not fsynced yet)
         if self.writer is not None:
             try:
                 self.writer.sync()
@@ -287,6 +308,9 @@ class Ledger:
                 if not self._seen(h):
                     self.overlay.add(rec, h)
                     changed = True
+        notes = self.annotations.stamp()
+        if notes != self._notes:
+            self._notes, changed = notes, True
         if changed:
             self.version += 1
         return changed
@@ -317,8 +341,9 @@ class Ledger:
         for path, reason in fileio.QUARANTINE[self._quarantine_seen :]:
             self.problems.append(f"{path}: {reason}; moved aside (kept, not deleted)")
         self._quarantine_seen = len(fileio.QUARANTINE)
-        out = list(self.problems)
+        out = list(self.problems) + self.annotations.problems
         self.problems.clear()
+        self.annotations.problems.clear()
         return out
 
     # -- reading: aggregate rows --------------------------------------------------------------
@@ -399,13 +424,8 @@ class Ledger:
     # -- reading: records -----------------------------------------------------------------------
 
     def day_records(self, day: str) -> list[dict[str, Any]]:
-        """Every record of one day: the day file plus pending journal lines."""
-        recs = list(self.files.day_records(day).values())
-        pending = self.overlay.records(day)
-        if not pending:
-            return recs
-        have = {r["id"] for r in recs}
-        return recs + [r for r in pending if r["id"] not in have]
+        """Every record of one day: the day file plus pending journal lines (annotations applied)."""
+        return self.day_columns(day).records(*self.names)
 
     def pending_records(self, day: str, start: int = 0) -> list[dict[str, Any]]:
         """Records of `day` in journals not yet folded into its day file (from the `start`th)."""
@@ -420,7 +440,8 @@ class Ledger:
 
     def day_columns(self, day: str) -> RecordColumns:
         """A day's records as columns, cached until the day file or its pending lines change."""
-        sig = (self.day_file_signature(day), len(self.overlay.lines.get(day, ())), self._state.get("seq"))
+        pending_n, notes = len(self.overlay.lines.get(day, ())), self.annotations.signature(day[:7])
+        sig = (self.day_file_signature(day), pending_n, self._state.get("seq"), notes)
         cached = self.day_cache.get(day)
         if cached is not None and cached[0] == sig:
             return cached[1]
@@ -430,6 +451,7 @@ class Ledger:
             have = set(cols.ids) if len(cols) else ()
             fresh = [r for r in pending if r["id"] not in have]
             cols = RecordColumns.concat([cols, RecordColumns.build(fresh, *self.names)])
+        cols = ann.applied(cols, self.annotations.for_day(day))
         self.day_cache.put(day, (sig, cols), cols.nbytes)
         return cols
 

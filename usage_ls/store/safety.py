@@ -16,7 +16,7 @@ import os
 import stat
 from pathlib import Path
 
-SUBDIRS = ("journal", "days", "rollups")
+SUBDIRS = ("journal", "days", "rollups", "annotations")
 
 
 def _user(uid: int) -> str:

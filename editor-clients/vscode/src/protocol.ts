@@ -124,4 +124,5 @@ export const DASHBOARD_METHODS: ReadonlySet<string> = new Set([
   "usage/sessions",
   "usage/insights",
   "usage/limits",
+  "usage/attribution",
 ]);
