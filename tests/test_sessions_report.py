@@ -25,7 +25,7 @@ def _records() -> list[dict]:
             30,
             id="l2",
             session="long",
-            feature="claude-code agent=a7",
+            feature="claude-code agent=reviewer query=subagent",
             timestamp="2026-11-02T23:50:00Z",
         )
     )
@@ -67,7 +67,10 @@ async def test_sessions_page_and_each_total_is_the_sum_of_its_interactions(data_
             priced = [r["costUsd"] for r in rows if r["costUsd"] is not None]
             assert abs(s["costUsd"] - sum(priced)) < 1e-12
             assert (
-                abs(s["subagents"]["costUsd"] - sum(r["costUsd"] for r in rows if "agent=" in (r["feature"] or "")))
+                abs(
+                    s["subagents"]["costUsd"]
+                    - sum(r["costUsd"] for r in rows if "query=subagent" in (r["feature"] or ""))
+                )
                 < 1e-12
             )
         # paged and sorted
@@ -152,8 +155,8 @@ def test_claude_code_subagent_lines_are_their_parent_sessions(data_dir, tmp_path
     rows = json.loads(_cli(data_dir, "report", "interactions", *span))["rows"]
     assert sorted(r["feature"] for r in rows) == [
         "claude-code",
-        "claude-code agent=a7f3",
-        "claude-code agent=sidechain",
+        "claude-code query=subagent",
+        "claude-code query=subagent",
     ]
     assert {r["session"] for r in rows} == {"sess-1"}
     (s,) = json.loads(_cli(data_dir, "report", "sessions", *span))["sessions"]

@@ -41,7 +41,9 @@ def _records(today: dt.date) -> list[dict]:
         # "alpha": 10:00-10:30, three main calls and one sub-agent call of $0.30 (half the cost)
         rec(1, 600, "alpha-0001"),
         rec(2, 610, "alpha-0001"),
-        rec(3, 620, "alpha-0001", model="claude-haiku-4-5", feature="claude-code agent=a1b2", costUsd=0.3),
+        rec(
+            3, 620, "alpha-0001", model="claude-haiku-4-5", feature="claude-code agent=a1b2 query=subagent", costUsd=0.3
+        ),
         rec(4, 630, "alpha-0001"),
         # "beta": 11:00, one call
         rec(5, 660, "beta-0002", project="api", model="gpt-4.1-mini", feature="codex", costUsd=0.05),

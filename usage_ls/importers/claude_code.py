@@ -22,7 +22,7 @@ Mapping
     project = last segment of `cwd`; session = `sessionId`; feature = `claude-code`, plus the
     line's attribution as `key=value` words (`claude_lines.line_feature`): `agent=`
     `attributionAgent`, `skill=` `attributionSkill`, `plugin=` `attributionPlugin`, `mcp=`
-    `attributionMcpServer`, and `query=subagent` for a sub-agent's line (sidechain, `agentId`).
+    `attributionMcpServer`, and `query=subagent` for a sub-agent's line (`isSidechain`).
 
 Dedupe key
     `message.id` + `requestId` (record id `claude-code:<message id>:<request id>`). One API

@@ -166,7 +166,7 @@ def slow_entry(obj: dict, cwd: str | None, fallback_project: str, projects: dict
             get("attributionSkill", UNSET),
             get("attributionPlugin", UNSET),
             get("attributionMcpServer", UNSET),
-            side is True and type(get("agentId")) is str,
+            side is True,
         ),
     )
     stop = msg.get("stop_reason", _NOT_SAID)
@@ -184,7 +184,7 @@ def line_feature(agent, skill, plugin, mcp, subagent: bool) -> str:
     `attributionAgent`, `attributionSkill`, `attributionPlugin`, `attributionMcpServer` on the
     assistant lines they apply to: the same names its OpenTelemetry events carry as `agent.name`,
     `skill.name`, `plugin.name`, `mcp_server.name`) and `query=subagent` for a sub-agent's line
-    (a sidechain line with an `agentId`, in `<session>/subagents/agent-*.jsonl`), the words the
+    (a sidechain line: `<session>/subagents/agent-*.jsonl`, or inline in older versions), the words the
     OTLP receiver writes for the same call."""
     if agent is UNSET and skill is UNSET and plugin is UNSET and mcp is UNSET and not subagent:
         return FEATURE
@@ -400,7 +400,7 @@ def fast_entry(line: bytes, cwd, fallback_project: str, projects: dict):
             o.attributionSkill,
             o.attributionPlugin,
             o.attributionMcpServer,
-            o.isSidechain is True and type(o.agentId) is str,
+            o.isSidechain is True,
         ),
     )
     stop = msg.stop_reason
