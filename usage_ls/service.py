@@ -191,6 +191,23 @@ class Usage:
 
         return blocks.report(load, f.start, f.end, self.tz, now, self.ledger.models.names)
 
+    def limit_history(self, params: dict | None = None) -> dict:
+        """`usage/limitHistory`: each plan window's observations in the filter's days (in the
+        configured zone), optionally of one `source` (`windows.history`)."""
+        self.refresh()
+        f = self.parse_filter(params)
+        source = (params or {}).get("source") or None
+        if source is not None and (not isinstance(source, str) or len(source) > 200):
+            raise InvalidParams("source", f'expected a tool name like "claude-code" or "codex", got {describe(source)}')
+        now = days.now_ms()
+        start, end = days.midnight_ms(f.start, self.tz), days.midnight_ms(days.shift(f.end, 1), self.tz)
+
+        def compute() -> dict:
+            series = windows.history(self.limit_log.read(), start, end, now, source)
+            return {"from": f.start, "to": f.end, "startMs": start, "endMs": end, "now": now, "series": series}
+
+        return self.cached("limitHistory", (f.start, f.end, source, now // 60_000), compute)
+
     def interactions(self, params: dict | None = None) -> dict:
         self.ledger.refresh()
         params = params or {}

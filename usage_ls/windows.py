@@ -87,3 +87,75 @@ def view(observations: list[Observation], now_ms: int, tz: dt.tzinfo = dt.UTC) -
 
 def worst_level(windows: list[dict[str, Any]]) -> str:
     return max((w["level"] for w in windows), key=LEVELS.index, default="normal")
+
+
+MAX_POINTS = 2000  # per window in one history answer; more are thinned (`thin`)
+
+
+def thin(points: list[dict[str, Any]], start_ms: int, end_ms: int, limit: int = MAX_POINTS) -> list[dict[str, Any]]:
+    """At most `limit` points (in time order): the range cut into `limit // 2` equal spans,
+    and of each span's points the fullest and the last kept (the peaks a user looks for, and
+    where each span ends)."""
+    if len(points) <= limit:
+        return points
+    spans = max(1, limit // 2)
+    width = max(1, end_ms - start_ms)
+    buckets: dict[int, list[dict[str, Any]]] = {}
+    for point in points:
+        buckets.setdefault(min(spans - 1, max(0, (point["t"] - start_ms) * spans // width)), []).append(point)
+    kept: list[dict[str, Any]] = []
+    for span in sorted(buckets):
+        group = buckets[span]
+        peak = max(group, key=lambda p: float(p["usedPercent"]))
+        kept.extend([peak] if peak is group[-1] else [peak, group[-1]])
+    return kept
+
+
+def history(
+    observations: list[Observation], start_ms: int, end_ms: int, now_ms: int, source: str | None = None
+) -> list[dict[str, Any]]:
+    """`usage/limitHistory` series: per (source, window, limit id), the observations in
+    [start_ms, end_ms) in time order, led by the last one before the range when its window was
+    still open at the start (so a line starts at the left edge), and `resets`: the moments in
+    the range at which a window observed before them started again (used % back to 0)."""
+    groups: dict[tuple[str, str, str | None], list[Observation]] = {}
+    for obs in observations:
+        if source is None or obs.source == source:
+            groups.setdefault(obs.key(), []).append(obs)
+    out: list[tuple[tuple[str, int, str, str], dict[str, Any]]] = []
+    for key, items in groups.items():
+        items.sort(key=lambda o: o.observed_at)
+        before = [o for o in items if o.observed_at < start_ms]
+        inside = [o for o in items if start_ms <= o.observed_at < end_ms]
+        lead = before[-1] if before and (before[-1].resets_at is None or before[-1].resets_at > start_ms) else None
+        shown = ([lead] if lead is not None else []) + inside
+        if not shown:
+            continue
+        resets: list[int] = []
+        for obs in shown:
+            r = obs.resets_at
+            if (
+                r is not None
+                and start_ms <= r < min(end_ms, now_ms + 1)
+                and not any(abs(r - x) <= 60_000 for x in resets)
+            ):
+                resets.append(r)
+        points = [{"t": o.observed_at, "usedPercent": o.used_percent, "resetsAt": o.resets_at} for o in shown]
+        kept = thin(points, start_ms, end_ms)
+        src, window, limit_id = key
+        out.append(
+            (
+                (src, window_ms(window) or 0, window, limit_id or ""),
+                {
+                    "source": src,
+                    "window": window,
+                    "label": LABELS.get(window, window),
+                    "limitId": limit_id,
+                    "points": kept,
+                    "resets": sorted(resets),
+                    "sampled": len(kept) < len(points),
+                },
+            )
+        )
+    out.sort(key=lambda pair: pair[0])
+    return [series for _, series in out]

@@ -220,7 +220,8 @@
     // insights after the main numbers: the server answers one request at a time, and tips
     // over a long range take longer than the totals
     const ins = main.catch(() => {}).then(() => (my === gen ? loadInsights(my, f) : null));
-    return Promise.all([main, rows, ins]).then(() => {
+    const more = main.catch(() => {}).then(() => (my === gen ? refreshCards(my, f) : null));
+    return Promise.all([main, rows, ins, more]).then(() => {
       if (my !== gen) return;
       showError(null);
     }, (err) => {
@@ -779,6 +780,7 @@
       if (c.options.plugins.legend) c.options.plugins.legend.labels.color = t.fg;
       c.update('none');
     }
+    for (const card of cards) if (card.theme) card.theme(t);
   }
   function chartHover(canvas, evt, model, extra) {
     if (model === undefined) { hideCard(); canvas.style.cursor = ''; return; }
@@ -1199,6 +1201,22 @@
     }
   }
 
+  // ---- cards from other scripts (static/limits.js) ------------------------------------------------------
+  // A script before this one pushes `make(kit)` onto window.usageCards; `make` builds its card and
+  // returns {refresh(ctx) -> Promise (never rejected: the card shows its own errors), theme(t)}.
+  let cards = [];
+  function refreshCards(my, f) {
+    const ctx = { filter: f, current: () => my === gen };
+    return Promise.all(cards.map((c) => Promise.resolve().then(() => c.refresh(ctx)).catch(() => {})));
+  }
+  function makeCards() {
+    const kit = {
+      mode: MODE, boot, state, el, api, call: transport, theme, fmtPct, fmtUsd, fmtCount, fmtCredits,
+      dayLabel, place: (node) => $('insights').after(node),
+    };
+    cards = (window.usageCards || []).map((make) => make(kit));
+  }
+
   // ---- all together -----------------------------------------------------------------------------------
   function renderAll() {
     for (const m of view.options.models) colorOf(m);
@@ -1225,6 +1243,7 @@
     $('foot-note').textContent = MODE === 'vscode' ? 'numbers from the language server' :
       MODE === 'browser' ? 'served on this machine only; nothing leaves it' : 'static snapshot generated ' + boot.generatedAt.replace('T', ' ');
     makeCharts();
+    makeCards();
     applyTheme();
     wireFilters();
     wireRows();

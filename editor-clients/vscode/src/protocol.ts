@@ -103,4 +103,5 @@ export const DASHBOARD_METHODS: ReadonlySet<string> = new Set([
   "usage/interactions",
   "usage/insights",
   "usage/limits",
+  "usage/limitHistory",
 ]);
