@@ -278,10 +278,12 @@
       const line = el('div', { class: 'lp-value' }, el('b', { class: 'lp-label', text: label }));
       const bits = [];
       if (price !== null) bits.push([price === 0 ? 'free' : money(price) + ' this month']);
-      if (list !== null) bits.push(['your usage at list price: ', el('b', { class: 'lp-list', text: money(list) })]);
-      bits.forEach((b, i) => line.append(i ? '; ' : ': ', ...b));
-      if (ratio !== null) line.append(' — ', el('span', { class: 'lp-ratio' + (ratio >= 1 ? ' good' : ''), text: ratioText(ratio),
+      // the list price and the ratio stay on one line
+      const tail = el('span', { class: 'lp-tail' }, el('b', { class: 'lp-list', text: money(list) }));
+      if (ratio !== null) tail.append(' — ', el('span', { class: 'lp-ratio' + (ratio >= 1 ? ' good' : ''), text: ratioText(ratio),
         title: 'Your usage at API list prices divided by what the plan costs this month' }));
+      if (list !== null) bits.push(['your usage at list price: ', tail]);
+      bits.forEach((b, i) => line.append(i ? '; ' : ': ', ...b));
       const period = [p.periodStart, p.periodEnd].map(toMs);
       const sub = [toolName(p.tool)];
       if (period[0] !== null && period[1] !== null) {
@@ -371,7 +373,7 @@
             y: { min: 0, suggestedMax: 100, grid: { color: t.grid }, ticks: { stepSize: 25, color: t.muted, callback: (v) => v + '%' } },
           },
           plugins: {
-            legend: { position: 'top', align: 'end', labels: { color: t.fg, usePointStyle: true, pointStyle: 'line' } },
+            legend: { position: 'top', align: 'end', labels: { color: t.fg, usePointStyle: true, pointStyle: 'line', sort: (a, b) => a.datasetIndex - b.datasetIndex } },
             tooltip: {
               filter: (item) => !item.raw.tail,
               callbacks: {
@@ -407,13 +409,12 @@
       chart.data.datasets = shown.map((s, i) => {
         const color = seriesColor(s, i);
         const data = linePoints(s, startMs, endMs, nowMs);
-        const dense = data.length > 40;
         return {
           label: seriesLabel(s), data, borderColor: color, backgroundColor: color + '1a',
           // the short windows filled and thin, the long ones (weekly) a thicker dashed line over them
           fill: s.window === '5h' ? 'origin' : false, borderWidth: s.window === '5h' ? 1.5 : 2.5,
           borderDash: s.window === '5h' ? [] : [7, 4], order: s.window === '5h' ? 1 : 0,
-          pointRadius: (ctx) => (!dense && ctx.raw && ctx.raw.obs ? 2.5 : 0),
+          pointRadius: 0, pointHoverRadius: 4,
           source: s.source, window: s.window,
         };
       });
