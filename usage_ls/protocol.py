@@ -159,8 +159,8 @@ METHODS: tuple[Method, ...] = (
     Method("usage/daily", Usage.daily, FilterParams, Result, dashboard=True),
     Method("usage/interactions", Usage.interactions, InteractionsParams, Result, dashboard=True),
     Method("usage/insights", Usage.insights, FilterParams, Result, dashboard=True),
-    Method("usage/limits", Usage.limits, FilterParams, LimitsResult, dashboard=True),
     Method("usage/limitHistory", Usage.limit_history, LimitHistoryParams, LimitHistoryResult, dashboard=True),
+    Method("usage/limits", Usage.limits, FilterParams, LimitsResult, dashboard=True),
     Method("usage/statusBar", views.status_bar, StatusBarParams, StatusBarResult),
     Method("usage/dashboard", dashboard_page, DashboardParams, DashboardResult),
 )

@@ -102,6 +102,6 @@ export const DASHBOARD_METHODS: ReadonlySet<string> = new Set([
   "usage/daily",
   "usage/interactions",
   "usage/insights",
-  "usage/limits",
   "usage/limitHistory",
+  "usage/limits",
 ]);
