@@ -42,14 +42,17 @@ class ShotUsage(Usage):
         today = self.today()
         month = {"from": today[:8] + "01", "to": today, "billing": "premium"}
         listed = round(self.summary(month)["costUsd"], 2)
-        end = days.next_month_start(today)
+        start, end = (
+            month["from"] + "T00:00:00Z",
+            days.next_month_start(today) + "T00:00:00Z",
+        )  # as plans.py writes them
         credits = {"allowance": 1500, "base": 1000, "flex": 500, "used": 1180.5, "remaining": 319.5, "resetsAt": end}
         plans = [
             {"tool": "claude-code", "plan": "pro", "label": "Claude Pro", "monthlyPriceUsd": 20.0,
-             "periodStart": month["from"], "periodEnd": end, "listPriceUsd": listed, "valueRatio": listed / 20,
+             "periodStart": start, "periodEnd": end, "listPriceUsd": listed, "valueRatio": listed / 20,
              "credits": None},
             {"tool": "copilot", "plan": "pro-plus", "label": "Copilot Pro+", "monthlyPriceUsd": 39.0,
-             "periodStart": month["from"], "periodEnd": end, "listPriceUsd": 61.4, "valueRatio": 61.4 / 39,
+             "periodStart": start, "periodEnd": end, "listPriceUsd": 61.4, "valueRatio": 61.4 / 39,
              "credits": credits},
         ]  # fmt: skip
         return {**result, "plans": plans}

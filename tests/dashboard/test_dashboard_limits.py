@@ -17,8 +17,9 @@ as the status line and the Codex importer write them (`LimitLog.append`), relati
 - a source named like markup, 30% of a 5h window resetting in an hour;
 - Claude Code 5h twenty days ago: 50%, only in a 30-day range.
 
-Plans (not in usage/limits on this branch yet) are fed in the shape the plans work gives them,
-through a static page built from a `Usage` whose `limits` returns them.
+Plans and estimated 5-hour blocks (not in usage/limits on this branch yet) are fed in the shape
+the plans work gives them, through a static page built from a `Usage` whose `limits` returns
+them; and `plans` absent altogether, as from an older server.
 """
 
 from __future__ import annotations
@@ -82,6 +83,13 @@ def when(ms: float) -> str:
     return f"{d.strftime('%b')} {d.day}, {d.strftime('%H:%M')}"
 
 
+def limit_time(start: int, used: float, elapsed: float, projected: float) -> float:
+    """When the pace reaches 100% of a 5-hour window: the rate is (projected - used) per
+    (100 - elapsed) % of the window's time."""
+    at = elapsed + (100 - used) * (100 - elapsed) / (projected - used)
+    return start + 5 * H * at / 100
+
+
 @pytest.fixture(scope="module")
 def clock():
     with pytest.MonkeyPatch.context() as mp:
@@ -132,7 +140,7 @@ def test_gauges_show_use_pace_countdown_and_local_reset_times(limited, open_page
     got = {(g["tool"], g["window"]): g for g in gauges(page)}
     assert list(got)[0] == ("Claude Code", "5-hour")  # the most constraining first
     five = got["Claude Code", "5-hour"]
-    limit_at = R5 - 5 * H + 5 * H * 100 / 106.9  # the pace as the server rounds it
+    limit_at = limit_time(S5, 62.0, 58.0, 106.9)  # the shares as the server rounds them
     assert five == {
         "tool": "Claude Code",
         "window": "5-hour",
@@ -188,6 +196,11 @@ def test_history_points_resets_tool_picker_and_date_range(limited, open_page, ac
         (NOW_MS, 62, "now"),
     ]
     assert lines["Codex weekly"] == [(NOW_MS - 5 * MIN, 1.5, ""), (NOW_MS, 1.5, "now")]
+    # as drawn: 35% holds from -8:00 until the next report at -6:00, then 80% until the reset at -5:00
+    drawn = "([label, t, y]) => window.usageLimitsCard.drawnAt(label, t, y)"
+    assert page.evaluate(drawn, ["Claude Code 5-hour", NOW_MS - 420 * MIN, 35])
+    assert not page.evaluate(drawn, ["Claude Code 5-hour", NOW_MS - 420 * MIN, 80])
+    assert page.evaluate(drawn, ["Claude Code 5-hour", NOW_MS - 330 * MIN, 80])
     # the tool picker: gauges and lines of Codex only
     page.click('#limits-tools button[data-tool="codex"]')
     assert [(g["tool"], g["window"]) for g in gauges(page)] == [("Codex", "Weekly")]
@@ -224,8 +237,8 @@ PLANS = [
         "plan": "max5x",
         "label": "Claude Max 5×",
         "monthlyPriceUsd": 100.0,
-        "periodStart": "2026-12-01",
-        "periodEnd": "2027-01-01",
+        "periodStart": "2026-12-01T00:00:00+01:00",  # the configured zone's month
+        "periodEnd": "2027-01-01T00:00:00+01:00",
         "listPriceUsd": 1243.27,
         "valueRatio": 12.4327,
         "credits": None,
@@ -235,17 +248,72 @@ PLANS = [
         "plan": "custom",
         "label": "</script><b>Team</b>",
         "monthlyPriceUsd": None,
-        "periodStart": "2026-12-01",
-        "periodEnd": "2027-01-01",
+        "periodStart": "2026-12-01T00:00:00Z",  # AI Credits: the UTC month
+        "periodEnd": "2027-01-01T00:00:00Z",
         "listPriceUsd": 58.1,
         "valueRatio": None,
-        "credits": {"allowance": 1500, "base": 1000, "flex": 500, "used": 1180.5, "remaining": 319.5, "resetsAt": None},
+        "credits": {
+            "allowance": 1500,
+            "base": 1000,
+            "flex": 500,
+            "used": 1180.5,
+            "remaining": 319.5,
+            "resetsAt": "2027-01-01T00:00:00Z",
+        },
+    },
+]
+
+
+# estimated 5-hour blocks as the plans work adds them to `windows`: without a token limit (only
+# tokens and cost), and with one (a share, projected at the block's burn rate)
+BLOCK_START = NOW_MS - 150 * MIN
+ESTIMATED = [
+    {
+        "source": "gemini",
+        "window": "5h",
+        "label": "5h",
+        "limitId": None,
+        "usedPercent": 40.0,
+        "resetsAt": BLOCK_START + 5 * H,
+        "resetsAtLocal": None,
+        "observedAt": NOW_MS,
+        "elapsedPercent": 50.0,
+        "projectedPercent": 125.0,
+        "estimated": True,
+        "level": "warning",
+        "startsAt": BLOCK_START,
+        "tokens": 400_000,
+        "costUsd": 1.5,
+        "projectedTokens": 1_250_000,
+        "projectedCostUsd": 4.7,
+        "tokenLimit": 1_000_000,
+    },
+    {
+        "source": "codex",
+        "window": "5h",
+        "label": "5h",
+        "limitId": None,
+        "usedPercent": None,
+        "resetsAt": NOW_MS + 174 * MIN,
+        "resetsAtLocal": None,
+        "observedAt": NOW_MS,
+        "elapsedPercent": 42.0,
+        "projectedPercent": None,
+        "estimated": True,
+        "level": "normal",
+        "startsAt": NOW_MS + 174 * MIN - 5 * H,
+        "tokens": 1_234_567,
+        "costUsd": 4.2,
+        "projectedTokens": 2_500_000,
+        "projectedCostUsd": 8.5,
+        "tokenLimit": None,
     },
 ]
 
 
 class PlansUsage(Usage):
-    """`usage/limits` with `plans` in the plans work's shape (this branch's server has none)."""
+    """`usage/limits` with `plans` and estimated windows in the plans work's shape (this
+    branch's server has neither)."""
 
     plans: list[dict] | None = PLANS
 
@@ -253,7 +321,7 @@ class PlansUsage(Usage):
         result = super().limits(params)
         if self.plans is None:
             return {"windows": result["windows"]}  # an older server: no `plans` at all
-        return {**result, "plans": self.plans}
+        return {"windows": result["windows"] + ESTIMATED, "plans": self.plans}
 
 
 def static_page(open_page, data, plans):
@@ -271,12 +339,18 @@ def test_plan_value_and_ai_credits(limited, open_page, tmp_path):
     seed(data, [])
     LimitLog(data).append(observations())
     page = static_page(open_page, data, PLANS)
+    credit_reset = dt.datetime(2027, 1, 1, tzinfo=dt.UTC).timestamp() * 1000
     plans = page.eval_on_selector_all(
         "#limits-plans .lim-plan", "els => els.map(e => [e.dataset.tool, e.querySelector('.lp-value').textContent])"
     )
     assert plans == [
         ["claude-code", "Claude Max 5×: $100 this month; your usage at list price: $1,243 — 12.4×"],
         ["copilot", "</script><b>Team</b>: your usage at list price: $58.10"],
+    ]
+    # the period as the plan's own calendar days, wherever the browser is
+    assert page.eval_on_selector_all("#limits-plans .lim-plan > .lp-sub", "els => els.map(e => e.textContent)") == [
+        "Claude Code · Dec 1 – Dec 31",
+        "Copilot · Dec 1 – Dec 31",
     ]
     credits = page.eval_on_selector(
         ".lim-plan[data-tool=copilot] .lp-credits",
@@ -287,7 +361,7 @@ def test_plan_value_and_ai_credits(limited, open_page, tmp_path):
     # 1,180.5 of 1,500: the 1,000 of the base, then 180.5 of the flex allotment
     assert credits == {
         "num": "1,180.5 / 1,500 · 79%",
-        "sub": "319.5 left · base 1,000 + flex 500",
+        "sub": "319.5 left · base 1,000 + flex 500 · resets " + when(credit_reset),  # 00:00 UTC, shown locally
         "base": "66.67%",
         "flex": "12.03%",
         "flexLeft": "66.67%",
@@ -296,8 +370,29 @@ def test_plan_value_and_ai_credits(limited, open_page, tmp_path):
     # the tool picker applies to plans too
     page.click('#limits-tools button[data-tool="copilot"]')
     assert page.eval_on_selector_all("#limits-plans .lim-plan", "els => els.map(e => e.dataset.tool)") == ["copilot"]
-    # the snapshot carries the history of its range: drawn from the embedded data
+    # estimated blocks: with a token limit, a share and its pace; without, tokens and cost
     page.click('#limits-tools button[data-tool=""]')
+    got = {g["tool"]: g for g in gauges(page) if g["estimated"]}
+    assert got["Gemini CLI"] == {
+        "tool": "Gemini CLI",
+        "window": "5-hour block",
+        "value": "40%",
+        "pace": "50% of the time passed · on pace for 125%",
+        "reset": "Ends in 2 h 30 min · " + when(BLOCK_START + 5 * H),
+        "level": "warning",
+        "warn": "At this pace you reach the 5-hour limit at " + when(limit_time(BLOCK_START, 40.0, 50.0, 125.0)),
+        "estimated": True,
+        "visible": True,
+    }
+    codex = got["Codex"]
+    assert (codex["window"], codex["value"], codex["pace"], codex["warn"]) == (
+        "5-hour block",
+        "1.2M",
+        "42% of the time passed · on pace for 2.5M ($8.50)",
+        None,
+    )
+    assert page.text_content('.lim-gauge[data-source="codex"][data-estimated="true"] .lg-unit') == "tokens · $4.20"
+    # the snapshot carries the history of its range: drawn from the embedded data
     assert history(page)["Claude Code 5-hour"][-1] == (NOW_MS, 62, "now")
 
 

@@ -1211,7 +1211,7 @@
   }
   function makeCards() {
     const kit = {
-      mode: MODE, boot, state, el, api, call: transport, theme, fmtPct, fmtUsd, fmtCount, fmtCredits,
+      mode: MODE, boot, state, el, api, call: transport, theme, fmtPct, fmtUsd, fmtCount, fmtCredits, fmtTokens,
       dayLabel, place: (node) => $('insights').after(node),
     };
     cards = (window.usageCards || []).map((make) => make(kit));

@@ -15,8 +15,10 @@
 
   const SVG = 'http://www.w3.org/2000/svg';
   const TOOLS = { 'claude-code': 'Claude Code', codex: 'Codex', copilot: 'Copilot', gemini: 'Gemini CLI' };
-  // a tool's colour for its 5-hour window, and a deeper one for its longer windows
-  const TOOL_COLORS = { 'claude-code': ['#e07a52', '#a34a2a'], codex: ['#14b08a', '#0a6e57'], copilot: ['#8b5cf6', '#5b34c4'], gemini: ['#4285f4', '#1f5bc4'] };
+  // a tool's colour for its 5-hour window, and a deeper one (a lighter one on a dark theme) for
+  // its longer windows
+  const TOOL_COLORS = { 'claude-code': ['#e07a52', '#a34a2a', '#f5b08f'], codex: ['#14b08a', '#0a6e57', '#7be0c4'],
+    copilot: ['#8b5cf6', '#5b34c4', '#c4b1fb'], gemini: ['#4285f4', '#1f5bc4', '#9fc0fa'] };
   const OTHER_COLORS = ['#4e79a7', '#e15759', '#edc948', '#b07aa1', '#76b7b2'];
   const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
   const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -72,6 +74,18 @@
   }
   const ratioText = (r) => (r >= 1 ? r.toFixed(1) : r.toFixed(2)) + '×';
   const amount = (x) => (Number.isInteger(x) ? x.toLocaleString('en-US') : x.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 }));
+  /** A plan's period as its own calendar days ("Dec 1 – Dec 31"): the dates as written (a UTC
+   * month is the 1st to the 31st wherever the browser is), the end exclusive at midnight. */
+  function periodDays(start, end) {
+    const day = (x) => (typeof x === 'string' ? /^(\d{4})-(\d{2})-(\d{2})(?:T00:00(?::00(?:\.0+)?)?)?/.exec(x) : null);
+    const a = day(start), b = day(end);
+    if (!a || !b) return null;
+    const first = new Date(Date.UTC(+a[1], +a[2] - 1, +a[3]));
+    const last = new Date(Date.UTC(+b[1], +b[2] - 1, +b[3] - (b[0].length > 10 || /T00:00/.test(end) ? 1 : 0)));
+    if (last < first) return null;
+    const fmt = (d) => MONTHS[d.getUTCMonth()] + ' ' + d.getUTCDate();
+    return fmt(first) + ' – ' + fmt(last);
+  }
   function toMs(x) {
     if (num(x) !== null) return x < 1e11 ? x * 1000 : x;
     if (typeof x === 'string') { const t = Date.parse(x); return isFinite(t) ? t : null; }
@@ -106,25 +120,35 @@
     let chart = null;
 
     // -- loading ------------------------------------------------------------------------------
-    function load(filter, current) {
+    // The windows do not depend on the filter and the history only on its dates: both come
+    // through the page's cache (emptied when the data changes), so a billing or project change
+    // asks nothing. The minute's poll asks afresh; a result the cache hands back later that is
+    // older than what the card shows is not put back (`newer`).
+    const seenAt = new WeakMap();
+    const stamp = (r) => { if (r && typeof r === 'object' && !seenAt.has(r)) seenAt.set(r, performance.now()); return r; };
+    const newer = (a, b) => (!b ? a : !a ? b : seenAt.get(a) >= seenAt.get(b) ? a : b);
+    function load(filter, current, fresh) {
       const my = ++seq;
       lastFilter = filter;
       const range = { from: filter.from, to: filter.to };
       const boot = kit.boot.data || {};
       const bootFits = first && kit.boot.filter && kit.boot.filter.from === range.from && kit.boot.filter.to === range.to;
       first = false;
-      let getLimits, getHistory;
-      if (!live || (bootFits && boot.limits)) getLimits = Promise.resolve(boot.limits || null);
-      else getLimits = kit.call('limits', {});
-      if (!live || (bootFits && boot.limitHistory)) {
-        getHistory = boot.limitHistory && boot.limitHistory.from === range.from && boot.limitHistory.to === range.to
-          ? Promise.resolve(boot.limitHistory) : Promise.reject(new Error('the snapshot holds the history of ' + kit.boot.filter.from + ' – ' + kit.boot.filter.to + ' only'));
-      } else getHistory = kit.call('limitHistory', range);
+      const ask = fresh ? kit.call : kit.api;
+      const getLimits = () => (!live || (bootFits && boot.limits) ? Promise.resolve(boot.limits || null) : ask('limits', {}));
+      const getHistory = () => {
+        if (live && !(bootFits && boot.limitHistory)) return ask('limitHistory', range);
+        const h = boot.limitHistory;
+        if (h && h.from === range.from && h.to === range.to) return Promise.resolve(h);
+        return Promise.reject(new Error('this snapshot holds the history of ' + kit.boot.filter.from + ' – ' + kit.boot.filter.to + ' only'));
+      };
       // one after the other: the server answers one request at a time
-      return getLimits.then((l) => [l, null], (e) => [null, e]).then(([l, lErr]) =>
-        getHistory.then((h) => [l, lErr, h, null], (e) => [l, lErr, null, e])).then(([l, lErr, h, hErr]) => {
+      return getLimits().then(stamp).then((l) => [l, null], (e) => [null, e]).then(([l, lErr]) =>
+        getHistory().then(stamp).then((h) => [l, lErr, h, null], (e) => [l, lErr, null, e])).then(([l, lErr, h, hErr]) => {
         if (my !== seq || !current()) return;
-        limits = l; hist = h; histError = hErr;
+        limits = lErr ? null : newer(l, limits);
+        hist = h && hist && hist.from === h.from && hist.to === h.to ? newer(h, hist) : h;
+        histError = hErr;
         error.hidden = !lErr;
         error.textContent = lErr ? 'Plan limits are unavailable: ' + String(lErr.message || lErr) : '';
         section.classList.toggle('failed', !!lErr);
@@ -175,8 +199,8 @@
       svg.setAttribute('class', 'lg-svg');
       svg.setAttribute('aria-hidden', 'true');
       svg.append(arc(0, 1, 'lg-track'));
-      const used = Math.max(0, w.usedPercent) / 100;
-      const proj = num(w.projectedPercent);
+      const used = Math.max(0, num(w.usedPercent) || 0) / 100;
+      const proj = num(w.usedPercent) === null ? null : num(w.projectedPercent);
       if (proj !== null && proj / 100 > used) svg.append(arc(used, Math.min(1, proj / 100), 'lg-ahead'));
       if (used > 0) svg.append(arc(0, Math.min(1, used), 'lg-used'));
       const elapsed = num(w.elapsedPercent);
@@ -189,55 +213,73 @@
       }
       return svg;
     }
-    /** When the pace reaches 100%, in ms, if before the reset: the window's start plus the time
-     * it takes at the rate so far (used / elapsed) to use all of it. */
+    /** When the pace reaches 100%, in ms, if before the reset. From the used share u, the time
+     * passed e and the projection p (all % of the window): the rate is (p - u) / (100 - e) per %
+     * of the window's time, so 100% is reached at e + (100 - u) / rate. For a reported window
+     * (p = u / e x 100) that is the start plus the time so far x 100 / u; for an estimated block,
+     * whose projection comes from its burn rate, the same formula holds. */
     function limitAt(w) {
-      const proj = num(w.projectedPercent), len = windowMs(w.window), reset = num(w.resetsAt);
-      if (proj === null || proj <= 100 || len === null || reset === null || w.usedPercent >= 100) return null;
-      return reset - len + (len * 100) / proj;
+      const u = num(w.usedPercent), p = num(w.projectedPercent), e = num(w.elapsedPercent);
+      const len = windowMs(w.window), reset = num(w.resetsAt);
+      if (u === null || p === null || e === null || len === null || reset === null) return null;
+      if (p <= 100 || u >= 100 || e >= 100 || p <= u) return null;
+      const at = e + (100 - u) * (100 - e) / (p - u);
+      return reset - len + (len * at) / 100;
     }
     function gauge(w, nowMs) {
       const level = LEVELS.includes(w.level) ? w.level : 'normal';
       const name = windowName(w.window);
-      const reset = num(w.resetsAt);
+      const reset = num(w.resetsAt), used = num(w.usedPercent);
       const elapsed = num(w.elapsedPercent), proj = num(w.projectedPercent);
+      const span = w.estimated ? 'block' : 'window';
       const head = el('div', { class: 'lg-head' },
         el('span', { class: 'lg-tool', text: toolName(w.source) }),
-        el('span', { class: 'lg-win', text: cap(name) + (w.limitId && w.limitId !== w.source && w.limitId !== 'codex' ? ' · ' + w.limitId : '') }));
+        el('span', { class: 'lg-win', text: cap(name) + (w.estimated ? ' block' : '') +
+          (w.limitId && w.limitId !== w.source && w.limitId !== 'codex' ? ' · ' + w.limitId : '') }));
       if (w.estimated) {
         head.append(el('span', { class: 'badge lg-est', text: 'estimated',
-          title: 'No official window from the tool: estimated from your messages (a 5-hour block from the first message)' }));
+          title: 'The tool reports no window: a 5-hour block reckoned from your messages (from the first one, as ccusage does)' +
+            (used === null ? '. Set block_tokens for the plan in config.toml to see a share.' : ', against the plan\u2019s block_tokens.') }));
       }
-      const value = el('div', { class: 'lg-center' },
-        el('div', { class: 'lg-value', text: pctText(w.usedPercent) }), el('div', { class: 'lg-unit', text: 'used' }));
+      // an estimated block without a token limit has no share: its tokens and cost instead
+      const tokens = num(w.tokens), cost = num(w.costUsd);
+      const value = used !== null
+        ? el('div', { class: 'lg-center' }, el('div', { class: 'lg-value', text: pctText(used) }), el('div', { class: 'lg-unit', text: 'used' }))
+        : el('div', { class: 'lg-center' }, el('div', { class: 'lg-value', text: tokens === null ? '–' : kit.fmtTokens(tokens) }),
+          el('div', { class: 'lg-unit', text: 'tokens' + (cost === null ? '' : ' · ' + kit.fmtUsd(cost)) }));
       const pace = el('div', { class: 'lg-pace-text' });
       if (elapsed !== null) {
         pace.append(el('span', { class: 'lg-mark', 'aria-hidden': 'true' }), pctText(elapsed) + ' of the time passed');
+        const ptok = num(w.projectedTokens), pcost = num(w.projectedCostUsd);
         if (proj !== null) pace.append(' · ', el('span', { class: 'lg-proj', text: 'on pace for ' + pctText(proj) }));
-        else pace.append(' · too early for a pace');
-        pace.title = 'The marker on the gauge: ' + pctText(elapsed) + ' of the window has passed, so an even pace would have used ' +
-          pctText(elapsed) + (proj !== null ? '. At the pace so far the window ends at ' + pctText(proj) + ' used.' : '.');
+        else if (used === null && ptok !== null) {
+          pace.append(' · ', el('span', { class: 'lg-proj', text: 'on pace for ' + kit.fmtTokens(ptok) + (pcost === null ? '' : ' (' + kit.fmtUsd(pcost) + ')') }));
+        } else if (used !== null) pace.append(' · too early for a pace');
+        pace.title = 'The marker on the gauge: ' + pctText(elapsed) + ' of the ' + span + ' has passed' +
+          (used !== null ? ', so an even pace would have used ' + pctText(elapsed) : '') +
+          (proj !== null ? '. At the pace so far it ends at ' + pctText(proj) + ' used.' : '.');
       }
-      const resetLine = el('div', { class: 'lg-reset', 'data-reset': reset === null ? '' : String(reset) });
+      const resetLine = el('div', { class: 'lg-reset', 'data-reset': reset === null ? '' : String(reset), 'data-ends': w.estimated ? 'block' : '' });
       fillReset(resetLine, reset, nowMs);
-      const tile = el('div', { class: 'lim-gauge lv-' + level, 'data-source': w.source, 'data-window': w.window, 'data-level': level },
-        head, el('div', { class: 'lg-dial' }, dial(w), value), pace, resetLine);
+      const tile = el('div', { class: 'lim-gauge lv-' + level + (w.estimated ? ' estimated' : ''), 'data-source': w.source,
+        'data-window': w.window, 'data-level': level, 'data-estimated': w.estimated ? 'true' : 'false' },
+      head, el('div', { class: 'lg-dial' }, dial(w), value), pace, resetLine);
       const at = limitAt(w);
-      if (w.usedPercent >= 100) {
+      if (used !== null && used >= 100) {
         tile.append(el('div', { class: 'lg-warn', text: 'Limit reached' + (reset !== null ? ': it resets at ' + when(reset, nowMs) : '') }));
       } else if (at !== null) {
         tile.append(el('div', { class: 'lg-warn', 'data-limit-at': String(Math.round(at)),
           text: 'At this pace you reach the ' + name + ' limit at ' + when(at, nowMs), title: fullTime(at) }));
       }
-      tile.title = toolName(w.source) + ' ' + name + ' window: ' + pctText(w.usedPercent) + ' used' +
-        (w.observedAt ? ' (reported ' + when(w.observedAt, nowMs) + ')' : '') +
-        (elapsed !== null ? '\nThe marker is the share of the window passed: an even pace would have used that much' : '');
+      tile.title = toolName(w.source) + ' ' + name + ' ' + span + (used !== null ? ': ' + pctText(used) + ' used' : '') +
+        (w.observedAt && !w.estimated ? ' (reported ' + when(w.observedAt, nowMs) + ')' : '');
       return tile;
     }
     function fillReset(node, reset, nowMs) {
+      const block = node.dataset.ends === 'block';
       if (reset === null) { node.textContent = 'Reset time not reported'; return; }
-      if (reset <= nowMs) { node.textContent = 'Reset at ' + when(reset, nowMs); node.title = fullTime(reset); return; }
-      node.replaceChildren('Resets in ', el('b', { class: 'lg-count', text: countdown(reset - nowMs) }), ' · ' + when(reset, nowMs));
+      if (reset <= nowMs) { node.textContent = (block ? 'Ended at ' : 'Reset at ') + when(reset, nowMs); node.title = fullTime(reset); return; }
+      node.replaceChildren(block ? 'Ends in ' : 'Resets in ', el('b', { class: 'lg-count', text: countdown(reset - nowMs) }), ' · ' + when(reset, nowMs));
       node.title = fullTime(reset) + ' (your local time)';
     }
     function tick() {
@@ -284,12 +326,9 @@
         title: 'Your usage at API list prices divided by what the plan costs this month' }));
       if (list !== null) bits.push(['your usage at list price: ', tail]);
       bits.forEach((b, i) => line.append(i ? '; ' : ': ', ...b));
-      const period = [p.periodStart, p.periodEnd].map(toMs);
       const sub = [toolName(p.tool)];
-      if (period[0] !== null && period[1] !== null) {
-        const a = new Date(period[0]), b = new Date(period[1] - 1);
-        sub.push(MONTHS[a.getMonth()] + ' ' + a.getDate() + ' – ' + MONTHS[b.getMonth()] + ' ' + b.getDate());
-      }
+      const period = periodDays(p.periodStart, p.periodEnd);
+      if (period) sub.push(period);
       const box = el('div', { class: 'lim-plan', 'data-tool': String(p.tool || '') }, line, el('div', { class: 'lp-sub', text: sub.join(' · ') }));
       const credits = p.credits && typeof p.credits === 'object' ? creditsBlock(p.credits) : null;
       if (credits) box.append(credits);
@@ -298,9 +337,19 @@
 
     // -- history --------------------------------------------------------------------------------
     const seriesLabel = (s) => toolName(s.source) + ' ' + windowName(s.window) + (s.limitId && s.limitId !== 'codex' ? ' (' + s.limitId + ')' : '');
-    function seriesColor(s, i) {
-      const pair = TOOL_COLORS[s.source];
-      return pair ? pair[s.window === '5h' ? 0 : 1] : OTHER_COLORS[i % OTHER_COLORS.length];
+    /** Whether the card's background is dark (the page's theme, VS Code's included). */
+    function darkTheme() {
+      const c = kit.theme().card;
+      let rgb = null;
+      const hex = /^#([0-9a-f]{6})$/i.exec(c);
+      if (hex) rgb = [0, 2, 4].map((k) => parseInt(hex[1].slice(k, k + 2), 16));
+      const fn = /rgba?\(\s*(\d+)[ ,]+(\d+)[ ,]+(\d+)/.exec(c);
+      if (fn) rgb = fn.slice(1, 4).map(Number);
+      return rgb ? 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] < 110 : false;
+    }
+    function seriesColor(s, i, dark) {
+      const set = TOOL_COLORS[s.source];
+      return set ? set[s.window === '5h' ? 0 : dark ? 2 : 1] : OTHER_COLORS[i % OTHER_COLORS.length];
     }
     /** The line a user reads: each observation holds until the next (stepped), a reset drops it
      * to 0, and the last value holds until now (or the range's end). */
@@ -365,7 +414,9 @@
         options: {
           parsing: false,
           interaction: { mode: 'nearest', axis: 'x', intersect: false },
-          elements: { line: { borderWidth: 2, stepped: 'after' }, point: { hoverRadius: 4 } },
+          // 'before': a value holds until the next point, then the line steps to it (Chart.js's
+          // 'after' would take the next value right after each point)
+          elements: { line: { borderWidth: 2, stepped: 'before' }, point: { hoverRadius: 4 } },
           scales: {
             x: { type: 'linear', grid: { display: false }, ticks: { maxRotation: 0, autoSkip: false, color: t.muted,
               callback: (v) => tickLabel(v, chart ? chart.$span : DAY) },
@@ -406,8 +457,9 @@
       chart.options.scales.x.max = endMs;
       const top = Math.max(100, ...shown.flatMap((s) => (s.points || []).map((p) => p.usedPercent)));
       chart.options.scales.y.max = top > 100 ? Math.ceil(top / 25) * 25 : 100;
+      const dark = darkTheme();
       chart.data.datasets = shown.map((s, i) => {
-        const color = seriesColor(s, i);
+        const color = seriesColor(s, i, dark);
         const data = linePoints(s, startMs, endMs, nowMs);
         return {
           label: seriesLabel(s), data, borderColor: color, backgroundColor: color + '1a',
@@ -464,13 +516,13 @@
       chart.options.scales.y.ticks.color = t.muted;
       chart.options.scales.y.grid.color = t.grid;
       chart.options.plugins.legend.labels.color = t.fg;
-      chart.update('none');
+      renderHistory(); // the lines' colours follow the theme too
     }
 
     setInterval(tick, 15000);
     if (live) {
       // the pace moves with the clock: ask again each minute (the server caches per minute)
-      setInterval(() => { if (lastFilter) load(lastFilter, () => true); }, 60000);
+      setInterval(() => { if (lastFilter) load(lastFilter, () => true, true); }, 60000);
     }
     const card = {
       refresh: (ctx) => load(ctx.filter, ctx.current),
@@ -479,6 +531,19 @@
       get history() { return hist; },
       get datasets() { return chart ? chart.data.datasets.map((d) => ({ label: d.label, source: d.source, window: d.window, points: d.data.map((p) => ({ x: p.x, y: p.y, reset: !!p.reset, tail: !!p.tail })) })) : []; },
       selectTool: (s) => { tool = s; render(); },
+      /** Whether the line of `label` is drawn through (t, used %): a pixel of its colour there. */
+      drawnAt(label, t, used) {
+        const i = chart ? chart.data.datasets.findIndex((d) => d.label === label) : -1;
+        if (i < 0) return false;
+        const x = chart.scales.x.getPixelForValue(t), y = chart.scales.y.getPixelForValue(used);
+        const r = window.devicePixelRatio || 1, hex = chart.data.datasets[i].borderColor;
+        const want = [1, 3, 5].map((k) => parseInt(hex.slice(k, k + 2), 16));
+        const px = chart.ctx.getImageData(Math.round(x * r) - 2, Math.round(y * r) - 2, 5, 5).data;
+        for (let k = 0; k < px.length; k += 4) {
+          if (px[k + 3] > 90 && want.every((c, j) => Math.abs(px[k + j] - c) < 40)) return true;
+        }
+        return false;
+      },
     };
     window.usageLimitsCard = card;
     return card;
