@@ -24,7 +24,7 @@ FIVE_H = 5 * HOUR
 WEEK = 7 * DAY
 
 
-def _spell(rng: random.Random, source: str, start: int, end: int, peak: float, step_min: int) -> list[Observation]:
+def _spell(rng: random.Random, source: str, start: int, end: int, peak: float, step_min: float) -> list[Observation]:
     """One 5-hour window opened at `start`, worked in until `end`, ending at `peak` %: an
     observation every `step_min` minutes or so, each a little fuller."""
     times, t = [], start
@@ -41,7 +41,8 @@ def _spell(rng: random.Random, source: str, start: int, end: int, peak: float, s
     return out
 
 
-def observations(now_ms: int, n_days: int = 30, seed: int = 7) -> list[Observation]:
+def observations(now_ms: int, n_days: int = 30, seed: int = 7, every: float = 1.0) -> list[Observation]:
+    """`every` scales the minutes between observations (0.1: ten times as many)."""
     rng = random.Random(seed)
     out: list[Observation] = []
     day0 = now_ms - now_ms % DAY - n_days * DAY  # UTC midnights: a work day 08:00-19:00 UTC
@@ -58,7 +59,7 @@ def observations(now_ms: int, n_days: int = 30, seed: int = 7) -> list[Observati
                 if start + FIVE_H > current_start:
                     break
                 peak = heavy * rng.uniform(0.35, 1.15) * (0.4 if weekday >= 5 else 1.0)
-                spell = _spell(rng, source, start, start + int(rng.uniform(2.5, 4.6) * HOUR), peak, step)
+                spell = _spell(rng, source, start, start + int(rng.uniform(2.5, 4.6) * HOUR), peak, step * every)
                 out += spell
                 # the weekly window: a share of each 5-hour window's use, reset every 7 days
                 for obs in spell[:: max(1, len(spell) // 3)] + spell[-1:]:
@@ -82,6 +83,6 @@ def observations(now_ms: int, n_days: int = 30, seed: int = 7) -> list[Observati
     return out
 
 
-def write(data: Path, now_ms: int, n_days: int = 30) -> int:
+def write(data: Path, now_ms: int, n_days: int = 30, every: float = 1.0) -> int:
     """Append the observations to `data`'s limit log; returns how many were kept."""
-    return LimitLog(data).append(observations(now_ms, n_days))
+    return LimitLog(data).append(observations(now_ms, n_days, every=every))

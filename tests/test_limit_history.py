@@ -11,6 +11,7 @@ from editor import Editor, write_config
 from pygls.exceptions import JsonRpcException
 
 from usage_ls import days, windows
+from usage_ls.store.limit_reader import ObservationReader
 from usage_ls.store.limits import LimitLog, Observation
 
 H = 3_600_000
@@ -110,3 +111,27 @@ def test_history_days_are_the_configured_zones():
     start = days.midnight_ms("2026-12-06", tz)
     assert windows.history(log, start, start + 86_400_000, NOW) == []
     assert len(windows.history(log, start - 86_400_000, start, NOW)) == 1
+
+
+def test_the_servers_reader_reads_on_from_where_it_stopped(tmp_path):
+    log = LimitLog(tmp_path)
+    reader = ObservationReader(log)
+    assert reader.all() == []
+    log.append([o("claude-code", "5h", 10.0, 1, 5)])
+    assert [x.used_percent for x in reader.all()] == [10.0]
+    # a line still being written is not read until its newline arrives; junk lines are skipped
+    with open(log.path, "ab") as f:
+        f.write(b'not json\n{"source": "codex", "window": "7d", "usedPercent": 3.0, "resetsAt": null, "observedAt": 7')
+    assert [x.used_percent for x in reader.all()] == [10.0]
+    with open(log.path, "ab") as f:
+        f.write(b"}\n")
+    log.append([o("claude-code", "5h", 20.0, 2, 5)])
+    assert [(x.source, x.used_percent) for x in reader.all()] == [
+        ("claude-code", 10.0),
+        ("codex", 3.0),
+        ("claude-code", 20.0),
+    ]
+    # replaced by a shorter file (a restore, a repair): read again whole
+    log.path.unlink()
+    log.append([o("gemini", "5h", 1.0, 3, 5)])
+    assert [x.source for x in reader.all()] == ["gemini"]

@@ -28,6 +28,7 @@ from usage_ls.names import settle_user
 from usage_ls.pricing import Pricer
 from usage_ls.store.cache import ByteCache
 from usage_ls.store.ledger import CHECKPOINT_RECORDS, Ledger
+from usage_ls.store.limit_reader import ObservationReader
 from usage_ls.store.limits import LimitLog
 
 MAX_BATCH = 50_000  # records in one usage/record
@@ -56,6 +57,7 @@ class Usage:
         self.limit_log = LimitLog(self.cfg.data_dir)
         self.limit_sig: tuple[int, int] | None = None
         self.limit_changes = 0
+        self.limit_reader = ObservationReader(self.limit_log)  # the whole history, read on as it grows
         self.budgets = Budgets(self.cfg, self.summary)
         self.engine = InsightEngine(self.cfg, self.ledger, self.pricer, self.budgets, self.summary, result_weight)
         self.defer_insights = False  # set by a starting server; see status_data
@@ -203,7 +205,7 @@ class Usage:
         start, end = days.midnight_ms(f.start, self.tz), days.midnight_ms(days.shift(f.end, 1), self.tz)
 
         def compute() -> dict:
-            series = windows.history(self.limit_log.read(), start, end, now, source)
+            series = windows.history(self.limit_reader.all(), start, end, now, source)
             return {"from": f.start, "to": f.end, "startMs": start, "endMs": end, "now": now, "series": series}
 
         return self.cached("limitHistory", (f.start, f.end, source, now // 60_000), compute)

@@ -92,21 +92,21 @@ def worst_level(windows: list[dict[str, Any]]) -> str:
 MAX_POINTS = 2000  # per window in one history answer; more are thinned (`thin`)
 
 
-def thin(points: list[dict[str, Any]], start_ms: int, end_ms: int, limit: int = MAX_POINTS) -> list[dict[str, Any]]:
-    """At most `limit` points (in time order): the range cut into `limit // 2` equal spans,
-    and of each span's points the fullest and the last kept (the peaks a user looks for, and
-    where each span ends)."""
-    if len(points) <= limit:
-        return points
+def thin(shown: list[Observation], start_ms: int, end_ms: int, limit: int = MAX_POINTS) -> list[Observation]:
+    """At most `limit` observations (in time order): the range cut into `limit // 2` equal
+    spans, and of each span's observations the fullest and the last kept (the peaks a user
+    looks for, and where each span ends)."""
+    if len(shown) <= limit:
+        return shown
     spans = max(1, limit // 2)
     width = max(1, end_ms - start_ms)
-    buckets: dict[int, list[dict[str, Any]]] = {}
-    for point in points:
-        buckets.setdefault(min(spans - 1, max(0, (point["t"] - start_ms) * spans // width)), []).append(point)
-    kept: list[dict[str, Any]] = []
+    buckets: dict[int, list[Observation]] = {}
+    for obs in shown:
+        buckets.setdefault(min(spans - 1, max(0, (obs.observed_at - start_ms) * spans // width)), []).append(obs)
+    kept: list[Observation] = []
     for span in sorted(buckets):
         group = buckets[span]
-        peak = max(group, key=lambda p: float(p["usedPercent"]))
+        peak = max(group, key=lambda o: o.used_percent)
         kept.extend([peak] if peak is group[-1] else [peak, group[-1]])
     return kept
 
@@ -131,17 +131,12 @@ def history(
         shown = ([lead] if lead is not None else []) + inside
         if not shown:
             continue
+        until = min(end_ms, now_ms + 1)
         resets: list[int] = []
-        for obs in shown:
-            r = obs.resets_at
-            if (
-                r is not None
-                and start_ms <= r < min(end_ms, now_ms + 1)
-                and not any(abs(r - x) <= 60_000 for x in resets)
-            ):
+        for r in sorted({o.resets_at for o in shown if o.resets_at is not None and start_ms <= o.resets_at < until}):
+            if not resets or r - resets[-1] > 60_000:  # one reset, however the tool rounded it
                 resets.append(r)
-        points = [{"t": o.observed_at, "usedPercent": o.used_percent, "resetsAt": o.resets_at} for o in shown]
-        kept = thin(points, start_ms, end_ms)
+        kept = thin(shown, start_ms, end_ms)
         src, window, limit_id = key
         out.append(
             (
@@ -151,9 +146,11 @@ def history(
                     "window": window,
                     "label": LABELS.get(window, window),
                     "limitId": limit_id,
-                    "points": kept,
-                    "resets": sorted(resets),
-                    "sampled": len(kept) < len(points),
+                    "points": [
+                        {"t": o.observed_at, "usedPercent": o.used_percent, "resetsAt": o.resets_at} for o in kept
+                    ],
+                    "resets": resets,
+                    "sampled": len(kept) < len(shown),
                 },
             )
         )
