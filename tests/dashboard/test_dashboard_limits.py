@@ -316,17 +316,18 @@ class PlansUsage(Usage):
     branch's server has neither)."""
 
     plans: list[dict] | None = PLANS
+    estimated: list[dict] = ESTIMATED
 
     def limits(self, params=None):
         result = super().limits(params)
         if self.plans is None:
             return {"windows": result["windows"]}  # an older server: no `plans` at all
-        return {"windows": result["windows"] + ESTIMATED, "plans": self.plans}
+        return {"windows": result["windows"] + self.estimated, "plans": self.plans}
 
 
-def static_page(open_page, data, plans):
+def static_page(open_page, data, plans, estimated=ESTIMATED):
     svc = PlansUsage(data_dir=data, tag="cli", writable=False).open()
-    svc.plans = plans
+    svc.plans, svc.estimated = plans, estimated
     try:
         html = build_page(svc, {"mode": "static"})["html"]
     finally:
@@ -405,3 +406,9 @@ def test_no_windows_yet_says_how_to_get_them(open_page, tmp_path, clock):
     assert text.startswith("No plan windows known yet.")
     assert "usage-ls statusline --claude-code" in text and "usage-ls import codex" in text
     assert page.eval_on_selector("#limits-error", "e => e.hidden") is True
+
+    # plans but no window yet (a Copilot user, say): the plans, and a word on the windows
+    page = static_page(open_page, data, PLANS[1:], estimated=[])
+    assert not page.is_visible("#limits-empty") and not page.is_visible("#limits-history")
+    assert page.text_content("#limits-gauges-note").startswith("No 5-hour or weekly window reported yet")
+    assert page.eval_on_selector_all("#limits-plans .lim-plan", "els => els.map(e => e.dataset.tool)") == ["copilot"]

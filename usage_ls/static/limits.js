@@ -484,17 +484,19 @@
       empty.hidden = !nothing;
       if (nothing) fillEmpty();
       body.hidden = nothing || limits === null;
-      hint.textContent = 'as the tools report them' + (ws.some((w) => w.estimated) ? ', estimated where they do not' : '') +
+      hint.textContent = !ws.length ? '' : 'as the tools report them' + (ws.some((w) => w.estimated) ? ', estimated where they do not' : '') +
         ' · the marker on each gauge is the time passed (an even pace)';
       gauges.replaceChildren(...ws.map((w) => gauge(w, nowMs)));
       gauges.hidden = !ws.length;
-      gaugesNote.hidden = ws.length > 0;
-      gaugesNote.textContent = ws.length ? '' : (tool ? toolName(tool) + ' has' : 'The tools have') +
-        ' no open window right now: the last ones have reset. A window shows again when the tool next reports it.';
+      // no window now: the ones in the history have reset (or none was ever reported)
+      gaugesNote.hidden = ws.length > 0 || (!ss.length && !!tool);
+      gaugesNote.textContent = ws.length ? '' : ss.length
+        ? (tool ? toolName(tool) + ' has' : 'The tools have') + ' no open window right now: the last ones have reset. A window shows again when the tool next reports it.'
+        : 'No 5-hour or weekly window reported yet: Claude Code reports them to its status line command, Codex in its session logs (docs/limits.md).';
       plans.hidden = !ps.length;
       plans.replaceChildren(...(ps.length ? [el('div', { class: 'lim-sub', text: ps.length === 1 ? 'Your plan' : 'Your plans' }), ...ps.map(plan)] : []));
-      body.classList.toggle('with-plans', ps.length > 0);
       history.hidden = !ss.length && !histError && !ws.length;
+      body.classList.toggle('with-plans', ps.length > 0 && !history.hidden);
       renderHistory();
       section.dataset.windows = String(ws.length);
     }
