@@ -86,11 +86,11 @@ def initial_data(svc, flt: dict, *, static: bool = False) -> dict:
         "users": svc.users(flt),
         "daily": svc.daily(flt),
         "interactions": svc.interactions({**flt, **table}),
-        # budgets, burn rate and projections (about now), spikes and tips (about the range)
-        "insights": svc.insights(flt),
         # the Plan limits card (static/limits.js): the windows now, and their history in the range
         "limits": svc.limits(),
         "limitHistory": svc.limit_history({"from": flt["from"], "to": flt["to"]}),
+        # budgets, burn rate and projections (about now), spikes and tips (about the range)
+        "insights": svc.insights(flt),
         "options": {
             "projects": [p["project"] for p in svc.projects(opts)["projects"]],
             "users": [u["user"] for u in svc.users(opts)["users"]],

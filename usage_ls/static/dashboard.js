@@ -216,12 +216,13 @@
       renderAll();
       app.dataset.mainMs = (performance.now() - started).toFixed(1); // numbers and charts on screen
     });
-    const rows = loadRows(my, opts && opts.keepPage);
+    // cards from other scripts (limits.js) after the main numbers, beside the rows and insights
+    const cardsDone = main.catch(() => {}).then(() => (my === gen ? refreshCards(my, f) : null));
+    const rows = Promise.all([loadRows(my, opts && opts.keepPage), cardsDone]);
     // insights after the main numbers: the server answers one request at a time, and tips
     // over a long range take longer than the totals
     const ins = main.catch(() => {}).then(() => (my === gen ? loadInsights(my, f) : null));
-    const more = main.catch(() => {}).then(() => (my === gen ? refreshCards(my, f) : null));
-    return Promise.all([main, rows, ins, more]).then(() => {
+    return Promise.all([main, rows, ins]).then(() => {
       if (my !== gen) return;
       showError(null);
     }, (err) => {
@@ -316,6 +317,22 @@
       }
     }).catch(() => {}).then(() => setTimeout(poll, 2000));
     setTimeout(poll, 2000);
+  }
+
+  // ---- cards from other scripts (static/limits.js) ------------------------------------------------------
+  // A script before this one pushes `make(kit)` onto window.usageCards; `make` builds its card and
+  // returns {refresh(ctx) -> Promise (never rejected: the card shows its own errors), theme(t)}.
+  let cards = [];
+  function refreshCards(my, f) {
+    const ctx = { filter: f, current: () => my === gen };
+    return Promise.all(cards.map((c) => Promise.resolve().then(() => c.refresh(ctx)).catch(() => {})));
+  }
+  function makeCards() {
+    const kit = {
+      mode: MODE, boot, state, el, api, call: transport, theme, fmtPct, fmtUsd, fmtCount, fmtCredits, fmtTokens,
+      dayLabel, place: (node) => $('insights').after(node),
+    };
+    cards = (window.usageCards || []).map((make) => make(kit));
   }
 
   // ---- filters ----------------------------------------------------------------------------------
@@ -1199,22 +1216,6 @@
       btn.textContent = 'Export CSV';
       btn.disabled = false;
     }
-  }
-
-  // ---- cards from other scripts (static/limits.js) ------------------------------------------------------
-  // A script before this one pushes `make(kit)` onto window.usageCards; `make` builds its card and
-  // returns {refresh(ctx) -> Promise (never rejected: the card shows its own errors), theme(t)}.
-  let cards = [];
-  function refreshCards(my, f) {
-    const ctx = { filter: f, current: () => my === gen };
-    return Promise.all(cards.map((c) => Promise.resolve().then(() => c.refresh(ctx)).catch(() => {})));
-  }
-  function makeCards() {
-    const kit = {
-      mode: MODE, boot, state, el, api, call: transport, theme, fmtPct, fmtUsd, fmtCount, fmtCredits, fmtTokens,
-      dayLabel, place: (node) => $('insights').after(node),
-    };
-    cards = (window.usageCards || []).map((make) => make(kit));
   }
 
   // ---- all together -----------------------------------------------------------------------------------

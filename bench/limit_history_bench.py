@@ -1,6 +1,6 @@
 """The Plan limits card's data: `usage/limits` and `usage/limitHistory` over a heavy year.
 
-    .venv/bin/python bench/limits_bench.py [--days 365] [--every 0.3]
+    .venv/bin/python bench/limit_history_bench.py [--days 365] [--every 0.3]
 
 Writes a year of plan-window observations (bench/limits_data.py: Claude Code and Codex, 5-hour
 and weekly windows; `--every 0.3` reports every ~3 minutes of work, about what a status line
