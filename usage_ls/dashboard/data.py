@@ -86,9 +86,6 @@ def initial_data(svc, flt: dict, *, static: bool = False) -> dict:
         "users": svc.users(flt),
         "daily": svc.daily(flt),
         "interactions": svc.interactions({**flt, **table}),
-        # the Plan limits card (static/limits.js): the windows now, and their history in the range
-        "limits": svc.limits(),
-        "limitHistory": svc.limit_history({"from": flt["from"], "to": flt["to"]}),
         # budgets, burn rate and projections (about now), spikes and tips (about the range)
         "insights": svc.insights(flt),
         "options": {
@@ -96,6 +93,9 @@ def initial_data(svc, flt: dict, *, static: bool = False) -> dict:
             "users": [u["user"] for u in svc.users(opts)["users"]],
             "models": [m["model"] for m in svc.token_split(opts)["models"]],
         },
+        # the Plan limits card (static/limits.js): the windows now, and their history in the range
+        "limits": svc.limits(),
+        "limitHistory": svc.limit_history({"from": flt["from"], "to": flt["to"]}),
     }
 
 

@@ -215,10 +215,9 @@
       view = { summary, tokenSplit, projects, users, daily, options: opts };
       renderAll();
       app.dataset.mainMs = (performance.now() - started).toFixed(1); // numbers and charts on screen
+      return refreshCards(my, f); // then the cards of other scripts (limits.js); they show their own errors
     });
-    // cards from other scripts (limits.js) after the main numbers, beside the rows and insights
-    const cardsDone = main.catch(() => {}).then(() => (my === gen ? refreshCards(my, f) : null));
-    const rows = Promise.all([loadRows(my, opts && opts.keepPage), cardsDone]);
+    const rows = loadRows(my, opts && opts.keepPage);
     // insights after the main numbers: the server answers one request at a time, and tips
     // over a long range take longer than the totals
     const ins = main.catch(() => {}).then(() => (my === gen ? loadInsights(my, f) : null));
