@@ -81,6 +81,14 @@ def test_statusline_bench_small(capsys, tmp_path):
         print("\n" + text)
 
 
+def test_limit_history_bench_small(capsys):
+    text = run_bench(["bench/limit_history_bench.py", "--days", "10", "--every", "1"])
+    for line in ("a process's first call", "after one more observation", "usage/limitHistory   7 days"):
+        assert line in text
+    with capsys.disabled():
+        print("\n" + text)
+
+
 def test_spike_calibration_small(capsys):
     text = run_bench(
         ["bench/spike_calibration.py", "--seeds", "5", "--days", "30", "--catch-seeds", "5", "--profiles", "reference"]

@@ -135,6 +135,33 @@ class LimitsResult(TypedDict):
     plans: list[PlanResult]
 
 
+class LimitHistoryParams(FilterParams, total=False):
+    source: str  # one tool's windows ("claude-code", "codex", ...); absent: every tool's
+
+
+class LimitPoint(TypedDict):
+    t: int  # when observed, epoch ms
+    usedPercent: float
+    resetsAt: int | None
+
+
+class LimitSeries(TypedDict):
+    source: str
+    window: str
+    label: str
+    limitId: str | None
+    points: list[LimitPoint]  # in time order; the first may precede the range (its window still open)
+    resets: list[int]  # epoch ms in the range at which an observed window started again
+    sampled: bool  # more observations than MAX_POINTS: thinned (each span's peak and last kept)
+
+
+# `from`/`to`: the days as resolved; `startMs`/`endMs`: their edges in the configured zone
+LimitHistoryResult = TypedDict(
+    "LimitHistoryResult",
+    {"from": str, "to": str, "startMs": int, "endMs": int, "now": int, "series": list[LimitSeries]},
+)
+
+
 Result = dict[str, Any]  # the other results: see docs/protocol.md for their fields
 
 
@@ -168,6 +195,7 @@ METHODS: tuple[Method, ...] = (
     Method("usage/interactions", Usage.interactions, InteractionsParams, Result, dashboard=True),
     Method("usage/sessions", Usage.sessions, SessionsParams, Result, dashboard=True),
     Method("usage/insights", Usage.insights, FilterParams, Result, dashboard=True),
+    Method("usage/limitHistory", Usage.limit_history, LimitHistoryParams, LimitHistoryResult, dashboard=True),
     Method("usage/limits", Usage.limits, FilterParams, LimitsResult, dashboard=True),
     Method("usage/attribution", Usage.attribution, AttributionParams, Result, dashboard=True),
     Method("usage/statusBar", views.status_bar, StatusBarParams, StatusBarResult),

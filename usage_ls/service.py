@@ -28,6 +28,7 @@ from usage_ls.names import settle_user
 from usage_ls.pricing import Pricer
 from usage_ls.store.cache import ByteCache
 from usage_ls.store.ledger import CHECKPOINT_RECORDS, Ledger
+from usage_ls.store.limit_reader import ObservationReader
 from usage_ls.store.limits import LimitLog
 
 MAX_BATCH = 50_000  # records in one usage/record
@@ -60,6 +61,7 @@ class Usage:
         self.limit_log = LimitLog(self.cfg.data_dir)
         self.limit_sig: tuple[int, int] | None = None
         self.limit_changes = 0
+        self.limit_reader = ObservationReader(self.limit_log)  # the whole history, read on as it grows
         self.budgets = Budgets(self.cfg, self.summary)
         self.engine = InsightEngine(self.cfg, self.ledger, self.pricer, self.budgets, self.summary, result_weight)
         self.defer_insights = False  # set by a starting server; see status_data
@@ -221,6 +223,23 @@ class Usage:
             return queries.matching_columns(self.ledger, f, day, feature)
 
         return blocks.report(load, f.start, f.end, self.tz, now, self.ledger.models.names)
+
+    def limit_history(self, params: dict | None = None) -> dict:
+        """`usage/limitHistory`: each plan window's observations in the filter's days (in the
+        configured zone), optionally of one `source` (`windows.history`)."""
+        self.refresh()
+        f = self.parse_filter(params)
+        source = (params or {}).get("source") or None
+        if source is not None and (not isinstance(source, str) or len(source) > 200):
+            raise InvalidParams("source", f'expected a tool name like "claude-code" or "codex", got {describe(source)}')
+        now = days.now_ms()
+        start, end = days.midnight_ms(f.start, self.tz), days.midnight_ms(days.shift(f.end, 1), self.tz)
+
+        def compute() -> dict:
+            series = windows.history(self.limit_reader.all(), start, end, now, source)
+            return {"from": f.start, "to": f.end, "startMs": start, "endMs": end, "now": now, "series": series}
+
+        return self.cached("limitHistory", (f.start, f.end, source, now // 60_000), compute)
 
     def interactions(self, params: dict | None = None) -> dict:
         self.ledger.refresh()

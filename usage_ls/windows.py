@@ -142,3 +142,72 @@ def view(observations: list[Observation], now_ms: int, tz: dt.tzinfo = dt.UTC) -
 
 def worst_level(windows: list[dict[str, Any]]) -> str:
     return max((w["level"] for w in windows), key=LEVELS.index, default="normal")
+
+
+MAX_POINTS = 2000  # per window in one history answer; more are thinned (`thin`)
+
+
+def thin(shown: list[Observation], start_ms: int, end_ms: int, limit: int = MAX_POINTS) -> list[Observation]:
+    """At most `limit` observations (in time order): the range cut into `limit // 2` equal
+    spans, and of each span's observations the fullest and the last kept (the peaks a user
+    looks for, and where each span ends)."""
+    if len(shown) <= limit:
+        return shown
+    spans = max(1, limit // 2)
+    width = max(1, end_ms - start_ms)
+    buckets: dict[int, list[Observation]] = {}
+    for obs in shown:
+        buckets.setdefault(min(spans - 1, max(0, (obs.observed_at - start_ms) * spans // width)), []).append(obs)
+    kept: list[Observation] = []
+    for span in sorted(buckets):
+        group = buckets[span]
+        peak = max(group, key=lambda o: o.used_percent)
+        kept.extend([peak] if peak is group[-1] else [peak, group[-1]])
+    return kept
+
+
+def history(
+    observations: list[Observation], start_ms: int, end_ms: int, now_ms: int, source: str | None = None
+) -> list[dict[str, Any]]:
+    """`usage/limitHistory` series: per (source, window, limit id), the observations in
+    [start_ms, end_ms) in time order, led by the last one before the range when its window was
+    still open at the start (so a line starts at the left edge), and `resets`: the moments in
+    the range at which a window observed before them started again (used % back to 0)."""
+    groups: dict[tuple[str, str, str | None], list[Observation]] = {}
+    for obs in observations:
+        if source is None or obs.source == source:
+            groups.setdefault(obs.key(), []).append(obs)
+    out: list[tuple[tuple[str, int, str, str], dict[str, Any]]] = []
+    for key, items in groups.items():
+        items.sort(key=lambda o: o.observed_at)
+        before = [o for o in items if o.observed_at < start_ms]
+        inside = [o for o in items if start_ms <= o.observed_at < end_ms]
+        lead = before[-1] if before and (before[-1].resets_at is None or before[-1].resets_at > start_ms) else None
+        shown = ([lead] if lead is not None else []) + inside
+        if not shown:
+            continue
+        until = min(end_ms, now_ms + 1)
+        resets: list[int] = []
+        for r in sorted({o.resets_at for o in shown if o.resets_at is not None and start_ms <= o.resets_at < until}):
+            if not resets or r - resets[-1] > 60_000:  # one reset, however the tool rounded it
+                resets.append(r)
+        kept = thin(shown, start_ms, end_ms)
+        src, window, limit_id = key
+        out.append(
+            (
+                (src, window_ms(window) or 0, window, limit_id or ""),
+                {
+                    "source": src,
+                    "window": window,
+                    "label": LABELS.get(window, window),
+                    "limitId": limit_id,
+                    "points": [
+                        {"t": o.observed_at, "usedPercent": o.used_percent, "resetsAt": o.resets_at} for o in kept
+                    ],
+                    "resets": resets,
+                    "sampled": len(kept) < len(shown),
+                },
+            )
+        )
+    out.sort(key=lambda pair: pair[0])
+    return [series for _, series in out]

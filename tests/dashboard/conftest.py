@@ -115,7 +115,8 @@ class Guard:
 
 @pytest.fixture
 def open_page(browser):
-    """open_page(url | html=..., scheme=, init_script=, bridge=) -> (page, guard), loaded and ready.
+    """open_page(url | html=..., scheme=, init_script=, bridge=, timezone_id=, fixed_time=) -> (page, guard),
+    loaded and ready. `fixed_time` (a datetime) is what the page's `Date` says, for good.
 
     Every page is checked by its guard on teardown."""
     opened = []
@@ -127,9 +128,15 @@ def open_page(browser):
         init_script: str | None = None,
         allowed: tuple[str, ...] = ("http://127.0.0.1:",),
         bridge=None,
+        timezone_id: str | None = None,
+        fixed_time=None,
     ):
-        ctx = browser.new_context(viewport={"width": 1400, "height": 900}, color_scheme=scheme, accept_downloads=True)
+        ctx = browser.new_context(
+            viewport={"width": 1400, "height": 900}, color_scheme=scheme, accept_downloads=True, timezone_id=timezone_id
+        )
         page = ctx.new_page()
+        if fixed_time is not None:
+            page.clock.set_fixed_time(fixed_time)
         guard = Guard(page, allowed)
         if init_script:
             page.add_init_script(init_script)

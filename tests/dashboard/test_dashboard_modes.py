@@ -42,6 +42,8 @@ document.addEventListener('DOMContentLoaded', () => {
 });
 """
 METHODS = {
+    "usage/limits": "limits",  # the Plan limits card
+    "usage/limitHistory": "limit_history",
     "usage/summary": "summary",
     "usage/tokenSplit": "token_split",
     "usage/projects": "projects",

@@ -97,6 +97,9 @@ def initial_data(svc, flt: dict, *, static: bool = False) -> dict:
             "users": [u["user"] for u in svc.users(opts)["users"]],
             "models": [m["model"] for m in svc.token_split(opts)["models"]],
         },
+        # the Plan limits card (static/limits.js): the windows now, and their history in the range
+        "limits": svc.limits(),
+        "limitHistory": svc.limit_history({"from": flt["from"], "to": flt["to"]}),
     }
 
 

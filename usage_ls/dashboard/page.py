@@ -202,10 +202,11 @@ def render(boot: dict, nonce: str) -> str:
     fields = {
         "csp": csp(nonce, mode),
         "nonce": nonce,
-        "css": asset("dashboard.css"),
+        "css": asset("dashboard.css") + asset("limits.css"),
         "data": json_for_script(boot),
         "chartjs": asset("chart.umd.min.js"),
-        "js": asset("dashboard.js"),
+        # cards in their own files register first (window.usageCards), then the page starts
+        "js": asset("limits.js") + "\n" + asset("dashboard.js"),
     }
     # str.format would trip on the braces of CSS and JS: substitute each marker once
     return re.sub(r"\{(csp|nonce|css|data|chartjs|js)\}", lambda m: fields[m.group(1)], SKELETON)

@@ -18,7 +18,8 @@ operation waits longer than that: half-open or trickling connections are closed.
     GET  /?token=T          the page (browser mode: a fresh nonce each time); `&model=`,
                             `&project=`, `&from=` ... set its first filter
     POST /api/<method>      summary, tokenSplit, projects, users, daily, interactions,
-                            insights: the params object as the JSON body, the result as JSON;
+                            insights, limits, limitHistory: the params object as the JSON
+                            body, the result as JSON;
                             a bad filter is 400 {"error": {"message"}}
     GET  /api/version       {"version", "today"}: the page polls it for live updates
 """
@@ -259,7 +260,7 @@ class Handler(BaseHTTPRequestHandler):
             svc = self.server.svc
 
             def version():
-                svc.ledger.refresh()
+                svc.refresh()  # the ledger, and plan windows a status line command kept
                 return {"version": svc.version, "today": svc.today()}
 
             self._json(HTTPStatus.OK, self.server.call(version))

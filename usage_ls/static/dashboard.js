@@ -218,6 +218,7 @@
       view = { summary, tokenSplit, projects, users, daily, options: opts };
       renderAll();
       app.dataset.mainMs = (performance.now() - started).toFixed(1); // numbers and charts on screen
+      return refreshCards(my, f); // then the cards of other scripts (limits.js); they show their own errors
     });
     const rows = Promise.all([loadRows(my, opts && opts.keepPage), loadSessions(my, opts && opts.keepPage)]);
     // insights after the main numbers: the server answers one request at a time, and tips
@@ -320,6 +321,22 @@
       }
     }).catch(() => {}).then(() => setTimeout(poll, 2000));
     setTimeout(poll, 2000);
+  }
+
+  // ---- cards from other scripts (static/limits.js) ------------------------------------------------------
+  // A script before this one pushes `make(kit)` onto window.usageCards; `make` builds its card and
+  // returns {refresh(ctx) -> Promise (never rejected: the card shows its own errors), theme(t)}.
+  let cards = [];
+  function refreshCards(my, f) {
+    const ctx = { filter: f, current: () => my === gen };
+    return Promise.all(cards.map((c) => Promise.resolve().then(() => c.refresh(ctx)).catch(() => {})));
+  }
+  function makeCards() {
+    const kit = {
+      mode: MODE, boot, state, el, api, call: transport, theme, fmtPct, fmtUsd, fmtCount, fmtCredits, fmtTokens,
+      dayLabel, place: (node) => $('insights').after(node),
+    };
+    cards = (window.usageCards || []).map((make) => make(kit));
   }
 
   // ---- filters ----------------------------------------------------------------------------------
@@ -784,6 +801,7 @@
       if (c.options.plugins.legend) c.options.plugins.legend.labels.color = t.fg;
       c.update('none');
     }
+    for (const card of cards) if (card.theme) card.theme(t);
   }
   function chartHover(canvas, evt, model, extra) {
     if (model === undefined) { hideCard(); canvas.style.cursor = ''; return; }
@@ -1374,6 +1392,7 @@
     $('foot-note').textContent = MODE === 'vscode' ? 'numbers from the language server' :
       MODE === 'browser' ? 'served on this machine only; nothing leaves it' : 'static snapshot generated ' + boot.generatedAt.replace('T', ' ');
     makeCharts();
+    makeCards();
     applyTheme();
     wireFilters();
     wireRows();

@@ -123,6 +123,7 @@ export const DASHBOARD_METHODS: ReadonlySet<string> = new Set([
   "usage/interactions",
   "usage/sessions",
   "usage/insights",
+  "usage/limitHistory",
   "usage/limits",
   "usage/attribution",
 ]);
