@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from usage_ls import attributed, blocks, days, limit_alerts, periods, plans, queries, session_list
+from usage_ls import attributed, blocks, days, limit_alerts, periods, plans, queries, session_list, windows
 from usage_ls.budgets import Budgets
 from usage_ls.config import Config, load_config
 from usage_ls.errors import InvalidParams, describe
