@@ -62,6 +62,7 @@ class Usage:
         # callables the server polls on every tick (e.g. live log importers); each returns
         # True when it recorded something
         self.watchers: list[Callable[[], bool]] = []
+        self.live_sources: list[dict] = []  # the server's: tools watched, the receiver (sources.py)
 
     def open(self) -> Usage:
         self.ledger.open()

@@ -24,18 +24,10 @@ from pathlib import Path
 import orjson
 
 from usage_ls.importers import TOOL_NAMES, Importer
+from usage_ls.render.status import LABELS
 
 log = logging.getLogger(__name__)
 
-LABELS = {
-    "claude-code": "Claude Code",
-    "codex": "Codex",
-    "gemini": "Gemini CLI",
-    "aider": "aider",
-    "cline": "Cline/Roo/Kilo",
-    "opencode": "opencode",
-    "continue": "Continue",
-}
 OFF = ("off", "none", "false", "no")
 
 
