@@ -34,8 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "importers")]
 
-import orjson
-from otlp_bench import Lsp, pct
+import orjson  # noqa: E402
+from otlp_bench import Lsp, pct  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
