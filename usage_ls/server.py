@@ -129,10 +129,12 @@ class UsageServer(LanguageServer):
             return
         self.pushed_version = svc.version
         self.last_push = asyncio.get_running_loop().time()
-        statusline.cache_status(svc)  # status line commands (Claude Code's, tmux) read it: no ledger to open
         self.protocol.notify(
             protocol.DID_CHANGE, {"today": svc.summary(), "statusBar": views.status_bar(svc), "limits": svc.limits()}
         )
+        # after the editor's update (its file write can take milliseconds): status line commands
+        # (Claude Code's, tmux) read it, no ledger to open
+        statusline.cache_status(svc)
         for message in views.alerts(svc):
             self.tell(message, types.MessageType.Warning)
         heap.trim_if_grown()
@@ -161,15 +163,18 @@ class UsageServer(LanguageServer):
         except Exception:
             log.exception("warming prices")
 
-    def request_push(self) -> None:
+    def request_push(self, now: bool = False) -> None:
         """Push what changed: at once (after the message being handled is answered, and the
-        others read with it) when no push went out in the last PUSH_DELAY; else once that
-        interval is over, with everything that came meanwhile. A burst of records is then one
-        push at its start and one per 100 ms after, never one per record."""
+        others read with it; `now`: before returning) when no push went out in the last
+        PUSH_DELAY; else once that interval is over, with everything that came meanwhile. A
+        burst of records is then one push at its start and one per 100 ms after, never one per
+        record."""
         if self.push_handle is None:
             loop = asyncio.get_running_loop()
             wait = self.last_push + PUSH_DELAY - loop.time()
-            if wait <= 0:
+            if wait <= 0 and now:
+                self._delayed_push()
+            elif wait <= 0:
                 self.push_handle = loop.call_soon(self._delayed_push)
             else:
                 self.push_handle = loop.call_later(wait, self._delayed_push)

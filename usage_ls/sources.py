@@ -58,8 +58,9 @@ class Sources:
 
         self.server.last_write = asyncio.get_running_loop().time()
         self.server.svc().live_sources = self.sources()
-        self.server.request_push()
-        live.write_status(self.server.svc().cfg.data_dir, self.watcher)
+        self.server.request_push(now=True)
+        # for `usage-ls doctor`, after the push
+        asyncio.get_running_loop().call_soon(live.write_status, self.server.svc().cfg.data_dir, self.watcher)
 
     def sources(self) -> list[dict[str, Any]]:
         """The live sources and when each last gave a record (the tooltip, `usage-ls doctor`)."""

@@ -180,7 +180,9 @@ class _Watch:
 class LiveImporter:
     def __init__(self, svc, names: list[str]):
         self.svc = svc
-        self.importer = Importer(svc=svc)
+        # records go through `_Announcing`: the editor hears of them as soon as they are in the
+        # ledger, before the import state is saved (its fsyncs would delay the push)
+        self.importer = Importer(svc=_Announcing(svc, self._recorded))
         self.watches = [_Watch(self.importer, n) for n in names]
         self.paused = False  # while the history is imported (backfill.py): one importer at a time
         self.events = None  # events.Events once started
@@ -193,6 +195,7 @@ class LiveImporter:
         self.files: dict[str, _Watch] = {}  # watched single files (aider's history)
         self.missing: list[tuple[Path, _Watch]] = []  # roots not there yet: looked for once a minute
         self.next_missing = 0.0
+        self.running: str | None = None  # the tool being read
 
     # -- file events -------------------------------------------------------------------------
 
@@ -316,10 +319,9 @@ class LiveImporter:
             self.importer.refresh()
             for w, files in work:
                 w.pending -= files
+                self.running = w.name
                 tally = self.importer.run(w.name, files=sorted(files, key=str), final=False)
-                if tally.imported:
-                    recorded = True
-                    self.last_record[w.name] = time.time()
+                recorded |= tally.imported > 0
                 held = {p for p in files if self.importer.held(w.name, p)}
                 if w.mode == "events":  # a response still being written: read again shortly
                     w.held |= held
@@ -328,12 +330,18 @@ class LiveImporter:
                 if tally.unreadable:
                     log.info("live import %s: %s", w.name, tally.line())
         finally:
+            self.running = None
             lk.release()
-        if recorded and self.on_records is not None:
-            self.on_records()
         if self.held_due is None and self.loop is not None and any(w.held for w in self.watches):
             self.held_due = self.loop.call_later(HELD_SECONDS, self._retry_held)
         return recorded
+
+    def _recorded(self) -> None:
+        """Records of the tool being read are in the ledger."""
+        if self.running is not None:
+            self.last_record[self.running] = time.time()
+        if self.on_records is not None:
+            self.on_records()
 
     def _retry_held(self) -> None:
         self.held_due = None
@@ -367,6 +375,23 @@ class LiveImporter:
         if self.events is not None:
             self.events.stop()
             self.events = None
+
+
+class _Announcing:
+    """The service, with a word after each write that took records."""
+
+    def __init__(self, svc, after: Callable[[], None]):
+        self._svc = svc
+        self._after = after
+
+    def __getattr__(self, name: str):
+        return getattr(self._svc, name)
+
+    def record(self, *args, **kwargs) -> dict:
+        result = self._svc.record(*args, **kwargs)
+        if result.get("accepted"):
+            self._after()
+        return result
 
 
 STATUS_DIR = "live"  # <data_dir>/live/<pid>.json: what each running server watches (`usage-ls doctor`)
