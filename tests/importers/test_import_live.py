@@ -70,10 +70,16 @@ async def test_live_watch_picks_up_new_lines_within_two_seconds(tmp_path, monkey
         t0 = time.monotonic()
         await editor.wait_change(lambda c: c["today"]["outputTokens"] == 400, timeout=2.0)
         assert time.monotonic() - t0 < 2.0
+        # a session in a project folder created after the server started (inotify: a watch
+        # for the new folder, and the file already written in it)
+        other = claude / "projects" / "-home-dev-proj-gadget"
+        other.mkdir()
+        (other / "live-3.jsonl").write_bytes(_line("msg_fourth", 20))
+        await editor.wait_change(lambda c: c["today"]["outputTokens"] == 420, timeout=10)
         rows = await editor.request("usage/interactions", {})
         assert {r["feature"] for r in rows["rows"]} == {"claude-code"}
-        assert {r["project"] for r in rows["rows"]} == {"widget"}
-        assert rows["total"] == 3
+        assert {r["project"] for r in rows["rows"]} == {"widget"}  # the lines' cwd
+        assert rows["total"] == 4
 
 
 def test_watching_costs_almost_nothing_when_idle(tmp_path, monkeypatch):

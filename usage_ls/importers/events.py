@@ -50,14 +50,17 @@ REMOTE = frozenset(
 )
 
 
-def mount_type(path: Path) -> str | None:
-    """The filesystem type of the mount holding `path` (Linux /proc/self/mountinfo), or None."""
-    try:
-        real = os.path.realpath(path)
-        with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as f:
-            lines = f.read().splitlines()
-    except OSError:
-        return None
+def mount_type(path: Path, mountinfo: str | None = None) -> str | None:
+    """The filesystem type of the mount holding `path` (Linux /proc/self/mountinfo, or the
+    `mountinfo` text given), or None."""
+    real = os.path.realpath(path)
+    if mountinfo is None:
+        try:
+            with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as f:
+                mountinfo = f.read()
+        except OSError:
+            return None
+    lines = mountinfo.splitlines()
     best, kind = "", None
     for line in lines:
         left, _, right = line.partition(" - ")
