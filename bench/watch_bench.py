@@ -2,7 +2,7 @@
 costs while nothing happens.
 
     .venv/bin/python bench/watch_bench.py                          # the figures in docs/performance.md
-    .venv/bin/python bench/watch_bench.py --appends 15 --idle 3    # quick, as CI runs it
+    .venv/bin/python bench/watch_bench.py --appends 5 --bursts 1 --idle 1 --sessions 5 --quiet 0.5 --no-compare --tools 2  # CI
 
 Both against a real `usage-ls serve` started as a new user's editor starts it: a fake home
 holding the tools' logs, a fresh data directory, no config (`[import] watch = "auto"`).
@@ -65,21 +65,28 @@ def line(mid: str, out: int) -> bytes:
     )
 
 
-def fake_home(home: Path, sessions: int) -> tuple[Path, Path]:
-    """7 tools' log folders, as a machine that has used them all; the Claude Code session to append to
-    and the folder to start the server in (aider's history is in the working folder)."""
+def fake_home(home: Path, sessions: int, tools: int = 7) -> tuple[Path, Path]:
+    """The log folders of `tools` tools (of 7), as a machine that has used them; the Claude
+    Code session to append to and the folder to start the server in (aider's history is in
+    the working folder)."""
     from synth_logs import claude_logs, codex_logs
 
     claude = home / ".claude" / "projects"
     claude_logs(home / ".claude", sessions=sessions, days=20)
-    codex_logs(home / ".codex", sessions=max(1, sessions // 4))
-    (home / ".gemini" / "tmp" / "abc" / "chats").mkdir(parents=True)
-    (home / ".local" / "share" / "opencode" / "storage" / "message").mkdir(parents=True)
-    (home / ".continue" / "dev_data").mkdir(parents=True)
-    (home / ".config" / "Code" / "User" / "globalStorage" / "saoudrizwan.claude-dev" / "tasks").mkdir(parents=True)
     work = home / "proj"
     work.mkdir()
-    (work / ".aider.chat.history.md").write_text("# aider chat started at 2026-11-20 10:00:00\n")
+    others = [
+        lambda: codex_logs(home / ".codex", sessions=max(1, sessions // 4)),
+        lambda: (home / ".gemini" / "tmp" / "abc" / "chats").mkdir(parents=True),
+        lambda: (home / ".local" / "share" / "opencode" / "storage" / "message").mkdir(parents=True),
+        lambda: (home / ".continue" / "dev_data").mkdir(parents=True),
+        lambda: (home / ".config" / "Code" / "User" / "globalStorage" / "saoudrizwan.claude-dev" / "tasks").mkdir(
+            parents=True
+        ),
+        lambda: (work / ".aider.chat.history.md").write_text("# aider chat started at 2026-11-20 10:00:00\n"),
+    ]
+    for make in others[: tools - 1]:
+        make()
     session = claude / "-home-dev-proj-widget" / "bench-1.jsonl"
     session.parent.mkdir(parents=True, exist_ok=True)
     session.write_bytes(line("msg_bench_0", 1))
@@ -130,14 +137,18 @@ def children(pid: int) -> list[str]:
     return out
 
 
-async def settled(proc, lsp: Lsp, quiet: float = 2.0, limit: float = 300.0) -> None:
+QUIET = [2.0]  # --quiet
+
+
+async def settled(proc, lsp: Lsp, limit: float = 300.0, starting: bool = True) -> None:
     """Until the history is imported (no `usage-ls import` child of the server) and the server
-    has pushed nothing for `quiet` seconds."""
-    await asyncio.sleep(1.0)  # the backfill starts 0.3 s after `initialized`
+    has pushed nothing for `--quiet` seconds."""
+    if starting:
+        await asyncio.sleep(1.0)  # the backfill starts 0.3 s after `initialized`
     t0 = time.monotonic()
     while time.monotonic() - t0 < limit:
         n = len(lsp.changes)
-        await asyncio.sleep(quiet)
+        await asyncio.sleep(QUIET[0])
         if len(lsp.changes) == n and n and not children(proc.pid):
             return
 
@@ -154,9 +165,10 @@ async def counted(lsp: Lsp, messages: int, timeout: float = 10.0) -> float:
     return lsp.changes[-1][0]
 
 
-async def bench_latency(work: Path, args) -> list[tuple[str, str]]:
-    home, data = work / "lat-home", work / "lat-data"
-    session, cwd = fake_home(home, args.sessions)
+async def bench_latency(work: Path, args) -> tuple[list[tuple[str, str]], float]:
+    """The appends timed; then this server's idle CPU (7 tools watched by file events)."""
+    home, data = work / "events-home", work / "events-data"
+    session, cwd = fake_home(home, args.sessions, args.tools)
     proc, lsp = await start(data, env_for(home, data), cwd)
     await settled(proc, lsp)
     base = lsp.changes[-1][1]["today"]["messages"]
@@ -177,10 +189,11 @@ async def bench_latency(work: Path, args) -> list[tuple[str, str]]:
             base += args.burst
             burst.append((await counted(lsp, base) - t) * 1000)
             await asyncio.sleep(args.gap)
+    idle = await idle_cpu(proc, lsp, args)
     await stop(proc, lsp)
     if args.verbose:
         print("single:", " ".join(f"{x:.0f}" for x in single), "\nburst:", " ".join(f"{x:.0f}" for x in burst))
-    return [
+    rows = [
         (
             f"appended line -> usage/didChange p50 / p99 ({args.appends} lines, {args.gap:g} s apart)",
             f"{statistics.median(single):.1f} / {pct(single, 99):.1f} ms (max {max(single):.1f})",
@@ -190,36 +203,47 @@ async def bench_latency(work: Path, args) -> list[tuple[str, str]]:
             f"{statistics.median(burst):.1f} / {pct(burst, 99):.1f} ms",
         ),
     ]
+    return rows, idle
 
 
-async def idle_cpu(work: Path, args, name: str, **extra: str) -> float:
-    home, data = work / f"{name}-home", work / f"{name}-data"
-    _session, cwd = fake_home(home, args.sessions)
-    proc, lsp = await start(data, env_for(home, data, **extra), cwd)
-    await settled(proc, lsp)
+async def idle_cpu(proc, lsp: Lsp, args, starting: bool = False) -> float:
+    await settled(proc, lsp, starting=starting)
     before = cpu_seconds(proc.pid)
     await asyncio.sleep(args.idle)
-    used = cpu_seconds(proc.pid) - before
+    return cpu_seconds(proc.pid) - before
+
+
+async def idle_server(work: Path, args, name: str, **extra: str) -> float:
+    home, data = work / f"{name}-home", work / f"{name}-data"
+    _session, cwd = fake_home(home, args.sessions, args.tools)
+    proc, lsp = await start(data, env_for(home, data, **extra), cwd)
+    used = await idle_cpu(proc, lsp, args, starting=True)
     await stop(proc, lsp)
     return used
-
-
-async def bench_idle(work: Path, args) -> list[tuple[str, str]]:
-    off = await idle_cpu(work, args, "off", USAGE_LS_WATCH="off")
-    events = await idle_cpu(work, args, "events")
-    polled = await idle_cpu(work, args, "poll", USAGE_LS_WATCH_POLL="1")
-    per = f"per {args.idle:g} s idle"
-    return [
-        (f"server CPU {per}: watching off", f"{off:.2f} s"),
-        (f"server CPU {per}: 7 tools watched by file events", f"{events:.2f} s ({events - off:+.2f} s)"),
-        (f"server CPU {per}: 7 tools polled (USAGE_LS_WATCH_POLL=1)", f"{polled:.2f} s ({polled - off:+.2f} s)"),
-    ]
 
 
 async def run(args) -> list[tuple[str, str]]:
     work = Path(tempfile.mkdtemp(prefix="usage-ls-watch-bench-"))
     try:
-        return await bench_latency(work, args) + await bench_idle(work, args)
+        rows, events = await bench_latency(work, args)
+        per = f"per {args.idle:g} s idle"
+        if args.compare:
+            off = await idle_server(work, args, "off", USAGE_LS_WATCH="off")
+            polled = await idle_server(work, args, "poll", USAGE_LS_WATCH_POLL="1")
+            rows += [
+                (f"server CPU {per}: watching off", f"{off:.2f} s"),
+                (
+                    f"server CPU {per}: {args.tools} tools watched by file events",
+                    f"{events:.2f} s ({events - off:+.2f} s)",
+                ),
+                (
+                    f"server CPU {per}: {args.tools} tools polled (USAGE_LS_WATCH_POLL=1)",
+                    f"{polled:.2f} s ({polled - off:+.2f} s)",
+                ),
+            ]
+        else:
+            rows.append((f"server CPU {per}: {args.tools} tools watched by file events", f"{events:.2f} s"))
+        return rows
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -231,9 +255,13 @@ def main() -> int:
     ap.add_argument("--burst", type=int, default=50, help="lines per burst")
     ap.add_argument("--bursts", type=int, default=20, help="bursts timed")
     ap.add_argument("--idle", type=float, default=60.0, help="seconds of idle CPU measured per server")
+    ap.add_argument("--tools", type=int, default=7, choices=range(1, 8), help="tools with logs in the fake home")
     ap.add_argument("--sessions", type=int, default=200, help="Claude Code sessions in the fake home")
+    ap.add_argument("--no-compare", dest="compare", action="store_false", help="no servers with watching off / polled")
+    ap.add_argument("--quiet", type=float, default=2.0, help="seconds without a push that mean settled")
     ap.add_argument("--verbose", action="store_true", help="print every timing")
     args = ap.parse_args()
+    QUIET[0] = args.quiet
     rows = asyncio.run(run(args))
     width = max(len(k) for k, _ in rows)
     print(f"Log watching (Python {sys.version.split()[0]}, {os.cpu_count()} cores)")
