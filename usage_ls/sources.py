@@ -30,7 +30,7 @@ class Sources:
     def watch_logs(self) -> None:
         """`[import] watch` ("auto" by default: every tool with logs on this machine; `[]` off;
         `USAGE_LS_WATCH` overrides): watch them, and import their history in the background."""
-        from usage_ls.importers import backfill, live
+        from usage_ls.importers import backfill, live, live_status
 
         svc = self.server.svc()
         setting = backfill.watch_setting(svc.cfg.import_watch, svc.cfg.import_watch_set)
@@ -48,19 +48,19 @@ class Sources:
         watcher.paused = True  # the history first, then what the tools append
         watcher.on_records = self._logs_recorded
         watcher.start(asyncio.get_running_loop())  # OS file events (polled where there are none)
-        live.write_status(svc.cfg.data_dir, watcher)
+        live_status.write_status(svc.cfg.data_dir, watcher)
         svc.live_sources = self.sources()
         self.backfill = asyncio.ensure_future(self._backfill(list(self.watched), watcher))
 
     def _logs_recorded(self) -> None:
         """The watcher read new lines into the ledger: show them now."""
-        from usage_ls.importers import live
+        from usage_ls.importers import live_status
 
         self.server.last_write = asyncio.get_running_loop().time()
         self.server.svc().live_sources = self.sources()
         self.server.request_push(now=True)
         # for `usage-ls doctor`, after the push
-        asyncio.get_running_loop().call_soon(live.write_status, self.server.svc().cfg.data_dir, self.watcher)
+        asyncio.get_running_loop().call_soon(live_status.write_status, self.server.svc().cfg.data_dir, self.watcher)
 
     def sources(self) -> list[dict[str, Any]]:
         """The live sources and when each last gave a record (the tooltip, `usage-ls doctor`)."""
@@ -139,10 +139,10 @@ class Sources:
 
     def stop(self) -> None:
         if self.watcher is not None:
-            from usage_ls.importers import live
+            from usage_ls.importers import live_status
 
             self.watcher.stop()
-            live.write_status(self.watcher.importer.data_dir, None)
+            live_status.write_status(self.watcher.importer.data_dir, None)
             self.watcher = None
         if self.receiver is not None:
             self.receiver.stop()
