@@ -239,7 +239,7 @@ class LiveImporter:
         return reason
 
     def changed_paths(self, paths: set[str]) -> None:
-        """Files the OS says changed (on the loop): theirs tools' to read, soon."""
+        """Files the OS says changed (on the loop): their tools' to read, soon."""
         for raw in paths:
             if raw.endswith(("-wal", "-journal")):  # SQLite (opencode.db): the database changed
                 raw = raw.rsplit("-", 1)[0]
@@ -369,6 +369,7 @@ class LiveImporter:
             if handle is not None:
                 handle.cancel()
         self.due = self.held_due = None
+        self.loop = None  # nothing is scheduled again (the backfill's end may still resume)
         if self.events is not None:
             self.events.stop()
             self.events = None
