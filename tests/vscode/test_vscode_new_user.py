@@ -11,8 +11,20 @@ import time
 
 import pytest
 from new_user import answer_line, make_home  # tests/new_user.py
-from test_vscode_extension import close_hovers, hover_text, shot, status_item, status_text
+from test_vscode_extension import close_hovers, hover_text, shot, status_item
 from vscode_workbench import CHROMIUM, CHROMIUM_ARGS, Workbench, missing, usage_ls
+
+# every status bar text about the import, as soon as the workbench shows it (it is gone again
+# when the import ends, a second or two later)
+SEEN_PROGRESS = """
+window.__progress = [];
+new MutationObserver(() => {
+  for (const item of document.querySelectorAll('footer .statusbar-item')) {
+    const text = item.textContent.replace(/\\s+/g, ' ').trim();
+    if (text.includes('Importing') && !window.__progress.includes(text)) window.__progress.push(text);
+  }
+}).observe(document, {subtree: true, childList: true, characterData: true, attributes: true});
+"""
 
 
 class NewUserBench(Workbench):
@@ -49,23 +61,23 @@ def test_a_new_user_sees_history_imported_with_progress_and_a_live_line(bench):
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 860})
         page.set_default_timeout(30_000)
+        page.add_init_script(SEEN_PROGRESS)
         page.goto(bench.url)
         page.wait_for_selector(".monaco-workbench", timeout=90_000)
         try:
             # the extension host starts with the page: the server, then the import's progress
-            # in the status bar ("usage-ls: Importing Claude Code logs")
-            seen: set[str] = set()
+            # in the status bar ("usage-ls: Importing Claude Code logs"), for as long as it
+            # lasts: the page notes every such text as it appears (SEEN_PROGRESS)
             deadline = time.monotonic() + 60
+            seen: list[str] = []
             while time.monotonic() < deadline:
-                texts = page.locator("footer .statusbar-item").all_inner_texts()
-                seen |= {re.sub(r"\s+", " ", t).strip() for t in texts if "Importing" in t}
-                try:
-                    if "cr" in status_text(page) and seen and not any("Importing" in t for t in texts):
-                        break
-                except Exception:
-                    pass
-                time.sleep(0.05)
-            assert any("Importing Claude Code logs" in t or "Importing Codex logs" in t for t in seen), seen
+                seen = page.evaluate("window.__progress || []")
+                showing = page.locator("footer .statusbar-item").all_inner_texts()
+                if any("Importing Codex logs" in t for t in seen) and not any("Importing" in t for t in showing):
+                    break  # the import is over
+                time.sleep(0.2)
+            assert any("Importing Claude Code logs" in t for t in seen), seen
+            assert any("Importing Codex logs" in t for t in seen), seen
             # the history is in the ledger: the sample sessions' 4 Claude Code answers ($0.279211,
             # as ccusage counts them) and 2 Codex turns ($0.031)
             report = usage_ls(
