@@ -114,3 +114,28 @@ def test_journal_bench_small(capsys):
     assert "read_lines over the whole journal" in text and "another process catching up" in text
     with capsys.disabled():
         print("\n" + text)
+
+
+def test_watch_bench_small(capsys):
+    text = run_bench(
+        [
+            "bench/watch_bench.py",
+            "--appends",
+            "5",
+            "--bursts",
+            "1",
+            "--idle",
+            "1",
+            "--sessions",
+            "5",
+            "--quiet",
+            "0.5",
+            "--no-compare",
+            "--tools",
+            "2",
+        ]
+    )
+    for line in ("appended line -> usage/didChange", "burst of 50 lines", "2 tools watched by file events"):
+        assert line in text
+    with capsys.disabled():
+        print("\n" + text)

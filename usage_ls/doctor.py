@@ -99,8 +99,11 @@ def run() -> int:
             )
     else:
         print("(the data directory does not exist yet: it is created on first use)")
+    from usage_ls.importers.live_status import doctor_lines as watcher_lines
     from usage_ls.receive.command import doctor_lines
 
+    for line in watcher_lines(root):
+        print(line)
     receiver_lines, receiver_problems = doctor_lines(cfg)
     for line in receiver_lines:
         print(line)

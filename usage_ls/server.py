@@ -40,7 +40,7 @@ POLL_SECONDS = 0.25  # how often other processes' journals are checked (didChang
 SYNC_DELAY = 0.05  # group commit for notifications: fsync at most every 50 ms ...
 SYNC_COUNT = 100  # ... or every 100 records
 IDLE_CHECKPOINT_SECONDS = 30.0
-PUSH_DELAY = 0.1  # coalesce didChange pushes: a burst of records is one update
+PUSH_DELAY = 0.1  # didChange at most every 100 ms: a lone change at once, a burst's rest in one update
 
 
 class UsageServer(LanguageServer):
@@ -52,7 +52,8 @@ class UsageServer(LanguageServer):
         self.pushed_version = -1
         self.unsynced = 0
         self.sync_handle: asyncio.TimerHandle | None = None
-        self.push_handle: asyncio.TimerHandle | None = None
+        self.push_handle: asyncio.Handle | None = None
+        self.last_push = float("-inf")  # loop time of the last didChange
         self.tasks: list[asyncio.Task] = []
         self.checkpointing = False
         self.last_write = 0.0
@@ -132,10 +133,13 @@ class UsageServer(LanguageServer):
         if not force and svc.version == self.pushed_version:
             return
         self.pushed_version = svc.version
-        statusline.cache_status(svc)  # status line commands (Claude Code's, tmux) read it: no ledger to open
+        self.last_push = asyncio.get_running_loop().time()
         status = views.status_bar(svc)
         self.protocol.notify(protocol.DID_CHANGE, {"today": svc.summary(), "statusBar": status, "limits": svc.limits()})
         self.editor.status_changed(status["text"])
+        # after the editor's update (its file write can take milliseconds): status line commands
+        # (Claude Code's, tmux) read it, no ledger to open
+        statusline.cache_status(svc)
         for message in views.alerts(svc):
             self.tell(message, types.MessageType.Warning)
         heap.trim_if_grown()
@@ -164,9 +168,21 @@ class UsageServer(LanguageServer):
         except Exception:
             log.exception("warming prices")
 
-    def request_push(self) -> None:
+    def request_push(self, now: bool = False) -> None:
+        """Push what changed: at once (after the message being handled is answered, and the
+        others read with it; `now`: before returning) when no push went out in the last
+        PUSH_DELAY; else once that interval is over, with everything that came meanwhile. A
+        burst of records is then one push at its start and one per 100 ms after, never one per
+        record."""
         if self.push_handle is None:
-            self.push_handle = asyncio.get_running_loop().call_later(PUSH_DELAY, self._delayed_push)
+            loop = asyncio.get_running_loop()
+            wait = self.last_push + PUSH_DELAY - loop.time()
+            if wait <= 0 and now:
+                self._delayed_push()
+            elif wait <= 0:
+                self.push_handle = loop.call_soon(self._delayed_push)
+            else:
+                self.push_handle = loop.call_later(wait, self._delayed_push)
 
     def _delayed_push(self) -> None:
         self.push_handle = None

@@ -69,6 +69,7 @@ class Usage:
         # True when it recorded something
         self.watchers: list[Callable[[], bool]] = []
         self.team_reader: Any = None  # team/query.Reader, opened on the first `scope: "team"` query
+        self.live_sources: list[dict] = []  # the server's: tools watched, the receiver (sources.py)
 
     def open(self) -> Usage:
         self.ledger.open()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -20,14 +21,16 @@ class Sources:
         self.server = server  # UsageServer: svc(), tell(), request_push(), work_done_progress
         self.receiver: Any = None  # the OTLP receiver's Runner ([receive] otlp)
         self.watched: list[str] = []  # tools whose logs are watched
+        self.watcher: Any = None  # importers.live.LiveImporter
         self.backfill: asyncio.Task[None] | None = None
+        self.last_received: float | None = None  # when the receiver last stored a record
 
     # -- the tools' logs ------------------------------------------------------------------------
 
     def watch_logs(self) -> None:
         """`[import] watch` ("auto" by default: every tool with logs on this machine; `[]` off;
         `USAGE_LS_WATCH` overrides): watch them, and import their history in the background."""
-        from usage_ls.importers import backfill, live
+        from usage_ls.importers import backfill, live, live_status
 
         svc = self.server.svc()
         setting = backfill.watch_setting(svc.cfg.import_watch, svc.cfg.import_watch_set)
@@ -40,9 +43,31 @@ class Sources:
             return
         if watcher is None:
             return
+        self.watcher = watcher
         self.watched = [w.name for w in watcher.watches]
         watcher.paused = True  # the history first, then what the tools append
+        watcher.on_records = self._logs_recorded
+        watcher.start(asyncio.get_running_loop())  # OS file events (polled where there are none)
+        live_status.write_status(svc.cfg.data_dir, watcher)
+        svc.live_sources = self.sources()
         self.backfill = asyncio.ensure_future(self._backfill(list(self.watched), watcher))
+
+    def _logs_recorded(self) -> None:
+        """The watcher read new lines into the ledger: show them now."""
+        from usage_ls.importers import live_status
+
+        self.server.last_write = asyncio.get_running_loop().time()
+        self.server.svc().live_sources = self.sources()
+        self.server.request_push(now=True)
+        # for `usage-ls doctor`, after the push
+        asyncio.get_running_loop().call_soon(live_status.write_status, self.server.svc().cfg.data_dir, self.watcher)
+
+    def sources(self) -> list[dict[str, Any]]:
+        """The live sources and when each last gave a record (the tooltip, `usage-ls doctor`)."""
+        out: list[dict[str, Any]] = list(self.watcher.sources()) if self.watcher is not None else []
+        if self.receiver is not None:
+            out.append({"tool": "OTLP receiver", "mode": "receiver", "lastRecord": self.last_received})
+        return out
 
     async def _backfill(self, names: list[str], watcher: Any) -> None:
         from usage_ls.importers import backfill
@@ -68,12 +93,15 @@ class Sources:
         try:
             imported = await backfill.run(self.server.svc().cfg.data_dir, names, report)
         finally:
-            watcher.paused = False
+            watcher.importer.refresh()
+            watcher.seen_before()
+            watcher.resume()
             if progress is not None:
                 done = sum(imported.values()) if "imported" in locals() else 0
                 progress.end(token, types.WorkDoneProgressEnd(message=f"Imported {done:,} records from AI tool logs"))
         self.server.svc().refresh()
-        self.server.request_push()
+        self.server.svc().live_sources = self.sources()
+        self.server.push(force=True)  # the history, and the live sources in the tooltip
         log.info("backfill: %s", imported)
 
     # -- OpenTelemetry ----------------------------------------------------------------------------
@@ -85,6 +113,7 @@ class Sources:
 
             loop = asyncio.get_running_loop()
             self.receiver = start_beside(loop, self.server.svc().cfg, self.record_received, self.say)
+            self.server.svc().live_sources = self.sources()
 
     async def record_received(self, records: list[Any]) -> dict[str, Any]:
         """Records from the receiver, on the server's loop (the ledger's only thread), durable when returned."""
@@ -95,6 +124,8 @@ class Sources:
             server.tell(f"usage-ls: {result['warning']}", types.MessageType.Error)
         if result["accepted"]:
             server.last_write = asyncio.get_running_loop().time()
+            self.last_received = time.time()
+            server.svc().live_sources = self.sources()
             server.request_push()
         return result
 
@@ -107,6 +138,12 @@ class Sources:
             self.server.window_log_message(params)
 
     def stop(self) -> None:
+        if self.watcher is not None:
+            from usage_ls.importers import live_status
+
+            self.watcher.stop()
+            live_status.write_status(self.watcher.importer.data_dir, None)
+            self.watcher = None
         if self.receiver is not None:
             self.receiver.stop()
             self.receiver = None

@@ -15,7 +15,10 @@ def status_bar(svc: Usage, params: dict | None = None) -> dict:
     """`usage/statusBar`: {text, tooltip, level, credits, costUsd, billing}."""
     mode = svc.status_mode(params)
     svc.refresh()
-    return svc.cached("status", (mode,), lambda: _status_bar(svc.status_data(mode)))
+    bar = svc.cached("status", (mode,), lambda: _status_bar(svc.status_data(mode)))
+    if svc.live_sources:
+        bar = {**bar, "tooltip": bar["tooltip"] + "\n\n" + status_render.sources_tooltip(svc.live_sources)}
+    return bar
 
 
 def _status_bar(data: dict) -> dict:

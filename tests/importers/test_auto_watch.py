@@ -7,11 +7,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import re
 import shutil
 from pathlib import Path
 
 import orjson
-from ccusage_compare import clean_env, import_json
+from ccusage_compare import clean_env, import_json, usage_ls
 from editor import Editor
 from lsprotocol import types
 
@@ -80,3 +81,16 @@ async def test_a_new_user_gets_their_history_and_live_lines_without_setup(tmp_pa
         change = await ed.wait_change(lambda c: c["today"]["messages"] >= 1, timeout=15)
         assert change["today"]["messages"] == 1
         assert change["today"]["totalTokens"] > 0
+        # the tooltip and `usage-ls doctor` name the live sources, how each is watched, and
+        # when each last gave a record
+        tip = change["statusBar"]["tooltip"]
+        assert "**Live sources**" in tip
+        assert re.search(r"- Claude Code \(file events\): last record \d\d:\d\d:\d\d", tip), tip
+        assert re.search(r"- Codex \(file events\): last record ", tip), tip
+        doctor = usage_ls(data, "doctor", env={**env, "USAGE_LS_WATCH": "off"}, check=False).stdout
+        assert re.search(r"log watcher: +usage-ls pid \d+ watches", doctor), doctor
+        assert re.search(r"  Claude Code \(file events\): last record \d\d:\d\d:\d\d", doctor), doctor
+        assert "  Codex (file events): last record " in doctor
+    # the server is gone: the doctor says nobody watches
+    doctor = usage_ls(data, "doctor", env=env, check=False).stdout
+    assert "log watcher:    no editor's server watches the tools' logs now" in doctor

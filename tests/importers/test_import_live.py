@@ -70,13 +70,21 @@ async def test_live_watch_picks_up_new_lines_within_two_seconds(tmp_path, monkey
         t0 = time.monotonic()
         await editor.wait_change(lambda c: c["today"]["outputTokens"] == 400, timeout=2.0)
         assert time.monotonic() - t0 < 2.0
+        # a session in a project folder created after the server started (inotify: a watch
+        # for the new folder, and the file already written in it)
+        other = claude / "projects" / "-home-dev-proj-gadget"
+        other.mkdir()
+        (other / "live-3.jsonl").write_bytes(_line("msg_fourth", 20))
+        await editor.wait_change(lambda c: c["today"]["outputTokens"] == 420, timeout=10)
         rows = await editor.request("usage/interactions", {})
         assert {r["feature"] for r in rows["rows"]} == {"claude-code"}
-        assert {r["project"] for r in rows["rows"]} == {"widget"}
-        assert rows["total"] == 3
+        assert {r["project"] for r in rows["rows"]} == {"widget"}  # the lines' cwd
+        assert rows["total"] == 4
 
 
-def test_watching_costs_almost_nothing_when_idle(tmp_path, monkeypatch):
+def test_the_fallback_poll_leaves_cold_files_alone_and_notices_one_growing(tmp_path, monkeypatch):
+    # the poll, where file events cannot be had (never started here); what watching costs
+    # idle, by events and by this poll, is measured by bench/watch_bench.py
     from synth_logs import claude_logs
 
     from usage_ls.importers import live
@@ -94,12 +102,9 @@ def test_watching_costs_almost_nothing_when_idle(tmp_path, monkeypatch):
         watcher = live.attach(svc)
         assert svc.watchers == [watcher.poll]
         assert watcher.poll() is False  # first tick: walks the folders once; cold files are left alone
-        ticks = 200  # 50 s of server ticks
-        t0 = time.perf_counter()
-        for _ in range(ticks):
+        for _ in range(200):  # 50 s of server ticks: nothing read
             assert watcher.poll() is False
-        per_tick = (time.perf_counter() - t0) / ticks
-        assert per_tick < 0.002, f"{per_tick * 1000:.2f} ms per idle tick"
+        assert watcher.importer.state.files == {}
         # and it still notices an old file growing (within a second of folder checks)
         old = sorted(root.rglob("*.jsonl"))[0]
         with open(old, "ab") as f:

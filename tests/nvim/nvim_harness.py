@@ -99,6 +99,7 @@ class Run:
             "XDG_STATE_HOME": str(self.tmp_path / "state"),
             **(env or {}),
         }
+        full_env = {k: v for k, v in full_env.items() if v is not None}  # None: unset
         cmd = ["timeout", "60", str(self.nvim), "--headless", "-u", "NONE", "-i", "NONE", "-n", "-c", lua]
         done = subprocess.run(
             cmd, cwd=cwd, env=full_env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=90

@@ -8,7 +8,8 @@ import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from nvim_harness import SERVER, cli
+import pytest
+from nvim_harness import SERVER, cli, nvim_version
 
 ERROR = 4  # vim.log.levels.ERROR
 WARN = 3
@@ -333,3 +334,30 @@ def test_statusline_shows_the_plan_windows_coloured_by_level(run, seeded):
     # drawn: the same text (its % kept), in UsageLsWarning from the first column
     assert out["drawn"] == out["text"]
     assert out["groups"][0] == {"start": 0, "group": "UsageLsWarning"}
+
+
+def test_a_new_user_gets_history_with_progress_and_live_lines(nvim, run, tmp_path):
+    # no config, a fresh data directory; Claude Code and Codex have logs in the home
+    if nvim_version(nvim) != "0.11.4":
+        pytest.skip("one Neovim is enough here: the current one")
+    from new_user import answer_line, make_home
+
+    transcript = make_home(tmp_path / "home")  # the home Run gives Neovim (and so the server)
+    data = tmp_path / "data"
+    line = answer_line(transcript).decode()
+    # the test run's USAGE_LS_WATCH=off (tests/conftest.py) unset: what a user has
+    env = {"APPEND_TO": str(transcript), "APPEND_LINE": line, "USAGE_LS_WATCH": None}
+    out = run("new_user.lua", data, env=env)
+    kinds = [p["kind"] for p in out["progress"]]
+    assert kinds[0] == "begin" and kinds[-1] == "end", kinds
+    messages = [p.get("message") for p in out["progress"]]
+    assert "Importing Claude Code logs" in messages and "Importing Codex logs" in messages
+    assert out["progress"][-1]["message"].startswith("Imported ") and "records from AI tool logs" in messages[-1]
+    assert "No AI usage recorded today." in out["before_tooltip"]  # the history is older than today
+    # the answer counted: Claude Code's usage is BYOK (dollars; the statusline counts Premium
+    # credits unless `billing = "byok"`), so its line shows in the status's today table
+    assert "claude-3-5-haiku-20241022 | 40.4k |" in out["tooltip"]
+    assert "1 message · 40.4k tokens" in out["tooltip"]
+    assert "**Live sources**" in out["tooltip"]
+    assert "Claude Code (file events): last record" in out["tooltip"]
+    assert "Codex (file events)" in out["tooltip"]

@@ -25,29 +25,10 @@ import orjson
 
 from usage_ls.importers import TOOL_NAMES, Importer
 from usage_ls.importers.registry import EXPORTS
+from usage_ls.render.status import LABELS
 
 log = logging.getLogger(__name__)
 
-LABELS = {
-    "claude-code": "Claude Code",
-    "codex": "Codex",
-    "gemini": "Gemini CLI",
-    "aider": "aider",
-    "cline": "Cline/Roo/Kilo Code",
-    "opencode": "opencode",
-    "continue": "Continue",
-    "droid": "Factory Droid",
-    "goose": "Goose",
-    "qwen": "Qwen Code",
-    "kimi": "Kimi CLI",
-    "pi": "pi",
-    "openclaw": "OpenClaw",
-    "hermes": "Hermes Agent",
-    "amp": "Amp",
-    "codebuff": "Codebuff",
-    "kilo": "Kilo CLI",
-    "copilot-cli": "Copilot CLI",
-}
 OFF = ("off", "none", "false", "no")
 
 

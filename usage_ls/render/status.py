@@ -201,3 +201,43 @@ def windows_tooltip(windows: list[dict], esc=md, plans: list[dict] | None = None
             line += " _(estimated)_"
         lines.append(line)
     return "\n".join(lines + (["", *plan_lines(plans, esc)] if plans else []))
+
+
+LABELS = {
+    "claude-code": "Claude Code",
+    "codex": "Codex",
+    "gemini": "Gemini CLI",
+    "aider": "aider",
+    "cline": "Cline/Roo/Kilo Code",
+    "opencode": "opencode",
+    "continue": "Continue",
+    "droid": "Factory Droid",
+    "goose": "Goose",
+    "qwen": "Qwen Code",
+    "kimi": "Kimi CLI",
+    "pi": "pi",
+    "openclaw": "OpenClaw",
+    "hermes": "Hermes Agent",
+    "amp": "Amp",
+    "codebuff": "Codebuff",
+    "kilo": "Kilo CLI",
+    "copilot-cli": "Copilot CLI",
+}
+
+
+def source_line(source: dict, esc=md) -> str:
+    """One live source: its name, how it is watched, when it last gave a record."""
+    last = source.get("lastRecord")
+    when = "no record yet"
+    if last:
+        moment = dt.datetime.fromtimestamp(last)
+        fmt = "%H:%M:%S" if moment.date() == dt.date.today() else "%Y-%m-%d %H:%M"
+        when = f"last record {moment:{fmt}}"
+    mode = source.get("mode") or ""
+    how = {"events": "file events", "receiver": "OpenTelemetry"}.get(mode, mode)
+    return f"{esc(LABELS.get(source['tool'], source['tool']))} ({esc(how)}): {when}"
+
+
+def sources_tooltip(sources: list[dict], esc=md) -> str:
+    """**Live sources**, a line per tool watched (and the OTLP receiver)."""
+    return "\n".join(["**Live sources**", ""] + [f"- {source_line(s, esc)}" for s in sources])
