@@ -279,3 +279,15 @@ async def test_hostile_names_are_text_in_tooltips_and_hovers(data_dir):
         uri = ed.open_doc("evil.md", "model: my_model_v2")
         h = await ed.hover(uri, 0, 9)
         assert h is not None and "**my\\_model\\_v2**" in h.contents.value  # not italics
+
+
+async def test_status_bar_counts_dollars_for_someone_with_only_byok_usage(data_dir):
+    # a Claude Code or Codex user: every record BYOK; "0.0 cr" would say nothing was counted
+    async with Editor(data_dir) as ed:
+        await ed.record(rec(id="b1", billing="byok", costUsd=0.31))
+        change = await ed.wait_change(lambda c: c["today"]["messages"] == 1)
+        assert change["statusBar"]["billing"] == "byok" and change["statusBar"]["text"].startswith("$0.31")
+        assert (await ed.request("usage/statusBar", {"billing": "premium"}))["text"].startswith("0.0 cr")
+        await ed.record(rec(id="p1", billing="premium", costUsd=0.05))  # plan credits in use: credits
+        change = await ed.wait_change(lambda c: c["today"]["messages"] == 2)
+        assert change["statusBar"]["billing"] == "premium" and change["statusBar"]["text"].startswith("5.0 cr")

@@ -42,14 +42,14 @@ def _tamper(data_dir, billing: str, text: str) -> None:
 def test_statusline_is_served_from_the_cache_until_the_ledger_changes(data_dir):
     _record(data_dir, model="gpt-4o", costUsd=0.05, id="one")
     assert _statusline(data_dir).startswith("5.0 cr")  # computed, and cached
-    _tamper(data_dir, "premium", "FROM CACHE")
+    _tamper(data_dir, "auto", "FROM CACHE")
     assert _statusline(data_dir) == "FROM CACHE"
     _record(data_dir, model="gpt-4o", costUsd=0.05, id="two")  # a journal grows: the stamp moves
     assert _statusline(data_dir).startswith("10.0 cr")
     # the next day the cached day is over
     path = data_dir / "status-cache.json"
     cache = json.loads(path.read_text())
-    cache["premium"].update(text="YESTERDAY", validUntil=int(time.time() * 1000) - 1)
+    cache["auto"].update(text="YESTERDAY", validUntil=int(time.time() * 1000) - 1)
     path.write_text(json.dumps(cache))
     assert _statusline(data_dir).startswith("10.0 cr")
     # each billing has its own line
@@ -62,7 +62,7 @@ async def test_the_server_keeps_the_cache_fresh_for_status_line_commands(data_di
         change = await ed.wait_change(lambda c: c["today"]["messages"] == 1)
         text = change["statusBar"]["text"]
         assert _statusline(data_dir) == text
-        _tamper(data_dir, "premium", "FROM THE SERVER'S CACHE")
+        _tamper(data_dir, "auto", "FROM THE SERVER'S CACHE")
         assert _statusline(data_dir) == "FROM THE SERVER'S CACHE"  # no ledger opened
         await ed.record(rec("gpt-4o", costUsd=0.05))
         change = await ed.wait_change(lambda c: c["today"]["messages"] == 2)

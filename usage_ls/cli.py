@@ -105,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     _filter_args(ins)
 
     st = sub.add_parser("statusline", help="one line for tmux, shell prompts and agent status lines")
-    st.add_argument("--billing", choices=["premium", "byok"], default="premium")
+    st.add_argument("--billing", choices=["auto", "premium", "byok"], default="auto")  # auto: see Usage.status_mode
     st.add_argument(
         "--claude-code",
         action="store_true",

@@ -275,13 +275,23 @@ class Usage:
 
     # -- status bar, hover ----------------------------------------------------------------
 
-    @staticmethod
-    def status_mode(params: dict | None) -> str:
-        """What a status bar counts: "premium" credits (the default) or "byok" dollars."""
-        mode = (params or {}).get("billing") or "premium"
-        if mode not in ("premium", "byok"):
-            raise InvalidParams("billing", f'expected "premium" or "byok", got {describe(mode)}')
+    def status_mode(self, params: dict | None) -> str:
+        """What a status bar counts: "premium" credits or "byok" dollars; "auto" (the default):
+        Premium credits unless the last 7 days have BYOK usage and no Premium usage (someone
+        who uses Claude Code or Codex on their own keys or a subscription sees dollars, not
+        `0.0 cr`)."""
+        mode = (params or {}).get("billing") or "auto"
+        if mode not in ("premium", "byok", "auto"):
+            raise InvalidParams("billing", f'expected "auto", "premium" or "byok", got {describe(mode)}')
+        if mode == "auto":
+            mode = self.cached("status-auto", (), self._auto_mode)
         return mode
+
+    def _auto_mode(self) -> str:
+        week = {"from": days.shift(self.today(), -6), "to": self.today()}
+        if self.summary({**week, "billing": "premium"})["messages"]:
+            return "premium"
+        return "byok" if self.summary({**week, "billing": "byok"})["messages"] else "premium"
 
     def status_data(self, mode: str) -> dict:
         """What the status bar shows (`status_mode`), as data (`views.status_bar` renders it):

@@ -156,7 +156,7 @@ def claude_line(
 def parse(argv: list[str]) -> dict[str, Any] | None:
     """The options of `[--data-dir D] statusline [--billing B] [--claude-code]`, or None for any
     other command line (the full CLI takes it)."""
-    opts: dict[str, Any] = {"data_dir": None, "billing": "premium", "claude": False}
+    opts: dict[str, Any] = {"data_dir": None, "billing": "auto", "claude": False}
     args = list(argv)
     if args[:1] == ["--data-dir"] and len(args) >= 2:
         opts["data_dir"], args = args[1], args[2:]
@@ -169,9 +169,9 @@ def parse(argv: list[str]) -> dict[str, Any] | None:
         arg = rest.pop(0)
         if arg == "--claude-code":
             opts["claude"] = True
-        elif arg == "--billing" and rest and rest[0] in ("premium", "byok"):
+        elif arg == "--billing" and rest and rest[0] in ("premium", "byok", "auto"):
             opts["billing"] = rest.pop(0)
-        elif arg in ("--billing=premium", "--billing=byok"):
+        elif arg in ("--billing=premium", "--billing=byok", "--billing=auto"):
             opts["billing"] = arg.split("=", 1)[1]
         else:
             return None  # help, a typo: argparse says it properly
@@ -260,4 +260,6 @@ def cache_status(svc: Any, params: dict[str, Any] | None = None) -> dict[str, An
         "costUsd": bar["costUsd"],
     }
     write_cache(svc.cfg.data_dir, bar["billing"], entry)
+    if (params or {}).get("billing") in (None, "auto"):  # "auto" resolved to this billing: kept as both
+        write_cache(svc.cfg.data_dir, "auto", entry)
     return entry

@@ -249,11 +249,11 @@ def test_a_bad_setup_option_is_named_and_its_default_used(run, seeded):
     out = run("options.lua", seeded, env={"OPTIONS": "{ billing = 3, hover_key = {} }"})
     assert out["setup_ok"] is True, out["setup_err"]
     assert [(m["level"], m["msg"]) for m in out["messages"]] == [
-        (WARN, 'usage-ls: setup(): billing: expected "premium" or "byok", got 3; using the default "premium"'),
+        (WARN, 'usage-ls: setup(): billing: expected "auto", "premium" or "byok", got 3; using the default "auto"'),
         (WARN, 'usage-ls: setup(): hover_key: expected a key such as "K", or false, got {}; using the default "K"'),
     ]
     # the defaults at work: premium credits on the statusline, K shows the hover
-    assert (out["billing"], out["hover_key"]) == ("premium", "K")
+    assert (out["billing"], out["hover_key"]) == ("auto", "K")
     assert out["statusline"] == "27.0 cr ▁▁▁▁▁█▄"
     assert "25.0" in "\n".join(out["hover"])
     assert out["errmsg"] == ""

@@ -27,15 +27,14 @@ export class UsageStatusBar implements vscode.Disposable {
     );
   }
 
-  private billing(): Billing {
-    return vscode.workspace.getConfiguration("usage-ls").get<Billing>("statusBar.billing", "premium") === "byok"
-      ? "byok"
-      : "premium";
+  private billing(): Billing | "auto" {
+    const chosen = vscode.workspace.getConfiguration("usage-ls").get<string>("statusBar.billing", "auto");
+    return chosen === "byok" || chosen === "premium" ? chosen : "auto";
   }
 
   private onChange(change: UsageChange): void {
-    // the pushed status is the Premium one; BYOK mode asks for its own
-    if (this.billing() === "premium" && change.statusBar) {
+    // the pushed status is the server's "auto" one; a chosen billing asks for its own
+    if (this.billing() === "auto" && change.statusBar) {
       this.sequence++;
       this.render(change.statusBar);
     } else {

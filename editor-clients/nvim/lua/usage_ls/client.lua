@@ -118,8 +118,8 @@ end
 
 local handlers = {
   ["usage/didChange"] = function(_, result)
-    if config.values.billing == "premium" and type(result) == "table" then
-      statusline.set(result.statusBar) -- the pushed status bar counts premium credits
+    if config.values.billing == "auto" and type(result) == "table" then
+      statusline.set(result.statusBar) -- the pushed status bar is the server's "auto" one
     else
       refresh_status()
     end
@@ -151,7 +151,7 @@ local function client_config()
       for _, fn in ipairs(waiting) do
         fn(client)
       end
-      if config.values.billing ~= "premium" then
+      if config.values.billing ~= "auto" then
         refresh_status()
       end
     end,

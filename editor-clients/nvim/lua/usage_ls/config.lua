@@ -10,7 +10,7 @@ M.defaults = {
   data_dir = nil, -- default: the server's ($USAGE_LS_DATA_DIR or the platform's data dir)
   project = nil, -- string, or function() -> string; default: the current directory's name
   user = nil, -- default: the server's (`user` in config.toml, else the login name)
-  billing = "premium", -- what the statusline counts: "premium" credits or "byok" dollars
+  billing = "auto", -- what the statusline counts: "premium" credits, "byok" dollars, or "auto" (what you use)
   dashboard_args = {}, -- extra arguments for `usage-ls dashboard` (e.g. { "--port", "8765" })
   hover_key = "K", -- mapped to vim.lsp.buf.hover() where nothing maps it yet; false: leave keys alone
 }
@@ -54,9 +54,9 @@ local checks = {
   user = { is_text, "a string" },
   billing = {
     function(v)
-      return v == "premium" or v == "byok"
+      return v == "auto" or v == "premium" or v == "byok"
     end,
-    '"premium" or "byok"',
+    '"auto", "premium" or "byok"',
   },
   dashboard_args = { is_list_of_strings, 'a list of strings, e.g. { "--port", "8765" }' },
   hover_key = {
