@@ -128,8 +128,13 @@ def test_the_import_command_exits_at_once_with_its_output_and_code(tmp_path):
     ok = subprocess.run(
         [sys.executable, "-m", "usage_ls", "--data-dir", str(data), "import", "all"], env=env, capture_output=True
     )
-    lines = ok.stdout.decode().count("\n")
-    assert ok.returncode == 0 and lines == len(TOOL_NAMES) and b"codex: imported" in ok.stdout
+    out = ok.stdout.decode()
+    # a line per tool with logs, then one naming every tool without: each tool once, all of it there
+    named = [line.split(":", 1)[0] for line in out.splitlines()[:-1]] + out.splitlines()[-1].split(": ", 1)[1].split(
+        ", "
+    )
+    assert ok.returncode == 0 and out.endswith("\n") and sorted(named) == sorted(TOOL_NAMES)
+    assert b"codex: imported" in ok.stdout
     bad = subprocess.run(
         [sys.executable, "-m", "usage_ls", "--data-dir", str(data), "import", "nonesuch"], env=env, capture_output=True
     )

@@ -37,6 +37,7 @@ import sys
 import time
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -82,6 +83,7 @@ class Importer:
         self.tools: dict[str, Tool] = {}
         self.observed: list = []  # plan windows read by the current run (store.limits.Observation)
         self.deferred: list | None = None  # (tally, prepared records) held for `flush` (`defer`)
+        self.progress: Any = None  # progress.ImportBar on a terminal (`usage-ls import`)
         self.after: list = []  # (tool, memory, file states) to finish once their records are in
 
     def tool(self, name: str) -> Tool:
@@ -152,6 +154,8 @@ class Importer:
             start, pstate = rp if rp is not None else (int(prev.get("offset", 0)), dict(prev.get("state") or {}))
             jobs.append((path, start, pstate, max(0, st.st_size - start)))
             sigs.append(signature(st))
+        if self.progress is not None:
+            self.progress.planned(tool.name, sum(j[3] for j in jobs))
         memory = self.memory(tool)
         workers = parallel.workers_for(tool, sum(j[3] for j in jobs)) if (self.bulk and len(jobs) > 1) else 0
         if workers and self.deferred:
@@ -239,7 +243,9 @@ class Importer:
     def _account(self, tally: Tally, jobs: list, sigs: list, outcomes) -> tuple[list, list]:
         """Tally each file's outcome; (file state entries to save, the ok results)."""
         done, results = [], []
-        for (path, start, pstate, _n), sig, (kind, result) in zip(jobs, sigs, outcomes):
+        for (path, start, pstate, size), sig, (kind, result) in zip(jobs, sigs, outcomes):
+            if self.progress is not None:
+                self.progress.read(size)
             if kind == "vanished":
                 tally.bad(f"{path.name}: vanished while reading ({result})")
                 continue
@@ -346,6 +352,9 @@ def main(args) -> int:
     if lk is None:
         print("usage-ls import: another import is running on this data directory", file=sys.stderr)
         return 1
+    from usage_ls.importers.progress import for_terminal
+
+    imp.progress = for_terminal(bool(getattr(args, "json", False)))
     started = time.perf_counter()
     tallies = []
     lost: list[str] = []  # tools whose records could not all be written
@@ -365,6 +374,8 @@ def main(args) -> int:
             lost, error = lost + imp.unsaved(), error or exc
         tallies.sort(key=lambda t: names.index(t.tool))
     finally:
+        if imp.progress is not None:
+            imp.progress.close()
         try:
             imp.close()
         finally:
@@ -394,8 +405,9 @@ def main(args) -> int:
         print(orjson.dumps(out).decode())
     else:
         for t in tallies:
-            if name == "all" and not t.files:
-                print(f"{t.tool}: no logs found")
-                continue
-            print(t.line())
+            if not (name == "all" and not t.files):
+                print(t.line())
+        missing = [t.tool for t in tallies if name == "all" and not t.files]
+        if missing:  # one line, not a page of tools this machine does not have
+            print(f"no logs found for: {', '.join(missing)}")
     return 0
