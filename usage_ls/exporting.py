@@ -29,26 +29,12 @@ import orjson
 
 from usage_ls import days
 from usage_ls.errors import InvalidParams
+from usage_ls.model import TOKEN_FIELDS
 
 COLUMNS = (
-    "id",
-    "timestamp",
-    "date",
-    "model",
-    "provider",
-    "billing",
-    "project",
-    "user",
-    "inputTokens",
-    "outputTokens",
-    "cacheReadTokens",
-    "cacheWriteTokens",
-    "cacheWrite1hTokens",
-    "costUsd",
-    "costSource",
-    "credits",
-    "feature",
-    "session",
+    *("id", "timestamp", "date", "model", "provider", "billing", "project", "user"),
+    *TOKEN_FIELDS,
+    *("costUsd", "costSource", "credits", "feature", "session"),
 )
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -61,7 +47,7 @@ def iso(ms: int) -> str:
 def stored_days(svc: Any) -> list[str]:
     """Every day that has records: day files and journal lines not folded in yet."""
     svc.ledger.refresh()
-    found = {p.stem for p in svc.ledger.files.days_dir.glob("*/*.json") if len(p.stem) == 10}
+    found = {day for day, _path in svc.ledger.files.day_files()}
     found |= set(svc.ledger.overlay.lines)
     return sorted(found)
 

@@ -29,14 +29,13 @@ import io
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from usage_ls.exporting import FORMULA_START
 from usage_ls.importers.base import Tool, ms_ts
-from usage_ls.importers.lines import FileResult
+from usage_ls.importers.lines import FileResult, json_objects
+from usage_ls.model import TOKEN_FIELDS
 
 TEXT = ("id", "model", "provider", "billing", "project", "user", "feature", "session")
-INTS = ("inputTokens", "outputTokens", "cacheReadTokens", "cacheWriteTokens", "cacheWrite1hTokens")
+INTS = TOKEN_FIELDS
 REQUIRED = ("id", "timestamp", "model")
 
 
@@ -50,32 +49,18 @@ class LedgerFile(Tool):
         return []  # only the files named
 
     def read(self, path: Path, start: int, state: dict, result: FileResult, *, final: bool) -> None:
-        data = path.read_bytes()
-        result.end = len(data)
         if path.suffix.lower() == ".csv":
+            data = path.read_bytes()
+            result.end = len(data)
             rows = self._csv(path, data, result)
-        else:
-            rows = self._jsonl(path, data, result)
+        else:  # the shared line reader: offsets, a torn last line, unreadable lines counted
+            rows = ((f"{path.name}:{offset}", obj) for offset, obj in json_objects(path, start, result, final=final))
         for where, row in rows:
             rec, problem = record_of(row)
             if rec is None:
                 result.bad(where, problem)
             else:
                 result.entries.append(rec)
-
-    def _jsonl(self, path: Path, data: bytes, result: FileResult):
-        for n, line in enumerate(data.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                obj = orjson.loads(line)
-            except orjson.JSONDecodeError as exc:
-                result.bad(f"{path.name}:{n}", f"not JSON ({exc})")
-                continue
-            if not isinstance(obj, dict):
-                result.bad(f"{path.name}:{n}", "not a JSON object")
-                continue
-            yield f"{path.name}:{n}", obj
 
     def _csv(self, path: Path, data: bytes, result: FileResult):
         text = data.decode("utf-8-sig", errors="replace")

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -43,6 +44,7 @@ from usage_ls.store.journal import SUFFIX, FileLock, Lines, read_lines
 from usage_ls.store.rollup import Chunk, Names, id_hash, rollup_chunk, rollup_doc, rollup_from_bytes, rollup_to_bytes
 
 COLS_SUFFIX = ".cols"
+DAY_FILE = re.compile(r"\d{4}-\d{2}-\d{2}\.json")  # days/YYYY-MM/<day>.json
 Signature = tuple[int, int, int]  # (mtime_ns, size, inode): has the file changed?
 Source = list[int]  # (mtime_ns, size) of the file a columns file was built from
 
@@ -172,6 +174,12 @@ class StoreFiles:
         return lines
 
     # -- paths ------------------------------------------------------------------------------
+
+    def day_files(self) -> list[tuple[str, Path]]:
+        """Every day file as (day, path), in day order."""
+        if not self.days_dir.exists():
+            return []
+        return sorted((p.stem, p) for p in self.days_dir.glob("*/*.json") if DAY_FILE.fullmatch(p.name))
 
     def day_path(self, day: str) -> Path:
         return self.days_dir / day[:7] / f"{day}.json"

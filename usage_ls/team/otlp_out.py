@@ -73,7 +73,7 @@ class Cursor:
         data = fileio.read_json(self.path) if self.path.parent.exists() else None
         self.known = isinstance(data, dict) and data.get("endpoint") == endpoint
         days = data.get("days") if isinstance(data, dict) and self.known else None
-        self.days: dict[str, list[Any]] = dict(days) if isinstance(days, dict) else {}
+        self.days: dict[str, state.DayMark] = dict(days) if isinstance(days, dict) else {}
 
     def save(self) -> None:
         state.folder(self.root)
@@ -149,22 +149,14 @@ def export_new(root: Path, tz: dt.tzinfo, endpoint: str, headers: dict[str, str]
         cursor = Cursor(root, endpoint)
         if not cursor.known:  # the first push: mark the history, send none of it
             out.first = True
-            for _recs, parts in push.batches(files, push_cursor(cursor), BATCH):
-                for part in parts:
-                    cursor.days[part.day] = [part.end, part.last_id, part.sig]
+            for _recs, parts in push.batches(files, cursor.days, BATCH):
+                push.advance(cursor.days, parts)
             cursor.save()
             return out
         _export(files, cursor, endpoint, headers or {}, out)
         return out
     finally:
         lock.release()
-
-
-def push_cursor(cursor: Cursor) -> state.Cursor:
-    """The team cursor's shape over this cursor's days (`push.batches` reads and fills `days`)."""
-    view = state.Cursor(cursor.root)
-    view.days = cursor.days
-    return view
 
 
 def _export(files: StoreFiles, cursor: Cursor, endpoint: str, headers: dict[str, str], out: Exported) -> None:
@@ -180,7 +172,7 @@ def _export(files: StoreFiles, cursor: Cursor, endpoint: str, headers: dict[str,
     exporter = OTLPMetricExporter(endpoint=url, headers=headers, timeout=TIMEOUT_S)
     instruments = Instruments(state.device_id(files.root))
     try:
-        for recs, parts in push.batches(files, push_cursor(cursor), BATCH):
+        for recs, parts in push.batches(files, cursor.days, BATCH):
             for rec in recs:
                 instruments.add(rec)
             data = instruments.reader.get_metrics_data()
@@ -193,8 +185,7 @@ def _export(files: StoreFiles, cursor: Cursor, endpoint: str, headers: dict[str,
                     f"{len(recs)} record(s) stay queued"
                 )
             out.records += len(recs)
-            for part in parts:  # accepted: the cursor may move
-                cursor.days[part.day] = [part.end, part.last_id, part.sig]
+            push.advance(cursor.days, parts)  # accepted: the cursor may move
             cursor.save()
         cursor.save()
     finally:

@@ -13,7 +13,6 @@ again (committed, but the answer lost) inserts nothing twice.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,6 @@ from usage_ls.team import db, schema, state
 from usage_ls.team.db import TeamError
 
 BATCH = 5_000
-DAY_FILE = re.compile(r"\d{4}-\d{2}-\d{2}\.json")
 COLUMNS = (
     "id",
     "day",
@@ -133,13 +131,6 @@ def _row(rec: dict[str, Any], device: str) -> tuple[Any, ...]:
     )
 
 
-def day_files(files: StoreFiles) -> list[tuple[str, Path]]:
-    if not files.days_dir.exists():
-        return []
-    out = [(p.stem, p) for p in files.days_dir.glob("*/*.json") if DAY_FILE.fullmatch(p.name)]
-    return sorted(out)
-
-
 def _sig(path: Path) -> list[int] | None:
     try:
         st = path.lstat()
@@ -157,14 +148,15 @@ def _start(mark: list[Any] | None, ids: list[str]) -> int:
 
 
 def batches(
-    files: StoreFiles, cursor: state.Cursor, size: int = BATCH
+    files: StoreFiles, days: dict[str, state.DayMark], size: int = BATCH
 ) -> Iterator[tuple[list[dict[str, Any]], list[Part]]]:
-    """The records past the cursor, `size` at a time, with how far each day gets."""
+    """The records past a cursor's `days`, `size` at a time, with how far each day gets (`advance`
+    moves the cursor there once they are delivered)."""
     recs: list[dict[str, Any]] = []
     parts: list[Part] = []
-    for day, path in day_files(files):
+    for day, path in files.day_files():
         sig = _sig(path)
-        mark = cursor.days.get(day)
+        mark = days.get(day)
         if mark and mark[2] == sig:
             continue
         by_id = files.day_records(day)
@@ -172,7 +164,7 @@ def batches(
         values = list(by_id.values())
         pos = _start(mark, ids)
         if pos == len(ids):  # nothing new (touched, or rewritten with the same records)
-            cursor.days[day] = [pos, ids[-1] if ids else "", sig]
+            days[day] = [pos, ids[-1] if ids else "", sig]
             continue
         while pos < len(ids):
             take = min(size - len(recs), len(ids) - pos)
@@ -184,6 +176,12 @@ def batches(
                 recs, parts = [], []
     if recs:
         yield recs, parts
+
+
+def advance(days: dict[str, state.DayMark], parts: list[Part]) -> None:
+    """Move a cursor's `days` past a batch that was delivered."""
+    for part in parts:
+        days[part.day] = [part.end, part.last_id, part.sig]
 
 
 def send(conn: Any, recs: list[dict[str, Any]], device: str) -> int:
@@ -234,14 +232,13 @@ def _push(root: Path, tz: dt.tzinfo, conninfo: str, size: int, max_batches: int 
     try:
         database = schema.prepare(conn)
         cursor = state.Cursor(root).load(database)
-        for recs, parts in batches(files, cursor, size):
+        for recs, parts in batches(files, cursor.days, size):
             if max_batches is not None and out.batches >= max_batches:
                 break
             out.inserted += send(conn, recs, device)
             out.sent += len(recs)
             out.batches += 1
-            for part in parts:  # committed: the cursor may move
-                cursor.days[part.day] = [part.end, part.last_id, part.sig]
+            advance(cursor.days, parts)  # committed: the cursor may move
             cursor.save()
         cursor.save()
     finally:
