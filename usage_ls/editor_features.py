@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import sys
 import time
 import uuid
 from typing import Any
@@ -35,7 +34,7 @@ from urllib.parse import quote
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
-from usage_ls import views
+from usage_ls import child, views
 from usage_ls.render.status import budget_lines
 from usage_ls.render.text import credits, plain, plural, spark, tokens, usd
 
@@ -75,17 +74,12 @@ class EditorFeatures:
             if self.child is not None and self.child.returncode is None and self.url:
                 return self.url
             data_dir = str(self.server.svc().cfg.data_dir)
-            self.child = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "usage_ls",
-                "--data-dir",
+            self.child = await child.start(
                 data_dir,
                 "dashboard",
                 "--no-open",
                 "--port",
                 "0",
-                stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
                 env={**os.environ, "USAGE_LS_WATCH": "off", "USAGE_LS_EXIT_WITH": str(os.getpid())},

@@ -25,7 +25,7 @@ from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 
-from usage_ls import __version__, editor_features, heap, protocol, statusline, transport, views
+from usage_ls import __version__, child, editor_features, heap, protocol, statusline, transport, views
 from usage_ls.config import load_config
 from usage_ls.errors import InvalidParams, StoreRefused
 from usage_ls.model import Defaults
@@ -260,17 +260,7 @@ class UsageServer(LanguageServer):
         whole day and month files, and doing it here would leave the server's heap (which
         Python rarely gives back) as large as the largest checkpoint."""
         try:
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "usage_ls",
-                "--data-dir",
-                str(svc.cfg.data_dir),
-                "checkpoint",
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.PIPE,
-            )
+            proc = await child.start(svc.cfg.data_dir, "checkpoint")
             _, err = await proc.communicate()
             if proc.returncode:
                 log.warning("checkpoint failed: %s", err.decode(errors="replace")[-500:])

@@ -17,12 +17,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import orjson
 
+from usage_ls import child
 from usage_ls.importers import TOOL_NAMES, Importer
 from usage_ls.importers.registry import EXPORTS
 from usage_ls.render.status import LABELS
@@ -70,19 +70,7 @@ async def run(data_dir: Path, names: list[str], progress: Progress) -> dict[str,
     imported: dict[str, int] = {}
     for i, name in enumerate(names):
         progress(100 * i // max(1, len(names)), f"Importing {LABELS.get(name, name)} logs")
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "usage_ls",
-            "--data-dir",
-            str(data_dir),
-            "import",
-            name,
-            "--json",
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        proc = await child.start(data_dir, "import", name, "--json", stdout=asyncio.subprocess.PIPE)
         out, err = await proc.communicate()
         if proc.returncode != 0:
             log.warning("backfill %s: usage-ls import exited %s: %s", name, proc.returncode, err.decode()[-500:])

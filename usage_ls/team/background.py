@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 from pathlib import Path
+
+from usage_ls import child
 
 log = logging.getLogger("usage_ls")
 
@@ -65,18 +66,7 @@ class SyncSchedule:
     async def _child(self, data_dir: Path) -> None:
         ok = False
         try:
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "usage_ls",
-                "--data-dir",
-                str(data_dir),
-                "sync",
-                "--quiet",
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.PIPE,
-            )
+            proc = await child.start(data_dir, "sync", "--quiet")
             _, err = await proc.communicate()
             ok = proc.returncode == 0
             if not ok:  # (already masked by the child; kept in sync/status.json too)
