@@ -11,6 +11,7 @@ import orjson
 from usage_ls import days
 from usage_ls.cli_parser import build_parser
 from usage_ls.errors import InvalidParams, StoreRefused
+from usage_ls.render import periods as periods_render
 from usage_ls.render import tables
 from usage_ls.render import text as fmt
 from usage_ls.team.db import TeamError
@@ -168,6 +169,8 @@ def cmd_report(args) -> int:
     print(f"{args.what} · {span}" + (f" · {scope}" if scope else ""))
     if args.what == "today":
         print(tables.today(result, svc.token_split(params)))
+    elif args.what == "daily":
+        print(periods_render.daily(result, reports.color_wanted()))
     else:
         print(getattr(tables, args.what)(result))
     return 0

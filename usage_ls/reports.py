@@ -17,6 +17,7 @@ from usage_ls.errors import InvalidParams
 from usage_ls.render import limits as limits_render
 from usage_ls.render import periods as render
 from usage_ls.render import text as fmt
+from usage_ls.render.fit import WIDTH, paint
 
 KINDS = {"daily": "day", "weekly": "week", "monthly": "month"}
 WEEKS_SHOWN = 8  # default ranges: this week and the 7 before it,
@@ -143,8 +144,8 @@ def _sessions(args: Any, svc: Any, params: dict[str, Any], where: str, color: bo
     if notes:
         print()
     for line in notes:
-        for part in textwrap.wrap(line, render.WIDTH):
-            print(render.paint(part, "note", color))
+        for part in textwrap.wrap(line, WIDTH):
+            print(paint(part, "note", color))
     return 0
 
 
@@ -173,8 +174,8 @@ def _blocks(args: Any, svc: Any, params: dict[str, Any], where: str, color: bool
         " message and lasts 5 hours; your provider's real windows may differ. Times in "
         f"{svc.cfg.timezone or 'the system time zone'}."
     )
-    for line in textwrap.wrap(note, render.WIDTH):
-        print(render.paint(line, "note", color))
+    for line in textwrap.wrap(note, WIDTH):
+        print(paint(line, "note", color))
     print()
     print(render.blocks(items, svc.tz, now, color))
     return 0

@@ -11,7 +11,7 @@ from typing import Any
 
 from usage_ls.render import tables
 from usage_ls.render import text as fmt
-from usage_ls.render.periods import fitted, paint
+from usage_ls.render.fit import fitted, paint
 
 SHORT_ID = 8
 _DATED = re.compile(r"-\d{8}$")

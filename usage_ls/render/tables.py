@@ -7,6 +7,7 @@ sequences) and fits columns.
 from __future__ import annotations
 
 from usage_ls.render import text as fmt
+from usage_ls.render.fit import fitted
 
 
 def summary(s: dict) -> str:
@@ -35,23 +36,43 @@ def cost(row: dict) -> str:
 
 
 def models(result: dict) -> str:
-    rows = [
-        [
-            m["model"],
-            fmt.count(m["messages"]),
-            fmt.count(m["inputTokens"]),
-            fmt.count(m["outputTokens"]),
-            fmt.count(m["cacheReadTokens"]),
-            fmt.count(m["cacheWriteTokens"]),
-            fmt.count(m["totalTokens"]),
-            fmt.credits(m["credits"]) if m["unpricedMessages"] < m["messages"] else "unpriced",
-            cost(m),
-        ]
-        for m in result["models"]
-    ]
-    return fmt.table(
-        ["Model", "Msgs", "Input", "Output", "Cache read", "Cache write", "Total", "Credits", "Cost"], rows
-    )
+    """Cache reads and writes in columns of their own while the model names fit beside them in
+    80 columns, else one Cache column; numbers compact before any name is shortened."""
+    names = [m["model"] for m in result["models"]]
+
+    def table(split: bool) -> str:
+        def rows(compact: bool) -> list[list[str]]:
+            tok = fmt.tokens if compact else fmt.count
+            out = []
+            for m in result["models"]:
+                cache = (
+                    [m["cacheReadTokens"], m["cacheWriteTokens"]]
+                    if split
+                    else [m["cacheReadTokens"] + m["cacheWriteTokens"]]
+                )
+                priced = m["unpricedMessages"] < m["messages"]
+                out.append(
+                    [
+                        m["model"],
+                        fmt.count(m["messages"]),
+                        tok(m["inputTokens"]),
+                        tok(m["outputTokens"]),
+                        *(tok(c) for c in cache),
+                        tok(m["totalTokens"]),
+                        fmt.credits(m["credits"]) if priced else "unpriced",
+                        cost(m),
+                    ]
+                )
+            return out
+
+        cache = ["Cache read", "Cache write"] if split else ["Cache"]
+        headers = ["Model", "Msgs", "Input", "Output", *cache, "Total", "Credits", "Cost"]
+        room = min(max(map(len, names), default=5), 40)
+        return fitted(headers, rows, "l" + "r" * (len(headers) - 1), [None] * len(names), False, min_elastic=room)
+
+    text = table(True)
+    shortened = text.count("…") > sum(n.count("…") for n in names)
+    return table(False) if shortened else text
 
 
 def projects(result: dict) -> str:
@@ -71,28 +92,6 @@ def projects(result: dict) -> str:
 def today(result: dict, split: dict) -> str:
     """`usage/summary` and `usage/tokenSplit` of the same filter."""
     return summary(result) + "\n\n" + models(split)
-
-
-def daily(result: dict) -> str:
-    rows = []
-    for d in result["days"]:
-        top = sorted(d["byModel"].items(), key=lambda kv: -kv[1]["totalTokens"])[:3]
-        rows.append(
-            [
-                d["date"],
-                fmt.count(d["messages"]),
-                fmt.count(d["inputTokens"]),
-                fmt.count(d["outputTokens"]),
-                fmt.count(d["cacheReadTokens"] + d["cacheWriteTokens"]),
-                fmt.count(d["totalTokens"]),
-                fmt.credits(d["credits"]),
-                cost(d),
-                ", ".join(name for name, _ in top),
-            ]
-        )
-    return fmt.table(
-        ["Date", "Msgs", "Input", "Output", "Cache", "Total", "Credits", "Cost", "Top models"], rows, "lrrrrrrrl"
-    )
 
 
 def interactions(result: dict) -> str:

@@ -72,8 +72,10 @@ def credits(x: float | None) -> str:
 
 
 def table(headers: list[str], rows: list[list[str]], align: str | None = None) -> str:
-    """A plain aligned table; `align` is a string of 'l'/'r' per column."""
-    align = align or "l" + "r" * (len(headers) - 1)
+    """A plain aligned table; `align` is a string of 'l'/'r' per column. A Credits column
+    where every row is 0.0 is left out: BYOK-only usage has no Premium credits to show (the
+    JSON keeps them)."""
+    headers, rows, align = without_zero_credits(headers, rows, align or "l" + "r" * (len(headers) - 1))
     cells = [[plain(c) for c in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
 
@@ -83,6 +85,18 @@ def table(headers: list[str], rows: list[list[str]], align: str | None = None) -
     out = [line(headers), line(["-" * w for w in widths])]
     out += [line(r) for r in cells]
     return "\n".join(out)
+
+
+def without_zero_credits(
+    headers: list[str], rows: list[list[str]], align: str
+) -> tuple[list[str], list[list[str]], str]:
+    """The table without its Credits column when every row has 0.0 there."""
+    if "Credits" not in headers or not rows:
+        return headers, rows, align
+    i = headers.index("Credits")
+    if not all(r[i] in ("0.0", "0") for r in rows):
+        return headers, rows, align
+    return headers[:i] + headers[i + 1 :], [r[:i] + r[i + 1 :] for r in rows], align[:i] + align[i + 1 :]
 
 
 def md_table(headers: list[str], rows: list[list[str]], align: str | None = None) -> str:
