@@ -178,7 +178,7 @@ def test_a_daily_report_over_a_year_lists_the_days_with_usage_in_80_columns(data
     _fits(table)
     rows = table.splitlines()[3:]
     assert [r.split()[0] for r in rows] == [d["date"] for d in used] + ["Total"]
-    assert "Credits" not in table.splitlines()[1] and "claude-sonnet-4-5" in table
+    assert "Credits" not in table.splitlines()[1] and "sonnet-4-5" in table  # top models, without vendor and date
     models = _cli(data_dir, "report", "models", *year)
     _fits(models)
     assert "claude-sonnet-4-5-20250929" in models and "claude-opus-4-1-20250805" in models
@@ -187,6 +187,12 @@ def test_a_daily_report_over_a_year_lists_the_days_with_usage_in_80_columns(data
     _record(data_dir, [_spread(1)[0] | {"id": "p1", "billing": "premium", "timestamp": "2026-11-02T10:00:00Z"}])
     assert "Credits" in _cli(data_dir, "report", "daily", *year).splitlines()[1]
     assert "no usage in this range" in _cli(data_dir, "report", "daily", "--from", "2026-01-01", "--to", "2026-01-31")
+    # the interactions: 80 columns, each charged in its own currency, no User column for one user
+    rows = _cli(data_dir, "report", "interactions", *year, "--limit", "500")
+    _fits(rows)
+    head = rows.splitlines()[1].split()
+    assert head == ["Time", "Project", "Model", "Input", "Output", "Cache", "Charge"]
+    assert " cr" in rows and "$" in rows and "claude-opus-4-1-20250805" in rows
 
 
 def test_week_start_is_honoured(tmp_path):

@@ -81,8 +81,9 @@ def _limits(args: Any, svc: Any) -> int:
         print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
         return 0
     if not result["windows"]:
-        print("No plan windows reported yet: Claude Code reports them to `usage-ls statusline --claude-code`")
-        print("(docs/limits.md), Codex in its session logs (`usage-ls import codex`).")
+        print("No plan windows reported yet: Claude Code reports them to")
+        print("`usage-ls statusline --claude-code` (docs/limits.md), Codex in its session logs")
+        print("(`usage-ls import codex`).")
     else:
         rows = []
         for w in result["windows"]:
@@ -98,7 +99,8 @@ def _limits(args: Any, svc: Any) -> int:
             if w["estimated"]:
                 print(f"{fmt.plain(w['source'])} 5-hour block (estimated): {limits_render.estimated_line(w)}")
     if not result["plans"]:
-        print("\nNo plans set: name yours under [plans] in config.toml for its value and credits (docs/limits.md).")
+        print("\nNo plans set: name yours under [plans] in config.toml for its value and credits")
+        print("(docs/limits.md).")
         return 0
     rows = []
     for p in result["plans"]:

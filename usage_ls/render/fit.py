@@ -10,7 +10,7 @@ from collections.abc import Callable
 from usage_ls.render import text as fmt
 
 WIDTH = 80
-DATED = re.compile(r"-20\d{6}$")  # claude-sonnet-4-5-20250929: the date says nothing in a list of top models
+DATED = re.compile(r"-\d{8}$")
 STYLES = {"head": "1", "model": "2", "total": "1", "active": "32", "note": "33"}
 
 
@@ -40,11 +40,11 @@ def fitted(
 ) -> str:
     """`fmt.table` of `make_rows(compact)`, no wider than WIDTH: exact numbers while the
     `elastic` column (names) can keep `min_elastic` characters, else compact ones; the elastic
-    column's cells are shortened to what room is left. An all-zero Credits column is left out
-    first (BYOK-only usage), so its room goes to the rest."""
+    column's cells are shortened to what room is left. Columns that say nothing are left out
+    first (`fmt.without_empty_columns`), so their room goes to the rest."""
     for compact in (False, True):
-        heads, rows, aligns = fmt.without_zero_credits(headers, make_rows(compact), align)
-        col = elastic - (len(heads) < len(headers) and elastic > headers.index("Credits"))
+        heads, rows, aligns = fmt.without_empty_columns(headers, make_rows(compact), align)
+        col = heads.index(headers[elastic]) if headers[elastic] in heads else 0
         widths = _width(heads, rows)
         room = WIDTH - (sum(widths) - widths[col] + 2 * (len(widths) - 1))
         if room >= min(widths[col], min_elastic):
@@ -57,3 +57,9 @@ def fitted(
     out = [paint(lines[0], "head", color), lines[1]]
     out += [paint(line, style, color) for line, style in zip(lines[2:], styles)]
     return "\n".join(out)
+
+
+def short_model(name: str) -> str:
+    """`claude-sonnet-4-5-20250929` -> `sonnet-4-5`: the vendor prefix and date left out."""
+    name = DATED.sub("", name)
+    return name[len("claude-") :] if name.startswith("claude-") and len(name) > 7 else name

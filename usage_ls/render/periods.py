@@ -14,7 +14,7 @@ from typing import Any
 
 from usage_ls.render import tables
 from usage_ls.render import text as fmt
-from usage_ls.render.fit import DATED, fitted, paint
+from usage_ls.render.fit import WIDTH, fitted, paint, short_model
 
 
 def _numbers(row: dict[str, Any], compact: bool) -> list[str]:
@@ -67,7 +67,7 @@ def daily(result: dict[str, Any], color: bool = False) -> str:
     entries: list[tuple[str, dict[str, Any], str, str | None]] = []
     for d in used:
         top = sorted(d["byModel"].items(), key=lambda kv: -kv[1]["totalTokens"])[:3]
-        entries.append((d["date"], d, ", ".join(DATED.sub("", name) for name, _ in top), None))
+        entries.append((d["date"], d, ", ".join(short_model(name) for name, _ in top), None))
     if len(used) > 1:
         entries.append(("Total", total, "", "total"))
 
@@ -75,7 +75,11 @@ def daily(result: dict[str, Any], color: bool = False) -> str:
         return [[name, *_numbers(row, compact), models] for name, row, models, _ in entries]
 
     headers = ["Date", "Msgs", "Input", "Output", "Cache", "Total", "Credits", "Cost", "Top models"]
-    return fitted(headers, rows, "lrrrrrrrl", [style for *_, style in entries], color, elastic=8, min_elastic=12)
+    styles = [style for *_, style in entries]
+    text = fitted(headers, rows, "lrrrrrrrl", styles, color, elastic=8, min_elastic=12)
+    if max(len(fmt.plain(line)) for line in text.splitlines()) <= WIDTH:
+        return text
+    return fitted(headers[:-1], lambda c: [r[:-1] for r in rows(c)], "lrrrrrrr", styles, color)  # no room for models
 
 
 def _local(ms: int, tz: dt.tzinfo) -> dt.datetime:

@@ -94,27 +94,41 @@ def today(result: dict, split: dict) -> str:
     return summary(result) + "\n\n" + models(split)
 
 
+def charge(r: dict) -> str:
+    """What an interaction costs in its own currency: Premium credits (`1.2 cr`) or BYOK dollars."""
+    if r["billing"] == "premium":
+        return "unpriced" if r["credits"] is None else fmt.credits(r["credits"]) + " cr"
+    return "unpriced" if r.get("costSource") == "unpriced" else fmt.usd(r["costUsd"])
+
+
 def interactions(result: dict) -> str:
-    rows = [
-        [
-            r["timestamp"][:19].replace("T", " "),
-            r["project"],
-            r["model"],
-            r["user"],
-            r["billing"],
-            fmt.count(r["inputTokens"]),
-            fmt.count(r["outputTokens"]),
-            fmt.count(r["cacheReadTokens"] + r["cacheWriteTokens"]),
-            fmt.credits(r["credits"]) if r["credits"] is not None else "unpriced",
-            fmt.usd(r["costUsd"]),
-        ]
-        for r in result["rows"]
-    ]
-    out = fmt.table(
-        ["Time", "Project", "Model", "User", "Billing", "Sent", "Received", "Cache", "Credits", "Cost"],
-        rows,
-        "lllllrrrrr",
-    )
+    """Newest first (or as sorted), in 80 columns: the time to the minute and compact numbers
+    when the exact ones do not fit; a User column only when the rows have more than one user;
+    the charge in the interaction's own currency (credits or dollars; the JSON has both)."""
+    users = len({r["user"] for r in result["rows"]}) > 1
+
+    def rows(compact: bool) -> list[list[str]]:
+        tok = fmt.tokens if compact else fmt.count
+        out = []
+        for r in result["rows"]:
+            when = r["timestamp"][:19].replace("T", " ")
+            out.append(
+                [
+                    when[5:16] if compact else when,
+                    r["project"],
+                    r["model"],
+                    *([r["user"]] if users else []),
+                    tok(r["inputTokens"]),
+                    tok(r["outputTokens"]),
+                    tok(r["cacheReadTokens"] + r["cacheWriteTokens"]),
+                    charge(r),
+                ]
+            )
+        return out
+
+    headers = ["Time", "Project", "Model", *(["User"] if users else []), "Input", "Output", "Cache", "Charge"]
+    align = "lll" + ("l" if users else "") + "rrrr"
+    out = fitted(headers, rows, align, [None] * len(result["rows"]), False, elastic=2, min_elastic=16)
     return out + f"\n{len(result['rows'])} of {result['total']} interactions"
 
 
@@ -181,8 +195,9 @@ def agents(result: dict) -> str:
             rows.append(row + [fmt.credits(e["credits"]), cost(e), share])
     if not rows:
         return (
-            "no attributed usage in this range: Claude Code's sub-agents, skills, plugins and MCP servers show here\n"
-            "(from its transcripts, or its OpenTelemetry events: `usage-ls setup claude-code`)"
+            "no attributed usage in this range: Claude Code's sub-agents, skills, plugins and\n"
+            "MCP servers show here (from its transcripts, or its OpenTelemetry events:\n"
+            "`usage-ls setup claude-code`)"
         )
     part = result["attributed"]
     table = fmt.table(["Kind", "Name", "Msgs", "Tokens", "Credits", "Cost", "Share"], rows, "llrrrrr")
