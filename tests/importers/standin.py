@@ -58,13 +58,14 @@ def _sse(events: list[tuple[str | None, dict]]) -> bytes:
 class StandIn:
     """The server: `start()`, then point a tool at `url`; `answered` lists what it returned."""
 
-    def __init__(self, anthropic=(), openai=(), gemini=(), headers=None):
+    def __init__(self, anthropic=(), openai=(), gemini=(), headers=None, chat=()):
         # headers sent with every answer of an API ({"anthropic": {...}}): e.g. its rate-limit headers
         self.headers: dict[str, dict[str, str]] = dict(headers or {})
         self.queues: dict[str, list[Reply]] = {
             "anthropic": list(anthropic),
             "openai": list(openai),
             "gemini": list(gemini),
+            "chat": list(chat),
         }
         self.answered: list[dict] = []
         self.counts: dict[str, int] = {}
@@ -102,6 +103,8 @@ class StandIn:
                     stand_in._anthropic(self, req)
                 elif path.startswith("/v1/responses"):
                     stand_in._openai(self, req)
+                elif path.startswith("/v1/chat/completions"):
+                    stand_in._chat(self, req)
                 elif ":countTokens" in path:
                     self._send(200, b'{"totalTokens": 42}', "application/json")
                 elif "/models/" in path and "generatecontent" in path.lower():
@@ -266,6 +269,45 @@ class StandIn:
         ]
         self._note({"api": "openai", "model": model, "responseId": rid, "usage": usage})
         h._send(200, _sse([(e["type"], e) for e in events]), "text/event-stream", self.headers.get("openai"))
+
+    # -- OpenAI Chat Completions ----------------------------------------------------------------
+
+    def _chat(self, h, req: dict) -> None:
+        """`POST /v1/chat/completions`: streamed (`data:` chunks, then, with
+        `stream_options.include_usage`, a last chunk whose `choices` is empty and which carries
+        `usage`, then `data: [DONE]`) or whole. `usage` in OpenAI's shape: `prompt_tokens`
+        (cached included), `completion_tokens`, `prompt_tokens_details.cached_tokens`,
+        `completion_tokens_details.reasoning_tokens`."""
+        n, reply = self._next("chat", Reply({"prompt_tokens": 10, "completion_tokens": 5}))
+        model = reply.model or req.get("model") or "chat-unknown"
+        cid = f"chatcmpl-standin{n:04d}"
+        usage = dict(reply.usage)
+        usage["total_tokens"] = usage.get("prompt_tokens", 0) + usage.get("completion_tokens", 0)
+        system = next((m.get("content") for m in req.get("messages") or [] if m.get("role") == "system"), None)
+        # what the call was for, as its system prompt begins (a title, a sub-agent...)
+        purpose = system[:60] if isinstance(system, str) else None
+        self._note({"api": "chat", "model": model, "id": cid, "usage": usage, "purpose": purpose})
+        base = {"id": cid, "object": "chat.completion.chunk", "created": 1796000000, "model": model}
+        if not req.get("stream"):
+            message = {"role": "assistant", "content": reply.text}
+            body = {
+                **base,
+                "object": "chat.completion",
+                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+                "usage": usage,
+            }
+            h._send(200, json.dumps(body).encode(), "application/json", self.headers.get("chat"))
+            return
+        half = len(reply.text) // 2
+        chunks = [
+            {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": reply.text[:half]}}]},
+            {**base, "choices": [{"index": 0, "delta": {"content": reply.text[half:]}, "finish_reason": None}]},
+            {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
+        ]
+        if (req.get("stream_options") or {}).get("include_usage"):
+            chunks.append({**base, "choices": [], "usage": usage})
+        data = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n"
+        h._send(200, data.encode(), "text/event-stream", self.headers.get("chat"))
 
     # -- Gemini ---------------------------------------------------------------------------------
 
