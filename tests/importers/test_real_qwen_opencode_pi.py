@@ -93,12 +93,11 @@ def data(tmp_path):
 
 
 def test_qwen_code_every_call_imported_once_with_the_tokens_the_api_returned(tmp_path, data):
-    home, answered = _run(
-        tmp_path,
-        "qwen",
-        [{"args": ["-p", "fix the parser"], "cwd": "widget"}, {"args": ["-p", "and the tests"], "cwd": "gadget"}],
-        _replies(8),
-    )
+    steps = [
+        {"args": ["-p", "fix the parser"], "cwd": "widget"},
+        {"args": ["-p", "and the tests", "--continue"], "cwd": "widget"},  # the same session, resumed
+    ]
+    home, answered = _run(tmp_path, "qwen", steps, _replies(8))
     chats = sorted((home / ".qwen" / "projects").rglob("chats/*.jsonl"))
     lines = [o for p in chats for o in map(orjson.loads, p.read_bytes().splitlines())]
     # which call each response id was: its session and folder, as the chat logs say
@@ -111,7 +110,7 @@ def test_qwen_code_every_call_imported_once_with_the_tokens_the_api_returned(tmp
     assistants = [o for o in lines if o.get("type") == "assistant" and "usageMetadata" in o]
     # the case this is for: Qwen made calls its chat log's assistant records do not show (a
     # sub-agent extracting memories after each prompt), and its usage record counts them
-    assert len(answered) > len(assistants) and len(chats) == 2
+    assert len(answered) > len(assistants) and len(chats) == 1
     assert sorted(events) == sorted(a["id"] for a in answered)
 
     env = clean_env(tmp_path, QWEN_DATA_DIR=home / ".qwen")
@@ -127,12 +126,14 @@ def test_qwen_code_every_call_imported_once_with_the_tokens_the_api_returned(tmp
         assert (row["session"], row["project"]) == (event["sessionId"], event["cwd"].rsplit("/", 1)[1])
         sub = event["systemPayload"]["uiEvent"].get("subagent_name")
         assert row["feature"] == (f"qwen agent={sub} query=subagent" if sub else "qwen")
-    assert {r["project"] for r in rows} == {"widget", "gadget"}
+    assert {r["project"] for r in rows} == {"widget"}
     truths = [_truth(a["usage"]) for a in answered]
     ours = _check_days(data, env, truths, {_today()})
-    # the usage record's totals equal what the calls were: nothing topped up
+    # a usage record line per run, the resumed session's with the whole session's totals (not
+    # only the resumed part's): they equal what the calls were, so nothing is topped up
     records = [orjson.loads(x) for x in (home / ".qwen" / "usage_record.jsonl").read_bytes().splitlines()]
-    assert sum(m["requests"] for r in records for m in r["models"].values()) == len(answered)
+    assert len(records) == 2 and records[0]["sessionId"] == records[1]["sessionId"]
+    assert records[1]["models"]["qwen3-coder-plus"]["requests"] == len(answered)
     assert import_json(data, "qwen", env=env)["imported"] == 0
 
     # ccusage reads the assistant records only (not the sub-agent's calls), and input as the
@@ -247,3 +248,75 @@ def test_pi_session_imported_with_the_tokens_the_api_returned(tmp_path, data):
     assert {d: (v["input"], v["output"], v["cacheRead"], v["cacheWrite"]) for d, v in theirs.items()} == {
         d: (v["input"], v["output"], v["cacheRead"], v["cacheWrite"]) for d, v in ours.items()
     }
+
+
+def test_qwen_chat_log_as_0_24_4_writes_it_without_the_tool(tmp_path, data):
+    """The lines of a real Qwen Code 0.24.4 chat log (shortened): an api_response event, the
+    assistant record answering it (`parentUuid`), and a sub-agent's api_response event that no
+    assistant record shows; on the OpenAI path `completion_tokens` (the candidates) already
+    holds the reasoning that is also written as thoughts."""
+    common = {"sessionId": "s-1", "cwd": "/home/dev/widget", "version": "0.24.4"}
+
+    def event(uuid, parent, at, rid, counts, **sub):
+        payload = {"event.name": "qwen-code.api_response", "event.timestamp": at, "response_id": rid,
+                   "model": "qwen3-coder-plus", **counts, "response_text": "not read", **sub}  # fmt: skip
+        return {"uuid": uuid, "parentUuid": parent, **common, "timestamp": at, "type": "system",
+                "subtype": "ui_telemetry", "systemPayload": {"uiEvent": payload}}  # fmt: skip
+
+    main = {"input_token_count": 12000, "output_token_count": 300, "cached_content_token_count": 8000,
+            "thoughts_token_count": 40, "total_token_count": 12300}  # fmt: skip
+    helper = {"input_token_count": 13000, "output_token_count": 310, "cached_content_token_count": 8100,
+              "thoughts_token_count": 41, "total_token_count": 13310}  # fmt: skip
+    lines = [
+        {"uuid": "u1", "parentUuid": None, **common, "timestamp": "2026-11-02T10:00:00.000Z", "type": "user"},
+        event("e1", "u1", "2026-11-02T10:00:01.000Z", "chatcmpl-1", main),
+        {
+            "uuid": "a1",
+            "parentUuid": "e1",
+            **common,
+            "timestamp": "2026-11-02T10:00:01.001Z",
+            "type": "assistant",
+            "model": "qwen3-coder-plus",
+            "usageMetadata": {
+                "promptTokenCount": 12000,
+                "candidatesTokenCount": 300,
+                "thoughtsTokenCount": 40,
+                "totalTokenCount": 12300,
+                "cachedContentTokenCount": 8000,
+            },
+        },
+        event("e2", "a1", "2026-11-02T10:00:02.000Z", "chatcmpl-2", helper, subagent_name="memory-extractor"),
+    ]
+    chats = tmp_path / "qwen" / "projects" / "-home-dev-widget" / "chats"
+    chats.mkdir(parents=True)
+    (chats / "s-1.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    env = clean_env(tmp_path, QWEN_DATA_DIR=tmp_path / "qwen")
+    res = import_json(data, "qwen", env=env)
+    assert (res["imported"], res["duplicates"], res["unreadable"]) == (2, 1, 0)
+    rows = sorted(_rows(data, env), key=lambda r: r["timestamp"])
+    assert [_tokens(r) for r in rows] == [(4000, 300, 8000, 0), (4900, 310, 8100, 0)]
+    assert [r["feature"] for r in rows] == ["qwen", "qwen agent=memory-extractor query=subagent"]
+    assert {(r["session"], r["project"]) for r in rows} == {("s-1", "widget")}
+
+
+# -- Kimi CLI: it cannot run here (it needs Python >= 3.12), its layout is checked in its source --
+
+
+def test_kimi_session_of_a_remote_kaos_directory_names_its_project(tmp_path, data):
+    """kimi-cli 1.52.0 (`metadata.py`) names a work directory's session folder by the md5 of its
+    path, prefixed with `<kaos>_` when the directory is not on the local KAOS (e.g. over SSH)."""
+    import hashlib
+
+    kimi = tmp_path / "kimi"
+    folder = "ssh_" + hashlib.md5(b"/srv/gadget").hexdigest()
+    wire = kimi / "sessions" / folder / "b7a1c0de-0000-4000-8000-0000000c0009" / "wire.jsonl"
+    wire.parent.mkdir(parents=True)
+    (kimi / "kimi.json").write_text(json.dumps({"work_dirs": [{"path": "/srv/gadget", "kaos": "ssh"}]}))
+    usage = {"input_other": 1200, "output": 300, "input_cache_read": 8000, "input_cache_creation": 0}
+    step = {"type": "StatusUpdate", "payload": {"token_usage": usage, "message_id": "chatcmpl-9"}}
+    wire.write_text(json.dumps({"type": "metadata", "protocol_version": "1.3"}) + "\n"
+                    + json.dumps({"timestamp": 1793613605.25, "message": step}) + "\n")  # fmt: skip
+    env = clean_env(tmp_path, KIMI_SHARE_DIR=kimi)
+    assert import_json(data, "kimi", env=env)["imported"] == 1
+    (row,) = _rows(data, env)
+    assert (row["project"], row["session"], _tokens(row)) == ("gadget", wire.parent.name, (1200, 300, 8000, 0))
