@@ -292,10 +292,14 @@ def test_qwen_chat_log_as_0_24_4_writes_it_without_the_tool(tmp_path, data):
     ]
     chats = tmp_path / "qwen" / "projects" / "-home-dev-widget" / "chats"
     chats.mkdir(parents=True)
-    (chats / "s-1.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    log = chats / "s-1.jsonl"
+    log.write_text("".join(json.dumps(x) + "\n" for x in lines[:2]))  # read while Qwen writes
     env = clean_env(tmp_path, QWEN_DATA_DIR=tmp_path / "qwen")
-    res = import_json(data, "qwen", env=env)
-    assert (res["imported"], res["duplicates"], res["unreadable"]) == (2, 1, 0)
+    assert import_json(data, "qwen", env=env)["imported"] == 1
+    with open(log, "a") as f:
+        f.write("".join(json.dumps(x) + "\n" for x in lines[2:]))
+    res = import_json(data, "qwen", env=env)  # the assistant record answers the event read before
+    assert (res["imported"], res["duplicates"], res["unreadable"]) == (1, 1, 0)
     rows = sorted(_rows(data, env), key=lambda r: r["timestamp"])
     assert [_tokens(r) for r in rows] == [(4000, 300, 8000, 0), (4900, 310, 8100, 0)]
     assert [r["feature"] for r in rows] == ["qwen", "qwen agent=memory-extractor query=subagent"]
