@@ -148,13 +148,15 @@ class StandIn:
             self.server.shutdown()
             self.server.server_close()
 
-    def _next(self, api: str, default: Reply) -> tuple[int, Reply]:
+    def _next(self, api: str, default: Reply, fits=None) -> tuple[int, Reply]:
         """The request's number for this API (1, 2, ...: in the ids the reply carries) and the
-        reply; requests may come at once (a sub-agent beside its parent)."""
+        reply: the first in the queue that `fits` it, if given; requests may come at once (a
+        sub-agent beside its parent)."""
         with self.lock:
             n = self.counts[api] = self.counts.get(api, 0) + 1
             queue = self.queues[api]
-            reply = queue.pop(0) if queue else default
+            i = next((i for i, r in enumerate(queue) if fits is None or fits(r)), None)
+            reply = queue.pop(i) if i is not None else default
             return n, reply
 
     def _note(self, entry: dict) -> None:
@@ -278,7 +280,13 @@ class StandIn:
         `usage`, then `data: [DONE]`) or whole. `usage` in OpenAI's shape: `prompt_tokens`
         (cached included), `completion_tokens`, `prompt_tokens_details.cached_tokens`,
         `completion_tokens_details.reasoning_tokens`."""
-        n, reply = self._next("chat", Reply({"prompt_tokens": 10, "completion_tokens": 5}))
+        # a reply that calls a tool goes to a request that offers tools (not a title's)
+        offers = bool(req.get("tools"))
+        n, reply = self._next(
+            "chat",
+            Reply({"prompt_tokens": 10, "completion_tokens": 5}),
+            lambda r: offers or not any(b[0] == "tool_use" for b in r.blocks),
+        )
         model = reply.model or req.get("model") or "chat-unknown"
         cid = f"chatcmpl-standin{n:04d}"
         usage = dict(reply.usage)
@@ -288,22 +296,32 @@ class StandIn:
         purpose = system[:60] if isinstance(system, str) else None
         self._note({"api": "chat", "model": model, "id": cid, "usage": usage, "purpose": purpose})
         base = {"id": cid, "object": "chat.completion.chunk", "created": 1796000000, "model": model}
+        # a ("tool_use", name, input) block: the answer calls that tool instead of saying text
+        calls = [
+            {"index": i, "id": f"call_standin{n:04d}{i}", "type": "function",
+             "function": {"name": b[1], "arguments": json.dumps(b[2])}}
+            for i, b in enumerate(x for x in reply.blocks if x[0] == "tool_use")
+        ]  # fmt: skip
+        finish = "tool_calls" if calls else "stop"
         if not req.get("stream"):
-            message = {"role": "assistant", "content": reply.text}
+            message: dict[str, Any] = {"role": "assistant", "content": None if calls else reply.text}
+            if calls:
+                message["tool_calls"] = [{k: v for k, v in c.items() if k != "index"} for c in calls]
             body = {
                 **base,
                 "object": "chat.completion",
-                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+                "choices": [{"index": 0, "message": message, "finish_reason": finish}],
                 "usage": usage,
             }
             h._send(200, json.dumps(body).encode(), "application/json", self.headers.get("chat"))
             return
         half = len(reply.text) // 2
-        chunks = [
-            {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": reply.text[:half]}}]},
-            {**base, "choices": [{"index": 0, "delta": {"content": reply.text[half:]}, "finish_reason": None}]},
-            {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
-        ]
+        if calls:
+            deltas = [{"role": "assistant", "content": None, "tool_calls": calls}]
+        else:
+            deltas = [{"role": "assistant", "content": reply.text[:half]}, {"content": reply.text[half:]}]
+        chunks = [{**base, "choices": [{"index": 0, "delta": d, "finish_reason": None}]} for d in deltas]
+        chunks.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
         if (req.get("stream_options") or {}).get("include_usage"):
             chunks.append({**base, "choices": [], "usage": usage})
         data = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n"

@@ -38,21 +38,21 @@ def _run(tmp_path, tool: str, steps: list[dict], replies: list[Reply]):
     return work / "home", answered
 
 
-def _replies(n: int) -> list[Reply]:
+def _replies(n: int, tool: tuple[str, dict]) -> list[Reply]:
     """Distinct usage per call (so that a row tells which call it is), with cached and
-    reasoning tokens: `prompt_tokens` counts the cached ones, `completion_tokens` the reasoning."""
-    return [
-        Reply(
-            {
-                "prompt_tokens": 12_000 + 1_000 * i,
-                "completion_tokens": 300 + 10 * i,
-                "prompt_tokens_details": {"cached_tokens": 8_000 + 100 * i},
-                "completion_tokens_details": {"reasoning_tokens": 40 + i},
-            },
-            text=f"Answer {i}.",
-        )
-        for i in range(n)
-    ]
+    reasoning tokens: `prompt_tokens` counts the cached ones, `completion_tokens` the reasoning.
+    The first answer to a call that offers tools calls `tool` (name, arguments): the tool runs
+    and its agent makes another call with the result."""
+
+    def usage(i: int) -> dict:
+        return {
+            "prompt_tokens": 12_000 + 1_000 * i,
+            "completion_tokens": 300 + 10 * i,
+            "prompt_tokens_details": {"cached_tokens": 8_000 + 100 * i},
+            "completion_tokens_details": {"reasoning_tokens": 40 + i},
+        }
+
+    return [Reply(usage(0), blocks=[("tool_use", *tool)])] + [Reply(usage(i), text=f"Answer {i}.") for i in range(1, n)]
 
 
 def _truth(usage: dict) -> tuple[int, int, int, int]:
@@ -100,7 +100,7 @@ def test_qwen_code_every_call_imported_once_with_the_tokens_the_api_returned(tmp
         {"args": ["-p", "fix the parser"], "cwd": "widget"},
         {"args": ["-p", "and the tests", "--continue"], "cwd": "widget"},  # the same session, resumed
     ]
-    home, answered = _run(tmp_path, "qwen", steps, _replies(8))
+    home, answered = _run(tmp_path, "qwen", steps, _replies(8, ("glob", {"pattern": "*"})))
     chats = sorted((home / ".qwen" / "projects").rglob("chats/*.jsonl"))
     lines = [o for p in chats for o in map(orjson.loads, p.read_bytes().splitlines())]
     # which call each response id was: its session and folder, as the chat logs say
@@ -167,7 +167,12 @@ def test_opencode_messages_in_its_database_imported_with_the_tokens_the_api_retu
     repo = tmp_path / "real-opencode" / "widget"
     repo.mkdir(parents=True)
     subprocess.run(["git", "init", "-q", str(repo)], check=True)  # the project is the repository's root
-    home, answered = _run(tmp_path, "opencode", [{"args": ["run", "fix the parser"], "cwd": "widget/src"}], _replies(4))
+    home, answered = _run(
+        tmp_path,
+        "opencode",
+        [{"args": ["run", "fix the parser"], "cwd": "widget/src"}],
+        _replies(4, ("glob", {"pattern": "*"})),
+    )
     store = home / ".local" / "share" / "opencode"
     # the current version writes its SQLite database only, no message files
     assert (store / "opencode.db").exists() and not list(store.rglob("msg_*.json"))
@@ -214,7 +219,7 @@ def test_pi_session_imported_with_the_tokens_the_api_returned(tmp_path, data):
             "cwd": "widget",
         },
     ]
-    home, answered = _run(tmp_path, "pi", steps, _replies(4))
+    home, answered = _run(tmp_path, "pi", steps, _replies(4, ("read", {"path": "README.md"})))
     (session_file,) = (home / ".pi" / "agent" / "sessions").rglob("*.jsonl")  # one session, continued
     lines = [orjson.loads(x) for x in session_file.read_bytes().splitlines()]
     header = lines[0]
@@ -223,7 +228,7 @@ def test_pi_session_imported_with_the_tokens_the_api_returned(tmp_path, data):
         for o in lines
         if o.get("type") == "message" and o["message"].get("role") == "assistant"
     }
-    assert sorted(costs) == sorted(a["id"] for a in answered) and len(answered) == 2
+    assert sorted(costs) == sorted(a["id"] for a in answered) and len(answered) == 3  # a tool call, 2 answers
 
     env = clean_env(tmp_path, PI_CODING_AGENT_DIR=home / ".pi" / "agent")
     res = import_json(data, "pi", env=env)
