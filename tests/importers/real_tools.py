@@ -7,6 +7,10 @@ file, starts `unshare --net <python> real_tools.py <job>`, and inside the namesp
 brings up loopback, starts the stand-in, runs each step's tool with a temporary HOME, and writes
 down what the stand-in answered. Nothing can leave the namespace, not even a call a tool makes
 on its own; each tool's switches for non-essential traffic are set as well.
+
+Qwen Code, opencode and pi (AGENT_PACKAGES, from the same folder) run the same way, against
+the stand-in's Chat Completions API; `tool_unavailable(tool)` / `tool_unsupported(tool)` say
+why one cannot run here.
 """
 
 from __future__ import annotations

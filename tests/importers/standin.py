@@ -12,6 +12,9 @@ It speaks just enough of each wire format for the tools to finish a turn:
   `usage`);
 - Gemini (`POST /v1beta/models/<model>:streamGenerateContent?alt=sse`: `data:` chunks, the last
   with `usageMetadata`; `:generateContent` and `:countTokens` too).
+- OpenAI Chat Completions (`POST /v1/chat/completions`, for Qwen Code, opencode and pi:
+  `data:` chunks, with `stream_options.include_usage` a last one with empty `choices` carrying
+  `usage`, then `data: [DONE]`; a reply's ("tool_use", name, input) block becomes a tool call).
 
 Each API has a queue of replies (`Reply`); the stand-in answers requests in order and notes
 what it returned (`answered`): that is the truth the importers are compared with. A request
