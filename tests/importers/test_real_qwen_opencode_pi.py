@@ -24,7 +24,8 @@ from standin import Reply
 
 
 def _run(tmp_path, tool: str, steps: list[dict], replies: list[Reply]):
-    """Run `steps` of `tool`: (HOME it wrote under, what the stand-in answered)."""
+    """Run `steps` of `tool`: (HOME it wrote under, what the stand-in answered, when the run
+    began and ended)."""
     unsupported = real_tools.tool_unsupported(tool)
     if unsupported:
         pytest.skip(unsupported)
@@ -34,8 +35,9 @@ def _run(tmp_path, tool: str, steps: list[dict], replies: list[Reply]):
             pytest.fail(f"the real-tool tests must run in CI: {reason}")
         pytest.skip(reason)
     work = tmp_path / f"real-{tool}"
+    began = dt.datetime.now(dt.UTC)
     answered = real_tools.run_session(work, [{"tool": tool, **s} for s in steps], {"chat": replies})
-    return work / "home", answered
+    return work / "home", answered, (began, dt.datetime.now(dt.UTC))
 
 
 def _replies(n: int, tool: tuple[str, dict]) -> list[Reply]:
@@ -71,18 +73,21 @@ def _tokens(row: dict) -> tuple[int, int, int, int]:
     return (row["inputTokens"], row["outputTokens"], row["cacheReadTokens"], row["cacheWriteTokens"])
 
 
-def _check_days(data, env, truths: list[tuple], answered_days: set[str]) -> dict:
-    """Our daily report holds exactly the calls' tokens; returns it."""
-    start, end = min(answered_days), max(answered_days)
-    ours = our_daily(data, start, end, env=env)
-    want = [sum(t[i] for t in truths) for i in range(4)]
-    got = [sum(d[k] for d in ours.values()) for k in ("input", "output", "cacheRead", "cacheWrite")]
-    assert got == want
+def _check_days(data, env, rows: list[dict], window: tuple) -> dict:
+    """Each call is dated when it was made (within the run), and our daily report holds, per
+    day, exactly the tokens of that day's calls (the rows, checked against the API's); returns
+    the report."""
+    began, ended = window
+    per_day: dict[str, list[int]] = {}
+    for row in rows:
+        at = dt.datetime.fromisoformat(row["timestamp"])
+        assert began - dt.timedelta(seconds=1) <= at <= ended + dt.timedelta(seconds=1), row["timestamp"]
+        day = per_day.setdefault(at.astimezone(dt.UTC).date().isoformat(), [0, 0, 0, 0])
+        for i, n in enumerate(_tokens(row)):
+            day[i] += n
+    ours = our_daily(data, began.date().isoformat(), ended.date().isoformat(), env=env)
+    assert {d: [v[k] for k in ("input", "output", "cacheRead", "cacheWrite")] for d, v in ours.items()} == per_day
     return ours
-
-
-def _today() -> str:
-    return dt.datetime.now(dt.UTC).date().isoformat()
 
 
 @pytest.fixture
@@ -100,7 +105,7 @@ def test_qwen_code_every_call_imported_once_with_the_tokens_the_api_returned(tmp
         {"args": ["-p", "fix the parser"], "cwd": "widget"},
         {"args": ["-p", "and the tests", "--continue"], "cwd": "widget"},  # the same session, resumed
     ]
-    home, answered = _run(tmp_path, "qwen", steps, _replies(8, ("glob", {"pattern": "*"})))
+    home, answered, window = _run(tmp_path, "qwen", steps, _replies(8, ("glob", {"pattern": "*"})))
     chats = sorted((home / ".qwen" / "projects").rglob("chats/*.jsonl"))
     lines = [o for p in chats for o in map(orjson.loads, p.read_bytes().splitlines())]
     # which call each response id was: its session and folder, as the chat logs say
@@ -130,8 +135,7 @@ def test_qwen_code_every_call_imported_once_with_the_tokens_the_api_returned(tmp
         sub = event["systemPayload"]["uiEvent"].get("subagent_name")
         assert row["feature"] == (f"qwen agent={sub} query=subagent" if sub else "qwen")
     assert {r["project"] for r in rows} == {"widget"}
-    truths = [_truth(a["usage"]) for a in answered]
-    ours = _check_days(data, env, truths, {_today()})
+    ours = _check_days(data, env, rows, window)
     # a usage record line per run, the resumed session's with the whole session's totals (not
     # only the resumed part's): they equal what the calls were, so nothing is topped up
     records = [orjson.loads(x) for x in (home / ".qwen" / "usage_record.jsonl").read_bytes().splitlines()]
@@ -167,7 +171,7 @@ def test_opencode_messages_in_its_database_imported_with_the_tokens_the_api_retu
     repo = tmp_path / "real-opencode" / "widget"
     repo.mkdir(parents=True)
     subprocess.run(["git", "init", "-q", str(repo)], check=True)  # the project is the repository's root
-    home, answered = _run(
+    home, answered, window = _run(
         tmp_path,
         "opencode",
         [{"args": ["run", "fix the parser"], "cwd": "widget/src"}],
@@ -193,7 +197,7 @@ def test_opencode_messages_in_its_database_imported_with_the_tokens_the_api_retu
     for row in rows:
         assert (row["model"], row["session"], row["project"]) == ("qwen3-coder-plus", session, "widget")
         assert row["provider"] == "standin"
-    ours = _check_days(data, env, [_truth(a["usage"]) for a in stored], {_today()})
+    ours = _check_days(data, env, rows, window)
     assert import_json(data, "opencode", env=env)["imported"] == 0
 
     binary = ccusage_binary()
@@ -219,7 +223,7 @@ def test_pi_session_imported_with_the_tokens_the_api_returned(tmp_path, data):
             "cwd": "widget",
         },
     ]
-    home, answered = _run(tmp_path, "pi", steps, _replies(4, ("read", {"path": "README.md"})))
+    home, answered, window = _run(tmp_path, "pi", steps, _replies(4, ("read", {"path": "README.md"})))
     (session_file,) = (home / ".pi" / "agent" / "sessions").rglob("*.jsonl")  # one session, continued
     lines = [orjson.loads(x) for x in session_file.read_bytes().splitlines()]
     header = lines[0]
@@ -246,7 +250,7 @@ def test_pi_session_imported_with_the_tokens_the_api_returned(tmp_path, data):
         )
         # the cost pi computed from the prices in its models.json
         assert row["costUsd"] == pytest.approx(costs[a["id"]], abs=1e-9)
-    ours = _check_days(data, env, [_truth(a["usage"]) for a in answered], {_today()})
+    ours = _check_days(data, env, rows, window)
     assert import_json(data, "pi", env=env)["imported"] == 0
 
     binary = ccusage_binary()
