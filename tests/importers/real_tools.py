@@ -158,6 +158,12 @@ def _agent_env(tool: str, home: Path, url: str, env: dict) -> dict:
     return env
 
 
+def _agent_command(tool: str, args: list[str]) -> list[str]:
+    if tool == "opencode":
+        return [str(_opencode_binary()), *args]
+    return [node(), str(_bin(tool).resolve()), *args]  # Qwen Code needs Node >= 22: NODE24
+
+
 def node() -> str:
     if NODE24.exists():
         return str(NODE24)
@@ -270,16 +276,14 @@ def _tool_env(tool: str, home: Path, url: str) -> dict:
 
 
 def _command(tool: str, args: list[str]) -> list[str]:
+    if tool in AGENT_PACKAGES:
+        return _agent_command(tool, args)
     if tool == "claude":
         return [str(_bin("claude")), *args]
     if tool == "codex":
         return [str(_bin("codex")), *args] if os.access(_bin("codex"), os.X_OK) else [node(), str(_bin("codex")), *args]
     if tool == "gemini":
         return [node(), str((_bin("gemini")).resolve()), *args]
-    if tool == "opencode":
-        return [str(_opencode_binary()), *args]
-    if tool in ("qwen", "pi"):  # Qwen Code needs Node >= 22
-        return [node(), str(_bin(tool).resolve()), *args]
     raise ValueError(tool)
 
 
