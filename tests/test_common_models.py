@@ -183,3 +183,22 @@ def test_prices_show_lists_the_unpriced_models_of_the_users_ledger(tmp_path):
         "qwen3-coder-plus": None,
         "acme-7": None,
     }
+
+
+def test_the_hover_says_where_a_price_comes_from_or_why_there_is_none(tmp_path, monkeypatch):
+    from usage_ls.service import Usage
+
+    monkeypatch.setenv("USAGE_LS_CACHE_DIR", str(tmp_path / "cache"))
+    svc = Usage(Config(data_dir=tmp_path / "data"), tag="test").open()
+    try:
+        note = svc.model_data("qwen3-coder-plus")["priceNote"]
+        assert note.startswith("Not in the price table: unpriced (Alibaba Model Studio's price") and "[prices]" in note
+        assert svc.model_data("glm-4.6")["priceNote"] == "Priced as zai/GLM-4.6 (genai-prices)"
+        entry = PriceEntry(
+            "qwen3-coder-plus", (), input=1.0, output=5.0, url="https://vendor.example/p", checked="2026-12-06"
+        )
+        monkeypatch.setattr(price_extra, "ENTRIES", (entry,))
+        note = svc.model_data("qwen3-coder-plus")["priceNote"]
+        assert note == "Priced from usage-ls's price list: https://vendor.example/p, checked 2026-12-06"
+    finally:
+        svc.close()
