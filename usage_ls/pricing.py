@@ -3,8 +3,8 @@
 Source of truth: `genai-prices` (its bundled table, or newer data the user fetched with
 `usage-ls prices update`: price_data.py; offline, historical and tiered prices), with user
 overrides from `config.toml`, and our own dated entries for models it lacks (price_extra.py,
-after genai-prices: newer price data takes over from them). Each record is priced on its own (tiers depend on the record's
-own input size), never aggregated totals.
+after genai-prices: newer price data takes over from them). Each record is priced on its own
+(tiers depend on the record's own input size), never aggregated totals.
 
 Speed: genai-prices takes ~100 µs per call, too slow for 20k records/s. A model's price is
 linear in the token counts within one tier (tiers switch on total input tokens), so for each
