@@ -151,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     pr = sub.add_parser("prices", help="the price data in use; fetch newer genai-prices data (only when asked)")
     pr_sub = pr.add_subparsers(dest="action", required=True)
-    pr_sub.add_parser("show", help="where the price data comes from and its date")
+    pr_sub.add_parser("show", help="where the price data comes from, its date, your unpriced models")
     up = pr_sub.add_parser("update", help="fetch genai-prices' current data, check it, price new records with it")
     up.add_argument("--url", help="where to fetch it (default: $USAGE_LS_PRICES_URL, else genai-prices' own URL)")
     up.add_argument("--from", dest="from_file", metavar="FILE", help="load a data.json file instead of fetching")

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from usage_ls import attributed, blocks, days, limit_alerts, periods, plans, queries, session_list, windows
+from usage_ls import attributed, blocks, days, limit_alerts, periods, plans, price_extra, queries, session_list, windows
 from usage_ls.budgets import Budgets
 from usage_ls.config import Config, load_config
 from usage_ls.errors import InvalidParams, describe
@@ -380,9 +380,12 @@ class Usage:
         week = self.parse_filter({"from": days.shift(today, -6), "to": today, "model": model})
         match = self.pricer.match(model)
         if match is None:
-            note = "Not in the price table: unpriced (add it under [prices] in config.toml)"
+            why = price_extra.unpriced_reason(model)
+            note = f"Not in the price table: unpriced ({why + '; ' if why else ''}add it under [prices] in config.toml)"
         elif match.source == "config":
             note = "Priced from your config.toml"
+        elif match.source == "usage-ls":
+            note = f"Priced from {match.detail}"
         else:
             note = f"Priced as {match.provider_id}/{match.model_id} (genai-prices)"
         return {
