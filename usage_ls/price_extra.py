@@ -108,7 +108,6 @@ UNPRICED: dict[str, str] = {
     "grok-code": "opencode Zen's free model: no list price",
     "composer-1": "Cursor's own model, not in genai-prices (Cursor's CSV has the cost)",
     "auto": "Cursor's automatic choice: no single price (Cursor's CSV has the cost)",
-    "claude-4.5-sonnet": "Cursor's spelling of claude-sonnet-4-5, not in genai-prices (the CSV has the cost)",
     "hermes-4-405b": "Nous Portal's model, not in genai-prices (Hermes records its cost)",
     "qwen-3-coder-480b": "genai-prices lists it as retired without a price: unknown, not $0",
     "codebuff-unknown": "Codebuff did not record the model",
@@ -207,10 +206,11 @@ COMMON: tuple[Common, ...] = (
     _c("copilot-cli", "claude-haiku-4.5", None, "anthropic/claude-haiku-4-5"),
     _c("copilot-cli", "gpt-5", None, "openai/gpt-5"),
     _c("copilot-cli", "gpt-5-mini", None, "openai/gpt-5-mini"),
-    # Cursor's usage CSV: `Model`; `Cost` when Cursor charged
+    # Cursor's usage CSV: `Model`; `Cost` when Cursor charged. Cursor writes Claude names version
+    # first (claude-4.5-sonnet); the importer stores Anthropic's order (importers/cursor.py)
     _c("cursor", "auto", None, "", True),
-    _c("cursor", "claude-4.5-sonnet", None, "", True),
-    _c("cursor", "claude-4-sonnet", None, "anthropic/claude-sonnet-4-0", True),
+    _c("cursor", "claude-sonnet-4-5", None, "anthropic/claude-sonnet-4-5", True),
+    _c("cursor", "claude-sonnet-4", None, "anthropic/claude-sonnet-4-0", True),
     _c("cursor", "composer-1", None, "", True),
     _c("cursor", "gpt-5", None, "openai/gpt-5", True),
     _c("cursor", "grok-code-fast-1", None, "x-ai/grok-code-fast-1", True),
