@@ -97,4 +97,5 @@ class TeamTotals:
                 self.on_change()
 
     def close(self) -> None:
-        self.reader.close()
+        if self.thread is None or not self.thread.is_alive():  # a read under way holds the reader: never wait for it
+            self.reader.close()

@@ -170,6 +170,7 @@ CREATE POLICY record_ids_insert ON usage_ls.record_ids FOR INSERT
 
 MIGRATIONS: dict[int, str] = {1: V1, 2: RLS}
 LATEST = max(MIGRATIONS)
+RLS_VERSION = next(version for version, sql in MIGRATIONS.items() if sql is RLS)
 
 
 def prepare(conn: Any, *, migrate: bool = True) -> str:
@@ -247,10 +248,22 @@ END $$;
 -- one login per person, a member of one of the roles, e.g.:
 --   CREATE ROLE alice LOGIN PASSWORD '...' IN ROLE {WRITER};
 --   CREATE ROLE grafana LOGIN PASSWORD '...' IN ROLE {READER};
+-- Row-level security, made with the schema (version {RLS_VERSION}), for every role but the owner and superusers:
+{_policies()}
 -- a login is the usage-ls user of its own name (`user = "alice"` in config.toml); a login named
 -- otherwise (or a second login of one person) is mapped to its user:
 --   INSERT INTO usage_ls.members (login, "user") VALUES ('alice_laptop', 'alice');
 """
+
+
+def _policies() -> str:
+    """The RLS step's policies, as comments in the roles' SQL: what a DBA reviews."""
+    lines, policy = [], False
+    for line in RLS.splitlines():
+        policy = line.startswith("CREATE POLICY") or (policy and line.startswith(" "))
+        if policy:
+            lines.append(f"--   {line.strip()}")
+    return "\n".join(lines)
 
 
 def refusal_hint(exc: BaseException) -> str:
