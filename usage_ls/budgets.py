@@ -3,10 +3,10 @@ thresholds are crossed and not yet announced.
 
 `Budgets.current()` lists every configured budget (global, the team's, per user, per project)
 with its use in its period (the team's and other users' from the team database when sync is
-on: team/budget_totals.py, never waited for in a server); `level` turns them into the status bar's colour; `due()` names the thresholds
-crossed since the last time, announced once across every server process (alerts.json under
-its lock, shared with spike alerts through `announced`). Messages are the faces' to word
-(`render.status.budget_alert`).
+on: team/budget_totals.py, never waited for in a server); `level` turns them into the status
+bar's colour; `due()` names the thresholds crossed since the last time, announced once across
+every server process (alerts.json under its lock, shared with spike alerts through
+`announced`). Messages are the faces' to word (`render.status.budget_alert`).
 """
 
 from __future__ import annotations
