@@ -97,8 +97,9 @@ def load_config(data_dir: Path | str | None = None) -> Config:
             cfg.credits_per_request[model] = number
     budgets = settings.table(errors, raw, "budgets")
     for key in budgets:
-        if key not in (*BUDGET_KEYS, "thresholds", "projects"):
-            errors.append(f"budgets.{key}: unknown key (known: {', '.join((*BUDGET_KEYS, 'thresholds', 'projects'))})")
+        if key not in (*BUDGET_KEYS, "thresholds", "projects", "users", "team"):
+            known_keys = ", ".join((*BUDGET_KEYS, "projects", "team", "thresholds", "users"))
+            errors.append(f"budgets.{key}: unknown key (known: {known_keys})")
     for key in BUDGET_KEYS:
         if key in budgets:
             number = settings.number(errors, f"budgets.{key}", budgets[key], positive=True)
@@ -118,6 +119,7 @@ def load_config(data_dir: Path | str | None = None) -> Config:
                 entry[key] = number
         if entry:
             cfg.project_budgets[project] = entry
+    sections.people_budgets(errors, cfg, budgets)
     if "thresholds" in budgets:
         values = budgets["thresholds"]
         good = (

@@ -1,5 +1,5 @@
 """The sections of `config.toml` past the basics: plans, limits, the OTLP receiver, team
-sync and the OTLP export. Each checks its own table, reports what is wrong (naming the key and
+sync and the OTLP export, and the budgets per user and for the team. Each checks its own table, reports what is wrong (naming the key and
 the type found, never the value) and sets what is right on the `Config`."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import re
 
 from usage_ls import plan_data, settings
 from usage_ls.plan_data import Plan
-from usage_ls.settings import Config, toml_type
+from usage_ls.settings import BUDGET_KEYS, Config, toml_type
 
 TOOL_NAME = re.compile(r"[a-z0-9][a-z0-9._+-]{0,59}")
 
@@ -171,3 +171,33 @@ def export(errors: list[str], cfg: Config, table: dict) -> None:
         cfg.export_headers = dict(headers)
     else:
         errors.append('export.headers: expected a table of strings, e.g. { authorization = "Bearer ..." }')
+
+
+def budget_limits(errors: list[str], key: str, table: object) -> dict[str, float]:
+    """One scope's budgets (`BUDGET_KEYS`), each a number > 0; the problems named."""
+    if not isinstance(table, dict):
+        errors.append(f"{key}: expected a table of budgets ({', '.join(BUDGET_KEYS)}), got {toml_type(table)}")
+        return {}
+    entry: dict[str, float] = {}
+    for name, value in table.items():
+        if name not in BUDGET_KEYS:
+            errors.append(f"{key}.{name}: unknown budget (known: {', '.join(BUDGET_KEYS)})")
+            continue
+        number = settings.number(errors, f"{key}.{name}", value, positive=True)
+        if number is not None:
+            entry[name] = number
+    return entry
+
+
+def people_budgets(errors: list[str], cfg: Config, budgets: dict) -> None:
+    """`[budgets.users."name"]` (one person's usage, every machine of theirs) and `[budgets.team]`
+    (everyone's): the keys of the global budgets."""
+    for user, table in settings.table(errors, budgets, "users", prefix="budgets.").items():
+        if not user.strip():
+            errors.append("budgets.users: a user's name must not be empty")
+            continue
+        entry = budget_limits(errors, f'budgets.users."{user}"', table)
+        if entry:
+            cfg.user_budgets[user] = entry
+    if "team" in budgets:
+        cfg.team_budgets = budget_limits(errors, "budgets.team", budgets["team"])

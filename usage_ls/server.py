@@ -111,9 +111,18 @@ class UsageServer(LanguageServer):
         cfg = load_config(data_dir)
         self.usage = Usage(cfg).open()
         self.usage.defer_insights = True
+        team = self.usage.budgets.team
+        if team is not None:  # the team's budgets are read in a thread: the editor never waits for the database
+            team.wait = False
+            team.on_change = functools.partial(asyncio.get_running_loop().call_soon_threadsafe, self.budgets_read)
         for problem in cfg.errors:
             self.tell(f"usage-ls config: {problem}", types.MessageType.Warning)
         self.tell_problems()
+
+    def budgets_read(self) -> None:
+        """The team database answered something new for the budgets: redraw, check the alerts."""
+        self.pushed_version = -1
+        self.request_push()
 
     def tell_problems(self) -> None:
         for problem in self.usage.take_problems():

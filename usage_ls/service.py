@@ -76,6 +76,7 @@ class Usage:
         return self
 
     def close(self) -> None:
+        self.budgets.close()
         if self.team_reader is not None:
             self.team_reader.close()
         try:
@@ -406,12 +407,15 @@ class Usage:
         if isinstance(params, dict) and params.get("from") is None and params.get("to") is None:
             params = {**params, "from": self.today()[:8] + "01"}
         f = self.parse_filter(params)
-        return self.cached("insights", f.key, lambda: self.engine.compute(f, tips=True))
+        key = (f.key, self.budgets.generation())  # the team database's budgets answered anew
+        return self.cached("insights", key, lambda: self.engine.compute(f, tips=True))
 
     def live_insights(self) -> dict:
         """Today's insights for the status bar and the spike alert (no tips: cheap)."""
         self.ledger.refresh()
-        return self.cached("live", (), lambda: self.engine.compute(self.parse_filter({}), tips=False))
+        return self.cached(
+            "live", (self.budgets.generation(),), lambda: self.engine.compute(self.parse_filter({}), tips=False)
+        )
 
     def due_alerts(self) -> dict:
         """Budget thresholds crossed and spikes of today, each not yet announced (once across

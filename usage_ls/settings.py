@@ -35,6 +35,10 @@ EXAMPLE = """\
 # thresholds = [50, 80, 100]     # percentages announced once per day/month each
 # [budgets.projects."widget"]    # the same keys for one project
 # monthly_credits = 300
+# [budgets.users."bob"]          # the same keys for one person (all their machines with [sync])
+# daily_credits = 200
+# [budgets.team]                 # the same keys for the whole team's totals (needs [sync]; docs/team.md)
+# monthly_credits = 50000
 
 # [plans]                        # which plan each tool is on (docs/limits.md)
 # claude-code = "max5"           # Claude: "pro", "max5", "max20"
@@ -87,6 +91,9 @@ class Config:
     thresholds: tuple[float, ...] = (50.0, 80.0, 100.0)
     # per-project budgets: project -> {daily_credits, monthly_credits, monthly_byok_usd}
     project_budgets: dict[str, dict[str, float]] = field(default_factory=dict)
+    # [budgets.users."name"] and [budgets.team]: the same keys, per user and for the team's totals
+    user_budgets: dict[str, dict[str, float]] = field(default_factory=dict)
+    team_budgets: dict[str, float] = field(default_factory=dict)
     prices: dict[str, dict[str, float]] = field(default_factory=dict)
     import_watch: list[str] = field(default_factory=lambda: ["auto"])  # every tool with logs here
     import_watch_set: bool = False  # config.toml says (else USAGE_LS_WATCH may)

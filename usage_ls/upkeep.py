@@ -29,6 +29,7 @@ async def watch(ls: Any) -> None:
         ticks += 1
         if ticks % 120 == 0:  # every 30 s
             heap.trim()
+            ls.svc().budgets.poll()  # the team's budgets read again when their answer is a minute old
         else:
             heap.trim_if_grown()
         try:
