@@ -31,8 +31,10 @@ def test_server_pushes_in_the_background_and_answers_team_scope(tmp_path, pg):
                 raise AssertionError("the server never pushed")
         team = server.request("usage/summary", {**SPAN, "scope": "team"})["result"]
         assert rounded(team) == rounded(local) and team["messages"] == 120
-        other = server.request("usage/interactions", {**SPAN, "scope": "team"})
-        assert other["error"]["code"] == -32602 and '"team" is answered by usage/summary' in other["error"]["message"]
+        rows = server.request("usage/interactions", {**SPAN, "scope": "team", "limit": 5})["result"]
+        assert rows["total"] == 120 and len(rows["rows"]) == 5
+        other = server.request("usage/limitHistory", {**SPAN, "scope": "team"})  # this machine's plan windows
+        assert other["error"]["code"] == -32602 and '"team" is not answered by this method' in other["error"]["message"]
     finally:
         server.close()
     assert (d / "sync" / "status.json").exists() and (d / "sync" / "device-id").exists()

@@ -114,6 +114,7 @@ def bootstrap(svc, params: dict, mode: str) -> dict:
         "pageSize": PAGE_SIZE,
         "staticRows": STATIC_ROWS if static else 0,
         "version": svc.version,
+        "teamSync": svc.cfg.sync_postgres is not None,  # the Local / Team switch ([sync] postgres)
         "warnAt": max([t for t in svc.cfg.thresholds if t < 100] or [80.0]),
         "generatedAt": dt.datetime.now(svc.tz).isoformat(timespec="seconds"),
         "data": initial_data(svc, flt, static=static),

@@ -124,7 +124,13 @@ END $$;
 REVOKE ALL ON FUNCTION usage_ls.add_months(date[]) FROM PUBLIC;
 """
 
+# Version 2 (teamscope): `usage/interactions` with `scope: "team"` pages the records of a
+# range by time, newest first: an index on `ts` (made on every month's partition, and by
+# PostgreSQL on each new one) answers a page without sorting the range's records.
+V2_RECORDS_TS = "CREATE INDEX IF NOT EXISTS records_ts ON usage_ls.records (ts)"
+
 MIGRATIONS: dict[int, str] = {1: V1}
+MIGRATIONS[2] = V2_RECORDS_TS
 LATEST = max(MIGRATIONS)
 
 
