@@ -393,7 +393,7 @@
     $('from').value = state.from;
     $('to').value = state.to;
     $('from').max = state.today; $('to').max = state.today;
-    $('range-label').textContent = rangeLabel(state.from, state.to);
+    $('range-label').textContent = rangeLabel(state.from, state.to) + (team() ? ' \u00b7 the whole team, every machine' : '');
     $('clear').hidden = !(state.project || state.user || state.model);
     app.classList.toggle('byok', !premium());
   }
@@ -651,8 +651,8 @@
     renderSpikes(ins);
     renderTips(ins);
     const scope = [state.project && 'project', state.user && 'user', state.model && 'model'].filter(Boolean);
-    $('insights-hint').textContent = 'Now: burn rate, projections at today\u2019s pace and budgets' +
-      (scope.length ? ' (for this ' + scope.join(', ') + ')' : '') + '. Spikes and tips: ' + rangeLabel(state.from, state.to) + '.';
+    $('insights-hint').textContent = (team() ? 'The team\u2019s burn rate and projections at today\u2019s pace' : 'Now: burn rate, projections at today\u2019s pace and budgets') +
+      (scope.length ? ' (for this ' + scope.join(', ') + ')' : '') + '. Spikes' + (team() ? ' (days)' : '') + ' and tips: ' + rangeLabel(state.from, state.to) + '.';
   }
 
   // the days of the daily chart to mark: day spikes, and days with a spiking hour
