@@ -229,7 +229,7 @@ def cmd_demo(args) -> int:
 def cmd_dashboard(args) -> int:
     from usage_ls.dashboard import serve
 
-    return serve.main(args, _service(args), _filter(args))
+    return serve.main(args, _service(args), {**_filter(args), **({"scope": "team"} if args.team else {})})
 
 
 def cmd_export(args) -> int:

@@ -100,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     db.add_argument("--port", type=int, default=0)
     filter_args(db)
+    db.add_argument("--team", action="store_true", help="open on the team's numbers (the Team switch; [sync] postgres)")
 
     imp = sub.add_parser("import", help="import usage from logs other AI tools write (Claude Code, Codex, ...)")
     imp.add_argument(

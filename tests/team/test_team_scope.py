@@ -173,6 +173,15 @@ def test_cli_reports_with_team(team, main):
         assert "scope=team" in table and "gpt-4.1-mini" in table
         ins = json.loads(main(team["laptop"], "insights", "--team", "--json", *span).stdout)
         assert ins["scope"] == "team" and ins["spikes"][0]["date"] == "2026-11-16"
+        out = team["bob"] / "team.html"  # usage/dashboard with scope team: a snapshot of the team's page
+        assert main(team["bob"], "dashboard", "--team", "--out", str(out), *span).returncode == 0
+        html = out.read_text()
+        boot = json.loads(html.split('id="usage-data">', 1)[1].split("</script>", 1)[0])
+        assert boot["scope"] == "team" and boot["filter"]["billing"] == "premium"
+        premium = {**SPAN, "billing": "premium"}
+        assert rounded(boot["data"]["summary"]) == rounded(truth.summary(premium))
+        assert sorted(boot["data"]["options"]["users"]) == ["alice", "bob"]
+        assert boot["data"]["interactions"]["total"] == truth.interactions(premium)["total"]
     finally:
         truth.close()
     refused = main(team["bob"], "report", "blocks", "--team")

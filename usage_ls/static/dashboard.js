@@ -99,7 +99,7 @@
     billing: f0.billing === 'byok' ? 'byok' : 'premium',
     sort: '-timestamp', offset: 0, limit: boot.pageSize || 50,
     session: '', // the interactions of this session only (a click in the Sessions table)
-    scope: 'local', // 'team': every card from the team database (the switch shows only with [sync] postgres)
+    scope: boot.scope === 'team' ? 'team' : 'local', // 'team': every card from the team database (the switch shows only with [sync] postgres)
   };
   const TEAM_SYNC = !!boot.teamSync && MODE !== 'static';
   const team = () => state.scope === 'team';
