@@ -168,6 +168,8 @@ def test_team_mode_with_the_database_gone(machines, serve, open_page, act, tmp_p
     )
     assert SECRET not in gone["error"] and SECRET not in page.content()
     assert page.evaluate("document.getElementById('app').classList.contains('team-down')")
+    if os.environ.get("USAGE_LS_SHOT_DIR"):  # to look at it
+        page.screenshot(path=os.path.join(os.environ["USAGE_LS_SHOT_DIR"], "dashboard-team-down.png"))
     act(page, lambda: page.click('#scope button[data-scope="local"]'))
     back = shown(page)
     assert back["error"] is None and back["summary"]["messages"] == 4

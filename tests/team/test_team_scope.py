@@ -201,3 +201,27 @@ def test_the_tooltip_says_when_the_last_push_failed_without_the_password(tmp_pat
         server.close()
     assert "3 record(s) queued" in tip and "last push: never" in tip
     assert "last error" in tip and "cannot connect to the team database" in tip and "Pw-x9Secret" not in tip
+
+
+def test_an_unreachable_database_is_said_at_once_to_the_next_questions(monkeypatch):
+    """A page asks about ten questions; each would wait for the connect timeout of a database
+    that does not answer: a failed connect is remembered for a few seconds."""
+    from usage_ls.queries import Filter
+    from usage_ls.team import db, query
+
+    tries = []
+
+    def refuse(conninfo):
+        tries.append(conninfo)
+        raise db.TeamError("cannot connect to the team database: timeout expired")
+
+    monkeypatch.setattr(db, "connect", refuse)
+    reader = query.Reader("host=10.255.255.1 password=Pw-x9Secret")
+    for _ in range(5):
+        with pytest.raises(db.TeamError, match="cannot connect to the team database: timeout expired"):
+            query.summary(reader, Filter("2026-11-01", "2026-11-30"))
+    assert len(tries) == 1
+    reader.down = (reader.down[0] - query.Reader.DOWN_S, reader.down[1])  # later: tried again
+    with pytest.raises(db.TeamError):
+        query.summary(reader, Filter("2026-11-01", "2026-11-30"))
+    assert len(tries) == 2

@@ -322,6 +322,8 @@
     const t = new Date();
     $('live').textContent = (MODE === 'static' ? 'Snapshot' : 'Live') + ' · updated ' + t.toTimeString().slice(0, 8);
   }
+  // other machines push without this one knowing: the Team view asks again every minute
+  if (TEAM_SYNC) setInterval(() => { if (team() && !document.hidden) dataChanged(); }, 60000);
   if (MODE === 'browser') {
     let version = boot.version;
     const poll = () => fetch('/api/version', { cache: 'no-store', headers: AUTH }).then((r) => r.json()).then((v) => {

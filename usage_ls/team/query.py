@@ -9,6 +9,7 @@ Money is summed as `numeric` in the database (exact), then rounded as the local 
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any, cast
 
 import numpy as np
@@ -38,18 +39,34 @@ assert len(_SUMS) == len(METRICS)
 
 
 class Reader:
-    """One connection to the team database, opened on first use and again after it broke."""
+    """One connection to the team database, opened on first use and again after it broke. A
+    failed connect is remembered for DOWN_S: a page asking ten questions of a database that
+    is unreachable (each connect waiting up to db.CONNECT_TIMEOUT_S) hears so at once."""
+
+    DOWN_S = 15.0
 
     def __init__(self, conninfo: str):
         self.conninfo = conninfo
         self.conn: Any = None
         self.lock = threading.Lock()
+        self.down: tuple[float, str] | None = None  # (when, the error) of the last failed connect
+
+    def _connect(self) -> Any:
+        if self.down is not None and time.monotonic() - self.down[0] < self.DOWN_S:
+            raise TeamError(self.down[1])
+        try:
+            conn = db.connect(self.conninfo)
+        except TeamError as exc:
+            self.down = (time.monotonic(), str(exc))
+            raise
+        self.down = None
+        return conn
 
     def rows(self, sql: str, args: list[Any]) -> list[tuple[Any, ...]]:
         with self.lock:
             for attempt in (1, 2):  # a connection the server closed since: once more on a new one
                 if self.conn is None or self.conn.closed:
-                    conn = db.connect(self.conninfo)
+                    conn = self._connect()
                     try:
                         schema.prepare(conn, migrate=False)  # a schema newer than we know is not read
                     except BaseException:
