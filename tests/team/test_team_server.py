@@ -29,6 +29,16 @@ def test_server_pushes_in_the_background_and_answers_team_scope(tmp_path, pg):
                 time.sleep(0.1)
             else:
                 raise AssertionError("the server never pushed")
+        for _ in range(600):  # the editor is told when the push finished: the tooltip's "last push"
+            server.request("usage/summary", SPAN)
+            tips = [
+                n["params"]["statusBar"]["tooltip"] for n in server.notifications if n["method"] == "usage/didChange"
+            ]
+            if any("**Team sync**" in t and "last push: never" not in t for t in tips):
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("no didChange after the push")
         team = server.request("usage/summary", {**SPAN, "scope": "team"})["result"]
         assert rounded(team) == rounded(local) and team["messages"] == 120
         rows = server.request("usage/interactions", {**SPAN, "scope": "team", "limit": 5})["result"]
