@@ -1,7 +1,7 @@
 """`usage/insights` with `scope: "team"`: what makes sense team-wide, from the team database.
 
-- burn rate: the records of the last hour (`records`, today's and yesterday's partitions only),
-  every machine's;
+- burn rate: the records of the last hour (`records`, the partitions of yesterday to tomorrow
+  only: another machine's day may be a day ahead), every machine's;
 - projection: today's and the month's spend from the daily rollup, projected at today's pace
   to the end of the day and month (this machine's clock and days: `day` is the local day on the
   machine that recorded a record);
@@ -65,8 +65,8 @@ def compute(reader: Reader, f: Filter, tz: dt.tzinfo, usd_per_credit: float) -> 
     left_today = (days.midnight_ms(days.shift(today, 1), tz) - now) / insights.HOUR_MS
     left_month = (days.midnight_ms(month_end, tz) - now) / insights.HOUR_MS
 
-    yesterday = days.shift(today, -1)
-    sql, args = where(_over(f, yesterday, today))
+    # the records' days are their machines' (another zone may be a day ahead or behind)
+    sql, args = where(_over(f, days.shift(today, -1), days.shift(today, 1)))
     recent = reader.rows(_RECENT.format(where=sql), [*args, now - insights.HOUR_MS, now])[0]
     burn = {
         "credits": float(recent[0]),
