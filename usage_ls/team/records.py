@@ -20,7 +20,7 @@ from usage_ls import attributed, days
 from usage_ls.errors import InvalidParams, describe
 from usage_ls.model import TOKEN_FIELDS
 from usage_ls.queries import MONEY_DIGITS, SORT_COLUMNS, Filter
-from usage_ls.session_list import check_page, is_subagent, tool_of
+from usage_ls.session_list import check_page
 from usage_ls.team.query import Reader, where
 
 _TOKENS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
@@ -107,51 +107,36 @@ def _row(r: tuple[Any, ...], tz: dt.tzinfo) -> dict[str, Any]:
     }
 
 
-_SESSION_PARTS = f"""
-SELECT session, model, project, feature, min({_TS_MS}), max({_TS_MS}), count(*),
+_SUB = "(feature || ' ') LIKE '%% query=subagent %%'"  # session_list.is_subagent: a word after the first
+_SESSIONS = f"""
+SELECT session, min({_TS_MS}), max({_TS_MS}), count(*),
        {", ".join(f"sum({c})" for c in (*_TOKENS, "cache_write_1h_tokens"))},
-       coalesce(sum(cost_usd), 0)::float8, count(*) FILTER (WHERE cost_usd IS NULL), coalesce(sum(credits), 0)::float8
-FROM usage_ls.records WHERE {{where}} GROUP BY session, model, project, feature
+       coalesce(sum(cost_usd), 0)::float8, count(*) FILTER (WHERE cost_usd IS NULL), coalesce(sum(credits), 0)::float8,
+       count(*) FILTER (WHERE {_SUB}), coalesce(sum({_TOTAL}) FILTER (WHERE {_SUB}), 0),
+       coalesce(sum(cost_usd) FILTER (WHERE {_SUB}), 0)::float8
+FROM usage_ls.records WHERE {{where}} GROUP BY session
+"""
+_MEMBERS = f"""
+SELECT session, model, project, nullif(split_part(feature, ' ', 1), ''), sum({_TOTAL})
+FROM usage_ls.records WHERE {{where}} AND session = ANY(%s) GROUP BY 1, 2, 3, 4
 """
 
 
 def sessions(reader: Reader, f: Filter, params: dict[str, Any], tz: dt.tzinfo) -> dict[str, Any]:
     """The filter's conversations, paged: the shape of session_list.sessions. The database sums
-    each session's records per model, project and feature; the rest is done here."""
+    each session's records; the page's sessions' models, projects and tools are asked next."""
     offset, limit, column, descending = check_page(
         params.get("offset", 0), params.get("limit", 100), params.get("sort")
     )
     sql, args = where(f)
     loose = {"messages": 0, "totalTokens": 0, "costUsd": 0.0}
-    acc: dict[str, dict[str, Any]] = {}
-    for r in reader.rows(_SESSION_PARTS.format(where=sql), args):
-        session, model, project, feature, start, end, n = r[:7]
-        tokens = [int(v) for v in r[7:12]]
-        cost, unpriced, credits = float(r[12]), int(r[13]), float(r[14])
-        total = sum(tokens[:4])
-        if session is None:
-            loose["messages"] += int(n)
-            loose["totalTokens"] += total
-            loose["costUsd"] += cost
+    out = []
+    for r in reader.rows(_SESSIONS.format(where=sql), args):
+        tokens = [int(v) for v in r[4:9]]
+        if r[0] is None:
+            loose = {"messages": int(r[3]), "totalTokens": sum(tokens[:4]), "costUsd": round(float(r[9]), MONEY_DIGITS)}
             continue
-        s = acc.setdefault(
-            session,
-            {"start": start, "end": end, "n": 0, "tokens": [0] * 5, "cost": 0.0, "unpriced": 0, "credits": 0.0}
-            | {"sub": [0, 0, 0.0], "models": {}, "projects": {}, "tools": {}},
-        )
-        s["start"], s["end"] = min(s["start"], start), max(s["end"], end)
-        s["n"] += int(n)
-        s["tokens"] = [a + b for a, b in zip(s["tokens"], tokens)]
-        s["cost"] += cost
-        s["unpriced"] += unpriced
-        s["credits"] += credits
-        if is_subagent(feature):
-            s["sub"] = [s["sub"][0] + int(n), s["sub"][1] + total, s["sub"][2] + cost]
-        for key, name in (("models", model), ("projects", project), ("tools", tool_of(feature))):
-            if name is not None:
-                s[key][name] = s[key].get(name, 0) + total
-    loose["costUsd"] = round(loose["costUsd"], MONEY_DIGITS)
-    out = [_session(name, s, tz) for name, s in acc.items()]
+        out.append(_session(r, tokens, tz))
     sort_key: Callable[[dict[str, Any]], Any] = {
         "start": lambda o: o["_start"],
         "lastActivity": lambda o: o["_end"],
@@ -163,42 +148,58 @@ def sessions(reader: Reader, f: Filter, params: dict[str, Any], tz: dt.tzinfo) -
     }[column]
     out.sort(key=lambda o: (sort_key(o), o["_start"], o["session"]), reverse=descending)
     page = out[offset : offset + limit]
+    members: dict[str, dict[str, dict[str, int]]] = {o["session"]: {"m": {}, "p": {}, "t": {}} for o in page}
+    if page:
+        for session, model, project, tool, weight in reader.rows(_MEMBERS.format(where=sql), [*args, list(members)]):
+            for key, name in (("m", model), ("p", project), ("t", tool)):
+                if name is not None:
+                    members[session][key][name] = members[session][key].get(name, 0) + int(weight)
     for o in page:
+        m = members[o.pop("session_")]
+        projects = _heaviest(m["p"])
+        o.update(tools=_heaviest(m["t"]), project=projects[0] if projects else None, projects=projects)
+        o["models"] = _heaviest(m["m"])
         del o["_start"], o["_end"]
-    return {"total": len(out), "sessions": page, "withoutSession": loose}
+    return {"total": len(out), "sessions": [_ordered(o) for o in page], "withoutSession": loose}
+
+
+_ORDER = ("session", "tools", "project", "projects", "models", "start", "lastActivity", "durationMs", "messages")
+
+
+def _ordered(o: dict[str, Any]) -> dict[str, Any]:
+    """The keys in session_list's order."""
+    return {**{k: o[k] for k in _ORDER}, **{k: v for k, v in o.items() if k not in _ORDER}}
 
 
 def _heaviest(weights: dict[str, int]) -> list[str]:
     return [name for name, _ in sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
-def _session(name: str, s: dict[str, Any], tz: dt.tzinfo) -> dict[str, Any]:
-    total = sum(s["tokens"][:4])
-    sub_n, sub_tokens, sub_cost = s["sub"]
+def _session(r: tuple[Any, ...], tokens: list[int], tz: dt.tzinfo) -> dict[str, Any]:
+    session, start, end, n = r[0], int(r[1]), int(r[2]), int(r[3])
+    cost, unpriced, credits = float(r[9]), int(r[10]), float(r[11])
+    sub_n, sub_tokens, sub_cost = int(r[12]), int(r[13]), float(r[14])
+    total = sum(tokens[:4])
     if not sub_n:
         share = 0.0
     else:
-        share = sub_cost / s["cost"] if s["cost"] > 0 else sub_tokens / max(total, 1)
-    projects = _heaviest(s["projects"])
+        share = sub_cost / cost if cost > 0 else sub_tokens / max(total, 1)
     return {
-        "session": name,
-        "tools": _heaviest(s["tools"]),
-        "project": projects[0] if projects else None,
-        "projects": projects,
-        "models": _heaviest(s["models"]),
-        "start": days.iso_timestamp(int(s["start"]), tz),
-        "lastActivity": days.iso_timestamp(int(s["end"]), tz),
-        "durationMs": int(s["end"] - s["start"]),
-        "messages": s["n"],
-        **dict(zip(TOKEN_FIELDS, s["tokens"])),
+        "session": session,
+        "session_": session,
+        "start": days.iso_timestamp(start, tz),
+        "lastActivity": days.iso_timestamp(end, tz),
+        "durationMs": end - start,
+        "messages": n,
+        **dict(zip(TOKEN_FIELDS, tokens)),
         "totalTokens": total,
-        "costUsd": None if s["unpriced"] == s["n"] else round(s["cost"], MONEY_DIGITS),
-        "credits": round(s["credits"], MONEY_DIGITS),
-        "unpricedMessages": s["unpriced"],
+        "costUsd": None if unpriced == n else round(cost, MONEY_DIGITS),
+        "credits": round(credits, MONEY_DIGITS),
+        "unpricedMessages": unpriced,
         "subagents": {"messages": sub_n, "totalTokens": sub_tokens, "costUsd": round(sub_cost, MONEY_DIGITS)},
         "subagentShare": round(float(share), 4),
-        "_start": s["start"],
-        "_end": s["end"],
+        "_start": start,
+        "_end": end,
     }
 
 
