@@ -56,7 +56,6 @@ def split(ledger: Ledger, selection: Filter, by: str | None = None, tool: str | 
     """{"total", "attributed", "by": {kind: [{"name", totals...}]}}: the filter's totals, the
     part with any attribution, and per kind (only `by` when given) each name's totals, the
     most spent first."""
-    kinds = (by,) if by else KINDS
     index: dict[str | None, int] = {}  # each distinct feature string -> its row in `sums`
     parts: list[tuple[np.ndarray, np.ndarray]] = []  # per day: (rows in `sums`, their metrics)
     for day in days.day_range(selection.start, selection.end):
@@ -75,26 +74,33 @@ def split(ledger: Ledger, selection: Filter, by: str | None = None, tool: str | 
     sums = np.zeros((len(index), METRIC_COUNT))
     for ids, per in parts:
         np.add.at(sums, ids, per)
+    return by_feature({text: sums[j] for text, j in index.items()}, by, tool)
+
+
+def by_feature(sums: dict[str | None, np.ndarray], by: str | None = None, tool: str | None = None) -> dict[str, Any]:
+    """`split`'s answer from the totals (rollup.METRICS) per distinct feature string (the team
+    scope's come from the database)."""
+    kinds = (by,) if by else KINDS
     total = np.zeros(METRIC_COUNT)
     attributed = np.zeros(METRIC_COUNT)
     named: dict[tuple[str, str], np.ndarray] = {}
-    for text, j in index.items():  # each distinct feature parsed once
+    for text, row in sums.items():  # each distinct feature parsed once
         if tool is not None and attribution.tool_of(text) != tool:
             continue
-        total += sums[j]
+        total += row
         words = attribution.parse(text)
         if words:
-            attributed += sums[j]
+            attributed += row
         for kind in kinds:
             value = words.get(kind)
             if value is not None:
                 key = (kind, value)
-                named[key] = sums[j] + named[key] if key in named else sums[j].copy()
+                named[key] = row + named[key] if key in named else row.copy()
     keys = sorted(named)
     rows_out = totals_rows(np.array([named[k] for k in keys])) if keys else []
     out: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
-    for (kind, name), row in zip(keys, rows_out):
-        out[kind].append({"name": name, **row})
+    for (kind, name), totals in zip(keys, rows_out):
+        out[kind].append({"name": name, **totals})
     for rows_of_kind in out.values():
         rows_of_kind.sort(key=lambda r: (-(r["costUsd"] or 0.0), -r["credits"], -r["totalTokens"], r["name"]))
     both = totals_rows(np.array([total, attributed]))

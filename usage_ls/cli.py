@@ -127,6 +127,8 @@ def cmd_record(args) -> int:
 
 
 def cmd_report(args) -> int:
+    if args.team and args.what in ("blocks", "limits", "session"):
+        raise InvalidParams("--team", f"does not apply to `report {args.what}` (this machine's)")
     if args.what == "session":
         return _report_session(args)
     from usage_ls import reports
@@ -136,8 +138,6 @@ def cmd_report(args) -> int:
     if args.tool is not None and args.what not in ("blocks", "agents"):
         raise InvalidParams("--tool", "applies to `report blocks` and `report agents` only")
     if args.team:
-        if args.what not in ("today", "daily", "models", "projects") or args.breakdown:
-            raise InvalidParams("--team", "applies to `report today`, `daily`, `models` and `projects` so far")
         params["scope"] = "team"
     if args.what in ("weekly", "monthly", "blocks", "limits", "sessions") or (
         args.breakdown and args.what == "daily" and not args.json
@@ -201,7 +201,7 @@ def _report_session(args) -> int:
 def cmd_insights(args) -> int:
     from usage_ls import commands
 
-    return commands.insights(_service(args), _filter(args), args.json)
+    return commands.insights(_service(args), {**_filter(args), **({"scope": "team"} if args.team else {})}, args.json)
 
 
 def cmd_prices(args) -> int:
@@ -232,7 +232,7 @@ def cmd_demo(args) -> int:
 def cmd_dashboard(args) -> int:
     from usage_ls.dashboard import serve
 
-    return serve.main(args, _service(args), _filter(args))
+    return serve.main(args, _service(args), {**_filter(args), **({"scope": "team"} if args.team else {})})
 
 
 def cmd_export(args) -> int:

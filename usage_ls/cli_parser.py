@@ -75,10 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--sort", default="-timestamp", help="column of `interactions` (`sessions`: default -start), - for descending"
     )
     rep.add_argument("--wide", action="store_true", help="sessions: whole session ids and models (past 80 columns)")
-    rep.add_argument("--team", action="store_true", help="today/daily/models/projects: the team database's numbers")
+    rep.add_argument("--team", action="store_true", help="the team database's numbers (not blocks, limits, session)")
 
     ins = sub.add_parser("insights", help="budgets left, burn rate, projection, spikes and money-saving tips")
     filter_args(ins)
+    ins.add_argument("--team", action="store_true", help="the team's insights, from the team database")
 
     st = sub.add_parser("statusline", help="one line for tmux, shell prompts and agent status lines")
     st.add_argument("--billing", choices=["auto", "premium", "byok"], default="auto")  # auto: see Usage.status_mode
@@ -99,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     db.add_argument("--port", type=int, default=0)
     filter_args(db)
+    db.add_argument("--team", action="store_true", help="open on the team's numbers (the Team switch; [sync] postgres)")
 
     imp = sub.add_parser("import", help="import usage from logs other AI tools write (Claude Code, Codex, ...)")
     imp.add_argument(

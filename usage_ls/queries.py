@@ -73,9 +73,7 @@ def parse_filter(params: dict[str, Any] | None, tz: dt.tzinfo) -> Filter:
         raise InvalidParams("billing", f'expected "premium", "byok" or "all", got {describe(billing)}')
     scope = params.get("scope")
     if scope == "team":
-        raise InvalidParams(
-            "scope", '"team" is answered by usage/summary, tokenSplit, projects, users and daily so far'
-        )
+        raise InvalidParams("scope", '"team" is not answered by this method (docs/team.md lists those that are)')
     if scope not in (None, "local"):
         raise InvalidParams("scope", f'expected "local" or "team", got {describe(scope)}')
     return Filter(start, end, billing=None if billing in (None, "", "all") else billing, **strings)

@@ -50,7 +50,7 @@ def run(args: Any, svc: Any, params: dict[str, Any]) -> int:
     """Print the report `args.what` (weekly, monthly, blocks, or daily with --breakdown)."""
     if "from" not in params:
         params["from"] = default_from(args.what, svc.today(), svc.cfg.week_start)
-    f = svc.parse_filter(params)
+    f = svc.parse_filter({k: v for k, v in params.items() if k != "scope"})
     scope = ", ".join(f"{k}={fmt.plain(v)}" for k, v in params.items() if k not in ("from", "to"))
     span = f.start if f.start == f.end else f"{f.start} .. {f.end}"
     color = color_wanted()

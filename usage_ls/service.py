@@ -152,9 +152,9 @@ class Usage:
         return queries.parse_filter(params, self.tz)
 
     def team(self, name: str, params: dict) -> dict:
-        """A `scope: "team"` answer, from the team database's rollup (team/query.py); never cached:
+        """A `scope: "team"` answer, from the team database (team/scope.py); never cached:
         other machines change it."""
-        from usage_ls.team import query
+        from usage_ls.team import query, scope
 
         if self.cfg.sync_postgres is None:
             raise InvalidParams(
@@ -163,7 +163,7 @@ class Usage:
         f = self.parse_filter({k: v for k, v in params.items() if k != "scope"})
         if self.team_reader is None:
             self.team_reader = query.Reader(self.cfg.sync_postgres)
-        return getattr(query, name)(self.team_reader, f)
+        return scope.answer(name, self.team_reader, f, params, self.cfg)
 
     def summary(self, params: dict | None = None) -> dict:
         if _team_scope(params):
@@ -202,6 +202,8 @@ class Usage:
 
     def periods(self, kind: str, params: dict | None = None) -> dict:
         """The filter's days by "week" (starting on config's `week_start`), "month" or "day"."""
+        if _team_scope(params):
+            return self.team(kind, params or {})
         self.ledger.refresh()
         f = self.parse_filter(params)
         return self.cached(
@@ -244,6 +246,8 @@ class Usage:
         return self.cached("limitHistory", (f.start, f.end, source, now // 60_000), compute)
 
     def interactions(self, params: dict | None = None) -> dict:
+        if _team_scope(params):
+            return self.team("interactions", params or {})
         self.ledger.refresh()
         params = params or {}
         f = self.parse_filter(params)
@@ -258,6 +262,8 @@ class Usage:
 
     def sessions(self, params: dict | None = None) -> dict:
         """`usage/sessions`: the filter's conversations, paged (session_list.py)."""
+        if _team_scope(params):
+            return self.team("sessions", params or {})
         self.ledger.refresh()
         params = params or {}
         f = self.parse_filter(params)
@@ -268,6 +274,8 @@ class Usage:
 
     def attribution(self, params: dict | None = None) -> dict:
         """Cost and tokens per agent, skill, plugin, MCP server and query source (attributed.py)."""
+        if _team_scope(params):
+            return self.team("attribution", params or {})
         self.ledger.refresh()
         params = params or {}
         f = self.parse_filter(params)
@@ -406,6 +414,8 @@ class Usage:
         params = params if params is not None else {}
         if isinstance(params, dict) and params.get("from") is None and params.get("to") is None:
             params = {**params, "from": self.today()[:8] + "01"}
+        if _team_scope(params):
+            return self.team("insights", params)
         f = self.parse_filter(params)
         key = (f.key, self.budgets.generation())  # the team database's budgets answered anew
         return self.cached("insights", key, lambda: self.engine.compute(f, tips=True))

@@ -63,6 +63,9 @@ async def watch(ls: Any) -> None:
             if svc.cfg.sync_postgres is not None or svc.cfg.export_otlp is not None:
                 ls.team_sync = ls.team_sync or SyncSchedule(loop.time())
                 ls.team_sync.tick(loop.time(), svc.ledger.checkpoint_seq, svc.cfg.data_dir)
+                if ls.team_sync.shown != ls.team_sync.finishes:  # the tooltip's last push and error
+                    ls.team_sync.shown = ls.team_sync.finishes
+                    ls.push(force=True)
             if ls.process_id and not alive(ls.process_id):
                 log.info("editor process %s is gone; exiting", ls.process_id)
                 ls.stop_usage()

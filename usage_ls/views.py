@@ -18,6 +18,13 @@ def status_bar(svc: Usage, params: dict | None = None) -> dict:
     bar = svc.cached("status", (mode, svc.budgets.generation()), lambda: _status_bar(svc.status_data(mode)))
     if svc.live_sources:
         bar = {**bar, "tooltip": bar["tooltip"] + "\n\n" + status_render.sources_tooltip(svc.live_sources)}
+    if svc.cfg.sync_postgres is not None:  # records queued, last push, last error (team/sync_note.py)
+        from usage_ls import days
+        from usage_ls.team import sync_note
+
+        cfg, led = svc.cfg, svc.ledger
+        st = sync_note.status(cfg.data_dir, cfg.tz, cfg.sync_postgres, led.pending, led.checkpoint_seq)
+        bar = {**bar, "tooltip": bar["tooltip"] + "\n\n" + sync_note.tooltip(st, days.now_ms())}
     return bar
 
 

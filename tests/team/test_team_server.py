@@ -29,10 +29,22 @@ def test_server_pushes_in_the_background_and_answers_team_scope(tmp_path, pg):
                 time.sleep(0.1)
             else:
                 raise AssertionError("the server never pushed")
+        for _ in range(600):  # the editor is told when the push finished: the tooltip's "last push"
+            server.request("usage/summary", SPAN)
+            tips = [
+                n["params"]["statusBar"]["tooltip"] for n in server.notifications if n["method"] == "usage/didChange"
+            ]
+            if any("**Team sync**" in t and "last push: never" not in t for t in tips):
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("no didChange after the push")
         team = server.request("usage/summary", {**SPAN, "scope": "team"})["result"]
         assert rounded(team) == rounded(local) and team["messages"] == 120
-        other = server.request("usage/interactions", {**SPAN, "scope": "team"})
-        assert other["error"]["code"] == -32602 and '"team" is answered by usage/summary' in other["error"]["message"]
+        rows = server.request("usage/interactions", {**SPAN, "scope": "team", "limit": 5})["result"]
+        assert rows["total"] == 120 and len(rows["rows"]) == 5
+        other = server.request("usage/limitHistory", {**SPAN, "scope": "team"})  # this machine's plan windows
+        assert other["error"]["code"] == -32602 and '"team" is not answered by this method' in other["error"]["message"]
     finally:
         server.close()
     assert (d / "sync" / "status.json").exists() and (d / "sync" / "device-id").exists()

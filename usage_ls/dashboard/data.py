@@ -44,6 +44,14 @@ def matching_preset(start: str, end: str, today: str) -> str:
     return "custom"
 
 
+def page_scope(params: dict) -> dict:
+    """`{"scope": "team"}` when the page opens on the team's numbers, else `{}`."""
+    scope = params.get("scope") or "local"
+    if scope not in ("local", "team"):
+        raise InvalidParams("scope", f'expected "local" or "team", got {describe(scope)}')
+    return {"scope": "team"} if scope == "team" else {}
+
+
 def initial_filter(svc, params: dict) -> tuple[dict, str]:
     """(filter with explicit from/to/billing, preset name) for the page's first view.
 
@@ -62,7 +70,7 @@ def initial_filter(svc, params: dict) -> tuple[dict, str]:
         preset = matching_preset(parsed.start, parsed.end, today)
     if flt.get("billing") in (None, "all"):
         flt["billing"] = "premium"
-        base = {"from": flt["from"], "to": flt["to"]}
+        base = {"from": flt["from"], "to": flt["to"], **page_scope(params)}
         if (
             not svc.summary({**base, "billing": "premium"})["messages"]
             and svc.summary({**base, "billing": "byok"})["messages"]
@@ -77,10 +85,12 @@ def option_filter(flt: dict) -> dict:
     return {"from": flt["from"], "to": flt["to"], "billing": flt["billing"]}
 
 
-def initial_data(svc, flt: dict, *, static: bool = False) -> dict:
-    """The results the page renders first, keyed by what the page asks for."""
+def initial_data(svc, flt: dict, *, static: bool = False, scope: dict | None = None) -> dict:
+    """The results the page renders first, keyed by what the page asks for; with `scope`
+    `{"scope": "team"}`, the team's (the plan limits stay this machine's)."""
     table = {"offset": 0, "limit": STATIC_ROWS if static else PAGE_SIZE, "sort": "-timestamp"}
-    opts = option_filter(flt)
+    opts = {**option_filter(flt), **(scope or {})}
+    flt = {**flt, **(scope or {})}
     return {
         "summary": svc.summary(flt),
         "tokenSplit": svc.token_split(flt),
@@ -104,17 +114,20 @@ def initial_data(svc, flt: dict, *, static: bool = False) -> dict:
 
 
 def bootstrap(svc, params: dict, mode: str) -> dict:
+    scope = page_scope(params)
     flt, preset = initial_filter(svc, params)
     static = mode == "static"
     return {
         "mode": mode,
+        "scope": scope.get("scope", "local"),
         "today": svc.today(),
         "filter": flt,
         "preset": preset,
         "pageSize": PAGE_SIZE,
         "staticRows": STATIC_ROWS if static else 0,
         "version": svc.version,
+        "teamSync": svc.cfg.sync_postgres is not None,  # the Local / Team switch ([sync] postgres)
         "warnAt": max([t for t in svc.cfg.thresholds if t < 100] or [80.0]),
         "generatedAt": dt.datetime.now(svc.tz).isoformat(timespec="seconds"),
-        "data": initial_data(svc, flt, static=static),
+        "data": initial_data(svc, flt, static=static, scope=scope),
     }

@@ -49,6 +49,7 @@ from usage_ls.dashboard.page import csp, new_nonce
 from usage_ls.errors import InvalidParams
 from usage_ls.fileio import atomic_write
 from usage_ls.protocol import DASHBOARD_METHODS
+from usage_ls.team.db import TeamError
 
 MAX_BODY = 64 * 1024
 TIMEOUT = 15.0  # seconds: to send a whole request, and for any one read or write
@@ -306,6 +307,9 @@ class Handler(BaseHTTPRequestHandler):
             result = self.server.call(method.call, self.server.svc, params)
         except InvalidParams as exc:
             self._error(HTTPStatus.BAD_REQUEST, str(exc))
+            return
+        except TeamError as exc:  # `scope: "team"` and the team database down (said without its password)
+            self._error(HTTPStatus.BAD_GATEWAY, str(exc))
             return
         self._json(HTTPStatus.OK, result)
 

@@ -99,7 +99,10 @@
     billing: f0.billing === 'byok' ? 'byok' : 'premium',
     sort: '-timestamp', offset: 0, limit: boot.pageSize || 50,
     session: '', // the interactions of this session only (a click in the Sessions table)
+    scope: boot.scope === 'team' ? 'team' : 'local', // 'team': every card from the team database (the switch shows only with [sync] postgres)
   };
+  const TEAM_SYNC = !!boot.teamSync && MODE !== 'static';
+  const team = () => state.scope === 'team';
   const premium = () => state.billing === 'premium';
   let view = null; // the results on screen: {summary, tokenSplit, projects, users, daily, options}
   let rowsView = { total: 0, rows: [] };
@@ -119,9 +122,10 @@
     if (state.user) f.user = state.user;
     if (state.model) f.model = state.model;
     f.billing = state.billing;
+    if (team()) f.scope = 'team';
     return f;
   }
-  const optionParams = () => ({ from: state.from, to: state.to, billing: state.billing });
+  const optionParams = () => ({ from: state.from, to: state.to, billing: state.billing, ...(team() ? { scope: 'team' } : {}) });
 
   // ---- transport --------------------------------------------------------------------------------
   const pending = new Map();
@@ -200,9 +204,16 @@
   }
   function showError(err) {
     const box = $('error');
-    if (!err) { box.hidden = true; box.textContent = ''; return; }
+    app.classList.toggle('team-down', !!err && team());
+    if (!err) { box.hidden = true; box.replaceChildren(); return; }
     box.hidden = false;
-    box.textContent = String(err.message || err);
+    const text = String(err.message || err);
+    if (team()) { // the team database is down, refusing or unreachable: say so; Local goes on working
+      box.replaceChildren(el('b', { text: 'Team numbers are unavailable. ' }), text,
+        el('span', { class: 'err-hint', text: ' The numbers below are not the team\u2019s. Switch to Local for this machine\u2019s usage.' }));
+    } else {
+      box.textContent = text;
+    }
   }
 
   function refresh(opts) {
@@ -311,6 +322,8 @@
     const t = new Date();
     $('live').textContent = (MODE === 'static' ? 'Snapshot' : 'Live') + ' · updated ' + t.toTimeString().slice(0, 8);
   }
+  // other machines push without this one knowing: the Team view asks again every minute
+  if (TEAM_SYNC) setInterval(() => { if (team() && !document.hidden) dataChanged(); }, 60000);
   if (MODE === 'browser') {
     let version = boot.version;
     const poll = () => fetch('/api/version', { cache: 'no-store', headers: AUTH }).then((r) => r.json()).then((v) => {
@@ -371,11 +384,18 @@
       b.classList.toggle('on', on);
       b.setAttribute('aria-pressed', on ? 'true' : 'false');
     }
+    for (const b of document.querySelectorAll('#scope button')) {
+      const on = b.dataset.scope === state.scope;
+      b.classList.toggle('on', on);
+      b.setAttribute('aria-pressed', on ? 'true' : 'false');
+    }
+    $('scope').hidden = !TEAM_SYNC;
+    app.classList.toggle('team', team());
     $('custom-range').hidden = state.preset !== 'custom';
     $('from').value = state.from;
     $('to').value = state.to;
     $('from').max = state.today; $('to').max = state.today;
-    $('range-label').textContent = rangeLabel(state.from, state.to);
+    $('range-label').textContent = rangeLabel(state.from, state.to) + (team() ? ' \u00b7 the whole team, every machine' : '');
     $('clear').hidden = !(state.project || state.user || state.model);
     app.classList.toggle('byok', !premium());
   }
@@ -412,6 +432,15 @@
         if (state.sort.replace('-', '') === 'credits' || state.sort.replace('-', '') === 'costUsd') {
           state.sort = (state.sort.startsWith('-') ? '-' : '') + (premium() ? 'credits' : 'costUsd');
         }
+        refresh();
+      });
+    }
+    for (const b of document.querySelectorAll('#scope button')) {
+      b.addEventListener('click', () => {
+        if (state.scope === b.dataset.scope) return;
+        state.scope = b.dataset.scope;
+        state.session = '';
+        state.user = ''; // a user of one scope may not be in the other
         refresh();
       });
     }
@@ -546,7 +575,8 @@
     const parts = [];
     if (s.topModel) parts.push(s.topModel.name + ' (' + fmtPct(100 * s.topModel.share) + ')');
     if (s.topProject) parts.push('project ' + s.topProject.name + ' (' + fmtPct(100 * s.topProject.share) + ')');
-    return parts.length ? 'mostly ' + parts.join(' in ') : '';
+    const who = s.topUser ? ' · by ' + s.topUser.name + ' (' + fmtPct(100 * s.topUser.share) + ')' : '';
+    return parts.length ? 'mostly ' + parts.join(' in ') + who : '';
   }
   const spikeUsual = (s) => (s.kind === 'day' ? 'usual ' : 'a usual busy hour of ') + fmtAmount(s.median, s.unit);
   function spikeSentence(s) {
@@ -576,7 +606,7 @@
     });
     if (!items.length) items.push(el('li', { class: 'empty', text: 'No unusual days or hours in this range.' }));
     $('ins-spikes').replaceChildren(...items);
-    $('spikes-hint').textContent = 'against your previous 28 days';
+    $('spikes-hint').textContent = team() ? 'days against the team\u2019s previous 28' : 'against your previous 28 days';
   }
 
   function tipTitle(t) {
@@ -629,8 +659,8 @@
     renderSpikes(ins);
     renderTips(ins);
     const scope = [state.project && 'project', state.user && 'user', state.model && 'model'].filter(Boolean);
-    $('insights-hint').textContent = 'Now: burn rate, projections at today\u2019s pace and budgets' +
-      (scope.length ? ' (for this ' + scope.join(', ') + ')' : '') + '. Spikes and tips: ' + rangeLabel(state.from, state.to) + '.';
+    $('insights-hint').textContent = (team() ? 'The team\u2019s burn rate and projections at today\u2019s pace' : 'Now: burn rate, projections at today\u2019s pace and budgets') +
+      (scope.length ? ' (for this ' + scope.join(', ') + ')' : '') + '. Spikes' + (team() ? ' (days)' : '') + ' and tips: ' + rangeLabel(state.from, state.to) + '.';
   }
 
   // the days of the daily chart to mark: day spikes, and days with a spiking hour

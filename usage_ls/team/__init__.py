@@ -9,6 +9,10 @@ every machine pushes its records into one database where the team's numbers meet
 - `db.py`: connecting (libpq's conventions: the connection string, PG* variables, ~/.pgpass,
   a service file) with time limits, and the errors said without secrets;
 - `push.py`: one push: the records past the cursor, in batches, idempotent by record id;
-- `query.py`: `scope: "team"` answers from the rollup;
+- `scope.py`: which methods answer `scope: "team"`, and how;
+- `query.py`: `scope: "team"` answers from the rollup (totals, days, weeks, months);
+- `records.py`: those from the records (interactions, sessions, attribution);
+- `insights.py`: the team's insights (burn rate, projection, day spikes, spike tips);
+- `sync_note.py`: the sync state in the status-bar tooltip;
 - `command.py`: `usage-ls sync`.
 """

@@ -35,6 +35,8 @@ class SyncSchedule:
         self.failed = False
         self.retry = RETRY_FIRST_S
         self.task: asyncio.Future[None] | None = None
+        self.finishes = 0  # pushes finished (the status bar's tooltip shows the last outcome)
+        self.shown = 0  # finishes the status bar has been told of
 
     def due(self, now: float, seq: int) -> bool:
         if self.running or now < self.next_at:
@@ -46,6 +48,7 @@ class SyncSchedule:
 
     def finished(self, ok: bool, now: float) -> None:
         self.running = False
+        self.finishes += 1
         if ok:
             self.failed, self.retry = False, RETRY_FIRST_S
             self.synced_seq, self.last_ok_at = self.started_seq, now

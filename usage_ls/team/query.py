@@ -9,13 +9,15 @@ Money is summed as `numeric` in the database (exact), then rounded as the local 
 from __future__ import annotations
 
 import threading
-from typing import Any
+import time
+from typing import Any, cast
 
 import numpy as np
 
 from usage_ls import days
+from usage_ls import periods as periods_of
 from usage_ls.queries import Filter, totals_rows
-from usage_ls.store.rollup import METRICS
+from usage_ls.store.rollup import METRICS, Chunk
 from usage_ls.team import db, schema
 from usage_ls.team.db import TeamError
 
@@ -37,18 +39,34 @@ assert len(_SUMS) == len(METRICS)
 
 
 class Reader:
-    """One connection to the team database, opened on first use and again after it broke."""
+    """One connection to the team database, opened on first use and again after it broke. A
+    failed connect is remembered for DOWN_S: a page asking ten questions of a database that
+    is unreachable (each connect waiting up to db.CONNECT_TIMEOUT_S) hears so at once."""
+
+    DOWN_S = 15.0
 
     def __init__(self, conninfo: str):
         self.conninfo = conninfo
         self.conn: Any = None
         self.lock = threading.Lock()
+        self.down: tuple[float, str] | None = None  # (when, the error) of the last failed connect
+
+    def _connect(self) -> Any:
+        if self.down is not None and time.monotonic() - self.down[0] < self.DOWN_S:
+            raise TeamError(self.down[1])
+        try:
+            conn = db.connect(self.conninfo)
+        except TeamError as exc:
+            self.down = (time.monotonic(), str(exc))
+            raise
+        self.down = None
+        return conn
 
     def rows(self, sql: str, args: list[Any]) -> list[tuple[Any, ...]]:
         with self.lock:
             for attempt in (1, 2):  # a connection the server closed since: once more on a new one
                 if self.conn is None or self.conn.closed:
-                    conn = db.connect(self.conninfo)
+                    conn = self._connect()
                     try:
                         schema.prepare(conn, migrate=False)  # a schema newer than we know is not read
                     except BaseException:
@@ -73,7 +91,7 @@ class Reader:
                 self.conn = None
 
 
-def _where(f: Filter) -> tuple[str, list[Any]]:
+def where(f: Filter) -> tuple[str, list[Any]]:
     sql, args = ["day BETWEEN %s AND %s"], [f.start, f.end]
     for column, value in (("user", f.user), ("project", f.project), ("model", f.model), ("billing", f.billing)):
         if value is not None:
@@ -87,15 +105,15 @@ def _sums(row: tuple[Any, ...]) -> list[float]:
 
 
 def summary(reader: Reader, f: Filter) -> dict[str, Any]:
-    where, args = _where(f)
-    rows = reader.rows(f"SELECT {', '.join(_SUMS)} FROM usage_ls.daily WHERE {where}", args)
+    where_sql, args = where(f)
+    rows = reader.rows(f"SELECT {', '.join(_SUMS)} FROM usage_ls.daily WHERE {where_sql}", args)
     return totals_rows(np.array([_sums(rows[0])]))[0]
 
 
 def _by(reader: Reader, f: Filter, column: str, label: str) -> list[dict[str, Any]]:
-    where, args = _where(f)
+    where_sql, args = where(f)
     rows = reader.rows(
-        f'SELECT "{column}", {", ".join(_SUMS)} FROM usage_ls.daily WHERE {where} GROUP BY "{column}"', args
+        f'SELECT "{column}", {", ".join(_SUMS)} FROM usage_ls.daily WHERE {where_sql} GROUP BY "{column}"', args
     )
     out = [{label: row[0], **t} for row, t in zip(rows, totals_rows(np.array([_sums(r[1:]) for r in rows])))]
     out.sort(key=lambda r: (-r["totalTokens"], -(r["costUsd"] or 0.0), r[label]))
@@ -115,9 +133,9 @@ def users(reader: Reader, f: Filter) -> dict[str, Any]:
 
 
 def daily(reader: Reader, f: Filter) -> dict[str, Any]:
-    where, args = _where(f)
+    where_sql, args = where(f)
     rows = reader.rows(
-        f"SELECT day::text, model, {', '.join(_SUMS)} FROM usage_ls.daily WHERE {where} GROUP BY day, model ORDER BY day, model",
+        f"SELECT day::text, model, {', '.join(_SUMS)} FROM usage_ls.daily WHERE {where_sql} GROUP BY day, model ORDER BY day, model",
         args,
     )
     lo, hi = days.ordinal(f.start), days.ordinal(f.end)
@@ -144,3 +162,47 @@ def budget_totals(reader: Reader, start: str, today: str) -> list[tuple[str, str
         [today, start, today],
     )
     return [(str(r[0]), str(r[1]), bool(r[2]), float(r[3]), float(r[4])) for r in rows]
+
+
+def periods(reader: Reader, f: Filter, kind: str, week_start: str) -> dict[str, Any]:
+    """Weeks, months (or days with their models): periods.periods over the rollup's rows."""
+    where_sql, args = where(f)
+    rows = reader.rows(
+        f"SELECT day::text, model, {', '.join(_SUMS)} FROM usage_ls.daily WHERE {where_sql} GROUP BY day, model",
+        args,
+    )
+    names = sorted({r[1] for r in rows})
+    index = {name: i for i, name in enumerate(names)}
+    ids = np.array([index[r[1]] for r in rows], dtype=np.int32)
+    zero = np.zeros(len(rows), dtype=np.int32)
+    chunk = Chunk(
+        np.array([days.ordinal(r[0]) for r in rows], dtype=np.int32),
+        ids,
+        zero,
+        zero,
+        zero.astype(np.int8),
+        np.array([_sums(r[2:]) for r in rows], dtype=np.float64).T.reshape(len(METRICS), len(rows)),
+    )
+    return periods_of.periods(cast(Any, _Names(names)), chunk, f, kind, week_start)
+
+
+class _Names:
+    """What periods.periods reads of a ledger: the model names."""
+
+    def __init__(self, names: list[str]):
+        self.models = self
+        self.names = names
+
+
+def series(reader: Reader, f: Filter, metric: str) -> list[float]:
+    """One metric per day of the filter's range (queries.series)."""
+    column = {"credits": "credits", "costUsd": "cost_usd"}[metric]
+    where_sql, args = where(f)
+    rows = reader.rows(
+        f"SELECT day::text, sum({column})::float8 FROM usage_ls.daily WHERE {where_sql} GROUP BY day", args
+    )
+    lo = days.ordinal(f.start)
+    out = [0.0] * (days.ordinal(f.end) - lo + 1)
+    for day, value in rows:
+        out[days.ordinal(day) - lo] = float(value or 0.0)
+    return out

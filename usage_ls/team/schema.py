@@ -22,6 +22,8 @@ team's totals, stays readable to every member; members of `usage_ls_reader` read
 The policies apply to every role but the owner and superusers (no `TO` clause: the roles need
 not exist when the schema is made); the GRANTs of `roles_sql` still decide who may touch a
 table at all.
+
+Version 3: an index on `records (ts)`, so the team's interactions page by time.
 """
 
 from __future__ import annotations
@@ -168,7 +170,12 @@ CREATE POLICY record_ids_insert ON usage_ls.record_ids FOR INSERT
     WITH CHECK (pushed_by = session_user::text);
 """
 
-MIGRATIONS: dict[int, str] = {1: V1, 2: RLS}
+# Version 3: `usage/interactions` with `scope: "team"` pages the records of a range by time,
+# newest first: an index on `ts` (made on every month's partition, and by PostgreSQL on each
+# new one) answers a page without sorting the range's records.
+RECORDS_TS = "CREATE INDEX IF NOT EXISTS records_ts ON usage_ls.records (ts)"
+
+MIGRATIONS: dict[int, str] = {1: V1, 2: RLS, 3: RECORDS_TS}
 LATEST = max(MIGRATIONS)
 RLS_VERSION = next(version for version, sql in MIGRATIONS.items() if sql is RLS)
 

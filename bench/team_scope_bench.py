@@ -1,0 +1,107 @@
+"""Team answers that read records: interactions, sessions, attribution (and insights).
+
+    .venv/bin/python bench/team_scope_bench.py [--records 1000000] [--runs 7]
+
+Starts a throwaway PostgreSQL cluster (tests/team/pg_cluster.py), inserts `--records` synthetic
+records over 91 days (2026-09-01 .. 11-30: 20 users, 30 projects, 8 models, sessions of 40
+records) straight into `usage_ls.records` with SQL (the push is bench/team_bench.py's), then
+times the `scope: "team"` answers (usage_ls.team.records, .insights) over a 30-day and a 7-day
+range, and interactions again without the `records_ts` index (schema version 2). Figures are
+printed; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "tests" / "team"))
+
+from pg_cluster import make_cluster, remove
+
+from usage_ls.queries import Filter
+from usage_ls.team import db, insights, query, records, schema
+
+FILL = """
+INSERT INTO usage_ls.records (id, day, ts, "user", device_id, project, model, provider, billing,
+    input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens,
+    cost_usd, credits, cost_source, feature, session)
+SELECT 'r' || i, d::date, d + (i % 86400) * interval '1 second', 'u' || (i % 20), 'dev', 'p' || (i % 30),
+    'm' || (i % 8), null, 'premium', 1000 + i % 5000, 100 + i % 700, i % 3000, 0, 0,
+    (i % 1000) / 10000.0, (i % 1000) / 100.0, 'computed',
+    CASE WHEN i % 7 = 0 THEN 'claude-code agent=x query=subagent' ELSE 'claude-code' END, 's' || (i / 40)
+FROM generate_series(1, {n}) AS i,
+     LATERAL (SELECT timestamptz '2026-09-01' + (((i - 1) * 91) / {n}) * interval '1 day' AS d) AS x
+"""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--records", type=int, default=1_000_000)
+    ap.add_argument("--runs", type=int, default=7)
+    opts = ap.parse_args()
+    cluster = make_cluster()
+    if cluster is None:
+        sys.exit("PostgreSQL's server binaries (initdb, pg_ctl) are not installed")
+    try:
+        import psycopg
+
+        with psycopg.connect(cluster.conninfo(), autocommit=True) as c:
+            c.execute("CREATE DATABASE bench")
+        pg = cluster.conninfo("bench")
+        conn = db.connect(pg)
+        schema.prepare(conn)
+        conn.execute("SELECT usage_ls.add_months(%s)", ([dt.date(2026, m, 1) for m in (9, 10, 11)],))
+        t = time.perf_counter()
+        conn.execute(FILL.format(n=int(opts.records)))  # no params: % is SQL's
+        conn.execute("ANALYZE usage_ls.records")
+        print(
+            f"team answers from records: {opts.records:,} records over 91 days (filled in {time.perf_counter() - t:.1f} s)"
+        )
+        reader = query.Reader(pg)
+        month, week = Filter("2026-11-01", "2026-11-30"), Filter("2026-11-24", "2026-11-30")
+
+        def timed(label: str, fn, runs: int = opts.runs) -> None:
+            ms = []
+            for _ in range(runs):
+                t = time.perf_counter()
+                fn()
+                ms.append((time.perf_counter() - t) * 1000)
+            print(f"  {label:58s} median {statistics.median(ms):7.1f} ms   max {max(ms):7.1f} ms")
+
+        utc = dt.UTC
+        timed("interactions, 30 days, newest 50", lambda: records.interactions(reader, month, {"limit": 50}, utc))
+        timed(
+            "interactions, 30 days, offset 5000",
+            lambda: records.interactions(reader, month, {"limit": 50, "offset": 5000}, utc),
+        )
+        one = Filter("2026-11-01", "2026-11-30", user="u3")
+        timed(
+            "interactions, 30 days, one user, newest 50", lambda: records.interactions(reader, one, {"limit": 50}, utc)
+        )
+        timed(
+            "interactions, 30 days, by -costUsd",
+            lambda: records.interactions(reader, month, {"limit": 50, "sort": "-costUsd"}, utc),
+            3,
+        )
+        timed("sessions, 7 days, first 10", lambda: records.sessions(reader, week, {"limit": 10}, utc), 3)
+        timed("attribution, 30 days", lambda: records.attribution(reader, month, {}), 3)
+        timed("insights, 30 days", lambda: insights.compute(reader, month, utc, 0.01), 3)
+        conn.execute("DROP INDEX usage_ls.records_ts")
+        timed(
+            "without records_ts: interactions, 30 days, newest 50",
+            lambda: records.interactions(reader, month, {"limit": 50}, utc),
+            3,
+        )
+        reader.close()
+        conn.close()
+    finally:
+        remove(cluster)
+
+
+if __name__ == "__main__":
+    main()
