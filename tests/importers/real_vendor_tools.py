@@ -1,0 +1,106 @@
+"""GitHub Copilot CLI and Kilo CLI against the loopback stand-in (standin.py), as real_tools.py
+runs Claude Code, Codex and Gemini CLI: `real_tools.run_session` with steps whose `tool` is
+"copilot" or "kilo" (docs/importers.md, "Tested against the real tools").
+
+Both are pointed at the stand-in's Anthropic Messages API with their own switches, and every
+switch for other traffic is off; they still run in a network namespace with only loopback.
+
+- Copilot CLI (`@github/copilot`): bring-your-own-key mode, `COPILOT_OFFLINE=true` (no GitHub
+  login, telemetry, auto-update or web tools), `COPILOT_PROVIDER_TYPE=anthropic`,
+  `COPILOT_PROVIDER_BASE_URL`; its OpenTelemetry file export on (`COPILOT_OTEL_EXPORTER_TYPE=file`
+  with `COPILOT_OTEL_FILE_EXPORTER_PATH` = `otel_file(home)`), so that all three of its usage
+  records are written.
+- Kilo CLI (`@kilocode/cli`, opencode's fork): a provider of our own in `KILO_CONFIG_CONTENT`
+  (`@ai-sdk/anthropic`, bundled), models fetch, auto-update, sharing, session ingest and
+  PostHog telemetry (`KILO_TELEMETRY_LEVEL=off`) off.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+TOOLS = REPO / ".tools" / "real-tools"
+# pinned (scripts/setup.d/50-real-tools.sh); Kilo 7.8.1's platform packages are not on npm
+VERSIONS = {"copilot": ("@github/copilot", "1.0.102"), "kilo": ("@kilocode/cli", "7.7.7")}
+COPILOT_MODEL = "claude-sonnet-4.5"
+KILO_MODEL = "claude-sonnet-4-5"
+KILO_PROVIDER = "standin"
+
+
+def _installed_version(package: str) -> str | None:
+    try:
+        return json.loads((TOOLS / "node_modules" / package / "package.json").read_text())["version"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def unavailable(tool: str) -> str | None:
+    """Why `tool` cannot run here (None: it can)."""
+    package, version = VERSIONS[tool]
+    got = _installed_version(package)
+    if got != version:
+        return f"{package}@{version} is not installed in .tools/real-tools (found {got}): run scripts/setup.d/50-real-tools.sh"
+    if shutil.which("unshare") is None:
+        return "`unshare` (util-linux) is not installed"
+    probe = subprocess.run(["unshare", "--net", "true"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        return f"`unshare --net` is not allowed here ({probe.stderr.strip() or probe.returncode}): it needs root"
+    return None
+
+
+def otel_file(home: Path) -> Path:
+    """Where Copilot CLI's OpenTelemetry file export goes (a place of the user's choosing)."""
+    return home / "traces" / "copilot-otel.jsonl"
+
+
+def tool_env(tool: str, home: Path, url: str) -> dict[str, str]:
+    """The variables `tool` needs beside real_tools' common ones (HOME, PATH, TZ, CI ...)."""
+    if tool == "copilot":
+        return {
+            "COPILOT_OFFLINE": "true",
+            "COPILOT_AUTO_UPDATE": "false",
+            "COPILOT_PROVIDER_TYPE": "anthropic",
+            "COPILOT_PROVIDER_BASE_URL": url,
+            "COPILOT_PROVIDER_API_KEY": "sk-ant-standin",
+            "COPILOT_MODEL": COPILOT_MODEL,
+            "COPILOT_OTEL_EXPORTER_TYPE": "file",
+            "COPILOT_OTEL_FILE_EXPORTER_PATH": str(otel_file(home)),
+        }
+    if tool == "kilo":
+        config = {
+            "autoupdate": False,
+            "share": "disabled",
+            "model": f"{KILO_PROVIDER}/{KILO_MODEL}",
+            "provider": {
+                KILO_PROVIDER: {
+                    "npm": "@ai-sdk/anthropic",
+                    "name": "Stand-in",
+                    "options": {"baseURL": f"{url}/v1", "apiKey": "sk-ant-standin"},
+                    "models": {KILO_MODEL: {"name": "Sonnet (stand-in)"}},
+                }
+            },
+        }
+        off = (
+            "MODELS_FETCH",
+            "AUTOUPDATE",
+            "SHARE",
+            "SESSION_INGEST",
+            "LSP_DOWNLOAD",
+            "DEFAULT_PLUGINS",
+            "CLAUDE_CODE",
+        )
+        return {
+            "KILO_CONFIG_CONTENT": json.dumps(config),
+            "KILO_TELEMETRY_LEVEL": "off",
+            **{f"KILO_DISABLE_{name}": "1" for name in off},
+        }
+    raise ValueError(tool)
+
+
+def command(tool: str, args: list[str]) -> list[str]:
+    bins = {"copilot": "copilot", "kilo": "kilo"}
+    return [str(TOOLS / "node_modules" / ".bin" / bins[tool]), *args]
