@@ -18,9 +18,9 @@ installed() {
   done
   [ -x "$DEST/node_modules/.bin/claude" ] && [ -e "$DEST/node_modules/.bin/codex" ] && [ -e "$DEST/node_modules/.bin/gemini" ]
 }
-# GitHub Copilot CLI and Kilo CLI (tests/importers/test_real_vendor_tools.py); Kilo 7.8.1's
+# GitHub Copilot CLI, Kilo CLI, Factory Droid (tests/importers/test_real_vendor_tools.py); Kilo 7.8.1's
 # platform binaries are not on npm, 7.7.7's are
-PACKAGES+=("@github/copilot@1.0.102" "@kilocode/cli@7.7.7")
+PACKAGES+=("@github/copilot@1.0.102" "@kilocode/cli@7.7.7" "droid@0.215.0")
 if installed; then
   exit 0
 fi

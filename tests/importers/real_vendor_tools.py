@@ -1,8 +1,9 @@
-"""GitHub Copilot CLI and Kilo CLI against the loopback stand-in (standin.py), as real_tools.py
-runs Claude Code, Codex and Gemini CLI: `real_tools.run_session` with steps whose `tool` is
-"copilot" or "kilo" (docs/importers.md, "Tested against the real tools").
+"""GitHub Copilot CLI, Kilo CLI and Factory Droid against the loopback stand-in (standin.py),
+as real_tools.py runs Claude Code, Codex and Gemini CLI: `real_tools.run_session` with steps
+whose `tool` is "copilot", "kilo" or "droid" (docs/importers.md, "Tested against the real
+tools").
 
-Both are pointed at the stand-in's Anthropic Messages API with their own switches, and every
+Each is pointed at the stand-in's Anthropic Messages API with their own switches, and every
 switch for other traffic is off; they still run in a network namespace with only loopback.
 
 - Copilot CLI (`@github/copilot`): bring-your-own-key mode, `COPILOT_OFFLINE=true` (no GitHub
@@ -10,6 +11,9 @@ switch for other traffic is off; they still run in a network namespace with only
   `COPILOT_PROVIDER_BASE_URL`; its OpenTelemetry file export on (`COPILOT_OTEL_EXPORTER_TYPE=file`
   with `COPILOT_OTEL_FILE_EXPORTER_PATH` = `otel_file(home)`), so that all three of its usage
   records are written.
+- Factory Droid (`droid`): air-gapped mode (`FACTORY_AIRGAP_ENABLED=true`: no Factory login)
+  with a custom model of its own in `~/.factory/settings.json` (`customModels`, Anthropic),
+  auto-update off.
 - Kilo CLI (`@kilocode/cli`, opencode's fork): a provider of our own in `KILO_CONFIG_CONTENT`
   (`@ai-sdk/anthropic`, bundled), models fetch, auto-update, sharing, session ingest and
   PostHog telemetry (`KILO_TELEMETRY_LEVEL=off`) off.
@@ -25,10 +29,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 TOOLS = REPO / ".tools" / "real-tools"
 # pinned (scripts/setup.d/50-real-tools.sh); Kilo 7.8.1's platform packages are not on npm
-VERSIONS = {"copilot": ("@github/copilot", "1.0.102"), "kilo": ("@kilocode/cli", "7.7.7")}
+VERSIONS = {
+    "copilot": ("@github/copilot", "1.0.102"),
+    "kilo": ("@kilocode/cli", "7.7.7"),
+    "droid": ("droid", "0.215.0"),
+}
 COPILOT_MODEL = "claude-sonnet-4.5"
 KILO_MODEL = "claude-sonnet-4-5"
 KILO_PROVIDER = "standin"
+DROID_MODEL = "claude-sonnet-4-5"
+DROID_MODEL_ID = "custom:Stand-in-Sonnet-0"  # Droid's id of the first custom model, "Stand-in Sonnet"
 
 
 def _installed_version(package: str) -> str | None:
@@ -98,9 +108,20 @@ def tool_env(tool: str, home: Path, url: str) -> dict[str, str]:
             "KILO_TELEMETRY_LEVEL": "off",
             **{f"KILO_DISABLE_{name}": "1" for name in off},
         }
+    if tool == "droid":
+        settings = home / ".factory" / "settings.json"
+        settings.parent.mkdir(parents=True, exist_ok=True)
+        custom = {"model": DROID_MODEL, "displayName": "Stand-in Sonnet", "baseUrl": url, "apiKey": "sk-ant-standin",
+                  "provider": "anthropic", "maxOutputTokens": 8192}  # fmt: skip
+        settings.write_text(json.dumps({"customModels": [custom]}))
+        return {
+            "FACTORY_AIRGAP_ENABLED": "true",
+            "FACTORY_DROID_AUTO_UPDATE_ENABLED": "false",
+            "FACTORY_DISABLE_KEYRING": "1",
+        }
     raise ValueError(tool)
 
 
 def command(tool: str, args: list[str]) -> list[str]:
-    bins = {"copilot": "copilot", "kilo": "kilo"}
+    bins = {"copilot": "copilot", "kilo": "kilo", "droid": "droid"}
     return [str(TOOLS / "node_modules" / ".bin" / bins[tool]), *args]

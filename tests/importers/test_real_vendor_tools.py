@@ -140,6 +140,17 @@ def test_copilot_cli_books_each_request_once_from_its_store_otel_file_and_shutdo
     assert import_json(data2, "copilot-cli", env=only)["unreadable"] == 0
     assert [sum(t) for t in zip(*(_tokens(r) for r in _rows(data2, only)))] == [sum(t) for t in zip(*_truth(answered))]
     _same_tokens_as_ccusage(data, env, "copilot")
+    # the OTel file alone: the same requests, the cache writes out of input (ccusage 20.0.24
+    # leaves them in: counted twice)
+    spans_only = clean_env(tmp_path, COPILOT_HOME=tmp_path / "none", COPILOT_OTEL_FILE_EXPORTER_PATH=otel)
+    data3 = _data(tmp_path, "data3")
+    assert import_json(data3, "copilot-cli", env=spans_only)["imported"] == 3
+    assert sorted(_tokens(r) for r in _rows(data3, spans_only)) == sorted(_truth(answered))
+    binary = ccusage_binary()
+    if binary is not None:
+        theirs = ccusage_daily(binary, "copilot", spans_only)
+        api_input, writes = sum(t[0] for t in _truth(answered)), sum(t[3] for t in _truth(answered))
+        assert sum(d["input"] for d in theirs.values()) == api_input + writes
 
 
 # -- Kilo CLI -----------------------------------------------------------------------------------
@@ -167,3 +178,39 @@ def test_kilo_cli_messages_import_the_api_tokens(tmp_path, tmp_path_factory):
     assert all(r["costSource"] == "computed" and r["costUsd"] > 0 for r in rows)
     assert import_json(data, "kilo", env=env)["imported"] == 0
     _same_tokens_as_ccusage(data, env, "kilo")
+
+
+# -- Factory Droid ------------------------------------------------------------------------------
+
+
+def test_droid_sessions_import_the_api_tokens_under_the_custom_models_name(tmp_path, tmp_path_factory):
+    # `droid exec` with a custom model (air-gapped: no Factory login): a tool call and the
+    # answer after it, in one session; a second session in another folder
+    model = ["--model", real_vendor_tools.DROID_MODEL_ID, "--auto", "low"]
+    steps = [
+        {"tool": "droid", "args": ["exec", *model, "read notes.txt"]},
+        {"tool": "droid", "args": ["exec", *model, "hello"], "cwd": "other"},
+    ]
+    replies = _replies("Read", {"file_path": "notes.txt"})
+    work, answered = _run(tmp_path_factory, "droid", steps, replies)
+    assert len(answered) == 3
+    sessions = work / "home" / ".factory" / "sessions"
+    files = sorted(sessions.rglob("*.settings.json"), key=lambda p: p.stat().st_mtime)
+    assert len(files) == 2
+    env = clean_env(tmp_path, DROID_SESSIONS_DIR=sessions)
+    data = _data(tmp_path)
+    res = import_json(data, "droid", env=env)
+    assert (res["imported"], res["unreadable"], res["leftForNextTime"]) == (2, 0, 0)
+    rows = _rows(data, env)
+    truth = _truth(answered)
+    # a session's running totals: the first session is the first two requests
+    assert [_tokens(r) for r in rows] == [tuple(map(sum, zip(*truth[:2]))), truth[2]]
+    assert [(r["project"], r["session"]) for r in rows] == [
+        ("project", files[0].name.removesuffix(".settings.json")),
+        ("other", files[1].name.removesuffix(".settings.json")),
+    ]
+    # the model Droid names `custom:<display name>-<n>` is the custom model's own, priced
+    assert {(r["model"], r["provider"]) for r in rows} == {(real_vendor_tools.DROID_MODEL, "anthropic")}
+    assert all(r["costUsd"] > 0 for r in rows)
+    assert import_json(data, "droid", env=env)["imported"] == 0
+    _same_tokens_as_ccusage(data, env, "droid")
