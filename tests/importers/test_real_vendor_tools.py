@@ -214,3 +214,36 @@ def test_droid_sessions_import_the_api_tokens_under_the_custom_models_name(tmp_p
     assert all(r["costUsd"] > 0 for r in rows)
     assert import_json(data, "droid", env=env)["imported"] == 0
     _same_tokens_as_ccusage(data, env, "droid")
+
+
+# -- OpenClaw -----------------------------------------------------------------------------------
+
+
+def test_openclaw_database_transcripts_import_the_api_tokens(tmp_path, tmp_path_factory):
+    # `openclaw agent --local`: a tool call and a long answer after it (over 1 KiB: OpenClaw
+    # keeps that event zstd-compressed in its database)
+    steps = [{"tool": "openclaw", "args": ["agent", "--local", "--session-id", "s-one", "--message", "read notes.txt",
+                                           "--thinking", "off"]}]  # fmt: skip
+    replies = _replies("read", {"path": "notes.txt"})[:2]
+    replies[1].text = "A long answer. " * 120
+    work, answered = _run(tmp_path_factory, "openclaw", steps, replies)
+    assert len(answered) == 2
+    home = work / "home" / ".openclaw"
+    db = home / "agents" / "main" / "agent" / "openclaw-agent.sqlite"
+    with sqlite3.connect(db) as con:
+        packed = con.execute("SELECT count(*) FROM transcript_events WHERE event_zstd IS NOT NULL").fetchone()[0]
+    assert packed and not list(home.rglob("*.jsonl"))  # no transcript files any more
+    env = clean_env(tmp_path, OPENCLAW_DIR=home)
+    data = _data(tmp_path)
+    res = import_json(data, "openclaw", env=env)
+    assert (res["imported"], res["unreadable"], res["leftForNextTime"]) == (2, 0, 0)
+    rows = _rows(data, env)
+    assert [_tokens(r) for r in rows] == _truth(answered)
+    assert {(r["model"], r["provider"], r["project"], r["session"]) for r in rows} == {
+        (real_vendor_tools.OPENCLAW_MODEL, real_vendor_tools.KILO_PROVIDER, "main", "s-one")
+    }
+    assert import_json(data, "openclaw", env=env)["imported"] == 0
+    binary = ccusage_binary()
+    if binary is not None:  # ccusage 20.0.24 reads the database too, but not a compressed event
+        theirs = ccusage_daily(binary, "openclaw", env)
+        assert [sum(d[k] for d in theirs.values()) for k in ("input", "output")] == list(_truth(answered)[0][:2])
