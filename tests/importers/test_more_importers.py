@@ -388,6 +388,22 @@ def test_openclaw_transcripts_archived_and_renamed_count_once(tmp_path, data, cc
 # -- Hermes ---------------------------------------------------------------------------------------
 
 
+def test_hermes_0_19_sessions_are_booked_under_their_working_directory(tmp_path, data):
+    # hermes-agent 0.19.0 (hermes_state.py) keeps the session's `cwd`; older databases none
+    home = tmp_path / "hermes"
+    home.mkdir()
+    with sqlite3.connect(home / "state.db") as con:
+        con.executescript((MORE / "hermes" / "state.sql").read_text())
+        con.execute("ALTER TABLE sessions ADD COLUMN cwd TEXT")
+        con.execute("UPDATE sessions SET cwd = '/home/dev/proj/widget' WHERE id = 'session-1'")
+    con.close()
+    env = clean_env(tmp_path, HERMES_HOME=home)
+    assert import_json(data, "hermes", env=env)["imported"] == 4
+    out = usage_ls(data, "report", "interactions", "--from", "2025-01-01", "--to", "2026-12-31", "--json", env=env)
+    projects = {(r["session"], r["project"]) for r in json.loads(out.stdout)["rows"]}
+    assert projects == {("session-1", "widget"), ("20261102_090000_ab12", "(no project)"), ("tg-77", "(no project)")}
+
+
 def test_hermes_per_day_rows_book_a_session_day_by_day(tmp_path, data, ccusage):
     home = tmp_path / "hermes"
     home.mkdir()
