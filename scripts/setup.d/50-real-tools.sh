@@ -35,6 +35,12 @@ if ! grep -q "\"version\": \"${OPENCLAW##*@}\"" .tools/openclaw/node_modules/ope
     echo "50-real-tools: no .tools/node24 (or npm): $OPENCLAW not installed" >&2
   fi
 fi
+# Hermes Agent (PyPI), in a venv of its own
+HERMES="hermes-agent[anthropic]==0.19.0"
+if [ ! -d .tools/hermes/lib ] || ! ls .tools/hermes/lib/python3*/site-packages/hermes_agent-"${HERMES##*==}".dist-info >/dev/null 2>&1; then
+  { python3 -m venv .tools/hermes && .tools/hermes/bin/pip install -q --disable-pip-version-check "$HERMES" >&2; } ||
+    echo "50-real-tools: pip install $HERMES failed" >&2
+fi
 if installed; then
   exit 0
 fi

