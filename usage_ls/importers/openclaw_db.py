@@ -68,7 +68,12 @@ def events(path: Path, result: FileResult) -> Iterator[tuple[str, int, dict]]:
         if not {"session_id", "seq", "event_json"} <= have:
             return
         packed = "event_zstd, event_utf8_bytes" if {"event_zstd", "event_utf8_bytes"} <= have else "NULL, NULL"
-        sql = f"SELECT session_id, seq, event_json, {packed} FROM transcript_events ORDER BY session_id, seq"
+        # only what can matter: a message with usage, a model change, and what is compressed
+        wanted = (
+            "event_json IS NULL OR instr(event_json, '\"usage\"') > 0"
+            " OR instr(event_json, '\"model_change\"') > 0 OR instr(event_json, '\"model-snapshot\"') > 0"
+        )
+        sql = f"SELECT session_id, seq, event_json, {packed} FROM transcript_events WHERE {wanted} ORDER BY session_id, seq"
         for session, seq, text, blob, size in con.execute(sql):
             where = f"{db.name}:{session}:{seq}"
             if text is None and blob is not None:
