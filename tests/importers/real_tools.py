@@ -26,6 +26,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import real_vendor_tools
+
 REPO = Path(__file__).resolve().parents[2]
 TOOLS = REPO / ".tools" / "real-tools"
 VERSIONS = {"@anthropic-ai/claude-code": "2.1.332", "@openai/codex": "0.171.0", "@google/gemini-cli": "0.61.0"}
@@ -272,6 +274,8 @@ def _tool_env(tool: str, home: Path, url: str) -> dict:
                 }
             )
         )
+    elif tool in real_vendor_tools.VERSIONS:  # Copilot CLI, Kilo CLI
+        env.update(real_vendor_tools.tool_env(tool, home, url))
     return env
 
 
@@ -284,6 +288,8 @@ def _command(tool: str, args: list[str]) -> list[str]:
         return [str(_bin("codex")), *args] if os.access(_bin("codex"), os.X_OK) else [node(), str(_bin("codex")), *args]
     if tool == "gemini":
         return [node(), str((_bin("gemini")).resolve()), *args]
+    if tool in real_vendor_tools.VERSIONS:
+        return real_vendor_tools.command(tool, args)
     raise ValueError(tool)
 
 

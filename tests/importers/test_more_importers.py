@@ -388,6 +388,22 @@ def test_openclaw_transcripts_archived_and_renamed_count_once(tmp_path, data, cc
 # -- Hermes ---------------------------------------------------------------------------------------
 
 
+def test_hermes_0_19_sessions_are_booked_under_their_working_directory(tmp_path, data):
+    # hermes-agent 0.19.0 (hermes_state.py) keeps the session's `cwd`; older databases none
+    home = tmp_path / "hermes"
+    home.mkdir()
+    with sqlite3.connect(home / "state.db") as con:
+        con.executescript((MORE / "hermes" / "state.sql").read_text())
+        con.execute("ALTER TABLE sessions ADD COLUMN cwd TEXT")
+        con.execute("UPDATE sessions SET cwd = '/home/dev/proj/widget' WHERE id = 'session-1'")
+    con.close()
+    env = clean_env(tmp_path, HERMES_HOME=home)
+    assert import_json(data, "hermes", env=env)["imported"] == 4
+    out = usage_ls(data, "report", "interactions", "--from", "2025-01-01", "--to", "2026-12-31", "--json", env=env)
+    projects = {(r["session"], r["project"]) for r in json.loads(out.stdout)["rows"]}
+    assert projects == {("session-1", "widget"), ("20261102_090000_ab12", "(no project)"), ("tg-77", "(no project)")}
+
+
 def test_hermes_per_day_rows_book_a_session_day_by_day(tmp_path, data, ccusage):
     home = tmp_path / "hermes"
     home.mkdir()
@@ -522,16 +538,18 @@ def test_copilot_cli_per_request_sources_first_then_session_shutdowns(tmp_path, 
     # first turn recorded 5e9 nano AI units = $0.05, the second is priced (claude-sonnet-4.5:
     # 0.006 + 0.009 + 0.0084)
     assert days["2026-11-02"] == (4000, 1000, 48000, 3000, pytest.approx(0.05 + 0.0234))
-    # 11-03: the spans (19452 - 123 cache reads = 19329 in; gpt-5 1000 / 100) and the first
-    # shutdown of sessions 3 (10000 - 6000 read = 4000 in, 500 out) and 4 (8000 / 400)
-    assert days["2026-11-03"][:4] == (19329 + 1000 + 4000 + 8000, 281 + 100 + 500 + 400, 123 + 6000, 25)
+    # 11-03: the spans (19452 - 123 cache reads - 25 cache writes = 19304 in: Copilot CLI
+    # 1.0.102's span input counts both; gpt-5 1000 / 100) and the first shutdown of sessions 3
+    # (10000 - 6000 read = 4000 in, 500 out) and 4 (8000 / 400)
+    assert days["2026-11-03"][:4] == (19304 + 1000 + 4000 + 8000, 281 + 100 + 500 + 400, 123 + 6000, 25)
     # 11-04: session 3's figures grew (running totals: +2000 in, +3000 read, +300 out);
     # session 4's second shutdown is lower than its first, so it is a segment: +3000 / +100
     assert days["2026-11-04"][:4] == (2000 + 3000, 300 + 100, 3000, 0)
     theirs = ccusage_daily(ccusage, "copilot", env)
-    # same tokens as ccusage on 11-02 and 11-03; on 11-04 ccusage drops session 4's segment
-    for day in ("2026-11-02", "2026-11-03"):
-        assert (theirs[day]["input"], theirs[day]["output"], theirs[day]["cacheRead"]) == days[day][:3]
+    # same tokens as ccusage on 11-02 and 11-03, but for the span's cache writes, which ccusage
+    # leaves in input (counting them twice); on 11-04 ccusage drops session 4's segment
+    for day, writes in (("2026-11-02", 0), ("2026-11-03", 25)):
+        assert (theirs[day]["input"] - writes, theirs[day]["output"], theirs[day]["cacheRead"]) == days[day][:3]
     assert theirs["2026-11-04"]["input"] == 2000
     rows = _rows(data, env)
     assert {r["billing"] for r in rows} == {"premium"}
@@ -600,6 +618,37 @@ def test_watcher_follows_qwens_usage_record_file(tmp_path, monkeypatch):
         svc.close()
     days = _daily(data, clean_env(tmp_path))
     assert days["2026-11-02"][:3] == (15000, 910, 40000)  # with the top-up of the calls the log missed
+
+
+def _copilot_span(span: str, session: str, inp: int, out: int, read: int, written: int) -> str:
+    """A chat span as Copilot CLI 1.0.102 writes it (its input counts both cache buckets)."""
+    attrs = {"gen_ai.operation.name": "chat", "gen_ai.response.model": "claude-sonnet-4.5",
+             "gen_ai.conversation.id": session, "gen_ai.usage.input_tokens": inp, "gen_ai.usage.output_tokens": out,
+             "gen_ai.usage.cache_read.input_tokens": read, "gen_ai.usage.cache_write.input_tokens": written}  # fmt: skip
+    span = {"type": "span", "traceId": "t-" + span, "spanId": span, "endTime": [1793613605, 0], "attributes": attrs}
+    return json.dumps(span) + "\n"
+
+
+def test_copilot_cli_a_request_in_the_store_and_the_otel_file_counts_once(tmp_path, data):
+    # Copilot CLI records every request in its store, and in the OTel file too where the user
+    # turned that on: the store's session is read from the store only, whichever comes first
+    home = tmp_path / "home" / ".copilot"
+    shutil.copytree(MORE / "copilot-cli", home, ignore=shutil.ignore_patterns("*.sql"))
+    otel = tmp_path / "traces" / "copilot.jsonl"
+    otel.parent.mkdir()
+    session = "c0b11070-0000-4000-8000-000000000001"
+    otel.write_text(_copilot_span("s1", session, 25000, 400, 20000, 3000))
+    env = clean_env(tmp_path, COPILOT_HOME=home, COPILOT_OTEL_FILE_EXPORTER_PATH=otel)
+    # the same request in both: counted once, from the store
+    con = sqlite3.connect(home / "session-store.db")
+    con.executescript((MORE / "copilot-cli" / "session-store.sql").read_text())
+    con.commit()
+    con.close()
+    assert import_json(data, "copilot-cli", env=env)["imported"] == 8  # as without the OTel file
+    with open(otel, "a") as f:  # the next request: its span after the store was read
+        f.write(_copilot_span("s2", session, 30000, 600, 28000, 0))
+    assert import_json(data, "copilot-cli", env=env)["imported"] == 0
+    assert _daily(data, env)["2026-11-02"][:4] == (4000, 1000, 48000, 3000)
 
 
 def test_copilot_cli_otel_file_where_the_user_sent_it(tmp_path, data):

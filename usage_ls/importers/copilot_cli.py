@@ -1,38 +1,44 @@
 """GitHub Copilot CLI: its session store, OpenTelemetry files and session events.
 
+Checked against the real Copilot CLI 1.0.102 (2026-12-06, BYOK against a loopback stand-in of
+the Anthropic API: tests/importers/test_real_vendor_tools.py).
+
 Format read (all under `$COPILOT_HOME`, default `~/.copilot`)
-    1. `session-store.db` (SQLite), table `assistant_usage_events(id, session_id, turn_index,
-       model, copilot_usage_model, input_tokens, output_tokens, cache_read_tokens,
-       cache_write_tokens, reasoning_tokens, total_nano_aiu, duration_ms, created_at)`, one
-       row per assistant turn, joined to `sessions(id, cwd)` (layout from tokscale's reader,
-       not checked on a real database: UNCERTAIN). `input_tokens` includes both cache buckets.
-    2. OpenTelemetry file export: `otel/*.jsonl` and `$COPILOT_OTEL_FILE_EXPORTER_PATH`,
-       written only when the user set `COPILOT_OTEL_ENABLED=true` and
-       `COPILOT_OTEL_EXPORTER_TYPE=file`. A span with `gen_ai.operation.name` `chat` is one
-       request (`gen_ai.usage.input_tokens` includes `cache_read.input_tokens`); a log record
-       `gen_ai.client.inference.operation.details` is read when no chat span has its trace.
+    1. `session-store.db` (SQLite, always written), table `assistant_usage_events(id,
+       session_id, turn_index, agent_id, parent_tool_call_id, model, copilot_usage_model,
+       input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
+       total_nano_aiu, request_multiplier, ..., api_endpoint, created_at)`: one row per API
+       request (a tool call and the answer after it are two), joined to `sessions(id, cwd)`.
+       `input_tokens` includes both cache buckets; `created_at` is ISO 8601 with `Z`.
+    2. OpenTelemetry file export at `$COPILOT_OTEL_FILE_EXPORTER_PATH` (1.0.102 writes none
+       without it; `otel/*.jsonl` is read too), only where the user turned it on. A span with
+       `gen_ai.operation.name` `chat` is one request; its `gen_ai.usage.input_tokens` includes
+       `cache_read.input_tokens` and `cache_write.input_tokens` (older files: `cache_creation`);
+       a log record `gen_ai.client.inference.operation.details` is read when no chat span has
+       its trace. `invoke_agent` spans sum a prompt's requests and are not read.
     3. `session-state/<session id>/events.jsonl`: `session.shutdown` events with
        `data.modelMetrics.<model>.usage{inputTokens (both caches included), outputTokens,
-       cacheReadTokens, cacheWriteTokens, reasoningTokens}` (and `totalNanoAiu`).
+       cacheReadTokens, cacheWriteTokens}` (and `totalNanoAiu`). The same file has a
+       `session.usage_record` per request, which is not read (the store has the same).
 
 Per request or cumulative
-    1 and 2 are per request (the store: per assistant turn); 3 is per session, a summary
-    written when a session ends. Sources disagree whether a resumed session's later shutdown
-    repeats the earlier figures (cumulative) or covers only the resumed part: usage-ls checks
-    each file — figures that never decrease from one shutdown to the next are running totals,
-    otherwise the segments are summed — and turns them into increments (`running.py`).
-    Shutdown events are read only for sessions that neither 1 nor 2 recorded (those sessions
-    are remembered in `imports-copilot-cli-covered.json`), so nothing is counted twice when a
-    session is in several sources. (ccusage 20.0.24 reads only 2.)
+    1 and 2 are per request; 3 is per session, written when a session ends. A resumed
+    session's later shutdown repeats the earlier figures (running totals, as 1.0.102 writes
+    them); older versions are said to write segments: usage-ls checks each file — figures
+    that never decrease from one shutdown to the next are running totals, otherwise the
+    segments are summed — and turns them into increments (`running.py`).
+    The store comes first: a session it has is not read from the OTel file (which repeats the
+    same requests under other ids) nor from its shutdowns. Shutdown events are read only for
+    sessions that neither 1 nor 2 recorded (remembered, with the store's sessions, in
+    `imports-copilot-cli-covered.json`). (ccusage 20.0.24 reads 2 and 3, not 1.)
 
 Mapping
-    input = input - cache reads - cache writes (1, 3) or input - cache reads (2), output =
-    output (reasoning is part of it), cost = `total_nano_aiu` / 1e11 dollars (1 AI unit =
-    1 AI Credit = $0.01) when recorded, else priced from the table; credits = AI units;
-    billing `premium` (Copilot plan usage); model = `copilot_usage_model`/`model`
-    (`gen_ai.response.model`, else `gen_ai.request.model`); project = last segment of the
-    session's `cwd`; session = the session id (`gen_ai.conversation.id`); feature
-    `copilot-cli`.
+    input = input - cache reads - cache writes, output = output (reasoning is part of it),
+    cost = `total_nano_aiu` / 1e11 dollars (1 AI unit = 1 AI Credit = $0.01) when recorded,
+    else priced from the table; credits = AI units; billing `premium` (Copilot plan usage);
+    model = `copilot_usage_model`/`model` (`gen_ai.response.model`, else
+    `gen_ai.request.model`); project = last segment of the session's `cwd`; session = the
+    session id (`gen_ai.conversation.id`); feature `copilot-cli`.
 
 Dedupe key
     `copilot-cli:db:<row id>`, `copilot-cli:otel:<traceId>:<spanId>`; shutdowns: the session,
@@ -58,6 +64,7 @@ if TYPE_CHECKING:
 
 FEATURE = "copilot-cli"
 STORE = "session-store.db"
+DB_ID, OTEL_ID = "copilot-cli:db:", "copilot-cli:otel:"
 
 
 def _n(v) -> int:
@@ -160,9 +167,7 @@ class CopilotCli(RunningTotals, Tool):
                 result.bad(f"{STORE}:{rid}", "row without a usable created_at")
                 continue
             cr, cw = _n(cr), _n(cw)
-            rec = self._record(
-                f"copilot-cli:db:{rid}", ts, umodel or model, sid, max(0, _n(inp) - cr - cw), _n(out), cr, cw
-            )
+            rec = self._record(f"{DB_ID}{rid}", ts, umodel or model, sid, max(0, _n(inp) - cr - cw), _n(out), cr, cw)
             rec["project"] = project_of(wd) or "(no project)"
             if _n(aiu):
                 rec["costUsd"], rec["credits"] = _n(aiu) / 1e11, _n(aiu) / 1e9
@@ -184,10 +189,10 @@ class CopilotCli(RunningTotals, Tool):
                 result.bad(f"{path.name}:{offset}", "span without a usable end time")
                 continue
             cr = _n(a.get("gen_ai.usage.cache_read.input_tokens"))
-            cw = _n(a.get("gen_ai.usage.cache_creation.input_tokens") or a.get("gen_ai.usage.cache_write.input_tokens"))
-            inp, out = max(0, _n(a.get("gen_ai.usage.input_tokens")) - cr), _n(a.get("gen_ai.usage.output_tokens"))
+            cw = _n(a.get("gen_ai.usage.cache_write.input_tokens") or a.get("gen_ai.usage.cache_creation.input_tokens"))
+            inp, out = max(0, _n(a.get("gen_ai.usage.input_tokens")) - cr - cw), _n(a.get("gen_ai.usage.output_tokens"))
             model = a.get("gen_ai.response.model") or a.get("gen_ai.request.model")
-            rid = f"copilot-cli:otel:{obj.get('traceId')}:{obj.get('spanId') or offset}"
+            rid = f"{OTEL_ID}{obj.get('traceId')}:{obj.get('spanId') or offset}"
             rec = self._record(rid, ts, model, a.get("gen_ai.conversation.id"), inp, out, cr, cw)
             rec["project"] = "(no project)"
             if inp or out or cr or cw:
@@ -228,6 +233,24 @@ class CopilotCli(RunningTotals, Tool):
 
     # -- across sources ---------------------------------------------------------------------
 
+    def _store_sessions(self) -> set[str]:
+        """The sessions the store has requests of (none when it cannot be read)."""
+        import sqlite3
+
+        db = self.home() / STORE
+        if not db.exists():
+            return set()
+        try:
+            con = open_ro(db)
+            try:
+                if "session_id" not in columns(con, "assistant_usage_events"):
+                    return set()
+                return {str(r[0]) for r in con.execute("SELECT DISTINCT session_id FROM assistant_usage_events")}
+            finally:
+                con.close()
+        except sqlite3.Error:
+            return set()
+
     def load_memory(self, data_dir: Path) -> dict:
         memory = super().load_memory(data_dir)
         memory["covered_path"] = Path(data_dir) / "imports-copilot-cli-covered.json"
@@ -235,20 +258,37 @@ class CopilotCli(RunningTotals, Tool):
             covered = orjson.loads(memory["covered_path"].read_bytes())
         except (OSError, orjson.JSONDecodeError):
             covered = []
-        memory["covered"] = set(covered) if isinstance(covered, list) else set()
-        memory["covered_new"] = set()
+        if isinstance(covered, dict):  # {"covered": [...], "stored": [...]}
+            memory["covered"], memory["stored"] = set(covered.get("covered", [])), set(covered.get("stored", []))
+        else:  # the older file: a list of the covered sessions
+            memory["covered"], memory["stored"] = set(covered if isinstance(covered, list) else []), set()
+        memory["covered_new"], memory["stored_new"] = set(), set()
         return memory
 
     def merge(self, entries: list, memory: dict) -> tuple[list[dict], int]:
         records: dict[str, dict] = {}
         dups = 0
+        new = memory.setdefault("covered_new", set())
+        # a session the store has is read from the store only: the OTel file repeats its
+        # requests (the store as it is now too, should the OTel file be read before it)
+        batch = {
+            e["session"] for e in entries if isinstance(e, dict) and e["id"].startswith(DB_ID) and e.get("session")
+        }
+        stored_new = memory.setdefault("stored_new", set())
+        stored_new |= batch - memory.get("stored", set())
+        stored = memory.get("stored", set()) | stored_new
+        if any(isinstance(e, dict) and e["id"].startswith(OTEL_ID) and e.get("session") not in stored for e in entries):
+            stored = stored | self._store_sessions()
         for e in entries:
             if isinstance(e, dict):
+                if e.get("session") in stored and not e["id"].startswith(DB_ID):
+                    dups += 1
+                    continue
                 dups += e["id"] in records
                 records.setdefault(e["id"], e)
                 if e.get("session"):
-                    memory.setdefault("covered_new", set()).add(e["session"])
-        covered = memory.get("covered", set()) | memory.get("covered_new", set())
+                    new.add(e["session"])
+        covered = memory.get("covered", set()) | new
         shots = [e for e in entries if isinstance(e, Snapshot) and e.record["session"] not in covered]
         dups += sum(1 for e in entries if isinstance(e, Snapshot)) - len(shots)
         more, d2 = super().merge(shots, memory)
@@ -256,8 +296,10 @@ class CopilotCli(RunningTotals, Tool):
 
     def records_done(self, memory: dict) -> None:
         super().records_done(memory)
-        new = memory.get("covered_new") or set()
-        if new - memory["covered"]:
+        new, stored = memory.get("covered_new") or set(), memory.get("stored_new") or set()
+        if new - memory["covered"] or stored - memory["stored"]:
             memory["covered"] |= new
-            fileio.atomic_write(memory["covered_path"], orjson.dumps(sorted(memory["covered"])))
-        memory["covered_new"] = set()
+            memory["stored"] |= stored
+            both = {"covered": sorted(memory["covered"]), "stored": sorted(memory["stored"])}
+            fileio.atomic_write(memory["covered_path"], orjson.dumps(both))
+        memory["covered_new"], memory["stored_new"] = set(), set()

@@ -5,7 +5,9 @@ Format read
     folder per working directory), a JSON object Droid rewrites as the session goes:
     `{model, providerLock, providerLockTimestamp, tokenUsage: {inputTokens, outputTokens,
     cacheCreationTokens, cacheReadTokens, thinkingTokens}}`. Beside it `<session id>.jsonl`,
-    the messages, whose `session_start` line may name the `cwd` (UNCERTAIN).
+    the messages, which open with a `session_start` line naming the `cwd` (checked against
+    Droid 0.215.0, 2026-12-06). `~/.factory/settings.json`'s `customModels` name the model
+    behind a custom model's id.
 
 Per request or cumulative
     Cumulative: `tokenUsage` is the session's running total, one snapshot overwritten in
@@ -19,7 +21,8 @@ Per request or cumulative
 Mapping
     input = `inputTokens`, output = `outputTokens` + `thinkingTokens` (reasoning is output),
     cache writes = `cacheCreationTokens`, cache reads = `cacheReadTokens` (Droid keeps cache
-    apart from input, Anthropic-style). model = `model` with its `custom:` prefix and
+    apart from input, Anthropic-style). model = a custom model's own (`custom_models`), else
+    `model` with its `custom:` prefix and
     `[Provider]` suffix removed, in lower case (`Claude-Opus-4.5-Thinking-[Anthropic]` ->
     `claude-opus-4.5-thinking`; ccusage also turns `4.5` into `4-5`, which the price table
     does not need and which loses `glm-4.6`); provider =
@@ -55,6 +58,31 @@ def normalise(model: str) -> str:
     return re.sub(r"-?\[[^\]]*\]$", "", m).strip("-").lower()
 
 
+def custom_models(factory: Path) -> dict[str, str]:
+    """Droid's ids of the user's custom models and the model each one is: `settings.json`'s
+    `customModels` (`{model, displayName, ...}`, id `custom:<display name, spaces as
+    dashes>-<position>`, as Droid 0.215 builds it) and the older `config.json`'s
+    `custom_models` (`model_display_name`). Missing or unreadable files: none."""
+    out: dict[str, str] = {}
+    for name, key, label in (("config.json", "custom_models", "model_display_name"),
+                             ("settings.json", "customModels", "displayName")):  # fmt: skip
+        try:
+            doc = orjson.loads((factory / name).read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            continue
+        entries = doc.get(key) if isinstance(doc, dict) else None
+        for i, entry in enumerate(entries if isinstance(entries, list) else []):
+            if not isinstance(entry, dict) or not isinstance(entry.get("model"), str) or not entry["model"].strip():
+                continue
+            shown = entry.get(label)
+            if isinstance(shown, str) and shown.strip():
+                dashed = re.sub(r"\s+", "-", shown.strip())
+                out[f"custom:{dashed}-{i}"] = entry["model"].strip()
+            if isinstance(entry.get("id"), str):
+                out[entry["id"]] = entry["model"].strip()
+    return out
+
+
 class Droid(RunningTotals, Tool):
     name = "droid"
     feature = FEATURE
@@ -64,6 +92,23 @@ class Droid(RunningTotals, Tool):
     def roots(self) -> list[Path]:
         env = os.environ.get("DROID_SESSIONS_DIR", "")
         return [Path(env).expanduser() if env.strip() else Path.home() / ".factory" / "sessions"]
+
+    def factory_home(self) -> Path:
+        """Droid's home (`~/.factory`): where its settings name the custom models."""
+        return self.roots()[0].parent
+
+    def _custom(self) -> dict[str, str]:
+        """`custom_models`, read again only when the settings changed."""
+        home = self.factory_home()
+        try:
+            sig = tuple(
+                os.stat(home / n).st_mtime_ns if (home / n).exists() else 0 for n in ("settings.json", "config.json")
+            )
+        except OSError:
+            sig = (0, 0)
+        if getattr(self, "_custom_sig", None) != (home, sig):
+            self._custom_sig, self._custom_map = (home, sig), custom_models(home)
+        return self._custom_map
 
     def read(self, path: Path, start: int, state: dict, result: FileResult, *, final: bool) -> None:
         doc = load_json_file(path, result, final=final)
@@ -83,6 +128,8 @@ class Droid(RunningTotals, Tool):
         except OSError:
             return
         model = doc.get("model")
+        if isinstance(model, str) and model.startswith("custom:"):
+            model = self._custom().get(model, model)
         session = path.name[: -len(SUFFIX)]
         rec = {
             "model": normalise(model)[:200] if isinstance(model, str) and model.strip() else "(unknown)",

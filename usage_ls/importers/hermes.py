@@ -21,12 +21,14 @@ Per request or cumulative
 
 Mapping
     input = `input_tokens`, cache reads/writes = `cache_read_tokens`/`cache_write_tokens`
-    (Hermes keeps cache apart from input), output = `output_tokens` (`reasoning_tokens` taken
-    as part of it, as OpenAI-style usage reports it: UNCERTAIN). Cost: `actual_cost_usd` when
+    (Hermes keeps cache apart from input), output = `output_tokens` (`reasoning_tokens` are a
+    part of it: hermes-agent 0.19.0's `normalize_usage` takes output from the API's
+    `output_tokens`/`completion_tokens` and reasoning from their details). Cost: `actual_cost_usd` when
     above 0, else `estimated_cost_usd` when above 0, else priced from the table (a recorded 0
     is subscription usage, not free: ccusage does the same). model = the session's single
     model in `session_model_usage` when there is one, else `sessions.model`; provider =
-    `billing_provider`; project `(no project)` (Hermes keeps no working directory); session =
+    `billing_provider`; project = last segment of `sessions.cwd` (0.19.0), else `(no
+    project)` (older versions kept no working directory); session =
     `id`; feature `hermes`.
 
 Dedupe key
@@ -40,7 +42,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from usage_ls.importers.base import Tool
+from usage_ls.importers.base import Tool, project_of
 from usage_ls.importers.lines import FileResult, Vanished
 from usage_ls.importers.running import RunningTotals, Snapshot, columns, open_ro, wal_to_db
 
@@ -110,6 +112,8 @@ class Hermes(RunningTotals, Tool):
             for sid, model in con.execute("SELECT session_id, model FROM session_model_usage"):
                 models.setdefault(sid, set()).add(model)
         sessions = {}
+        # Hermes 0.19 keeps each session's working directory
+        cwds = dict(con.execute("SELECT id, cwd FROM sessions")) if "cwd" in have else {}
         names = (
             "model",
             "billing_provider",
@@ -125,7 +129,7 @@ class Hermes(RunningTotals, Tool):
             if only and len(only) == 1:
                 model = next(iter(only))
             rec = {"model": model if isinstance(model, str) and model else "(unknown)", "feature": FEATURE,
-                   "project": "(no project)", "session": str(sid)[:200]}  # fmt: skip
+                   "project": project_of(cwds.get(sid)) or "(no project)", "session": str(sid)[:200]}  # fmt: skip
             if isinstance(provider, str) and provider:
                 rec["provider"] = provider[:100]
             sessions[sid] = (rec, row)
