@@ -34,12 +34,13 @@ import orjson
 BASE = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
 DAYS = 60
 PROJECTS = ["widget", "billing-api", "infra", "docs-site", "ml-pipeline", "mobile-app"]
-_WORDS = (
+_TEXT = (
     "the parser fails when the input has trailing whitespace so we strip it before tokenizing and add a "
     "regression test covering empty lines unicode escapes and very long identifiers then run the suite "
     "def return self import from class if else for while async await const let function => { } ( ) ; "
     "README.md src/main.py tests/test_api.py error warning passed failed 200 OK 404 Not Found"
-).split()
+)
+_WORDS = _TEXT.split()
 CLAUDE = ["claude-sonnet-4-5-20250929", "claude-opus-4-1-20250805", "claude-haiku-4-5-20251001"]
 
 
@@ -218,7 +219,12 @@ def codebuff_bulk(root: Path, target: int, seed: int = 24) -> None:
             msgs.append({"id": g.uuid(), "variant": "user", "text": g.text(300), "timestamp": iso(t)})
             t = g.step(t)
             inp, out, cr, cw = g.tokens()
-            usage = {"inputTokens": inp, "outputTokens": out, "cacheCreationInputTokens": cw, "cacheReadInputTokens": cr}
+            usage = {
+                "inputTokens": inp,
+                "outputTokens": out,
+                "cacheCreationInputTokens": cw,
+                "cacheReadInputTokens": cr,
+            }
             msgs.append({"id": g.uuid(), "variant": "ai", "role": "assistant", "text": g.bulk(), "timestamp": iso(t),
                          "metadata": {"model": CLAUDE[s % 2], "usage": usage}, "credits": round(out / 400, 2)})  # fmt: skip
             t = g.step(t)
@@ -288,7 +294,9 @@ def qwen_bulk(root: Path, target: int, seed: int = 26) -> None:
 
 def _pi_lines(g: Gen, t: dt.datetime, sid: str, cwd: str, provider: str, model: str) -> tuple[list[dict], dt.datetime]:
     lines: list[dict] = [{"type": "session", "version": 3, "id": sid, "timestamp": iso(t), "cwd": cwd}]
-    lines.append({"type": "model_change", "id": g.uuid()[:8], "timestamp": iso(t), "provider": provider, "modelId": model})
+    lines.append(
+        {"type": "model_change", "id": g.uuid()[:8], "timestamp": iso(t), "provider": provider, "modelId": model}
+    )
     for _ in range(g.turns()):
         lines.append({"type": "message", "id": g.uuid()[:8], "timestamp": iso(t),
                       "message": {"role": "user", "content": [{"type": "text", "text": g.text(300)}], "timestamp": ms(t)}})  # fmt: skip
@@ -342,7 +350,9 @@ def copilot_cli_bulk(root: Path, target: int, seed: int = 29) -> None:
         total = {"inputTokens": 0, "outputTokens": 0, "cacheReadTokens": 0, "cacheWriteTokens": 0}
         requests = 0
         for turn in range(g.turns()):
-            lines.append({"type": "user.message", "id": g.uuid(), "timestamp": iso(t), "data": {"content": g.text(300)}})
+            lines.append(
+                {"type": "user.message", "id": g.uuid(), "timestamp": iso(t), "data": {"content": g.text(300)}}
+            )
             t = g.step(t)
             inp, out, cr, cw = g.tokens()
             for k, v in (("inputTokens", inp + cr + cw), ("outputTokens", out), ("cacheReadTokens", cr),
@@ -353,12 +363,18 @@ def copilot_cli_bulk(root: Path, target: int, seed: int = 29) -> None:
                           "data": {"content": g.bulk(), "toolRequests": []}})  # fmt: skip
             t = g.step(t)
             if turn % 15 == 14:  # the session ends, and is resumed: its figures so far (running totals)
-                metrics = {model: {"requests": {"count": requests, "cost": requests}, "usage": dict(total, reasoningTokens=0)}}
-                lines.append({"type": "session.shutdown", "id": g.uuid(), "timestamp": iso(t), "data": {"modelMetrics": metrics}})
+                metrics = {
+                    model: {"requests": {"count": requests, "cost": requests}, "usage": dict(total, reasoningTokens=0)}
+                }
+                lines.append(
+                    {"type": "session.shutdown", "id": g.uuid(), "timestamp": iso(t), "data": {"modelMetrics": metrics}}
+                )
                 t = g.step(t)
                 lines.append({"type": "session.resume", "id": g.uuid(), "timestamp": iso(t), "data": {}})
         metrics = {model: {"requests": {"count": requests, "cost": requests}, "usage": dict(total, reasoningTokens=0)}}
-        lines.append({"type": "session.shutdown", "id": g.uuid(), "timestamp": iso(t), "data": {"modelMetrics": metrics}})
+        lines.append(
+            {"type": "session.shutdown", "id": g.uuid(), "timestamp": iso(t), "data": {"modelMetrics": metrics}}
+        )
         written += _write(root / "session-state" / sid / "events.jsonl", _jsonl(lines), t)
         s += 1
 
@@ -468,7 +484,9 @@ def opencode_db_bulk(root: Path, target: int, seed: int = 33, name: str = "openc
             for i in range(g.turns()):
                 mid = f"msg_{sid[4:16]}{i:04d}u"
                 rows_m.append((mid, sid, ms(t), ms(t), _j({"role": "user", "time": {"created": ms(t)}}).decode()))
-                rows_p.append((f"prt_{mid[4:]}", mid, sid, ms(t), ms(t), _j({"type": "text", "text": g.text(300)}).decode()))
+                rows_p.append(
+                    (f"prt_{mid[4:]}", mid, sid, ms(t), ms(t), _j({"type": "text", "text": g.text(300)}).decode())
+                )
                 t0, t = t, g.step(t)
                 inp, out, cr, cw = g.tokens()
                 doc = {"role": "assistant", "time": {"created": ms(t0), "completed": ms(t)}, "modelID": "claude-sonnet-4-5",
@@ -501,7 +519,9 @@ def opencode_json_bulk(root: Path, target: int, seed: int = 35) -> None:
     while written < target:
         cwd = f"/home/dev/src/{PROJECTS[s % 6]}"
         t, sid = g.start(s), f"ses_{g.uuid().replace('-', '')[:26]}"
-        written += _write(storage / "session" / "p" / f"{sid}.json", _j({"id": sid, "directory": cwd, "title": g.text(30)}))
+        written += _write(
+            storage / "session" / "p" / f"{sid}.json", _j({"id": sid, "directory": cwd, "title": g.text(30)})
+        )
         for i in range(g.turns()):
             t0, t = t, g.step(t)
             inp, out, cr, cw = g.tokens()
@@ -537,11 +557,15 @@ def goose_bulk(root: Path, target: int, seed: int = 36) -> None:
             rows, acc_in, acc_out = [], 0, 0
             last = (0, 0)
             for _ in range(g.turns()):
-                rows.append((sid, "user", _j([{"type": "text", "text": g.text(300)}]).decode(), int(t.timestamp()), sql_ts(t)))
+                rows.append(
+                    (sid, "user", _j([{"type": "text", "text": g.text(300)}]).decode(), int(t.timestamp()), sql_ts(t))
+                )
                 t = g.step(t)
                 inp, out, cr, cw = g.tokens()
                 acc_in, acc_out, last = acc_in + inp + cr + cw, acc_out + out, (inp + cr + cw, out)
-                rows.append((sid, "assistant", _j([{"type": "text", "text": g.bulk()}]).decode(), int(t.timestamp()), sql_ts(t)))
+                rows.append(
+                    (sid, "assistant", _j([{"type": "text", "text": g.bulk()}]).decode(), int(t.timestamp()), sql_ts(t))
+                )
                 t = g.step(t)
             con.executemany("INSERT INTO messages (session_id, role, content_json, created_timestamp, timestamp) "
                             "VALUES (?,?,?,?,?)", rows)  # fmt: skip

@@ -28,11 +28,12 @@ import os
 from pathlib import Path
 
 from usage_ls.importers.base import Tool, short_hash
-from usage_ls.importers.lines import FileResult, json_objects
+from usage_ls.importers.lines import FileResult, marked_objects
 from usage_ls.importers.pi import assistant_record
 
 FEATURE = "openclaw"
 HOMES = (".openclaw", ".clawdbot", ".moltbot", ".moldbot")
+MARKS = (b'"usage"', b'"model_change"', b'"model-snapshot"')
 
 
 def _model_of(obj: dict) -> tuple[str | None, str | None] | None:
@@ -65,7 +66,8 @@ class OpenClaw(Tool):
         model, provider = state.get("model"), state.get("provider")
         session = path.name.split(".jsonl", 1)[0]
         agent = path.parent.parent.name if path.parent.name == "sessions" else None
-        for offset, obj in json_objects(path, start, result, final=final):
+        # only model changes and the lines with usage are parsed (not the conversation's text)
+        for offset, obj in marked_objects(path, start, result, MARKS, final=final):
             change = _model_of(obj)
             if change is not None:
                 model, provider = change[0] or model, change[1] or provider
