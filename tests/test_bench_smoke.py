@@ -57,10 +57,10 @@ def test_reliability_bench_small(capsys):
 
 
 def test_import_bench_small(capsys, tmp_path):
-    # 5 MB of Claude Code logs (the big figure, small), then 1 MB of every tool's logs, each
+    # 1 MB of Claude Code logs (the big figure, small: one 4 MB session), then 1 MB of every tool's logs, each
     # imported once (against ccusage where it reads the tool), then all re-imported
     text = run_bench(
-        ["bench/import_bench.py", "--mb", "5", "--mb-per-tool", "1", "--repeat", "1", "--out", str(tmp_path)]
+        ["bench/import_bench.py", "--mb", "1", "--mb-per-tool", "1", "--repeat", "1", "--out", str(tmp_path)]
     )
     assert "usage-ls import claude-code (first)" in text and "re-import (unchanged files)" in text
     sys.path.insert(0, str(ROOT / "bench"))

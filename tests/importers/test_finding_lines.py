@@ -66,3 +66,22 @@ def test_marked_lines_parsed_others_only_checked_problems_counted_in_file_order(
     result = FileResult()
     kinds = [o["message"]["type"] for _off, o in marked_objects(log, 0, result, (b"StatusUpdate", b"TurnBegin"))]
     assert kinds == ["StatusUpdate", "TurnBegin", "StatusUpdate"]
+
+
+def test_ids_looked_up_by_binary_search_as_isin_finds_them():
+    # a bulk import looks each day's new ids up in the ledger's whole id index: `np.isin`
+    # sorted both each time (0.7 s a day at a million ids on numpy 2.4)
+    import numpy as np
+
+    from usage_ls.store.idsets import member
+
+    rng = np.random.default_rng(7)
+    for n, m in ((0, 5), (5, 0), (1, 3), (1000, 500), (50_000, 20_000)):
+        ids = np.unique(rng.integers(0, 2**63, n, dtype=np.uint64)) if n else np.zeros(0, np.uint64)
+        some = rng.choice(ids, m // 2) if n and m else np.zeros(0, np.uint64)
+        values = np.concatenate([some, rng.integers(0, 2**63, m - m // 2, dtype=np.uint64),
+                                 np.array([0, 2**64 - 1], dtype=np.uint64)])  # fmt: skip
+        shuffled = ids.copy()
+        rng.shuffle(shuffled)  # an index not in order is sorted first
+        for index in (ids, shuffled):
+            assert member(index, values).tolist() == np.isin(values, ids).tolist()
