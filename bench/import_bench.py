@@ -334,6 +334,9 @@ def main() -> int:
         "--repeat", type=int, default=3, help="runs of each side, alternating; medians are compared (default 3)"
     )
     ap.add_argument("--no-reimport", action="store_true", help="skip the re-import of all the tools' files")
+    ap.add_argument(
+        "--no-table", action="store_true", help="skip the table (only the re-import of all the tools' files)"
+    )
     ap.add_argument("--verbose", action="store_true", help="every run's time")
     args = ap.parse_args()
     names = list(TOOLS) if args.tools == "all" else [n.strip() for n in args.tools.split(",") if n.strip()]
@@ -349,7 +352,8 @@ def main() -> int:
     if args.mb:
         big_figure(args, out)
     if args.mb_per_tool and names:
-        per_tool(args, out, names)
+        if not args.no_table:
+            per_tool(args, out, names)
         if not args.no_reimport:
             reimport_all(args, out, names)
     return 0

@@ -260,8 +260,7 @@ class Ledger:
         """True for each id hash the ledger holds (checkpointed, or pending in any journal)."""
         self.refresh()
         known = member(self.files.read_ids(), hashes)
-        pending = self.overlay.hashes
-        if pending:
+        if pending := self.overlay.hashes:
             known |= np.fromiter((h in pending for h in hashes.tolist()), dtype=bool, count=len(hashes))
         return known
 
