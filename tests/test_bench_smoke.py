@@ -57,12 +57,11 @@ def test_reliability_bench_small(capsys):
 
 
 def test_import_bench_small(capsys, tmp_path):
-    # 1 MB of Claude Code logs (the big figure, small: one 4 MB session), then 1 MB of every tool's logs, each
-    # imported once (against ccusage where it reads the tool), then all re-imported
+    # 1 MB of every tool's logs, each imported once (against ccusage where it reads the tool),
+    # then all re-imported; the big figure's path is the table's claude-code row, bigger
     text = run_bench(
-        ["bench/import_bench.py", "--mb", "1", "--mb-per-tool", "1", "--repeat", "1", "--out", str(tmp_path)]
+        ["bench/import_bench.py", "--mb", "0", "--mb-per-tool", "1", "--repeat", "1", "--out", str(tmp_path)]
     )
-    assert "usage-ls import claude-code (first)" in text and "re-import (unchanged files)" in text
     sys.path.insert(0, str(ROOT / "bench"))
     from import_bench import TOOLS
 
@@ -70,7 +69,6 @@ def test_import_bench_small(capsys, tmp_path):
     assert sorted(rows) == sorted(TOOLS), text  # a row a tool
     assert all(int(row.split()[3]) > 0 for row in rows.values()), text  # each imported records
     if "ccusage not installed" not in text:
-        assert "same per-day tokens as ccusage:        yes" in text
         compared = [row for name, row in rows.items() if TOOLS[name].ccusage]
         assert compared and all(" yes" in row and "NO:" not in row for row in compared), text
     assert "re-import of all unchanged files:" in text and "0 records imported again" in text
