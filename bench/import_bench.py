@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/import_bench.py                     # 1 GB of Claude Code, then 40 MB of each tool
     .venv/bin/python bench/import_bench.py --mb 0 --tools qwen,goose --mb-per-tool 10
-    .venv/bin/python bench/import_bench.py --mb 0 --mb-per-tool 2 --repeat 1   # what CI runs
+    .venv/bin/python bench/import_bench.py --mb 0 --mb-per-tool 1 --repeat 1   # what CI runs
 
 Generates realistic logs under bench/out/ (deterministic; reused when already there:
 tests/importers/synth_logs.py for Claude Code and Codex, tests/importers/synth_more.py for the
