@@ -57,16 +57,21 @@ def test_reliability_bench_small(capsys):
 
 
 def test_import_bench_small(capsys, tmp_path):
-    # 40 MB of Claude Code logs (the big figure, small), then 10 and 40 MB of Claude Code +
-    # Codex logs (`import all`, the small figures)
-    text = run_bench(["bench/import_bench.py", "--mb", "40", "--repeat", "1", "--out", str(tmp_path)])
-    assert "usage-ls import claude-code (first)" in text and "re-import (unchanged files)" in text
-    assert "small imports: Claude Code + Codex logs" in text
-    rows = [line for line in text.splitlines() if line.strip().split(" ")[0].replace(".", "").isdigit()]
-    assert len(rows) == 2, text  # one a size
+    # 1 MB of every tool's logs, each imported once (against ccusage where it reads the tool),
+    # then all re-imported; the big figure's path is the table's claude-code row, bigger
+    text = run_bench(
+        ["bench/import_bench.py", "--mb", "0", "--mb-per-tool", "1", "--repeat", "1", "--out", str(tmp_path)]
+    )
+    sys.path.insert(0, str(ROOT / "bench"))
+    from import_bench import TOOLS
+
+    rows = {line.split()[0]: line for line in text.splitlines() if line.split() and line.split()[0] in TOOLS}
+    assert sorted(rows) == sorted(TOOLS), text  # a row a tool
+    assert all(int(row.split()[3]) > 0 for row in rows.values()), text  # each imported records
     if "ccusage not installed" not in text:
-        assert "same per-day tokens as ccusage:        True" in text
-        assert all(row.rstrip().endswith("days)") and " True (" in row for row in rows), text
+        compared = [row for name, row in rows.items() if TOOLS[name].ccusage]
+        assert compared and all(" yes" in row and "NO:" not in row for row in compared), text
+    assert "re-import of all unchanged files:" in text and "0 records imported again" in text
     with capsys.disabled():
         print("\n" + text)
 

@@ -156,6 +156,8 @@ class Importer:
             sigs.append(signature(st))
         if self.progress is not None:
             self.progress.planned(tool.name, sum(j[3] for j in jobs))
+        if not jobs:  # nothing new: no memory to load (a Copilot report's totals: tens of MB)
+            return tally
         memory = self.memory(tool)
         workers = parallel.workers_for(tool, sum(j[3] for j in jobs)) if (self.bulk and len(jobs) > 1) else 0
         if workers and self.deferred:

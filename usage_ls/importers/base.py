@@ -21,10 +21,12 @@ that grew is read from its offset; one that shrank or was replaced is read again
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import hashlib
 import os
+import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -161,6 +163,29 @@ def resume_point(prev: dict | None, st: os.stat_result, append_only: bool) -> tu
     return 0, {}
 
 
+def walk(root: Path, patterns: Iterable[str]) -> Iterator[Path]:
+    """The files below `root` whose names match one of `patterns`, resolved: what
+    `root.rglob(pattern)` finds for each pattern (folders that are symbolic links are not
+    entered), in one walk of the tree, without resolving every path one component at a time
+    (that was most of an import of opencode's ~30,000 message files)."""
+    match = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns)).match
+    stack = [str(root.resolve())]  # below a resolved folder, only links need resolving
+    while stack:
+        try:
+            entries = os.scandir(stack.pop())
+        except OSError:
+            continue
+        with entries:
+            for e in entries:
+                try:
+                    if e.is_dir(follow_symlinks=False):
+                        stack.append(e.path)
+                    elif match(e.name) and e.is_file():
+                        yield Path(os.path.realpath(e.path)) if e.is_symlink() else Path(e.path)
+                except OSError:
+                    continue
+
+
 # -- tally --------------------------------------------------------------------------------------
 
 
@@ -234,13 +259,7 @@ class Tool:
             if root.is_file():
                 found.add(root.resolve())
             elif root.is_dir():
-                for pattern in self.patterns:
-                    for p in root.rglob(pattern):
-                        try:
-                            if p.is_file():
-                                found.add(p.resolve())
-                        except OSError:
-                            continue
+                found.update(walk(root, self.patterns))
         return sorted(found, key=str)
 
     def read(self, path: Path, start: int, state: dict, result: FileResult, *, final: bool) -> None:

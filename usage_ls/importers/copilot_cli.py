@@ -56,7 +56,7 @@ import orjson
 
 from usage_ls import fileio
 from usage_ls.importers.base import Tool, ms_ts, project_of
-from usage_ls.importers.lines import FileResult, json_objects
+from usage_ls.importers.lines import FileResult, json_objects, marked_objects
 from usage_ls.importers.running import RunningTotals, Snapshot, columns, open_ro, sql_time, wal_to_db
 
 if TYPE_CHECKING:
@@ -65,6 +65,9 @@ if TYPE_CHECKING:
 FEATURE = "copilot-cli"
 STORE = "session-store.db"
 DB_ID, OTEL_ID = "copilot-cli:db:", "copilot-cli:otel:"
+
+
+SESSION_MARKS = (b'"session.start"', b'"session.shutdown"')
 
 
 def _n(v) -> int:
@@ -202,7 +205,8 @@ class CopilotCli(RunningTotals, Tool):
         session = path.parent.name
         seen: dict[str, list[tuple[int, dict[str, int], float]]] = {}
         project = None
-        for offset, obj in json_objects(path, 0, result, final=final):
+        # only the session's start and shutdowns are parsed (not the messages' text)
+        for offset, obj in marked_objects(path, 0, result, SESSION_MARKS, final=final):
             data = obj.get("data") if isinstance(obj.get("data"), dict) else {}
             if obj.get("type") == "session.start":
                 ctx = data.get("context") if isinstance(data.get("context"), dict) else data

@@ -145,22 +145,51 @@ class Droid(RunningTotals, Tool):
 
 def _project(folder: Path, session: str) -> str | None:
     """The `cwd` in the first lines (`session_start`) of the session's messages, else of another
-    session's in the same folder (a folder is one working directory), if one says."""
+    session's in the same folder (a folder is one working directory), if one says. The folder
+    is listed only when the session's own messages name none (listing it for every session
+    made a folder of n sessions cost n² on a first import)."""
+    found, project = _cwd_in(folder / f"{session}.jsonl")
+    if found:
+        return project
     try:
         others = sorted(p for p in folder.glob("*.jsonl") if p.stem != session)[:3]
     except OSError:
         others = []
-    for messages in [folder / f"{session}.jsonl", *others]:
-        try:
-            with open(messages, "rb") as f:
-                head = f.read(65536)
-        except OSError:
-            continue
-        for line in head.split(b"\n")[:5]:
-            try:
-                obj = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                continue
-            if isinstance(obj, dict) and isinstance(obj.get("cwd"), str):
-                return project_of(obj["cwd"])
+    for messages in others:
+        found, project = _cwd_in(messages)
+        if found:
+            return project
     return None
+
+
+def _cwd_in(messages: Path) -> tuple[bool, str | None]:
+    """Whether the first 5 lines (within its first 64 KB) of a messages file name a `cwd`, and
+    its project. The first 4 KB are read first: the `cwd` is in the first line, and a session's
+    messages hold its whole conversation."""
+    try:
+        with open(messages, "rb") as f:
+            head = f.read(4096)
+            if len(head) == 4096:  # the complete lines read so far, then the rest if need be
+                for line in head.split(b"\n")[:-1][:5]:
+                    found = _cwd_of(line)
+                    if found[0]:
+                        return found
+                if head.count(b"\n") < 5:
+                    head += f.read(65536 - 4096)
+    except OSError:
+        return False, None
+    for line in head.split(b"\n")[:5]:
+        found = _cwd_of(line)
+        if found[0]:
+            return found
+    return False, None
+
+
+def _cwd_of(line: bytes) -> tuple[bool, str | None]:
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return False, None
+    if isinstance(obj, dict) and isinstance(obj.get("cwd"), str):
+        return True, project_of(obj["cwd"])
+    return False, None

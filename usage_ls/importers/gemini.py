@@ -39,7 +39,7 @@ from pathlib import Path
 import orjson
 
 from usage_ls.importers.base import Tool, ms_ts, project_of, short_hash
-from usage_ls.importers.lines import FileResult, json_objects, load_json_file
+from usage_ls.importers.lines import FileResult, load_json_file, marked_objects
 
 FEATURE = "gemini"
 
@@ -95,7 +95,8 @@ class Gemini(Tool):
                 result.bad(path.name, "not a chat recording")
                 return
         else:
-            for _offset, obj in json_objects(path, 0, result, final=final):
+            # only the header and the messages with tokens are parsed (not prompts, thoughts)
+            for _offset, obj in marked_objects(path, 0, result, (b'"tokens"', b'"sessionId"'), final=final):
                 if isinstance(obj.get("sessionId"), str) and "tokens" not in obj:
                     session = obj["sessionId"]
                     project = _project(obj) or project

@@ -38,7 +38,7 @@ from pathlib import Path
 import orjson
 
 from usage_ls.importers.base import Tool, count, project_of, short_hash
-from usage_ls.importers.lines import FileResult, json_objects
+from usage_ls.importers.lines import FileResult, marked_objects
 
 FEATURE = "kimi"
 K26_FROM_MS = 1776698890072  # 2026-04-20T15:28:10.072Z
@@ -110,7 +110,8 @@ class Kimi(Tool):
         folder = parts[i + 1] if i + 1 < len(parts) else ""
         session = parts[i + 2] if i + 2 < len(parts) - 1 else path.parent.name
         project = self.project(folder) or "(no project)"
-        for offset, obj in json_objects(path, start, result, final=final):
+        # only StatusUpdate lines (a subagent's, wrapped, too) are parsed: not the turns' text
+        for offset, obj in marked_objects(path, start, result, b"StatusUpdate", final=final):
             msg = obj.get("message")
             if not isinstance(msg, dict):
                 continue

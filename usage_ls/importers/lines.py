@@ -160,11 +160,11 @@ def json_lines(path: Path, start: int, result: FileResult, *, final: bool = True
 
 
 _LF, _OPEN, _CLOSE = 10, ord("{"), ord("}")
-_MARKS: dict[bytes, re.Pattern] = {}
+_MARKS: dict[bytes | tuple[bytes, ...], re.Pattern] = {}
 
 
 def marked_lines(
-    path: Path, start: int, result: FileResult, mark: bytes, *, final: bool = True
+    path: Path, start: int, result: FileResult, mark: bytes | tuple[bytes, ...], *, final: bool = True
 ) -> tuple[list[tuple[int, memoryview, bool]], bool]:
     """The complete lines from `start` that contain `mark`, found without splitting the file
     into lines: [(offset, line, gap)] (each line a view into `read_into`'s buffer, valid until
@@ -186,7 +186,8 @@ def marked_lines(
         result.end = start + body
     pattern = _MARKS.get(mark)
     if pattern is None:
-        pattern = _MARKS[mark] = re.compile(re.escape(mark))
+        marks = (mark,) if isinstance(mark, bytes) else mark  # several: a line with any of them
+        pattern = _MARKS[mark] = re.compile(b"|".join(re.escape(m) for m in marks))
     out: list[tuple[int, memoryview, bool]] = []
     find, rfind = data.find, data.rfind
     view = memoryview(data)  # lines as views, not copies: valid until the next read_into
@@ -239,6 +240,28 @@ def json_objects(path: Path, start: int, result: FileResult, *, final: bool = Tr
             continue
         if not isinstance(obj, dict):
             result.bad(f"{path.name}:{offset}", "not a JSON object")
+            continue
+        yield offset, obj
+
+
+def marked_objects(
+    path: Path, start: int, result: FileResult, mark: bytes | tuple[bytes, ...], *, final: bool = True
+) -> Iterator[tuple[int, dict]]:
+    """`json_objects` for the lines that contain `mark` (or one of several): for logs where the
+    lines a tool reads carry a key the others lack, and most of the bytes are in the others
+    (prompts, answers, tool output). Those are never parsed, only checked to be JSON objects by
+    their first and last byte (`marked_lines`); a marked line that is not a JSON object is
+    counted unreadable with its reason, as `json_objects` does."""
+    lines, _gap = marked_lines(path, start, result, mark, final=final)
+    loads = orjson.loads
+    for offset, line, _before in lines:
+        try:
+            obj = loads(line)
+        except orjson.JSONDecodeError as exc:
+            result.bad_at(offset, f"{path.name}:{offset}", f"not JSON ({exc})")
+            continue
+        if not isinstance(obj, dict):
+            result.bad_at(offset, f"{path.name}:{offset}", "not a JSON object")
             continue
         yield offset, obj
 

@@ -31,12 +31,13 @@ from pathlib import Path
 
 from usage_ls.importers import openclaw_db
 from usage_ls.importers.base import Tool, short_hash
-from usage_ls.importers.lines import FileResult, json_objects
+from usage_ls.importers.lines import FileResult, marked_objects
 from usage_ls.importers.pi import assistant_record
 
 FEATURE = "openclaw"
 DB = openclaw_db.DB
 HOMES = (".openclaw", ".clawdbot", ".moltbot", ".moldbot")
+MARKS = (b'"usage"', b'"model_change"', b'"model-snapshot"')
 
 
 def _model_of(obj: dict) -> tuple[str | None, str | None] | None:
@@ -81,7 +82,8 @@ class OpenClaw(Tool):
         model, provider = state.get("model"), state.get("provider")
         session = path.name.split(".jsonl", 1)[0]
         agent = path.parent.parent.name if path.parent.name == "sessions" else None
-        for offset, obj in json_objects(path, start, result, final=final):
+        # only model changes and the lines with usage are parsed (not the conversation's text)
+        for offset, obj in marked_objects(path, start, result, MARKS, final=final):
             model, provider = self._event(obj, session, agent, model, provider, f"{path.name}:{offset}", result)
         result.state = {k: v for k, v in (("model", model), ("provider", provider)) if v}
 

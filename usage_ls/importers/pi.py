@@ -26,9 +26,10 @@ import os
 from pathlib import Path
 
 from usage_ls.importers.base import Tool, count, ms_ts, project_of, short_hash
-from usage_ls.importers.lines import FileResult, json_objects
+from usage_ls.importers.lines import FileResult, marked_objects
 
 FEATURE = "pi"
+MARKS = (b'"usage"', b'"session"')  # an assistant message's usage, the header's type
 
 
 def assistant_record(msg: dict, ts_value, where: str, result: FileResult, feature: str) -> dict | None:
@@ -71,7 +72,8 @@ class Pi(Tool):
     def read(self, path: Path, start: int, state: dict, result: FileResult, *, final: bool) -> None:
         project = state.get("project")
         session = path.stem.split("_", 1)[-1]
-        for offset, obj in json_objects(path, start, result, final=final):
+        # only the header and the lines with usage are parsed (not the conversation's text)
+        for offset, obj in marked_objects(path, start, result, MARKS, final=final):
             if obj.get("type") == "session":
                 project = project_of(obj.get("cwd")) or project
                 continue

@@ -48,10 +48,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from usage_ls.importers.base import Tool, ms_ts, project_of, short_hash
-from usage_ls.importers.lines import FileResult, json_objects
+from usage_ls.importers.lines import FileResult, json_objects, marked_objects
 from usage_ls.importers.running import COUNTERS, RunningTotals, Snapshot
 
 FEATURE = "qwen"
@@ -86,6 +87,7 @@ class _Answer:
 
 
 API_RESPONSE = "qwen-code.api_response"
+CHAT_MARKS = (b"usageMetadata", API_RESPONSE.encode())  # the chat lines with usage: answers and events
 
 
 class Qwen(RunningTotals, Tool):
@@ -102,7 +104,9 @@ class Qwen(RunningTotals, Tool):
         return [p for p in super().discover(paths) if p.name == RECORD or p.parent.name == "chats"]
 
     def read(self, path: Path, start: int, state: dict, result: FileResult, *, final: bool) -> None:
-        for offset, obj in json_objects(path, start, result, final=final):
+        # chat logs: only the lines with usage are parsed (not the prompts' and answers' text)
+        read = json_objects if path.name == RECORD else partial(marked_objects, mark=CHAT_MARKS)
+        for offset, obj in read(path, start, result, final=final):
             where = f"{path.name}:{offset}"
             if path.name == RECORD:
                 self._usage_record(obj, where, result)

@@ -38,7 +38,7 @@ import orjson
 from usage_ls import fileio
 from usage_ls.model import Defaults, RecordError, validate_fast, validate_record
 from usage_ls.store.files import StoreFiles
-from usage_ls.store.idsets import union_ids
+from usage_ls.store.idsets import member, union_ids
 from usage_ls.store.rollup import Fact, combine_rollups, fact_of, id_hash, rollup_doc, rollup_facts
 
 
@@ -247,7 +247,7 @@ class DayWriter:
         existing = self.files.day_records(day) if path.name in self.present else {}
         fresh_hashes = np.concatenate([p.hashes for p in parts])
         have = np.array([id_hash(i) for i in existing], dtype=np.uint64) if existing else ids[:0]
-        if np.isin(fresh_hashes, have).any() or np.isin(fresh_hashes, ids).any():
+        if np.isin(fresh_hashes, have).any() or member(ids, fresh_hashes).any():
             # some are in the ledger already (a crash after this day was written): per record
             members = {}
             for p in parts:

@@ -32,6 +32,7 @@ from usage_ls.store import checkpoint as checkpoints
 from usage_ls.store.cache import ByteCache
 from usage_ls.store.columns import RecordColumns
 from usage_ls.store.files import Signature, StoreFiles, signature
+from usage_ls.store.idsets import member
 from usage_ls.store.journal import SUFFIX, JournalWriter
 from usage_ls.store.overlay import Overlay
 from usage_ls.store.rollup import Chunk, Names, id_hash, rollup_hours
@@ -258,9 +259,8 @@ class Ledger:
     def known(self, hashes: np.ndarray) -> np.ndarray:
         """True for each id hash the ledger holds (checkpointed, or pending in any journal)."""
         self.refresh()
-        known = np.isin(hashes, self.files.read_ids())
-        pending = self.overlay.hashes
-        if pending:
+        known = member(self.files.read_ids(), hashes)
+        if pending := self.overlay.hashes:
             known |= np.fromiter((h in pending for h in hashes.tolist()), dtype=bool, count=len(hashes))
         return known
 
