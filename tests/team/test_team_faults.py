@@ -11,7 +11,7 @@ import pytest
 from team_helpers import machine, record, records
 
 from usage_ls.config import load_config
-from usage_ls.team import push, state
+from usage_ls.team import push, schema, state
 from usage_ls.team.db import TeamError
 
 TOTAL = 900
@@ -130,7 +130,8 @@ def test_a_newer_schema_is_refused_and_nothing_is_written(tmp_path, pg, main):
         conn.execute("INSERT INTO usage_ls.schema_version (version) VALUES (99)")
     cursor_before = (d / "sync" / "cursor.json").read_bytes()
     with pytest.raises(
-        TeamError, match=r"schema is version 99, newer than this usage-ls knows \(1\).*nothing was written"
+        TeamError,
+        match=rf"schema is version 99, newer than this usage-ls knows \({schema.LATEST}\).*nothing was written",
     ):
         push.push(d, tz, pg)
     assert _counts(pg) == (200, 200, 200)

@@ -1,7 +1,9 @@
 """`scope: "team"`: the protocol's answers from the team database's daily rollup.
 
-Only `usage_ls.daily` is read (day × user × project × model × billing), never the records,
-so a year of a team's usage is a few thousand rows whatever the number of records. The
+Only the rollups are read, never the records: `usage_ls.daily_models` (day × model × billing)
+unless a user or project is asked for, then `usage_ls.daily` (day × user × project × model ×
+billing, indexed by user and by project): a year of a team's usage is a few thousand rows, or
+the rows of one person or project, whatever the number of records. The
 answers have the shapes of the local ones (queries.py), so every face renders them as is.
 Money is summed as `numeric` in the database (exact), then rounded as the local answers are.
 """
@@ -82,20 +84,26 @@ def _where(f: Filter) -> tuple[str, list[Any]]:
     return " AND ".join(sql), args
 
 
+def _table(f: Filter, column: str = "model") -> str:
+    """The rollup to read: per day × model × billing (a few thousand rows a year) when neither
+    the filter nor the grouping needs user or project, else the full one (schema.py)."""
+    return "usage_ls.daily" if f.user or f.project or column in ("user", "project") else "usage_ls.daily_models"
+
+
 def _sums(row: tuple[Any, ...]) -> list[float]:
     return list(row)
 
 
 def summary(reader: Reader, f: Filter) -> dict[str, Any]:
     where, args = _where(f)
-    rows = reader.rows(f"SELECT {', '.join(_SUMS)} FROM usage_ls.daily WHERE {where}", args)
+    rows = reader.rows(f"SELECT {', '.join(_SUMS)} FROM {_table(f)} WHERE {where}", args)
     return totals_rows(np.array([_sums(rows[0])]))[0]
 
 
 def _by(reader: Reader, f: Filter, column: str, label: str) -> list[dict[str, Any]]:
     where, args = _where(f)
     rows = reader.rows(
-        f'SELECT "{column}", {", ".join(_SUMS)} FROM usage_ls.daily WHERE {where} GROUP BY "{column}"', args
+        f'SELECT "{column}", {", ".join(_SUMS)} FROM {_table(f, column)} WHERE {where} GROUP BY "{column}"', args
     )
     out = [{label: row[0], **t} for row, t in zip(rows, totals_rows(np.array([_sums(r[1:]) for r in rows])))]
     out.sort(key=lambda r: (-r["totalTokens"], -(r["costUsd"] or 0.0), r[label]))
@@ -117,7 +125,7 @@ def users(reader: Reader, f: Filter) -> dict[str, Any]:
 def daily(reader: Reader, f: Filter) -> dict[str, Any]:
     where, args = _where(f)
     rows = reader.rows(
-        f"SELECT day::text, model, {', '.join(_SUMS)} FROM usage_ls.daily WHERE {where} GROUP BY day, model ORDER BY day, model",
+        f"SELECT day::text, model, {', '.join(_SUMS)} FROM {_table(f)} WHERE {where} GROUP BY day, model ORDER BY day, model",
         args,
     )
     lo, hi = days.ordinal(f.start), days.ordinal(f.end)
