@@ -98,14 +98,20 @@ def fill(conn: Any, n: int, today: dt.date, *, span_days: int = 365, mode: str =
             SELECT day, "user", project, model, billing, {_RAW_SUMS}
             FROM usage_ls.records GROUP BY day, "user", project, model, billing"""
         )
+        conn.execute(  # as schema version 2's migration fills it
+            f"""INSERT INTO usage_ls.daily_models (day, model, billing, {", ".join(_ROLLUP_METRICS)})
+            SELECT day, model, billing, {", ".join(f"sum({c})" for c in _ROLLUP_METRICS)}
+            FROM usage_ls.daily GROUP BY day, model, billing"""
+        )
     conn.execute("INSERT INTO usage_ls.record_ids (id) SELECT id FROM usage_ls.records")
     conn.execute("VACUUM ANALYZE usage_ls.daily")
+    conn.execute("VACUUM ANALYZE usage_ls.daily_models")
     conn.execute("ANALYZE usage_ls.records")
 
 
 def check_rollup(conn: Any, sample_days: int = 12) -> tuple[int, int]:
-    """Rollup rows vs the raw records' sums over `sample_days` random days that have records:
-    (rows compared, rows that differ); every column, exactly (bigint and numeric)."""
+    """Both rollups' rows vs the raw records' sums over `sample_days` random days that have
+    records: (rows compared, rows that differ); every column, exactly (bigint and numeric)."""
     group = 'day, "user", project, model, billing'
     raw = f"SELECT {group}, {_RAW_SUMS} FROM usage_ls.records WHERE day = ANY(%s) GROUP BY {group}"
     rolled = f"SELECT {group}, {', '.join(_ROLLUP_METRICS)} FROM usage_ls.daily WHERE day = ANY(%s)"
@@ -118,4 +124,10 @@ def check_rollup(conn: Any, sample_days: int = 12) -> tuple[int, int]:
     a = {tuple(r[:5]): tuple(r[5:]) for r in conn.execute(raw, (picked,)).fetchall()}
     b = {tuple(r[:5]): tuple(r[5:]) for r in conn.execute(rolled, (picked,)).fetchall()}
     differ = sum(1 for k in a.keys() | b.keys() if a.get(k) != b.get(k))
-    return len(a), differ
+    by_model = "day, model, billing"
+    raw_m = f"SELECT {by_model}, {_RAW_SUMS} FROM usage_ls.records WHERE day = ANY(%s) GROUP BY {by_model}"
+    rolled_m = f"SELECT {by_model}, {', '.join(_ROLLUP_METRICS)} FROM usage_ls.daily_models WHERE day = ANY(%s)"
+    c = {tuple(r[:3]): tuple(r[3:]) for r in conn.execute(raw_m, (picked,)).fetchall()}
+    d = {tuple(r[:3]): tuple(r[3:]) for r in conn.execute(rolled_m, (picked,)).fetchall()}
+    differ += sum(1 for k in c.keys() | d.keys() if c.get(k) != d.get(k))
+    return len(a) + len(c), differ
