@@ -1,12 +1,12 @@
 """Team sync on PostgreSQL at scale: push throughput, team queries over the rollups, sync lag.
 
     .venv/bin/python bench/team_bench.py                     # the issue's sizes (~10 min)
-    .venv/bin/python bench/team_bench.py --records 3000 --rows 20000 --queries 20 --rate 200 \\
-        --lag-seconds 3 --idle 2                             # small (tests/test_bench_smoke.py)
+    .venv/bin/python bench/team_bench.py --records 2000 --days 20 --rows 20000 --queries 20 \\
+        --rate 200 --lag-seconds 3 --idle 2                  # small (tests/test_bench_smoke.py)
 
 Starts a throwaway PostgreSQL cluster (tests/team/pg_cluster.py: Debian's postgresql, fsync
 off), then, each in a database of its own:
-  push   a data directory of --records synthetic records over 365 days (bench/dashboard_data.py,
+  push   a data directory of --records synthetic records over --days days (365) (bench/dashboard_data.py,
          through `Usage.record` and a checkpoint) pushed into an empty team database
          (`usage_ls.team.push`, batches of 5,000), records/s; every record must be there once;
          then a push with nothing new (the cursor: no day file read);
@@ -58,13 +58,13 @@ def _data_dir(root: Path, conninfo: str) -> Path:
     return root
 
 
-def bench_push(cluster, work: Path, n: int) -> None:
+def bench_push(cluster, work: Path, n: int, span: int) -> None:
     conninfo = _database(cluster, "push")
     data = _data_dir(work / "push", conninfo)
     t0 = time.perf_counter()
-    info = generate(data, 365, max(1, n // 365))
+    info = generate(data, span, max(1, n // span))
     made = info["records"]
-    print(f"data directory: {made:,} records over 365 days, made in {time.perf_counter() - t0:.1f} s")
+    print(f"data directory: {made:,} records over {span} days, made in {time.perf_counter() - t0:.1f} s")
     tz = load_config(data).tz
     t0 = time.perf_counter()
     out = push.push(data, tz, conninfo)
@@ -179,6 +179,7 @@ def bench_lag(cluster, work: Path, rate: int, seconds: float, idle: float) -> No
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--records", type=int, default=1_000_000, help="records pushed (push)")
+    ap.add_argument("--days", type=int, default=365, help="days the pushed records span (push)")
     ap.add_argument("--rows", type=int, default=10_000_000, help="records in the team database (query)")
     ap.add_argument("--fill", choices=("bulk", "trigger"), default="bulk", help="how the query part's rollups are made")
     ap.add_argument("--queries", type=int, default=300, help="queries per method (query)")
@@ -198,7 +199,7 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="usage-ls-team-bench-") as tmp:
             work = Path(tmp)
             if "push" in parts:
-                bench_push(cluster, work, args.records)
+                bench_push(cluster, work, args.records, args.days)
             if "query" in parts:
                 bench_query(cluster, work, args.rows, args.queries, args.fill)
             if "lag" in parts:
