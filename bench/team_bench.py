@@ -1,8 +1,8 @@
 """Team sync on PostgreSQL at scale: push throughput, team queries over the rollups, sync lag.
 
     .venv/bin/python bench/team_bench.py                     # the issue's sizes (~10 min)
-    .venv/bin/python bench/team_bench.py --records 2000 --days 20 --rows 20000 --queries 20 \\
-        --rate 200 --lag-seconds 3 --idle 2                  # small (tests/test_bench_smoke.py)
+    .venv/bin/python bench/team_bench.py --records 1000 --days 10 --rows 5000 --queries 10 \\
+        --rate 200 --lag-seconds 2 --idle 1                  # small (tests/test_bench_smoke.py)
 
 Starts a throwaway PostgreSQL cluster (tests/team/pg_cluster.py: Debian's postgresql, fsync
 off), then, each in a database of its own:
@@ -112,6 +112,7 @@ async def _time_queries(data: Path, conninfo: str, n: int, today: dt.date) -> No
     client, _cold = await start_server(data)
     try:
         await client.request("usage/summary", span)  # connects (and checks the schema) once
+        await asyncio.sleep(6)  # past the server's first background push (a child process, 2 s after start)
         for method in ("usage/summary", "usage/daily"):
             times: dict[str, list[float]] = {}
             for i in range(n):
@@ -131,6 +132,41 @@ async def _time_queries(data: Path, conninfo: str, n: int, today: dt.date) -> No
             print(f"  slowest by filter (ms): {kinds}")
     finally:
         await client.stop()
+
+
+def _database_times(conninfo: str, today: dt.date, rounds: int) -> None:
+    """The same queries' SQL (query.py's own, as the server sends it) timed inside PostgreSQL:
+    EXPLAIN ANALYZE's execution time, the part no client, protocol or machine load adds to."""
+    from usage_ls.queries import parse_filter
+    from usage_ls.team import query
+
+    class Explained(query.Reader):
+        def rows(self, sql, args):
+            plan = super().rows("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, args)
+            self.ms.append(plan[0][0][0]["Execution Time"])
+            return super().rows(sql, args)
+
+    reader = Explained(conninfo)
+    span = {"from": (today - dt.timedelta(days=364)).isoformat(), "to": today.isoformat()}
+    try:
+        for method in ("summary", "daily"):
+            worst: dict[str, float] = {}
+            every: list[float] = []
+            for _ in range(rounds):
+                for f in _filters(conninfo):
+                    reader.ms = []
+                    getattr(query, method)(reader, parse_filter({**span, **f}, dt.UTC))
+                    kind = "+".join(sorted(f)) or "none"
+                    worst[kind] = max(worst.get(kind, 0.0), *reader.ms)
+                    every.extend(reader.ms)
+            every.sort()
+            print(
+                f"  {method}'s SQL inside PostgreSQL (EXPLAIN ANALYZE, {len(every)} runs): "
+                f"p50 {statistics.median(every):.1f} ms, max {every[-1]:.1f} ms; slowest by filter: "
+                + ", ".join(f"{k} {v:.1f}" for k, v in sorted(worst.items()))
+            )
+    finally:
+        reader.close()
 
 
 def bench_query(cluster, work: Path, rows: int, n: int, fill_mode: str) -> None:
@@ -158,6 +194,7 @@ def bench_query(cluster, work: Path, rows: int, n: int, fill_mode: str) -> None:
         conn.close()
     data = _data_dir(work / "query", conninfo)
     asyncio.run(_time_queries(data, conninfo, n, today))
+    _database_times(conninfo, today, max(1, n // 100))
 
 
 def bench_lag(cluster, work: Path, rate: int, seconds: float, idle: float) -> None:

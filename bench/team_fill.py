@@ -82,6 +82,8 @@ def fill(conn: Any, n: int, today: dt.date, *, span_days: int = 365, mode: str =
     while m <= today:
         months.append(m)
         m = (m + dt.timedelta(days=32)).replace(day=1)
+    conn.execute("SET statement_timeout = 0")  # (db.connect's 2 minutes are for users' queries)
+    conn.execute("SET maintenance_work_mem = '512MB'")
     conn.execute("SELECT usage_ls.add_months(%s::date[])", (months,))
     if mode == "bulk":
         conn.execute("ALTER TABLE usage_ls.records DISABLE TRIGGER records_roll_up")
@@ -103,7 +105,10 @@ def fill(conn: Any, n: int, today: dt.date, *, span_days: int = 365, mode: str =
             SELECT day, model, billing, {", ".join(f"sum({c})" for c in _ROLLUP_METRICS)}
             FROM usage_ls.daily GROUP BY day, model, billing"""
         )
+    # every id, as pushes leave them; the primary key built once after (a sort), not row by row
+    conn.execute("ALTER TABLE usage_ls.record_ids DROP CONSTRAINT record_ids_pkey")
     conn.execute("INSERT INTO usage_ls.record_ids (id) SELECT id FROM usage_ls.records")
+    conn.execute("ALTER TABLE usage_ls.record_ids ADD PRIMARY KEY (id)")
     conn.execute("VACUUM ANALYZE usage_ls.daily")
     conn.execute("VACUUM ANALYZE usage_ls.daily_models")
     conn.execute("ANALYZE usage_ls.records")

@@ -152,12 +152,12 @@ def test_team_bench_small(capsys):
 
         pytest.skip("PostgreSQL's server binaries are not installed: bash scripts/setup.d/60-postgresql.sh")
     text = run_bench(
-        ["bench/team_bench.py", "--records", "2000", "--days", "20", "--rows", "20000", "--queries", "20"]
-        + ["--rate", "200", "--lag-seconds", "3", "--idle", "2"]
+        ["bench/team_bench.py", "--records", "1000", "--days", "10", "--rows", "5000", "--queries", "10"]
+        + ["--rate", "200", "--lag-seconds", "2", "--idle", "1"]
     )
     assert "push into an empty team database: " in text and "push again, nothing new: 0 sent" in text
     assert "rollups vs raw sums on 12 sample days" in text and ", 0 differ" in text
-    assert "team usage/summary (365 days, 20 queries" in text and "team usage/daily (365 days" in text
+    assert "team usage/summary (365 days, 10 queries" in text and "team usage/daily (365 days" in text
     assert "sync lag at 200 records/s" in text and "never visible: 0;" in text
     with capsys.disabled():
         print("\n" + text)
