@@ -129,7 +129,8 @@ MIGRATIONS: dict[int, str] = {1: V1}
 # (teambench) `daily_models`: totals per day × model × billing, kept by the same trigger. A year
 # of a busy team's `daily` is ~170,000 rows (20 people × 3 projects × 8 models a day), too many
 # to add up within 50 ms; without a user or project filter, team queries read this table
-# instead (~3,000 rows a year). With one, an index on `daily` by user (or project) and day.
+# instead (~3,000 rows a year). With one, an index on `daily` by user (or project) and day that
+# holds every column (an index-only scan: one person's rows are together, not on every page).
 _UPSERT_MODELS = f"""
     INSERT INTO usage_ls.daily_models AS d
         (day, model, billing, messages, {", ".join(_METRIC_COLUMNS)}, cost_usd, credits, unpriced_messages)
@@ -144,6 +145,7 @@ _UPSERT_MODELS = f"""
         cost_usd = d.cost_usd + excluded.cost_usd,
         credits = d.credits + excluded.credits,
         unpriced_messages = d.unpriced_messages + excluded.unpriced_messages;"""
+_DAILY_REST = f"model, billing, messages, {', '.join(_METRIC_COLUMNS)}, cost_usd, credits, unpriced_messages"
 _ROLL_UP_V1 = V1[V1.index("CREATE FUNCTION usage_ls.roll_up()") : V1.index("REVOKE ALL ON FUNCTION usage_ls.roll_up()")]
 V_DAILY_MODELS = f"""
 CREATE TABLE usage_ls.daily_models (
@@ -161,8 +163,8 @@ INSERT INTO usage_ls.daily_models
 SELECT day, model, billing, sum(messages), {", ".join(f"sum({c})" for c in _METRIC_COLUMNS)},
        sum(cost_usd), sum(credits), sum(unpriced_messages)
 FROM usage_ls.daily GROUP BY day, model, billing;
-CREATE INDEX daily_user_day ON usage_ls.daily ("user", day);
-CREATE INDEX daily_project_day ON usage_ls.daily (project, day);
+CREATE INDEX daily_user_day ON usage_ls.daily ("user", day) INCLUDE (project, {_DAILY_REST});
+CREATE INDEX daily_project_day ON usage_ls.daily (project, day) INCLUDE ("user", {_DAILY_REST});
 {_ROLL_UP_V1.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION").replace("    RETURN NULL;", _UPSERT_MODELS + chr(10) + "    RETURN NULL;")}
 DO $$ BEGIN  -- roles made before this version read the new table too
     IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{WRITER}') THEN
