@@ -30,3 +30,29 @@ def test_journaled_records_make_a_push_due_before_any_checkpoint(tmp_path):
         assert not s.due(20.0 + PERIOD_S / 2, seq, stamp)  # nothing new since that push started
     finally:
         svc.close()
+
+
+def test_a_push_sends_journaled_records_before_any_checkpoint_and_each_counts_once(tmp_path, pg):
+    import psycopg
+
+    from usage_ls.team import push
+
+    d = machine(tmp_path, "m", "alice", pg)
+    svc = Usage(data_dir=d).open()  # a running server: acknowledged records wait in its journal
+    try:
+        assert svc.record(records("j", 30))["accepted"] == 30
+        assert svc.ledger.pending == 30
+        first = push.push(d, svc.tz, pg)
+        assert (first.sent, first.inserted) == (30, 30)  # no checkpoint needed
+        assert svc.record(records("k", 12, day="2026-11-17"))["accepted"] == 12
+        second = push.push(d, svc.tz, pg)
+        assert (second.sent, second.inserted) == (12, 12)  # from where the journal was pushed up to
+        assert push.push(d, svc.tz, pg).sent == 0
+        svc.ledger.checkpoint()  # folded into day files: sent once more, inserted never again
+        folded = push.push(d, svc.tz, pg)
+        assert (folded.sent, folded.inserted) == (42, 0)
+    finally:
+        svc.close()
+    with psycopg.connect(pg) as conn:
+        assert conn.execute("SELECT count(*), sum(messages) FROM usage_ls.daily_models").fetchone()[1] == 42
+        assert conn.execute("SELECT count(*) FROM usage_ls.records").fetchone()[0] == 42
