@@ -44,6 +44,11 @@ from usage_ls.config import load_config
 from usage_ls.team import db, push, schema
 
 
+def _load() -> str:
+    """The machine's load average over the last minute (2 cores shared: figures scale with it)."""
+    return f"load average {os.getloadavg()[0]:.1f}"
+
+
 def _database(cluster, name: str) -> str:
     import psycopg
 
@@ -70,7 +75,7 @@ def bench_push(cluster, work: Path, n: int, span: int) -> None:
     out = push.push(data, tz, conninfo)
     took = time.perf_counter() - t0
     print(f"push into an empty team database: {out.inserted:,} records in {out.batches} batches, {took:.1f} s")
-    print(f"  {out.inserted / took:,.0f} records/s (target: 1,000,000 in under 60 s, i.e. > 16,667/s)")
+    print(f"  {out.inserted / took:,.0f} records/s (target: 1,000,000 in under 60 s, i.e. > 16,667/s); {_load()}")
     t0 = time.perf_counter()
     again = push.push(data, tz, conninfo)
     print(f"push again, nothing new: {again.sent} sent, {(time.perf_counter() - t0) * 1000:.0f} ms")
@@ -127,7 +132,7 @@ async def _time_queries(data: Path, conninfo: str, n: int, today: dt.date) -> No
             kinds = ", ".join(f"{k} {max(v):.1f}" for k, v in sorted(times.items()))
             print(
                 f"team {method} (365 days, {n} queries over the protocol): p50 {statistics.median(every):.1f} ms, "
-                f"p99 {p99:.1f} ms, max {every[-1]:.1f} ms (target p99 < 50 ms)"
+                f"p99 {p99:.1f} ms, max {every[-1]:.1f} ms (target p99 < 50 ms); {_load()}"
             )
             print(f"  slowest by filter (ms): {kinds}")
     finally:
@@ -208,7 +213,10 @@ def bench_lag(cluster, work: Path, rate: int, seconds: float, idle: float) -> No
         f"in the team database): p50 {got['p50'] / 1000:.2f} s, p99 {got['p99'] / 1000:.2f} s, "
         f"max {got['max'] / 1000:.2f} s (target < 5 s)"
     )
-    print(f"  never visible: {got['missing']}; pushes while idle for {idle:.0f} s afterwards: {got['idle_pushes']}")
+    print(
+        f"  never visible: {got['missing']}; pushes while idle for {idle:.0f} s afterwards: {got['idle_pushes']}; "
+        + _load()
+    )
     if got["missing"]:
         raise SystemExit(f"LOST: {got['missing']} acknowledged records never reached the team database")
 
