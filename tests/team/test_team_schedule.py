@@ -23,7 +23,7 @@ def test_journaled_records_make_a_push_due_before_any_checkpoint(tmp_path):
         assert svc.record(records("r", 3))["accepted"] == 3
         assert svc.ledger.checkpoint_seq == seq and svc.ledger.pending == 3  # not folded yet
         assert not s.due(10.0 + MIN_INTERVAL_S / 2, seq, change_stamp(d))  # not more often than that
-        assert s.due(10.0 + MIN_INTERVAL_S, seq, change_stamp(d))  # the journal grew: push (it folds first)
+        assert s.due(10.0 + MIN_INTERVAL_S, seq, change_stamp(d))  # the journal grew: push (it reads journals)
         stamp = change_stamp(d)
         s.started(seq, stamp)
         s.finished(ok=True, now=20.0)

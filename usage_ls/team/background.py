@@ -2,14 +2,15 @@
 database, and psycopg never loads into the server), one at a time.
 
 A push is due when the data directory changed since the last successful push started (its
-journals grew: new records, which the push's own checkpoint folds first; or a checkpoint or an
+journals grew: new records, which the push sends from the journal; or a checkpoint or an
 import changed the day files: `stamp.change_stamp`), at most every MIN_INTERVAL_S, so a record
 reaches the team database within a few seconds even while records keep arriving (1,000 a
 second: bench/team_bench.py); and every PERIOD_S anyway (another machine may have recreated
 the database). An idle data directory does not change: no push, no connection, until PERIOD_S
-(after activity, one more push finds only its predecessor's checkpoint, and sends nothing). After a failure (the database down, the network gone) it is
-tried again after RETRY_FIRST_S, doubling up to RETRY_MAX_S: a laptop offline for days
-resumes from its cursor within minutes of coming back.
+(after activity, the server's own checkpoint makes one more, which inserts nothing new). After
+a failure (the database down, the network gone) it is tried again after RETRY_FIRST_S,
+doubling up to RETRY_MAX_S: a laptop offline for days resumes from its cursor within minutes
+of coming back.
 """
 
 from __future__ import annotations
