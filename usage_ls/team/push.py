@@ -16,6 +16,7 @@ again (committed, but the answer lost) inserts nothing twice.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from usage_ls.team import db, schema, state
 from usage_ls.team.db import TeamError
 
 BATCH = 5_000
+DAYS_EVERY_S = 30.0  # while records keep arriving in journals, the day files are read at most this often
 COLUMNS = (
     "id",
     "day",
@@ -250,9 +252,11 @@ def _push(root: Path, tz: dt.tzinfo, conninfo: str, size: int, max_batches: int 
     try:
         database = schema.prepare(conn)
         cursor = state.Cursor(root).load(database)
+        fresh = 0
         for recs, reach in journal_batches(files, cursor.journals, size):
             if max_batches is not None and out.batches >= max_batches:
                 break
+            fresh += len(recs)
             if recs:
                 out.inserted += send(conn, recs, device)
                 out.sent += len(recs)
@@ -261,6 +265,12 @@ def _push(root: Path, tz: dt.tzinfo, conninfo: str, size: int, max_batches: int 
             cursor.save()
         present = {path.name for path in files.journals()}
         cursor.journals = {name: n for name, n in cursor.journals.items() if name in present}  # folded, gone
+        if fresh and 0 <= time.time() - cursor.days_read_at < DAYS_EVERY_S:
+            # records keep coming: the day files (mostly those records again, folded, each one read whole)
+            # wait, so the next push comes sooner; read when the journals are quiet, or DAYS_EVERY_S on
+            cursor.save()
+            return
+        cursor.days_read_at = time.time()
         for recs, parts in batches(files, cursor.days, size):
             if max_batches is not None and out.batches >= max_batches:
                 break

@@ -61,15 +61,18 @@ class Cursor:
         self.database = ""
         self.days: dict[str, DayMark] = {}
         self.journals: dict[str, int] = {}
+        self.days_read_at = 0.0  # when a push last read the day files (time.time())
 
     def load(self, database: str) -> Cursor:
         data = fileio.read_json(self.path) if self.path.parent.exists() else None
         self.database = database
-        self.days, self.journals = {}, {}
+        self.days, self.journals, self.days_read_at = {}, {}, 0.0
         if isinstance(data, dict) and data.get("database") == database and isinstance(data.get("days"), dict):
             for day, mark in data["days"].items():
                 if isinstance(mark, list) and len(mark) == 3 and isinstance(mark[0], int):
                     self.days[day] = mark
+            at = data.get("daysReadAt")
+            self.days_read_at = float(at) if isinstance(at, (int, float)) else 0.0
             journals = data.get("journals")
             for name, offset in journals.items() if isinstance(journals, dict) else ():
                 if isinstance(offset, int) and offset >= 0:
@@ -78,7 +81,12 @@ class Cursor:
 
     def save(self) -> None:
         folder(self.root)
-        data = {"database": self.database, "days": self.days, "journals": self.journals}
+        data = {
+            "database": self.database,
+            "days": self.days,
+            "journals": self.journals,
+            "daysReadAt": self.days_read_at,
+        }
         fileio.atomic_write(self.path, orjson.dumps(data))
 
 
