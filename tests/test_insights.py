@@ -30,8 +30,11 @@ def noon(back: int) -> str:
 def minutes_ago(n: int) -> str:
     """n minutes ago, but never before today's midnight (order kept), so tests that only need
     "today" hold just after midnight too; tests that need the real clock skip there."""
+    now = dt.datetime.now(dt.UTC)  # the clock now, not at import: the suite may run for many minutes
+    if now.date() != TODAY:  # ... unless the day turned meanwhile: "today" stays the module's
+        now = NOW
     midnight = dt.datetime.combine(TODAY, dt.time(0, 0), dt.UTC)
-    return max(NOW - dt.timedelta(minutes=n), midnight + dt.timedelta(seconds=max(0, 1000 - n))).isoformat()
+    return max(now - dt.timedelta(minutes=n), midnight + dt.timedelta(seconds=max(0, 1000 - n))).isoformat()
 
 
 # -- the spike rule, by hand ------------------------------------------------------------------

@@ -160,6 +160,41 @@ def test_daily_breakdown_lists_each_days_models(data_dir):
     assert "days" in _json(data_dir, "report", "daily", "--from", "2026-10-20", "--breakdown")
 
 
+def test_a_daily_report_over_a_year_lists_the_days_with_usage_in_80_columns(data_dir):
+    """A year's `report daily` is the days with usage (not 365 rows of zeros; the JSON keeps
+    every day for charts) and a total, in 80 columns; BYOK-only usage has no Credits column of
+    zeros, and long model names stay whole in `report models`."""
+    _config(data_dir, 'timezone = "UTC"\n')
+    records = [r | {"billing": "byok", "model": "claude-sonnet-4-5-20250929"} for r in _spread(12)]
+    records += [
+        r | {"id": "o" + r["id"], "billing": "byok", "model": "claude-opus-4-1-20250805", "inputTokens": 123_456_789}
+        for r in _spread(3)
+    ]
+    _record(data_dir, records)
+    year = ("--from", "2026-01-01", "--to", "2026-12-31")
+    used = [d for d in _json(data_dir, "report", "daily", *year)["days"] if d["messages"]]
+    assert len(_json(data_dir, "report", "daily", *year)["days"]) == 365
+    table = _cli(data_dir, "report", "daily", *year)
+    _fits(table)
+    rows = table.splitlines()[3:]
+    assert [r.split()[0] for r in rows] == [d["date"] for d in used] + ["Total"]
+    assert "Credits" not in table.splitlines()[1] and "sonnet-4-5" in table  # top models, without vendor and date
+    models = _cli(data_dir, "report", "models", *year)
+    _fits(models)
+    assert "claude-sonnet-4-5-20250929" in models and "claude-opus-4-1-20250805" in models
+    assert "Credits" not in models
+    # Premium credits in the range: the column is back
+    _record(data_dir, [_spread(1)[0] | {"id": "p1", "billing": "premium", "timestamp": "2026-11-02T10:00:00Z"}])
+    assert "Credits" in _cli(data_dir, "report", "daily", *year).splitlines()[1]
+    assert "no usage in this range" in _cli(data_dir, "report", "daily", "--from", "2026-01-01", "--to", "2026-01-31")
+    # the interactions: 80 columns, each charged in its own currency, no User column for one user
+    rows = _cli(data_dir, "report", "interactions", *year, "--limit", "500")
+    _fits(rows)
+    head = rows.splitlines()[1].split()
+    assert head == ["Time", "Project", "Model", "Input", "Output", "Cache", "Charge"]
+    assert " cr" in rows and "$" in rows and "claude-opus-4-1-20250805" in rows
+
+
 def test_week_start_is_honoured(tmp_path):
     # Saturday 2026-11-21 and Sunday 2026-11-22: one week from Monday, two from Sunday
     records = [

@@ -1,11 +1,12 @@
 """Budgets: what `[budgets]` in config.toml allows, what is used of it now, and which
 thresholds are crossed and not yet announced.
 
-`Budgets.current()` lists every configured budget (global, then per project) with its use in
-its period; `level` turns them into the status bar's colour; `due()` names the thresholds
-crossed since the last time, announced once across every server process (alerts.json under
-its lock, shared with spike alerts through `announced`). Messages are the faces' to word
-(`render.status.budget_alert`).
+`Budgets.current()` lists every configured budget (global, the team's, per user, per project)
+with its use in its period (the team's and other users' from the team database when sync is
+on: team/budget_totals.py, never waited for in a server); `level` turns them into the status
+bar's colour; `due()` names the thresholds crossed since the last time, announced once across
+every server process (alerts.json under its lock, shared with spike alerts through
+`announced`). Messages are the faces' to word (`render.status.budget_alert`).
 """
 
 from __future__ import annotations
@@ -13,12 +14,16 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 
 from usage_ls import days, fileio
 from usage_ls.config import BUDGET_KEYS, Config
 from usage_ls.store.journal import FileLock
+
+if TYPE_CHECKING:
+    from usage_ls.team.budget_totals import TeamTotals
 
 Summary = Callable[[dict], dict]  # a filter -> usage/summary's result
 
@@ -27,10 +32,34 @@ class Budgets:
     def __init__(self, cfg: Config, summary: Summary):
         self.cfg = cfg
         self.summary = summary
+        self.team: TeamTotals | None = None  # the team database's totals, when it answers for a budget
+        remote = cfg.team_budgets or any(user != cfg.user for user in cfg.user_budgets)
+        if cfg.sync_postgres is not None and remote:
+            from usage_ls.team.budget_totals import TeamTotals
+
+            self.team = TeamTotals(cfg.sync_postgres)
+
+    def generation(self) -> int:
+        """Moves when the team database's answer changed (results that show budgets are redone)."""
+        return 0 if self.team is None else self.team.generation
+
+    def scopes(self, project: str | None) -> list[tuple[str, str | None, dict[str, float]]]:
+        """(kind, name, limits): the global budgets, the team's, each user's, each project's
+        (only `project`'s when given)."""
+        cfg = self.cfg
+        out: list[tuple[str, str | None, dict[str, float]]] = [("all", None, {k: getattr(cfg, k) for k in BUDGET_KEYS})]
+        if cfg.team_budgets:
+            out.append(("team", None, cfg.team_budgets))
+        out += [("user", name, b) for name, b in cfg.user_budgets.items()]
+        out += [("project", name, b) for name, b in cfg.project_budgets.items() if project is None or name == project]
+        return out
 
     def current(self, project: str | None = None) -> list[dict]:
-        """Configured budgets with what is used of them now: the global ones, then each
-        project's (`[budgets.projects."name"]`; only `project`'s when given)."""
+        """Configured budgets with what is used of them now: the global ones, the team's, each
+        user's (`[budgets.users."name"]`), then each project's (`[budgets.projects."name"]`;
+        only `project`'s when given). The team's and other users' come from the team database
+        when sync is on (`source: "team"`; `used` null and `unavailable` saying why when it
+        has not answered), the rest from this ledger."""
         cfg, today = self.cfg, days.today(self.cfg.tz)
         out = []
         month_start = today[:8] + "01"
@@ -40,36 +69,55 @@ class Budgets:
             ("monthly_credits", "This month", "credits", "premium", month_start, today, nxt),
             ("monthly_byok_usd", "BYOK this month", "usd", "byok", month_start, today, nxt),
         ]
-        scopes = [(None, {k: getattr(cfg, k) for k in BUDGET_KEYS})]
-        scopes += [(name, b) for name, b in cfg.project_budgets.items() if project is None or name == project]
-        for scope, limits in scopes:
+        for kind, name, limits in self.scopes(project):
+            remote = self.team is not None and (kind == "team" or (kind == "user" and name != cfg.user))
             for attr, label, unit, billing, start, end, resets in specs:
                 limit = limits.get(attr)
                 if not limit:
                     continue
-                params = {"from": start, "to": end, "billing": billing}
-                if scope is not None:
-                    params["project"] = scope
-                s = self.summary(params)
-                used = s["credits"] if unit == "credits" else s["costUsd"] or 0.0
-                out.append(
-                    {
-                        "budget": attr,
-                        "label": label if scope is None else f"{scope} · {label}",
-                        "project": scope,
-                        "unit": unit,
-                        "limit": limit,
-                        "used": used,
-                        "percent": 100.0 * used / limit,
-                        "period": start if attr != "daily_credits" else today,
-                        "resets": resets,
-                    }
-                )
+                row: dict = {
+                    "budget": attr,
+                    "label": label if kind == "all" else f"{'Team' if kind == 'team' else name} · {label}",
+                    "project": name if kind == "project" else None,
+                    "user": name if kind == "user" else None,
+                    "team": kind == "team",
+                    "source": "team" if remote else "local",
+                    "unit": unit,
+                    "limit": limit,
+                    "period": start if attr != "daily_credits" else today,
+                    "resets": resets,
+                }
+                if remote and self.team is not None:
+                    answer = self.team.used(month_start, today)
+                    if isinstance(answer, str):
+                        out.append({**row, "used": None, "percent": None, "unavailable": answer})
+                        continue
+                    values = answer.credits if unit == "credits" else answer.cost
+                    who = name if kind == "user" else None
+                    used = values.get((who, billing, "today" if attr == "daily_credits" else "month"), 0.0)
+                    row["usedToday"] = values.get((who, billing, "today"), 0.0)
+                else:
+                    params = {"from": start, "to": end, "billing": billing}
+                    if kind in ("project", "user"):
+                        params[kind] = name
+                    s = self.summary(params)
+                    used = s["credits"] if unit == "credits" else s["costUsd"] or 0.0
+                out.append({**row, "used": used, "percent": 100.0 * used / limit})
         return out
+
+    def poll(self) -> None:
+        """Read the team database again in the background when its answer is old (a server's tick)."""
+        if self.team is not None:
+            today = days.today(self.cfg.tz)
+            self.team.poll((today[:8] + "01", today))
+
+    def close(self) -> None:
+        if self.team is not None:
+            self.team.close()
 
     def level(self, budgets: list[dict]) -> str:
         """The status bar's level: error at 100%, warning past the highest threshold below it."""
-        top = max((b["percent"] for b in budgets), default=0.0)
+        top = max((b["percent"] for b in budgets if b["percent"] is not None), default=0.0)
         warn = max([t for t in self.cfg.thresholds if t < 100] or [80.0])
         return "error" if top >= 100 else "warning" if top >= warn else "normal"
 
@@ -84,11 +132,17 @@ class Budgets:
             if seen is None:
                 return []
             for b in budgets:
+                if b["percent"] is None:  # the team database has not answered: nothing to announce
+                    continue
                 crossed = None
                 for threshold in self.cfg.thresholds:
                     key = f"{b['budget']}:{b['period']}:{threshold:g}"
                     if b.get("project") is not None:
                         key = f"project:{b['project']}:{key}"
+                    elif b.get("user") is not None:
+                        key = f"user:{b['user']}:{key}"
+                    elif b.get("team"):
+                        key = f"team:{key}"
                     if b["percent"] >= threshold and key not in seen:
                         seen[key] = days.now_ms()
                         crossed = threshold

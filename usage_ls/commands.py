@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from usage_ls import price_data
+from usage_ls import days, price_data, price_extra
 from usage_ls.config import load_config
 from usage_ls.render import status as status_render
 from usage_ls.render import text as fmt
@@ -74,8 +74,10 @@ def prices(args: Any) -> int:
     old, info = price_data.load(data_dir)
     if args.action == "show":
         print(f"price data: {fmt.plain(info.summary())}\nfile:       {info.path}")
+        print(f"our prices: {len(price_extra.ENTRIES)} dated entries for models genai-prices lacks (docs/pricing.md)")
         for problem in info.problems:
             print(f"problem:    {fmt.plain(problem)}")
+        unpriced_models()
         return 1 if info.problems else 0
     try:
         if args.from_file:
@@ -107,6 +109,42 @@ def prices(args: Any) -> int:
         )
     print(f"saved as {path}: new records are priced with it; records already stored keep their cost")
     return 0
+
+
+def unpriced_models() -> None:
+    """`prices show`: the models of this ledger with unpriced records (the last ten years), and
+    whether new records of each are priced now, or why not."""
+    from usage_ls.queries import MAX_RANGE_DAYS
+    from usage_ls.service import Usage
+
+    svc = Usage(tag="cli", writable=False).open()
+    try:
+        today = svc.today()
+        rows = svc.token_split({"from": days.shift(today, -(MAX_RANGE_DAYS - 1)), "to": today})["models"]
+        rows = [r for r in rows if r["unpricedMessages"]]
+        if not rows:
+            print("unpriced:   none: every record in your ledger has a cost")
+            return
+        print(f"unpriced:   {len(rows)} model(s) in your ledger have records without a cost:")
+        table = []
+        for row in sorted(rows, key=lambda r: (-r["unpricedMessages"], r["model"])):
+            match = svc.pricer.match(row["model"])
+            if match is None:
+                why = price_extra.unpriced_reason(row["model"])
+                now = f"still unpriced: {why}" if why else "still unpriced: not in the price data"
+                now += f' (add [prices."{row["model"]}"] to config.toml)'
+            elif match.source == "config":
+                now = "priced now by your config.toml"
+            elif match.source == "usage-ls":
+                now = f"priced now by {match.detail}"
+            else:
+                now = f"priced now as {match.provider_id}/{match.model_id} (genai-prices)"
+            records = f"{row['unpricedMessages']:,} of {row['messages']:,}"
+            table.append([fmt.plain(row["model"]), records, fmt.plain(now)])
+        print(fmt.table(["Model", "Unpriced records", "New records"], table, "lrl"))
+        print("records keep the cost they were stored with: new price data prices new records")
+    finally:
+        svc.close()
 
 
 def show_config() -> int:

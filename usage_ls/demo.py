@@ -152,6 +152,7 @@ async def _run(data_dir: Path) -> int:
     print(f'\n== Hover over "claude-sonnet-4-5" in NOTES.md (line {line + 1}) ==')
     print(_indent(hover.contents.value if hover else "(no hover)"))
 
+    from usage_ls.render import periods as periods_render
     from usage_ls.render import tables
     from usage_ls.render.text import table
 
@@ -170,7 +171,7 @@ async def _run(data_dir: Path) -> int:
     print(_indent(tables.projects(projects)))
     week = await send("usage/daily", {"from": days.shift(today, -6), "to": today})
     print("\nLast 7 days:")
-    print(_indent(tables.daily(week)))
+    print(_indent(periods_render.daily(week)))
     rows = await send("usage/interactions", {"limit": 5, "sort": "-costUsd"})
     print(f"\nMost expensive interactions today (5 of {rows['total']}):")
     print(

@@ -13,7 +13,7 @@ import shutil
 import sys
 from importlib.metadata import version
 
-from usage_ls import __version__, price_data
+from usage_ls import __version__, price_data, price_extra
 from usage_ls.config import load_config
 from usage_ls.render.text import plain
 from usage_ls.service import settle_user
@@ -27,6 +27,10 @@ def _price_data(root) -> list[str]:
     """Print where the price data comes from and its date; its problems."""
     _, info = price_data.load(root)
     print(f"price data:     {plain(info.summary())}")
+    print(
+        f"our prices:     {len(price_extra.ENTRIES)} dated entries for models genai-prices lacks "
+        "(`usage-ls prices show` lists the unpriced models of your ledger)"
+    )
     if info.kind == "downloaded":
         print(f"                {info.path}")
         if info.validated_with != info.genai_prices:

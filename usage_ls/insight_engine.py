@@ -247,7 +247,15 @@ class InsightEngine:
         # budgets, each projected to the end of its period at today's pace
         out_budgets = []
         for b in self.budgets.current(project=f.project):
+            if b["source"] == "team":  # from the team database: its own today, or unavailable
+                if b["used"] is not None:
+                    left = clock["leftToday"] if b["budget"] == "daily_credits" else clock["leftMonth"]
+                    b = insights.budget_left(b, insights.pace(b["usedToday"], clock["elapsed"]), left)
+                out_budgets.append(b)
+                continue
             scope = None if b["project"] is None else cols.project == self.ledger.projects.lookup(b["project"])
+            if b["user"] is not None:
+                scope = cols.user == self.ledger.users.lookup(b["user"])
             if b["unit"] == "credits":
                 today_used = spent(credits_v, ~is_byok, scope)
             else:

@@ -20,7 +20,7 @@ import orjson
 
 from usage_ls import fileio
 
-CACHE_VERSION = 2  # 2: signed by price_data.signature (bundled table and fetched file)
+CACHE_VERSION = 3  # 2: signed by price_data.signature; 3: a retired model without a price is unpriced, not $0
 
 MISS: Any = object()  # not looked up yet (None means unpriced)
 

@@ -2,8 +2,9 @@
 
 Source of truth: `genai-prices` (its bundled table, or newer data the user fetched with
 `usage-ls prices update`: price_data.py; offline, historical and tiered prices), with user
-overrides from `config.toml`. Each record is priced on its own (tiers depend on the record's
-own input size), never aggregated totals.
+overrides from `config.toml`, and our own dated entries for models it lacks (price_extra.py,
+after genai-prices: newer price data takes over from them). Each record is priced on its own
+(tiers depend on the record's own input size), never aggregated totals.
 
 Speed: genai-prices takes ~100 µs per call, too slow for 20k records/s. A model's price is
 linear in the token counts within one tier (tiers switch on total input tokens), so for each
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from usage_ls import price_data
+from usage_ls import price_data, price_extra
 from usage_ls.config import Config
 from usage_ls.price_cache import MISS, PriceCache, Rates
 
@@ -95,7 +96,19 @@ class Match:
 
     model_id: str
     provider_id: str
-    source: str  # "genai-prices" or "config"
+    source: str  # "genai-prices", "config" or "usage-ls" (our dated entries: price_extra.py)
+    detail: str = ""  # usage-ls: the entry's price page and the day it was checked
+
+
+def _priceless(info: ModelInfo) -> bool:
+    """A model genai-prices lists as deprecated with no price at all (cerebras'
+    qwen-3-coder-480b in 0.2.5): its price is unknown; computing it would say $0."""
+    if not getattr(info, "deprecated", False):
+        return False
+    from genai_prices.types import ModelPrice
+
+    sets = [info.prices] if isinstance(info.prices, ModelPrice) else [c.prices for c in info.prices]
+    return all(value is None for prices in sets for value in vars(prices).values())
 
 
 class Pricer:
@@ -187,6 +200,8 @@ class Pricer:
                 continue
         if found is None:
             found = self._only_match(model) or (self._only_match(bare) if bare != model else None)
+        if found is not None and _priceless(found[1]):
+            found = None  # listed as retired without any price: unknown, not free
         self._lookup[key] = found
         return found
 
@@ -205,7 +220,8 @@ class Pricer:
             return Match(model, provider or "", "config")
         found = self._resolve(model, provider)
         if found is None:
-            return None
+            entry = price_extra.find(model, provider, int(dt.datetime.now(_UTC).timestamp() * 1000))
+            return Match(entry.model, provider or "", "usage-ls", entry.describe()) if entry else None
         prov, info = found
         return Match(info.id, prov.id, "genai-prices")
 
@@ -235,17 +251,19 @@ class Pricer:
             return override
         cache = self.cache
         key = cache.key(model, provider, ts_ms // 86_400_000)
-        known = cache.get(key)
-        if known is not MISS:
-            return known
-        tiered = self._genai_day_rates(model, provider, ts_ms)
-        try:
-            cache.put(key, tiered)  # asks genai-prices for every tier's rates
-        except (ArithmeticError, LookupError, TypeError, ValueError):
-            # a price genai-prices cannot compute for tokens (fetched data is checked for form,
-            # not for this): unpriced rather than a failed record
-            tiered = None
-            cache.put(key, None)
+        tiered = cache.get(key)
+        if tiered is MISS:
+            tiered = self._genai_day_rates(model, provider, ts_ms)
+            try:
+                cache.put(key, tiered)  # asks genai-prices for every tier's rates
+            except (ArithmeticError, LookupError, TypeError, ValueError):
+                # a price genai-prices cannot compute for tokens (fetched data is checked for
+                # form, not for this): unpriced rather than a failed record
+                tiered = None
+                cache.put(key, None)
+        if tiered is None:  # not in genai-prices: our dated entries (never cached: they are code)
+            entry = price_extra.find(model, provider, ts_ms)
+            return entry.priced() if entry else None
         return tiered
 
     def save_cache(self) -> None:

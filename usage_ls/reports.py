@@ -17,6 +17,7 @@ from usage_ls.errors import InvalidParams
 from usage_ls.render import limits as limits_render
 from usage_ls.render import periods as render
 from usage_ls.render import text as fmt
+from usage_ls.render.fit import WIDTH, paint
 
 KINDS = {"daily": "day", "weekly": "week", "monthly": "month"}
 WEEKS_SHOWN = 8  # default ranges: this week and the 7 before it,
@@ -80,8 +81,9 @@ def _limits(args: Any, svc: Any) -> int:
         print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
         return 0
     if not result["windows"]:
-        print("No plan windows reported yet: Claude Code reports them to `usage-ls statusline --claude-code`")
-        print("(docs/limits.md), Codex in its session logs (`usage-ls import codex`).")
+        print("No plan windows reported yet: Claude Code reports them to")
+        print("`usage-ls statusline --claude-code` (docs/limits.md), Codex in its session logs")
+        print("(`usage-ls import codex`).")
     else:
         rows = []
         for w in result["windows"]:
@@ -97,7 +99,8 @@ def _limits(args: Any, svc: Any) -> int:
             if w["estimated"]:
                 print(f"{fmt.plain(w['source'])} 5-hour block (estimated): {limits_render.estimated_line(w)}")
     if not result["plans"]:
-        print("\nNo plans set: name yours under [plans] in config.toml for its value and credits (docs/limits.md).")
+        print("\nNo plans set: name yours under [plans] in config.toml for its value and credits")
+        print("(docs/limits.md).")
         return 0
     rows = []
     for p in result["plans"]:
@@ -143,8 +146,8 @@ def _sessions(args: Any, svc: Any, params: dict[str, Any], where: str, color: bo
     if notes:
         print()
     for line in notes:
-        for part in textwrap.wrap(line, render.WIDTH):
-            print(render.paint(part, "note", color))
+        for part in textwrap.wrap(line, WIDTH):
+            print(paint(part, "note", color))
     return 0
 
 
@@ -173,8 +176,8 @@ def _blocks(args: Any, svc: Any, params: dict[str, Any], where: str, color: bool
         " message and lasts 5 hours; your provider's real windows may differ. Times in "
         f"{svc.cfg.timezone or 'the system time zone'}."
     )
-    for line in textwrap.wrap(note, render.WIDTH):
-        print(render.paint(line, "note", color))
+    for line in textwrap.wrap(note, WIDTH):
+        print(paint(line, "note", color))
     print()
     print(render.blocks(items, svc.tz, now, color))
     return 0

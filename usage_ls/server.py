@@ -25,7 +25,7 @@ from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 
-from usage_ls import __version__, child, editor_features, heap, protocol, statusline, transport, views
+from usage_ls import __version__, editor_features, heap, protocol, statusline, transport, upkeep, views
 from usage_ls.config import load_config
 from usage_ls.errors import InvalidParams, StoreRefused
 from usage_ls.model import Defaults
@@ -36,10 +36,8 @@ from usage_ls.team.db import TeamError
 
 log = logging.getLogger("usage_ls")
 
-POLL_SECONDS = 0.25  # how often other processes' journals are checked (didChange within 1 s)
 SYNC_DELAY = 0.05  # group commit for notifications: fsync at most every 50 ms ...
 SYNC_COUNT = 100  # ... or every 100 records
-IDLE_CHECKPOINT_SECONDS = 30.0
 PUSH_DELAY = 0.1  # didChange at most every 100 ms: a lone change at once, a burst's rest in one update
 
 
@@ -113,9 +111,18 @@ class UsageServer(LanguageServer):
         cfg = load_config(data_dir)
         self.usage = Usage(cfg).open()
         self.usage.defer_insights = True
+        team = self.usage.budgets.team
+        if team is not None:  # the team's budgets are read in a thread: the editor never waits for the database
+            team.wait = False
+            team.on_change = functools.partial(asyncio.get_running_loop().call_soon_threadsafe, self.budgets_read)
         for problem in cfg.errors:
             self.tell(f"usage-ls config: {problem}", types.MessageType.Warning)
         self.tell_problems()
+
+    def budgets_read(self) -> None:
+        """The team database answered something new for the budgets: redraw, check the alerts."""
+        self.pushed_version = -1
+        self.request_push()
 
     def tell_problems(self) -> None:
         for problem in self.usage.take_problems():
@@ -207,69 +214,10 @@ class UsageServer(LanguageServer):
             self.svc().sync()
 
     async def watch(self) -> None:
-        """See other processes' writes, push changes, checkpoint when due, exit with the editor."""
-        loop = asyncio.get_running_loop()
-        ticks = 0
-        while True:
-            await asyncio.sleep(POLL_SECONDS)
-            ticks += 1
-            if ticks % 120 == 0:  # every 30 s
-                heap.trim()
-            else:
-                heap.trim_if_grown()
-            try:
-                svc = self.svc()
-                for poll in svc.watchers:
-                    try:
-                        poll()
-                    except Exception:
-                        log.exception("watcher")
-                if ticks % 4 == 0 and svc.pricer.follow_data():  # `usage-ls prices update` ran
-                    log.info("price data changed: new records are priced with it")
-                    svc.forget_results()  # tips price other models
-                    self.warm_prices()
-                written = svc.retry_unwritten()
-                if written:
-                    self.disk_warned = False
-                    self.tell(
-                        f"usage-ls: the data directory accepts writes again; {written} record(s) kept in memory are now saved."
-                    )
-                svc.refresh()
-                self.push()
-                self.tell_problems()
-                idle = loop.time() - self.last_write > IDLE_CHECKPOINT_SECONDS
-                if not self.checkpointing:
-                    self.flush()
-                    svc.rotate_journal()
-                if not self.checkpointing and svc.checkpoint_due(idle):
-                    self.checkpointing = True
-                    self.flush()
-                    transport.keep(asyncio.ensure_future(self.checkpoint_in_child(svc)))
-                if svc.cfg.sync_postgres is not None or svc.cfg.export_otlp is not None:
-                    self.team_sync = self.team_sync or SyncSchedule(loop.time())
-                    self.team_sync.tick(loop.time(), svc.ledger.checkpoint_seq, svc.cfg.data_dir)
-                if self.process_id and not _alive(self.process_id):
-                    log.info("editor process %s is gone; exiting", self.process_id)
-                    self.stop_usage()
-                    os._exit(0)
-            except Exception:  # the watcher must survive anything
-                log.exception("watch loop")
+        await upkeep.watch(self)
 
     async def checkpoint_in_child(self, svc: Usage) -> None:
-        """Fold journals into day files in a child process: a checkpoint parses and writes
-        whole day and month files, and doing it here would leave the server's heap (which
-        Python rarely gives back) as large as the largest checkpoint."""
-        try:
-            proc = await child.start(svc.cfg.data_dir, "checkpoint")
-            _, err = await proc.communicate()
-            if proc.returncode:
-                log.warning("checkpoint failed: %s", err.decode(errors="replace")[-500:])
-        except Exception:
-            log.exception("checkpoint")
-        finally:
-            self.checkpointing = False
-            self.svc().refresh()
-            heap.trim()
+        await upkeep.checkpoint_in_child(self, svc)
 
     def stop_usage(self) -> None:
         self.sources.stop()
@@ -280,16 +228,6 @@ class UsageServer(LanguageServer):
             self.flush()
             self.usage.close()
             self.usage = None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
 
 
 def _folder_name(params: types.InitializeParams) -> str | None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from usage_ls import attributed, blocks, days, limit_alerts, periods, plans, queries, session_list, windows
+from usage_ls import attributed, blocks, days, limit_alerts, periods, plans, price_extra, queries, session_list, windows
 from usage_ls.budgets import Budgets
 from usage_ls.config import Config, load_config
 from usage_ls.errors import InvalidParams, describe
@@ -76,6 +76,7 @@ class Usage:
         return self
 
     def close(self) -> None:
+        self.budgets.close()
         if self.team_reader is not None:
             self.team_reader.close()
         try:
@@ -380,9 +381,12 @@ class Usage:
         week = self.parse_filter({"from": days.shift(today, -6), "to": today, "model": model})
         match = self.pricer.match(model)
         if match is None:
-            note = "Not in the price table: unpriced (add it under [prices] in config.toml)"
+            why = price_extra.unpriced_reason(model)
+            note = f"Not in the price table: unpriced ({why + '; ' if why else ''}add it under [prices] in config.toml)"
         elif match.source == "config":
             note = "Priced from your config.toml"
+        elif match.source == "usage-ls":
+            note = f"Priced from {match.detail}"
         else:
             note = f"Priced as {match.provider_id}/{match.model_id} (genai-prices)"
         return {
@@ -403,12 +407,15 @@ class Usage:
         if isinstance(params, dict) and params.get("from") is None and params.get("to") is None:
             params = {**params, "from": self.today()[:8] + "01"}
         f = self.parse_filter(params)
-        return self.cached("insights", f.key, lambda: self.engine.compute(f, tips=True))
+        key = (f.key, self.budgets.generation())  # the team database's budgets answered anew
+        return self.cached("insights", key, lambda: self.engine.compute(f, tips=True))
 
     def live_insights(self) -> dict:
         """Today's insights for the status bar and the spike alert (no tips: cheap)."""
         self.ledger.refresh()
-        return self.cached("live", (), lambda: self.engine.compute(self.parse_filter({}), tips=False))
+        return self.cached(
+            "live", (self.budgets.generation(),), lambda: self.engine.compute(self.parse_filter({}), tips=False)
+        )
 
     def due_alerts(self) -> dict:
         """Budget thresholds crossed and spikes of today, each not yet announced (once across

@@ -15,7 +15,7 @@ def status_bar(svc: Usage, params: dict | None = None) -> dict:
     """`usage/statusBar`: {text, tooltip, level, credits, costUsd, billing}."""
     mode = svc.status_mode(params)
     svc.refresh()
-    bar = svc.cached("status", (mode,), lambda: _status_bar(svc.status_data(mode)))
+    bar = svc.cached("status", (mode, svc.budgets.generation()), lambda: _status_bar(svc.status_data(mode)))
     if svc.live_sources:
         bar = {**bar, "tooltip": bar["tooltip"] + "\n\n" + status_render.sources_tooltip(svc.live_sources)}
     return bar

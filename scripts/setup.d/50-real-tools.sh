@@ -9,6 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 DEST=.tools/real-tools
 PACKAGES=("@anthropic-ai/claude-code@2.1.332" "@openai/codex@0.171.0" "@google/gemini-cli@0.61.0")
+# Qwen Code (needs Node >= 22: .tools/node24), opencode (a native binary), pi
+PACKAGES+=("@qwen-code/qwen-code@0.24.4" "opencode-ai@1.18.33" "@mariozechner/pi-coding-agent@0.73.1")
 installed() {
   local spec name version
   for spec in "${PACKAGES[@]}"; do

@@ -6,18 +6,6 @@ set -euo pipefail
 if command -v emacs >/dev/null 2>&1 && ls -d /usr/share/emacs/site-lisp/elpa/eglot-* >/dev/null 2>&1; then
   exit 0
 fi
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "60-emacs: emacs is missing and apt-get is not available; install emacs-nox and elpa-eglot by hand" >&2
-  exit 0
-fi
-SUDO=""
-if [ "$(id -u)" != "0" ]; then
-  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
-    echo "60-emacs: not root and no sudo; install emacs-nox and elpa-eglot by hand" >&2
-    exit 0
-  fi
-fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends emacs-nox elpa-eglot >/dev/null
+source "$(dirname "$0")/../apt.sh"
+apt_install 60-emacs emacs-nox elpa-eglot || exit 0
 emacs --version | head -1 >&2 || true

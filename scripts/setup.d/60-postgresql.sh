@@ -6,15 +6,11 @@
 set -euo pipefail
 
 if ! dpkg -s postgresql >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt=(apt-get -y -q -o DPkg::Lock::Timeout=300)  # other setup scripts may hold the lock
   # the package's postinst would create and start a `main` cluster: the tests need none
   mkdir -p /etc/postgresql-common/createcluster.d
   echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.d/50-usage-ls-no-main.conf
-  "${apt[@]}" install --no-install-recommends postgresql >/dev/null 2>&1 || {
-    "${apt[@]}" update >/dev/null
-    "${apt[@]}" install --no-install-recommends postgresql >/dev/null
-  }
+  source "$(dirname "$0")/../apt.sh"
+  apt_install 60-postgresql postgresql
 fi
 
 ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1 | xargs -I{} sh -c '"{}/postgres" --version' >&2

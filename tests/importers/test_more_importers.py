@@ -287,7 +287,7 @@ def test_qwen_chat_log_topped_up_from_its_usage_record_where_ccusage_miscounts(t
     shutil.copytree(MORE / "qwen", qwen)
     env = clean_env(tmp_path, QWEN_DATA_DIR=qwen)
     res = import_json(data, "qwen", env=env)
-    assert (res["imported"], res["unreadable"]) == (4, 0)  # 3 responses + 1 top-up; no ui_telemetry
+    assert (res["imported"], res["unreadable"]) == (4, 0)  # 3 responses (one api_response event) + 1 top-up
     days = _daily(data, env)
     # session A's chat log: 12000 prompt (8000 cached) / 400 + 100 thoughts, then 15000 (12000
     # cached) / 300: input 4000 + 3000, cache reads 8000 + 12000, output 500 + 300. Its usage

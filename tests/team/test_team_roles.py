@@ -27,6 +27,7 @@ def test_roles_writer_inserts_but_cannot_change_reader_only_reads(tmp_path, pg, 
         for login, pw, role in (("alice_w", WRITER_PW, "usage_ls_writer"), ("dash_r", READER_PW, "usage_ls_reader")):
             conn.execute(f"DROP ROLE IF EXISTS {login}")
             conn.execute(f"CREATE ROLE {login} LOGIN PASSWORD '{pw}' IN ROLE {role}")
+        conn.execute("INSERT INTO usage_ls.members (login, \"user\") VALUES ('alice_w', 'alice')")  # row-level security
     writer_uri = cluster.uri(dbname, "alice_w", WRITER_PW)  # over TCP with a password (scram-sha-256)
     d = machine(tmp_path, "alice", "alice", writer_uri)
     record(d, records("w", 30) + records("w2", 5, day="2027-01-02"))  # a month with no partition yet

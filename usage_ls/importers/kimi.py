@@ -18,7 +18,8 @@ Mapping
     else `model` of the older `config.json`; when that is missing or is the plan's alias
     `kimi-for-coding`, the model behind it is used as ccusage does: `kimi-k2.5` before
     2026-04-20T15:28:10Z, `kimi-k2.6` after (ccusage #1106). project: the working directory in
-    `kimi.json`'s `work_dirs` whose md5 names the session's folder (UNCERTAIN), else
+    `kimi.json`'s `work_dirs` whose md5 names the session's folder (`<kaos>_<md5>` for a
+    directory of a non-local KAOS: kimi-cli 1.52.0's `metadata.py`, read 2026-12-06), else
     `(no project)`; session = the session folder; feature `kimi`.
 
 Dedupe key
@@ -94,7 +95,11 @@ class Kimi(Tool):
                 for d in dirs if isinstance(dirs, list) else []:
                     path = d.get("path") if isinstance(d, dict) else d
                     if isinstance(path, str):
-                        self._projects[hashlib.md5(path.encode()).hexdigest()] = project_of(path) or path
+                        digest = hashlib.md5(path.encode()).hexdigest()
+                        self._projects[digest] = project_of(path) or path
+                        kaos = d.get("kaos") if isinstance(d, dict) else None
+                        if isinstance(kaos, str) and kaos:  # a directory of another KAOS (not local)
+                            self._projects[f"{kaos}_{digest}"] = project_of(path) or path
             except (OSError, orjson.JSONDecodeError):
                 pass
         return self._projects.get(folder)

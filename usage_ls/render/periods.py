@@ -10,56 +10,11 @@ model rows dim, the total bold, the active block green.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 from usage_ls.render import tables
 from usage_ls.render import text as fmt
-
-WIDTH = 80
-STYLES = {"head": "1", "model": "2", "total": "1", "active": "32", "note": "33"}
-
-
-def paint(line: str, style: str | None, color: bool) -> str:
-    if not color or style is None or not line:
-        return line
-    return f"\x1b[{STYLES[style]}m{line}\x1b[0m"
-
-
-def _width(headers: list[str], rows: list[list[str]]) -> list[int]:
-    return [max([len(h), *(len(fmt.plain(r[i])) for r in rows)]) for i, h in enumerate(headers)]
-
-
-def _shorten(text: str, room: int) -> str:
-    text = fmt.plain(text)
-    return text if len(text) <= room else text[: max(1, room - 1)] + "…"
-
-
-def fitted(
-    headers: list[str],
-    make_rows: Callable[[bool], list[list[str]]],
-    align: str,
-    styles: list[str | None],
-    color: bool,
-    elastic: int = 0,
-    min_elastic: int = 20,
-) -> str:
-    """`fmt.table` of `make_rows(compact)`, no wider than WIDTH: exact numbers while the
-    `elastic` column (names) can keep `min_elastic` characters, else compact ones; the elastic
-    column's cells are shortened to what room is left."""
-    for compact in (False, True):
-        rows = make_rows(compact)
-        widths = _width(headers, rows)
-        room = WIDTH - (sum(widths) - widths[elastic] + 2 * (len(widths) - 1))
-        if room >= min(widths[elastic], min_elastic):
-            break
-    room = max(room, len(headers[elastic]), 8)
-    if widths[elastic] > room:
-        rows = [[_shorten(c, room) if i == elastic else c for i, c in enumerate(r)] for r in rows]
-    lines = fmt.table(headers, rows, align).split("\n")
-    out = [paint(lines[0], "head", color), lines[1]]
-    out += [paint(line, style, color) for line, style in zip(lines[2:], styles)]
-    return "\n".join(out)
+from usage_ls.render.fit import WIDTH, fitted, paint, short_model
 
 
 def _numbers(row: dict[str, Any], compact: bool) -> list[str]:
@@ -96,6 +51,35 @@ def periods(result: dict[str, Any], kind: str, breakdown: bool = False, color: b
 
     headers = [label.capitalize(), "Msgs", "Input", "Output", "Cache", "Total", "Credits", "Cost"]
     return fitted(headers, rows, "lrrrrrrr", [style for *_, style in entries], color)
+
+
+def daily(result: dict[str, Any], color: bool = False) -> str:
+    """`report daily`: the days with usage (the JSON keeps every day, for charts), each with
+    its top three models by tokens (shortened to fit 80 columns), and the total."""
+    used = [d for d in result["days"] if d["messages"]]
+    if not used:
+        return "no usage in this range"
+    total: dict[str, Any] = {
+        k: sum(d[k] for d in used)
+        for k in ("credits", "costUsd", "messages", "inputTokens", "outputTokens", "cacheReadTokens")
+    }
+    total |= {k: sum(d[k] for d in used) for k in ("cacheWriteTokens", "totalTokens", "unpricedMessages")}
+    entries: list[tuple[str, dict[str, Any], str, str | None]] = []
+    for d in used:
+        top = sorted(d["byModel"].items(), key=lambda kv: -kv[1]["totalTokens"])[:3]
+        entries.append((d["date"], d, ", ".join(short_model(name) for name, _ in top), None))
+    if len(used) > 1:
+        entries.append(("Total", total, "", "total"))
+
+    def rows(compact: bool) -> list[list[str]]:
+        return [[name, *_numbers(row, compact), models] for name, row, models, _ in entries]
+
+    headers = ["Date", "Msgs", "Input", "Output", "Cache", "Total", "Credits", "Cost", "Top models"]
+    styles = [style for *_, style in entries]
+    text = fitted(headers, rows, "lrrrrrrrl", styles, color, elastic=8, min_elastic=12)
+    if max(len(fmt.plain(line)) for line in text.splitlines()) <= WIDTH:
+        return text
+    return fitted(headers[:-1], lambda c: [r[:-1] for r in rows(c)], "lrrrrrrr", styles, color)  # no room for models
 
 
 def _local(ms: int, tz: dt.tzinfo) -> dt.datetime:

@@ -6,21 +6,13 @@ what was left out and how to see it."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from usage_ls.render import tables
 from usage_ls.render import text as fmt
-from usage_ls.render.periods import fitted, paint
+from usage_ls.render.fit import fitted, paint, short_model
 
 SHORT_ID = 8
-_DATED = re.compile(r"-\d{8}$")
-
-
-def short_model(name: str) -> str:
-    """`claude-sonnet-4-5-20250929` -> `sonnet-4-5`: the vendor prefix and date left out."""
-    name = _DATED.sub("", name)
-    return name[len("claude-") :] if name.startswith("claude-") and len(name) > 7 else name
 
 
 def duration(ms: int) -> str:

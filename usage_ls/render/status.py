@@ -29,6 +29,9 @@ def budget_lines(budgets: list[dict], esc=plain) -> list[str]:
     pace ends the period when insights projected it."""
     lines = []
     for b in budgets:
+        if b["used"] is None:  # the team database has not answered (budgets.py)
+            lines.append(f"{esc(b['label'])}: unavailable ({esc(b.get('unavailable') or 'no answer')})")
+            continue
         left = max(0.0, b["limit"] - b["used"])
         if b["unit"] == "credits":
             text = f"{credits(left)} of {credits(b['limit'])} credits left"

@@ -7,6 +7,7 @@ sequences) and fits columns.
 from __future__ import annotations
 
 from usage_ls.render import text as fmt
+from usage_ls.render.fit import fitted
 
 
 def summary(s: dict) -> str:
@@ -35,23 +36,43 @@ def cost(row: dict) -> str:
 
 
 def models(result: dict) -> str:
-    rows = [
-        [
-            m["model"],
-            fmt.count(m["messages"]),
-            fmt.count(m["inputTokens"]),
-            fmt.count(m["outputTokens"]),
-            fmt.count(m["cacheReadTokens"]),
-            fmt.count(m["cacheWriteTokens"]),
-            fmt.count(m["totalTokens"]),
-            fmt.credits(m["credits"]) if m["unpricedMessages"] < m["messages"] else "unpriced",
-            cost(m),
-        ]
-        for m in result["models"]
-    ]
-    return fmt.table(
-        ["Model", "Msgs", "Input", "Output", "Cache read", "Cache write", "Total", "Credits", "Cost"], rows
-    )
+    """Cache reads and writes in columns of their own while the model names fit beside them in
+    80 columns, else one Cache column; numbers compact before any name is shortened."""
+    names = [m["model"] for m in result["models"]]
+
+    def table(split: bool) -> str:
+        def rows(compact: bool) -> list[list[str]]:
+            tok = fmt.tokens if compact else fmt.count
+            out = []
+            for m in result["models"]:
+                cache = (
+                    [m["cacheReadTokens"], m["cacheWriteTokens"]]
+                    if split
+                    else [m["cacheReadTokens"] + m["cacheWriteTokens"]]
+                )
+                priced = m["unpricedMessages"] < m["messages"]
+                out.append(
+                    [
+                        m["model"],
+                        fmt.count(m["messages"]),
+                        tok(m["inputTokens"]),
+                        tok(m["outputTokens"]),
+                        *(tok(c) for c in cache),
+                        tok(m["totalTokens"]),
+                        fmt.credits(m["credits"]) if priced else "unpriced",
+                        cost(m),
+                    ]
+                )
+            return out
+
+        cache = ["Cache read", "Cache write"] if split else ["Cache"]
+        headers = ["Model", "Msgs", "Input", "Output", *cache, "Total", "Credits", "Cost"]
+        room = min(max(map(len, names), default=5), 40)
+        return fitted(headers, rows, "l" + "r" * (len(headers) - 1), [None] * len(names), False, min_elastic=room)
+
+    text = table(True)
+    shortened = text.count("…") > sum(n.count("…") for n in names)
+    return table(False) if shortened else text
 
 
 def projects(result: dict) -> str:
@@ -73,49 +94,41 @@ def today(result: dict, split: dict) -> str:
     return summary(result) + "\n\n" + models(split)
 
 
-def daily(result: dict) -> str:
-    rows = []
-    for d in result["days"]:
-        top = sorted(d["byModel"].items(), key=lambda kv: -kv[1]["totalTokens"])[:3]
-        rows.append(
-            [
-                d["date"],
-                fmt.count(d["messages"]),
-                fmt.count(d["inputTokens"]),
-                fmt.count(d["outputTokens"]),
-                fmt.count(d["cacheReadTokens"] + d["cacheWriteTokens"]),
-                fmt.count(d["totalTokens"]),
-                fmt.credits(d["credits"]),
-                cost(d),
-                ", ".join(name for name, _ in top),
-            ]
-        )
-    return fmt.table(
-        ["Date", "Msgs", "Input", "Output", "Cache", "Total", "Credits", "Cost", "Top models"], rows, "lrrrrrrrl"
-    )
+def charge(r: dict) -> str:
+    """What an interaction costs in its own currency: Premium credits (`1.2 cr`) or BYOK dollars."""
+    if r["billing"] == "premium":
+        return "unpriced" if r["credits"] is None else fmt.credits(r["credits"]) + " cr"
+    return "unpriced" if r.get("costSource") == "unpriced" else fmt.usd(r["costUsd"])
 
 
 def interactions(result: dict) -> str:
-    rows = [
-        [
-            r["timestamp"][:19].replace("T", " "),
-            r["project"],
-            r["model"],
-            r["user"],
-            r["billing"],
-            fmt.count(r["inputTokens"]),
-            fmt.count(r["outputTokens"]),
-            fmt.count(r["cacheReadTokens"] + r["cacheWriteTokens"]),
-            fmt.credits(r["credits"]) if r["credits"] is not None else "unpriced",
-            fmt.usd(r["costUsd"]),
-        ]
-        for r in result["rows"]
-    ]
-    out = fmt.table(
-        ["Time", "Project", "Model", "User", "Billing", "Sent", "Received", "Cache", "Credits", "Cost"],
-        rows,
-        "lllllrrrrr",
-    )
+    """Newest first (or as sorted), in 80 columns: the time to the minute and compact numbers
+    when the exact ones do not fit; a User column only when the rows have more than one user;
+    the charge in the interaction's own currency (credits or dollars; the JSON has both)."""
+    users = len({r["user"] for r in result["rows"]}) > 1
+
+    def rows(compact: bool) -> list[list[str]]:
+        tok = fmt.tokens if compact else fmt.count
+        out = []
+        for r in result["rows"]:
+            when = r["timestamp"][:19].replace("T", " ")
+            out.append(
+                [
+                    when[5:16] if compact else when,
+                    r["project"],
+                    r["model"],
+                    *([r["user"]] if users else []),
+                    tok(r["inputTokens"]),
+                    tok(r["outputTokens"]),
+                    tok(r["cacheReadTokens"] + r["cacheWriteTokens"]),
+                    charge(r),
+                ]
+            )
+        return out
+
+    headers = ["Time", "Project", "Model", *(["User"] if users else []), "Input", "Output", "Cache", "Charge"]
+    align = "lll" + ("l" if users else "") + "rrrr"
+    out = fitted(headers, rows, align, [None] * len(result["rows"]), False, elastic=2, min_elastic=16)
     return out + f"\n{len(result['rows'])} of {result['total']} interactions"
 
 
@@ -182,8 +195,9 @@ def agents(result: dict) -> str:
             rows.append(row + [fmt.credits(e["credits"]), cost(e), share])
     if not rows:
         return (
-            "no attributed usage in this range: Claude Code's sub-agents, skills, plugins and MCP servers show here\n"
-            "(from its transcripts, or its OpenTelemetry events: `usage-ls setup claude-code`)"
+            "no attributed usage in this range: Claude Code's sub-agents, skills, plugins and\n"
+            "MCP servers show here (from its transcripts, or its OpenTelemetry events:\n"
+            "`usage-ls setup claude-code`)"
         )
     part = result["attributed"]
     table = fmt.table(["Kind", "Name", "Msgs", "Tokens", "Credits", "Cost", "Share"], rows, "llrrrrr")

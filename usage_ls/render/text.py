@@ -72,8 +72,9 @@ def credits(x: float | None) -> str:
 
 
 def table(headers: list[str], rows: list[list[str]], align: str | None = None) -> str:
-    """A plain aligned table; `align` is a string of 'l'/'r' per column."""
-    align = align or "l" + "r" * (len(headers) - 1)
+    """A plain aligned table; `align` is a string of 'l'/'r' per column. Columns that say
+    nothing are left out (`without_empty_columns`; the JSON keeps everything)."""
+    headers, rows, align = without_empty_columns(headers, rows, align or "l" + "r" * (len(headers) - 1))
     cells = [[plain(c) for c in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
 
@@ -83,6 +84,23 @@ def table(headers: list[str], rows: list[list[str]], align: str | None = None) -
     out = [line(headers), line(["-" * w for w in widths])]
     out += [line(r) for r in cells]
     return "\n".join(out)
+
+
+def without_empty_columns(
+    headers: list[str], rows: list[list[str]], align: str
+) -> tuple[list[str], list[list[str]], str]:
+    """The table without the columns that say nothing: one empty in every row (no sub-agents in
+    any session), and a Credits column of 0.0 in every row (BYOK-only usage)."""
+    if not rows:
+        return headers, rows, align
+    keep = [
+        i
+        for i, h in enumerate(headers)
+        if not all(r[i] == "" for r in rows) and not (h == "Credits" and all(r[i] in ("0.0", "0") for r in rows))
+    ]
+    if len(keep) == len(headers):
+        return headers, rows, align
+    return [headers[i] for i in keep], [[r[i] for i in keep] for r in rows], "".join(align[i] for i in keep)
 
 
 def md_table(headers: list[str], rows: list[list[str]], align: str | None = None) -> str:

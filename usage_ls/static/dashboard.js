@@ -493,6 +493,12 @@
     const mine = pageBudgets();
     box.hidden = !mine.length;
     const rows = mine.map((b) => {
+      if (b.used === null) { // the team database has not answered: said, not drawn as 0
+        return el('div', { class: 'budget unavailable', 'data-budget': b.budget },
+          el('div', { class: 'b-line' }, el('span', { class: 'b-label', text: budgetLabel(b) }),
+            el('span', { class: 'b-num', text: 'unavailable' })),
+          el('div', { class: 'b-sub', text: b.unavailable || '' }));
+      }
       const p = pct(b.used, b.limit);
       const fmt = b.unit === 'usd' ? fmtUsd : fmtCredits;
       const fill = el('span', { class: 'fill' });
@@ -520,7 +526,7 @@
     box.replaceChildren(...(rows.length ? [el('div', { class: 'b-head', text: 'Budgets' }), ...rows] : []));
     // the key metric links to the fullest budget
     const link = $('kpi-budget');
-    const worst = mine.slice().sort((a, b) => pct(b.used, b.limit) - pct(a.used, a.limit))[0];
+    const worst = mine.filter((b) => b.used !== null).sort((a, b) => pct(b.used, b.limit) - pct(a.used, a.limit))[0];
     link.hidden = !worst;
     if (worst) {
       const p = pct(worst.used, worst.limit);

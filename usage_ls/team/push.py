@@ -236,7 +236,9 @@ def push(root: Path, tz: dt.tzinfo, conninfo: str, *, size: int = BATCH, max_bat
             state.write_status(root, lastError=str(exc), lastErrorAt=state.now_ms())
             raise
         except Exception as exc:  # psycopg's errors, a connection dropped mid-batch
-            message = f"push failed after {out.inserted} new record(s): {db.said(exc, conninfo)}"
+            message = (
+                f"push failed after {out.inserted} new record(s): {db.said(exc, conninfo)}{schema.refusal_hint(exc)}"
+            )
             state.write_status(root, lastError=message, lastErrorAt=state.now_ms())
             raise TeamError(message) from None
         state.write_status(root, lastSuccess=state.now_ms(), lastError=None, lastErrorAt=None)

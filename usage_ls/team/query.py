@@ -147,3 +147,14 @@ def daily(reader: Reader, f: Filter) -> dict[str, Any]:
         d, m = divmod(cell, max(1, len(names)))
         out[d]["byModel"][names[m]] = {k: t[k] for k in ("credits", "costUsd", "totalTokens", "messages")}
     return {"days": out}
+
+
+def budget_totals(reader: Reader, start: str, today: str) -> list[tuple[str, str, bool, float, float]]:
+    """(user, billing, is today, credits, cost) from `start` to `today`: what the team's budgets
+    and other people's use (budgets.py), from the rollup like every team answer."""
+    rows = reader.rows(
+        'SELECT "user", billing, day = %s::date, coalesce(sum(credits), 0)::float8, coalesce(sum(cost_usd), 0)::float8 '
+        "FROM usage_ls.daily WHERE day BETWEEN %s AND %s GROUP BY 1, 2, 3",
+        [today, start, today],
+    )
+    return [(str(r[0]), str(r[1]), bool(r[2]), float(r[3]), float(r[4])) for r in rows]

@@ -14,6 +14,18 @@ Version 1:
 - `daily`: totals per day × user × project × model × billing, kept in step with `records` by
   a statement-level trigger over the inserted rows (SECURITY DEFINER as well: writers cannot
   update it), so team queries never scan records. Money is `numeric`: sums are exact.
+
+Version 2 (`RLS`): row-level security. A member's login reads and inserts only the raw
+records of its own usage-ls user (`members` maps a login to a user; a login without a row is
+the user of its own name), and claims record ids only under its own login; `daily`, the
+team's totals, stays readable to every member; members of `usage_ls_reader` read everything.
+The policies apply to every role but the owner and superusers (no `TO` clause: the roles need
+not exist when the schema is made); the GRANTs of `roles_sql` still decide who may touch a
+table at all.
+
+Version 3 (`V_DAILY_MODELS`): `daily_models`, the totals per day × model × billing kept by the
+same trigger (team queries without a user or project filter read it), and indexes on `daily`
+by user and by project (with every column the queries read).
 """
 
 from __future__ import annotations
@@ -124,7 +136,43 @@ END $$;
 REVOKE ALL ON FUNCTION usage_ls.add_months(date[]) FROM PUBLIC;
 """
 
-MIGRATIONS: dict[int, str] = {1: V1}
+# Row-level security (docs/team.md "Privileges"). The policies' functions run as the owner
+# (SECURITY DEFINER: members need no access to `members` or pg_roles' memberships) and are
+# called as `(SELECT f())`: an init plan, evaluated once per statement, not once per row.
+RLS = f"""
+CREATE TABLE usage_ls.members (
+    login text PRIMARY KEY,
+    "user" text NOT NULL CHECK ("user" <> '')
+);
+REVOKE ALL ON usage_ls.members FROM PUBLIC;
+
+CREATE FUNCTION usage_ls.member_user() RETURNS text
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce((SELECT "user" FROM usage_ls.members WHERE login = session_user::text), session_user::text)
+$$;
+
+CREATE FUNCTION usage_ls.reads_everything() RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = '{READER}' AND pg_has_role(session_user, oid, 'MEMBER'))
+$$;
+
+ALTER TABLE usage_ls.record_ids ADD COLUMN pushed_by text NOT NULL DEFAULT '';
+ALTER TABLE usage_ls.record_ids ALTER COLUMN pushed_by SET DEFAULT session_user;
+
+ALTER TABLE usage_ls.records ENABLE ROW LEVEL SECURITY;
+CREATE POLICY records_read ON usage_ls.records FOR SELECT
+    USING ("user" = (SELECT usage_ls.member_user()) OR (SELECT usage_ls.reads_everything()));
+CREATE POLICY records_insert ON usage_ls.records FOR INSERT
+    WITH CHECK ("user" = (SELECT usage_ls.member_user()));
+
+ALTER TABLE usage_ls.record_ids ENABLE ROW LEVEL SECURITY;
+CREATE POLICY record_ids_read ON usage_ls.record_ids FOR SELECT
+    USING (pushed_by = session_user::text OR (SELECT usage_ls.reads_everything()));
+CREATE POLICY record_ids_insert ON usage_ls.record_ids FOR INSERT
+    WITH CHECK (pushed_by = session_user::text);
+"""
+
+MIGRATIONS: dict[int, str] = {1: V1, 2: RLS}
 
 # (teambench) `daily_models`: totals per day × model × billing, kept by the same trigger. A year
 # of a busy team's `daily` is ~170,000 rows (20 people × 3 projects × 8 models a day), too many
@@ -177,6 +225,7 @@ END $$;
 """
 MIGRATIONS[max(MIGRATIONS) + 1] = V_DAILY_MODELS
 LATEST = max(MIGRATIONS)
+RLS_VERSION = next(version for version, sql in MIGRATIONS.items() if sql is RLS)
 
 
 def prepare(conn: Any, *, migrate: bool = True) -> str:
@@ -235,6 +284,8 @@ def roles_sql() -> str:
 -- usage-ls team roles (schema version {LATEST}); run as the owner of the usage_ls schema.
 -- Writers push records: they may insert and read, never update or delete; the daily rollup is
 -- kept by a trigger that runs as the schema's owner. Readers (dashboards, reports) may only read.
+-- Row-level security (made with the schema): a writer reads and inserts only the records of its
+-- own usage-ls user and reads every user's daily totals; a reader reads every record.
 DO $$ BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{WRITER}') THEN CREATE ROLE {WRITER} NOLOGIN; END IF;
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{READER}') THEN CREATE ROLE {READER} NOLOGIN; END IF;
@@ -253,4 +304,30 @@ END $$;
 -- one login per person, a member of one of the roles, e.g.:
 --   CREATE ROLE alice LOGIN PASSWORD '...' IN ROLE {WRITER};
 --   CREATE ROLE grafana LOGIN PASSWORD '...' IN ROLE {READER};
+-- Row-level security, made with the schema (version {RLS_VERSION}), for every role but the owner and superusers:
+{_policies()}
+-- a login is the usage-ls user of its own name (`user = "alice"` in config.toml); a login named
+-- otherwise (or a second login of one person) is mapped to its user:
+--   INSERT INTO usage_ls.members (login, "user") VALUES ('alice_laptop', 'alice');
 """
+
+
+def _policies() -> str:
+    """The RLS step's policies, as comments in the roles' SQL: what a DBA reviews."""
+    lines, policy = [], False
+    for line in RLS.splitlines():
+        policy = line.startswith("CREATE POLICY") or (policy and line.startswith(" "))
+        if policy:
+            lines.append(f"--   {line.strip()}")
+    return "\n".join(lines)
+
+
+def refusal_hint(exc: BaseException) -> str:
+    """What to do when row-level security refused a push: the records' user is not the login's."""
+    text = str(exc)
+    if "row-level security" not in text:
+        return ""
+    return (
+        " (this login may push only its own user's records: set `user` in config.toml to the login's user,"
+        ' or map the login: INSERT INTO usage_ls.members (login, "user") …; docs/team.md)'
+    )
