@@ -144,3 +144,25 @@ def test_watch_bench_small(capsys):
         assert line in text
     with capsys.disabled():
         print("\n" + text)
+
+
+def test_team_bench_small(capsys):
+    """The team figures (bench/team_bench.py) at a tiny size: push, team queries over the
+    protocol, sync lag; no record lost or doubled, the rollups equal the raw sums."""
+    sys.path.insert(0, str(ROOT / "tests" / "team"))
+    from pg_cluster import _bindir
+
+    if _bindir() is None and not os.environ.get("CI"):
+        import pytest
+
+        pytest.skip("PostgreSQL's server binaries are not installed: bash scripts/setup.d/60-postgresql.sh")
+    text = run_bench(
+        ["bench/team_bench.py", "--records", "1000", "--days", "10", "--rows", "5000", "--queries", "10"]
+        + ["--rate", "200", "--lag-seconds", "2", "--idle", "1"]
+    )
+    assert "push into an empty team database: " in text and "push again, nothing new: 0 sent" in text
+    assert "rollups vs raw sums on 12 sample days" in text and ", 0 differ" in text
+    assert "team usage/summary (365 days, 10 queries" in text and "team usage/daily (365 days" in text
+    assert "sync lag at 200 records/s" in text and "never visible: 0;" in text
+    with capsys.disabled():
+        print("\n" + text)

@@ -32,7 +32,7 @@ def status_lines(cfg: Config) -> tuple[list[str], list[str]]:
     st = state.read_status(root)
     queued = push.queued(root, cfg.tz)
     pending = _pending(cfg)
-    more = "" if not pending else f" (+ {pending} in journals, pushed after the next checkpoint)"
+    more = "" if not pending else f" (+ {pending} in journals, not yet folded: each push sends those too)"
     lines.append(f"queued:         {queued} record(s){more}")
     lines.append(f"last success:   {_when(st.get('lastSuccess'))}")
     if st.get("lastError"):
@@ -85,8 +85,7 @@ def run(args: Any) -> int:
     try:
         if args.init_roles and cfg.sync_postgres is not None:
             return _apply_roles(cfg.sync_postgres)
-        _checkpoint(cfg)
-        if cfg.sync_postgres is not None:
+        if cfg.sync_postgres is not None:  # (journals too: no fold first, its cost grows with the day)
             out = push.push(cfg.data_dir, cfg.tz, cfg.sync_postgres)
             if not args.quiet:
                 if out.busy:
@@ -99,6 +98,7 @@ def run(args: Any) -> int:
         print(f"usage-ls sync: {exc}", file=sys.stderr)
         failed = 1
     if cfg.export_otlp is not None:
+        _checkpoint(cfg)  # the export reads day files only
         failed = max(failed, _export(cfg, args.quiet))
     return failed
 
@@ -125,7 +125,7 @@ def _export(cfg: Config, quiet: bool) -> int:
 
 
 def _checkpoint(cfg: Config) -> None:
-    """Fold journals first: only day files are pushed."""
+    """Fold journals first: the OTLP export reads day files only."""
     from usage_ls.store.ledger import Ledger
 
     ledger = Ledger(cfg.data_dir, cfg.tz)

@@ -1,7 +1,10 @@
 """One push: this data directory's records past the cursor into the team database.
 
-The records come from the day files (what checkpoints folded; a server checkpoints within
-30 s of a pause, `usage-ls sync` folds first), read in file order: a day file only grows.
+First the journals' lines past the cursor's offsets (records a running server acknowledged and
+not yet folded: they reach the database within seconds, without waiting for a checkpoint, whose
+cost grows with the day), then the day files (what checkpoints folded, and every record
+imported), read in file order: a day file only grows. A journaled record is sent again when its
+day file is pushed, and inserts nothing then: ids are inserted once.
 Each batch is one transaction: `add_months` makes the partitions it needs (its own short
 transaction), then the batch is COPYed (binary) into a temporary table and one statement
 inserts its ids into `record_ids` with ON CONFLICT DO NOTHING and only the records whose ids
@@ -13,6 +16,7 @@ again (committed, but the answer lost) inserts nothing twice.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +31,7 @@ from usage_ls.team import db, schema, state
 from usage_ls.team.db import TeamError
 
 BATCH = 5_000
+DAYS_EVERY_S = 30.0  # while records keep arriving in journals, the day files are read at most this often
 COLUMNS = (
     "id",
     "day",
@@ -178,6 +183,21 @@ def batches(
         yield recs, parts
 
 
+def journal_batches(
+    files: StoreFiles, offsets: dict[str, int], size: int = BATCH
+) -> Iterator[tuple[list[dict[str, Any]], dict[str, int]]]:
+    """The journals' records past `offsets` (per journal, bytes), `size` at a time, each batch
+    with the offsets it completes (a journal's only with its last records)."""
+    for path in files.journals():
+        lines = files.read_journal(path, offsets.get(path.name, 0))
+        if lines is None or lines.end == offsets.get(path.name, 0):
+            continue
+        recs = lines.records
+        for start in range(0, max(len(recs), 1), size):
+            last = start + size >= len(recs)
+            yield recs[start : start + size], ({path.name: lines.end} if last else {})
+
+
 def advance(days: dict[str, state.DayMark], parts: list[Part]) -> None:
     """Move a cursor's `days` past a batch that was delivered."""
     for part in parts:
@@ -234,6 +254,25 @@ def _push(root: Path, tz: dt.tzinfo, conninfo: str, size: int, max_batches: int 
     try:
         database = schema.prepare(conn)
         cursor = state.Cursor(root).load(database)
+        fresh = 0
+        for recs, reach in journal_batches(files, cursor.journals, size):
+            if max_batches is not None and out.batches >= max_batches:
+                break
+            fresh += len(recs)
+            if recs:
+                out.inserted += send(conn, recs, device)
+                out.sent += len(recs)
+                out.batches += 1
+            cursor.journals.update(reach)  # committed: the cursor may move
+            cursor.save()
+        present = {path.name for path in files.journals()}
+        cursor.journals = {name: n for name, n in cursor.journals.items() if name in present}  # folded, gone
+        if fresh and 0 <= time.time() - cursor.days_read_at < DAYS_EVERY_S:
+            # records keep coming: the day files (mostly those records again, folded, each one read whole)
+            # wait, so the next push comes sooner; read when the journals are quiet, or DAYS_EVERY_S on
+            cursor.save()
+            return
+        cursor.days_read_at = time.time()
         for recs, parts in batches(files, cursor.days, size):
             if max_batches is not None and out.batches >= max_batches:
                 break

@@ -1,7 +1,9 @@
 """`scope: "team"`: the protocol's answers from the team database's daily rollup.
 
-Only `usage_ls.daily` is read (day × user × project × model × billing), never the records,
-so a year of a team's usage is a few thousand rows whatever the number of records. The
+Only the rollups are read, never the records: `usage_ls.daily_models` (day × model × billing)
+unless a user or project is asked for, then `usage_ls.daily` (day × user × project × model ×
+billing, indexed by user and by project): a year of a team's usage is a few thousand rows, or
+the rows of one person or project, whatever the number of records. The
 answers have the shapes of the local ones (queries.py), so every face renders them as is.
 Money is summed as `numeric` in the database (exact), then rounded as the local answers are.
 """
@@ -36,6 +38,7 @@ _SUMS = tuple(  # summed exactly in the database (bigint, numeric), sent as floa
     )
 )
 assert len(_SUMS) == len(METRICS)
+_ROW = tuple(c.replace("coalesce(sum(", "(").replace("), 0)::", ")::") for c in _SUMS)  # one row's, as sent
 
 
 class Reader:
@@ -100,20 +103,26 @@ def where(f: Filter) -> tuple[str, list[Any]]:
     return " AND ".join(sql), args
 
 
+def _table(f: Filter, column: str = "model") -> str:
+    """The rollup to read: per day × model × billing (a few thousand rows a year) when neither
+    the filter nor the grouping needs user or project, else the full one (schema.py)."""
+    return "usage_ls.daily" if f.user or f.project or column in ("user", "project") else "usage_ls.daily_models"
+
+
 def _sums(row: tuple[Any, ...]) -> list[float]:
     return list(row)
 
 
 def summary(reader: Reader, f: Filter) -> dict[str, Any]:
     where_sql, args = where(f)
-    rows = reader.rows(f"SELECT {', '.join(_SUMS)} FROM usage_ls.daily WHERE {where_sql}", args)
+    rows = reader.rows(f"SELECT {', '.join(_SUMS)} FROM {_table(f)} WHERE {where_sql}", args)
     return totals_rows(np.array([_sums(rows[0])]))[0]
 
 
 def _by(reader: Reader, f: Filter, column: str, label: str) -> list[dict[str, Any]]:
     where_sql, args = where(f)
     rows = reader.rows(
-        f'SELECT "{column}", {", ".join(_SUMS)} FROM usage_ls.daily WHERE {where_sql} GROUP BY "{column}"', args
+        f'SELECT "{column}", {", ".join(_SUMS)} FROM {_table(f, column)} WHERE {where_sql} GROUP BY "{column}"', args
     )
     out = [{label: row[0], **t} for row, t in zip(rows, totals_rows(np.array([_sums(r[1:]) for r in rows])))]
     out.sort(key=lambda r: (-r["totalTokens"], -(r["costUsd"] or 0.0), r[label]))
@@ -134,22 +143,27 @@ def users(reader: Reader, f: Filter) -> dict[str, Any]:
 
 def daily(reader: Reader, f: Filter) -> dict[str, Any]:
     where_sql, args = where(f)
-    rows = reader.rows(
-        f"SELECT day::text, model, {', '.join(_SUMS)} FROM usage_ls.daily WHERE {where_sql} GROUP BY day, model ORDER BY day, model",
-        args,
-    )
+    table = _table(f)
+    if table == "usage_ls.daily":
+        select = f"SELECT day - %s::date, model, {', '.join(_SUMS)} FROM {table} WHERE {where_sql} GROUP BY day, model"
+    else:  # a row per day × model × billing already: added up below, not by an aggregate (per-group state, slow)
+        select = f"SELECT day - %s::date, model, {', '.join(_ROW)} FROM {table} WHERE {where_sql}"
+    rows = reader.rows(select, [f.start, *args])  # each day as its offset from the range's first
     lo, hi = days.ordinal(f.start), days.ordinal(f.end)
+    at = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+    sums = np.array([row[2:] for row in rows], dtype=np.float64).reshape(len(rows), len(METRICS))
     per_day = np.zeros((hi - lo + 1, len(METRICS)))
-    models: list[tuple[int, str, list[float]]] = []
-    for row in rows:
-        d = days.ordinal(row[0]) - lo
-        sums = _sums(row[2:])
-        per_day[d] += sums
-        models.append((d, row[1], sums))
+    np.add.at(per_day, at, sums)  # (numpy at once: a row at a time was most of a year's answer)
+    names = sorted({row[1] for row in rows})
+    index = {name: i for i, name in enumerate(names)}
+    models = np.fromiter((index[row[1]] for row in rows), dtype=np.int64, count=len(rows))
+    cells, where_cell = np.unique(at * max(1, len(names)) + models, return_inverse=True)  # day × model
+    per_cell = np.zeros((len(cells), len(METRICS)))
+    np.add.at(per_cell, where_cell, sums)
     out = [{"date": days.from_ordinal(lo + d), **t, "byModel": {}} for d, t in enumerate(totals_rows(per_day))]
-    if models:
-        for (d, model, _), t in zip(models, totals_rows(np.array([m[2] for m in models]))):
-            out[d]["byModel"][model] = {k: t[k] for k in ("credits", "costUsd", "totalTokens", "messages")}
+    for cell, t in zip(cells.tolist(), totals_rows(per_cell)):
+        d, m = divmod(cell, max(1, len(names)))
+        out[d]["byModel"][names[m]] = {k: t[k] for k in ("credits", "costUsd", "totalTokens", "messages")}
     return {"days": out}
 
 
@@ -168,7 +182,7 @@ def periods(reader: Reader, f: Filter, kind: str, week_start: str) -> dict[str, 
     """Weeks, months (or days with their models): periods.periods over the rollup's rows."""
     where_sql, args = where(f)
     rows = reader.rows(
-        f"SELECT day::text, model, {', '.join(_SUMS)} FROM usage_ls.daily WHERE {where_sql} GROUP BY day, model",
+        f"SELECT day::text, model, {', '.join(_SUMS)} FROM {_table(f)} WHERE {where_sql} GROUP BY day, model",
         args,
     )
     names = sorted({r[1] for r in rows})
@@ -198,9 +212,7 @@ def series(reader: Reader, f: Filter, metric: str) -> list[float]:
     """One metric per day of the filter's range (queries.series)."""
     column = {"credits": "credits", "costUsd": "cost_usd"}[metric]
     where_sql, args = where(f)
-    rows = reader.rows(
-        f"SELECT day::text, sum({column})::float8 FROM usage_ls.daily WHERE {where_sql} GROUP BY day", args
-    )
+    rows = reader.rows(f"SELECT day::text, sum({column})::float8 FROM {_table(f)} WHERE {where_sql} GROUP BY day", args)
     lo = days.ordinal(f.start)
     out = [0.0] * (days.ordinal(f.end) - lo + 1)
     for day, value in rows:

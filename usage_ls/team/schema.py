@@ -24,6 +24,10 @@ not exist when the schema is made); the GRANTs of `roles_sql` still decide who m
 table at all.
 
 Version 3: an index on `records (ts)`, so the team's interactions page by time.
+
+Version 4 (`V_DAILY_MODELS`): `daily_models`, the totals per day × model × billing kept by the
+same trigger (team queries without a user or project filter read it), and indexes on `daily`
+by user and by project (with every column the queries read).
 """
 
 from __future__ import annotations
@@ -176,6 +180,57 @@ CREATE POLICY record_ids_insert ON usage_ls.record_ids FOR INSERT
 RECORDS_TS = "CREATE INDEX IF NOT EXISTS records_ts ON usage_ls.records (ts)"
 
 MIGRATIONS: dict[int, str] = {1: V1, 2: RLS, 3: RECORDS_TS}
+
+# (teambench) `daily_models`: totals per day × model × billing, kept by the same trigger. A year
+# of a busy team's `daily` is ~170,000 rows (20 people × 3 projects × 8 models a day), too many
+# to add up within 50 ms; without a user or project filter, team queries read this table
+# instead (~3,000 rows a year). With one, an index on `daily` by user (or project) and day that
+# holds every column (an index-only scan: one person's rows are together, not on every page).
+_UPSERT_MODELS = f"""
+    INSERT INTO usage_ls.daily_models AS d
+        (day, model, billing, messages, {", ".join(_METRIC_COLUMNS)}, cost_usd, credits, unpriced_messages)
+    SELECT day, model, billing, count(*), {", ".join(f"sum({c})" for c in _METRIC_COLUMNS)},
+           coalesce(sum(cost_usd), 0), coalesce(sum(credits), 0), count(*) FILTER (WHERE cost_usd IS NULL)
+    FROM new_rows
+    GROUP BY day, model, billing
+    ORDER BY day, model, billing
+    ON CONFLICT (day, model, billing) DO UPDATE SET
+        messages = d.messages + excluded.messages,
+        {", ".join(f"{c} = d.{c} + excluded.{c}" for c in _METRIC_COLUMNS)},
+        cost_usd = d.cost_usd + excluded.cost_usd,
+        credits = d.credits + excluded.credits,
+        unpriced_messages = d.unpriced_messages + excluded.unpriced_messages;"""
+_DAILY_REST = f"model, billing, messages, {', '.join(_METRIC_COLUMNS)}, cost_usd, credits, unpriced_messages"
+_ROLL_UP_V1 = V1[V1.index("CREATE FUNCTION usage_ls.roll_up()") : V1.index("REVOKE ALL ON FUNCTION usage_ls.roll_up()")]
+V_DAILY_MODELS = f"""
+CREATE TABLE usage_ls.daily_models (
+    day date NOT NULL,
+    model text NOT NULL,
+    billing text NOT NULL,
+    messages bigint NOT NULL,
+    {", ".join(f"{c} bigint NOT NULL" for c in _METRIC_COLUMNS)},
+    cost_usd numeric NOT NULL,
+    credits numeric NOT NULL,
+    unpriced_messages bigint NOT NULL,
+    PRIMARY KEY (day, model, billing)
+);
+INSERT INTO usage_ls.daily_models
+SELECT day, model, billing, sum(messages), {", ".join(f"sum({c})" for c in _METRIC_COLUMNS)},
+       sum(cost_usd), sum(credits), sum(unpriced_messages)
+FROM usage_ls.daily GROUP BY day, model, billing;
+CREATE INDEX daily_user_day ON usage_ls.daily ("user", day) INCLUDE (project, {_DAILY_REST});
+CREATE INDEX daily_project_day ON usage_ls.daily (project, day) INCLUDE ("user", {_DAILY_REST});
+{_ROLL_UP_V1.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION").replace("    RETURN NULL;", _UPSERT_MODELS + chr(10) + "    RETURN NULL;")}
+DO $$ BEGIN  -- roles made before this version read the new table too
+    IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{WRITER}') THEN
+        GRANT SELECT ON usage_ls.daily_models TO {WRITER};
+    END IF;
+    IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{READER}') THEN
+        GRANT SELECT ON usage_ls.daily_models TO {READER};
+    END IF;
+END $$;
+"""
+MIGRATIONS[max(MIGRATIONS) + 1] = V_DAILY_MODELS
 LATEST = max(MIGRATIONS)
 RLS_VERSION = next(version for version, sql in MIGRATIONS.items() if sql is RLS)
 
@@ -249,6 +304,7 @@ GRANT SELECT ON usage_ls.schema_version, usage_ls.meta, usage_ls.daily TO {WRITE
 GRANT SELECT ON usage_ls.records TO {READER};
 GRANT SELECT, INSERT ON usage_ls.records, usage_ls.record_ids TO {WRITER};
 GRANT EXECUTE ON FUNCTION usage_ls.add_months(date[]) TO {WRITER};
+GRANT SELECT ON usage_ls.daily_models TO {WRITER}, {READER};
 DO $$ BEGIN  -- a push COPYs each batch into a temporary table first
     EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO {WRITER}', current_database());
 END $$;

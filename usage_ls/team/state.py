@@ -6,7 +6,9 @@
   `[n, last_id, signature]`: its first n records are in the database, the nth is `last_id`
   (checked before trusting n: a day file only grows, records appended; if it was rebuilt
   differently the day is pushed again, which the database ignores by id), and the file's
-  (mtime_ns, size) when it was read, so an unchanged day is not read again;
+  (mtime_ns, size) when it was read, so an unchanged day is not read again; and for each
+  journal (records a running server acknowledged, not yet folded into a day file), the byte
+  offset its lines were pushed up to;
 - `status.json`: the last attempt, the last success, the last error (already masked);
 - `push.lock`: one pusher per data directory at a time (several editor windows share one).
 
@@ -58,20 +60,34 @@ class Cursor:
         self.root = root
         self.database = ""
         self.days: dict[str, DayMark] = {}
+        self.journals: dict[str, int] = {}
+        self.days_read_at = 0.0  # when a push last read the day files (time.time())
 
     def load(self, database: str) -> Cursor:
         data = fileio.read_json(self.path) if self.path.parent.exists() else None
         self.database = database
-        self.days = {}
+        self.days, self.journals, self.days_read_at = {}, {}, 0.0
         if isinstance(data, dict) and data.get("database") == database and isinstance(data.get("days"), dict):
             for day, mark in data["days"].items():
                 if isinstance(mark, list) and len(mark) == 3 and isinstance(mark[0], int):
                     self.days[day] = mark
+            at = data.get("daysReadAt")
+            self.days_read_at = float(at) if isinstance(at, (int, float)) else 0.0
+            journals = data.get("journals")
+            for name, offset in journals.items() if isinstance(journals, dict) else ():
+                if isinstance(offset, int) and offset >= 0:
+                    self.journals[name] = offset
         return self
 
     def save(self) -> None:
         folder(self.root)
-        fileio.atomic_write(self.path, orjson.dumps({"database": self.database, "days": self.days}))
+        data = {
+            "database": self.database,
+            "days": self.days,
+            "journals": self.journals,
+            "daysReadAt": self.days_read_at,
+        }
+        fileio.atomic_write(self.path, orjson.dumps(data))
 
 
 def read_status(root: Path) -> dict[str, Any]:

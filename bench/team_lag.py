@@ -1,0 +1,131 @@
+"""Sync lag (bench/team_bench.py): a real server (`usage-ls serve --stdio`, [sync] postgres set)
+receives `rate` records a second over the protocol (`usage/record`, a batch every TICK_S),
+while another thread polls the team database (`record_ids`, by id) for the records acknowledged
+and not yet seen. Lag = seen - acknowledged, per record (the poll adds up to POLL_S).
+
+After the last record is visible, the server is left idle for `idle_s` seconds and the pushes
+it makes meanwhile are counted (`sync/status.json`'s lastAttempt): an idle server must not keep
+the database busy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+from server_bench import start_server
+
+TICK_S = 0.02
+POLL_S = 0.05
+MODELS = ("claude-sonnet-4-5", "gpt-4.1-mini", "gemini-2.5-pro", "gpt-4o")
+
+
+class Watch:
+    """Ids acknowledged by the server, and when each was first seen in the team database."""
+
+    def __init__(self, conninfo: str):
+        self.conninfo = conninfo
+        self.acked: dict[str, float] = {}
+        self.seen: dict[str, float] = {}
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.conninfo, autocommit=True) as conn:
+            while not self.stop.is_set():
+                with self.lock:
+                    waiting = [i for i in self.acked if i not in self.seen]
+                if waiting:
+                    try:
+                        rows = conn.execute(
+                            "SELECT id FROM usage_ls.record_ids WHERE id = ANY(%s)", (waiting,)
+                        ).fetchall()
+                    except psycopg.errors.UndefinedTable:  # the first push has not made the schema yet
+                        rows = []
+                    now = time.monotonic()
+                    with self.lock:
+                        for (i,) in rows:
+                            self.seen[i] = now
+                time.sleep(POLL_S)
+
+    def missing(self) -> int:
+        with self.lock:
+            return sum(1 for i in self.acked if i not in self.seen)
+
+
+def _record(i: int, day: str) -> dict[str, Any]:
+    return {
+        "id": f"lag-{i}",
+        "timestamp": f"{day}T{time.strftime('%H:%M:%S', time.gmtime())}Z",
+        "model": MODELS[i % len(MODELS)],
+        "inputTokens": 1000 + i % 977,
+        "outputTokens": 100 + i % 97,
+        "project": ("widget", "api")[i % 2],
+    }
+
+
+async def _produce(client: Any, watch: Watch, rate: int, seconds: float) -> int:
+    loop = asyncio.get_running_loop()
+    start, n = loop.time(), 0
+    day = time.strftime("%Y-%m-%d", time.gmtime())
+    while (elapsed := loop.time() - start) < seconds:
+        due = int(elapsed * rate)
+        if due > n:
+            batch = [_record(i, day) for i in range(n, due)]
+            result = await client.request("usage/record", {"records": batch})
+            assert result["accepted"] == len(batch) and result.get("durable", True), result
+            now = time.monotonic()
+            with watch.lock:
+                for rec in batch:
+                    watch.acked[rec["id"]] = now
+            n = due
+        await asyncio.sleep(TICK_S)
+    return n
+
+
+def _attempts(data_dir: Path) -> Any:
+    try:
+        return orjson.loads((data_dir / "sync" / "status.json").read_bytes()).get("lastAttempt")
+    except (OSError, ValueError):
+        return None
+
+
+async def measure(data_dir: Path, conninfo: str, rate: int, seconds: float, idle_s: float) -> dict[str, Any]:
+    """Figures: lags (ms) p50/p99/max, records, records never seen, pushes while idle."""
+    watch = Watch(conninfo)
+    poller = threading.Thread(target=watch.run, daemon=True)
+    poller.start()
+    client, _cold = await start_server(data_dir)
+    try:
+        sent = await _produce(client, watch, rate, seconds)
+        deadline = time.monotonic() + 120
+        while watch.missing() and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        attempts, last = 0, _attempts(data_dir)
+        idle_end = time.monotonic() + idle_s
+        while time.monotonic() < idle_end:
+            await asyncio.sleep(0.2)
+            now = _attempts(data_dir)
+            if now != last:
+                attempts, last = attempts + 1, now
+    finally:
+        watch.stop.set()
+        poller.join()
+        await client.stop()
+    lags = sorted((watch.seen[i] - t) * 1000 for i, t in watch.acked.items() if i in watch.seen)
+    pick = (lambda p: lags[min(len(lags) - 1, int(len(lags) * p))]) if lags else (lambda p: float("nan"))
+    return {
+        "records": sent,
+        "missing": watch.missing(),
+        "p50": statistics.median(lags) if lags else float("nan"),
+        "p99": pick(0.99),
+        "max": lags[-1] if lags else float("nan"),
+        "idle_pushes": attempts,
+    }
