@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import orjson
@@ -14,11 +15,20 @@ import orjson
 SAMPLES = Path(__file__).resolve().parent / "fixtures" / "logs" / "samples"
 
 
-def make_home(home: Path) -> Path:
-    """Claude Code's and Codex's logs under `home`; returns the Claude Code transcript."""
+def make_home(home: Path, history_mb: int = 0) -> Path:
+    """Claude Code's and Codex's logs under `home`; returns the Claude Code transcript (the
+    sample session, project `widget`). `history_mb`: that much more Claude Code history besides
+    (generated, September-October 2026, projects `widget-0` ...), so the import lasts long
+    enough for an editor to draw its progress (VS Code draws it only once it has lasted a moment)."""
     shutil.copytree(SAMPLES / "claude", home / ".claude")
     shutil.copytree(SAMPLES / "codex", home / ".codex")
-    return next((home / ".claude").rglob("*.jsonl"))
+    transcript = next((home / ".claude").rglob("*.jsonl"))
+    if history_mb:
+        sys.path.insert(0, str(Path(__file__).parent / "importers"))
+        from synth_logs import claude_bulk
+
+        claude_bulk(home / ".claude", history_mb * 1_000_000, session_bytes=2_000_000)
+    return transcript
 
 
 def answer_line(transcript: Path, output_tokens: int = 40_000) -> bytes:

@@ -47,7 +47,7 @@ def bench(tmp_path_factory):
     if lacking:
         pytest.skip("VS Code e2e needs: " + ", ".join(lacking))
     wb = NewUserBench(tmp_path_factory.mktemp("vscode-new-user"))
-    wb.transcript = make_home(wb.home)
+    wb.transcript = make_home(wb.home, history_mb=40)  # a history to import, as users have
     wb.start()
     yield wb
     wb.stop()
@@ -76,14 +76,23 @@ def test_a_new_user_sees_history_imported_with_progress_and_a_live_line(bench):
                 if seen and not any("Importing" in t for t in showing):
                     break  # the import is over
                 time.sleep(0.2)
-            # VS Code shows a progress message only once it has lasted a moment: a quick tool's
-            # step may never be drawn (the Neovim test checks every `$/progress` message); the
-            # last one, Codex's, is shown while the import ends
+            # VS Code shows a progress message only once it has lasted a moment: the sample
+            # sessions alone import too fast to be drawn on a quiet machine (CI saw none), hence
+            # the 40 MB of history a user has (the Neovim test checks every `$/progress` message)
             assert any(re.search(r"Importing (Claude Code|Codex) logs", t) for t in seen), seen
             # the history is in the ledger: the sample sessions' 4 Claude Code answers ($0.279211,
             # as ccusage counts them) and 2 Codex turns ($0.031)
-            report = usage_ls(
-                bench.data_dir, "report", "models", "--from", "2026-01-01", "--to", "2030-12-31", "--json"
+            report = usage_ls(  # the sample sessions (project widget; the generated history is widget-0 ...)
+                bench.data_dir,
+                "report",
+                "models",
+                "--from",
+                "2026-01-01",
+                "--to",
+                "2030-12-31",
+                "--project",
+                "widget",
+                "--json",
             )
             models = json.loads(report)["models"]
             assert sum(m["messages"] for m in models) == 6, models
