@@ -3,7 +3,8 @@
     .venv/bin/python bench/team_scope_bench.py [--records 1000000] [--runs 7]
 
 Starts a throwaway PostgreSQL cluster (tests/team/pg_cluster.py), inserts `--records` synthetic
-records over 91 days (2026-09-01 .. 11-30: 20 users, 30 projects, 8 models, sessions of 40
+records over 91 days (2026-09-01 .. 11-30: 20 users, 30 projects, 8 models of genai-prices (6
+with a cheaper sibling: the cheaper-model tip re-prices their short answers), sessions of 40
 records) straight into `usage_ls.records` with SQL (the push is bench/team_bench.py's), then
 times the `scope: "team"` answers (usage_ls.team.records, .insights) over a 30-day and a 7-day
 range, and interactions again without the `records_ts` index (schema version 2). Figures are
@@ -16,6 +17,7 @@ import argparse
 import datetime as dt
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,7 +25,9 @@ sys.path.insert(0, str(Path(__file__).parent.parent / "tests" / "team"))
 
 from pg_cluster import make_cluster, remove
 
+from usage_ls.pricing import Pricer
 from usage_ls.queries import Filter
+from usage_ls.settings import Config
 from usage_ls.team import db, insights, query, records, schema
 
 FILL = """
@@ -31,7 +35,8 @@ INSERT INTO usage_ls.records (id, day, ts, "user", device_id, project, model, pr
     input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens,
     cost_usd, credits, cost_source, feature, session)
 SELECT 'r' || i, d::date, d + (i % 86400) * interval '1 second', 'u' || (i % 20), 'dev', 'p' || (i % 30),
-    'm' || (i % 8), null, 'premium', 1000 + i % 5000, 100 + i % 700, i % 3000, 0, 0,
+    (ARRAY['claude-sonnet-4-5', 'claude-opus-4-1', 'gpt-4.1', 'gpt-4.1-mini', 'gpt-5', 'gemini-2.5-pro',
+           'claude-haiku-4-5', 'o3'])[i % 8 + 1], null, 'premium', 1000 + i % 5000, 100 + i % 700, i % 3000, 0, 0,
     (i % 1000) / 10000.0, (i % 1000) / 100.0, 'computed',
     CASE WHEN i % 7 = 0 THEN 'claude-code agent=x query=subagent' ELSE 'claude-code' END, 's' || (i / 40)
 FROM generate_series(1, {n}) AS i,
@@ -90,7 +95,12 @@ def main() -> None:
         )
         timed("sessions, 7 days, first 10", lambda: records.sessions(reader, week, {"limit": 10}, utc), 3)
         timed("attribution, 30 days", lambda: records.attribution(reader, month, {}), 3)
-        timed("insights, 30 days", lambda: insights.compute(reader, month, utc, 0.01), 3)
+        cfg = Config(data_dir=Path(tempfile.mkdtemp(prefix="usage-ls-bench-")))
+        cfg.tz, pricer = utc, Pricer(cfg)
+        found = insights.compute(reader, month, cfg, pricer)
+        print(f"  (insights, 30 days: {len(found['spikes'])} spikes, tips {[t['kind'] for t in found['tips']]})")
+        timed("insights, 30 days (spikes, re-pricing tips)", lambda: insights.compute(reader, month, cfg, pricer), 3)
+        timed("insights, 7 days", lambda: insights.compute(reader, week, cfg, pricer), 3)
         conn.execute("DROP INDEX usage_ls.records_ts")
         timed(
             "without records_ts: interactions, 30 days, newest 50",

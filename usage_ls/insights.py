@@ -33,9 +33,11 @@ What each computation is, and why:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
+from usage_ls import days, spikes
 from usage_ls.spikes import BASELINE_DAYS
 from usage_ls.store.columns import RecordColumns
 
@@ -68,22 +70,61 @@ SWAPS = {
 # -- hours and shares --------------------------------------------------------------------
 
 
+def hour_sums(ts: np.ndarray, weights: np.ndarray, day_start_ms: int, keep=None) -> np.ndarray:
+    """`weights` summed per hour since `day_start_ms` (25 bins: a DST day can have 25 hours)."""
+    idx = (ts - day_start_ms) // HOUR_MS
+    inside = (idx >= 0) & (idx < 25)
+    if keep is not None:
+        inside &= keep
+    return np.bincount(idx[inside].astype(np.int64), weights=weights[inside], minlength=25)[:25]
+
+
 def hour_bins(cols: RecordColumns, values: np.ndarray, day_start_ms: int, mask=None) -> np.ndarray:
     """Spend per hour since `day_start_ms` (25 bins: a DST day can have 25 hours)."""
-    idx = (cols.ts - day_start_ms) // HOUR_MS
-    keep = (idx >= 0) & (idx < 25)
-    if mask is not None:
-        keep &= mask
-    return np.bincount(idx[keep].astype(np.int64), weights=values[keep], minlength=25)[:25]
+    return hour_sums(cols.ts, values, day_start_ms, mask)
 
 
 def hour_calls(cols: RecordColumns, values: np.ndarray, day_start_ms: int, mask=None) -> np.ndarray:
     """Priced calls (spend > 0) per hour since `day_start_ms`, in the same 25 bins."""
-    idx = (cols.ts - day_start_ms) // HOUR_MS
-    keep = (idx >= 0) & (idx < 25) & (values > 0)
-    if mask is not None:
-        keep &= mask
-    return np.bincount(idx[keep].astype(np.int64), minlength=25)[:25]
+    priced = values > 0
+    return hour_sums(
+        cols.ts, priced.astype(np.float64), day_start_ms, priced if mask is None else priced & mask
+    ).astype(np.int64)
+
+
+def recent_hour_spikes(
+    f_start: str,
+    f_end: str,
+    today: str,
+    tz,
+    floor: float,
+    hours_of: Callable[[str], tuple[np.ndarray, np.ndarray]],
+    history: Callable[[str, bool], np.ndarray],
+) -> list[dict]:
+    """Spike hours of yesterday and today (those in f_start..f_end), each with its `start`.
+    `hours_of(day)`: the day's spend and priced calls per hour (25 bins each); `history(day,
+    calls)`: the previous 28 days' spend (or, with `calls`, priced calls) per hour (28 x 25),
+    asked only when an hour of the day is above `floor` (it costs reading those days)."""
+    out = []
+    for day in (days.shift(today, -1), today):
+        if not f_start <= day <= f_end:
+            continue
+        hours, calls = hours_of(day)
+        if hours.max(initial=0.0) <= floor:
+            continue  # no hour can be a spike: skip loading the history
+        found = spikes.hour_spikes(
+            day,
+            hours,
+            calls,
+            spikes.hour_baseline(history(day, False)),
+            floor,
+            lambda day=day: spikes.calls_limit(history(day, True)),
+        )
+        start = days.midnight_ms(day, tz)
+        for spike in found:
+            spike["start"] = days.iso_timestamp(start + spike["hour"] * HOUR_MS, tz)
+        out += found
+    return out
 
 
 def top_share(amounts: dict[str, float]) -> dict | None:
@@ -278,6 +319,24 @@ def spike_tips(spikes: list[dict], unit: str, usd_per_credit: float) -> list[dic
             )
             break  # a project explains it; a session inside it would say the same
     return out
+
+
+def tips(
+    cols: RecordColumns,
+    model_names: list[str],
+    project_names: list[str],
+    pricer,
+    usd_per_credit: float,
+    per_request: dict,
+    unusual: list[dict],
+    unit: str,
+) -> list[dict]:
+    """Every tip of a period's records (`cols`, `*_names` what their ids stand for) and its
+    spikes, the largest saving first."""
+    found = swap_tips(cols, model_names, pricer, usd_per_credit, per_request)
+    found += cache_tips(cols, model_names, project_names, pricer, usd_per_credit, per_request)
+    found += spike_tips(unusual, unit, usd_per_credit)
+    return rank_tips(found)
 
 
 def rank_tips(tips: list[dict]) -> list[dict]:

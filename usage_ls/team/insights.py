@@ -1,4 +1,5 @@
-"""`usage/insights` with `scope: "team"`: what makes sense team-wide, from the team database.
+"""`usage/insights` with `scope: "team"`: the local insights (insights.py, spikes.py) over the
+team database's numbers.
 
 - burn rate: the records of the last hour (`records`, the partitions of yesterday to tomorrow
   only: another machine's day may be a day ahead), every machine's;
@@ -6,13 +7,18 @@
   to the end of the day and month (this machine's clock and days: `day` is the local day on the
   machine that recorded a record);
 - spikes: days of the range against their previous 28 days (spikes.day_spikes), from the
-  rollup, each with the model, project and user that spent most of it. No hour spikes (the
-  rollup has no hours) and no session attribution;
-- tips: spike concentration (a project that caused half a spike day). The swap and caching
-  tips need every record's tokens re-priced: they stay local;
+  rollup, each with the model, project and user that spent most of it (the rollup) and the
+  session (`records`); hours of yesterday and today against the busy hours of the previous 28
+  days (insights.recent_hour_spikes), from `records` summed per quarter hour in the database
+  and binned into this machine's local hours, each with its model, project, user and session;
+- tips: insights.tips (the cheaper model for short answers and prompt caching, each record
+  re-priced as locally; a project that caused half a spike day) over the range's records that
+  can make one (short priced answers of a model with a cheaper sibling, long prompts);
 - budgets: none here (this machine's budgets are about its own usage).
 
-The answer has the local shape (insight_engine.compute) plus `"scope": "team"`.
+What comes from `records` follows the row-level security (a member's login reads its own
+user's records; docs/team.md). The answer has the local shape (insight_engine.compute) plus
+`"scope": "team"` and `topUser` in each spike.
 """
 
 from __future__ import annotations
@@ -20,9 +26,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import numpy as np
+
 from usage_ls import days, insights, spikes
+from usage_ls.pricing import Pricer
 from usage_ls.queries import Filter
-from usage_ls.team import query
+from usage_ls.settings import Config
+from usage_ls.team import query, records
 from usage_ls.team.query import Reader, where
 
 _RECENT = """
@@ -55,7 +65,101 @@ def _top(reader: Reader, f: Filter, column: str, metric: str) -> dict[str, Any] 
     return insights.top_share({name: float(value or 0.0) for name, value in rows if value})
 
 
-def compute(reader: Reader, f: Filter, tz: dt.tzinfo, usd_per_credit: float) -> dict[str, Any]:
+_WITHIN = " AND ts >= to_timestamp(%s / 1000.0) AND ts < to_timestamp(%s / 1000.0)"
+_QUARTER_MS = 900_000  # every time zone's offset is a whole number of quarter hours
+
+
+def _money(metric: str) -> str:
+    return "credits" if metric == "credits" else "cost_usd"
+
+
+def _tops(reader: Reader, f: Filter, metric: str, more: str, args: list[Any]) -> dict[str, Any]:
+    """The model, project, user and session that spent most of the filter's records (and
+    `more`): insights.top_share of each, as the local spikes' attribution."""
+    sql, where_args = where(f)
+    rows = reader.rows(
+        f'SELECT model, project, "user", session, coalesce(sum({_money(metric)}), 0)::float8 '
+        f"FROM usage_ls.records WHERE {sql}{more} GROUP BY 1, 2, 3, 4",
+        [*where_args, *args],
+    )
+    sums: list[dict[str, float]] = [{}, {}, {}, {}]
+    for *names, value in rows:
+        for by, name in zip(sums, names):
+            if name:
+                by[name] = by.get(name, 0.0) + float(value)
+    top = [insights.top_share(by) for by in sums]
+    return {"topModel": top[0], "topProject": top[1], "topUser": top[2], "topSession": top[3] if sums[3] else None}
+
+
+class _Quarters:
+    """Spend and priced calls per quarter hour, from `records`, binned into the hours of this
+    machine's days (insights.hour_sums) as the local engine bins a day's records."""
+
+    def __init__(self, reader: Reader, f: Filter, metric: str, tz: dt.tzinfo):
+        self.reader, self.f, self.metric, self.tz = reader, f, metric, tz
+        self.histories: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def _read(self, first: str, last: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        lo, hi = days.midnight_ms(first, self.tz), days.midnight_ms(days.shift(last, 1), self.tz)
+        # the records' days are their machines' (another zone may be a day ahead or behind)
+        sql, args = where(_over(self.f, days.shift(first, -1), days.shift(last, 1)))
+        money = _money(self.metric)
+        rows = self.reader.rows(
+            f"SELECT floor(extract(epoch FROM ts) * 1000 / {_QUARTER_MS})::bigint * {_QUARTER_MS}, "
+            f"coalesce(sum({money}), 0)::float8, count(*) FILTER (WHERE {money} > 0) "
+            f"FROM usage_ls.records WHERE {sql}{_WITHIN} GROUP BY 1",
+            [*args, lo, hi],
+        )
+        table = np.array(rows, dtype=np.float64).reshape(len(rows), 3)
+        return table[:, 0].astype(np.int64), table[:, 1], table[:, 2]
+
+    def _hours(self, quarters: tuple[np.ndarray, np.ndarray, np.ndarray], day: str) -> tuple[np.ndarray, np.ndarray]:
+        ts, spend, calls = quarters
+        start, end = days.midnight_ms(day, self.tz), days.midnight_ms(days.shift(day, 1), self.tz)
+        keep = (ts >= start) & (ts < end)
+        return insights.hour_sums(ts, spend, start, keep), insights.hour_sums(ts, calls, start, keep)
+
+    def day(self, day: str) -> tuple[np.ndarray, np.ndarray]:
+        return self._hours(self._read(day, day), day)
+
+    def history(self, day: str, calls: bool) -> np.ndarray:
+        if day not in self.histories:
+            first = days.shift(day, -spikes.BASELINE_DAYS)
+            quarters = self._read(first, days.shift(day, -1))
+            rows = [self._hours(quarters, d) for d in days.day_range(first, days.shift(day, -1))]
+            self.histories[day] = (np.array([r[0] for r in rows]), np.array([r[1] for r in rows]))
+        return self.histories[day][1 if calls else 0]
+
+
+def _tips(
+    reader: Reader, f: Filter, cfg: Config, pricer: Pricer, unusual: list[dict[str, Any]], unit: str
+) -> list[dict[str, Any]]:
+    """insights.tips over the range's records that can make a tip: short priced answers of a
+    model with a cheaper sibling (insights.SWAPS), long uncached prompts."""
+    swappable = []
+    for row in query.token_split(reader, f)["models"]:
+        match = pricer.match(row["model"])
+        if match is not None and match.source == "genai-prices" and match.model_id in insights.SWAPS:
+            swappable.append(row["model"])
+    more = (
+        f" AND ((output_tokens <= {insights.SHORT_OUTPUT_TOKENS} AND cost_usd IS NOT NULL AND model = ANY(%s))"
+        f" OR input_tokens >= {insights.LONG_PROMPT_TOKENS})"
+    )
+    found = records.columns(reader, f, more, (swappable,))
+    return insights.tips(
+        found.cols,
+        found.models.names,
+        found.projects.names,
+        pricer,
+        cfg.usd_per_credit,
+        cfg.credits_per_request,
+        unusual,
+        unit,
+    )
+
+
+def compute(reader: Reader, f: Filter, cfg: Config, pricer: Pricer) -> dict[str, Any]:
+    tz, usd_per_credit = cfg.tz, cfg.usd_per_credit
     today, now = days.today(tz), days.now_ms()
     metric, unit = ("credits", "credits") if f.billing == "premium" else ("costUsd", "usd")
     per_usd = 1.0 / usd_per_credit if unit == "credits" else 1.0
@@ -106,7 +210,18 @@ def compute(reader: Reader, f: Filter, tz: dt.tzinfo, usd_per_credit: float) -> 
         spike["topModel"] = _top(reader, day, "model", metric)
         spike["topProject"] = _top(reader, day, "project", metric)
         spike["topUser"] = _top(reader, day, "user", metric)
+        spike["topSession"] = _tops(reader, day, metric, "", [])["topSession"]
         spike["unit"] = unit
+    quarters = _Quarters(reader, f, metric, tz)
+    hourly = insights.recent_hour_spikes(
+        f.start, f.end, today, tz, spikes.HOUR_FLOOR_USD * per_usd, quarters.day, quarters.history
+    )
+    for spike in hourly:
+        lo = days.midnight_ms(spike["date"], tz) + spike["hour"] * insights.HOUR_MS
+        near = _over(f, days.shift(spike["date"], -1), days.shift(spike["date"], 1))
+        spike.update(_tops(reader, near, metric, _WITHIN, [lo, lo + insights.HOUR_MS]), unit=unit)
+    unusual = sorted(unusual + hourly, key=lambda s: (s["date"], s.get("hour", -1)))
+    tips = _tips(reader, f, cfg, pricer, unusual, unit)
     return {
         "from": f.start,
         "to": f.end,
@@ -115,5 +230,5 @@ def compute(reader: Reader, f: Filter, tz: dt.tzinfo, usd_per_credit: float) -> 
         "burnRate": burn,
         "projection": projection,
         "spikes": unusual,
-        "tips": insights.rank_tips(insights.spike_tips(unusual, unit, usd_per_credit)),
+        "tips": tips,
     }
