@@ -75,7 +75,9 @@ def team(cluster, tmp_path_factory):
         laptop: [r for k in range(1, 21, 2) for r in history(k)] + alice_burst[:8] + earlier,
         desktop: alice_burst[:4] + alice_burst[8:],
         bob: [{**r, "id": "b" + r["id"]} for k in range(2, 21, 2) for r in history(k)]
-        + burst("bob", 6, "bob-burst", "docs"),
+        + burst("bob", 6, "bob-burst", "docs")
+        # prompts past Sonnet's 200k-token tier, in the hour and project of six below it
+        + [{**r, "inputTokens": 250_000 + r["inputTokens"]} for r in burst("long", 2, "bob-burst", "docs")],
     }
     for d, recs in own.items():
         record(d, recs)
@@ -125,16 +127,16 @@ def test_team_insights_have_hour_spikes_and_the_repricing_tips_of_every_machine(
         server.close()
         truth.close()
     # yesterday's 10 o'clock: Alice's 16 answers (4 of them pushed by both her machines, counted
-    # once) and Bob's 6, against the team's ordinary hours
+    # once) and Bob's 8, against the team's ordinary hours
     hour = [s for s in got["spikes"] if s["kind"] == "hour"]
-    assert [(s["date"], s["hour"], s["calls"]) for s in hour] == [(YESTERDAY.isoformat(), 10, 22)]
-    assert hour[0]["topUser"]["name"] == "alice" and hour[0]["topSession"]["name"] == "burst"
+    assert [(s["date"], s["hour"], s["calls"]) for s in hour] == [(YESTERDAY.isoformat(), 10, 24)]
+    assert hour[0]["topUser"]["name"] == "bob" and hour[0]["topSession"]["name"] == "bob-burst"  # his long prompts
     day = [s for s in got["spikes"] if s["kind"] == "day"]
-    assert [s["date"] for s in day] == [YESTERDAY.isoformat()] and day[0]["topSession"]["name"] == "burst"
+    assert [s["date"] for s in day] == [YESTERDAY.isoformat()] and day[0]["topSession"]["name"] == "bob-burst"
     kinds = {(t["kind"], t.get("model") or t.get("project")) for t in got["tips"]}
     assert {("cheaperModel", "claude-sonnet-4-5"), ("promptCaching", "widget"), ("promptCaching", "docs")} <= kinds
     swap = next(t for t in got["tips"] if t["kind"] == "cheaperModel")
-    assert swap["records"] == 16 + 2 + 6 and swap["alternative"] == "claude-haiku-4-5"
+    assert swap["records"] == 16 + 2 + 8 and swap["alternative"] == "claude-haiku-4-5"
 
 
 def test_the_dashboards_team_view_has_the_hour_spikes_and_tips(team, main):

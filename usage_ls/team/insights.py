@@ -29,11 +29,14 @@ from typing import Any
 import numpy as np
 
 from usage_ls import days, insights, spikes
+from usage_ls.model import TOKEN_FIELDS
 from usage_ls.pricing import Pricer
 from usage_ls.queries import Filter
 from usage_ls.settings import Config
-from usage_ls.team import query, records
+from usage_ls.store.columns import Dims, RecordColumns
+from usage_ls.team import query
 from usage_ls.team.query import Reader, where
+from usage_ls.team.records import stored_records
 
 _RECENT = """
 SELECT coalesce(sum(credits), 0)::float8, coalesce(sum(cost_usd), 0)::float8,
@@ -131,30 +134,84 @@ class _Quarters:
         return self.histories[day][1 if calls else 0]
 
 
+_TOTAL_IN = "input_tokens + cache_read_tokens + cache_write_tokens"
+_GROUPS = f"""
+SELECT model, provider, billing, project, floor(extract(epoch FROM ts) / 86400)::bigint * 86400000,
+       output_tokens <= {insights.SHORT_OUTPUT_TOKENS}, cost_usd IS NOT NULL, input_tokens >= {insights.LONG_PROMPT_TOKENS},
+       count(*), sum(input_tokens), sum(output_tokens), sum(cache_read_tokens), sum(cache_write_tokens),
+       sum(cache_write_1h_tokens), sum(cost_usd)::float8, coalesce(sum(credits), 0)::float8,
+       min({_TOTAL_IN}), max({_TOTAL_IN})
+FROM usage_ls.records WHERE {{where}} GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+"""
+_ONE_GROUP = (
+    " AND model = %s AND provider IS NOT DISTINCT FROM %s AND billing = %s AND project = %s"
+    " AND ts >= to_timestamp(%s / 1000.0) AND ts < to_timestamp(%s / 1000.0)"
+    f" AND (output_tokens <= {insights.SHORT_OUTPUT_TOKENS}) = %s AND (cost_usd IS NOT NULL) = %s"
+    f" AND (input_tokens >= {insights.LONG_PROMPT_TOKENS}) = %s"
+)
+
+
 def _tips(
     reader: Reader, f: Filter, cfg: Config, pricer: Pricer, unusual: list[dict[str, Any]], unit: str
 ) -> list[dict[str, Any]]:
-    """insights.tips over the range's records that can make a tip: short priced answers of a
-    model with a cheaper sibling (insights.SWAPS), long uncached prompts."""
-    swappable = []
+    """insights.tips over the range's records that can make a tip (short priced answers of a
+    model with a cheaper sibling, long prompts), summed in the database per model, provider,
+    billing, project, UTC day and side of each threshold: the tips are sums of what each record
+    costs at rates that depend on nothing else but its tier, and a group whose records' input
+    spans two tiers is read record by record."""
+    swaps: dict[str, tuple[str, str]] = {}  # model -> (the cheaper model, its provider)
     for row in query.token_split(reader, f)["models"]:
         match = pricer.match(row["model"])
         if match is not None and match.source == "genai-prices" and match.model_id in insights.SWAPS:
-            swappable.append(row["model"])
+            swaps[row["model"]] = (insights.SWAPS[match.model_id], match.provider_id)
     more = (
         f" AND ((output_tokens <= {insights.SHORT_OUTPUT_TOKENS} AND cost_usd IS NOT NULL AND model = ANY(%s))"
         f" OR input_tokens >= {insights.LONG_PROMPT_TOKENS})"
     )
-    found = records.columns(reader, f, more, (swappable,))
+    sql, args = where(f)
+    records: list[dict[str, Any]] = []
+    counts: list[int] = []
+    for g in reader.rows(_GROUPS.format(where=sql + more), [*args, list(swaps)]):
+        model, provider, billing, project, day_ms, short, priced, long = g[:8]
+        lo, hi = int(g[16]), int(g[17])
+        priced_by = ([swaps[model]] if short and priced and model in swaps else []) + (
+            [(model, provider)] if long else []
+        )
+        if any(pricer.rates(m, p, day_ms, lo) != pricer.rates(m, p, day_ms, hi) for m, p in priced_by):
+            one = (model, provider, billing, project, day_ms, day_ms + 86_400_000, short, priced, long)
+            found = stored_records(reader, f, more + _ONE_GROUP, (list(swaps), *one))
+            records += found
+            counts += [1] * len(found)
+            continue
+        records.append(
+            {
+                "id": None,
+                "ts": int(day_ms),
+                "date": None,
+                "model": model,
+                "provider": provider,
+                "billing": billing,
+                "project": project,
+                "user": "",
+                **dict(zip(TOKEN_FIELDS, (int(v) for v in g[9:14]))),
+                "costUsd": g[14],
+                "costSource": None,
+                "credits": g[15],
+            }
+        )
+        counts.append(int(g[8]))
+    models, projects, users = Dims(), Dims(), Dims()
+    cols = RecordColumns.build(records, models, projects, users)
     return insights.tips(
-        found.cols,
-        found.models.names,
-        found.projects.names,
+        cols,
+        models.names,
+        projects.names,
         pricer,
         cfg.usd_per_credit,
         cfg.credits_per_request,
         unusual,
         unit,
+        np.array(counts, dtype=np.int64),
     )
 
 

@@ -68,10 +68,14 @@ def columns(reader: Reader, f: Filter, more: str = "", args: tuple[Any, ...] = (
 def _read(
     reader: Reader, f: Filter, more: str, args: tuple[Any, ...], models: Dims, projects: Dims, users: Dims
 ) -> RecordColumns:
+    return RecordColumns.build(stored_records(reader, f, more, args), models, projects, users)
+
+
+def stored_records(reader: Reader, f: Filter, more: str = "", args: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    """The filter's records (and `more`), in time order, as the ledger stores them."""
     sql, where_args = where(f)
     rows = reader.rows(f"SELECT {_ROW} FROM usage_ls.records WHERE {sql}{more} ORDER BY ts, id", [*where_args, *args])
-    records = [_stored(r) for r in rows]
-    return RecordColumns.build(records, models, projects, users)
+    return [_stored(r) for r in rows]
 
 
 def _stored(r: tuple[Any, ...]) -> dict[str, Any]:
