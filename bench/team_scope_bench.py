@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import statistics
 import sys
 import tempfile
@@ -66,6 +67,7 @@ def main() -> None:
         conn.execute("ANALYZE usage_ls.records")
         print(
             f"team answers from records: {opts.records:,} records over 91 days (filled in {time.perf_counter() - t:.1f} s)"
+            f"; load average {os.getloadavg()[0]:.1f}"
         )
         reader = query.Reader(pg)
         month, week = Filter("2026-11-01", "2026-11-30"), Filter("2026-11-24", "2026-11-30")
@@ -98,9 +100,12 @@ def main() -> None:
         cfg = Config(data_dir=Path(tempfile.mkdtemp(prefix="usage-ls-bench-")))
         cfg.tz, pricer = utc, Pricer(cfg)
         found = insights.compute(reader, month, cfg, pricer)
-        print(f"  (insights, 30 days: {len(found['spikes'])} spikes, tips {[t['kind'] for t in found['tips']]})")
+        kinds = sorted({t["kind"] for t in found["tips"]})
+        tips = ", ".join(f"{sum(t['kind'] == k for t in found['tips'])} {k}" for k in kinds)
+        print(f"  (insights, 30 days: {len(found['spikes'])} spikes; tips: {tips or 'none'})")
         timed("insights, 30 days (spikes, re-pricing tips)", lambda: insights.compute(reader, month, cfg, pricer), 3)
         timed("insights, 7 days", lambda: insights.compute(reader, week, cfg, pricer), 3)
+        print(f"  (load average {os.getloadavg()[0]:.1f})")
         conn.execute("DROP INDEX usage_ls.records_ts")
         timed(
             "without records_ts: interactions, 30 days, newest 50",
