@@ -139,6 +139,14 @@ def test_team_insights_have_hour_spikes_and_the_repricing_tips_of_every_machine(
     assert swap["records"] == 16 + 2 + 8 and swap["alternative"] == "claude-haiku-4-5"
 
 
+def test_insights_text_with_team(team, main):
+    text = main(team["desktop"], "insights", "--team", "--from", SPAN["from"], "--to", SPAN["to"]).stdout
+    assert "scope=team" in text and "not in the team's insights: [budgets] are this machine's" in text
+    assert "use claude-haiku-4-5 instead of claude-sonnet-4-5 for short answers" in text
+    assert "cache the long prompts of project widget" in text
+    assert f"Unusual spend 10:00-11:00 on {YESTERDAY.isoformat()}" in text and ", by bob (" in text
+
+
 def test_the_dashboards_team_view_has_the_hour_spikes_and_tips(team, main):
     out = team["laptop"] / "team.html"
     span = ["--from", SPAN["from"], "--to", SPAN["to"]]
