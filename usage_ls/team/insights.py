@@ -55,25 +55,24 @@ def _spent(reader: Reader, f: Filter) -> dict[str, float]:
     return {"credits": float(row[0]), "costUsd": float(row[1]), "byokUsd": float(row[2])}
 
 
+def _money(metric: str) -> str:
+    return "credits" if metric == "credits" else "cost_usd"
+
+
 def _over(f: Filter, start: str, end: str) -> Filter:
     return Filter(start, end, f.project, f.user, f.model, f.billing)
 
 
 def _top(reader: Reader, f: Filter, column: str, metric: str) -> dict[str, Any] | None:
     sql, args = where(f)
-    money = "credits" if metric == "credits" else "cost_usd"
     rows = reader.rows(
-        f'SELECT "{column}", sum({money})::float8 FROM usage_ls.daily WHERE {sql} GROUP BY "{column}"', args
+        f'SELECT "{column}", sum({_money(metric)})::float8 FROM usage_ls.daily WHERE {sql} GROUP BY "{column}"', args
     )
     return insights.top_share({name: float(value or 0.0) for name, value in rows if value})
 
 
 _WITHIN = " AND ts >= to_timestamp(%s / 1000.0) AND ts < to_timestamp(%s / 1000.0)"
 _QUARTER_MS = 900_000  # every time zone's offset is a whole number of quarter hours
-
-
-def _money(metric: str) -> str:
-    return "credits" if metric == "credits" else "cost_usd"
 
 
 def _tops(reader: Reader, f: Filter, metric: str, more: str, args: list[Any]) -> dict[str, Any]:
@@ -177,7 +176,8 @@ def _tips(
         priced_by = ([swaps[model]] if short and priced and model in swaps else []) + (
             [(model, provider)] if long else []
         )
-        if any(pricer.rates(m, p, day_ms, lo) != pricer.rates(m, p, day_ms, hi) for m, p in priced_by):
+        # (the same tier is the same Rates object: pricing.py keeps one per tier)
+        if any(pricer.rates(m, p, day_ms, lo) is not pricer.rates(m, p, day_ms, hi) for m, p in priced_by):
             one = (model, provider, billing, project, day_ms, day_ms + 86_400_000, short, priced, long)
             found = stored_records(reader, f, more + _ONE_GROUP, (list(swaps), *one))
             records += found
