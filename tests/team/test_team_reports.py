@@ -212,6 +212,11 @@ def test_every_report_and_query_method_with_team_matches_one_ledger(team, main):
         for a in answers:
             del a["now"]  # (each its own)
         assert answers[0]["blocks"] and rounded(answers[1]) == rounded(answers[0]), extra
+    for what in ("today", "daily", "weekly", "monthly", "blocks", "models", "projects", "interactions", "sessions"):
+        table = main(team["bob"], "report", what, "--team", *span)  # the tables too
+        assert table.returncode == 0 and "scope=team" in table.stdout.splitlines()[0], (what, table.stderr)
+    agents = main(team["bob"], "report", "agents", "--team", *span)
+    assert agents.returncode == 0 and "code-reviewer" in agents.stdout
     refused = main(team["bob"], "report", "limits", "--team")
     assert refused.returncode == 2 and "--team: does not apply to `report limits`" in refused.stderr
 
