@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).parent.parent / "tests" / "team"))
 
 from pg_cluster import make_cluster, remove
 
+from usage_ls import blocks
 from usage_ls.pricing import Pricer
 from usage_ls.queries import Filter
 from usage_ls.settings import Config
@@ -105,6 +106,18 @@ def main() -> None:
         print(f"  (insights, 30 days: {len(found['spikes'])} spikes; tips: {tips or 'none'})")
         timed("insights, 30 days (spikes, re-pricing tips)", lambda: insights.compute(reader, month, cfg, pricer), 3)
         timed("insights, 7 days", lambda: insights.compute(reader, week, cfg, pricer), 3)
+        session = " AND session = %s", ("s20000",)  # (`report session --team`: 40 records of 2026-11-12)
+        timed("report session, 30 days", lambda: records.columns(reader, month, *session), 3)
+        one_week = Filter("2026-11-24", "2026-11-30", user="u3")
+
+        def blocks_of(f: Filter) -> None:
+            loader = records.DayLoader(reader, f, *records.of_tool("claude-code"))
+            loader.read(f.start, "2026-12-01")
+            now = int(dt.datetime(2026, 12, 1, tzinfo=utc).timestamp() * 1000)
+            blocks.report(loader, f.start, f.end, utc, now, loader.models.names)
+
+        timed("report blocks, 7 days, one user", lambda: blocks_of(one_week), 3)
+        timed("report blocks, 7 days, the whole team", lambda: blocks_of(week), 3)
         print(f"  (load average {os.getloadavg()[0]:.1f})")
         conn.execute("DROP INDEX usage_ls.records_ts")
         timed(
