@@ -3,7 +3,8 @@
     .venv/bin/python bench/team_scope_bench.py [--records 1000000] [--runs 7]
 
 Starts a throwaway PostgreSQL cluster (tests/team/pg_cluster.py), inserts `--records` synthetic
-records over 91 days (2026-09-01 .. 11-30: 20 users, 30 projects, 8 models, sessions of 40
+records over 91 days (2026-09-01 .. 11-30: 20 users, 30 projects, 8 models of genai-prices (6
+with a cheaper sibling: the cheaper-model tip re-prices their short answers), sessions of 40
 records) straight into `usage_ls.records` with SQL (the push is bench/team_bench.py's), then
 times the `scope: "team"` answers (usage_ls.team.records, .insights) over a 30-day and a 7-day
 range, and interactions again without the `records_ts` index (schema version 2). Figures are
@@ -14,8 +15,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,7 +26,10 @@ sys.path.insert(0, str(Path(__file__).parent.parent / "tests" / "team"))
 
 from pg_cluster import make_cluster, remove
 
+from usage_ls import blocks
+from usage_ls.pricing import Pricer
 from usage_ls.queries import Filter
+from usage_ls.settings import Config
 from usage_ls.team import db, insights, query, records, schema
 
 FILL = """
@@ -31,7 +37,8 @@ INSERT INTO usage_ls.records (id, day, ts, "user", device_id, project, model, pr
     input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens,
     cost_usd, credits, cost_source, feature, session)
 SELECT 'r' || i, d::date, d + (i % 86400) * interval '1 second', 'u' || (i % 20), 'dev', 'p' || (i % 30),
-    'm' || (i % 8), null, 'premium', 1000 + i % 5000, 100 + i % 700, i % 3000, 0, 0,
+    (ARRAY['claude-sonnet-4-5', 'claude-opus-4-1', 'gpt-4.1', 'gpt-4.1-mini', 'gpt-5', 'gemini-2.5-pro',
+           'claude-haiku-4-5', 'o3'])[i % 8 + 1], null, 'premium', 1000 + i % 5000, 100 + i % 700, i % 3000, 0, 0,
     (i % 1000) / 10000.0, (i % 1000) / 100.0, 'computed',
     CASE WHEN i % 7 = 0 THEN 'claude-code agent=x query=subagent' ELSE 'claude-code' END, 's' || (i / 40)
 FROM generate_series(1, {n}) AS i,
@@ -61,6 +68,7 @@ def main() -> None:
         conn.execute("ANALYZE usage_ls.records")
         print(
             f"team answers from records: {opts.records:,} records over 91 days (filled in {time.perf_counter() - t:.1f} s)"
+            f"; load average {os.getloadavg()[0]:.1f}"
         )
         reader = query.Reader(pg)
         month, week = Filter("2026-11-01", "2026-11-30"), Filter("2026-11-24", "2026-11-30")
@@ -90,7 +98,27 @@ def main() -> None:
         )
         timed("sessions, 7 days, first 10", lambda: records.sessions(reader, week, {"limit": 10}, utc), 3)
         timed("attribution, 30 days", lambda: records.attribution(reader, month, {}), 3)
-        timed("insights, 30 days", lambda: insights.compute(reader, month, utc, 0.01), 3)
+        cfg = Config(data_dir=Path(tempfile.mkdtemp(prefix="usage-ls-bench-")))
+        cfg.tz, pricer = utc, Pricer(cfg)
+        found = insights.compute(reader, month, cfg, pricer)
+        kinds = sorted({t["kind"] for t in found["tips"]})
+        tips = ", ".join(f"{sum(t['kind'] == k for t in found['tips'])} {k}" for k in kinds)
+        print(f"  (insights, 30 days: {len(found['spikes'])} spikes; tips: {tips or 'none'})")
+        timed("insights, 30 days (spikes, re-pricing tips)", lambda: insights.compute(reader, month, cfg, pricer), 3)
+        timed("insights, 7 days", lambda: insights.compute(reader, week, cfg, pricer), 3)
+        session = " AND session = %s", ("s20000",)  # (`report session --team`: 40 records of 2026-11-12)
+        timed("report session, 30 days", lambda: records.columns(reader, month, *session), 3)
+        one_week = Filter("2026-11-24", "2026-11-30", user="u3")
+
+        def blocks_of(f: Filter) -> None:
+            loader = records.DayLoader(reader, f, *records.of_tool("claude-code"))
+            loader.read(f.start, "2026-12-01")
+            now = int(dt.datetime(2026, 12, 1, tzinfo=utc).timestamp() * 1000)
+            blocks.report(loader, f.start, f.end, utc, now, loader.models.names)
+
+        timed("report blocks, 7 days, one user", lambda: blocks_of(one_week), 3)
+        timed("report blocks, 7 days, the whole team", lambda: blocks_of(week), 3)
+        print(f"  (load average {os.getloadavg()[0]:.1f})")
         conn.execute("DROP INDEX usage_ls.records_ts")
         timed(
             "without records_ts: interactions, 30 days, newest 50",

@@ -127,7 +127,7 @@ def cmd_record(args) -> int:
 
 
 def cmd_report(args) -> int:
-    if args.team and args.what in ("blocks", "limits", "session"):
+    if args.team and args.what == "limits":
         raise InvalidParams("--team", f"does not apply to `report {args.what}` (this machine's)")
     if args.what == "session":
         return _report_session(args)
@@ -177,7 +177,8 @@ def cmd_report(args) -> int:
 
 
 def _report_session(args) -> int:
-    """`usage-ls report session <id>`: a session's models, and Claude Code's own cost beside ours."""
+    """`usage-ls report session <id> [--team]`: a session's models (with --team, every machine's
+    records of it), and Claude Code's own cost beside ours."""
     from usage_ls.sessions import session_report
 
     if not args.session:
@@ -187,13 +188,14 @@ def _report_session(args) -> int:
     for day in (args.start, args.end):
         if day is not None:
             svc.parse_filter({"from": day})  # a bad day is refused, naming the field
-    result = session_report(svc, args.session, args.start, args.end)
+    result = session_report(svc, args.session, args.start, args.end, team=args.team)
     if args.json:
         print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
         return 0
     where = ", ".join(fmt.plain(p) for p in result["projects"]) or "no records"
     tools = ", ".join(result["features"])
-    print(f"session {fmt.plain(args.session)} · {result['from']} .. {result['to']} · {tools or '-'} · {where}")
+    team = " · scope=team" if args.team else ""
+    print(f"session {fmt.plain(args.session)} · {result['from']} .. {result['to']} · {tools or '-'} · {where}{team}")
     print(tables.session(result))
     return 0
 

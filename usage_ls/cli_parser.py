@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--sort", default="-timestamp", help="column of `interactions` (`sessions`: default -start), - for descending"
     )
     rep.add_argument("--wide", action="store_true", help="sessions: whole session ids and models (past 80 columns)")
-    rep.add_argument("--team", action="store_true", help="the team database's numbers (not blocks, limits, session)")
+    rep.add_argument("--team", action="store_true", help="the team database's numbers (not limits)")
 
     ins = sub.add_parser("insights", help="budgets left, burn rate, projection, spikes and money-saving tips")
     filter_args(ins)

@@ -20,10 +20,16 @@ def insights(svc: Any, params: dict[str, Any], as_json: bool) -> int:
     if as_json:
         print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
         return 0
-    print(f"insights · {result['from']} .. {result['to']}")
+    team = result.get("scope") == "team"
+    print(f"insights · {result['from']} .. {result['to']}" + (" · scope=team" if team else ""))
     print("\nBudgets")
     lines = status_render.budget_lines(result["budgets"])
-    print("\n".join(f"  {line}" for line in lines) if lines else "  none configured ([budgets] in config.toml)")
+    if lines:
+        print("\n".join(f"  {line}" for line in lines))
+    elif team:
+        print("  not in the team's insights: [budgets] are this machine's (usage-ls insights shows them)")
+    else:
+        print("  none configured ([budgets] in config.toml)")
     burn, proj = result["burnRate"], result["projection"]
     print("\nBurn rate and projection (at today's pace)")
     rows = [
@@ -40,7 +46,8 @@ def insights(svc: Any, params: dict[str, Any], as_json: bool) -> int:
         for spike in result["spikes"]:
             print(f"  {status_render.spike_line(spike)}")
     else:
-        print("  none: no day or hour far above your usual spend")
+        whose = "the team's" if team else "your"
+        print(f"  none: no day or hour far above {whose} usual spend")
     print("\nTips")
     if result["tips"]:
         for tip in result["tips"]:

@@ -325,29 +325,23 @@ class InsightEngine:
         if f.end == today:
             series = series + [spent(credits_v if metric == "credits" else cost_v, mask)]
         unusual = spikes.day_spikes(dates, series, spikes.BASELINE_DAYS, spikes.DAY_FLOOR_USD * per_usd)
-        hour_floor = spikes.HOUR_FLOOR_USD * per_usd
-        for day in (days.shift(today, -1), today):
-            if not f.start <= day <= f.end:
-                continue
+
+        def hours_of(day: str) -> tuple[np.ndarray, np.ndarray]:
             dcols = self._day_cols(day)
             values, start, dmask = self._spend(dcols, metric), self._clock(day, 0)["dayStart"], self._mask(dcols, f)
-            hours = insights.hour_bins(dcols, values, start, dmask)
-            if hours.max(initial=0.0) <= hour_floor:
-                continue  # no hour can be a spike: skip loading the history
-            unusual += spikes.hour_spikes(
-                day,
-                hours,
-                insights.hour_calls(dcols, values, start, dmask),
-                spikes.hour_baseline(self._hour_history(day, f, metric)),
-                hour_floor,
-                lambda day=day: spikes.calls_limit(self._hour_history(day, f, metric, calls=True)),
-            )
+            return insights.hour_bins(dcols, values, start, dmask), insights.hour_calls(dcols, values, start, dmask)
+
+        unusual += insights.recent_hour_spikes(
+            f.start,
+            f.end,
+            today,
+            self.tz,
+            spikes.HOUR_FLOOR_USD * per_usd,
+            hours_of,
+            lambda day, calls: self._hour_history(day, f, metric, calls=calls),
+        )
         for spike in unusual:
             self._attribute(spike, f, metric, unit, sessions=tips)
-            if spike["kind"] == "hour":
-                spike["start"] = days.iso_timestamp(
-                    self._clock(spike["date"], 0)["dayStart"] + spike["hour"] * insights.HOUR_MS, self.tz
-                )
         unusual.sort(key=lambda s: (s["date"], s.get("hour", -1)))
 
         result = {
@@ -366,13 +360,16 @@ class InsightEngine:
                 keep = self._mask(cols, f)
                 parts.append(cols if keep is None else cols.take(keep))
             rng = RecordColumns.concat(parts)
-            names = self.ledger.models.names
-            found = insights.swap_tips(rng, names, self.pricer, cfg.usd_per_credit, cfg.credits_per_request)
-            found += insights.cache_tips(
-                rng, names, self.ledger.projects.names, self.pricer, cfg.usd_per_credit, cfg.credits_per_request
+            result["tips"] = insights.tips(
+                rng,
+                self.ledger.models.names,
+                self.ledger.projects.names,
+                self.pricer,
+                cfg.usd_per_credit,
+                cfg.credits_per_request,
+                unusual,
+                unit,
             )
-            found += insights.spike_tips(unusual, unit, cfg.usd_per_credit)
-            result["tips"] = insights.rank_tips(found)
         return result
 
     def due_spikes(self, live: dict) -> list[dict]:

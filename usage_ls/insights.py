@@ -33,11 +33,13 @@ What each computation is, and why:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
+from usage_ls import days, spikes
 from usage_ls.spikes import BASELINE_DAYS
-from usage_ls.store.columns import RecordColumns
+from usage_ls.store.columns import TEXT_COLUMNS, RecordColumns
 
 HOUR_MS = 3_600_000
 
@@ -68,22 +70,61 @@ SWAPS = {
 # -- hours and shares --------------------------------------------------------------------
 
 
+def hour_sums(ts: np.ndarray, weights: np.ndarray, day_start_ms: int, keep=None) -> np.ndarray:
+    """`weights` summed per hour since `day_start_ms` (25 bins: a DST day can have 25 hours)."""
+    idx = (ts - day_start_ms) // HOUR_MS
+    inside = (idx >= 0) & (idx < 25)
+    if keep is not None:
+        inside &= keep
+    return np.bincount(idx[inside].astype(np.int64), weights=weights[inside], minlength=25)[:25]
+
+
 def hour_bins(cols: RecordColumns, values: np.ndarray, day_start_ms: int, mask=None) -> np.ndarray:
     """Spend per hour since `day_start_ms` (25 bins: a DST day can have 25 hours)."""
-    idx = (cols.ts - day_start_ms) // HOUR_MS
-    keep = (idx >= 0) & (idx < 25)
-    if mask is not None:
-        keep &= mask
-    return np.bincount(idx[keep].astype(np.int64), weights=values[keep], minlength=25)[:25]
+    return hour_sums(cols.ts, values, day_start_ms, mask)
 
 
 def hour_calls(cols: RecordColumns, values: np.ndarray, day_start_ms: int, mask=None) -> np.ndarray:
     """Priced calls (spend > 0) per hour since `day_start_ms`, in the same 25 bins."""
-    idx = (cols.ts - day_start_ms) // HOUR_MS
-    keep = (idx >= 0) & (idx < 25) & (values > 0)
-    if mask is not None:
-        keep &= mask
-    return np.bincount(idx[keep].astype(np.int64), minlength=25)[:25]
+    priced = values > 0
+    return hour_sums(
+        cols.ts, priced.astype(np.float64), day_start_ms, priced if mask is None else priced & mask
+    ).astype(np.int64)
+
+
+def recent_hour_spikes(
+    f_start: str,
+    f_end: str,
+    today: str,
+    tz,
+    floor: float,
+    hours_of: Callable[[str], tuple[np.ndarray, np.ndarray]],
+    history: Callable[[str, bool], np.ndarray],
+) -> list[dict]:
+    """Spike hours of yesterday and today (those in f_start..f_end), each with its `start`.
+    `hours_of(day)`: the day's spend and priced calls per hour (25 bins each); `history(day,
+    calls)`: the previous 28 days' spend (or, with `calls`, priced calls) per hour (28 x 25),
+    asked only when an hour of the day is above `floor` (it costs reading those days)."""
+    out = []
+    for day in (days.shift(today, -1), today):
+        if not f_start <= day <= f_end:
+            continue
+        hours, calls = hours_of(day)
+        if hours.max(initial=0.0) <= floor:
+            continue  # no hour can be a spike: skip loading the history
+        found = spikes.hour_spikes(
+            day,
+            hours,
+            calls,
+            spikes.hour_baseline(history(day, False)),
+            floor,
+            lambda day=day: spikes.calls_limit(history(day, True)),
+        )
+        start = days.midnight_ms(day, tz)
+        for spike in found:
+            spike["start"] = days.iso_timestamp(start + spike["hour"] * HOUR_MS, tz)
+        out += found
+    return out
 
 
 def top_share(amounts: dict[str, float]) -> dict | None:
@@ -144,12 +185,25 @@ def _nan0(x: float) -> float:
     return 0.0 if x != x else x
 
 
+def _counts(cols: RecordColumns, counts: np.ndarray | None) -> np.ndarray:
+    """Records per row: 1, or (`counts`) rows that are groups of records alike in everything a
+    tip reads but their tokens, cost and credits (summed): the same model, provider, billing,
+    project, UTC day (a price's date), tier and side of each threshold (team/insights.py)."""
+    return np.ones(len(cols), dtype=np.int64) if counts is None else counts
+
+
 def swap_tips(
-    cols: RecordColumns, model_names: list[str], pricer, usd_per_credit: float, per_request: dict
+    cols: RecordColumns,
+    model_names: list[str],
+    pricer,
+    usd_per_credit: float,
+    per_request: dict,
+    counts: np.ndarray | None = None,
 ) -> list[dict]:
     """Cheaper model of the same family for short answers (see the module docstring)."""
     out = []
-    short = cols.tokens[1] <= SHORT_OUTPUT_TOKENS
+    per_row = _counts(cols, counts)
+    short = cols.tokens[1] <= SHORT_OUTPUT_TOKENS * per_row
     priced = ~np.isnan(cols.cost)
     for mid in np.unique(cols.model[short & priced]) if len(cols) else []:
         name = model_names[int(mid)]
@@ -158,33 +212,41 @@ def swap_tips(
             continue
         alt = SWAPS[match.model_id]
         rows = np.nonzero((cols.model == mid) & short & priced)[0]
+        records = int(per_row[rows].sum())
         spent = alt_cost = credits_now = credits_alt = 0.0
-        for i in rows.tolist():
-            inp, out_t, cr, cw, cw1h = (int(v) for v in cols.tokens[:, i])
-            rates = pricer.rates(alt, match.provider_id, int(cols.ts[i]), inp + cr + cw)
+        # (plain lists: indexing numpy arrays one element at a time was most of the time)
+        for (inp, out_t, cr, cw, cw1h), ts, was, billing, credits, n in zip(
+            cols.tokens[:, rows].T.tolist(),
+            cols.ts[rows].tolist(),
+            cols.cost[rows].tolist(),
+            cols.billing[rows].tolist(),
+            cols.credits[rows].tolist(),
+            per_row[rows].tolist(),
+        ):
+            rates = pricer.rates(alt, match.provider_id, ts, inp + cr + cw if n == 1 else (inp + cr + cw) / n)
             if rates is None:
                 break
-            cost = rates.cost(inp, out_t, cr, cw, cw1h)
-            spent += float(cols.cost[i])
+            cost = rates.cost(inp, out_t, cr, cw, cw1h) + rates.request * (n - 1)
+            spent += was
             alt_cost += cost
-            if cols.billing[i] == 0:
-                credits_now += _nan0(float(cols.credits[i]))
-                credits_alt += per_request[alt] if alt in per_request else cost / usd_per_credit
+            if billing == 0:
+                credits_now += _nan0(credits)
+                credits_alt += per_request[alt] * n if alt in per_request else cost / usd_per_credit
         else:
             saving = spent - alt_cost
-            if saving >= MIN_TIP_USD and len(rows) >= MIN_TIP_RECORDS:
+            if saving >= MIN_TIP_USD and records >= MIN_TIP_RECORDS:
                 out.append(
                     {
                         "kind": "cheaperModel",
                         "model": name,
                         "alternative": alt,
-                        "records": len(rows),
+                        "records": records,
                         "costUsd": spent,
                         "alternativeCostUsd": alt_cost,
                         "savingUsd": saving,
                         "savingCredits": max(0.0, credits_now - credits_alt),
                         "how": (
-                            f"{len(rows)} answers of {name} had at most {SHORT_OUTPUT_TOKENS} output tokens and "
+                            f"{records} answers of {name} had at most {SHORT_OUTPUT_TOKENS} output tokens and "
                             f"cost ${spent:,.2f}; the same tokens at {alt}'s prices (genai-prices, each record "
                             f"on its own date and tier) come to ${alt_cost:,.2f}."
                         ),
@@ -200,30 +262,42 @@ def cache_tips(
     pricer,
     usd_per_credit: float,
     per_request: dict,
+    counts: np.ndarray | None = None,
 ) -> list[dict]:
     """Projects whose long prompts are rarely cache reads (see the module docstring)."""
-    out = []
+    out: list[dict] = []
     if not len(cols):
         return out
+    per_row = _counts(cols, counts)
     inp, cr, cw = cols.tokens[0], cols.tokens[2], cols.tokens[3]
-    long_prompt = inp >= LONG_PROMPT_TOKENS
+    long_prompt = inp >= LONG_PROMPT_TOKENS * per_row
     for pid in np.unique(cols.project[long_prompt]):
         rows = np.nonzero(long_prompt & (cols.project == pid))[0]
-        if len(rows) < MIN_TIP_RECORDS:
+        records = int(per_row[rows].sum())
+        if records < MIN_TIP_RECORDS:
             continue
         sent = float(inp[rows].sum() + cr[rows].sum() + cw[rows].sum())
         share = float(cr[rows].sum()) / sent if sent else 0.0
         if share >= LOW_CACHE_SHARE:
             continue
         saving = credits = 0.0
-        for i in rows.tolist():
-            name = model_names[int(cols.model[i])]
-            rates = pricer.rates(name, cols.extra[i][1], int(cols.ts[i]), int(inp[i] + cr[i] + cw[i]))
+        providers = cols.text[TEXT_COLUMNS.index("provider"), rows].tolist()
+        for model, provider, ts, uncached, total, billing, n in zip(
+            cols.model[rows].tolist(),
+            map(cols.strings.get, providers),
+            cols.ts[rows].tolist(),
+            inp[rows].tolist(),
+            (inp[rows] + cr[rows] + cw[rows]).tolist(),
+            cols.billing[rows].tolist(),
+            per_row[rows].tolist(),
+        ):
+            name = model_names[model]
+            rates = pricer.rates(name, provider, ts, total if n == 1 else total / n)
             if rates is None or rates.cache_read >= rates.input:
                 continue
-            s = CACHEABLE_SHARE * int(inp[i]) * (rates.input - rates.cache_read)
+            s = CACHEABLE_SHARE * uncached * (rates.input - rates.cache_read)
             saving += s
-            if cols.billing[i] == 0 and name not in per_request:
+            if billing == 0 and name not in per_request:
                 credits += s / usd_per_credit
         if saving < MIN_TIP_USD:
             continue
@@ -232,12 +306,12 @@ def cache_tips(
             {
                 "kind": "promptCaching",
                 "project": project_name,
-                "records": len(rows),
+                "records": records,
                 "cacheReadShare": share,
                 "savingUsd": saving,
                 "savingCredits": credits,
                 "how": (
-                    f"{len(rows)} prompts in {project_name} sent at least {LONG_PROMPT_TOKENS:,} uncached input tokens; "
+                    f"{records} prompts in {project_name} sent at least {LONG_PROMPT_TOKENS:,} uncached input tokens; "
                     f"only {share:.0%} of their input was read from cache. If half of the uncached input had been "
                     f"cache reads, each model's input rate minus its cache-read rate gives ${saving:,.2f} (cache "
                     f"writes not counted)."
@@ -278,6 +352,25 @@ def spike_tips(spikes: list[dict], unit: str, usd_per_credit: float) -> list[dic
             )
             break  # a project explains it; a session inside it would say the same
     return out
+
+
+def tips(
+    cols: RecordColumns,
+    model_names: list[str],
+    project_names: list[str],
+    pricer,
+    usd_per_credit: float,
+    per_request: dict,
+    unusual: list[dict],
+    unit: str,
+    counts: np.ndarray | None = None,
+) -> list[dict]:
+    """Every tip of a period's records (`cols`, `*_names` what their ids stand for; `counts`:
+    see _counts) and its spikes, the largest saving first."""
+    found = swap_tips(cols, model_names, pricer, usd_per_credit, per_request, counts)
+    found += cache_tips(cols, model_names, project_names, pricer, usd_per_credit, per_request, counts)
+    found += spike_tips(unusual, unit, usd_per_credit)
+    return rank_tips(found)
 
 
 def rank_tips(tips: list[dict]) -> list[dict]:

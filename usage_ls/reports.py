@@ -157,7 +157,7 @@ def _blocks(args: Any, svc: Any, params: dict[str, Any], where: str, color: bool
     tool = args.tool or blocks.DEFAULT_TOOL
     now = days.now_ms()
     items = svc.blocks({**params, "tool": tool}, now_ms=now)
-    f = svc.parse_filter(params)
+    f = svc.parse_filter({k: v for k, v in params.items() if k != "scope"})
     if args.json:
         result = {
             "estimated": True,

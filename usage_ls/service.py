@@ -154,16 +154,24 @@ class Usage:
     def team(self, name: str, params: dict) -> dict:
         """A `scope: "team"` answer, from the team database (team/scope.py); never cached:
         other machines change it."""
-        from usage_ls.team import query, scope
+        from usage_ls.team import scope
+
+        reader = self.team_db()
+        f = self.parse_filter({k: v for k, v in params.items() if k != "scope"})
+        return scope.answer(name, reader, f, params, self.cfg, self.pricer)
+
+    def team_db(self) -> Any:
+        """The team database's reader (team/query.Reader), opened on first use; InvalidParams
+        naming `scope` without `[sync] postgres`."""
+        from usage_ls.team import query
 
         if self.cfg.sync_postgres is None:
             raise InvalidParams(
                 "scope", '"team" needs the team database: [sync] postgres in config.toml (docs/team.md)'
             )
-        f = self.parse_filter({k: v for k, v in params.items() if k != "scope"})
         if self.team_reader is None:
             self.team_reader = query.Reader(self.cfg.sync_postgres)
-        return scope.answer(name, self.team_reader, f, params, self.cfg)
+        return self.team_reader
 
     def summary(self, params: dict | None = None) -> dict:
         if _team_scope(params):
@@ -214,14 +222,22 @@ class Usage:
 
     def blocks(self, params: dict | None = None, now_ms: int | None = None) -> list[blocks.Block]:
         """Estimated 5-hour blocks (blocks.py) of one tool's records (params "tool": default
-        "claude-code", "all" for every record) starting in the filter's days."""
-        self.ledger.refresh()
-        f = self.parse_filter(params)
+        "claude-code", "all" for every record) starting in the filter's days; with `scope:
+        "team"`, of the team database's records (CLI only: no protocol method)."""
+        team = _team_scope(params)
+        f = self.parse_filter({k: v for k, v in (params or {}).items() if k != "scope" or not team})
         tool = (params or {}).get("tool", blocks.DEFAULT_TOOL)
         if not isinstance(tool, str) or not tool or len(tool) > 200:
             raise InvalidParams("tool", f'expected a tool name like "claude-code" or "all", got {tool!r}'[:120])
         feature = None if tool == "all" else tool
         now = days.now_ms() if now_ms is None else now_ms
+        if team:  # every machine's records, each once (a person's windows: give `user`)
+            from usage_ls.team import records
+
+            loader = records.DayLoader(self.team_db(), f, *records.of_tool(feature))
+            loader.read(f.start, days.shift(f.end, 1))
+            return blocks.report(loader, f.start, f.end, self.tz, now, loader.models.names)
+        self.ledger.refresh()
 
         def load(day: str):
             return queries.matching_columns(self.ledger, f, day, feature)
@@ -348,7 +364,10 @@ class Usage:
     def limits(self, params: dict | None = None, now_ms: int | None = None) -> dict:
         """`usage/limits`: the plan windows the tools reported (their latest observations) and
         the estimated ones, the most constraining first, with pace and level (`windows.py`);
-        each configured plan's value and credits (`plans.py`)."""
+        each configured plan's value and credits (`plans.py`). This machine's: `scope: "team"`
+        is refused, as by every method it does not answer."""
+        if isinstance(params, dict) and params.get("scope") not in (None, "local"):
+            queries.parse_filter({"scope": params["scope"]}, self.tz)  # InvalidParams naming `scope`
         self.refresh()
         now = days.now_ms() if now_ms is None else now_ms
         return self.cached(

@@ -11,15 +11,31 @@ from pathlib import Path
 from usage_ls.service import Usage
 
 
-def machine(tmp: Path, name: str, user: str, conninfo: str | None) -> Path:
-    """A data directory: one device of `user`, syncing to `conninfo`."""
+def machine(tmp: Path, name: str, user: str, conninfo: str | None, preamble: str = "") -> Path:
+    """A data directory: one device of `user`, syncing to `conninfo` (`preamble`: more
+    top-level config.toml lines)."""
     d = tmp / name
     d.mkdir(mode=0o700)
-    text = f'user = "{user}"\n'
+    text = preamble + f'user = "{user}"\n'
     if conninfo is not None:
         text += f"[sync]\npostgres = {json.dumps(conninfo)}\n"
     (d / "config.toml").write_text(text)
     return d
+
+
+def three_machines(cluster, tmp: Path, database: str, preamble: str = "") -> dict:
+    """A new database of `cluster`, Alice's laptop and desktop and Bob's machine syncing to it,
+    and `union` (Alice's, not syncing): the ledger that holds every record once, for the
+    tests to fill. {"pg": conninfo, "laptop": data dir, …}"""
+    import psycopg
+
+    with psycopg.connect(cluster.conninfo(), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {database}")
+    pg = cluster.conninfo(database)
+    out = {"pg": pg, "union": machine(tmp, "union", "alice", None, preamble)}
+    for name, user in (("laptop", "alice"), ("desktop", "alice"), ("bob", "bob")):
+        out[name] = machine(tmp, name, user, pg, preamble)
+    return out
 
 
 def record(data_dir: Path, records: list[dict]) -> None:

@@ -4,6 +4,8 @@ whole team's daily totals, changes nothing; a reader reads everything; a login m
 
 from __future__ import annotations
 
+import json
+
 import psycopg
 import pytest
 from team_helpers import machine, record, records
@@ -78,6 +80,14 @@ def test_members_see_their_own_records_and_the_whole_teams_totals(tmp_path, pg, 
     # her own report of the team: every member's numbers
     team = main(alice, "report", "today", "--team", "--from", "2026-11-16", "--to", "2026-11-16", "--json").stdout
     assert '"messages": 50' in team
+    # what the team scope reads from records is her own: blocks, a session, the insights' spikes
+    # and tips (all refused nothing: her login may read those)
+    day = ["--from", "2026-11-16", "--to", "2026-11-16", "--json"]
+    blocks = json.loads(main(alice, "report", "blocks", "--team", "--tool", "all", *day).stdout)
+    assert sum(b["entries"] for b in blocks["blocks"]) == 30
+    assert json.loads(main(alice, "report", "session", "no-such", "--team", *day).stdout)["messages"] == 0
+    insights = main(alice, "insights", "--team", *day)
+    assert insights.returncode == 0 and json.loads(insights.stdout)["scope"] == "team", insights.stderr
 
     with psycopg.connect(bob_uri, autocommit=True) as w:
         assert w.execute('SELECT count(*), min("user") FROM usage_ls.records').fetchone() == (24, "rls_bob")

@@ -62,6 +62,8 @@ def spike_line(s: dict, esc=plain) -> str:
         who.append(f"project {esc(s['topProject']['name'])} ({s['topProject']['share']:.0%})")
     if who:
         text += "; mostly " + " in ".join(who)
+    if s.get("topUser"):  # the team's insights: who spent most of it
+        text += f", by {esc(s['topUser']['name'])} ({s['topUser']['share']:.0%})"
     return text + "."
 
 

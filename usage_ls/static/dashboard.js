@@ -606,7 +606,7 @@
     });
     if (!items.length) items.push(el('li', { class: 'empty', text: 'No unusual days or hours in this range.' }));
     $('ins-spikes').replaceChildren(...items);
-    $('spikes-hint').textContent = team() ? 'days against the team\u2019s previous 28' : 'against your previous 28 days';
+    $('spikes-hint').textContent = team() ? 'against the team\u2019s previous 28 days' : 'against your previous 28 days';
   }
 
   function tipTitle(t) {
@@ -660,7 +660,7 @@
     renderTips(ins);
     const scope = [state.project && 'project', state.user && 'user', state.model && 'model'].filter(Boolean);
     $('insights-hint').textContent = (team() ? 'The team\u2019s burn rate and projections at today\u2019s pace' : 'Now: burn rate, projections at today\u2019s pace and budgets') +
-      (scope.length ? ' (for this ' + scope.join(', ') + ')' : '') + '. Spikes' + (team() ? ' (days)' : '') + ' and tips: ' + rangeLabel(state.from, state.to) + '.';
+      (scope.length ? ' (for this ' + scope.join(', ') + ')' : '') + '. Spikes and tips: ' + rangeLabel(state.from, state.to) + '.';
   }
 
   // the days of the daily chart to mark: day spikes, and days with a spiking hour

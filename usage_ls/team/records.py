@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from usage_ls import attributed, days
 from usage_ls.errors import InvalidParams, describe
-from usage_ls.model import TOKEN_FIELDS
+from usage_ls.model import TOKEN_FIELDS, TOTAL_TOKEN_FIELDS
 from usage_ls.queries import MONEY_DIGITS, SORT_COLUMNS, Filter
 from usage_ls.session_list import check_page
+from usage_ls.store.columns import Dims, RecordColumns
 from usage_ls.team.query import Reader, where
 
 _TOKENS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
@@ -46,6 +47,85 @@ _ROW = (
     f'id, {_TS_MS}, day::text, model, provider, billing, project, "user", {", ".join(_TOKENS)}, '
     "cache_write_1h_tokens, cost_usd::float8, cost_source, credits::float8, feature, session"
 )
+
+
+class Found(NamedTuple):
+    """Records as the local code holds a day's: columns, and the names their ids stand for."""
+
+    cols: RecordColumns
+    models: Dims
+    projects: Dims
+    users: Dims
+
+
+def columns(reader: Reader, f: Filter, more: str = "", args: tuple[Any, ...] = ()) -> Found:
+    """The filter's records (and `more`: " AND …" SQL with its `args`) as RecordColumns, in
+    time order: the local code (sessions.py, insights.py) runs on them as on a day's columns."""
+    models, projects, users = Dims(), Dims(), Dims()
+    return Found(_read(reader, f, more, args, models, projects, users), models, projects, users)
+
+
+def _read(
+    reader: Reader, f: Filter, more: str, args: tuple[Any, ...], models: Dims, projects: Dims, users: Dims
+) -> RecordColumns:
+    return RecordColumns.build(stored_records(reader, f, more, args), models, projects, users)
+
+
+def stored_records(reader: Reader, f: Filter, more: str = "", args: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    """The filter's records (and `more`), in time order, as the ledger stores them."""
+    sql, where_args = where(f)
+    rows = reader.rows(f"SELECT {_ROW} FROM usage_ls.records WHERE {sql}{more} ORDER BY ts, id", [*where_args, *args])
+    return [_stored(r) for r in rows]
+
+
+def _stored(r: tuple[Any, ...]) -> dict[str, Any]:
+    """A row of `_ROW` as the ledger stores a record (model.py)."""
+    return {
+        "id": r[0],
+        "ts": int(r[1]),
+        "date": r[2],
+        "model": r[3],
+        "provider": r[4],
+        "billing": r[5],
+        "project": r[6],
+        "user": r[7],
+        **dict(zip(TOKEN_FIELDS, (int(v) for v in r[8:13]))),
+        "costUsd": r[13],
+        "costSource": r[14],
+        "credits": r[15],
+        "feature": r[16],
+        "session": r[17],
+    }
+
+
+def of_tool(tool: str | None) -> tuple[str, tuple[Any, ...]]:
+    """SQL for one tool's records, attributed ones too (queries.row_mask's `feature`)."""
+    if tool is None:
+        return "", ()
+    return " AND (feature = %s OR left(feature, %s) = %s)", (tool, len(tool) + 1, tool + " ")
+
+
+class DayLoader:
+    """The filter's records a day at a time (a record's day is its machine's), as blocks.gather
+    asks for them: `read` gets a range at once, other days are read when asked; the names
+    (`models`…) are shared by every day's columns."""
+
+    def __init__(self, reader: Reader, f: Filter, more: str = "", args: tuple[Any, ...] = ()):
+        self.reader, self.f, self.more, self.args = reader, f, more, args
+        self.models, self.projects, self.users = Dims(), Dims(), Dims()
+        self.days: dict[str, RecordColumns] = {}
+
+    def read(self, first: str, last: str) -> None:
+        f = Filter(first, last, self.f.project, self.f.user, self.f.model, self.f.billing)
+        cols = _read(self.reader, f, self.more, self.args, self.models, self.projects, self.users)
+        dates = np.array([cols.strings.get(j) for j in cols.text[1].tolist()], dtype=object)
+        for day in days.day_range(first, last):
+            self.days[day] = cols.take(dates == day) if len(cols) else cols
+
+    def __call__(self, day: str) -> RecordColumns:
+        if day not in self.days:
+            self.read(day, day)
+        return self.days[day]
 
 
 def _page(params: dict[str, Any]) -> tuple[int, int]:
@@ -87,24 +167,15 @@ def interactions(reader: Reader, f: Filter, params: dict[str, Any], tz: dt.tzinf
 
 
 def _row(r: tuple[Any, ...], tz: dt.tzinfo) -> dict[str, Any]:
-    tokens = [int(v) for v in r[8:13]]
-    return {
-        "id": r[0],
-        "timestamp": days.iso_timestamp(int(r[1]), tz),
-        "date": r[2],
-        "model": r[3],
-        "provider": r[4],
-        "billing": r[5],
-        "project": r[6],
-        "user": r[7],
-        **dict(zip(TOKEN_FIELDS, tokens)),
-        "totalTokens": sum(tokens[:4]),
-        "costUsd": r[13],
-        "costSource": r[14],
-        "credits": r[15],
-        "feature": r[16],
-        "session": r[17],
-    }
+    """A row of `_ROW` as usage/interactions shows a record."""
+    stored = _stored(r)
+    out = {"id": stored["id"], "timestamp": days.iso_timestamp(stored["ts"], tz)}
+    for key, value in stored.items():
+        if key not in ("id", "ts"):
+            out[key] = value
+        if key == TOKEN_FIELDS[-1]:
+            out["totalTokens"] = sum(stored[k] for k in TOTAL_TOKEN_FIELDS)
+    return out
 
 
 _SUB = "(feature || ' ') LIKE '%% query=subagent %%'"  # session_list.is_subagent: a word after the first

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from usage_ls.errors import InvalidParams
+from usage_ls.pricing import Pricer
 from usage_ls.queries import Filter
 from usage_ls.settings import Config
 from usage_ls.team import insights, query, records
@@ -25,7 +26,7 @@ METHODS = (
 )
 
 
-def answer(name: str, reader: Reader, f: Filter, params: dict[str, Any], cfg: Config) -> dict[str, Any]:
+def answer(name: str, reader: Reader, f: Filter, params: dict[str, Any], cfg: Config, pricer: Pricer) -> dict[str, Any]:
     if name in ("summary", "token_split", "projects", "users", "daily"):
         result: dict[str, Any] = getattr(query, name)(reader, f)
         return result
@@ -36,7 +37,7 @@ def answer(name: str, reader: Reader, f: Filter, params: dict[str, Any], cfg: Co
     if name == "attribution":
         return records.attribution(reader, f, params)
     if name == "insights":
-        return insights.compute(reader, f, cfg.tz, cfg.usd_per_credit)
+        return insights.compute(reader, f, cfg, pricer)
     if name in ("week", "month", "day"):
         return query.periods(reader, f, name, cfg.week_start)
     raise InvalidParams("scope", f'"team" is not answered by {name}')
