@@ -11,11 +11,13 @@ from pathlib import Path
 async def start(
     data_dir: str | Path,
     *args: str,
+    stdin: int = asyncio.subprocess.DEVNULL,
     stdout: int = asyncio.subprocess.DEVNULL,
     stderr: int = asyncio.subprocess.PIPE,
     env: dict[str, str] | None = None,
 ) -> asyncio.subprocess.Process:
-    """`usage-ls --data-dir <data_dir> <args>` with this interpreter (no shell), stdin closed."""
+    """`usage-ls --data-dir <data_dir> <args>` with this interpreter (no shell), stdin closed
+    unless asked for (the push worker reads its requests there)."""
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -23,7 +25,7 @@ async def start(
         "--data-dir",
         str(data_dir),
         *args,
-        stdin=asyncio.subprocess.DEVNULL,
+        stdin=stdin,
         stdout=stdout,
         stderr=stderr,
         env=env,

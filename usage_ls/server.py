@@ -222,6 +222,8 @@ class UsageServer(LanguageServer):
     def stop_usage(self) -> None:
         self.sources.stop()
         self.editor.stop()
+        if self.team_sync is not None:
+            self.team_sync.stop()  # the push worker exits (after the push under way, if any)
         for task in self.tasks:
             task.cancel()
         if self.usage is not None:

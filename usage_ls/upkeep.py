@@ -1,7 +1,7 @@
 """The server's upkeep, a tick every POLL_SECONDS: other processes' writes seen, price data
 followed, records kept in memory written once the disk takes them, changes pushed, journals
-rotated and checkpointed (in a child process), the team push and OTLP export scheduled, and an
-exit when the editor is gone."""
+rotated and checkpointed (in a child process), the team push and OTLP export scheduled (through
+the push worker, a child kept while pushes come), and an exit when the editor is gone."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ async def watch(ls: Any) -> None:
                 transport.keep(asyncio.ensure_future(ls.checkpoint_in_child(svc)))
             if svc.cfg.sync_postgres is not None or svc.cfg.export_otlp is not None:
                 ls.team_sync = ls.team_sync or SyncSchedule(loop.time())
-                ls.team_sync.tick(loop.time(), svc.ledger.checkpoint_seq, svc.cfg.data_dir)
+                ls.team_sync.tick(loop.time(), svc.ledger.checkpoint_seq, svc.cfg.data_dir, svc.cfg.sync_postgres)
                 if ls.team_sync.shown != ls.team_sync.finishes:  # the tooltip's last push and error
                     ls.team_sync.shown = ls.team_sync.finishes
                     ls.push(force=True)
