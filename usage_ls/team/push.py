@@ -124,6 +124,7 @@ class Link:
         # when their day file is read they are not sent again (a kept link: the push worker)
         self.known: set[str] = set()
         self.known_in: str | None = None
+        self.journal_at = 0.0  # when this link last sent journal records (time.time())
 
     def open(self) -> tuple[Any, str]:
         self.fresh = self.conn is None
@@ -329,12 +330,17 @@ def _push(root: Path, tz: dt.tzinfo, link: Link, size: int, max_batches: int | N
         cursor.save()
     present = {path.name for path in files.journals()}
     cursor.journals = {name: n for name, n in cursor.journals.items() if name in present}  # folded, gone
-    if fresh and 0 <= time.time() - cursor.days_read_at < DAYS_EVERY_S:
+    now = time.time()
+    if fresh:
+        link.journal_at = now
+    if (fresh or now - link.journal_at < DAYS_EVERY_S) and 0 <= now - cursor.days_read_at < DAYS_EVERY_S:
         # records keep coming: the day files (mostly those records again, folded, each one read whole)
-        # wait, so the next push comes sooner; read when the journals are quiet, or DAYS_EVERY_S on
+        # wait, so the next push comes sooner; read when the journals are quiet, or DAYS_EVERY_S on.
+        # (A kept link counts the pushes right after a checkpoint, whose journal is folded and gone, as
+        # busy too: while it was pushing every fraction of a second it saw that journal's records.)
         cursor.save()
         return
-    cursor.days_read_at = time.time()
+    cursor.days_read_at = now
     for recs, parts in batches(files, cursor.days, size):
         if max_batches is not None and out.batches >= max_batches:
             break
