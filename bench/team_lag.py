@@ -3,6 +3,10 @@ receives `rate` records a second over the protocol (`usage/record`, a batch ever
 while another thread polls the team database (`record_ids`, by id) for the records acknowledged
 and not yet seen. Lag = seen - acknowledged, per record (the poll adds up to POLL_S).
 
+The figures are given for every record and for those acknowledged once the first record was
+visible (`steady`: the first push waits START_DELAY_S after the server's start, for the worker's
+start and, in a new database, the schema's making).
+
 After the last record is visible, the server is left idle for `idle_s` seconds and the pushes
 it makes meanwhile are counted (`sync/status.json`'s lastAttempt): an idle server must not keep
 the database busy.
@@ -120,12 +124,20 @@ async def measure(data_dir: Path, conninfo: str, rate: int, seconds: float, idle
         poller.join()
         await client.stop()
     lags = sorted((watch.seen[i] - t) * 1000 for i, t in watch.acked.items() if i in watch.seen)
-    pick = (lambda p: lags[min(len(lags) - 1, int(len(lags) * p))]) if lags else (lambda p: float("nan"))
+    first = min(watch.seen.values(), default=0.0)
+    steady = sorted((watch.seen[i] - t) * 1000 for i, t in watch.acked.items() if i in watch.seen and t > first)
     return {
         "records": sent,
         "missing": watch.missing(),
-        "p50": statistics.median(lags) if lags else float("nan"),
-        "p99": pick(0.99),
-        "max": lags[-1] if lags else float("nan"),
+        **_figures(lags, ""),
+        **_figures(steady, "steady_"),
         "idle_pushes": attempts,
     }
+
+
+def _figures(lags: list[float], prefix: str) -> dict[str, float]:
+    """p50, p99, max of sorted lags (ms)."""
+    if not lags:
+        return {f"{prefix}p50": float("nan"), f"{prefix}p99": float("nan"), f"{prefix}max": float("nan")}
+    p99 = lags[min(len(lags) - 1, int(len(lags) * 0.99))]
+    return {f"{prefix}p50": statistics.median(lags), f"{prefix}p99": p99, f"{prefix}max": lags[-1]}
