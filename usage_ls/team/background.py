@@ -47,7 +47,7 @@ from usage_ls.team.secrets import mask
 
 log = logging.getLogger("usage_ls")
 
-START_DELAY_S = 2.0
+START_DELAY_S = 1.0  # after a server's start: its first answers go first (the push is another process)
 MIN_INTERVAL_S = 0.25  # between pushes while records keep coming (the worker is kept: a push is cheap)
 PERIOD_S = 300.0
 RETRY_FIRST_S = 5.0
