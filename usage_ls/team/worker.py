@@ -25,7 +25,7 @@ import os
 import sys
 import threading
 import time
-from typing import IO, Any
+from typing import Any
 
 import orjson
 
@@ -37,13 +37,13 @@ REQUEST = b"push"
 WATCH_S = 0.5
 
 
-def serve(stdin: IO[bytes] | None = None) -> int:
-    """Answer `push` lines until stdin closes."""
+def serve() -> int:
+    """Answer `push` lines until stdin closes (or the server stops reading)."""
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb", buffering=0)
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # a stray print must not break the answers
     sys.stdout = sys.stderr
     _exit_with_parent()
-    source = stdin or sys.stdin.buffer
+    source = sys.stdin.buffer
     link: push.Link | None = None
     try:
         while line := source.readline():
@@ -52,6 +52,8 @@ def serve(stdin: IO[bytes] | None = None) -> int:
                 continue
             link, answer = _one(link)
             answers.write(answer)
+    except BrokenPipeError:  # the server is gone
+        pass
     finally:
         if link is not None:
             link.close()
@@ -69,13 +71,13 @@ def _one(link: push.Link | None) -> tuple[push.Link | None, bytes]:
             link = None
         if link is None and conninfo is not None:
             link = push.Link(conninfo)
-        before = push.Outcome()
-        errors = sync_once(cfg, quiet=True, link=link, out=before)
+        out = push.Outcome()
+        errors = sync_once(cfg, quiet=True, link=link, out=out)
     except Exception as exc:  # anything else: said (masked), and the worker goes on
         if link is not None:
             link.drop()
         return link, _answer(False, error=f"the push failed: {db.said(exc, conninfo)}")
-    return link, _answer(not errors, before, "; ".join(errors) or None)
+    return link, _answer(not errors, out, "; ".join(errors) or None)
 
 
 def _answer(ok: bool, out: push.Outcome | None = None, error: str | None = None) -> bytes:
