@@ -19,7 +19,7 @@ from team_helpers import machine, records
 
 from usage_ls.service import Usage
 from usage_ls.team import state
-from usage_ls.team.background import WORKER_IDLE_S, TeamSync
+from usage_ls.team.background import RETRY_FIRST_S, WORKER_IDLE_S, TeamSync
 
 BOUND_S = 120  # how long an answer may take before the test gives up (a bound, not a timing)
 
@@ -224,6 +224,24 @@ def test_the_schedule_stops_an_idle_worker_and_starts_one_when_records_come(tmp_
     finally:
         sync.stop()
         svc.close()
+
+
+def test_a_failed_push_backs_off_and_is_shown_masked(tmp_path, main):
+    conninfo = "postgresql://nobody:Pw-x9Secret@127.0.0.1:1/none?connect_timeout=2"
+    d = machine(tmp_path, "away", "alice", conninfo)
+    svc = Usage(data_dir=d).open()
+    sync = TeamSync(d, conninfo)
+    try:
+        svc.record(records("a", 4))
+        now = sync.schedule.next_at
+        assert sync.tick(now) and sync.schedule.failed
+        assert not sync.tick(sync.schedule.last_push_at + RETRY_FIRST_S - 0.1)  # backing off
+        assert sync.tick(sync.schedule.last_push_at + RETRY_FIRST_S) and sync.schedule.retry == 4 * RETRY_FIRST_S
+    finally:
+        sync.stop()
+        svc.close()
+    for shown in (main(d, "sync", "--status").stdout, main(d, "doctor").stdout):
+        assert "cannot connect to the team database" in shown and "Pw-x9Secret" not in shown
 
 
 def _backends_gone(pg: str) -> bool:
