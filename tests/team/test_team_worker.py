@@ -318,3 +318,25 @@ def test_a_killed_worker_is_started_again_and_none_outlives_its_server(tmp_path,
     finally:
         server.close()
     assert _counts(pg) == (55, 55, 55)
+
+
+def test_an_export_skipped_between_quick_pushes_is_made_when_they_pause(tmp_path):
+    from test_otlp_export import Collector
+
+    collector = Collector()
+    d = tmp_path / "otlp"
+    d.mkdir()
+    (d / "config.toml").write_text(f'user = "ana"\n[export]\notlp = "http://127.0.0.1:{collector.port}"\n')
+    svc = Usage(data_dir=d).open()
+    worker = Worker(d)
+    try:
+        assert worker.ask()["ok"]  # the first export: what is stored is marked as sent
+        svc.record(records("o", 6))
+        assert worker.ask()["ok"]  # at once: the export (a checkpoint first) waits
+        _wait_for("the skipped export made after the pause", lambda: collector.requests)
+        points = collector.points()
+        assert sum(n for (name, _m, kind), (_s, n) in points.items() if name == "gen_ai.client.token.usage") == 12
+    finally:
+        svc.close()
+        worker.close()
+        collector.close()

@@ -98,11 +98,15 @@ def run(args: Any) -> int:
 
 
 def sync_once(
-    cfg: Config, quiet: bool = True, link: push.Link | None = None, out: push.Outcome | None = None
+    cfg: Config,
+    quiet: bool = True,
+    link: push.Link | None = None,
+    out: push.Outcome | None = None,
+    export: bool = True,
 ) -> list[str]:
     """One sync: the team push (journals too: no fold first, its cost grows with the day), then
-    the OTLP export; the errors (masked). `link`: the push worker's kept connection; `out` gets
-    the push's counts."""
+    the OTLP export (unless `export` is False); the errors (masked). `link`: the push worker's
+    kept connection; `out` gets the push's counts."""
     errors: list[str] = []
     done: push.Outcome | None = None
     if cfg.sync_postgres is not None:
@@ -125,7 +129,7 @@ def sync_once(
                 print(
                     f"pushed {done.sent} record(s) in {done.batches} batch(es); {done.inserted} new to the team database"
                 )
-    if cfg.export_otlp is not None:
+    if cfg.export_otlp is not None and export:
         _checkpoint(cfg)  # the export reads day files only
         error = _export(cfg, quiet)
         if error:
