@@ -214,6 +214,10 @@ def bench_lag(cluster, work: Path, rate: int, seconds: float, idle: float) -> No
         f"max {got['max'] / 1000:.2f} s (target < 5 s)"
     )
     print(
+        f"  acknowledged after the first record was visible: p50 {got['steady_p50'] / 1000:.2f} s, "
+        f"p99 {got['steady_p99'] / 1000:.2f} s, max {got['steady_max'] / 1000:.2f} s"
+    )
+    print(
         f"  never visible: {got['missing']}; pushes while idle for {idle:.0f} s afterwards: {got['idle_pushes']}; "
         + _load()
     )

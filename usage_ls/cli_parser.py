@@ -146,7 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
     sy.add_argument("--status", action="store_true", help="records queued, last success, last error (no connection)")
     sy.add_argument("--init-roles", action="store_true", help="print the SQL of the least-privilege roles")
     sy.add_argument("--apply", action="store_true", help="with --init-roles: create the schema and the roles now")
-    sy.add_argument("--quiet", action="store_true", help="say nothing unless it fails (servers run it so)")
+    sy.add_argument("--quiet", action="store_true", help="say nothing unless it fails")
+    sy.add_argument(
+        "--worker",
+        action="store_true",
+        help="push each time a line `push` arrives on stdin, answering a JSON line (a language server runs one)",
+    )
     sub.add_parser("config", help="show the data directory, config file and what it sets")
     sub.add_parser("doctor", help="check the data directory, config, price data, journals and files moved aside")
     sub.add_parser("checkpoint", help="fold pending journals into the day files now (servers do this themselves)")

@@ -31,7 +31,7 @@ from usage_ls.errors import InvalidParams, StoreRefused
 from usage_ls.model import Defaults
 from usage_ls.service import Usage, default_name
 from usage_ls.sources import Sources
-from usage_ls.team.background import SyncSchedule
+from usage_ls.team.background import TeamSync
 from usage_ls.team.db import TeamError
 
 log = logging.getLogger("usage_ls")
@@ -56,7 +56,7 @@ class UsageServer(LanguageServer):
         self.checkpointing = False
         self.last_write = 0.0
         self.disk_warned = False
-        self.team_sync: SyncSchedule | None = None  # pushes to the team database ([sync] postgres)
+        self.team_sync: TeamSync | None = None  # pushes to the team database ([sync] postgres)
         self.sources = Sources(self)  # logs watched, their history, the OTLP receiver: started on `initialized`
         self.editor = editor_features.EditorFeatures(self)  # commands, dashboard child, progress status
         self.progress_status = False
@@ -222,6 +222,9 @@ class UsageServer(LanguageServer):
     def stop_usage(self) -> None:
         self.sources.stop()
         self.editor.stop()
+        if self.team_sync is not None:
+            self.team_sync.stop()  # the push worker exits (after the push under way, if any)
+            self.team_sync = None
         for task in self.tasks:
             task.cancel()
         if self.usage is not None:

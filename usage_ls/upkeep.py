@@ -1,7 +1,7 @@
 """The server's upkeep, a tick every POLL_SECONDS: other processes' writes seen, price data
 followed, records kept in memory written once the disk takes them, changes pushed, journals
-rotated and checkpointed (in a child process), the team push and OTLP export scheduled, and an
-exit when the editor is gone."""
+rotated and checkpointed (in a child process), the team push and OTLP export started (their
+schedule is a thread of its own, team/background.py), and an exit when the editor is gone."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 
 from usage_ls import child, heap, transport
 from usage_ls.service import Usage
-from usage_ls.team.background import SyncSchedule
+from usage_ls.team.background import TeamSync
 
 log = logging.getLogger("usage_ls")
 
@@ -60,11 +60,14 @@ async def watch(ls: Any) -> None:
                 ls.checkpointing = True
                 ls.flush()
                 transport.keep(asyncio.ensure_future(ls.checkpoint_in_child(svc)))
-            if svc.cfg.sync_postgres is not None or svc.cfg.export_otlp is not None:
-                ls.team_sync = ls.team_sync or SyncSchedule(loop.time())
-                ls.team_sync.tick(loop.time(), svc.ledger.checkpoint_seq, svc.cfg.data_dir)
-                if ls.team_sync.shown != ls.team_sync.finishes:  # the tooltip's last push and error
-                    ls.team_sync.shown = ls.team_sync.finishes
+            syncing = svc.cfg.sync_postgres is not None or svc.cfg.export_otlp is not None
+            if syncing and ls.team_sync is None:  # (its own thread: this loop may be busy when a push is due)
+                ls.team_sync = TeamSync(svc.cfg.data_dir, svc.cfg.sync_postgres).start()
+            if ls.team_sync is not None:
+                ls.team_sync.enabled, ls.team_sync.conninfo = syncing, svc.cfg.sync_postgres
+                sched = ls.team_sync.schedule
+                if sched.shown != sched.finishes:  # the tooltip's last push and error
+                    sched.shown = sched.finishes
                     ls.push(force=True)
             if ls.process_id and not alive(ls.process_id):
                 log.info("editor process %s is gone; exiting", ls.process_id)

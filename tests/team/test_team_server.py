@@ -9,7 +9,7 @@ from raw_server import RawServer
 from team_helpers import machine, record, records, rounded
 
 from usage_ls.config import load_config
-from usage_ls.team.background import RETRY_FIRST_S, RETRY_MAX_S, SyncSchedule
+from usage_ls.team.background import RETRY_FIRST_S, RETRY_MAX_S, START_DELAY_S, SyncSchedule
 
 SPAN = {"from": "2026-11-16", "to": "2026-11-16"}
 
@@ -22,7 +22,7 @@ def test_server_pushes_in_the_background_and_answers_team_scope(tmp_path, pg):
         server.initialize()
         local = server.request("usage/summary", SPAN)["result"]
         with psycopg.connect(pg, autocommit=True) as conn:
-            for _ in range(600):  # the first push starts a few seconds after `initialized` (a bound, not a timing)
+            for _ in range(600):  # the first push starts a second after `initialized` (a bound, not a timing)
                 ready = conn.execute("SELECT to_regclass('usage_ls.daily') IS NOT NULL").fetchone()[0]
                 if ready and conn.execute("SELECT sum(messages) FROM usage_ls.daily").fetchone()[0] == 120:
                     break
@@ -66,7 +66,7 @@ def test_team_scope_when_the_database_is_gone_is_an_error_not_a_crash(tmp_path):
 
 def test_sync_schedule_retries_with_backoff_and_follows_checkpoints():
     s = SyncSchedule(now=0.0)
-    assert not s.due(1.0, seq=0)  # not in the first seconds of a server
+    assert not s.due(START_DELAY_S - 0.1, seq=0)  # not in the first moments of a server
     assert s.due(10.0, seq=0)
     s.started(0)
     assert not s.due(11.0, seq=1)  # one push at a time

@@ -9,6 +9,8 @@ every machine pushes its records into one database where the team's numbers meet
 - `db.py`: connecting (libpq's conventions: the connection string, PG* variables, ~/.pgpass,
   a service file) with time limits, and the errors said without secrets;
 - `push.py`: one push: the records past the cursor, in batches, idempotent by record id;
+- `worker.py`: `usage-ls sync --worker`, the server's push worker (one kept connection);
+- `background.py`: when a server pushes (a thread), and its worker child;
 - `scope.py`: which methods answer `scope: "team"`, and how;
 - `query.py`: `scope: "team"` answers from the rollup (totals, days, weeks, months);
 - `records.py`: those from the records (interactions, sessions, attribution);

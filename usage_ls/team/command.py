@@ -75,43 +75,76 @@ def run(args: Any) -> int:
         lines, _problems = status_lines(cfg)
         print("\n".join(lines))
         return 0
+    if args.worker:
+        from usage_ls.team import worker
+
+        return worker.serve()
     if cfg.sync_postgres is None and cfg.export_otlp is None:
         print("usage-ls sync: off: set [sync] postgres or [export] otlp in config.toml (docs/team.md)", file=sys.stderr)
         return 2
     if args.init_roles and cfg.sync_postgres is None:
         print("usage-ls sync: --init-roles needs [sync] postgres (docs/team.md)", file=sys.stderr)
         return 2
-    failed = 0
-    try:
-        if args.init_roles and cfg.sync_postgres is not None:
+    if args.init_roles and cfg.sync_postgres is not None:
+        try:
             return _apply_roles(cfg.sync_postgres)
-        if cfg.sync_postgres is not None:  # (journals too: no fold first, its cost grows with the day)
-            out = push.push(cfg.data_dir, cfg.tz, cfg.sync_postgres)
-            if not args.quiet:
-                if out.busy:
-                    print("another usage-ls process of this data directory is pushing; nothing to do here")
-                else:
-                    print(
-                        f"pushed {out.sent} record(s) in {out.batches} batch(es); {out.inserted} new to the team database"
-                    )
-    except TeamError as exc:
-        print(f"usage-ls sync: {exc}", file=sys.stderr)
-        failed = 1
-    if cfg.export_otlp is not None:
+        except TeamError as exc:
+            print(f"usage-ls sync: {exc}", file=sys.stderr)
+            return 1
+    errors = sync_once(cfg, args.quiet)
+    for error in errors:
+        print(f"usage-ls sync: {error}", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def sync_once(
+    cfg: Config,
+    quiet: bool = True,
+    link: push.Link | None = None,
+    out: push.Outcome | None = None,
+    export: bool = True,
+) -> list[str]:
+    """One sync: the team push (journals too: no fold first, its cost grows with the day), then
+    the OTLP export (unless `export` is False); the errors (masked). `link`: the push worker's
+    kept connection; `out` gets the push's counts."""
+    errors: list[str] = []
+    done: push.Outcome | None = None
+    if cfg.sync_postgres is not None:
+        try:
+            done = push.push(cfg.data_dir, cfg.tz, cfg.sync_postgres, link=link)
+        except TeamError as exc:
+            if link is None or link.fresh:
+                errors.append(str(exc))
+            else:  # a kept connection the database closed while idle (or killed): once more, on a new one
+                try:
+                    done = push.push(cfg.data_dir, cfg.tz, cfg.sync_postgres, link=link)
+                except TeamError as again:
+                    errors.append(str(again))
+        if done is not None and out is not None:
+            out.sent, out.inserted, out.batches, out.busy = done.sent, done.inserted, done.batches, done.busy
+        if done is not None and not quiet:
+            if done.busy:
+                print("another usage-ls process of this data directory is pushing; nothing to do here")
+            else:
+                print(
+                    f"pushed {done.sent} record(s) in {done.batches} batch(es); {done.inserted} new to the team database"
+                )
+    if cfg.export_otlp is not None and export:
         _checkpoint(cfg)  # the export reads day files only
-        failed = max(failed, _export(cfg, args.quiet))
-    return failed
+        error = _export(cfg, quiet)
+        if error:
+            errors.append(error)
+    return errors
 
 
-def _export(cfg: Config, quiet: bool) -> int:
+def _export(cfg: Config, quiet: bool) -> str | None:
     from usage_ls.team import otlp_out
 
     try:
         done = otlp_out.export_new(cfg.data_dir, cfg.tz, cfg.export_otlp or "", cfg.export_headers)
     except TeamError as exc:
         state.write_status(cfg.data_dir, otlpLastError=str(exc), otlpLastErrorAt=state.now_ms())
-        print(f"usage-ls sync: {exc}", file=sys.stderr)
-        return 1
+        return str(exc)
     if not done.busy:
         state.write_status(cfg.data_dir, otlpLastSuccess=state.now_ms(), otlpLastError=None)
     if not quiet:
@@ -121,7 +154,7 @@ def _export(cfg: Config, quiet: bool) -> int:
             print("OTLP export: started; records stored before now are not sent (metrics have no past)")
         else:
             print(f"OTLP export: {done.records} record(s) sent to {shown(otlp_out.metrics_url(cfg.export_otlp or ''))}")
-    return 0
+    return None
 
 
 def _checkpoint(cfg: Config) -> None:

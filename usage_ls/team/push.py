@@ -11,6 +11,9 @@ inserts its ids into `record_ids` with ON CONFLICT DO NOTHING and only the recor
 were new into `records`, whose trigger adds them to the daily rollup. The cursor moves only after the
 commit: a connection dropped mid-batch or a stopped database loses nothing, and a batch sent
 again (committed, but the answer lost) inserts nothing twice.
+
+A `Link` keeps the connection and the schema check between pushes (the server's push worker,
+`worker.py`); `usage-ls sync` by hand opens one for its push and closes it.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from usage_ls.team.db import TeamError
 
 BATCH = 5_000
 DAYS_EVERY_S = 30.0  # while records keep arriving in journals, the day files are read at most this often
+SCHEMA_CHECK_S = 60.0  # a kept connection checks the schema (and the database's id) again this often
+KNOWN_MAX = 1_000_000  # ids remembered as committed by a kept connection (only saves sending them again)
 COLUMNS = (
     "id",
     "day",
@@ -101,6 +106,47 @@ class Part:
     end: int
     last_id: str
     sig: list[int] | None
+
+
+class Link:
+    """A connection to the team database kept between pushes, with its schema check (`schema.prepare`:
+    the database's id, migrations made): connected on first use and again after any failure
+    (`drop`), the check repeated every SCHEMA_CHECK_S (another machine may have recreated the
+    database, or a newer usage-ls upgraded its schema)."""
+
+    def __init__(self, conninfo: str):
+        self.conninfo = conninfo
+        self.conn: Any = None
+        self.database: str | None = None
+        self.checked_at = 0.0
+        self.fresh = False  # the connection was made by the last `open`
+        # ids this link's pushes sent from journals and the database committed (its id: `known_in`):
+        # when their day file is read they are not sent again (a kept link: the push worker)
+        self.known: set[str] = set()
+        self.known_in: str | None = None
+        self.journal_at = 0.0  # when this link last sent journal records (time.time())
+
+    def open(self) -> tuple[Any, str]:
+        self.fresh = self.conn is None
+        if self.conn is None:
+            self.conn = db.connect(self.conninfo)
+            self.database = None
+        if self.database is None or time.monotonic() - self.checked_at >= SCHEMA_CHECK_S:
+            self.database = None
+            self.database = schema.prepare(self.conn)
+            self.checked_at = time.monotonic()
+        return self.conn, self.database
+
+    def drop(self) -> None:
+        """Forget the connection (after a failure: it may be broken or mid-transaction)."""
+        conn, self.conn, self.database = self.conn, None, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:
+                pass
+
+    close = drop
 
 
 @dataclass
@@ -220,22 +266,36 @@ def send(conn: Any, recs: list[dict[str, Any]], device: str) -> int:
         return int(cur.rowcount)
 
 
-def push(root: Path, tz: dt.tzinfo, conninfo: str, *, size: int = BATCH, max_batches: int | None = None) -> Outcome:
+def push(
+    root: Path,
+    tz: dt.tzinfo,
+    conninfo: str,
+    *,
+    size: int = BATCH,
+    max_batches: int | None = None,
+    link: Link | None = None,
+) -> Outcome:
     """Push every record past the cursor; TeamError (masked, also kept in status.json) when the
-    database cannot be reached or refuses. Returns at once when another process is pushing."""
+    database cannot be reached or refuses. Returns at once when another process is pushing.
+    With `link`, its connection is used and kept (dropped after a failure); without, one is
+    opened for this push."""
     out = Outcome()
     lock = state.push_lock(root)
     if not lock.acquire(blocking=False):
         out.busy = True
         return out
+    own = link is None
+    used = link or Link(conninfo)
     try:
         state.write_status(root, lastAttempt=state.now_ms())
         try:
-            _push(root, tz, conninfo, size, max_batches, out)
+            _push(root, tz, used, size, max_batches, out)
         except TeamError as exc:
+            used.drop()
             state.write_status(root, lastError=str(exc), lastErrorAt=state.now_ms())
             raise
         except Exception as exc:  # psycopg's errors, a connection dropped mid-batch
+            used.drop()
             message = (
                 f"push failed after {out.inserted} new record(s): {db.said(exc, conninfo)}{schema.refusal_hint(exc)}"
             )
@@ -244,46 +304,56 @@ def push(root: Path, tz: dt.tzinfo, conninfo: str, *, size: int = BATCH, max_bat
         state.write_status(root, lastSuccess=state.now_ms(), lastError=None, lastErrorAt=None)
         return out
     finally:
+        if own:
+            used.close()
         lock.release()
 
 
-def _push(root: Path, tz: dt.tzinfo, conninfo: str, size: int, max_batches: int | None, out: Outcome) -> None:
+def _push(root: Path, tz: dt.tzinfo, link: Link, size: int, max_batches: int | None, out: Outcome) -> None:
     files = StoreFiles(root, tz, writable=False)
     device = state.device_id(root)
-    conn = db.connect(conninfo)
-    try:
-        database = schema.prepare(conn)
-        cursor = state.Cursor(root).load(database)
-        fresh = 0
-        for recs, reach in journal_batches(files, cursor.journals, size):
-            if max_batches is not None and out.batches >= max_batches:
-                break
-            fresh += len(recs)
-            if recs:
-                out.inserted += send(conn, recs, device)
-                out.sent += len(recs)
-                out.batches += 1
-            cursor.journals.update(reach)  # committed: the cursor may move
-            cursor.save()
-        present = {path.name for path in files.journals()}
-        cursor.journals = {name: n for name, n in cursor.journals.items() if name in present}  # folded, gone
-        if fresh and 0 <= time.time() - cursor.days_read_at < DAYS_EVERY_S:
-            # records keep coming: the day files (mostly those records again, folded, each one read whole)
-            # wait, so the next push comes sooner; read when the journals are quiet, or DAYS_EVERY_S on
-            cursor.save()
-            return
-        cursor.days_read_at = time.time()
-        for recs, parts in batches(files, cursor.days, size):
-            if max_batches is not None and out.batches >= max_batches:
-                break
+    conn, database = link.open()
+    if link.known_in != database or len(link.known) > KNOWN_MAX:
+        link.known, link.known_in = set(), database
+    cursor = state.Cursor(root).load(database)
+    fresh = 0
+    for recs, reach in journal_batches(files, cursor.journals, size):
+        if max_batches is not None and out.batches >= max_batches:
+            break
+        fresh += len(recs)
+        if recs:
             out.inserted += send(conn, recs, device)
             out.sent += len(recs)
             out.batches += 1
-            advance(cursor.days, parts)  # committed: the cursor may move
-            cursor.save()
+            link.known.update(rec["id"] for rec in recs)
+        cursor.journals.update(reach)  # committed: the cursor may move
         cursor.save()
-    finally:
-        conn.close()
+    present = {path.name for path in files.journals()}
+    cursor.journals = {name: n for name, n in cursor.journals.items() if name in present}  # folded, gone
+    now = time.time()
+    if fresh:
+        link.journal_at = now
+    if (fresh or now - link.journal_at < DAYS_EVERY_S) and 0 <= now - cursor.days_read_at < DAYS_EVERY_S:
+        # records keep coming: the day files (mostly those records again, folded, each one read whole)
+        # wait, so the next push comes sooner; read when the journals are quiet, or DAYS_EVERY_S on.
+        # (A kept link counts the pushes right after a checkpoint, whose journal is folded and gone, as
+        # busy too: while it was pushing every fraction of a second it saw that journal's records.)
+        cursor.save()
+        return
+    cursor.days_read_at = now
+    for recs, parts in batches(files, cursor.days, size):
+        if max_batches is not None and out.batches >= max_batches:
+            break
+        ids = [rec["id"] for rec in recs]
+        todo = [rec for rec, i in zip(recs, ids) if i not in link.known] if link.known else recs
+        if todo:  # (the journal's records this link already delivered are folded in here: not again)
+            out.inserted += send(conn, todo, device)
+            out.sent += len(todo)
+            out.batches += 1
+        link.known.difference_update(ids)
+        advance(cursor.days, parts)  # committed: the cursor may move
+        cursor.save()
+    cursor.save()
 
 
 def queued(root: Path, tz: dt.tzinfo) -> int:
