@@ -10,7 +10,7 @@ off), then, each in a database of its own:
          through `Usage.record` and a checkpoint) pushed into an empty team database
          (`usage_ls.team.push`, batches of 5,000), records/s; every record must be there once;
          then a push with nothing new (the cursor: no day file read);
-  query  --rows records made inside PostgreSQL (bench/team_fill.py), both rollups checked
+  query  --rows records made inside PostgreSQL (bench/team_fill.py), every rollup checked
          against the raw sums on sample days, then team `usage/summary` and `usage/daily`
          (365 days) asked --queries times each of a real server (`usage-ls serve --stdio`)
          over the protocol, cycling through filters (none, user, project, model, billing and
@@ -146,10 +146,10 @@ def _database_times(conninfo: str, today: dt.date, rounds: int) -> None:
     from usage_ls.team import query
 
     class Explained(query.Reader):
-        def rows(self, sql, args):
+        def rows(self, sql, args, binary=False):
             plan = super().rows("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, args)
             self.ms.append(plan[0][0][0]["Execution Time"])
-            return super().rows(sql, args)
+            return super().rows(sql, args, binary)
 
     reader = Explained(conninfo)
     span = {"from": (today - dt.timedelta(days=364)).isoformat(), "to": today.isoformat()}
@@ -185,12 +185,18 @@ def bench_query(cluster, work: Path, rows: int, n: int, fill_mode: str) -> None:
         t0 = time.perf_counter()
         team_fill.fill(conn, rows, today, mode=fill_mode)
         took = time.perf_counter() - t0
-        daily, models = conn.execute(
-            "SELECT (SELECT count(*) FROM usage_ls.daily), (SELECT count(*) FROM usage_ls.daily_models)"
+        counts = conn.execute(
+            "SELECT (SELECT count(*) FROM usage_ls.daily), (SELECT count(*) FROM usage_ls.daily_models), "
+            "(SELECT count(*) FROM usage_ls.daily_users), (SELECT count(*) FROM usage_ls.daily_projects)"
         ).fetchone()
         size = conn.execute("SELECT pg_size_pretty(pg_database_size(current_database()))").fetchone()[0]
         print(f"team database: {rows:,} records made in PostgreSQL in {took:.0f} s (rollups: {fill_mode}), {size}")
-        print(f"  rollup rows: daily {daily:,}, daily_models {models:,}")
+        print(
+            "  rollup rows: "
+            + ", ".join(
+                f"{t} {c:,}" for t, c in zip(("daily", "daily_models", "daily_users", "daily_projects"), counts)
+            )
+        )
         compared, differ = team_fill.check_rollup(conn)
         print(f"  rollups vs raw sums on 12 sample days: {compared:,} rows compared, {differ} differ")
         if differ:
