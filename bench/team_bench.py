@@ -14,7 +14,8 @@ off), then, each in a database of its own:
          against the raw sums on sample days, then team `usage/summary` and `usage/daily`
          (365 days) asked --queries times each of a real server (`usage-ls serve --stdio`)
          over the protocol, cycling through filters (none, user, project, model, billing and
-         pairs), p50/p99 of the round trip;
+         pairs), p50/p99 of the round trip; then the same statements timed inside PostgreSQL,
+         and `usage/daily`'s parts in the server's code (fetch, building, encoding);
   lag    a real server receiving --rate records a second over the protocol for --lag-seconds,
          time from acknowledged to visible in the team database (bench/team_lag.py), then
          pushes made while idle for --idle seconds.
@@ -174,6 +175,47 @@ def _database_times(conninfo: str, today: dt.date, rounds: int) -> None:
         reader.close()
 
 
+def _server_times(conninfo: str, today: dt.date, rounds: int) -> None:
+    """Where a team `usage/daily` answer's time goes in the server, in this process (the
+    server's own code, without the protocol): the statement and its rows' fetch, building the
+    answer (numpy, dicts), encoding it (orjson, as the transport does); and the answer's size."""
+    import orjson
+
+    from usage_ls.queries import parse_filter
+    from usage_ls.team import query
+
+    class Timed(query.Reader):
+        def rows(self, sql, args, binary=False):
+            t0 = time.perf_counter()
+            out = super().rows(sql, args, binary)
+            self.sql += time.perf_counter() - t0
+            return out
+
+    reader = Timed(conninfo)
+    span = {"from": (today - dt.timedelta(days=364)).isoformat(), "to": today.isoformat()}
+    parts: dict[str, list[float]] = {"fetch": [], "build": [], "encode": []}
+    size = 0
+    try:
+        for _ in range(rounds):
+            for f in _filters(conninfo):
+                reader.sql = 0.0
+                t0 = time.perf_counter()
+                answer = query.daily(reader, parse_filter({**span, **f}, dt.UTC))
+                t1 = time.perf_counter()
+                size = max(size, len(orjson.dumps({"jsonrpc": "2.0", "id": 1, "result": answer})))
+                t2 = time.perf_counter()
+                parts["fetch"].append(reader.sql * 1000)
+                parts["build"].append((t1 - t0 - reader.sql) * 1000)
+                parts["encode"].append((t2 - t1) * 1000)
+    finally:
+        reader.close()
+    print(
+        f"  daily in the server's code ({len(parts['fetch'])} runs, p50 / max ms): "
+        + ", ".join(f"{k} {statistics.median(v):.1f} / {max(v):.1f}" for k, v in parts.items())
+        + f"; the largest answer {size / 1000:.0f} kB; {_load()}"
+    )
+
+
 def bench_query(cluster, work: Path, rows: int, n: int, fill_mode: str) -> None:
     import team_fill
 
@@ -206,6 +248,7 @@ def bench_query(cluster, work: Path, rows: int, n: int, fill_mode: str) -> None:
     data = _data_dir(work / "query", conninfo)
     asyncio.run(_time_queries(data, conninfo, n, today))
     _database_times(conninfo, today, max(1, n // 100))
+    _server_times(conninfo, today, max(1, n // 100))
 
 
 def bench_lag(cluster, work: Path, rate: int, seconds: float, idle: float) -> None:
