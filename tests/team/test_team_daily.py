@@ -190,6 +190,7 @@ def test_filtered_team_daily_adds_up_to_the_whole_team_over_the_protocol(tmp_pat
 
         whole = daily()
         assert rounded(whole) == rounded(truth.daily(SPAN))
+        assert all(list(d["byModel"]) == sorted(d["byModel"]) for d in whole["days"])  # the same order every day
         assert sum(d["messages"] for d in whole["days"]) == 40 + 15 + 25 + 22 + 42 + 9 + 18 + 14
         by_user = {u: daily(user=u) for u in users}
         by_project = {p: daily(project=p) for p in projects}

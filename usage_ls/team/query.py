@@ -165,8 +165,11 @@ def daily(reader: Reader, f: Filter) -> dict[str, Any]:
     ndays = hi - lo + 1
     at = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
     index: dict[str, int] = {}
-    model = np.fromiter((index.setdefault(row[1], len(index)) for row in rows), dtype=np.int64, count=len(rows))
-    names = list(index)
+    seen = np.fromiter((index.setdefault(row[1], len(index)) for row in rows), dtype=np.int64, count=len(rows))
+    names = sorted(index)  # each day's models in name order, whatever order the rows came in
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[[index[name] for name in names]] = np.arange(len(names))
+    model = rank[seen]
     sums = np.array([row[2:] for row in rows], dtype=np.float64).reshape(len(rows), len(METRICS))
     # day × model cells, each metric added up by bincount (np.add.at per row was slower)
     cell = at * max(1, len(names)) + model
