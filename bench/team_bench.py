@@ -10,11 +10,12 @@ off), then, each in a database of its own:
          through `Usage.record` and a checkpoint) pushed into an empty team database
          (`usage_ls.team.push`, batches of 5,000), records/s; every record must be there once;
          then a push with nothing new (the cursor: no day file read);
-  query  --rows records made inside PostgreSQL (bench/team_fill.py), both rollups checked
+  query  --rows records made inside PostgreSQL (bench/team_fill.py), every rollup checked
          against the raw sums on sample days, then team `usage/summary` and `usage/daily`
          (365 days) asked --queries times each of a real server (`usage-ls serve --stdio`)
          over the protocol, cycling through filters (none, user, project, model, billing and
-         pairs), p50/p99 of the round trip;
+         pairs), p50/p99 of the round trip; then the same statements timed inside PostgreSQL,
+         and `usage/daily`'s parts in the server's code (fetch, building, encoding);
   lag    a real server receiving --rate records a second over the protocol for --lag-seconds,
          time from acknowledged to visible in the team database (bench/team_lag.py), then
          pushes made while idle for --idle seconds.
@@ -146,10 +147,10 @@ def _database_times(conninfo: str, today: dt.date, rounds: int) -> None:
     from usage_ls.team import query
 
     class Explained(query.Reader):
-        def rows(self, sql, args):
+        def rows(self, sql, args, binary=False):
             plan = super().rows("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, args)
             self.ms.append(plan[0][0][0]["Execution Time"])
-            return super().rows(sql, args)
+            return super().rows(sql, args, binary)
 
     reader = Explained(conninfo)
     span = {"from": (today - dt.timedelta(days=364)).isoformat(), "to": today.isoformat()}
@@ -174,6 +175,47 @@ def _database_times(conninfo: str, today: dt.date, rounds: int) -> None:
         reader.close()
 
 
+def _server_times(conninfo: str, today: dt.date, rounds: int) -> None:
+    """Where a team `usage/daily` answer's time goes in the server, in this process (the
+    server's own code, without the protocol): the statement and its rows' fetch, building the
+    answer (numpy, dicts), encoding it (orjson, as the transport does); and the answer's size."""
+    import orjson
+
+    from usage_ls.queries import parse_filter
+    from usage_ls.team import query
+
+    class Timed(query.Reader):
+        def rows(self, sql, args, binary=False):
+            t0 = time.perf_counter()
+            out = super().rows(sql, args, binary)
+            self.sql += time.perf_counter() - t0
+            return out
+
+    reader = Timed(conninfo)
+    span = {"from": (today - dt.timedelta(days=364)).isoformat(), "to": today.isoformat()}
+    parts: dict[str, list[float]] = {"fetch": [], "build": [], "encode": []}
+    size = 0
+    try:
+        for _ in range(rounds):
+            for f in _filters(conninfo):
+                reader.sql = 0.0
+                t0 = time.perf_counter()
+                answer = query.daily(reader, parse_filter({**span, **f}, dt.UTC))
+                t1 = time.perf_counter()
+                size = max(size, len(orjson.dumps({"jsonrpc": "2.0", "id": 1, "result": answer})))
+                t2 = time.perf_counter()
+                parts["fetch"].append(reader.sql * 1000)
+                parts["build"].append((t1 - t0 - reader.sql) * 1000)
+                parts["encode"].append((t2 - t1) * 1000)
+    finally:
+        reader.close()
+    print(
+        f"  daily in the server's code ({len(parts['fetch'])} runs, p50 / max ms): "
+        + ", ".join(f"{k} {statistics.median(v):.1f} / {max(v):.1f}" for k, v in parts.items())
+        + f"; the largest answer {size / 1000:.0f} kB; {_load()}"
+    )
+
+
 def bench_query(cluster, work: Path, rows: int, n: int, fill_mode: str) -> None:
     import team_fill
 
@@ -185,12 +227,18 @@ def bench_query(cluster, work: Path, rows: int, n: int, fill_mode: str) -> None:
         t0 = time.perf_counter()
         team_fill.fill(conn, rows, today, mode=fill_mode)
         took = time.perf_counter() - t0
-        daily, models = conn.execute(
-            "SELECT (SELECT count(*) FROM usage_ls.daily), (SELECT count(*) FROM usage_ls.daily_models)"
+        counts = conn.execute(
+            "SELECT (SELECT count(*) FROM usage_ls.daily), (SELECT count(*) FROM usage_ls.daily_models), "
+            "(SELECT count(*) FROM usage_ls.daily_users), (SELECT count(*) FROM usage_ls.daily_projects)"
         ).fetchone()
         size = conn.execute("SELECT pg_size_pretty(pg_database_size(current_database()))").fetchone()[0]
         print(f"team database: {rows:,} records made in PostgreSQL in {took:.0f} s (rollups: {fill_mode}), {size}")
-        print(f"  rollup rows: daily {daily:,}, daily_models {models:,}")
+        print(
+            "  rollup rows: "
+            + ", ".join(
+                f"{t} {c:,}" for t, c in zip(("daily", "daily_models", "daily_users", "daily_projects"), counts)
+            )
+        )
         compared, differ = team_fill.check_rollup(conn)
         print(f"  rollups vs raw sums on 12 sample days: {compared:,} rows compared, {differ} differ")
         if differ:
@@ -200,6 +248,7 @@ def bench_query(cluster, work: Path, rows: int, n: int, fill_mode: str) -> None:
     data = _data_dir(work / "query", conninfo)
     asyncio.run(_time_queries(data, conninfo, n, today))
     _database_times(conninfo, today, max(1, n // 100))
+    _server_times(conninfo, today, max(1, n // 100))
 
 
 def bench_lag(cluster, work: Path, rate: int, seconds: float, idle: float) -> None:

@@ -5,11 +5,12 @@ Rows are generated server-side (`generate_series`, INSERT … SELECT into the pa
 15 projects with 8 models (skewed: a few people and models make most of the usage), over the
 365 days that end today, about 3 % of records unpriced (cost NULL), as pushes would have made it.
 
-Two ways to fill the daily rollup:
+Two ways to fill the rollups (`daily`, and `daily_models`, `daily_users`, `daily_projects`):
   - "trigger": the real path, the rollup trigger runs on each INSERT (in chunks of
     CHUNK rows: one statement's transition table is held whole);
-  - "bulk": the trigger disabled while loading, then the rollup built by one GROUP BY over
-    the records and the trigger enabled again; `check_rollup` then compares rollup and raw sums.
+  - "bulk": the trigger disabled while loading, then `daily` built by one GROUP BY over the
+    records, the others from `daily` as the migrations fill them, and the trigger enabled
+    again; `check_rollup` then compares every rollup with the raw sums.
 Both fill `record_ids` as a push does.
 """
 
@@ -43,6 +44,11 @@ _ROLLUP_METRICS = (
     "cost_usd",
     "credits",
     "unpriced_messages",
+)
+_BY_MODEL = (  # the rollups per day × model × billing (of everyone, of a user, of a project): table, key
+    ("daily_models", "day, model, billing"),
+    ("daily_users", '"user", day, model, billing'),
+    ("daily_projects", "project, day, model, billing"),
 )
 _RAW_SUMS = (
     "count(*), sum(input_tokens), sum(output_tokens), sum(cache_read_tokens), sum(cache_write_tokens), "
@@ -100,22 +106,24 @@ def fill(conn: Any, n: int, today: dt.date, *, span_days: int = 365, mode: str =
             SELECT day, "user", project, model, billing, {_RAW_SUMS}
             FROM usage_ls.records GROUP BY day, "user", project, model, billing"""
         )
-        conn.execute(  # as schema version 2's migration fills it
-            f"""INSERT INTO usage_ls.daily_models (day, model, billing, {", ".join(_ROLLUP_METRICS)})
-            SELECT day, model, billing, {", ".join(f"sum({c})" for c in _ROLLUP_METRICS)}
-            FROM usage_ls.daily GROUP BY day, model, billing"""
-        )
+        for table, key in _BY_MODEL:  # as schema versions 4 and 5's migrations fill them
+            conn.execute(
+                f"""INSERT INTO usage_ls.{table} ({key}, {", ".join(_ROLLUP_METRICS)})
+                SELECT {key}, {", ".join(f"sum({c})" for c in _ROLLUP_METRICS)}
+                FROM usage_ls.daily GROUP BY {key} ORDER BY {key}"""
+            )
     # every id, as pushes leave them; the primary key built once after (a sort), not row by row
     conn.execute("ALTER TABLE usage_ls.record_ids DROP CONSTRAINT record_ids_pkey")
     conn.execute("INSERT INTO usage_ls.record_ids (id) SELECT id FROM usage_ls.records")
     conn.execute("ALTER TABLE usage_ls.record_ids ADD PRIMARY KEY (id)")
     conn.execute("VACUUM ANALYZE usage_ls.daily")
-    conn.execute("VACUUM ANALYZE usage_ls.daily_models")
+    for table, _key in _BY_MODEL:
+        conn.execute(f"VACUUM ANALYZE usage_ls.{table}")
     conn.execute("ANALYZE usage_ls.records")
 
 
 def check_rollup(conn: Any, sample_days: int = 12) -> tuple[int, int]:
-    """Both rollups' rows vs the raw records' sums over `sample_days` random days that have
+    """Every rollup's rows (`daily`, `daily_models`, `daily_users`, `daily_projects`) vs the raw records' sums over `sample_days` random days that have
     records: (rows compared, rows that differ); every column, exactly (bigint and numeric)."""
     group = 'day, "user", project, model, billing'
     raw = f"SELECT {group}, {_RAW_SUMS} FROM usage_ls.records WHERE day = ANY(%s) GROUP BY {group}"
@@ -129,10 +137,13 @@ def check_rollup(conn: Any, sample_days: int = 12) -> tuple[int, int]:
     a = {tuple(r[:5]): tuple(r[5:]) for r in conn.execute(raw, (picked,)).fetchall()}
     b = {tuple(r[:5]): tuple(r[5:]) for r in conn.execute(rolled, (picked,)).fetchall()}
     differ = sum(1 for k in a.keys() | b.keys() if a.get(k) != b.get(k))
-    by_model = "day, model, billing"
-    raw_m = f"SELECT {by_model}, {_RAW_SUMS} FROM usage_ls.records WHERE day = ANY(%s) GROUP BY {by_model}"
-    rolled_m = f"SELECT {by_model}, {', '.join(_ROLLUP_METRICS)} FROM usage_ls.daily_models WHERE day = ANY(%s)"
-    c = {tuple(r[:3]): tuple(r[3:]) for r in conn.execute(raw_m, (picked,)).fetchall()}
-    d = {tuple(r[:3]): tuple(r[3:]) for r in conn.execute(rolled_m, (picked,)).fetchall()}
-    differ += sum(1 for k in c.keys() | d.keys() if c.get(k) != d.get(k))
-    return len(a) + len(c), differ
+    compared = len(a)
+    for table, key in _BY_MODEL:
+        raw_m = f"SELECT {key}, {_RAW_SUMS} FROM usage_ls.records WHERE day = ANY(%s) GROUP BY {key}"
+        rolled_m = f"SELECT {key}, {', '.join(_ROLLUP_METRICS)} FROM usage_ls.{table} WHERE day = ANY(%s)"
+        n = len(key.split(","))
+        c = {tuple(r[:n]): tuple(r[n:]) for r in conn.execute(raw_m, (picked,)).fetchall()}
+        d = {tuple(r[:n]): tuple(r[n:]) for r in conn.execute(rolled_m, (picked,)).fetchall()}
+        differ += sum(1 for k in c.keys() | d.keys() if c.get(k) != d.get(k))
+        compared += len(c)
+    return compared, differ

@@ -61,6 +61,11 @@ def test_members_see_their_own_records_and_the_whole_teams_totals(tmp_path, pg, 
         # the team's totals: everyone's
         by_user = dict(w.execute('SELECT "user", sum(messages) FROM usage_ls.daily GROUP BY "user"').fetchall())
         assert by_user == {"rls_alice": 30, "rls_bob": 24}
+        # and the smaller rollups the team queries read (schema versions 4 and 5): everyone's too
+        per_user = 'SELECT "user", sum(messages) FROM usage_ls.daily_users GROUP BY "user"'
+        assert dict(w.execute(per_user).fetchall()) == by_user
+        for table in ("daily_models", "daily_projects"):
+            assert w.execute(f"SELECT sum(messages) FROM usage_ls.{table}").fetchone()[0] == 54
         for statement in (
             'INSERT INTO usage_ls.records (id, day, ts, "user", device_id, project, model, billing, input_tokens, '
             "output_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens) VALUES ('x1', '2026-11-16', "
@@ -72,6 +77,10 @@ def test_members_see_their_own_records_and_the_whole_teams_totals(tmp_path, pg, 
             "DELETE FROM usage_ls.records",
             "UPDATE usage_ls.records SET input_tokens = 0",
             "UPDATE usage_ls.daily SET messages = 0",
+            "UPDATE usage_ls.daily_users SET messages = 0",
+            "DELETE FROM usage_ls.daily_projects",
+            "DELETE FROM usage_ls.daily_models",
+            "INSERT INTO usage_ls.daily_users SELECT * FROM usage_ls.daily_users",
             "DELETE FROM usage_ls.record_ids",
             "ALTER TABLE usage_ls.records DISABLE ROW LEVEL SECURITY",
         ):

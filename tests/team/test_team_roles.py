@@ -41,6 +41,8 @@ def test_roles_writer_inserts_but_cannot_change_reader_only_reads(tmp_path, pg, 
             "UPDATE usage_ls.records SET input_tokens = 0",
             "UPDATE usage_ls.daily SET messages = 0",
             "DELETE FROM usage_ls.daily",
+            "UPDATE usage_ls.daily_users SET credits = 0",
+            "TRUNCATE usage_ls.daily_projects",
             "DELETE FROM usage_ls.record_ids",
             "TRUNCATE usage_ls.records",
             "CREATE TABLE usage_ls.sneaky (x int)",
@@ -49,6 +51,8 @@ def test_roles_writer_inserts_but_cannot_change_reader_only_reads(tmp_path, pg, 
                 w.execute(statement)
     with psycopg.connect(cluster.uri(dbname, "dash_r", READER_PW), autocommit=True) as r:
         assert r.execute("SELECT sum(messages) FROM usage_ls.daily").fetchone()[0] == 35
+        for table in ("daily_models", "daily_users", "daily_projects"):
+            assert r.execute(f"SELECT sum(messages) FROM usage_ls.{table}").fetchone()[0] == 35
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             r.execute("INSERT INTO usage_ls.record_ids VALUES ('x')")
     with psycopg.connect(pg) as conn:
