@@ -3,6 +3,9 @@
 - `marked_lines` finds a log's usage lines without splitting the file: it must agree with the
   plain reading (split into lines, keep those with the mark, flag the others).
 - `idsets` sorts 64-bit id sets itself (numpy 2.4's np.unique is slow on them): same result.
+  Its numpy-free twins (a small import never loads numpy) read and write `np.save`'s bytes and
+  look up and merge ids as numpy does; `rollup_columns` writes the rollup columns file that
+  numpy's `rollup_to_bytes` writes, byte for byte.
 - The price cache (`price_cache.PriceCache`) keeps what genai-prices said between runs: prices read
   back from it must equal genai-prices' own, and a cache from another genai-prices data file,
   or a damaged one, is not used.
@@ -165,6 +168,67 @@ def test_id_sets_are_numpys_own(big, small):
     assert np.array_equal(unique_ids(a), np.unique(a)) and unique_ids(a).dtype == np.uint64
     assert np.array_equal(union_ids(a, b), np.union1d(a, b))
     assert np.array_equal(union_ids(a[:0], b[:0]), np.union1d(a[:0], b[:0]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 2**64 - 1), max_size=300), st.lists(st.integers(0, 2**64 - 1), max_size=100))
+def test_id_sets_without_numpy_are_numpys_own(held, new):
+    import io
+
+    import numpy as np
+
+    from usage_ls.store import idsets
+
+    ids = idsets.unique_ids(np.array(held, dtype=np.uint64))
+    saved = io.BytesIO()
+    np.save(saved, ids, allow_pickle=False)
+    assert idsets.npy_bytes(ids) == saved.getvalue()  # the id index file, written either way
+    plain = idsets.from_npy(saved.getvalue())
+    assert plain.tolist() == ids.tolist() and idsets.npy_bytes(plain) == saved.getvalue()
+    asked = new + held[: len(held) // 3]
+    want = idsets.member(ids, np.array(asked, dtype=np.uint64)).tolist()
+    assert idsets.bisected(plain, asked) == want and idsets.contains(plain, asked) == want
+    union = idsets.union_ids(ids, np.array(asked, dtype=np.uint64)).tolist()
+    assert idsets.spliced(plain, sorted(set(asked))).tolist() == union and idsets.merged(plain, asked).tolist() == union
+
+
+def test_an_id_index_not_as_written_is_refused_by_the_plain_reader():
+    from usage_ls.store import idsets
+
+    good = idsets.npy_bytes(idsets.id_array([1, 5, 9]))
+    for bad in (b"", good[:20], good[:-1], good.replace(b"<u8", b">u8"), b"\x93NUMPY\x02\x00" + good[8:]):
+        with pytest.raises(ValueError):
+            idsets.from_npy(bad)
+
+
+_ROW = st.tuples(
+    st.sampled_from(["m1", "m2", "claude-sonnet-4-5"]),
+    st.sampled_from(["p", "(no project)", "é"]),
+    st.sampled_from(["u", "v"]),
+    st.sampled_from(["byok", "premium"]),
+    st.lists(st.one_of(st.integers(0, 10**9), st.floats(0, 1e6)), min_size=8, max_size=8),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(
+        st.dates().map(lambda d: d.isoformat()),
+        st.tuples(st.lists(_ROW, max_size=4), st.booleans(), st.lists(st.floats(0, 100), min_size=50, max_size=50)),
+        max_size=5,
+    )
+)
+def test_rollup_columns_without_numpy_are_numpys_own(table):
+    from usage_ls.store.rollup import Names, rollup_chunk, rollup_columns, rollup_to_bytes
+
+    days = {}
+    for day, (rows, with_hours, hours) in table.items():
+        days[day] = {"rows": [[m, p, u, b, *metrics] for m, p, u, b, metrics in rows]}
+        if with_hours:
+            days[day]["hours"] = [hours[:25], hours[25:]]
+    names = Names.fresh()
+    chunk, hourly = rollup_chunk(days, names)
+    assert rollup_columns(days, [7, 8]) == rollup_to_bytes(chunk, hourly, [7, 8], names)
 
 
 # -- Claude Code lines --------------------------------------------------------------------------

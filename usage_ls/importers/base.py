@@ -29,14 +29,18 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import numpy as np
 import orjson
 
-from usage_ls import fileio
+from usage_ls import fileio, lazy
 from usage_ls.importers.lines import FileResult, Problem
 from usage_ls.store.journal import FileLock
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy.module("numpy")  # loaded on first use (usage_ls/lazy.py)
 
 STATE_FILE = "imports.json"
 LOCK_FILE = "imports.lock"

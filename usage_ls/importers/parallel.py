@@ -29,11 +29,16 @@ import gc
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-
+from usage_ls import lazy
 from usage_ls.importers.base import Tool
 from usage_ls.importers.lines import FileResult, Vanished
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy.module("numpy")  # loaded on first use (usage_ls/lazy.py)
 
 MIN_BYTES = 32 * 1024 * 1024  # below this, starting workers costs more than it saves (see workers_for)
 
