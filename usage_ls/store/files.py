@@ -77,9 +77,10 @@ def source(path: Path) -> Source | None:
 
 
 def keep_columns(side: Path, data: bytes) -> None:
-    """Write a columns file. Only a cache: on a disk error readers rebuild it from its source."""
+    """Write a columns file. Only a cache: on a disk error readers rebuild it from its source,
+    and not fsynced (after a crash, a file that is not whole fails its CRC and is rebuilt)."""
     try:
-        fileio.atomic_write(side, data)
+        fileio.atomic_write(side, data, durable=False)
     except OSError:
         pass
 
@@ -345,9 +346,11 @@ class StoreFiles:
         out.frombytes(np.ascontiguousarray(self.read_ids(), dtype=np.uint64).tobytes())
         return out
 
-    def write_ids(self, ids: np.ndarray | array[int]) -> None:
-        """The id index (sorted, each once): `np.save`'s bytes, written without numpy."""
-        fileio.atomic_write(self.ids_path, npy_bytes(ids))
+    def write_ids(self, ids: np.ndarray | array[int], sync_dir: bool = True) -> None:
+        """The id index (sorted, each once): `np.save`'s bytes, written without numpy.
+        `sync_dir=False`: the caller's next durable write in the data directory (`commit_state`)
+        makes the rename durable too."""
+        fileio.atomic_write(self.ids_path, npy_bytes(ids), sync_dir=sync_dir)
 
     # -- rollups ------------------------------------------------------------------------------
 

@@ -131,6 +131,8 @@ def merged(ids: array[int], new: Iterable[int]) -> array[int]:
     """The sorted `ids` with `new` ids added (each once): `union_ids` for an `array("Q")`. Few
     new ids go in by binary search and slices of `ids`; many, by numpy's sort."""
     fresh = sorted(set(new))
+    if not len(ids):
+        return array("Q", fresh)
     if len(fresh) > NUMPY_FROM or ("numpy" in sys.modules and len(fresh) > 1000):
         both = union_ids(np.frombuffer(ids, dtype=np.uint64), np.array(fresh, dtype=np.uint64))
         return _as_array(both)
