@@ -26,6 +26,7 @@ from usage_ls.importers.lines import FileResult, marked_lines
 # -- marked lines -------------------------------------------------------------------------------
 
 MARK = b'"usage"'
+MARKS = (b"StatusUpdate", b'"usage"')  # several, without a common first byte (as Qwen's)
 _LINES = [
     b'{"message":{"usage":{"input_tokens":1}}}',
     b'{"type":"user"}',
@@ -36,6 +37,8 @@ _LINES = [
     b'{"note":"usage"}\r',
     b'{"usage":1,"usage":2}',
     b'{"a":1}\r',
+    b'{"type":"StatusUpdate","usage":1}',
+    b'{"type":"StatusUpdate"}',
     b' {"a":1} ',
     b'"usage"',
     b'{"cut":"usage',
@@ -45,7 +48,7 @@ _LINES = [
 ]
 
 
-def _plain_reading(data: bytes, final: bool):
+def _plain_reading(data: bytes, final: bool, marks: tuple[bytes, ...] = (MARK,)):
     """What `marked_lines` promises, the slow obvious way."""
     lo = 3 if data.startswith(b"\xef\xbb\xbf") else 0  # a byte order mark is no line's part
     body = max(lo, data.rfind(b"\n") + 1)
@@ -60,7 +63,7 @@ def _plain_reading(data: bytes, final: bool):
             left = int(final)  # still being written: left for next time, said when final
     out, gap, at = [], False, lo
     for line in data[lo:body].split(b"\n"):
-        if MARK in line:
+        if any(m in line for m in marks):
             out.append((at, line, gap))
             gap = False
         else:
@@ -73,14 +76,14 @@ def _plain_reading(data: bytes, final: bool):
 
 
 @settings(max_examples=1500, deadline=None)
-@given(st.lists(st.sampled_from(_LINES), max_size=14), st.booleans(), st.booleans(), st.booleans())
-def test_marked_lines_is_the_plain_reading(tmp_path_factory, lines, newline_at_end, final, bom):
+@given(st.lists(st.sampled_from(_LINES), max_size=14), st.booleans(), st.booleans(), st.booleans(), st.booleans())
+def test_marked_lines_is_the_plain_reading(tmp_path_factory, lines, newline_at_end, final, bom, several):
     data = (b"\xef\xbb\xbf" if bom else b"") + b"\n".join(lines) + (b"\n" if newline_at_end else b"")
     path = Path(tmp_path_factory.mktemp("ml")) / "log.jsonl"
     path.write_bytes(data)
     result = FileResult(end=0)
-    out, gap_after = marked_lines(path, 0, result, MARK, final=final)
-    want, want_gap, first_bad, n_bad, end, left = _plain_reading(data, final)
+    out, gap_after = marked_lines(path, 0, result, MARKS if several else MARK, final=final)
+    want, want_gap, first_bad, n_bad, end, left = _plain_reading(data, final, MARKS if several else (MARK,))
     assert [(o, bytes(line), g) for o, line, g in out] == want
     assert gap_after == want_gap
     assert result.end == end
