@@ -39,7 +39,7 @@ from usage_ls import fileio, lazy
 from usage_ls.errors import StoreRefused
 from usage_ls.store import repair, safety, stamp, storage
 from usage_ls.store.columns import RecordColumns
-from usage_ls.store.idsets import from_npy, id_array, npy_bytes, union_ids, unique_ids
+from usage_ls.store.idsets import as_id_array, from_npy, id_array, npy_bytes, union_ids, unique_ids
 from usage_ls.store.journal import SUFFIX, FileLock, Lines, read_lines
 from usage_ls.store.rollup import (
     Chunk,
@@ -327,29 +327,18 @@ class StoreFiles:
         return ids
 
     def read_id_array(self) -> array[int]:
-        """`read_ids` as an `array("Q")`, read without numpy when the file is as `write_ids`
-        writes it (a small import never loads numpy); a missing, damaged or other kind of file
-        goes through `read_ids` (rebuilt, moved aside, told)."""
+        """`read_ids` as an `array("Q")`, without numpy when the file is as `write_ids` wrote it."""
         try:
             data = fileio.read_bytes(self.ids_path)
-        except fileio.NotAFile:
-            data = None
-        else:
             if data is None and not any(self.days_dir.glob("*/*.json")):
                 return id_array()
-        if data is not None:
-            try:
-                return from_npy(data)
-            except ValueError:
-                pass
-        out = id_array()
-        out.frombytes(np.ascontiguousarray(self.read_ids(), dtype=np.uint64).tobytes())
-        return out
+            return from_npy(data or b"")  # (missing but day files exist, damaged, other: below)
+        except (fileio.NotAFile, ValueError):
+            return as_id_array(self.read_ids())  # rebuilt, moved aside or read by numpy, and told
 
     def write_ids(self, ids: np.ndarray | array[int], sync_dir: bool = True) -> None:
-        """The id index (sorted, each once): `np.save`'s bytes, written without numpy.
-        `sync_dir=False`: the caller's next durable write in the data directory (`commit_state`)
-        makes the rename durable too."""
+        """The id index (sorted, each once) as `np.save`'s bytes, without numpy. `sync_dir=False`:
+        the caller's next durable write in the data directory makes the rename durable too."""
         fileio.atomic_write(self.ids_path, npy_bytes(ids), sync_dir=sync_dir)
 
     # -- rollups ------------------------------------------------------------------------------

@@ -135,7 +135,7 @@ def merged(ids: array[int], new: Iterable[int]) -> array[int]:
         return array("Q", fresh)
     if len(fresh) > NUMPY_FROM or ("numpy" in sys.modules and len(fresh) > 1000):
         both = union_ids(np.frombuffer(ids, dtype=np.uint64), np.array(fresh, dtype=np.uint64))
-        return _as_array(both)
+        return as_id_array(both)
     return spliced(ids, fresh)
 
 
@@ -152,7 +152,8 @@ def spliced(ids: array[int], fresh: list[int]) -> array[int]:
     return out
 
 
-def _as_array(values: np.ndarray) -> array[int]:
+def as_id_array(values: np.ndarray) -> array[int]:
+    """A numpy array of 64-bit ids as an `array("Q")`."""
     out = array("Q")
     out.frombytes(np.ascontiguousarray(values, dtype=np.uint64).tobytes())
     return out
