@@ -171,6 +171,7 @@ def run(tool: Tool, jobs: list, final: bool, prep, merge, workers: int, writer):
     import shutil
     import tempfile
 
+    np.zeros(0)  # numpy (usage_ls/lazy.py) loaded once here, before the fork, not in each worker
     ctx = multiprocessing.get_context("fork")
     counter = ctx.Value("l", 0)  # the next job to take
     procs = []
