@@ -3,6 +3,9 @@
 - `marked_lines` finds a log's usage lines without splitting the file: it must agree with the
   plain reading (split into lines, keep those with the mark, flag the others).
 - `idsets` sorts 64-bit id sets itself (numpy 2.4's np.unique is slow on them): same result.
+  Its numpy-free twins (a small import never loads numpy) read and write `np.save`'s bytes and
+  look up and merge ids as numpy does; `rollup_columns` writes the rollup columns file that
+  numpy's `rollup_to_bytes` writes, byte for byte.
 - The price cache (`price_cache.PriceCache`) keeps what genai-prices said between runs: prices read
   back from it must equal genai-prices' own, and a cache from another genai-prices data file,
   or a damaged one, is not used.
@@ -23,6 +26,7 @@ from usage_ls.importers.lines import FileResult, marked_lines
 # -- marked lines -------------------------------------------------------------------------------
 
 MARK = b'"usage"'
+MARKS = (b"StatusUpdate", b'"usage"')  # several, without a common first byte (as Qwen's)
 _LINES = [
     b'{"message":{"usage":{"input_tokens":1}}}',
     b'{"type":"user"}',
@@ -33,6 +37,8 @@ _LINES = [
     b'{"note":"usage"}\r',
     b'{"usage":1,"usage":2}',
     b'{"a":1}\r',
+    b'{"type":"StatusUpdate","usage":1}',
+    b'{"type":"StatusUpdate"}',
     b' {"a":1} ',
     b'"usage"',
     b'{"cut":"usage',
@@ -42,7 +48,7 @@ _LINES = [
 ]
 
 
-def _plain_reading(data: bytes, final: bool):
+def _plain_reading(data: bytes, final: bool, marks: tuple[bytes, ...] = (MARK,)):
     """What `marked_lines` promises, the slow obvious way."""
     lo = 3 if data.startswith(b"\xef\xbb\xbf") else 0  # a byte order mark is no line's part
     body = max(lo, data.rfind(b"\n") + 1)
@@ -57,7 +63,7 @@ def _plain_reading(data: bytes, final: bool):
             left = int(final)  # still being written: left for next time, said when final
     out, gap, at = [], False, lo
     for line in data[lo:body].split(b"\n"):
-        if MARK in line:
+        if any(m in line for m in marks):
             out.append((at, line, gap))
             gap = False
         else:
@@ -70,14 +76,14 @@ def _plain_reading(data: bytes, final: bool):
 
 
 @settings(max_examples=1500, deadline=None)
-@given(st.lists(st.sampled_from(_LINES), max_size=14), st.booleans(), st.booleans(), st.booleans())
-def test_marked_lines_is_the_plain_reading(tmp_path_factory, lines, newline_at_end, final, bom):
+@given(st.lists(st.sampled_from(_LINES), max_size=14), st.booleans(), st.booleans(), st.booleans(), st.booleans())
+def test_marked_lines_is_the_plain_reading(tmp_path_factory, lines, newline_at_end, final, bom, several):
     data = (b"\xef\xbb\xbf" if bom else b"") + b"\n".join(lines) + (b"\n" if newline_at_end else b"")
     path = Path(tmp_path_factory.mktemp("ml")) / "log.jsonl"
     path.write_bytes(data)
     result = FileResult(end=0)
-    out, gap_after = marked_lines(path, 0, result, MARK, final=final)
-    want, want_gap, first_bad, n_bad, end, left = _plain_reading(data, final)
+    out, gap_after = marked_lines(path, 0, result, MARKS if several else MARK, final=final)
+    want, want_gap, first_bad, n_bad, end, left = _plain_reading(data, final, MARKS if several else (MARK,))
     assert [(o, bytes(line), g) for o, line, g in out] == want
     assert gap_after == want_gap
     assert result.end == end
@@ -165,6 +171,67 @@ def test_id_sets_are_numpys_own(big, small):
     assert np.array_equal(unique_ids(a), np.unique(a)) and unique_ids(a).dtype == np.uint64
     assert np.array_equal(union_ids(a, b), np.union1d(a, b))
     assert np.array_equal(union_ids(a[:0], b[:0]), np.union1d(a[:0], b[:0]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 2**64 - 1), max_size=300), st.lists(st.integers(0, 2**64 - 1), max_size=100))
+def test_id_sets_without_numpy_are_numpys_own(held, new):
+    import io
+
+    import numpy as np
+
+    from usage_ls.store import idsets
+
+    ids = idsets.unique_ids(np.array(held, dtype=np.uint64))
+    saved = io.BytesIO()
+    np.save(saved, ids, allow_pickle=False)
+    assert idsets.npy_bytes(ids) == saved.getvalue()  # the id index file, written either way
+    plain = idsets.from_npy(saved.getvalue())
+    assert plain.tolist() == ids.tolist() and idsets.npy_bytes(plain) == saved.getvalue()
+    asked = new + held[: len(held) // 3]
+    want = idsets.member(ids, np.array(asked, dtype=np.uint64)).tolist()
+    assert idsets.bisected(plain, asked) == want and idsets.contains(plain, asked) == want
+    union = idsets.union_ids(ids, np.array(asked, dtype=np.uint64)).tolist()
+    assert idsets.spliced(plain, sorted(set(asked))).tolist() == union and idsets.merged(plain, asked).tolist() == union
+
+
+def test_an_id_index_not_as_written_is_refused_by_the_plain_reader():
+    from usage_ls.store import idsets
+
+    good = idsets.npy_bytes(idsets.id_array([1, 5, 9]))
+    for bad in (b"", good[:20], good[:-1], good.replace(b"<u8", b">u8"), b"\x93NUMPY\x02\x00" + good[8:]):
+        with pytest.raises(ValueError):
+            idsets.from_npy(bad)
+
+
+_ROW = st.tuples(
+    st.sampled_from(["m1", "m2", "claude-sonnet-4-5"]),
+    st.sampled_from(["p", "(no project)", "é"]),
+    st.sampled_from(["u", "v"]),
+    st.sampled_from(["byok", "premium"]),
+    st.lists(st.one_of(st.integers(0, 10**9), st.floats(0, 1e6)), min_size=8, max_size=8),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(
+        st.dates().map(lambda d: d.isoformat()),
+        st.tuples(st.lists(_ROW, max_size=4), st.booleans(), st.lists(st.floats(0, 100), min_size=50, max_size=50)),
+        max_size=5,
+    )
+)
+def test_rollup_columns_without_numpy_are_numpys_own(table):
+    from usage_ls.store.rollup import Names, rollup_chunk, rollup_columns, rollup_to_bytes
+
+    days = {}
+    for day, (rows, with_hours, hours) in table.items():
+        days[day] = {"rows": [[m, p, u, b, *metrics] for m, p, u, b, metrics in rows]}
+        if with_hours:
+            days[day]["hours"] = [hours[:25], hours[25:]]
+    names = Names.fresh()
+    chunk, hourly = rollup_chunk(days, names)
+    assert rollup_columns(days, [7, 8]) == rollup_to_bytes(chunk, hourly, [7, 8], names)
 
 
 # -- Claude Code lines --------------------------------------------------------------------------

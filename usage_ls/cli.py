@@ -5,16 +5,22 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 
-from usage_ls import days
+from usage_ls import days, lazy
 from usage_ls.cli_parser import build_parser
 from usage_ls.errors import InvalidParams, StoreRefused
-from usage_ls.render import periods as periods_render
-from usage_ls.render import tables
-from usage_ls.render import text as fmt
-from usage_ls.team.db import TeamError
+
+if TYPE_CHECKING:
+    from usage_ls.render import periods as periods_render
+    from usage_ls.render import tables
+    from usage_ls.render import text as fmt
+else:  # loaded by the commands that print them, not by every command (an import prints a tally)
+    periods_render = lazy.module("usage_ls.render.periods")
+    tables = lazy.module("usage_ls.render.tables")
+    fmt = lazy.module("usage_ls.render.text")
 
 
 def _service(args, writable: bool = False, tag: str = "cli"):
@@ -41,11 +47,15 @@ def main(argv: list[str] | None = None) -> int:
     except (InvalidParams, StoreRefused) as exc:
         print(f"usage-ls: {exc}", file=sys.stderr)
         return 2
-    except TeamError as exc:  # the team database: down, refusing, too new (said without secrets)
-        print(f"usage-ls: {exc}", file=sys.stderr)
-        return 1
     except BrokenPipeError:
         return 0
+    except Exception as exc:
+        team_db = sys.modules.get("usage_ls.team.db")  # (not loaded: no team error can come)
+        if team_db is None or not isinstance(exc, team_db.TeamError):
+            raise
+        # the team database: down, refusing, too new (said without secrets)
+        print(f"usage-ls: {exc}", file=sys.stderr)
+        return 1
 
 
 def cmd_serve(args) -> int:

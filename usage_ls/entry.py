@@ -9,11 +9,12 @@ QUICK_EXIT = ("import",)  # one-shot commands that leave nothing to finish once 
 
 
 def main() -> int:
-    from usage_ls import statusline
+    if "statusline" in sys.argv[1:4]:
+        from usage_ls import statusline  # (its own reading of the command line decides)
 
-    done = statusline.main(sys.argv[1:])
-    if done is not None:
-        return done
+        done = statusline.main(sys.argv[1:])
+        if done is not None:
+            return done
     from usage_ls.cli import main as cli_main
 
     code = cli_main()

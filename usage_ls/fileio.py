@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import errno
 import os
-import secrets
 import stat
 import time
 from pathlib import Path
@@ -81,7 +80,8 @@ def atomic_write(path: Path, data: bytes, durable: bool = True, sync_dir: bool =
     the data is fsynced but the caller fsyncs the directory (once after many renames in it)
     before anything relies on the new file being there after a crash. `mode`: the new file's
     permissions (another tool's config file keeps its own)."""
-    tmp = path.with_name(f".{path.name}{TMP_MARK}{os.getpid()}-{secrets.token_hex(3)}")
+    # (os.urandom, as secrets.token_hex does: importing secrets loads random, ~5 ms of a start-up)
+    tmp = path.with_name(f".{path.name}{TMP_MARK}{os.getpid()}-{os.urandom(3).hex()}")
     fd = open_nofollow(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         if mode != FILE_MODE:
@@ -108,7 +108,7 @@ def atomic_write(path: Path, data: bytes, durable: bool = True, sync_dir: bool =
 
 def quarantine(path: Path, reason: str) -> Path:
     """Move a file that cannot be read aside, keeping it for the user to inspect."""
-    target = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(2)}")
+    target = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%dT%H%M%S')}-{os.urandom(2).hex()}")
     os.replace(path, target)
     QUARANTINE.append((str(target), reason))
     return target

@@ -5,6 +5,7 @@ counts them, and worker processes only where they pay."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -117,6 +118,37 @@ def test_a_small_import_loads_nothing_it_does_not_use(tmp_path):
     loaded = set(out.stdout.splitlines()[1].split()[1:])
     assert "usage_ls.importers.claude_code" in loaded  # (the list is what was loaded)
     assert [m for m in NOT_NEEDED if m in loaded] == []
+
+
+def test_an_import_without_claude_code_loads_no_numpy(tmp_path):
+    # numpy is ~0.1 s of CPU to import, a third of a small import: the write of the records
+    # (id index, rollup columns) works on plain ints; only Claude Code's merge and a big
+    # import's workers use numpy. Into a ledger that already holds records, so the id index is
+    # read, looked up and merged too.
+    env = clean_env(tmp_path, **_logs(tmp_path), USAGE_LS_CACHE_DIR=tmp_path / "cache")
+    data = tmp_path / "data"
+    write_config(data, 'timezone = "UTC"\n')
+    import_json(data, "claude-code", env=env)  # (fills the price cache too)
+    ids_before = (data / "ids.npy").read_bytes()
+    out = subprocess.run(
+        [sys.executable, "-c", LOADER, "--data-dir", str(data), "import", "codex", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.splitlines()[0])["imported"] > 50
+    loaded = set(out.stdout.splitlines()[1].split()[1:])
+    assert "usage_ls.importers.codex" in loaded and "numpy" not in loaded
+    # the id index it wrote is numpy's own file, with both tools' ids
+    import numpy as np
+
+    ids = np.load(data / "ids.npy")
+    assert ids.dtype == np.uint64 and np.all(ids[1:] > ids[:-1])
+    assert set(np.load(io.BytesIO(ids_before)).tolist()) < set(ids.tolist())
+    assert import_json(data, "all", env=env)["imported"] == 0
 
 
 def test_the_import_command_exits_at_once_with_its_output_and_code(tmp_path):

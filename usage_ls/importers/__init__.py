@@ -44,7 +44,6 @@ import orjson
 from usage_ls.importers import parallel
 from usage_ls.importers.base import BATCH, ImportState, Tally, Tool, lock, resume_point, signature
 from usage_ls.importers.registry import ALIASES, TOOL_NAMES, get_tool
-from usage_ls.store.limits import LimitLog
 
 
 def import_settings(data_dir: Path) -> dict:
@@ -183,6 +182,8 @@ class Importer:
             with parallel.no_gc() if self.bulk else contextlib.nullcontext():
                 done = self._run_serial(tool, tally, jobs, sigs, final, memory)
         if self.observed:  # plan windows (Codex's rate_limits): kept beside the records, not usage
+            from usage_ls.store.limits import LimitLog
+
             observed, self.observed = self.observed, []
             try:
                 tally.windows += LimitLog(self.data_dir).append(sorted(observed, key=lambda o: o.observed_at))

@@ -29,14 +29,18 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import numpy as np
 import orjson
 
-from usage_ls import fileio
+from usage_ls import fileio, lazy
 from usage_ls.importers.lines import FileResult, Problem
 from usage_ls.store.journal import FileLock
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy.module("numpy")  # loaded on first use (usage_ls/lazy.py)
 
 STATE_FILE = "imports.json"
 LOCK_FILE = "imports.lock"
@@ -163,13 +167,15 @@ def resume_point(prev: dict | None, st: os.stat_result, append_only: bool) -> tu
     return 0, {}
 
 
-def walk(root: Path, patterns: Iterable[str]) -> Iterator[Path]:
+def walk(root: Path, patterns: Iterable[str], prune: Iterable[str] = ()) -> Iterator[Path]:
     """The files below `root` whose names match one of `patterns`, resolved: what
     `root.rglob(pattern)` finds for each pattern (folders that are symbolic links are not
     entered), in one walk of the tree, without resolving every path one component at a time
-    (that was most of an import of opencode's ~30,000 message files)."""
+    (that was most of an import of opencode's ~30,000 message files). `prune`: folders (relative
+    to `root`) not entered, where a tool keeps many files none of which it reads."""
     match = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns)).match
     stack = [str(root.resolve())]  # below a resolved folder, only links need resolving
+    skip = {os.path.join(stack[0], p) for p in prune}  # folders below `root` never entered
     while stack:
         try:
             entries = os.scandir(stack.pop())
@@ -179,7 +185,8 @@ def walk(root: Path, patterns: Iterable[str]) -> Iterator[Path]:
             for e in entries:
                 try:
                     if e.is_dir(follow_symlinks=False):
-                        stack.append(e.path)
+                        if e.path not in skip:
+                            stack.append(e.path)
                     elif match(e.name) and e.is_file():
                         yield Path(os.path.realpath(e.path)) if e.is_symlink() else Path(e.path)
                 except OSError:
@@ -245,6 +252,7 @@ class Tool:
     provider: str | None = None
     append_only = True  # files only grow (JSONL); else a changed file is read again whole
     patterns: tuple[str, ...] = ("*.jsonl",)
+    prune: tuple[str, ...] = ()  # folders below a root that `discover` does not enter (`walk`)
     tz: dt.tzinfo | None = None  # the ledger's zone (for logs that write local times)
 
     def roots(self) -> list[Path]:
@@ -259,7 +267,7 @@ class Tool:
             if root.is_file():
                 found.add(root.resolve())
             elif root.is_dir():
-                found.update(walk(root, self.patterns))
+                found.update(walk(root, self.patterns, self.prune))
         return sorted(found, key=str)
 
     def read(self, path: Path, start: int, state: dict, result: FileResult, *, final: bool) -> None:

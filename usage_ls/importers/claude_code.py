@@ -67,11 +67,11 @@ from __future__ import annotations
 import itertools
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 import orjson
 
-from usage_ls import fileio
+from usage_ls import fileio, lazy
 from usage_ls.importers.base import Tool
 from usage_ls.importers.claude_lines import (
     FEATURE,
@@ -88,6 +88,11 @@ from usage_ls.importers.claude_merge import better, hash64, merge_rule, replays
 from usage_ls.importers.lines import FileResult, marked_lines
 from usage_ls.store.bulk import Prepared
 from usage_ls.store.idsets import union_ids
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy.module("numpy")  # loaded on first use (usage_ls/lazy.py)
 
 USAGE_MARK = b'"usage"'
 HOLD_SECONDS = 1.0  # the live watcher: a response whose lines don't say whether it ended

@@ -4,10 +4,15 @@ binary), for `claude_code.ClaudeCode.merge` and its parallel form `merge_compact
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
-import numpy as np
-
+from usage_ls import lazy
 from usage_ls.importers.claude_lines import Entry
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy.module("numpy")  # loaded on first use (usage_ls/lazy.py)
 
 
 def hash64(text: str) -> int:

@@ -9,6 +9,7 @@ collect. A UTF-8 byte order mark at the start of a file is not part of its first
 
 from __future__ import annotations
 
+import heapq
 import os
 import re
 import threading
@@ -160,7 +161,7 @@ def json_lines(path: Path, start: int, result: FileResult, *, final: bool = True
 
 
 _LF, _OPEN, _CLOSE = 10, ord("{"), ord("}")
-_MARKS: dict[bytes | tuple[bytes, ...], re.Pattern] = {}
+_MARKS: dict[bytes | tuple[bytes, ...], list[re.Pattern]] = {}
 
 
 def marked_lines(
@@ -184,16 +185,20 @@ def marked_lines(
     if _finished_tail(tail, result, final):
         body = size  # a finished last line the tool wrote without a newline
         result.end = start + body
-    pattern = _MARKS.get(mark)
-    if pattern is None:
+    patterns = _MARKS.get(mark)
+    if patterns is None:
         marks = (mark,) if isinstance(mark, bytes) else mark  # several: a line with any of them
-        pattern = _MARKS[mark] = re.compile(b"|".join(re.escape(m) for m in marks))
+        patterns = _MARKS[mark] = [re.compile(re.escape(m)) for m in marks]
+    if len(patterns) == 1:
+        starts: Iterator[int] = (m.start() for m in patterns[0].finditer(data, lo, body))
+    else:  # each mark found on its own, in order: an alternation without a common first byte
+        # is no literal search for the regex engine (Qwen's two marks: 0.25 s against 0.02 s)
+        starts = heapq.merge(*[(m.start() for m in p.finditer(data, lo, body)) for p in patterns])
     out: list[tuple[int, memoryview, bool]] = []
     find, rfind = data.find, data.rfind
     view = memoryview(data)  # lines as views, not copies: valid until the next read_into
     prev = lo  # end of the previous marked line (+1)
-    for m in pattern.finditer(data, lo, body):
-        j = m.start()
+    for j in starts:
         if j < prev:
             continue  # the mark again, in a line already taken
         a = max(lo, rfind(b"\n", 0, j) + 1)

@@ -43,6 +43,8 @@ class OpenCode(Tool):
     name = "opencode"
     feature = FEATURE
     patterns = ("opencode.db", "opencode.db-wal", "msg_*.json")
+    # a folder of part files per message (the text, tool calls): half the tree, none of it read
+    prune = ("storage/part",)
     append_only = False
 
     def roots(self) -> list[Path]:

@@ -29,11 +29,16 @@ import gc
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-
+from usage_ls import lazy
 from usage_ls.importers.base import Tool
 from usage_ls.importers.lines import FileResult, Vanished
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy.module("numpy")  # loaded on first use (usage_ls/lazy.py)
 
 MIN_BYTES = 32 * 1024 * 1024  # below this, starting workers costs more than it saves (see workers_for)
 
@@ -166,6 +171,7 @@ def run(tool: Tool, jobs: list, final: bool, prep, merge, workers: int, writer):
     import shutil
     import tempfile
 
+    np.zeros(0)  # numpy (usage_ls/lazy.py) loaded once here, before the fork, not in each worker
     ctx = multiprocessing.get_context("fork")
     counter = ctx.Value("l", 0)  # the next job to take
     procs = []

@@ -4,13 +4,15 @@ A bulk import writes day files directly (`store.bulk`), so it needs neither a jo
 query side of `service.Usage` (insights, budgets, result caches). Opening a `Usage` cost a
 journal file created, fsynced and removed, a checkpoint at start and another at the end (each
 rewriting `state.json`), and the import of every query module: for a small import, more than
-reading the logs. `BulkSink` is the part an import uses: the pricer, the ledger (not opened:
-`store.bulk` takes the checkpoint lock, finishes a bulk write that stopped half-way and reads
-the id index and the journals of running servers itself) and the record defaults.
+reading the logs. `BulkSink` is the part an import uses: the pricer, the ledger's files
+(`store.bulk.Intake`, not a `Ledger`: `store.bulk` takes the checkpoint lock, finishes a bulk
+write that stopped half-way and reads the id index and the journals of running servers itself)
+and the record defaults.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from usage_ls import days
@@ -18,8 +20,8 @@ from usage_ls.config import Config
 from usage_ls.model import Defaults, stored_fast
 from usage_ls.names import settle_user
 from usage_ls.pricing import Pricer
-from usage_ls.store.bulk import prepare, prepared
-from usage_ls.store.ledger import Ledger
+from usage_ls.store.bulk import Intake, prepare, prepared
+from usage_ls.store.files import StoreFiles
 
 
 class BulkSink:
@@ -29,7 +31,7 @@ class BulkSink:
         settle_user(cfg)
         self.cfg = cfg
         self.pricer = Pricer(cfg)
-        self.ledger = Ledger(cfg.data_dir, cfg.tz, self.pricer.apply, tag="import")
+        self.ledger = Intake(StoreFiles(Path(cfg.data_dir), cfg.tz), cfg.tz)  # no query side, no numpy
         self.ledger.files.make_dirs()
 
     def defaults(self) -> Defaults:

@@ -17,13 +17,18 @@ import itertools
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import orjson
 
+from usage_ls import lazy
 from usage_ls.model import BILLINGS, TOKEN_FIELDS
 from usage_ls.stored import COST_SOURCES
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy.module("numpy")  # loaded on first use (usage_ls/lazy.py)
 
 SOURCES = COST_SOURCES
 TEXT_COLUMNS = ("id", "date", "provider", "feature", "session")  # rows of RecordColumns.text
@@ -357,10 +362,18 @@ def pack(arrays: dict[str, np.ndarray], header: dict[str, Any]) -> bytes:
     """numpy arrays and a small JSON header in one self-checking file: MAGIC, the header's
     length and a CRC-32 of everything after them (4 bytes each), the header (with each array's
     dtype, shape and offset), the arrays (8-byte aligned)."""
+    return pack_raw(
+        [(name, arr.dtype.str, list(arr.shape), np.ascontiguousarray(arr).tobytes()) for name, arr in arrays.items()],
+        header,
+    )
+
+
+def pack_raw(arrays: list[tuple[str, str, list[int], bytes]], header: dict[str, Any]) -> bytes:
+    """`pack` of arrays given as (name, numpy's dtype string, shape, their bytes in C order):
+    the same file, written without numpy (`rollup.rollup_columns`)."""
     body, layout, pos = [], [], 0
-    for name, arr in arrays.items():
-        raw = np.ascontiguousarray(arr).tobytes()
-        layout.append([name, arr.dtype.str, list(arr.shape), pos])
+    for name, dtype, shape, raw in arrays:
+        layout.append([name, dtype, shape, pos])
         body.append(raw + b"\0" * (-len(raw) % 8))
         pos += len(body[-1])
     head = orjson.dumps({**header, "arrays": layout, "size": pos})

@@ -28,20 +28,34 @@ import datetime as dt
 import io
 import re
 import threading
+from array import array
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import orjson
 
-from usage_ls import fileio
+from usage_ls import fileio, lazy
 from usage_ls.errors import StoreRefused
 from usage_ls.store import repair, safety, stamp, storage
 from usage_ls.store.columns import RecordColumns
-from usage_ls.store.idsets import union_ids, unique_ids
+from usage_ls.store.idsets import as_id_array, from_npy, id_array, npy_bytes, union_ids, unique_ids
 from usage_ls.store.journal import SUFFIX, FileLock, Lines, read_lines
-from usage_ls.store.rollup import Chunk, Names, id_hash, rollup_chunk, rollup_doc, rollup_from_bytes, rollup_to_bytes
+from usage_ls.store.rollup import (
+    Chunk,
+    Names,
+    id_hash,
+    rollup_chunk,
+    rollup_columns,
+    rollup_doc,
+    rollup_from_bytes,
+    rollup_to_bytes,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy.module("numpy")  # loaded on first use (usage_ls/lazy.py)
 
 COLS_SUFFIX = ".cols"
 DAY_FILE = re.compile(r"\d{4}-\d{2}-\d{2}\.json")  # days/YYYY-MM/<day>.json
@@ -63,9 +77,10 @@ def source(path: Path) -> Source | None:
 
 
 def keep_columns(side: Path, data: bytes) -> None:
-    """Write a columns file. Only a cache: on a disk error readers rebuild it from its source."""
+    """Write a columns file. Only a cache: on a disk error readers rebuild it from its source,
+    and not fsynced (after a crash, a file that is not whole fails its CRC and is rebuilt)."""
     try:
-        fileio.atomic_write(side, data)
+        fileio.atomic_write(side, data, durable=False)
     except OSError:
         pass
 
@@ -311,10 +326,20 @@ class StoreFiles:
             self.write_ids(ids)
         return ids
 
-    def write_ids(self, ids: np.ndarray) -> None:
-        buf = io.BytesIO()
-        np.save(buf, ids, allow_pickle=False)
-        fileio.atomic_write(self.ids_path, buf.getvalue())
+    def read_id_array(self) -> array[int]:
+        """`read_ids` as an `array("Q")`, without numpy when the file is as `write_ids` wrote it."""
+        try:
+            data = fileio.read_bytes(self.ids_path)
+            if data is None and not any(self.days_dir.glob("*/*.json")):
+                return id_array()
+            return from_npy(data or b"")  # (missing but day files exist, damaged, other: below)
+        except (fileio.NotAFile, ValueError):
+            return as_id_array(self.read_ids())  # rebuilt, moved aside or read by numpy, and told
+
+    def write_ids(self, ids: np.ndarray | array[int], sync_dir: bool = True) -> None:
+        """The id index (sorted, each once) as `np.save`'s bytes, without numpy. `sync_dir=False`:
+        the caller's next durable write in the data directory makes the rename durable too."""
+        fileio.atomic_write(self.ids_path, npy_bytes(ids), sync_dir=sync_dir)
 
     # -- rollups ------------------------------------------------------------------------------
 
@@ -329,9 +354,7 @@ class StoreFiles:
             data = fileio.read_json(path) if src is not None else None
             if data is None or src is None:
                 continue
-            names = Names.fresh()
-            chunk, hours = rollup_chunk(data.get("days") or {}, names)
-            keep_columns(self.rollup_columns_path(month), rollup_to_bytes(chunk, hours, src, names))
+            keep_columns(self.rollup_columns_path(month), rollup_columns(data.get("days") or {}, src))
 
     def rebuild_rollups(self, month: str) -> dict[str, Any] | None:
         """A month's rollups from its day files, when the rollup file is missing or was corrupt."""

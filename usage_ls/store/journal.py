@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import secrets
 import time
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -32,7 +31,7 @@ SUFFIX = ".jsonl"
 
 class JournalWriter:
     def __init__(self, directory: Path, tag: str = "srv"):
-        name = f"{time.strftime('%Y%m%dT%H%M%S')}-{tag}-{os.getpid()}-{secrets.token_hex(3)}{SUFFIX}"
+        name = f"{time.strftime('%Y%m%dT%H%M%S')}-{tag}-{os.getpid()}-{os.urandom(3).hex()}{SUFFIX}"
         self.path = directory / name
         self.fd = open_nofollow(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL)
         fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

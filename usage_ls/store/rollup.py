@@ -12,15 +12,20 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import sys
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import numpy as np
-
-from usage_ls import days
+from usage_ls import days, lazy
 from usage_ls.model import billing_code
-from usage_ls.store.columns import Dims, pack, unpack
+from usage_ls.store.columns import Dims, pack, pack_raw, unpack
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy.module("numpy")  # loaded on first use (usage_ls/lazy.py)
 
 # metric columns of every aggregate row, in this order
 METRICS = (
@@ -253,6 +258,56 @@ def rollup_to_bytes(chunk: Chunk, hours: dict[str, np.ndarray], source: Iterable
         "hours": np.array([hours[d] for d in hour_days], dtype=np.float64).reshape(len(hour_days), 2, 25),
     }
     return pack(arrays, {"source": list(source), "n": len(chunk), "names": listed})
+
+
+def rollup_columns(table: dict[str, Any], source: Iterable[Any]) -> bytes:
+    """`rollup_to_bytes(*rollup_chunk(table, names), source, names)` with fresh `names`, byte for
+    byte, without numpy: what a bulk import writes beside each month's rollup file."""
+    names = Names.fresh()
+    mid, pid, uid = names.models.id, names.projects.id, names.users.id
+    day_col, billing, hour_days = array("i"), array("b"), array("i")
+    dims: tuple[array[int], array[int], array[int]] = (array("i"), array("i"), array("i"))
+    metrics: list[array[float]] = [array("d") for _ in range(METRIC_COUNT)]
+    hours = array("d")
+    for day in sorted(table):
+        rows = table[day].get("rows") or []
+        ordinal = days.ordinal(day)
+        day_hours = table[day].get("hours")
+        if isinstance(day_hours, list) and len(day_hours) == 2:
+            if len(day_hours[0]) != 25 or len(day_hours[1]) != 25:
+                raise ValueError(f"rollup of {day}: hours are not 2 x 25")
+            hour_days.append(ordinal)
+            hours.extend(map(float, day_hours[0]))
+            hours.extend(map(float, day_hours[1]))
+        for row in rows:
+            day_col.append(ordinal)
+            dims[0].append(mid(row[0]))
+            dims[1].append(pid(row[1]))
+            dims[2].append(uid(row[2]))
+            billing.append(billing_code(row[3]))
+            vals = row[4 : 4 + METRIC_COUNT]
+            if len(vals) != METRIC_COUNT:
+                raise ValueError(f"rollup of {day}: a row of {len(vals)} metrics")
+            for col, v in zip(metrics, vals):
+                col.append(float(v))
+    n = len(day_col)
+    # names interned in order of first use, so each name's code is its id (np.unique's inverse)
+    listed = [list(interned.names) for interned in names]
+    m = array("d")
+    for col in metrics:
+        m.extend(col)
+    for a in (day_col, billing, hour_days, *dims, m, hours):
+        if sys.byteorder == "big":
+            a.byteswap()
+    arrays = [
+        ("day", "<i4", [n], day_col.tobytes()),
+        ("dims", "<i4", [3, n], b"".join(d.tobytes() for d in dims)),
+        ("billing", "|i1", [n], billing.tobytes()),
+        ("m", "<f8", [METRIC_COUNT, n], m.tobytes()),
+        ("hour_days", "<i4", [len(hour_days)], hour_days.tobytes()),
+        ("hours", "<f8", [len(hour_days), 2, 25], hours.tobytes()),
+    ]
+    return pack_raw(arrays, {"source": list(source), "n": n, "names": listed})
 
 
 def rollup_from_bytes(data: bytes, names: Names) -> tuple[list[Any], Chunk, dict[str, np.ndarray]]:
