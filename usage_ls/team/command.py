@@ -175,7 +175,10 @@ def _apply_roles(conninfo: str) -> int:
     except TeamError:
         raise
     except Exception as exc:
-        raise TeamError(f"the roles could not be made: {db.said(exc, conninfo)}") from None
+        hint = ""
+        if getattr(exc, "sqlstate", None) == "42501":  # insufficient_privilege
+            hint = " (the login of [sync] postgres needs CREATEROLE, or run this as a superuser: docs/team.md)"
+        raise TeamError(f"the roles could not be made: {db.said(exc, conninfo)}{hint}") from None
     finally:
         conn.close()
     print(f"schema version {schema.LATEST} and roles {schema.WRITER}, {schema.READER} are in place")
