@@ -69,6 +69,7 @@ class Usage:
         # True when it recorded something
         self.watchers: list[Callable[[], bool]] = []
         self.team_reader: Any = None  # team/query.Reader, opened on the first `scope: "team"` query
+        self.team_insights: Any = None  # team/insights.Cache: spikes and tips, kept while their days are unchanged
         self.live_sources: list[dict] = []  # the server's: tools watched, the receiver (sources.py)
 
     def open(self) -> Usage:
@@ -152,13 +153,16 @@ class Usage:
         return queries.parse_filter(params, self.tz)
 
     def team(self, name: str, params: dict) -> dict:
-        """A `scope: "team"` answer, from the team database (team/scope.py); never cached:
-        other machines change it."""
-        from usage_ls.team import scope
+        """A `scope: "team"` answer, from the team database (team/scope.py). Not kept here:
+        other machines change it. Insights keep their spikes and tips while a cheap stamp of
+        the days they read is unchanged (team/insights.Cache)."""
+        from usage_ls.team import insights, scope
 
         reader = self.team_db()
         f = self.parse_filter({k: v for k, v in params.items() if k != "scope"})
-        return scope.answer(name, reader, f, params, self.cfg, self.pricer)
+        if self.team_insights is None:
+            self.team_insights = insights.Cache()
+        return scope.answer(name, reader, f, params, self.cfg, self.pricer, self.team_insights)
 
     def team_db(self) -> Any:
         """The team database's reader (team/query.Reader), opened on first use; InvalidParams

@@ -18,12 +18,23 @@ team database's numbers.
 
 What comes from `records` follows the row-level security (a member's login reads its own
 user's records; docs/team.md). The answer has the local shape (insight_engine.compute) plus
-`"scope": "team"` and `topUser` in each spike.
+`"scope": "team"`, `topUser` in each spike and `computedAt`, when its spikes and tips were
+computed.
+
+The spikes and tips (seconds over a month of a large team's records) are kept in a `Cache`
+per filter and day, with a stamp of the days they read taken from the `daily_models` rollup
+(messages, tokens and cost summed over those days, and the database's id): records are only
+ever inserted, each once, and the rollup counts every user's records in the same
+transaction, so an unchanged stamp means no record of those days arrived since, whoever
+pushed it and whatever row-level security lets this login read. The burn rate and the
+projection (the clock's) are read anew for every answer.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -215,11 +226,122 @@ def _tips(
     )
 
 
-def compute(reader: Reader, f: Filter, cfg: Config, pricer: Pricer) -> dict[str, Any]:
-    tz, usd_per_credit = cfg.tz, cfg.usd_per_credit
-    today, now = days.today(tz), days.now_ms()
+_STAMP = """
+SELECT (SELECT database_id::text FROM usage_ls.meta), count(*), coalesce(sum(messages), 0)::bigint,
+       coalesce(sum(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens), 0)::bigint,
+       coalesce(sum(cost_usd), 0)::text, coalesce(sum(credits), 0)::text
+FROM usage_ls.daily_models WHERE day BETWEEN %s AND %s
+"""
+
+
+def read_days(f: Filter, today: str) -> tuple[str, str]:
+    """The first and last `day` of the records and rollup rows that the spikes and tips of
+    `f` read: the range and its 28 days of baseline; with yesterday or today in the range,
+    also the hour spikes' days (a day either side, and their own 28-day baseline)."""
+    first, last = days.shift(f.start, -spikes.BASELINE_DAYS), f.end
+    if f.start <= today and days.shift(today, -1) <= f.end:
+        first = min(first, days.shift(today, -spikes.BASELINE_DAYS - 2))
+        last = max(last, days.shift(today, 1))
+    return first, last
+
+
+Key = tuple[tuple[str | None, ...], str]  # (the filter's key, today)
+Stamp = tuple[Any, ...]  # a row of _STAMP
+
+
+class Cache:
+    """The spikes and tips of the last few filters, each with the day it was computed on and
+    the stamp of the days it read (`read_days`): answered again while the stamp is the
+    same. The stamp is the whole team's whatever the filter (the rollup counts everyone's
+    records), so any record of those days makes the next answer computed anew: exact, never
+    stale, at worst computed again for a record the filter leaves out."""
+
+    SIZE = 16
+
+    def __init__(self) -> None:
+        self.entries: OrderedDict[Key, tuple[Stamp, dict[str, Any]]] = OrderedDict()
+        self.lock = threading.Lock()  # the dashboard's threads share a service (under its lock too)
+
+    def get(self, key: Key, stamp: Stamp) -> dict[str, Any] | None:
+        with self.lock:
+            found = self.entries.get(key)
+            if found is None or found[0] != stamp:
+                return None
+            self.entries.move_to_end(key)
+            return found[1]
+
+    def put(self, key: Key, stamp: Stamp, value: dict[str, Any]) -> None:
+        with self.lock:
+            self.entries[key] = (stamp, value)
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.SIZE:
+                self.entries.popitem(last=False)
+
+
+def stamp(reader: Reader, f: Filter, today: str) -> Stamp:
+    return tuple(reader.rows(_STAMP, list(read_days(f, today)))[0])
+
+
+def _range(reader: Reader, f: Filter, cfg: Config, pricer: Pricer, today: str) -> dict[str, Any]:
+    """The spikes and tips: what depends on the range's records (and on `today` for the hour
+    spikes), not on the time of day."""
+    tz = cfg.tz
     metric, unit = ("credits", "credits") if f.billing == "premium" else ("costUsd", "usd")
-    per_usd = 1.0 / usd_per_credit if unit == "credits" else 1.0
+    per_usd = 1.0 / cfg.usd_per_credit if unit == "credits" else 1.0
+    first = days.shift(f.start, -spikes.BASELINE_DAYS)
+    series = query.series(reader, _over(f, first, f.end), metric)
+    unusual = spikes.day_spikes(
+        days.day_range(first, f.end), series, spikes.BASELINE_DAYS, spikes.DAY_FLOOR_USD * per_usd
+    )
+    for spike in unusual:
+        day = _over(f, spike["date"], spike["date"])
+        spike["topModel"] = _top(reader, day, "model", metric)
+        spike["topProject"] = _top(reader, day, "project", metric)
+        spike["topUser"] = _top(reader, day, "user", metric)
+        spike["topSession"] = _tops(reader, day, metric, "", [])["topSession"]
+        spike["unit"] = unit
+    quarters = _Quarters(reader, f, metric, tz)
+    hourly = insights.recent_hour_spikes(
+        f.start, f.end, today, tz, spikes.HOUR_FLOOR_USD * per_usd, quarters.day, quarters.history
+    )
+    for spike in hourly:
+        lo = days.midnight_ms(spike["date"], tz) + spike["hour"] * insights.HOUR_MS
+        near = _over(f, days.shift(spike["date"], -1), days.shift(spike["date"], 1))
+        spike.update(_tops(reader, near, metric, _WITHIN, [lo, lo + insights.HOUR_MS]), unit=unit)
+    unusual = sorted(unusual + hourly, key=lambda s: (s["date"], s.get("hour", -1)))
+    tips = _tips(reader, f, cfg, pricer, unusual, unit)
+    return {"spikes": unusual, "tips": tips}
+
+
+def compute(reader: Reader, f: Filter, cfg: Config, pricer: Pricer, cache: Cache | None = None) -> dict[str, Any]:
+    tz, today = cfg.tz, days.today(cfg.tz)
+    # the stamp first: a record arriving while the range is computed may or may not be in it,
+    # and then the next answer sees a new stamp and computes it again
+    seen = stamp(reader, f, today) if cache is not None else ()
+    key: Key = (f.key, today)
+    kept = cache.get(key, seen) if cache is not None else None
+    if kept is None:
+        kept = {**_range(reader, f, cfg, pricer, today), "computedAt": days.iso_timestamp(days.now_ms(), tz)}
+        if cache is not None:
+            cache.put(key, seen, kept)
+    burn, projection = _now(reader, f, cfg, today)
+    return {
+        "from": f.start,
+        "to": f.end,
+        "scope": "team",
+        "budgets": [],
+        "burnRate": burn,
+        "projection": projection,
+        "spikes": kept["spikes"],
+        "tips": kept["tips"],
+        "computedAt": kept["computedAt"],
+    }
+
+
+def _now(reader: Reader, f: Filter, cfg: Config, today: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The burn rate (the last hour's records) and the projection (today's and the month's
+    spend from the rollup, at today's pace): the clock's, read for every answer."""
+    tz, now = cfg.tz, days.now_ms()
     start = days.midnight_ms(today, tz)
     month_end = days.next_month_start(today)
     elapsed = (now - start) / insights.HOUR_MS
@@ -256,36 +378,4 @@ def compute(reader: Reader, f: Filter, cfg: Config, pricer: Pricer) -> dict[str,
         projection["monthToDate"][key] = month_vals[key]
         projection["endOfDay"][key] = insights.project(today_vals[key], rate, left_today)
         projection["endOfMonth"][key] = insights.project(month_vals[key], rate, left_month)
-
-    first = days.shift(f.start, -spikes.BASELINE_DAYS)
-    series = query.series(reader, _over(f, first, f.end), metric)
-    unusual = spikes.day_spikes(
-        days.day_range(first, f.end), series, spikes.BASELINE_DAYS, spikes.DAY_FLOOR_USD * per_usd
-    )
-    for spike in unusual:
-        day = _over(f, spike["date"], spike["date"])
-        spike["topModel"] = _top(reader, day, "model", metric)
-        spike["topProject"] = _top(reader, day, "project", metric)
-        spike["topUser"] = _top(reader, day, "user", metric)
-        spike["topSession"] = _tops(reader, day, metric, "", [])["topSession"]
-        spike["unit"] = unit
-    quarters = _Quarters(reader, f, metric, tz)
-    hourly = insights.recent_hour_spikes(
-        f.start, f.end, today, tz, spikes.HOUR_FLOOR_USD * per_usd, quarters.day, quarters.history
-    )
-    for spike in hourly:
-        lo = days.midnight_ms(spike["date"], tz) + spike["hour"] * insights.HOUR_MS
-        near = _over(f, days.shift(spike["date"], -1), days.shift(spike["date"], 1))
-        spike.update(_tops(reader, near, metric, _WITHIN, [lo, lo + insights.HOUR_MS]), unit=unit)
-    unusual = sorted(unusual + hourly, key=lambda s: (s["date"], s.get("hour", -1)))
-    tips = _tips(reader, f, cfg, pricer, unusual, unit)
-    return {
-        "from": f.start,
-        "to": f.end,
-        "scope": "team",
-        "budgets": [],
-        "burnRate": burn,
-        "projection": projection,
-        "spikes": unusual,
-        "tips": tips,
-    }
+    return burn, projection

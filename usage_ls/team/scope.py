@@ -26,7 +26,15 @@ METHODS = (
 )
 
 
-def answer(name: str, reader: Reader, f: Filter, params: dict[str, Any], cfg: Config, pricer: Pricer) -> dict[str, Any]:
+def answer(
+    name: str,
+    reader: Reader,
+    f: Filter,
+    params: dict[str, Any],
+    cfg: Config,
+    pricer: Pricer,
+    cache: insights.Cache | None = None,
+) -> dict[str, Any]:
     if name in ("summary", "token_split", "projects", "users", "daily"):
         result: dict[str, Any] = getattr(query, name)(reader, f)
         return result
@@ -37,7 +45,7 @@ def answer(name: str, reader: Reader, f: Filter, params: dict[str, Any], cfg: Co
     if name == "attribution":
         return records.attribution(reader, f, params)
     if name == "insights":
-        return insights.compute(reader, f, cfg, pricer)
+        return insights.compute(reader, f, cfg, pricer, cache)
     if name in ("week", "month", "day"):
         return query.periods(reader, f, name, cfg.week_start)
     raise InvalidParams("scope", f'"team" is not answered by {name}')
