@@ -9,6 +9,7 @@ checkpoints, budget alerts) runs as asyncio tasks started on `initialized`.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 import gc
 import logging
@@ -344,19 +345,46 @@ def _is_request(ls: UsageServer) -> bool:
     return ls.protocol.msg_id is not None
 
 
+# methods whose `scope: "team"` answer comes from the team database alone (service.team): asked
+# in a thread of their own, so that the editor's hovers, status bar and records never wait for
+# PostgreSQL (team insights over a month of a big team take a second or more)
+TEAM_OFF_LOOP = frozenset(
+    ("summary", "tokenSplit", "projects", "users", "daily", "interactions", "sessions", "insights", "attribution")
+)
+_team_pool: concurrent.futures.ThreadPoolExecutor | None = None
+
+
+def _team_thread() -> concurrent.futures.ThreadPoolExecutor:
+    """One thread for team answers: one at a time, as the team connection serves them anyway."""
+    global _team_pool
+    if _team_pool is None:
+        _team_pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="usage-ls-team")
+    return _team_pool
+
+
 def _register(method: protocol.Method) -> None:
     """An LSP handler for one method of the protocol table: params checked, errors named."""
 
-    def handler(ls: UsageServer, params: Any):
+    def call(svc: Usage, params: Any) -> Any:
         try:
-            return method.call(ls.svc(), _params(params))
+            return method.call(svc, params)
         except InvalidParams as exc:
             raise JsonRpcInvalidParams(str(exc)) from None
         except TeamError as exc:  # the team database down or refusing: said, without secrets
             raise JsonRpcInternalError(str(exc)) from None
 
-    handler.__name__ = method.short
-    server.feature(method.name)(handler)
+    def handler(ls: UsageServer, params: Any) -> Any:
+        return call(ls.svc(), _params(params))
+
+    async def team_or_local(ls: UsageServer, params: Any) -> Any:
+        p = _params(params)
+        if isinstance(p, dict) and p.get("scope") == "team":
+            return await asyncio.get_running_loop().run_in_executor(_team_thread(), call, ls.svc(), p)
+        return call(ls.svc(), p)
+
+    chosen = team_or_local if method.short in TEAM_OFF_LOOP else handler
+    chosen.__name__ = method.short
+    server.feature(method.name)(chosen)
 
 
 for _method in protocol.METHODS:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,7 @@ class Usage:
         # callables the server polls on every tick (e.g. live log importers); each returns
         # True when it recorded something
         self.watchers: list[Callable[[], bool]] = []
+        self.team_lock = threading.Lock()
         self.team_reader: Any = None  # team/query.Reader, opened on the first `scope: "team"` query
         self.team_insights: Any = None  # team/insights.Cache: spikes and tips, kept while their days are unchanged
         self.live_sources: list[dict] = []  # the server's: tools watched, the receiver (sources.py)
@@ -173,9 +175,10 @@ class Usage:
             raise InvalidParams(
                 "scope", '"team" needs the team database: [sync] postgres in config.toml (docs/team.md)'
             )
-        if self.team_reader is None:
-            self.team_reader = query.Reader(self.cfg.sync_postgres)
-        return self.team_reader
+        with self.team_lock:  # (the server's team thread, or the CLI and budgets on the loop)
+            if self.team_reader is None:
+                self.team_reader = query.Reader(self.cfg.sync_postgres)
+            return self.team_reader
 
     def summary(self, params: dict | None = None) -> dict:
         if _team_scope(params):
@@ -433,12 +436,12 @@ class Usage:
     def insights(self, params: dict | None = None) -> dict:
         """`usage/insights`: a filter (default: this month so far) -> {budgets, burnRate,
         projection, spikes, tips}."""
-        self.ledger.refresh()
         params = params if params is not None else {}
         if isinstance(params, dict) and params.get("from") is None and params.get("to") is None:
             params = {**params, "from": self.today()[:8] + "01"}
-        if _team_scope(params):
+        if _team_scope(params):  # (in the server's team thread: nothing local is touched)
             return self.team("insights", params)
+        self.ledger.refresh()
         f = self.parse_filter(params)
         key = (f.key, self.budgets.generation())  # the team database's budgets answered anew
         return self.cached("insights", key, lambda: self.engine.compute(f, tips=True))

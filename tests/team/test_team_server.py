@@ -100,3 +100,32 @@ def test_config_sync_key(tmp_path):
         cfg = load_config(d)
         assert cfg.sync_postgres == expected
         assert (error is None and not cfg.errors) or any(error in e for e in cfg.errors)
+
+
+def test_a_slow_team_answer_does_not_hold_up_the_editor(tmp_path, pg, main):
+    """A team query waits for the database (here: the rollups locked by another session, so it
+    cannot finish until the lock goes); meanwhile the status bar and local answers come at once."""
+    d = machine(tmp_path, "laptop", "alice", pg)
+    record(d, records("slow", 40))
+    assert "40 new to the team database" in main(d, "sync").stdout
+    server = RawServer(d)
+    locker = psycopg.connect(pg)  # a transaction holding the lock until rollback
+    try:
+        server.initialize()
+        locker.execute(
+            "LOCK TABLE usage_ls.daily, usage_ls.daily_models, usage_ls.daily_users, usage_ls.daily_projects "
+            "IN ACCESS EXCLUSIVE MODE"
+        )
+        server.next_id += 1
+        team_id = server.next_id
+        server.send({"jsonrpc": "2.0", "id": team_id, "method": "usage/summary", "params": {**SPAN, "scope": "team"}})
+        bar = server.request("usage/statusBar", {})["result"]
+        local = server.request("usage/summary", SPAN)["result"]
+        assert "cr" in bar["text"] and local["messages"] == 40
+        assert not any(m.get("id") == team_id for m in server.others)  # still waiting for the lock
+        locker.rollback()
+        team = next((m for m in server.others if m.get("id") == team_id), None) or server.wait_for(team_id)
+        assert team["result"]["messages"] == 40 and rounded(team["result"]) == rounded(local)
+    finally:
+        locker.close()
+        server.close()
