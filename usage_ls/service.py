@@ -70,8 +70,7 @@ class Usage:
         # True when it recorded something
         self.watchers: list[Callable[[], bool]] = []
         self.team_lock = threading.Lock()
-        self.team_reader: Any = None  # team/query.Reader, opened on the first `scope: "team"` query
-        self.team_insights: Any = None  # team/insights.Cache: spikes and tips, kept while their days are unchanged
+        self.team_link: Any = None  # team/scope.TeamLink, made on the first `scope: "team"` query
         self.live_sources: list[dict] = []  # the server's: tools watched, the receiver (sources.py)
 
     def open(self) -> Usage:
@@ -80,8 +79,8 @@ class Usage:
 
     def close(self) -> None:
         self.budgets.close()
-        if self.team_reader is not None:
-            self.team_reader.close()
+        if self.team_link is not None:
+            self.team_link.close()
         try:
             self.ledger.close()
         finally:
@@ -155,30 +154,22 @@ class Usage:
         return queries.parse_filter(params, self.tz)
 
     def team(self, name: str, params: dict) -> dict:
-        """A `scope: "team"` answer, from the team database (team/scope.py). Not kept here:
-        other machines change it. Insights keep their spikes and tips while a cheap stamp of
-        the days they read is unchanged (team/insights.Cache)."""
-        from usage_ls.team import insights, scope
-
-        reader = self.team_db()
+        """A `scope: "team"` answer, from the team database (team/scope.py)."""
         f = self.parse_filter({k: v for k, v in params.items() if k != "scope"})
-        if self.team_insights is None:
-            self.team_insights = insights.Cache()
-        return scope.answer(name, reader, f, params, self.cfg, self.pricer, self.team_insights)
+        return self.linked().answer(name, f, params)
 
     def team_db(self) -> Any:
-        """The team database's reader (team/query.Reader), opened on first use; InvalidParams
-        naming `scope` without `[sync] postgres`."""
-        from usage_ls.team import query
+        """The team database's reader (team/query.Reader); InvalidParams naming `scope` without
+        `[sync] postgres`."""
+        return self.linked().db()
 
-        if self.cfg.sync_postgres is None:
-            raise InvalidParams(
-                "scope", '"team" needs the team database: [sync] postgres in config.toml (docs/team.md)'
-            )
+    def linked(self) -> Any:
+        from usage_ls.team.scope import TeamLink
+
         with self.team_lock:  # (the server's team thread, or the CLI and budgets on the loop)
-            if self.team_reader is None:
-                self.team_reader = query.Reader(self.cfg.sync_postgres)
-            return self.team_reader
+            if self.team_link is None:
+                self.team_link = TeamLink(self.cfg, self.pricer)
+            return self.team_link
 
     def summary(self, params: dict | None = None) -> dict:
         if _team_scope(params):

@@ -3,6 +3,7 @@ here with its filter (parsed as usual) and its other params."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from usage_ls.errors import InvalidParams
@@ -49,3 +50,33 @@ def answer(
     if name in ("week", "month", "day"):
         return query.periods(reader, f, name, cfg.week_start)
     raise InvalidParams("scope", f'"team" is not answered by {name}')
+
+
+class TeamLink:
+    """A service's link to the team database: one reader (a connection, opened on first use)
+    and the team insights' cache. Insights keep their spikes and tips while a cheap stamp of
+    the days they read is unchanged (team/insights.Cache); nothing else is kept: other
+    machines change it."""
+
+    def __init__(self, cfg: Config, pricer: Pricer):
+        self.cfg, self.pricer = cfg, pricer
+        self.lock = threading.Lock()
+        self.reader: Reader | None = None
+        self.cache = insights.Cache()
+
+    def db(self) -> Reader:
+        if self.cfg.sync_postgres is None:
+            raise InvalidParams(
+                "scope", '"team" needs the team database: [sync] postgres in config.toml (docs/team.md)'
+            )
+        with self.lock:
+            if self.reader is None:
+                self.reader = Reader(self.cfg.sync_postgres)
+            return self.reader
+
+    def answer(self, name: str, f: Filter, params: dict[str, Any]) -> dict[str, Any]:
+        return answer(name, self.db(), f, params, self.cfg, self.pricer, self.cache)
+
+    def close(self) -> None:
+        if self.reader is not None:
+            self.reader.close()

@@ -33,7 +33,7 @@ import orjson
 
 from usage_ls.config import load_config
 from usage_ls.team import db, push
-from usage_ls.team.command import sync_once
+from usage_ls.team.once import sync_once
 from usage_ls.team.secrets import mask
 
 REQUEST = b"push"
