@@ -49,7 +49,13 @@ async def test_kill_9_during_ingest_loses_no_acknowledged_record(data_dir):
                 acked.update(r["id"] for r in records)
 
         task = asyncio.ensure_future(writer())
-        await asyncio.sleep(0.3 + rng.random() * 0.7)
+        # the kill lands at a random moment of the ingest, once it runs (a loaded machine may
+        # take a second to start the server: a clock from here would kill it before a record)
+        for _ in range(3000):
+            if sent > 200 or task.done():
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(rng.random() * 0.7)
         os.kill(pid, signal.SIGKILL)
         try:
             await asyncio.wait_for(task, 5)
