@@ -70,7 +70,15 @@ def test_every_common_model_is_priced_as_listed_or_documented_unpriced(pricer):
             wrong.append((c, "priced but the cost is", rec["costUsd"]))
         elif c.source == "genai-prices":
             provider_id, model_id = c.priced_as.split("/", 1)
-            ref = calc_price(Usage(input_tokens=1000, output_tokens=100), model_id, provider_id=provider_id)
+            # at the record's own time: genai-prices has time-of-day prices (DeepSeek's off-peak
+            # half price, 16:30-00:30 UTC), and NOW_MS was taken when the tests were collected
+            when = dt.datetime.fromtimestamp(NOW_MS / 1000, dt.UTC)
+            ref = calc_price(
+                Usage(input_tokens=1000, output_tokens=100),
+                model_id,
+                provider_id=provider_id,
+                genai_request_timestamp=when,
+            )
             if rec["costUsd"] != pytest.approx(float(ref.total_price)):
                 wrong.append((c, rec["costUsd"], float(ref.total_price)))
     assert not wrong, "\n".join(map(str, wrong))
