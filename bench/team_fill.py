@@ -19,6 +19,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from usage_ls.team import schema
+
 CHUNK = 500_000
 USERS, PROJECTS = 20, 15
 MODELS = (  # (model, provider, billing)
@@ -34,16 +36,6 @@ MODELS = (  # (model, provider, billing)
 _COLUMNS = (
     'id, day, ts, "user", device_id, project, model, provider, billing, input_tokens, output_tokens, '
     "cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, cost_usd, credits, cost_source, feature, session"
-)
-_ROLLUP_METRICS = (
-    "messages",
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "cost_usd",
-    "credits",
-    "unpriced_messages",
 )
 _BY_MODEL = (  # the rollups per day × model × billing (of everyone, of a user, of a project): table, key
     ("daily_models", "day, model, billing"),
@@ -102,14 +94,14 @@ def fill(conn: Any, n: int, today: dt.date, *, span_days: int = 365, mode: str =
             conn.execute("ALTER TABLE usage_ls.records ENABLE TRIGGER records_roll_up")
     if mode == "bulk":
         conn.execute(
-            f"""INSERT INTO usage_ls.daily (day, "user", project, model, billing, {", ".join(_ROLLUP_METRICS)})
+            f"""INSERT INTO usage_ls.daily (day, "user", project, model, billing, {", ".join(schema.ROLLUP_COLUMNS)})
             SELECT day, "user", project, model, billing, {_RAW_SUMS}
             FROM usage_ls.records GROUP BY day, "user", project, model, billing"""
         )
         for table, key in _BY_MODEL:  # as schema versions 4 and 5's migrations fill them
             conn.execute(
-                f"""INSERT INTO usage_ls.{table} ({key}, {", ".join(_ROLLUP_METRICS)})
-                SELECT {key}, {", ".join(f"sum({c})" for c in _ROLLUP_METRICS)}
+                f"""INSERT INTO usage_ls.{table} ({key}, {", ".join(schema.ROLLUP_COLUMNS)})
+                SELECT {key}, {", ".join(f"sum({c})" for c in schema.ROLLUP_COLUMNS)}
                 FROM usage_ls.daily GROUP BY {key} ORDER BY {key}"""
             )
     # every id, as pushes leave them; the primary key built once after (a sort), not row by row
@@ -127,7 +119,7 @@ def check_rollup(conn: Any, sample_days: int = 12) -> tuple[int, int]:
     records: (rows compared, rows that differ); every column, exactly (bigint and numeric)."""
     group = 'day, "user", project, model, billing'
     raw = f"SELECT {group}, {_RAW_SUMS} FROM usage_ls.records WHERE day = ANY(%s) GROUP BY {group}"
-    rolled = f"SELECT {group}, {', '.join(_ROLLUP_METRICS)} FROM usage_ls.daily WHERE day = ANY(%s)"
+    rolled = f"SELECT {group}, {', '.join(schema.ROLLUP_COLUMNS)} FROM usage_ls.daily WHERE day = ANY(%s)"
     picked = [
         r[0]
         for r in conn.execute(
@@ -140,7 +132,7 @@ def check_rollup(conn: Any, sample_days: int = 12) -> tuple[int, int]:
     compared = len(a)
     for table, key in _BY_MODEL:
         raw_m = f"SELECT {key}, {_RAW_SUMS} FROM usage_ls.records WHERE day = ANY(%s) GROUP BY {key}"
-        rolled_m = f"SELECT {key}, {', '.join(_ROLLUP_METRICS)} FROM usage_ls.{table} WHERE day = ANY(%s)"
+        rolled_m = f"SELECT {key}, {', '.join(schema.ROLLUP_COLUMNS)} FROM usage_ls.{table} WHERE day = ANY(%s)"
         n = len(key.split(","))
         c = {tuple(r[:n]): tuple(r[n:]) for r in conn.execute(raw_m, (picked,)).fetchall()}
         d = {tuple(r[:n]): tuple(r[n:]) for r in conn.execute(rolled_m, (picked,)).fetchall()}

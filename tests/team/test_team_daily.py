@@ -14,16 +14,6 @@ from usage_ls.service import Usage
 from usage_ls.team import push, schema
 
 SPAN = {"from": "2026-11-14", "to": "2026-11-20"}
-METRICS = (
-    "messages",
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "cost_usd",
-    "credits",
-    "unpriced_messages",
-)
 RAW = (
     "count(*), sum(input_tokens), sum(output_tokens), sum(cache_read_tokens), sum(cache_write_tokens), "
     "coalesce(sum(cost_usd), 0), coalesce(sum(credits), 0), count(*) FILTER (WHERE cost_usd IS NULL)"
@@ -40,7 +30,9 @@ def _rollups_equal_the_records(conn) -> int:
     compared = 0
     for table, key in {**ROLLUPS, "daily": 'day, "user", project, model, billing'}.items():
         raw = conn.execute(f"SELECT {key}, {RAW} FROM usage_ls.records GROUP BY {key} ORDER BY {key}").fetchall()
-        rolled = conn.execute(f"SELECT {key}, {', '.join(METRICS)} FROM usage_ls.{table} ORDER BY {key}").fetchall()
+        rolled = conn.execute(
+            f"SELECT {key}, {', '.join(schema.ROLLUP_COLUMNS)} FROM usage_ls.{table} ORDER BY {key}"
+        ).fetchall()
         assert [tuple(r) for r in rolled] == [tuple(r) for r in raw], table
         compared += len(raw)
     return compared

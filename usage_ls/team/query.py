@@ -27,19 +27,8 @@ from usage_ls.team import db, schema
 from usage_ls.team.db import TeamError
 
 # the rollup's columns in the order of rollup.METRICS
-_SUMS = tuple(  # summed exactly in the database (bigint, numeric), sent as float8
-    f"coalesce(sum({c}), 0)::float8"
-    for c in (
-        "messages",
-        "input_tokens",
-        "output_tokens",
-        "cache_read_tokens",
-        "cache_write_tokens",
-        "cost_usd",
-        "credits",
-        "unpriced_messages",
-    )
-)
+# summed exactly in the database (bigint, numeric), sent as float8
+_SUMS = tuple(f"coalesce(sum({c}), 0)::float8" for c in schema.ROLLUP_COLUMNS)
 assert len(_SUMS) == len(METRICS)
 _ROW = tuple(c.replace("coalesce(sum(", "(").replace("), 0)::", ")::") for c in _SUMS)  # one row's, as sent
 _MESSAGES, _COST, _CREDITS, _UNPRICED = (

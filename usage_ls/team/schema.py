@@ -49,6 +49,8 @@ _METRIC_COLUMNS = (
     "cache_read_tokens",
     "cache_write_tokens",
 )
+# every rollup's summed columns, in the order of store.rollup.METRICS (query.py reads them so)
+ROLLUP_COLUMNS = ("messages", *_METRIC_COLUMNS, "cost_usd", "credits", "unpriced_messages")
 
 V1 = f"""
 CREATE TABLE usage_ls.meta (
