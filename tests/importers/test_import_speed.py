@@ -99,13 +99,10 @@ NOT_NEEDED = (
 )
 
 
-def test_a_small_import_loads_nothing_it_does_not_use(tmp_path):
-    env = clean_env(tmp_path, **_logs(tmp_path), USAGE_LS_CACHE_DIR=tmp_path / "cache")
-    import_json(tmp_path / "first", "all", env=env)  # fills the price cache, as any first run
-    data = tmp_path / "data"
-    write_config(data, 'timezone = "UTC"\n')
+def _import_loading(data, env, tool: str) -> tuple[dict, set[str]]:
+    """`usage-ls import TOOL --json` under LOADER: its result, and the modules it loaded."""
     out = subprocess.run(
-        [sys.executable, "-c", LOADER, "--data-dir", str(data), "import", "all", "--json"],
+        [sys.executable, "-c", LOADER, "--data-dir", str(data), "import", tool, "--json"],
         env=env,
         capture_output=True,
         text=True,
@@ -113,9 +110,17 @@ def test_a_small_import_loads_nothing_it_does_not_use(tmp_path):
         timeout=120,
     )
     assert out.returncode == 0, out.stderr
-    result = json.loads(out.stdout.splitlines()[0])
+    lines = out.stdout.splitlines()
+    return json.loads(lines[0]), set(lines[1].split()[1:])
+
+
+def test_a_small_import_loads_nothing_it_does_not_use(tmp_path):
+    env = clean_env(tmp_path, **_logs(tmp_path), USAGE_LS_CACHE_DIR=tmp_path / "cache")
+    import_json(tmp_path / "first", "all", env=env)  # fills the price cache, as any first run
+    data = tmp_path / "data"
+    write_config(data, 'timezone = "UTC"\n')
+    result, loaded = _import_loading(data, env, "all")
     assert result["imported"] > 100
-    loaded = set(out.stdout.splitlines()[1].split()[1:])
     assert "usage_ls.importers.claude_code" in loaded  # (the list is what was loaded)
     assert [m for m in NOT_NEEDED if m in loaded] == []
 
@@ -130,17 +135,8 @@ def test_an_import_without_claude_code_loads_no_numpy(tmp_path):
     write_config(data, 'timezone = "UTC"\n')
     import_json(data, "claude-code", env=env)  # (fills the price cache too)
     ids_before = (data / "ids.npy").read_bytes()
-    out = subprocess.run(
-        [sys.executable, "-c", LOADER, "--data-dir", str(data), "import", "codex", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout.splitlines()[0])["imported"] > 50
-    loaded = set(out.stdout.splitlines()[1].split()[1:])
+    result, loaded = _import_loading(data, env, "codex")
+    assert result["imported"] > 50
     assert "usage_ls.importers.codex" in loaded and "numpy" not in loaded
     # the id index it wrote is numpy's own file, with both tools' ids
     import numpy as np
