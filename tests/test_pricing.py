@@ -149,3 +149,77 @@ def test_a_name_one_model_in_the_table_takes_is_priced_by_it_and_no_guess_otherw
                 assert got is None, (name, [(p.id, m.id) for p, m in hits])
                 several += 1
     assert unique > 10 and several > 0, (unique, several)
+
+
+# DeepSeek's price in genai-prices changes with the time of day: full price 00:30-16:30 UTC,
+# half price otherwise. The pricer keeps rates per UTC day; the day's first record must not
+# decide the price of the rest.
+DEEPSEEK_TIMES = ["20:00", "10:00", "00:15", "00:45", "16:29", "16:31", "23:59"]
+
+
+def _deepseek_at(hhmm: str) -> tuple[dict, float]:
+    h, m = map(int, hhmm.split(":"))
+    when = dt.datetime(2026, 11, 20, h, m, tzinfo=dt.UTC)
+    rec = dict(
+        stored("deepseek-chat", 400_000, 30_000, cr=100_000, provider="deepseek"), ts=int(when.timestamp() * 1000)
+    )
+    ref = calc_price(
+        Usage(input_tokens=500_000, output_tokens=30_000, cache_read_tokens=100_000),
+        "deepseek-chat",
+        provider_id="deepseek",
+        genai_request_timestamp=when,
+    ).total_price
+    return rec, float(ref)
+
+
+def test_a_time_of_day_price_follows_each_records_own_time(tmp_path, monkeypatch):
+    monkeypatch.setenv("USAGE_LS_CACHE_DIR", str(tmp_path / "cache"))
+    first = Pricer(Config(data_dir=tmp_path / "data"))
+    refs = {}
+    for hhmm in DEEPSEEK_TIMES:  # the off-peak 20:00 record first
+        rec, refs[hhmm] = _deepseek_at(hhmm)
+        assert first.cost(rec) == pytest.approx(refs[hhmm], rel=1e-9), hhmm
+    assert refs["10:00"] == pytest.approx(2 * refs["20:00"])  # the table really has two prices that day
+    first.save_cache()
+    # a later command reads the day from the price cache: the same windows
+    again = Pricer(Config(data_dir=tmp_path / "data"))
+    for hhmm in reversed(DEEPSEEK_TIMES):
+        rec, ref = _deepseek_at(hhmm)
+        assert again.cost(rec) == pytest.approx(ref, rel=1e-9), hhmm
+    assert again._snap is None  # from the cache, without loading genai-prices
+
+
+def test_records_of_one_day_at_peak_and_off_peak_hours_cost_their_own_price(tmp_path):
+    # what a user sees: two DeepSeek records the same day, the off-peak one recorded first
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, USAGE_LS_CACHE_DIR=str(tmp_path / "cache"))
+    data = tmp_path / "data"
+    costs = []
+    for hhmm in ("20:00", "10:00"):
+        rec, ref = _deepseek_at(hhmm)
+        costs.append(ref)
+        out = subprocess.run(
+            [sys.executable, "-m", "usage_ls", "--data-dir", str(data), "record", "--model", "deepseek-chat"]
+            + ["--provider", "deepseek", "--input", "400000", "--output", "30000", "--cache-read", "100000"]
+            + ["--billing", "byok", "--project", "p", "--timestamp", f"2026-11-20T{hhmm}:00Z", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert json.loads(out.stdout)["accepted"] == 1, out.stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "usage_ls", "--data-dir", str(data), "report", "daily"]
+        + ["--from", "2026-11-20", "--to", "2026-11-20", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    day = json.loads(out.stdout)["days"][0]
+    assert day["costUsd"] == pytest.approx(sum(costs), rel=1e-6)
+    assert costs[1] == pytest.approx(2 * costs[0])

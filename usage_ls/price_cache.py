@@ -1,5 +1,8 @@
 """What the price table said, kept between runs: per-token rates per (model, provider, UTC day).
 
+A model whose price changes with the time of day (DeepSeek's off-peak hours in genai-prices)
+keeps the day's windows (`Windows`): each window's start and its tiers' rates.
+
 Importing genai-prices and building its table takes ~0.2 s (pydantic models), more than the
 rest of a CLI command. So `pricing.Pricer` keeps what the table said for each (model,
 provider, UTC day) — the per-token rates of every tier, or "unpriced" — in a small file
@@ -20,7 +23,9 @@ import orjson
 
 from usage_ls import fileio
 
-CACHE_VERSION = 3  # 2: signed by price_data.signature; 3: a retired model without a price is unpriced, not $0
+CACHE_VERSION = 4  # 2: signed by price_data.signature; 3: a retired model without a price is
+# unpriced, not $0; 4: a time-of-day price keeps each window (3 kept the rates of the day's
+# first record's time for the whole day)
 
 MISS: Any = object()  # not looked up yet (None means unpriced)
 
@@ -71,6 +76,37 @@ class Tiers:
         return self.rates[bucket]
 
 
+class Windows:
+    """A day whose price changes with the time of day: the windows' starts (ms after 00:00
+    UTC, the first 0) and each window's tiers."""
+
+    __slots__ = ("starts", "tiers")
+
+    def __init__(self, starts: list[int], tiers: list[Any]):
+        self.starts, self.tiers = starts, tiers
+
+    def at(self, ts_ms: int) -> Any:
+        """The tiers (`rates_for`) at this instant."""
+        ms = ts_ms % 86_400_000
+        window = 0
+        for i, start in enumerate(self.starts):
+            if ms >= start:
+                window = i
+        return self.tiers[window]
+
+
+def _raw(found: TierSource) -> list[Any]:
+    return [
+        found.starts,
+        [[r.request, r.input, r.output, r.cache_read, r.cache_write, r.cache_write_1h] for r in found.all_rates()],
+    ]
+
+
+def _tiers(raw: Any) -> Tiers:
+    starts, rates = raw
+    return Tiers([int(x) for x in starts], [Rates(*map(float, r)) for r in rates])
+
+
 def cache_path() -> Path:
     import platformdirs
 
@@ -87,7 +123,9 @@ class PriceCache:
     def __init__(self, sig: str, path: Path | None = None):
         self.path = path or cache_path()
         self.sig = f"{CACHE_VERSION}:{sig}" if sig else ""
-        self.entries: dict[str, object] = {}  # key -> None (unpriced) or [starts, [[6 rates]...]]
+        # key -> None (unpriced), [starts, [[6 rates]...]], or ["w", [[window start, [starts,
+        # [[6 rates]...]]]...]] for a price that changes with the time of day
+        self.entries: dict[str, object] = {}
         self.new: dict[str, object] = {}
         if self.sig:
             self.entries = _read(self.path, self.sig)
@@ -97,28 +135,25 @@ class PriceCache:
         return f"{model}\x1f{provider or ''}\x1f{day}"
 
     def get(self, key: str) -> Any:
-        """MISS, None (unpriced) or `Tiers`."""
+        """MISS, None (unpriced), `Tiers` or `Windows`."""
         raw: Any = self.entries.get(key, MISS)
         if raw is MISS or raw is None:
             return raw
         try:
-            starts, rates = raw
-            return Tiers([int(x) for x in starts], [Rates(*map(float, r)) for r in rates])
-        except (TypeError, ValueError):
+            if raw[0] == "w":
+                return Windows([int(start) for start, _ in raw[1]], [_tiers(t) for _, t in raw[1]])
+            return _tiers(raw)
+        except (TypeError, ValueError, IndexError):
             return MISS
 
-    def put(self, key: str, found: TierSource | None) -> None:
-        raw = (
-            None
-            if found is None
-            else [
-                found.starts,
-                [
-                    [r.request, r.input, r.output, r.cache_read, r.cache_write, r.cache_write_1h]
-                    for r in found.all_rates()
-                ],
-            ]
-        )
+    def put(self, key: str, found: TierSource | Windows | None) -> None:
+        raw: Any
+        if found is None:
+            raw = None
+        elif isinstance(found, Windows):
+            raw = ["w", [[start, _raw(t)] for start, t in zip(found.starts, found.tiers, strict=True)]]
+        else:
+            raw = _raw(found)
         self.entries[key] = self.new[key] = raw
 
     def absorb(self, new: dict[str, Any]) -> None:

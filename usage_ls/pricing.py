@@ -20,6 +20,10 @@ than the rest of a CLI command. So it is imported only when a price is needed, a
 said per (model, provider, UTC day) is kept in a small cache file (price_cache.py), stamped
 with the signature of the price data in use: new price data starts a new cache. Config
 overrides are never cached (they are read from config.toml each time).
+
+Time of day: a price can change within a day (DeepSeek's off-peak hours, a
+`TimeOfDateConstraint` in genai-prices). Such a model's day is kept as windows (`Windows`:
+each window's start and its tiers), and a record is priced by the window of its own time.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from usage_ls import price_data, price_extra
 from usage_ls.config import Config
-from usage_ls.price_cache import MISS, PriceCache, Rates
+from usage_ls.price_cache import MISS, PriceCache, Rates, Windows
 
 if TYPE_CHECKING:  # imported where used: genai-prices loads in ~0.2 s
     from genai_prices.data_snapshot import DataSnapshot
@@ -90,6 +94,23 @@ class _TieredModel:
         return Rates(float(request), float(r_in), float(r_out), float(r_cr), float(r_cw), float(r_cw1h))
 
 
+def _window_starts(info: ModelInfo) -> list[int]:
+    """Where a model's price may change within a UTC day, in ms after 00:00 UTC (0 first):
+    the starts and ends of its time-of-day conditions. [0] for a price that holds all day."""
+    from genai_prices.types import ModelPrice, TimeOfDateConstraint
+
+    starts = {0}
+    if not isinstance(info.prices, ModelPrice):
+        for conditional in info.prices:
+            c = conditional.constraint
+            if isinstance(c, TimeOfDateConstraint):
+                for t in (c.start_time, c.end_time):
+                    if t.tzinfo is not None:  # genai-prices compares in UTC
+                        t = dt.datetime.combine(dt.date(1970, 1, 1), t).astimezone(_UTC).timetz()
+                    starts.add(((t.hour * 60 + t.minute) * 60 + t.second) * 1000 + t.microsecond // 1000)
+    return sorted(starts)
+
+
 @dataclass(frozen=True)
 class Match:
     """How a model name resolved in the price table."""
@@ -135,7 +156,7 @@ class Pricer:
         self._cache: PriceCache | None = None
         self._lookup: dict[tuple[str, str | None], tuple[Any, Any] | None] = {}
         self._by_price: dict[int, _TieredModel] = {}
-        self._model_price: dict[tuple[int, str], ModelPrice] = {}
+        self._model_price: dict[tuple[int, int], ModelPrice] = {}
         self._by_day: dict[tuple[str, str | None, int], object] = {}
 
     def warm(self) -> None:
@@ -242,6 +263,8 @@ class Pricer:
             found = self._by_day[key] = self._day_rates(model, provider, ts_ms)
         if found is None or type(found) is Rates:
             return found
+        if type(found) is Windows:
+            found = found.at(ts_ms)
         rates: Rates = found.rates_for(total_input)
         return rates
 
@@ -276,16 +299,28 @@ class Pricer:
             self._cache = PriceCache(self.signature)
         return self._cache
 
-    def _genai_day_rates(self, model: str, provider: str | None, ts_ms: int) -> _TieredModel | None:
+    def _genai_day_rates(self, model: str, provider: str | None, ts_ms: int) -> _TieredModel | Windows | None:
         found = self._resolve(model, provider)
         if found is None:
             return None
         _, info = found
-        day = str(ts_ms // 86_400_000)
-        key = (id(info), day)
+        day_ms = ts_ms - ts_ms % 86_400_000
+        starts = _window_starts(info)
+        tiers = [self._tiered(info, day_ms + start) for start in starts]
+        if len(starts) == 1:
+            return tiers[0]
+        # windows whose price is the same object (genai-prices' price for the same condition)
+        # are one window
+        kept = [i for i in range(len(starts)) if i == 0 or tiers[i] is not tiers[i - 1]]
+        if len(kept) == 1:
+            return tiers[0]
+        return Windows([starts[i] for i in kept], [tiers[i] for i in kept])
+
+    def _tiered(self, info: ModelInfo, at_ms: int) -> _TieredModel:
+        key = (id(info), at_ms)
         model_price = self._model_price.get(key)
         if model_price is None:
-            when = dt.datetime.fromtimestamp(ts_ms / 1000, _UTC)
+            when = dt.datetime.fromtimestamp(at_ms / 1000, _UTC)
             model_price = self._model_price[key] = info.get_prices(when)
         tiered = self._by_price.get(id(model_price))
         if tiered is None:
