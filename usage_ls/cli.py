@@ -35,6 +35,7 @@ def _service(args, writable: bool = False, tag: str = "cli"):
 def _filter(args) -> dict:
     out = {"from": args.start, "to": args.end, "project": args.project, "user": args.user, "model": args.model}
     out["billing"] = args.billing
+    out["tool"] = getattr(args, "tool", None)
     return {k: v for k, v in out.items() if v is not None}
 
 
@@ -145,10 +146,10 @@ def cmd_report(args) -> int:
 
     svc = _service(args)
     params = _filter(args)
-    if args.tool is not None and args.what not in ("blocks", "agents"):
-        raise InvalidParams("--tool", "applies to `report blocks` and `report agents` only")
     if args.team:
         params["scope"] = "team"
+    elif params.get("tool") not in (None, "all") and args.what != "agents":
+        _unknown_tool(svc, args, params)
     if args.what in ("weekly", "monthly", "blocks", "limits", "sessions") or (
         args.breakdown and args.what == "daily" and not args.json
     ):
@@ -160,7 +161,7 @@ def cmd_report(args) -> int:
     if args.what == "interactions":
         result = svc.interactions({**params, "limit": args.limit, "sort": args.sort})
     elif args.what == "agents":  # where the money went inside the tools: agents, skills, MCP servers...
-        result = svc.attribution({**params, **({"tool": args.tool} if args.tool else {})})
+        result = svc.attribution(params)
     else:
         result = {
             "today": svc.summary,
@@ -184,6 +185,30 @@ def cmd_report(args) -> int:
     else:
         print(getattr(tables, args.what)(result))
     return 0
+
+
+def _unknown_tool(svc, args, params: dict) -> None:
+    """Say so (on stderr) when `--tool` selects nothing in the range, naming the tools that
+    have records there: `--tool claude` (ccusage's name) is `claude-code` here."""
+    from usage_ls import queries, reports
+    from usage_ls.importers.cline import EXTENSIONS
+    from usage_ls.importers.registry import TOOL_NAMES
+
+    if params["tool"] in TOOL_NAMES or params["tool"] in EXTENSIONS.values():
+        return  # a tool usage-ls imports: no records of it is an answer
+    flt = {**params}
+    if "from" not in flt and args.what in ("daily", "weekly", "monthly", "sessions", "blocks"):
+        flt["from"] = reports.default_from(args.what, svc.today(), svc.cfg.week_start)
+    f = svc.parse_filter(flt)
+    if svc.summary(flt)["messages"]:
+        return
+    svc.ledger.refresh()
+    present = queries.tools(svc.ledger, queries.Filter(f.start, f.end))
+    known = ", ".join(fmt.plain(t) for t in present) or "none"
+    print(
+        f"usage-ls: no records of tool {fmt.plain(f.tool or '')!r} in {f.start} .. {f.end}; tools with records there: {known}",
+        file=sys.stderr,
+    )
 
 
 def _report_session(args) -> int:

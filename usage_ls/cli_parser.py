@@ -7,13 +7,15 @@ import argparse
 from usage_ls import __version__
 
 
-def filter_args(p: argparse.ArgumentParser) -> None:
+def filter_args(p: argparse.ArgumentParser, tool: str | None = None) -> None:
     p.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help="first day (default: today)")
     p.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help="last day (default: today, or --from)")
     p.add_argument("--project")
     p.add_argument("--user")
     p.add_argument("--model")
     p.add_argument("--billing", choices=["premium", "byok", "all"])
+    if tool is not None:
+        p.add_argument("--tool", help=tool)
     p.add_argument("--json", action="store_true", help="print the protocol's JSON result")
 
 
@@ -64,12 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
         ],
     )
     rep.add_argument("session", nargs="?", help="the session id, for `report session`")
-    filter_args(rep)
-    rep.add_argument("--breakdown", action="store_true", help="daily/weekly/monthly: each period's models too")
-    rep.add_argument(
-        "--tool",
-        help="blocks: whose records (default claude-code, as ccusage; 'all' for every tool); agents: one tool's",
+    filter_args(
+        rep,
+        tool="one tool's records (claude-code, codex, gemini...: the names `report agents` and "
+        "`import` use; 'all' for every tool); blocks: default claude-code, as ccusage",
     )
+    rep.add_argument("--breakdown", action="store_true", help="daily/weekly/monthly: each period's models too")
     rep.add_argument("--limit", type=int, default=50, help="rows of `interactions` and `sessions` (default 50)")
     rep.add_argument(
         "--sort", default="-timestamp", help="column of `interactions` (`sessions`: default -start), - for descending"
@@ -78,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--team", action="store_true", help="the team database's numbers (not limits)")
 
     ins = sub.add_parser("insights", help="budgets left, burn rate, projection, spikes and money-saving tips")
-    filter_args(ins)
+    filter_args(ins, tool="one tool's records (claude-code, codex...; 'all' for every tool)")
     ins.add_argument("--team", action="store_true", help="the team's insights, from the team database")
 
     st = sub.add_parser("statusline", help="one line for tmux, shell prompts and agent status lines")

@@ -19,7 +19,6 @@ import numpy as np
 from usage_ls import days, insights, queries, spikes
 from usage_ls.budgets import Budgets, announced
 from usage_ls.config import Config
-from usage_ls.model import billing_code
 from usage_ls.pricing import Pricer
 from usage_ls.store.cache import ByteCache
 from usage_ls.store.columns import RecordColumns
@@ -109,19 +108,8 @@ class InsightEngine:
         return self.today_columns() if day == days.today(self.tz) else self.ledger.day_columns(day)
 
     def _mask(self, cols: RecordColumns, f: queries.Filter):
-        mask = None
-        for value, dims, column in (
-            (f.model, self.ledger.models, "model"),
-            (f.project, self.ledger.projects, "project"),
-            (f.user, self.ledger.users, "user"),
-        ):
-            if value is not None:
-                sel = getattr(cols, column) == dims.lookup(value)
-                mask = sel if mask is None else mask & sel
-        if f.billing is not None:
-            sel = cols.billing == billing_code(f.billing)
-            mask = sel if mask is None else mask & sel
-        return mask
+        """The filter's records among `cols`; None when it selects them all."""
+        return queries.row_mask(self.ledger, cols, f) if f.narrowed else None
 
     @staticmethod
     def _spend(cols: RecordColumns, metric: str) -> np.ndarray:
@@ -129,7 +117,15 @@ class InsightEngine:
 
     def _dims(self, f: queries.Filter, **over) -> dict:
         out = {
-            k: v for k, v in (("project", f.project), ("user", f.user), ("model", f.model), ("billing", f.billing)) if v
+            k: v
+            for k, v in (
+                ("project", f.project),
+                ("user", f.user),
+                ("model", f.model),
+                ("billing", f.billing),
+                ("tool", f.tool),
+            )
+            if v
         }
         return {**out, **over}
 
@@ -146,12 +142,12 @@ class InsightEngine:
                 queries.series(self.ledger, self._filter(self._dims(f, **{"from": first, "to": prev})), metric)
             ),
         )
-        key = (day, f.project, f.user, f.model, f.billing, metric, calls)
+        key = (day, f.project, f.user, f.model, f.billing, f.tool, metric, calls)
         hit = self._hours_cache.get(key)
         if hit is not None and hit[0] == sig:
             return hit[1]
         rows = []
-        unfiltered = not (f.project or f.user or f.model or f.billing)
+        unfiltered = not f.narrowed
         for d, total in zip(days.day_range(first, prev), sig):
             if not total:
                 rows.append(np.zeros(25))

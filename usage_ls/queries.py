@@ -2,6 +2,11 @@
 
 Pure functions over the ledger's aggregate rows (`Chunk`) and records; no I/O, no LSP. The
 server, the CLI and the dashboard all call these, so every face shows the same numbers.
+
+A filter by tool (`tool`: the records whose `feature` is the tool's name, or starts with it
+and a space, as `claude-code agent=reviewer`) is answered from the day files' records, since
+the rollups are kept per (day, model, project, user, billing) only: the same `Chunk`, one row
+per record, so every report built on `filtered` takes it as it is.
 """
 
 from __future__ import annotations
@@ -33,10 +38,16 @@ class Filter:
     user: str | None = None
     model: str | None = None
     billing: str | None = None
+    tool: str | None = None  # the records of one tool (`feature`), from the day files
 
     @property
     def key(self) -> tuple[str | None, ...]:
-        return (self.start, self.end, self.project, self.user, self.model, self.billing)
+        return (self.start, self.end, self.project, self.user, self.model, self.billing, self.tool)
+
+    @property
+    def narrowed(self) -> bool:
+        """True when the filter selects some of its days' records, not all."""
+        return bool(self.project or self.user or self.model or self.billing or self.tool)
 
 
 def parse_filter(params: dict[str, Any] | None, tz: dt.tzinfo) -> Filter:
@@ -71,15 +82,26 @@ def parse_filter(params: dict[str, Any] | None, tz: dt.tzinfo) -> Filter:
     billing = params.get("billing")
     if billing not in (None, "", "premium", "byok", "all"):
         raise InvalidParams("billing", f'expected "premium", "byok" or "all", got {describe(billing)}')
+    tool = params.get("tool")
+    if tool is not None and (not isinstance(tool, str) or len(tool) > 200):
+        raise InvalidParams("tool", f'expected a tool name like "claude-code" or "all", got {describe(tool)}')
     scope = params.get("scope")
     if scope == "team":
         raise InvalidParams("scope", '"team" is not answered by this method (docs/team.md lists those that are)')
     if scope not in (None, "local"):
         raise InvalidParams("scope", f'expected "local" or "team", got {describe(scope)}')
-    return Filter(start, end, billing=None if billing in (None, "", "all") else billing, **strings)
+    return Filter(
+        start,
+        end,
+        billing=None if billing in (None, "", "all") else billing,
+        tool=None if tool in (None, "", "all") else tool,
+        **strings,
+    )
 
 
 def filtered(ledger: Ledger, selection: Filter) -> Chunk:
+    if selection.tool is not None:
+        return _records_chunk(ledger, selection)
     chunk = ledger.facts(selection.start, selection.end)
     mask = None
     for value, dims, column in (
@@ -94,6 +116,30 @@ def filtered(ledger: Ledger, selection: Filter) -> Chunk:
         sel = chunk.billing == billing_code(selection.billing)
         mask = sel if mask is None else mask & sel
     return chunk if mask is None else chunk.take(mask)
+
+
+def _records_chunk(ledger: Ledger, selection: Filter) -> Chunk:
+    """The filter's records, one aggregate row each (what `filtered` answers for a tool)."""
+    parts = []
+    for day in days.day_range(selection.start, selection.end):
+        cols = ledger.day_columns(day)
+        if not len(cols):
+            continue
+        cols = cols.take(row_mask(ledger, cols, selection))
+        n = len(cols)
+        if not n:
+            continue
+        m = np.empty((METRIC_COUNT, n))
+        m[METRICS.index("messages")] = 1.0
+        for field in TOTAL_TOKEN_FIELDS:
+            m[METRICS.index(field)] = cols.tokens[TOKEN_FIELDS.index(field)]
+        unpriced = np.isnan(cols.cost)
+        m[METRICS.index("costUsd")] = np.where(unpriced, 0.0, cols.cost)
+        m[METRICS.index("credits")] = np.nan_to_num(cols.credits, nan=0.0)
+        m[METRICS.index("unpricedMessages")] = unpriced
+        day_ord = np.full(n, days.ordinal(day), dtype=np.int32)
+        parts.append(Chunk(day_ord, cols.model, cols.project, cols.user, cols.billing, m))
+    return Chunk.concat(parts)
 
 
 def group(keys: np.ndarray, m: np.ndarray, nbins: int) -> np.ndarray:
@@ -271,8 +317,10 @@ def interactions(
 
 
 def row_mask(ledger: Ledger, cols: RecordColumns, selection: Filter, feature: str | None = None) -> np.ndarray:
-    """Which of a day's records the filter selects (and, given `feature`, only that tool's:
-    features that are it or start with it and a space, the attribution words)."""
+    """Which of a day's records the filter selects (and, given `feature` or the filter's `tool`,
+    only that tool's: features that are it or start with it and a space, the attribution words)."""
+    if feature is None:
+        feature = selection.tool
     mask = np.ones(len(cols), dtype=bool)
     for value, dims, column_name in (
         (selection.model, ledger.models, "model"),
@@ -289,6 +337,19 @@ def row_mask(ledger: Ledger, cols: RecordColumns, selection: Filter, feature: st
         wanted = [j for j in np.unique(refs).tolist() if _of_tool(cols.strings.get(j), feature)]
         mask &= np.isin(refs, wanted)
     return mask
+
+
+def tools(ledger: Ledger, selection: Filter) -> list[str]:
+    """The tools (features' first words) that have records in the filter's days, sorted."""
+    from usage_ls.attribution import tool_of
+
+    found: set[str] = set()
+    for day in days.day_range(selection.start, selection.end):
+        cols = ledger.day_columns(day)
+        if len(cols):
+            refs = np.unique(cols.text[TEXT_COLUMNS.index("feature")]).tolist()
+            found.update(t for j in refs if j >= 0 and (t := tool_of(cols.strings.get(j))))
+    return sorted(found)
 
 
 def _of_tool(text: str | None, tool: str) -> bool:

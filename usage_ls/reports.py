@@ -51,7 +51,8 @@ def run(args: Any, svc: Any, params: dict[str, Any]) -> int:
     if "from" not in params:
         params["from"] = default_from(args.what, svc.today(), svc.cfg.week_start)
     f = svc.parse_filter({k: v for k, v in params.items() if k != "scope"})
-    scope = ", ".join(f"{k}={fmt.plain(v)}" for k, v in params.items() if k not in ("from", "to"))
+    shown = ("from", "to", "tool") if args.what == "blocks" else ("from", "to")  # blocks name their tool
+    scope = ", ".join(f"{k}={fmt.plain(v)}" for k, v in params.items() if k not in shown)
     span = f.start if f.start == f.end else f"{f.start} .. {f.end}"
     color = color_wanted()
     where = f"{span}" + (f" · {scope}" if scope else "")

@@ -117,6 +117,11 @@ def test_every_scope_team_method_adds_up_once_through_the_protocol(team):
                 truth.attribution({**SPAN, **params})
             )
 
+        # one tool's numbers are this machine's only: the team's rollups have no tool
+        for method in ("usage/daily", "usage/interactions"):
+            refused = server.request(method, {**SPAN, "scope": "team", "tool": "codex"}, timeout=60)
+            assert refused["error"]["code"] == -32602 and "tool" in refused["error"]["message"], refused
+
         # insights: Bob's big day is a spike against the team's previous 28 days; the burn rate
         # and today's projection count his record of ten minutes ago
         got = ask("usage/insights", SPAN)

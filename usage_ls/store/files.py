@@ -426,7 +426,9 @@ class StoreFiles:
             assert isinstance(cols, RecordColumns)
             return cols
         cols = RecordColumns.build(list(self.day_records(day).values()), *names)
-        if self.writable and source(path) == src:  # the file we read is still the one we stat'ed
+        # kept by a read-only process too (a report after an import: the import writes none):
+        # a cache beside a file that exists, written whole or not at all
+        if source(path) == src:  # the file we read is still the one we stat'ed
             keep_columns(side, cols.to_bytes(*names, src))
         return cols
 

@@ -36,6 +36,12 @@ def answer(
     pricer: Pricer,
     cache: insights.Cache | None = None,
 ) -> dict[str, Any]:
+    if f.tool is not None and name != "attribution":
+        # the team's rollups have no tool; its records do, but only blocks and attribution
+        # read them by tool so far
+        raise InvalidParams(
+            "tool", f'the team database is not asked by tool in {name}: leave "tool" out, or use scope "local"'
+        )
     if name in ("summary", "token_split", "projects", "users", "daily"):
         result: dict[str, Any] = getattr(query, name)(reader, f)
         return result

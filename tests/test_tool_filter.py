@@ -1,0 +1,138 @@
+"""One tool's numbers (`tool` in the filter, `--tool` on every report): what ccusage's
+`ccusage codex daily` gives, through the real server and the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from editor import Editor, rec
+from pygls.exceptions import JsonRpcException
+
+SPAN = {"from": "2026-11-02", "to": "2026-11-03"}
+TOOLS = ("claude-code", "codex", "codexx", "chat")
+
+
+def _records() -> list[dict]:
+    return [
+        rec(
+            "claude-sonnet-4-5",
+            1000,
+            100,
+            id="c1",
+            feature="claude-code",
+            session="s1",
+            timestamp="2026-11-02T09:00:00Z",
+        ),
+        # a sub-agent's call is Claude Code's too
+        rec(
+            "claude-haiku-4-5",
+            300,
+            30,
+            id="c2",
+            feature="claude-code agent=reviewer query=subagent",
+            session="s1",
+            timestamp="2026-11-02T09:05:00Z",
+        ),
+        rec("gpt-5", 2000, 200, id="x1", feature="codex", session="s2", timestamp="2026-11-02T10:00:00Z"),
+        rec(
+            "gpt-5",
+            4000,
+            400,
+            id="x2",
+            feature="codex",
+            session="s2",
+            project="other",
+            timestamp="2026-11-03T10:00:00Z",
+        ),
+        rec("gpt-5-mini", 500, 50, id="x3", feature="codex", timestamp="2026-11-03T11:00:00Z"),
+        # a name that only starts like "codex" is another tool
+        rec("gpt-5", 7, 1, id="y1", feature="codexx", timestamp="2026-11-03T12:00:00Z"),
+        rec("gpt-4o", 60, 6, id="e1", feature="chat", timestamp="2026-11-03T13:00:00Z"),
+    ]
+
+
+def _by_hand(tool: str) -> dict[str, dict[str, int]]:
+    """Messages and tokens per day of one tool's records, added up here."""
+    out: dict[str, dict[str, int]] = {}
+    for r in _records():
+        feature = r["feature"]
+        if feature != tool and not feature.startswith(tool + " "):
+            continue
+        day = out.setdefault(r["timestamp"][:10], {"messages": 0, "inputTokens": 0, "outputTokens": 0})
+        day["messages"] += 1
+        day["inputTokens"] += r["inputTokens"]
+        day["outputTokens"] += r["outputTokens"]
+    return out
+
+
+def _cli(data_dir, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "usage_ls", "--data-dir", str(data_dir), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+async def test_each_tools_days_are_its_own_records_and_the_tools_add_up_to_all(data_dir):
+    async with Editor(data_dir) as ed:
+        await ed.record(*_records())
+        everything = await ed.request("usage/daily", SPAN)
+        sums = {d["date"]: {"messages": 0, "costUsd": 0.0, "totalTokens": 0} for d in everything["days"]}
+        for tool in TOOLS:
+            got = await ed.request("usage/daily", {**SPAN, "tool": tool})
+            want = _by_hand(tool)
+            for d in got["days"]:
+                hand = want.get(d["date"], {"messages": 0, "inputTokens": 0, "outputTokens": 0})
+                assert {k: d[k] for k in hand} == hand, (tool, d["date"])
+                for k in sums[d["date"]]:
+                    sums[d["date"]][k] += d[k]
+            summary = await ed.request("usage/summary", {**SPAN, "tool": tool})
+            assert summary["messages"] == sum(v["messages"] for v in want.values())
+        for d in everything["days"]:  # the four tools are every record, each once
+            assert sums[d["date"]]["messages"] == d["messages"]
+            assert sums[d["date"]]["totalTokens"] == d["totalTokens"]
+            assert sums[d["date"]]["costUsd"] == pytest.approx(d["costUsd"])
+
+        codex = {**SPAN, "tool": "codex"}
+        split = await ed.request("usage/tokenSplit", codex)
+        assert {m["model"]: m["messages"] for m in split["models"]} == {"gpt-5": 2, "gpt-5-mini": 1}
+        projects = await ed.request("usage/projects", codex)
+        assert {p["project"]: p["messages"] for p in projects["projects"]} == {"other": 1, "widget": 2}
+        rows = await ed.request("usage/interactions", codex)
+        assert rows["total"] == 3 and {r["id"] for r in rows["rows"]} == {"x1", "x2", "x3"}
+        sessions = await ed.request("usage/sessions", {**SPAN, "tool": "claude-code"})
+        assert [s["session"] for s in sessions["sessions"]] == ["s1"]
+        assert sessions["sessions"][0]["messages"] == 2
+        assert (await ed.request("usage/summary", {**SPAN, "tool": "all"}))["messages"] == 7
+
+        with pytest.raises(JsonRpcException) as bad:
+            await ed.request("usage/daily", {**SPAN, "tool": 5})
+        assert "tool" in str(bad.value)
+
+
+def test_report_tool_in_the_terminal_and_json(data_dir):
+    lines = "\n".join(json.dumps(r) for r in _records())
+    subprocess.run(
+        [sys.executable, "-m", "usage_ls", "--data-dir", str(data_dir), "record"],
+        input=lines,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    span = ["--from", SPAN["from"], "--to", SPAN["to"]]
+    daily = json.loads(_cli(data_dir, "report", "daily", *span, "--tool", "codex", "--json").stdout)
+    want = _by_hand("codex")
+    assert {d["date"]: d["messages"] for d in daily["days"]} == {k: v["messages"] for k, v in want.items()}
+    weekly = json.loads(_cli(data_dir, "report", "weekly", *span, "--tool", "codex", "--json").stdout)
+    assert weekly["totals"]["inputTokens"] == sum(v["inputTokens"] for v in want.values())
+    table = _cli(data_dir, "report", "daily", *span, "--tool", "codex")
+    assert table.returncode == 0 and "tool=codex" in table.stdout and "gpt-5" in table.stdout
+    assert "claude" not in table.stdout and "gpt-4o" not in table.stdout
+    # ccusage's name for Claude Code: nothing, and the report says which tools there are
+    wrong = _cli(data_dir, "report", "daily", *span, "--tool", "claude")
+    assert wrong.returncode == 0
+    assert "no records of tool 'claude'" in wrong.stderr and "claude-code, codex" in wrong.stderr
