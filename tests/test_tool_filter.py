@@ -136,3 +136,21 @@ def test_report_tool_in_the_terminal_and_json(data_dir):
     wrong = _cli(data_dir, "report", "daily", *span, "--tool", "claude")
     assert wrong.returncode == 0
     assert "no records of tool 'claude'" in wrong.stderr and "claude-code, codex" in wrong.stderr
+
+
+def test_ccusage_spellings_of_the_range(data_dir):
+    # `--since 20261102 --until 20261103`, as ccusage takes them, is the same range
+    lines = "\n".join(json.dumps(r) for r in _records())
+    subprocess.run(
+        [sys.executable, "-m", "usage_ls", "--data-dir", str(data_dir), "record"],
+        input=lines,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    ours = _cli(data_dir, "report", "daily", "--from", SPAN["from"], "--to", SPAN["to"], "--json")
+    theirs = _cli(data_dir, "report", "daily", "--since", "20261102", "--until", "20261103", "--json")
+    assert theirs.returncode == 0 and json.loads(theirs.stdout) == json.loads(ours.stdout)
+    assert [d["date"] for d in json.loads(theirs.stdout)["days"]] == ["2026-11-02", "2026-11-03"]
+    bad = _cli(data_dir, "report", "daily", "--since", "2026110")
+    assert bad.returncode == 2 and "from" in bad.stderr and "2026110" in bad.stderr

@@ -32,8 +32,16 @@ def _service(args, writable: bool = False, tag: str = "cli"):
     return svc
 
 
+def _day(text: str | None) -> str | None:
+    """A day as the protocol takes it: YYYYMMDD (ccusage's --since/--until) as YYYY-MM-DD."""
+    if text is not None and len(text) == 8 and text.isdigit():
+        return f"{text[:4]}-{text[4:6]}-{text[6:]}"
+    return text
+
+
 def _filter(args) -> dict:
-    out = {"from": args.start, "to": args.end, "project": args.project, "user": args.user, "model": args.model}
+    out = {"from": _day(args.start), "to": _day(args.end), "project": args.project, "user": args.user}
+    out["model"] = args.model
     out["billing"] = args.billing
     out["tool"] = getattr(args, "tool", None)
     return {k: v for k, v in out.items() if v is not None}
@@ -220,6 +228,7 @@ def _report_session(args) -> int:
         print("usage-ls report session: give the session id (as the tool names it)", file=sys.stderr)
         return 2
     svc = _service(args)
+    args.start, args.end = _day(args.start), _day(args.end)
     for day in (args.start, args.end):
         if day is not None:
             svc.parse_filter({"from": day})  # a bad day is refused, naming the field

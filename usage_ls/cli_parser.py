@@ -8,8 +8,12 @@ from usage_ls import __version__
 
 
 def filter_args(p: argparse.ArgumentParser, tool: str | None = None) -> None:
-    p.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help="first day (default: today)")
-    p.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help="last day (default: today, or --from)")
+    p.add_argument(
+        "--from", "--since", dest="start", metavar="YYYY-MM-DD", help="first day (default: today; YYYYMMDD too)"
+    )
+    p.add_argument(
+        "--to", "--until", dest="end", metavar="YYYY-MM-DD", help="last day (default: today, or --from; YYYYMMDD too)"
+    )
     p.add_argument("--project")
     p.add_argument("--user")
     p.add_argument("--model")
