@@ -154,3 +154,49 @@ def test_ccusage_spellings_of_the_range(data_dir):
     assert [d["date"] for d in json.loads(theirs.stdout)["days"]] == ["2026-11-02", "2026-11-03"]
     bad = _cli(data_dir, "report", "daily", "--since", "2026110")
     assert bad.returncode == 2 and "from" in bad.stderr and "2026110" in bad.stderr
+
+
+async def test_by_tool_splits_each_day_into_the_tools_own_numbers(data_dir):
+    async with Editor(data_dir) as ed:
+        await ed.record(*_records())
+        split = await ed.request("usage/daily", {**SPAN, "byTool": True})
+        for tool in TOOLS:
+            alone = await ed.request("usage/daily", {**SPAN, "tool": tool})
+            for d, one in zip(split["days"], alone["days"], strict=True):
+                if one["messages"]:
+                    assert d["byTool"][tool] == {k: one[k] for k in ("credits", "costUsd", "totalTokens", "messages")}
+                else:
+                    assert tool not in d["byTool"]
+        for d in split["days"]:  # the tools add up to the day, most tokens first
+            assert sum(t["messages"] for t in d["byTool"].values()) == d["messages"]
+            assert sum(t["totalTokens"] for t in d["byTool"].values()) == d["totalTokens"]
+            tokens = [t["totalTokens"] for t in d["byTool"].values()]
+            assert tokens == sorted(tokens, reverse=True)
+        assert "byTool" not in (await ed.request("usage/daily", SPAN))["days"][0]
+        with pytest.raises(JsonRpcException) as bad:
+            await ed.request("usage/daily", {**SPAN, "byTool": "yes"})
+        assert "byTool" in str(bad.value)
+
+
+def test_report_by_tool_lists_each_periods_tools(data_dir):
+    lines = "\n".join(json.dumps(r) for r in _records())
+    subprocess.run(
+        [sys.executable, "-m", "usage_ls", "--data-dir", str(data_dir), "record"],
+        input=lines,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    span = ["--from", SPAN["from"], "--to", SPAN["to"]]
+    table = _cli(data_dir, "report", "daily", *span, "--by-tool")
+    assert table.returncode == 0, table.stderr
+    rows = [line.split() for line in table.stdout.splitlines()]
+    day2 = [r[0] for r in rows[rows.index(next(r for r in rows if r and r[0] == "2026-11-03")) + 1 :]][:3]
+    assert day2 == ["codex", "chat", "codexx"]  # 2026-11-03's tools, most tokens first
+    assert max(len(line) for line in table.stdout.splitlines()) <= 80
+    monthly = json.loads(_cli(data_dir, "report", "monthly", *span, "--by-tool", "--json").stdout)
+    month = next(m for m in monthly["months"] if m["messages"])
+    want = {t: sum(v["inputTokens"] for v in _by_hand(t).values()) for t in TOOLS}
+    assert {t: row["inputTokens"] for t, row in month["byTool"].items()} == want
+    both = _cli(data_dir, "report", "daily", *span, "--by-tool", "--breakdown")
+    assert both.returncode == 2 and "--by-tool" in both.stderr

@@ -158,12 +158,17 @@ def cmd_report(args) -> int:
         params["scope"] = "team"
     elif params.get("tool") not in (None, "all") and args.what != "agents":
         _unknown_tool(svc, args, params)
+    for flag, given in (("--breakdown", args.breakdown), ("--by-tool", args.by_tool)):
+        if given and args.what not in ("daily", "weekly", "monthly"):
+            raise InvalidParams(flag, "applies to daily, weekly and monthly")
+    if args.breakdown and args.by_tool and not args.json:
+        raise InvalidParams("--by-tool", "one split at a time in a table: --breakdown (models) or --by-tool")
+    if args.by_tool:
+        params["byTool"] = True
     if args.what in ("weekly", "monthly", "blocks", "limits", "sessions") or (
-        args.breakdown and args.what == "daily" and not args.json
+        (args.breakdown or args.by_tool) and args.what == "daily" and not args.json
     ):
         return reports.run(args, svc, params)
-    if args.breakdown and args.what != "daily":
-        raise InvalidParams("--breakdown", "applies to daily, weekly and monthly")
     if args.what == "daily" and "from" not in params:
         params["from"] = days.shift(svc.today(), -6)
     if args.what == "interactions":

@@ -76,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
         "`import` use; 'all' for every tool); blocks: default claude-code, as ccusage",
     )
     rep.add_argument("--breakdown", action="store_true", help="daily/weekly/monthly: each period's models too")
+    rep.add_argument("--by-tool", action="store_true", help="daily/weekly/monthly: each period's tools too")
     rep.add_argument("--limit", type=int, default=50, help="rows of `interactions` and `sessions` (default 50)")
     rep.add_argument(
         "--sort", default="-timestamp", help="column of `interactions` (`sessions`: default -start), - for descending"

@@ -46,11 +46,17 @@ def label(start: str, kind: str) -> str:
 
 
 def periods(
-    ledger: Ledger, chunk: Chunk, selection: queries.Filter, kind: str, week_start: str = "monday"
+    ledger: Ledger,
+    chunk: Chunk,
+    selection: queries.Filter,
+    kind: str,
+    week_start: str = "monday",
+    by_tool: bool = False,
 ) -> dict[str, Any]:
     """Every period that overlaps the filter's days, each with its totals and `byModel` (the
     same totals per model, most tokens first): {"weeks"|"months"|"days": [...], "totals"}.
-    A period's `start`/`end` are its calendar bounds, `from`/`to` the days of it counted."""
+    A period's `start`/`end` are its calendar bounds, `from`/`to` the days of it counted.
+    With `by_tool`, each period has `byTool` too (the same totals per tool, from the records)."""
     if kind not in KINDS:
         raise ValueError(f"unknown period {kind!r}")
     lo, hi = days.ordinal(selection.start), days.ordinal(selection.end)
@@ -94,6 +100,11 @@ def periods(
         for p, models in enumerate(per_model):
             models.sort(key=lambda item: (-item[1]["totalTokens"], -(item[1]["costUsd"] or 0.0), item[0]))
             out[p]["byModel"] = dict(models)
+    if by_tool:
+        split = queries.tool_split(ledger, selection, day_period, nper)
+        for p, tools in enumerate(split):
+            rows = queries.totals_rows(np.array([sums for _, sums in tools])) if tools else []
+            out[p]["byTool"] = {name: row for (name, _), row in zip(tools, rows)}
     result: dict[str, Any] = {KINDS[kind]: out, "totals": queries.summary(chunk)}
     if kind == "week":
         result["weekStart"] = week_start

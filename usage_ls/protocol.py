@@ -21,9 +21,13 @@ from usage_ls.service import Usage
 
 FilterParams = TypedDict(
     "FilterParams",
-    {"from": str, "to": str, "project": str, "user": str, "model": str, "billing": str, "scope": str},
+    {"from": str, "to": str, "project": str, "user": str, "model": str, "billing": str, "tool": str, "scope": str},
     total=False,
 )
+
+
+class DailyParams(FilterParams, total=False):
+    byTool: bool  # each day's tools beside its models
 
 
 class InteractionsParams(FilterParams, total=False):
@@ -40,8 +44,7 @@ class SessionsParams(FilterParams, total=False):
 
 
 class AttributionParams(FilterParams, total=False):
-    by: str  # one of agent, skill, plugin, mcp, query (default: all of them)
-    tool: str  # only this tool's records ("claude-code")
+    by: str  # one of agent, skill, plugin, mcp, query (default: all of them); `tool`: one tool's
 
 
 class DashboardParams(FilterParams, total=False):
@@ -191,7 +194,7 @@ METHODS: tuple[Method, ...] = (
     Method("usage/tokenSplit", Usage.token_split, FilterParams, Result, dashboard=True),
     Method("usage/projects", Usage.projects, FilterParams, Result, dashboard=True),
     Method("usage/users", Usage.users, FilterParams, Result, dashboard=True),
-    Method("usage/daily", Usage.daily, FilterParams, Result, dashboard=True),
+    Method("usage/daily", Usage.daily, DailyParams, Result, dashboard=True),
     Method("usage/interactions", Usage.interactions, InteractionsParams, Result, dashboard=True),
     Method("usage/sessions", Usage.sessions, SessionsParams, Result, dashboard=True),
     Method("usage/insights", Usage.insights, FilterParams, Result, dashboard=True),

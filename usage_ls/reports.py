@@ -51,7 +51,7 @@ def run(args: Any, svc: Any, params: dict[str, Any]) -> int:
     if "from" not in params:
         params["from"] = default_from(args.what, svc.today(), svc.cfg.week_start)
     f = svc.parse_filter({k: v for k, v in params.items() if k != "scope"})
-    shown = ("from", "to", "tool") if args.what == "blocks" else ("from", "to")  # blocks name their tool
+    shown = ("from", "to", "byTool") + (("tool",) if args.what == "blocks" else ())  # blocks name their tool
     scope = ", ".join(f"{k}={fmt.plain(v)}" for k, v in params.items() if k not in shown)
     span = f.start if f.start == f.end else f"{f.start} .. {f.end}"
     color = color_wanted()
@@ -71,7 +71,7 @@ def run(args: Any, svc: Any, params: dict[str, Any]) -> int:
     if kind == "week":
         title += f" · weeks start on {svc.cfg.week_start.capitalize()}"
     print(title)
-    print(render.periods(result, kind, args.breakdown, color))
+    print(render.periods(result, kind, "tool" if args.by_tool else "model" if args.breakdown else None, color))
     return 0
 
 

@@ -153,6 +153,9 @@ class Usage:
     def parse_filter(self, params: dict | None) -> queries.Filter:
         return queries.parse_filter(params, self.tz)
 
+    def rows(self, f: queries.Filter) -> Any:
+        return queries.filtered(self.ledger, f)
+
     def team(self, name: str, params: dict) -> dict:
         """A `scope: "team"` answer, from the team database (team/scope.py)."""
         f = self.parse_filter({k: v for k, v in params.items() if k != "scope"})
@@ -176,47 +179,45 @@ class Usage:
             return self.team("summary", params)
         self.ledger.refresh()
         f = self.parse_filter(params)
-        return self.cached("summary", f.key, lambda: queries.summary(queries.filtered(self.ledger, f)))
+        return self.cached("summary", f.key, lambda: queries.summary(self.rows(f)))
 
     def token_split(self, params: dict | None = None) -> dict:
         if _team_scope(params):
             return self.team("token_split", params)
         self.ledger.refresh()
         f = self.parse_filter(params)
-        return self.cached("split", f.key, lambda: queries.token_split(self.ledger, queries.filtered(self.ledger, f)))
+        return self.cached("split", f.key, lambda: queries.token_split(self.ledger, self.rows(f)))
 
     def projects(self, params: dict | None = None) -> dict:
         if _team_scope(params):
             return self.team("projects", params)
         self.ledger.refresh()
         f = self.parse_filter(params)
-        return self.cached("projects", f.key, lambda: queries.projects(self.ledger, queries.filtered(self.ledger, f)))
+        return self.cached("projects", f.key, lambda: queries.projects(self.ledger, self.rows(f)))
 
     def users(self, params: dict | None = None) -> dict:
         if _team_scope(params):
             return self.team("users", params)
         self.ledger.refresh()
         f = self.parse_filter(params)
-        return self.cached("users", f.key, lambda: queries.users(self.ledger, queries.filtered(self.ledger, f)))
+        return self.cached("users", f.key, lambda: queries.users(self.ledger, self.rows(f)))
 
     def daily(self, params: dict | None = None) -> dict:
         if _team_scope(params):
             return self.team("daily", params)
         self.ledger.refresh()
         f = self.parse_filter(params)
-        return self.cached("daily", f.key, lambda: queries.daily(self.ledger, queries.filtered(self.ledger, f), f))
+        split = queries.by_tool(params)
+        return self.cached("daily", (f.key, split), lambda: queries.daily(self.ledger, self.rows(f), f, split))
 
     def periods(self, kind: str, params: dict | None = None) -> dict:
         """The filter's days by "week" (starting on config's `week_start`), "month" or "day"."""
         if _team_scope(params):
             return self.team(kind, params or {})
         self.ledger.refresh()
-        f = self.parse_filter(params)
-        return self.cached(
-            "periods",
-            (kind, f.key),
-            lambda: periods.periods(self.ledger, queries.filtered(self.ledger, f), f, kind, self.cfg.week_start),
-        )
+        f, split, week = self.parse_filter(params), queries.by_tool(params), self.cfg.week_start
+        key = (kind, f.key, split)
+        return self.cached("periods", key, lambda: periods.periods(self.ledger, self.rows(f), f, kind, week, split))
 
     def blocks(self, params: dict | None = None, now_ms: int | None = None) -> list[blocks.Block]:
         """Estimated 5-hour blocks (blocks.py) of one tool's records (params "tool": default

@@ -30,9 +30,9 @@ def _numbers(row: dict[str, Any], compact: bool) -> list[str]:
     ]
 
 
-def periods(result: dict[str, Any], kind: str, breakdown: bool = False, color: bool = False) -> str:
+def periods(result: dict[str, Any], kind: str, breakdown: str | None = None, color: bool = False) -> str:
     """The periods with usage (a period without any is left out; the JSON keeps it), each
-    followed by its models when `breakdown`, and the total."""
+    followed by its models (`breakdown` "model") or its tools ("tool"), and the total."""
     key = {"day": "days", "week": "weeks", "month": "months"}[kind]
     label = {"day": "date", "week": "week", "month": "month"}[kind]
     used = [p for p in result[key] if p["messages"]]
@@ -42,7 +42,8 @@ def periods(result: dict[str, Any], kind: str, breakdown: bool = False, color: b
     for p in used:
         entries.append((p[label], p, None))
         if breakdown:
-            entries += [(f"  {name}", m, "model") for name, m in p["byModel"].items()]
+            split = p["byTool"] if breakdown == "tool" else p["byModel"]
+            entries += [(f"  {name}", m, "model") for name, m in split.items()]
     if len(used) > 1 or breakdown:
         entries.append(("Total", result["totals"], "total"))
 

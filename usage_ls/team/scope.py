@@ -36,6 +36,8 @@ def answer(
     pricer: Pricer,
     cache: insights.Cache | None = None,
 ) -> dict[str, Any]:
+    if params.get("byTool"):
+        raise InvalidParams("byTool", "the team database has no split by tool (its rollups have no tool)")
     if f.tool is not None and name != "attribution":
         # the team's rollups have no tool; its records do, but only blocks and attribution
         # read them by tool so far
