@@ -200,3 +200,21 @@ def test_report_by_tool_lists_each_periods_tools(data_dir):
     assert {t: row["inputTokens"] for t, row in month["byTool"].items()} == want
     both = _cli(data_dir, "report", "daily", *span, "--by-tool", "--breakdown")
     assert both.returncode == 2 and "--by-tool" in both.stderr
+
+
+async def test_insights_for_one_tool_count_its_spend_only(data_dir):
+    import datetime as dt
+
+    now = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)  # today, even just after midnight
+    stamp = now.isoformat()
+    async with Editor(data_dir) as ed:
+        await ed.record(
+            rec(
+                "claude-sonnet-4-5", 10, 1, id="i1", feature="claude-code", costUsd=3.0, billing="byok", timestamp=stamp
+            ),
+            rec("gpt-5", 10, 1, id="i2", feature="codex", costUsd=0.5, billing="byok", timestamp=stamp),
+        )
+        both = await ed.request("usage/insights", {})
+        codex = await ed.request("usage/insights", {"tool": "codex"})
+        assert both["projection"]["today"]["costUsd"] == pytest.approx(3.5)
+        assert codex["projection"]["today"]["costUsd"] == pytest.approx(0.5)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from usage_ls import days, insights, queries, spikes
+from usage_ls import by_tool, days, insights, queries, spikes
 from usage_ls.budgets import Budgets, announced
 from usage_ls.config import Config
 from usage_ls.pricing import Pricer
@@ -52,6 +52,9 @@ class InsightEngine:
 
     def _filter(self, params: dict) -> queries.Filter:
         return queries.parse_filter(params, self.tz)
+
+    def _series(self, f: queries.Filter, metric: str) -> list[float]:
+        return queries.series(self.ledger, f, metric, by_tool.rows(self.ledger, f))
 
     def _clock(self, today: str, now_ms: int) -> dict:
         """Hours elapsed today and left today and this month (real local midnights: DST-safe)."""
@@ -138,9 +141,7 @@ class InsightEngine:
         sig = self._past(
             "days",
             (first, prev, f.key, metric),
-            lambda: tuple(
-                queries.series(self.ledger, self._filter(self._dims(f, **{"from": first, "to": prev})), metric)
-            ),
+            lambda: tuple(self._series(self._filter(self._dims(f, **{"from": first, "to": prev})), metric)),
         )
         key = (day, f.project, f.user, f.model, f.billing, f.tool, metric, calls)
         hit = self._hours_cache.get(key)
@@ -209,7 +210,7 @@ class InsightEngine:
                         by_session[session] = by_session.get(session, 0.0) + float(sums[j])
             spike["topSession"] = insights.top_share(by_session) if by_session else None
         else:
-            chunk = queries.filtered(led, self._filter(self._dims(f, **{"from": day, "to": day})))
+            chunk = by_tool.rows(led, self._filter(self._dims(f, **{"from": day, "to": day})))
             values = chunk.m[METRICS.index(metric)]
             by_model = insights.contributions(led.models.names, chunk.model, values)
             by_project = insights.contributions(led.projects.names, chunk.project, values)
@@ -316,7 +317,7 @@ class InsightEngine:
         series = self._past(
             "series",
             (f.key, metric),
-            lambda: queries.series(self.ledger, self._filter(self._dims(f, **{"from": first, "to": past_end})), metric),
+            lambda: self._series(self._filter(self._dims(f, **{"from": first, "to": past_end})), metric),
         )
         if f.end == today:
             series = series + [spent(credits_v if metric == "credits" else cost_v, mask)]

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from usage_ls import days, queries
+from usage_ls import by_tool, days, queries
 from usage_ls.config import WEEKDAYS
 from usage_ls.store.ledger import Ledger
 from usage_ls.store.rollup import METRICS, Chunk
@@ -51,12 +51,12 @@ def periods(
     selection: queries.Filter,
     kind: str,
     week_start: str = "monday",
-    by_tool: bool = False,
+    split_tools: bool = False,
 ) -> dict[str, Any]:
     """Every period that overlaps the filter's days, each with its totals and `byModel` (the
     same totals per model, most tokens first): {"weeks"|"months"|"days": [...], "totals"}.
     A period's `start`/`end` are its calendar bounds, `from`/`to` the days of it counted.
-    With `by_tool`, each period has `byTool` too (the same totals per tool, from the records)."""
+    With `split_tools`, each period has `byTool` too (the same totals per tool, from the records)."""
     if kind not in KINDS:
         raise ValueError(f"unknown period {kind!r}")
     lo, hi = days.ordinal(selection.start), days.ordinal(selection.end)
@@ -100,8 +100,8 @@ def periods(
         for p, models in enumerate(per_model):
             models.sort(key=lambda item: (-item[1]["totalTokens"], -(item[1]["costUsd"] or 0.0), item[0]))
             out[p]["byModel"] = dict(models)
-    if by_tool:
-        split = queries.tool_split(ledger, selection, day_period, nper)
+    if split_tools:
+        split = by_tool.split(ledger, selection, day_period, nper)
         for p, tools in enumerate(split):
             rows = queries.totals_rows(np.array([sums for _, sums in tools])) if tools else []
             out[p]["byTool"] = {name: row for (name, _), row in zip(tools, rows)}

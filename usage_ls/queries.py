@@ -99,18 +99,11 @@ def parse_filter(params: dict[str, Any] | None, tz: dt.tzinfo) -> Filter:
     )
 
 
-def by_tool(params: dict[str, Any] | None) -> bool:
-    """The `byTool` flag of `usage/daily` (and the CLI's weeks and months): each period's
-    tools beside its models. InvalidParams naming it when not a boolean."""
-    value = (params or {}).get("byTool", False)
-    if not isinstance(value, bool):
-        raise InvalidParams("byTool", f"expected true or false, got {describe(value)}")
-    return value
-
-
 def filtered(ledger: Ledger, selection: Filter) -> Chunk:
+    """The filter's aggregate rows, from the rollups. A filter by tool is answered from the
+    records (`by_tool.rows`): the rollups have no tool."""
     if selection.tool is not None:
-        return _records_chunk(ledger, selection)
+        raise ValueError("a filter by tool is answered by by_tool.rows, not the rollups")
     chunk = ledger.facts(selection.start, selection.end)
     mask = None
     for value, dims, column in (
@@ -125,75 +118,6 @@ def filtered(ledger: Ledger, selection: Filter) -> Chunk:
         sel = chunk.billing == billing_code(selection.billing)
         mask = sel if mask is None else mask & sel
     return chunk if mask is None else chunk.take(mask)
-
-
-def _records_chunk(ledger: Ledger, selection: Filter) -> Chunk:
-    """The filter's records, one aggregate row each (what `filtered` answers for a tool)."""
-    return _record_rows(ledger, selection)[0]
-
-
-def _record_rows(ledger: Ledger, selection: Filter, tools: list[str] | None = None) -> tuple[Chunk, np.ndarray]:
-    """The filter's records, one aggregate row each; given `tools`, each row's tool too: an
-    index into `tools` (names appended as found; NO_TOOL for a record without a feature)."""
-    from usage_ls.attribution import tool_of
-
-    parts, tool_ids = [], []
-    index: dict[str, int] = {name: i for i, name in enumerate(tools or ())}
-    for day in days.day_range(selection.start, selection.end):
-        cols = ledger.day_columns(day)
-        if not len(cols):
-            continue
-        cols = cols.take(row_mask(ledger, cols, selection))
-        n = len(cols)
-        if not n:
-            continue
-        m = np.empty((METRIC_COUNT, n))
-        m[METRICS.index("messages")] = 1.0
-        for field in TOTAL_TOKEN_FIELDS:
-            m[METRICS.index(field)] = cols.tokens[TOKEN_FIELDS.index(field)]
-        unpriced = np.isnan(cols.cost)
-        m[METRICS.index("costUsd")] = np.where(unpriced, 0.0, cols.cost)
-        m[METRICS.index("credits")] = np.nan_to_num(cols.credits, nan=0.0)
-        m[METRICS.index("unpricedMessages")] = unpriced
-        day_ord = np.full(n, days.ordinal(day), dtype=np.int32)
-        parts.append(Chunk(day_ord, cols.model, cols.project, cols.user, cols.billing, m))
-        if tools is not None:
-            refs = cols.text[TEXT_COLUMNS.index("feature")]
-            present = np.unique(refs)
-            remap = np.zeros(int(present.max()) + 2, dtype=np.int32)  # refs of -1 (None) at the end
-            for j in present.tolist():
-                name = (tool_of(cols.strings.get(j)) if j >= 0 else None) or NO_TOOL
-                if name not in index:
-                    index[name] = len(tools)
-                    tools.append(name)
-                remap[j] = index[name]
-            tool_ids.append(remap[refs])
-    ids = np.concatenate(tool_ids) if tool_ids else np.zeros(0, dtype=np.int32)
-    return Chunk.concat(parts), ids
-
-
-NO_TOOL = "(no tool)"  # a record without a feature, in a split by tool
-
-
-def tool_split(
-    ledger: Ledger, selection: Filter, period_of_day: np.ndarray, nper: int
-) -> list[list[tuple[str, np.ndarray]]]:
-    """Each period's sums per tool, most tokens first: [[(tool, metric sums)...] per period].
-    `period_of_day` maps a day of the filter (its index from `selection.start`) to its period."""
-    tools: list[str] = []
-    chunk, tool_ids = _record_rows(ledger, selection, tools)
-    out: list[list[tuple[str, np.ndarray]]] = [[] for _ in range(nper)]
-    if not len(chunk):
-        return out
-    idx = period_of_day[chunk.day.astype(np.int64) - days.ordinal(selection.start)]
-    sums = group(idx * len(tools) + tool_ids, chunk.m, nper * len(tools))
-    tok = [METRICS.index(k) for k in TOTAL_TOKEN_FIELDS]
-    for flat in np.nonzero(sums[:, METRICS.index("messages")])[0].tolist():
-        p, t = divmod(flat, len(tools))
-        out[p].append((tools[t], sums[flat]))
-    for rows in out:
-        rows.sort(key=lambda item: (-float(item[1][tok].sum()), -float(item[1][METRICS.index("costUsd")]), item[0]))
-    return out
 
 
 def group(keys: np.ndarray, m: np.ndarray, nbins: int) -> np.ndarray:
@@ -274,7 +198,11 @@ def totals_rows(sums: np.ndarray) -> list[dict[str, Any]]:
     ]
 
 
-def daily(ledger: Ledger, chunk: Chunk, selection: Filter, by_tool: bool = False) -> dict[str, Any]:
+def daily(
+    ledger: Ledger, chunk: Chunk, selection: Filter, tools: list[list[tuple[str, np.ndarray]]] | None = None
+) -> dict[str, Any]:
+    """Each day of the filter: its totals and `byModel`; given `tools` (by_tool.split, one
+    list a day), `byTool` too."""
     lo, hi = days.ordinal(selection.start), days.ordinal(selection.end)
     ndays = hi - lo + 1
     day_idx = chunk.day.astype(np.int64) - lo
@@ -310,21 +238,23 @@ def daily(ledger: Ledger, chunk: Chunk, selection: Filter, by_tool: bool = False
                 "totalTokens": tokens[j],
                 "messages": msgs[j],
             }
-    if by_tool:  # each day's tools, in byModel's shape
-        for d, tools in enumerate(tool_split(ledger, selection, np.arange(ndays), ndays)):
-            out[d]["byTool"] = {name: _short(sums) for name, sums in tools}
+    if tools is not None:  # each day's tools, in byModel's shape
+        for d, day_tools in enumerate(tools):
+            out[d]["byTool"] = {name: short_totals(sums) for name, sums in day_tools}
     return {"days": out}
 
 
-def _short(sums: np.ndarray) -> dict[str, Any]:
+def short_totals(sums: np.ndarray) -> dict[str, Any]:
     """A byModel/byTool entry of `usage/daily`: credits, cost, tokens, messages."""
     row = _totals(sums)
     return {k: row[k] for k in ("credits", "costUsd", "totalTokens", "messages")}
 
 
-def series(ledger: Ledger, selection: Filter, metric: str) -> list[float]:
-    """One metric per day of the filter's range (for sparklines)."""
-    chunk = filtered(ledger, selection)
+def series(ledger: Ledger, selection: Filter, metric: str, chunk: Chunk | None = None) -> list[float]:
+    """One metric per day of the filter's range (for sparklines), from its rows (`chunk`:
+    given for a filter by tool, see by_tool.rows)."""
+    if chunk is None:
+        chunk = filtered(ledger, selection)
     lo, hi = days.ordinal(selection.start), days.ordinal(selection.end)
     if not len(chunk):
         return [0.0] * (hi - lo + 1)
@@ -400,19 +330,6 @@ def row_mask(ledger: Ledger, cols: RecordColumns, selection: Filter, feature: st
         wanted = [j for j in np.unique(refs).tolist() if _of_tool(cols.strings.get(j), feature)]
         mask &= np.isin(refs, wanted)
     return mask
-
-
-def tools(ledger: Ledger, selection: Filter) -> list[str]:
-    """The tools (features' first words) that have records in the filter's days, sorted."""
-    from usage_ls.attribution import tool_of
-
-    found: set[str] = set()
-    for day in days.day_range(selection.start, selection.end):
-        cols = ledger.day_columns(day)
-        if len(cols):
-            refs = np.unique(cols.text[TEXT_COLUMNS.index("feature")]).tolist()
-            found.update(t for j in refs if j >= 0 and (t := tool_of(cols.strings.get(j))))
-    return sorted(found)
 
 
 def _of_tool(text: str | None, tool: str) -> bool:

@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+import usage_ls.by_tool as by_tool
 from usage_ls import attributed, blocks, days, limit_alerts, periods, plans, price_extra, queries, session_list, windows
 from usage_ls.budgets import Budgets
 from usage_ls.config import Config, load_config
@@ -154,7 +155,7 @@ class Usage:
         return queries.parse_filter(params, self.tz)
 
     def rows(self, f: queries.Filter) -> Any:
-        return queries.filtered(self.ledger, f)
+        return by_tool.rows(self.ledger, f)
 
     def team(self, name: str, params: dict) -> dict:
         """A `scope: "team"` answer, from the team database (team/scope.py)."""
@@ -207,15 +208,16 @@ class Usage:
             return self.team("daily", params)
         self.ledger.refresh()
         f = self.parse_filter(params)
-        split = queries.by_tool(params)
-        return self.cached("daily", (f.key, split), lambda: queries.daily(self.ledger, self.rows(f), f, split))
+        split = by_tool.flag(params)
+        tools = (lambda: by_tool.days_split(self.ledger, f)) if split else (lambda: None)
+        return self.cached("daily", (f.key, split), lambda: queries.daily(self.ledger, self.rows(f), f, tools()))
 
     def periods(self, kind: str, params: dict | None = None) -> dict:
         """The filter's days by "week" (starting on config's `week_start`), "month" or "day"."""
         if _team_scope(params):
             return self.team(kind, params or {})
         self.ledger.refresh()
-        f, split, week = self.parse_filter(params), queries.by_tool(params), self.cfg.week_start
+        f, split, week = self.parse_filter(params), by_tool.flag(params), self.cfg.week_start
         key = (kind, f.key, split)
         return self.cached("periods", key, lambda: periods.periods(self.ledger, self.rows(f), f, kind, week, split))
 
