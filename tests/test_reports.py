@@ -187,6 +187,22 @@ def test_a_daily_report_over_a_year_lists_the_days_with_usage_in_80_columns(data
     _record(data_dir, [_spread(1)[0] | {"id": "p1", "billing": "premium", "timestamp": "2026-11-02T10:00:00Z"}])
     assert "Credits" in _cli(data_dir, "report", "daily", *year).splitlines()[1]
     assert "no usage in this range" in _cli(data_dir, "report", "daily", "--from", "2026-01-01", "--to", "2026-01-31")
+    # a day with unpriced messages beside priced ones: its cost is marked and said once below,
+    # so the models still fit (they left the table when the cost read "$1.16 +2 unpriced")
+    _record(
+        data_dir,
+        [
+            _spread(1)[0] | {"id": f"u{i}", "model": "acme-coder-v2", "timestamp": f"2026-11-02T1{i}:00:00Z"}
+            for i in range(2)
+        ],
+    )
+    marked = _cli(data_dir, "report", "daily", *year)
+    _fits(marked)
+    assert marked.splitlines()[1].rstrip().endswith("Top models")
+    day = next(line for line in marked.splitlines() if line.startswith("2026-11-02"))
+    assert "$0.0060* " in day and "acme-coder" in day  # its top model: the unpriced one has more tokens
+    total = next(line for line in marked.splitlines() if line.startswith("Total"))
+    assert marked.splitlines()[-1].endswith(f"2 of {total.split()[1]}") and "unpriced" in marked.splitlines()[-1]
     # the interactions: 80 columns, each charged in its own currency, no User column for one user
     rows = _cli(data_dir, "report", "interactions", *year, "--limit", "500")
     _fits(rows)

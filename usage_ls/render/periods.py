@@ -66,20 +66,37 @@ def daily(result: dict[str, Any], color: bool = False) -> str:
     }
     total |= {k: sum(d[k] for d in used) for k in ("cacheWriteTokens", "totalTokens", "unpricedMessages")}
     entries: list[tuple[str, dict[str, Any], str, str | None]] = []
+    tops: dict[str, str] = {}  # a day's top model and how many others, where three do not fit
     for d in used:
-        top = sorted(d["byModel"].items(), key=lambda kv: -kv[1]["totalTokens"])[:3]
-        entries.append((d["date"], d, ", ".join(short_model(name) for name, _ in top), None))
+        ranked = [short_model(name) for name, _ in sorted(d["byModel"].items(), key=lambda kv: -kv[1]["totalTokens"])]
+        entries.append((d["date"], d, ", ".join(ranked[:3]), None))
+        tops[d["date"]] = ranked[0] + (f" +{len(ranked) - 1}" if len(ranked) > 1 else "") if ranked else ""
     if len(used) > 1:
         entries.append(("Total", total, "", "total"))
 
-    def rows(compact: bool) -> list[list[str]]:
-        return [[name, *_numbers(row, compact), models] for name, row, models, _ in entries]
+    def rows(compact: bool, marked: bool = False) -> list[list[str]]:
+        out = []
+        for name, row, models, _ in entries:
+            numbers = _numbers(row, compact)
+            if marked and 0 < row["unpricedMessages"] < row["messages"]:
+                numbers[-1] = fmt.usd(row["costUsd"]) + "*"  # "+N unpriced" said once, below
+            out.append([name, *numbers, tops.get(name, "") if marked else models])
+        return out
+
+    def fits(text: str) -> bool:
+        return max(len(fmt.plain(line)) for line in text.splitlines()) <= WIDTH
 
     headers = ["Date", "Msgs", "Input", "Output", "Cache", "Total", "Credits", "Cost", "Top models"]
     styles = [style for *_, style in entries]
     text = fitted(headers, rows, "lrrrrrrrl", styles, color, elastic=8, min_elastic=12)
-    if max(len(fmt.plain(line)) for line in text.splitlines()) <= WIDTH:
+    if fits(text):
         return text
+    # "$1.16 +2 unpriced" leaves no room for the models: a mark on the cost, and one note
+    text = fitted(headers, lambda c: rows(c, True), "lrrrrrrrl", styles, color, elastic=8, min_elastic=12)
+    unpriced = total["unpricedMessages"]
+    if fits(text) and unpriced:
+        note = f"* and unpriced messages (their model has no known price): {unpriced:,} of {total['messages']:,}"
+        return text + "\n" + paint(note, "note", color)
     return fitted(headers[:-1], lambda c: [r[:-1] for r in rows(c)], "lrrrrrrr", styles, color)  # no room for models
 
 
