@@ -382,7 +382,19 @@ def _register(method: protocol.Method) -> None:
             return await asyncio.get_running_loop().run_in_executor(_team_thread(), call, ls.svc(), p)
         return call(ls.svc(), p)
 
-    chosen = team_or_local if method.short in TEAM_OFF_LOOP else handler
+    async def team_page(ls: UsageServer, params: Any) -> Any:
+        """The Team page: its team answers asked in the team thread, the page built on the
+        loop from them with this machine's (dashboard/offloop.py)."""
+        p = _params(params)
+        if not (isinstance(p, dict) and p.get("scope") == "team"):
+            return call(ls.svc(), p)
+        from usage_ls.dashboard.offloop import Recording, Replay
+
+        recording = Recording(ls.svc())
+        await asyncio.get_running_loop().run_in_executor(_team_thread(), call, recording, p)
+        return call(Replay(ls.svc(), recording.answers), p)
+
+    chosen = team_or_local if method.short in TEAM_OFF_LOOP else team_page if method.short == "dashboard" else handler
     chosen.__name__ = method.short
     server.feature(method.name)(chosen)
 

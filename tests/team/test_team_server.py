@@ -129,3 +129,40 @@ def test_a_slow_team_answer_does_not_hold_up_the_editor(tmp_path, pg, main):
     finally:
         locker.close()
         server.close()
+
+
+def test_a_slow_team_page_does_not_hold_up_the_editor(tmp_path, pg, main):
+    """The Team view's page (`usage/dashboard` with scope team: a dozen team answers) waits for
+    the database; meanwhile the status bar comes at once, and the page, once the lock goes,
+    has the team's numbers and this machine's plan limits."""
+    import json
+
+    d = machine(tmp_path, "laptop", "alice", pg)
+    record(d, records("page", 30))
+    assert "30 new to the team database" in main(d, "sync").stdout
+    server = RawServer(d)
+    locker = psycopg.connect(pg)
+    try:
+        server.initialize()
+        locker.execute(
+            "LOCK TABLE usage_ls.daily, usage_ls.daily_models, usage_ls.daily_users, usage_ls.daily_projects "
+            "IN ACCESS EXCLUSIVE MODE"
+        )
+        server.next_id += 1
+        page_id = server.next_id
+        params = {**SPAN, "scope": "team", "billing": "all", "nonce": "n0nce-For-The-Webview-123"}
+        server.send({"jsonrpc": "2.0", "id": page_id, "method": "usage/dashboard", "params": params})
+        started = time.monotonic()
+        bar = server.request("usage/statusBar", {})["result"]
+        assert "cr" in bar["text"] and time.monotonic() - started < 5
+        assert not any(m.get("id") == page_id for m in server.others)  # still waiting for the lock
+        locker.rollback()
+        page = next((m for m in server.others if m.get("id") == page_id), None) or server.wait_for(page_id)
+        html = page["result"]["html"]
+        boot = json.loads(html.split('id="usage-data">', 1)[1].split("</script>", 1)[0])
+        assert boot["scope"] == "team" and boot["data"]["summary"]["messages"] == 30
+        local = server.request("usage/limits", {})["result"]
+        assert boot["data"]["limits"] == local  # this machine's, asked on the loop, not a placeholder
+    finally:
+        locker.close()
+        server.close()
