@@ -68,6 +68,18 @@ def _by_hand(tool: str) -> dict[str, dict[str, int]]:
     return out
 
 
+def _record_all(data_dir) -> None:
+    """`_records()` through `usage-ls record` (JSON lines on stdin)."""
+    lines = "\n".join(json.dumps(r) for r in _records())
+    subprocess.run(
+        [sys.executable, "-m", "usage_ls", "--data-dir", str(data_dir), "record"],
+        input=lines,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+
 def _cli(data_dir, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "usage_ls", "--data-dir", str(data_dir), *args],
@@ -115,14 +127,7 @@ async def test_each_tools_days_are_its_own_records_and_the_tools_add_up_to_all(d
 
 
 def test_report_tool_in_the_terminal_and_json(data_dir):
-    lines = "\n".join(json.dumps(r) for r in _records())
-    subprocess.run(
-        [sys.executable, "-m", "usage_ls", "--data-dir", str(data_dir), "record"],
-        input=lines,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    _record_all(data_dir)
     span = ["--from", SPAN["from"], "--to", SPAN["to"]]
     daily = json.loads(_cli(data_dir, "report", "daily", *span, "--tool", "codex", "--json").stdout)
     want = _by_hand("codex")
@@ -140,14 +145,7 @@ def test_report_tool_in_the_terminal_and_json(data_dir):
 
 def test_ccusage_spellings_of_the_range(data_dir):
     # `--since 20261102 --until 20261103`, as ccusage takes them, is the same range
-    lines = "\n".join(json.dumps(r) for r in _records())
-    subprocess.run(
-        [sys.executable, "-m", "usage_ls", "--data-dir", str(data_dir), "record"],
-        input=lines,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    _record_all(data_dir)
     ours = _cli(data_dir, "report", "daily", "--from", SPAN["from"], "--to", SPAN["to"], "--json")
     theirs = _cli(data_dir, "report", "daily", "--since", "20261102", "--until", "20261103", "--json")
     assert theirs.returncode == 0 and json.loads(theirs.stdout) == json.loads(ours.stdout)
@@ -179,14 +177,7 @@ async def test_by_tool_splits_each_day_into_the_tools_own_numbers(data_dir):
 
 
 def test_report_by_tool_lists_each_periods_tools(data_dir):
-    lines = "\n".join(json.dumps(r) for r in _records())
-    subprocess.run(
-        [sys.executable, "-m", "usage_ls", "--data-dir", str(data_dir), "record"],
-        input=lines,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    _record_all(data_dir)
     span = ["--from", SPAN["from"], "--to", SPAN["to"]]
     table = _cli(data_dir, "report", "daily", *span, "--by-tool")
     assert table.returncode == 0, table.stderr

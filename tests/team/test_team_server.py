@@ -102,6 +102,14 @@ def test_config_sync_key(tmp_path):
         assert (error is None and not cfg.errors) or any(error in e for e in cfg.errors)
 
 
+def _lock_rollups(conn) -> None:
+    """Hold every rollup table in `conn`'s transaction until it rolls back: team answers wait."""
+    conn.execute(
+        "LOCK TABLE usage_ls.daily, usage_ls.daily_models, usage_ls.daily_users, usage_ls.daily_projects "
+        "IN ACCESS EXCLUSIVE MODE"
+    )
+
+
 def test_a_slow_team_answer_does_not_hold_up_the_editor(tmp_path, pg, main):
     """A team query waits for the database (here: the rollups locked by another session, so it
     cannot finish until the lock goes); meanwhile the status bar and local answers come at once."""
@@ -112,10 +120,7 @@ def test_a_slow_team_answer_does_not_hold_up_the_editor(tmp_path, pg, main):
     locker = psycopg.connect(pg)  # a transaction holding the lock until rollback
     try:
         server.initialize()
-        locker.execute(
-            "LOCK TABLE usage_ls.daily, usage_ls.daily_models, usage_ls.daily_users, usage_ls.daily_projects "
-            "IN ACCESS EXCLUSIVE MODE"
-        )
+        _lock_rollups(locker)
         server.next_id += 1
         team_id = server.next_id
         server.send({"jsonrpc": "2.0", "id": team_id, "method": "usage/summary", "params": {**SPAN, "scope": "team"}})
@@ -144,10 +149,7 @@ def test_a_slow_team_page_does_not_hold_up_the_editor(tmp_path, pg, main):
     locker = psycopg.connect(pg)
     try:
         server.initialize()
-        locker.execute(
-            "LOCK TABLE usage_ls.daily, usage_ls.daily_models, usage_ls.daily_users, usage_ls.daily_projects "
-            "IN ACCESS EXCLUSIVE MODE"
-        )
+        _lock_rollups(locker)
         server.next_id += 1
         page_id = server.next_id
         params = {**SPAN, "scope": "team", "billing": "all", "nonce": "n0nce-For-The-Webview-123"}
