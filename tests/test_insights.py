@@ -399,3 +399,6 @@ def test_cli_insights_human_and_json(data_dir):
     swap = data["tips"][0]
     # reported $2.00 + 3 x $0.0525 against 4 x $0.0105 at sonnet's prices
     assert swap["savingUsd"] == pytest.approx(2.0 + 3 * 0.0525 - 4 * 0.0105)
+    # the filters asked for are in the heading, as the reports show them
+    narrowed = subprocess.run(env_cmd + ["insights", "--model", "claude-opus-4-1"], capture_output=True, text=True)
+    assert narrowed.stdout.splitlines()[0].endswith(" · model=claude-opus-4-1")

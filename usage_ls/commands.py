@@ -21,7 +21,10 @@ def insights(svc: Any, params: dict[str, Any], as_json: bool) -> int:
         print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
         return 0
     team = result.get("scope") == "team"
-    print(f"insights · {result['from']} .. {result['to']}" + (" · scope=team" if team else ""))
+    # the filters asked for, as the reports show them (scope=team last)
+    shown = [f"{k}={fmt.plain(str(v))}" for k, v in params.items() if k not in ("from", "to", "scope")]
+    shown += ["scope=team"] if team else []
+    print(f"insights · {result['from']} .. {result['to']}" + (f" · {', '.join(shown)}" if shown else ""))
     print("\nBudgets")
     lines = status_render.budget_lines(result["budgets"])
     if lines:
