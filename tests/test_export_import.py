@@ -90,7 +90,8 @@ def test_filters_and_bad_rows(tmp_path):
     only = run(a, "export", "--project", "=2+3", "--format", "jsonl")
     assert [json.loads(line)["id"] for line in only.stdout.splitlines()] == ["r3"]
     assert run(a, "export", "--from", "2026-11-20", "--format", "jsonl").stdout.count("\n") == 2
-    bad = run(a, "export", "--from", "20261120")
+    assert run(a, "export", "--from", "20261120", "--format", "jsonl").stdout.count("\n") == 2  # ccusage's spelling
+    bad = run(a, "export", "--from", "20/11/2026")
     assert bad.returncode == 2 and "from: expected a date as YYYY-MM-DD" in bad.stderr
 
     csv_file = tmp_path / "a.csv"
