@@ -720,6 +720,30 @@ def test_copilot_cli_a_request_made_with_the_users_own_key_is_byok(tmp_path, dat
     assert [r["billing"] for r in _rows(data2, env2)] == ["premium", "byok", "byok"]
 
 
+def test_copilot_cli_a_store_row_written_after_its_usage_record_was_read(tmp_path, data):
+    # the watcher may read a session's events (the usage record of a request) in one import and
+    # the store's row of that request in the next, the events file unchanged: the records are
+    # joined within an import, so the row is booked as it looks (1.0.102's own-key row: no AI
+    # units at 0x)
+    home = _copilot_home(tmp_path, "copilot-cli-byok")
+    shutil.rmtree(home / "otel")
+    for other in ("2", "3"):
+        shutil.rmtree(home / "session-state" / f"b70c0000-0000-4000-8000-00000000000{other}")
+    con = sqlite3.connect(home / "session-store.db")
+    later = con.execute("SELECT * FROM assistant_usage_events WHERE id >= 2").fetchall()
+    con.execute("DELETE FROM assistant_usage_events WHERE id >= 2")
+    con.commit()
+    env = clean_env(tmp_path, COPILOT_HOME=home)
+    assert import_json(data, "copilot-cli", env=env)["imported"] == 1
+    con.executemany(f"INSERT INTO assistant_usage_events VALUES ({', '.join('?' * len(later[0]))})", later)
+    con.commit()
+    con.close()
+    res = import_json(data, "copilot-cli", env=env)
+    assert (res["imported"], res["tools"][0]["filesRead"]) == (2, 1)  # the store only: the events file is unchanged
+    # row 2 as it looks (own key), row 3 too: its record (a plan request) is not at hand
+    assert [r["billing"] for r in _rows(data, env)] == ["premium", "byok", "byok"]
+
+
 def test_copilot_cli_otel_file_where_the_user_sent_it(tmp_path, data):
     spans = (MORE / "copilot-cli" / "otel" / "copilot-otel.jsonl").read_text()
     elsewhere = tmp_path / "traces" / "copilot.jsonl"
