@@ -339,14 +339,37 @@ def openclaw_bulk(root: Path, target: int, seed: int = 28) -> None:
         s += 1
 
 
+def _copilot_usage_record(g: Gen, sid: str, seq: int, model: str, byok: bool, tokens: tuple) -> dict:
+    """A `session.usage_record` as Copilot CLI 1.0.102 writes one per request (`isByok`: made with
+    the user's own key; its other fields are read by nobody, but make the line its real size)."""
+    inp, out, cr, cw = tokens
+    call = "msg_" + g.uuid().replace("-", "")[:24]
+    usage = {"model": model, "modelDisplayName": model, "inputTokens": inp + cr + cw, "outputTokens": out,
+             "cacheReadTokens": cr, "cacheWriteTokens": cw, "cost": 0 if byok else 1,
+             "duration": g.rng.randint(800, 40_000), "timeToFirstTokenMs": g.rng.random() * 3000,
+             "initiator": "user", "interactionType": "conversation-agent", "isByok": byok}  # fmt: skip
+    if byok:
+        usage |= {"byokKind": "local_user", "modelProvider": "anthropic" if "claude" in model else "openai"}
+    usage |= {"isAuto": False, "maxPromptTokens": 168000, "maxOutputTokens": 32000, "transport": "http",
+              "requestBodyBytes": g.rng.randint(20_000, 400_000), "apiCallId": call,
+              "providerCallId": "req_" + g.uuid().replace("-", "")[:24], "rte": False,
+              "apiEndpoint": "/v1/messages" if "claude" in model else "/responses",
+              "accounting": {"sourceSessionId": sid, "sequence": seq, "usageId": call},
+              "aiCreditsStatus": "unavailable" if byok else "complete", "availableToolCount": 17,
+              "toolTokenCount": 6335, "frontierSource": "reported_writes", "cacheDetailsReported": True,
+              "numToolCalls": 1, "toolCounts": {"view": 1}, "finishReason": "tool_calls"}  # fmt: skip
+    return {"usage": usage}
+
+
 def copilot_cli_bulk(root: Path, target: int, seed: int = 29) -> None:
     g, written, s = Gen(seed), 0, 0
     while written < target:
         t, sid = g.start(s), g.uuid()
         lines: list[dict] = [{"type": "session.start", "id": g.uuid(), "timestamp": iso(t), "parentId": None,
-                              "data": {"sessionId": sid, "copilotVersion": "0.0.360",
+                              "data": {"sessionId": sid, "copilotVersion": "1.0.102",
                                        "context": {"cwd": f"/home/dev/src/{PROJECTS[s % 6]}"}}}]  # fmt: skip
         model = ["claude-sonnet-4.5", "gpt-5", "claude-opus-4.5"][s % 3]
+        byok = s % 4 == 1  # a quarter of the sessions with the user's own key
         total = {"inputTokens": 0, "outputTokens": 0, "cacheReadTokens": 0, "cacheWriteTokens": 0}
         requests = 0
         for turn in range(g.turns()):
@@ -361,6 +384,8 @@ def copilot_cli_bulk(root: Path, target: int, seed: int = 29) -> None:
             requests += 1
             lines.append({"type": "assistant.message", "id": g.uuid(), "timestamp": iso(t),
                           "data": {"content": g.bulk(), "toolRequests": []}})  # fmt: skip
+            lines.append({"type": "session.usage_record", "id": g.uuid(), "timestamp": iso(t),
+                          "data": _copilot_usage_record(g, sid, requests, model, byok, (inp, out, cr, cw))})  # fmt: skip
             t = g.step(t)
             if turn % 15 == 14:  # the session ends, and is resumed: its figures so far (running totals)
                 metrics = {

@@ -5,6 +5,7 @@ pattern and file, and only the marked lines of a log parsed."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from usage_ls.importers.base import walk
@@ -66,6 +67,11 @@ def test_marked_lines_parsed_others_only_checked_problems_counted_in_file_order(
     result = FileResult()
     kinds = [o["message"]["type"] for _off, o in marked_objects(log, 0, result, (b"StatusUpdate", b"TurnBegin"))]
     assert kinds == ["StatusUpdate", "TurnBegin", "StatusUpdate"]
+    # or a pattern (marks with a common start: one search), the same lines
+    result = FileResult()
+    mark = re.compile(rb'"(?:StatusUpdate|TurnBegin)"')
+    assert [o["message"]["type"] for _off, o in marked_objects(log, 0, result, mark)] == kinds
+    assert result.unreadable == 3
 
 
 def test_ids_looked_up_by_binary_search_as_isin_finds_them():

@@ -651,6 +651,99 @@ def test_copilot_cli_a_request_in_the_store_and_the_otel_file_counts_once(tmp_pa
     assert _daily(data, env)["2026-11-02"][:4] == (4000, 1000, 48000, 3000)
 
 
+def _copilot_home(tmp_path, fixture: str, *, store_only: bool = False):
+    """A Copilot home from a fixture folder, its store built from the fixture's SQL."""
+    home = tmp_path / "home" / ".copilot"
+    skip = ("*.sql", "session-state", "otel") if store_only else ("*.sql",)
+    shutil.copytree(MORE / fixture, home, ignore=shutil.ignore_patterns(*skip))
+    con = sqlite3.connect(home / "session-store.db")
+    con.executescript((MORE / fixture / "session-store.sql").read_text())
+    con.commit()
+    con.close()
+    return home
+
+
+def _billed(row: dict) -> tuple:
+    return (row["billing"], row["model"], row["inputTokens"], row["outputTokens"], row["cacheReadTokens"],
+            row["cacheWriteTokens"])  # fmt: skip
+
+
+def test_copilot_cli_a_request_made_with_the_users_own_key_is_byok(tmp_path, data):
+    # Copilot CLI on the plan and with the user's own key (bring-your-own-key) in the same
+    # sessions: each request's `session.usage_record` says which (`isByok`); the own-key ones
+    # cost dollars at the provider's list price and no Copilot credits
+    home = _copilot_home(tmp_path, "copilot-cli-byok")
+    env = clean_env(tmp_path, COPILOT_HOME=home, COPILOT_OTEL_FILE_EXPORTER_PATH=home / "otel" / "copilot-otel.jsonl")
+    res = import_json(data, "copilot-cli", env=env)
+    # session 1: its 3 store rows; session 3: its 2 chat spans; session 2: its 2 shutdowns
+    assert (res["imported"], res["unreadable"]) == (7, 0)
+    rows = _rows(data, env)
+    assert [_billed(r) for r in rows] == [
+        # 11-02, the store (joined to the usage records by session and tokens: it has no call id)
+        ("premium", "claude-sonnet-4.5", 2000, 400, 20000, 3000),
+        ("byok", "claude-sonnet-4.5", 2000, 600, 28000, 0),
+        # a plan request of an included model (0x) that Copilot reported no AI credits for: its
+        # row looks like an own-key one, its usage record says it was not
+        ("premium", "gpt-4.1", 5000, 200, 0, 0),
+        # 11-03: session 2's first run, on the plan; session 3's spans (joined by their
+        # gen_ai.response.id, the record's apiCallId), the first again a 0x plan request
+        ("premium", "gpt-5", 4000, 500, 6000, 0),
+        ("premium", "gpt-4.1", 8000, 100, 0, 0),
+        ("byok", "claude-sonnet-4.5", 1000, 300, 10000, 1000),
+        # 11-04: session 2 resumed with the user's own key: what its second shutdown added
+        ("byok", "gpt-5", 2000, 300, 3000, 0),
+    ]
+    cost = [r["costUsd"] for r in rows]
+    credits = [r["credits"] for r in rows]
+    # the plan request's recorded 5e9 nano AI units: $0.05, 5 AI credits
+    assert (cost[0], credits[0]) == (pytest.approx(0.05), pytest.approx(5.0))
+    # own key: list price (claude-sonnet-4.5 $3 / $15 / $0.30 / $3.75 per million tokens, gpt-5
+    # $1.25 / $10 / $0.125), no credits
+    assert [cost[i] for i in (1, 5, 6)] == [
+        pytest.approx((2000 * 3 + 600 * 15 + 28000 * 0.3) / 1e6),
+        pytest.approx((1000 * 3 + 300 * 15 + 10000 * 0.3 + 1000 * 3.75) / 1e6),
+        pytest.approx((2000 * 1.25 + 300 * 10 + 3000 * 0.125) / 1e6),
+    ]
+    assert [credits[i] for i in (1, 5, 6)] == [0, 0, 0]
+    assert cost[3] == pytest.approx(0.02)  # session 2's first run: 2e9 nano AI units
+    assert all(credits[i] > 0 for i in (0, 2, 3, 4))  # plan usage spends credits
+    assert import_json(data, "copilot-cli", env=env)["imported"] == 0
+    assert len(_rows(data, env)) == 7
+    # the store alone (the sessions' events and spans gone): a row tells by itself that it has no AI-credit
+    # figure at a 0x multiplier, as 1.0.102 writes an own-key row; so does the included model's
+    # plan row, which is then taken for an own-key one
+    alone = _copilot_home(tmp_path / "alone", "copilot-cli-byok", store_only=True)
+    data2 = tmp_path / "data2"
+    write_config(data2, 'timezone = "UTC"\n')
+    env2 = clean_env(tmp_path, COPILOT_HOME=alone)
+    assert import_json(data2, "copilot-cli", env=env2)["imported"] == 3
+    assert [r["billing"] for r in _rows(data2, env2)] == ["premium", "byok", "byok"]
+
+
+def test_copilot_cli_a_store_row_written_after_its_usage_record_was_read(tmp_path, data):
+    # the watcher may read a session's events (the usage record of a request) in one import and
+    # the store's row of that request in the next, the events file unchanged: the records are
+    # joined within an import, so the row is booked as it looks (1.0.102's own-key row: no AI
+    # units at 0x)
+    home = _copilot_home(tmp_path, "copilot-cli-byok")
+    shutil.rmtree(home / "otel")
+    for other in ("2", "3"):
+        shutil.rmtree(home / "session-state" / f"b70c0000-0000-4000-8000-00000000000{other}")
+    con = sqlite3.connect(home / "session-store.db")
+    later = con.execute("SELECT * FROM assistant_usage_events WHERE id >= 2").fetchall()
+    con.execute("DELETE FROM assistant_usage_events WHERE id >= 2")
+    con.commit()
+    env = clean_env(tmp_path, COPILOT_HOME=home)
+    assert import_json(data, "copilot-cli", env=env)["imported"] == 1
+    con.executemany(f"INSERT INTO assistant_usage_events VALUES ({', '.join('?' * len(later[0]))})", later)
+    con.commit()
+    con.close()
+    res = import_json(data, "copilot-cli", env=env)
+    assert (res["imported"], res["tools"][0]["filesRead"]) == (2, 1)  # the store only: the events file is unchanged
+    # row 2 as it looks (own key), row 3 too: its record (a plan request) is not at hand
+    assert [r["billing"] for r in _rows(data, env)] == ["premium", "byok", "byok"]
+
+
 def test_copilot_cli_otel_file_where_the_user_sent_it(tmp_path, data):
     spans = (MORE / "copilot-cli" / "otel" / "copilot-otel.jsonl").read_text()
     elsewhere = tmp_path / "traces" / "copilot.jsonl"

@@ -83,6 +83,16 @@ def _tokens(row: dict) -> tuple:
     return (row["inputTokens"], row["outputTokens"], row["cacheReadTokens"], row["cacheWriteTokens"])
 
 
+def _list_price(t: tuple) -> float:
+    """claude-sonnet-4.5 at Anthropic's list price ($3 / $15 / $0.30 cache read / $3.75 cache
+    write per million tokens) for (input, output, cache read, cache write)."""
+    return (t[0] * 3 + t[1] * 15 + t[2] * 0.3 + t[3] * 3.75) / 1e6
+
+
+def _own_key(rows: list[dict]) -> list[tuple]:
+    return [(r["billing"], r["credits"], r["costUsd"]) for r in rows]
+
+
 def _data(tmp_path, name="data"):
     d = tmp_path / name
     write_config(d, 'timezone = "UTC"\n')
@@ -129,7 +139,21 @@ def test_copilot_cli_books_each_request_once_from_its_store_otel_file_and_shutdo
     assert {(r["model"], r["project"], r["session"], r["feature"]) for r in rows} == {
         (real_vendor_tools.COPILOT_MODEL, "project", SESSION, "copilot-cli")
     }
+    # made with the user's own key (each request's `session.usage_record` has `isByok: true`):
+    # no Copilot credits, the provider's list price in dollars
+    byok = [("byok", 0, pytest.approx(_list_price(t))) for t in _truth(answered)]
+    assert _own_key(rows) == byok
     assert import_json(data, "copilot-cli", env=env)["imported"] == 0
+    # the store alone (no events, no spans): 1.0.102's own-key rows have no AI-credit figure
+    # (total_nano_aiu NULL) at a 0x request_multiplier, which tells them from plan rows
+    store_only = tmp_path / "store-only"
+    store_only.mkdir()
+    for f in (home / ".copilot").glob("session-store.db*"):
+        shutil.copy(f, store_only / f.name)
+    data4 = _data(tmp_path, "data4")
+    env4 = clean_env(tmp_path, COPILOT_HOME=store_only)
+    assert import_json(data4, "copilot-cli", env=env4)["imported"] == 3
+    assert _own_key(_rows(data4, env4)) == byok
     # the session's shutdown events alone (a store lost, an older Copilot): the resumed
     # session's second shutdown repeats the first's figures (running totals), so the session
     # adds up to the same tokens
@@ -139,6 +163,11 @@ def test_copilot_cli_books_each_request_once_from_its_store_otel_file_and_shutdo
     data2 = _data(tmp_path, "data2")
     assert import_json(data2, "copilot-cli", env=only)["unreadable"] == 0
     assert [sum(t) for t in zip(*(_tokens(r) for r in _rows(data2, only)))] == [sum(t) for t in zip(*_truth(answered))]
+    # the shutdowns do not say own key (providerModelMetrics' provider is null, "unknown"); the
+    # usage records before each do
+    shut = _rows(data2, only)
+    assert {(r["billing"], r["credits"]) for r in shut} == {("byok", 0)}
+    assert sum(r["costUsd"] for r in shut) == pytest.approx(sum(_list_price(t) for t in _truth(answered)))
     _same_tokens_as_ccusage(data, env, "copilot")
     # the OTel file alone: the same requests, the cache writes out of input (ccusage 20.0.24
     # leaves them in: counted twice)
@@ -146,6 +175,8 @@ def test_copilot_cli_books_each_request_once_from_its_store_otel_file_and_shutdo
     data3 = _data(tmp_path, "data3")
     assert import_json(data3, "copilot-cli", env=spans_only)["imported"] == 3
     assert sorted(_tokens(r) for r in _rows(data3, spans_only)) == sorted(_truth(answered))
+    # a span alone: github.copilot.cost 0 and no github.copilot.nano_aiu, as a store row
+    assert {(r["billing"], r["credits"]) for r in _rows(data3, spans_only)} == {("byok", 0)}
     binary = ccusage_binary()
     if binary is not None:
         theirs = ccusage_daily(binary, "copilot", spans_only)

@@ -161,13 +161,16 @@ def json_lines(path: Path, start: int, result: FileResult, *, final: bool = True
 
 
 _LF, _OPEN, _CLOSE = 10, ord("{"), ord("}")
-_MARKS: dict[bytes | tuple[bytes, ...], list[re.Pattern]] = {}
+Mark = bytes | tuple[bytes, ...] | re.Pattern[bytes]
+_MARKS: dict[Mark, list[re.Pattern]] = {}
 
 
 def marked_lines(
-    path: Path, start: int, result: FileResult, mark: bytes | tuple[bytes, ...], *, final: bool = True
+    path: Path, start: int, result: FileResult, mark: Mark, *, final: bool = True
 ) -> tuple[list[tuple[int, memoryview, bool]], bool]:
-    """The complete lines from `start` that contain `mark`, found without splitting the file
+    """The complete lines from `start` that contain `mark` (or match it, a pattern: several
+    marks with a common start, `"session\\.(?:start|shutdown)"`, are one literal search of that
+    start where a tuple of them is one search each), found without splitting the file
     into lines: [(offset, line, gap)] (each line a view into `read_into`'s buffer, valid until
     its next call), where `gap` says a non-blank line without the mark came
     before it (since the previous marked line), and whether such a line follows the last one.
@@ -187,8 +190,11 @@ def marked_lines(
         result.end = start + body
     patterns = _MARKS.get(mark)
     if patterns is None:
-        marks = (mark,) if isinstance(mark, bytes) else mark  # several: a line with any of them
-        patterns = _MARKS[mark] = [re.compile(re.escape(m)) for m in marks]
+        if isinstance(mark, re.Pattern):
+            patterns = _MARKS[mark] = [mark]
+        else:
+            marks = (mark,) if isinstance(mark, bytes) else mark  # several: a line with any of them
+            patterns = _MARKS[mark] = [re.compile(re.escape(m)) for m in marks]
     if len(patterns) == 1:
         starts: Iterator[int] = (m.start() for m in patterns[0].finditer(data, lo, body))
     else:  # each mark found on its own, in order: an alternation without a common first byte
@@ -250,7 +256,7 @@ def json_objects(path: Path, start: int, result: FileResult, *, final: bool = Tr
 
 
 def marked_objects(
-    path: Path, start: int, result: FileResult, mark: bytes | tuple[bytes, ...], *, final: bool = True
+    path: Path, start: int, result: FileResult, mark: Mark, *, final: bool = True
 ) -> Iterator[tuple[int, dict]]:
     """`json_objects` for the lines that contain `mark` (or one of several): for logs where the
     lines a tool reads carry a key the others lack, and most of the bytes are in the others
