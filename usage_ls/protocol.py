@@ -21,7 +21,7 @@ from usage_ls.service import Usage
 
 FilterParams = TypedDict(
     "FilterParams",
-    {"from": str, "to": str, "project": str, "user": str, "model": str, "billing": str, "scope": str},
+    {"from": str, "to": str, "project": str, "user": str, "model": str, "billing": str, "tool": str, "scope": str},
     total=False,
 )
 
@@ -41,7 +41,6 @@ class SessionsParams(FilterParams, total=False):
 
 class AttributionParams(FilterParams, total=False):
     by: str  # one of agent, skill, plugin, mcp, query (default: all of them)
-    tool: str  # only this tool's records ("claude-code")
 
 
 class DashboardParams(FilterParams, total=False):
@@ -91,6 +90,10 @@ class RecordResult(TypedDict, total=False):
 
 class DashboardResult(TypedDict):
     html: str
+
+
+class ToolsResult(TypedDict):
+    tools: list[str]  # the tools with records in the days, sorted ("claude-code", "codex", ...)
 
 
 class LimitWindow(TypedDict):
@@ -198,6 +201,7 @@ METHODS: tuple[Method, ...] = (
     Method("usage/limitHistory", Usage.limit_history, LimitHistoryParams, LimitHistoryResult, dashboard=True),
     Method("usage/limits", Usage.limits, FilterParams, LimitsResult, dashboard=True),
     Method("usage/attribution", Usage.attribution, AttributionParams, Result, dashboard=True),
+    Method("usage/tools", views.tools, FilterParams, ToolsResult, dashboard=True),
     Method("usage/statusBar", views.status_bar, StatusBarParams, StatusBarResult),
     Method("usage/dashboard", dashboard_page, DashboardParams, DashboardResult),
 )
