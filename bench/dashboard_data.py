@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from usage_ls import days
@@ -66,14 +67,20 @@ def records(n_days: int, per_day: int, today: dt.date, tz: dt.tzinfo, seed: int 
         yield out
 
 
-def generate(data_dir: Path, n_days: int = 90, per_day: int = 2000, seed: int = 11) -> dict:
-    """Fill `data_dir` (created) with synthetic usage; returns counts and timing."""
+def generate(
+    data_dir: Path, n_days: int = 90, per_day: int = 2000, seed: int = 11, feature: Callable[[dict], str] | None = None
+) -> dict:
+    """Fill `data_dir` (created) with synthetic usage; returns counts and timing. `feature`, when
+    given, names each record's feature (its tool) instead of "agent" / "chat"."""
     data_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     svc = Usage(data_dir=data_dir, tag="bench").open()
     today = dt.date.fromisoformat(days.today(svc.tz))
     total, batch = 0, []
     for day_records in records(n_days, per_day, today, svc.tz, seed):
+        if feature is not None:
+            for r in day_records:
+                r["feature"] = feature(r)
         batch.extend(day_records)
         if len(batch) >= 20_000:
             total += svc.record(batch)["accepted"]

@@ -3,7 +3,8 @@ limits card on its own (docs/dashboard-limits.png, -dark.png).
 
     .venv/bin/python bench/dashboard_shots.py [docs] [--limits-only]
 
-Fills a temporary data dir with 45 days of synthetic usage (bench/dashboard_data.py) plus one
+Fills a temporary data dir with 45 days of synthetic usage (bench/dashboard_data.py; each
+record's feature names a tool by its model, so the Tool picker has names) plus one
 runaway agent session nine days ago (a spike, and tips for the Insights card) and a month of
 plan-window observations (bench/limits_data.py), serves the live dashboard on 127.0.0.1 and
 photographs it in headless Chromium.
@@ -64,6 +65,18 @@ protocol.DASHBOARD_METHODS["limits"] = dataclasses.replace(
 )
 
 
+def tool_of(record: dict) -> str:
+    """Each synthetic record's tool, by its model, so the Tool picker has names to show."""
+    model = record["model"]
+    if model.startswith("claude"):
+        return "claude-code"
+    if model.startswith("gemini"):
+        return "gemini"
+    if model.startswith("gpt"):
+        return "codex" if record["billing"] == "byok" else "copilot-chat"
+    return "opencode"
+
+
 def runaway_session(data: Path, back: int = 9) -> None:
     """An agent stuck in a loop `back` days ago: 260 short claude-opus-4-1 answers on the plan's
     credits, in ml-experiments, within two hours."""
@@ -84,7 +97,7 @@ def runaway_session(data: Path, back: int = 9) -> None:
                     "inputTokens": 3_000 + 7 * i,
                     "outputTokens": 280,
                     "session": "runaway-agent",
-                    "feature": "agent",
+                    "feature": "claude-code agent=general-purpose",
                 }
                 for i in range(260)
             ]
@@ -123,7 +136,7 @@ def main(out_dir: Path, per_day: int = 160, full: bool = True, limits_only: bool
         (data / "config.toml").write_text(
             "[budgets]\ndaily_credits = 600\nmonthly_credits = 12000\nmonthly_byok_usd = 100\n", encoding="utf-8"
         )
-        generate(data, n_days=45, per_day=per_day)
+        generate(data, n_days=45, per_day=per_day, feature=tool_of)
         runaway_session(data)
         limits_data.write(data, days.now_ms())
         svc = ShotUsage(data_dir=data, tag="shots", writable=False).open()

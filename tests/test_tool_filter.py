@@ -126,6 +126,19 @@ async def test_each_tools_days_are_its_own_records_and_the_tools_add_up_to_all(d
         assert "tool" in str(bad.value)
 
 
+async def test_usage_tools_lists_the_tools_with_records_in_the_days(data_dir):
+    """`usage/tools`, the dashboard's Tool picker's names: the features' first words in the range."""
+    async with Editor(data_dir) as ed:
+        await ed.record(*_records())
+        assert await ed.request("usage/tools", SPAN) == {"tools": ["chat", "claude-code", "codex", "codexx"]}
+        first = {"from": SPAN["from"], "to": SPAN["from"]}
+        assert await ed.request("usage/tools", {**first, "model": "gpt-4o"}) == {"tools": ["claude-code", "codex"]}
+        assert await ed.request("usage/tools", {"from": "2026-10-01", "to": "2026-10-02"}) == {"tools": []}
+        with pytest.raises(JsonRpcException) as bad:
+            await ed.request("usage/tools", {**SPAN, "scope": "team"})
+        assert "scope" in str(bad.value)
+
+
 def test_report_tool_in_the_terminal_and_json(data_dir):
     _record_all(data_dir)
     span = ["--from", SPAN["from"], "--to", SPAN["to"]]

@@ -106,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--host", default="127.0.0.1", help="address to listen on: 127.0.0.1 (default), ::1, or 0.0.0.0 / :: for all"
     )
     db.add_argument("--port", type=int, default=0)
-    filter_args(db)
+    filter_args(db, tool="open on one tool's records (claude-code, codex...: the Tool picker; 'all' for every tool)")
     db.add_argument("--team", action="store_true", help="open on the team's numbers (the Team switch; [sync] postgres)")
 
     imp = sub.add_parser("import", help="import usage from logs other AI tools write (Claude Code, Codex, ...)")

@@ -96,6 +96,10 @@ class DashboardResult(TypedDict):
     html: str
 
 
+class ToolsResult(TypedDict):
+    tools: list[str]  # the tools with records in the days, sorted ("claude-code", "codex", ...)
+
+
 class LimitWindow(TypedDict):
     source: str  # "claude-code", "codex", ...
     window: str  # "5h", "7d", "<minutes>m"
@@ -201,6 +205,7 @@ METHODS: tuple[Method, ...] = (
     Method("usage/limitHistory", Usage.limit_history, LimitHistoryParams, LimitHistoryResult, dashboard=True),
     Method("usage/limits", Usage.limits, FilterParams, LimitsResult, dashboard=True),
     Method("usage/attribution", Usage.attribution, AttributionParams, Result, dashboard=True),
+    Method("usage/tools", views.tools, FilterParams, ToolsResult, dashboard=True),
     Method("usage/statusBar", views.status_bar, StatusBarParams, StatusBarResult),
     Method("usage/dashboard", dashboard_page, DashboardParams, DashboardResult),
 )

@@ -1,11 +1,12 @@
 """What the editor and the terminal show, made from the service's data: the status bar, the
-hover over a model name, and the alerts told once. Shared by every face (server, CLI), cached
+hover over a model name, the alerts told once, and the tools with records (the dashboard's
+Tool picker). Shared by every face (server, CLI), cached
 with the service's results, so a status bar asked after every record costs a dict lookup.
 """
 
 from __future__ import annotations
 
-from usage_ls import windows
+from usage_ls import by_tool, queries, windows
 from usage_ls.render import limits as limits_render
 from usage_ls.render import status as status_render
 from usage_ls.service import Usage
@@ -26,6 +27,15 @@ def status_bar(svc: Usage, params: dict | None = None) -> dict:
         st = sync_note.status(cfg.data_dir, cfg.tz, cfg.sync_postgres, led.pending, led.checkpoint_seq)
         bar = {**bar, "tooltip": bar["tooltip"] + "\n\n" + sync_note.tooltip(st, days.now_ms())}
     return bar
+
+
+def tools(svc: Usage, params: dict | None = None) -> dict:
+    """`usage/tools`: {tools}, the tools (first words of `feature`) with records in the filter's
+    days, sorted; only `from`/`to` count (what the dashboard's Tool picker lists)."""
+    svc.ledger.refresh()
+    f = svc.parse_filter(params)
+    days_only = queries.Filter(f.start, f.end)
+    return svc.cached("tools", (f.start, f.end), lambda: {"tools": by_tool.present(svc.ledger, days_only)})
 
 
 def _status_bar(data: dict) -> dict:

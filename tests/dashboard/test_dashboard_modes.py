@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from dashboard_known import XSS_PROJECT, seed, wait_settled
 
+from usage_ls import protocol
 from usage_ls.dashboard import build_page
 from usage_ls.dashboard.serve import DashboardServer
 from usage_ls.service import Usage
@@ -41,19 +42,9 @@ document.addEventListener('DOMContentLoaded', () => {
   document.body.classList.add('vscode-dark');
 });
 """
-METHODS = {
-    "usage/limits": "limits",  # the Plan limits card
-    "usage/limitHistory": "limit_history",
-    "usage/summary": "summary",
-    "usage/tokenSplit": "token_split",
-    "usage/projects": "projects",
-    "usage/users": "users",
-    "usage/daily": "daily",
-    "usage/interactions": "interactions",
-    "usage/sessions": "sessions",
-    "usage/insights": "insights",
-    "usage/attribution": "attribution",
-}
+# what the extension forwards to the language server (protocol.ts DASHBOARD_METHODS, the same
+# list as the protocol's, tests/test_architecture.py), answered as the server does
+METHODS = {m.name: m.call for m in protocol.DASHBOARD_METHODS.values()}
 
 
 def today_record(rid: str, credits: float, **kw) -> dict:
@@ -86,7 +77,7 @@ def test_webview_round_trips_filters_through_the_extension(small, open_page):
     def bridge(msg):
         calls.append(msg)
         try:
-            result = getattr(svc, METHODS[msg["method"]])(msg["params"])
+            result = METHODS[msg["method"]](svc, msg["params"])
         except Exception as exc:
             return {"type": "usage-response", "id": msg["id"], "error": {"message": str(exc)}}
         return {"type": "usage-response", "id": msg["id"], "result": result}
@@ -142,7 +133,7 @@ def test_export_says_what_happened_to_the_csv(small, open_page):
         return {
             "type": "usage-response",
             "id": msg["id"],
-            "result": getattr(svc, METHODS[msg["method"]])(msg["params"]),
+            "result": METHODS[msg["method"]](svc, msg["params"]),
         }
 
     html = build_page(svc, {"nonce": "webview-nonce-0123456789", "preset": "today", "billing": "premium"})["html"]
@@ -197,7 +188,7 @@ def test_webview_without_usage_insights_still_works(small, open_page):
         return {
             "type": "usage-response",
             "id": msg["id"],
-            "result": getattr(svc, METHODS[msg["method"]])(msg["params"]),
+            "result": METHODS[msg["method"]](svc, msg["params"]),
         }
 
     try:
@@ -214,6 +205,61 @@ def test_webview_without_usage_insights_still_works(small, open_page):
             == "Insights are unavailable: usage/insights is not available to the dashboard"
         )
         assert page.is_hidden("#insights .ins-grid")
+    finally:
+        svc.close()
+
+
+def test_webview_tool_picker_goes_through_the_extension(tmp_path, open_page):
+    """The Tool picker in the webview: its names for another range come as usage/tools through
+    postMessage, a tool's choice goes with every request; an extension whose allow-list predates
+    usage/tools leaves the picker at what is chosen, says why, and the rest works."""
+    data = tmp_path / "data"
+    seed(data, [today_record("a", 2.0, feature="claude-code"), today_record("b", 3.0, feature="codex agent=x")])
+    svc = Usage(data_dir=data, tag="srv").open()
+    calls = []
+    old = {"on": False}
+
+    def bridge(msg):
+        calls.append(msg)
+        if old["on"] and msg["method"] == "usage/tools":
+            return {
+                "type": "usage-response",
+                "id": msg["id"],
+                "error": {"message": "usage/tools is not available to the dashboard"},
+            }
+        return {"type": "usage-response", "id": msg["id"], "result": METHODS[msg["method"]](svc, msg["params"])}
+
+    tools = "() => [...document.querySelectorAll('#tool option')].map(o => o.value)"
+    try:
+        html = build_page(svc, {"nonce": "webview-nonce-0123456789", "preset": "today"})["html"]
+        page, _ = open_page(init_script=FAKE_VSCODE, bridge=bridge, html=html)
+        assert page.evaluate(tools) == ["", "claude-code", "codex"] and calls == []  # embedded
+        before = page.eval_on_selector("#app", "e => e.dataset.gen")
+        page.select_option("#tool", "codex")
+        wait_settled(page, before)
+        assert page.text_content("#kpi-money .k-value") == "3.0"
+        asked = {c["method"]: c["params"] for c in calls}
+        assert {m for m, p in asked.items() if p.get("tool") == "codex"} >= {
+            "usage/summary", "usage/tokenSplit", "usage/daily", "usage/interactions", "usage/sessions",
+            "usage/insights", "usage/attribution",
+        }  # fmt: skip
+        before = page.eval_on_selector("#app", "e => e.dataset.gen")
+        page.click('#date-presets button[data-preset="7d"]')
+        wait_settled(page, before)
+        assert [c["params"] for c in calls if c["method"] == "usage/tools"] == [
+            {"from": page.evaluate("window.usageDashboard.state.from"), "to": svc.today()}
+        ]
+        assert page.evaluate(tools) == ["", "claude-code", "codex"] and page.input_value("#tool") == "codex"
+
+        old["on"] = True
+        before = page.eval_on_selector("#app", "e => e.dataset.gen")
+        page.click('#date-presets button[data-preset="30d"]')
+        wait_settled(page, before)
+        assert page.is_hidden("#error") and page.text_content("#kpi-money .k-value") == "3.0"
+        assert page.evaluate(tools) == ["", "codex"]  # what is chosen stays choosable
+        assert page.get_attribute("#tool-pick", "title") == (
+            "The tools are unavailable: usage/tools is not available to the dashboard"
+        )
     finally:
         svc.close()
 

@@ -1,7 +1,7 @@
 """The dashboard's Local / Team switch in headless Chromium: two machines (Alice's, Bob's) push
 into one real PostgreSQL (tests/team/pg_cluster.py); on Alice's dashboard, Team shows the sum of
 both, the User filter lists both, names stay text; without [sync] postgres there is no switch;
-with the database gone, the page says so and Local still works."""
+with the database gone, the page says so and Local still works; the Tool picker rests in Team."""
 
 from __future__ import annotations
 
@@ -122,8 +122,17 @@ def test_team_mode_adds_up_both_machines(machines, serve, open_page, act, tmp_pa
     local = shown(page)
     assert local["switch"] is True and local["users"] == ["", "alice"] and local["rows"] == 30
 
+    # a tool chosen in Local: the team's numbers are not kept by tool, so Team drops it, its
+    # picker rests (saying why), and no request of the Team view carries it (it would be refused)
+    act(page, lambda: page.select_option("#tool", "claude-code"))
+    assert shown(page)["rows"] == 30
+    sent = []
+    page.on("request", lambda r: sent.append(json.loads(r.post_data)) if "/api/" in r.url and r.post_data else None)
     act(page, lambda: page.click('#scope button[data-scope="team"]'))
     team = shown(page)
+    assert [p for p in sent if p.get("scope") == "team"] and not [p for p in sent if "tool" in p]
+    assert page.is_disabled("#tool") and page.input_value("#tool") == ""
+    assert "switch to Local to filter by tool" in page.get_attribute("#tool-pick", "title")
     flt = {
         "from": page.evaluate("window.usageDashboard.state.from"),
         "to": page.evaluate("window.usageDashboard.state.to"),

@@ -491,6 +491,27 @@ def test_another_extension_records_through_the_command(page, bench):
     assert later["changes"] >= 1
 
 
+def test_the_tool_filter_in_the_webview(page, bench):
+    """The two fixture records are the only ones with a `feature` (their tools): the Tool picker
+    lists them (usage/tools, asked through the extension when the range changes) and one
+    narrows the totals to its record."""
+    run_command(page, "Usage: Open Usage Dashboard")
+    frame = dashboard_frame(page)
+    frame.locator("#date-presets button[data-preset='7d']").click()
+    # the last 7 days: 23.4 credits today (the status bar's) + seed-4's 6.0 yesterday
+    wait_kpis(frame, {"money": "29.4", "messages": "7"})
+    tools = frame.locator("#tool option")
+    assert [tools.nth(i).get_attribute("value") for i in range(tools.count())] == ["", "fixture-api", "fixture-command"]
+    frame.locator("#tool").select_option("fixture-api")
+    wait_kpis(frame, {"money": "3.0", "messages": "1", "tokens": "4,700 tokens"})  # fixture-api-1: $0.03
+    assert frame.locator("#error").is_hidden()
+    close_hovers(page)
+    page.screenshot(path=str(bench.root / "vscode-dashboard-tool.png"))
+    frame.locator("#tool").select_option("")
+    frame.locator("#date-presets button[data-preset='today']").click()
+    wait_kpis(frame, {"money": "23.4", "messages": "6"})
+
+
 def test_byok_display_mode_shows_dollars(page, bench):
     bench.write_workspace_settings(**{"usage-ls.statusBar.billing": "byok"})
     wait_status(page, "$0.25 ")

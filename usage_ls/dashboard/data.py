@@ -1,7 +1,8 @@
 """What the dashboard page starts with: the filter it opens on and the data for it.
 
 Everything comes from the service's query methods (`summary`, `token_split`, `projects`,
-`users`, `daily`, `interactions`, `sessions`, `insights`, `attribution`), the same ones the page calls later through the editor or
+`users`, `daily`, `interactions`, `sessions`, `insights`, `attribution`, and `usage/tools` for
+the Tool picker), the same ones the page calls later through the editor or
 the local HTTP server, so the first paint and every later refresh show the same numbers.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from usage_ls import days
+from usage_ls import days, views
 from usage_ls.errors import InvalidParams, describe
 
 PRESETS = ("today", "yesterday", "7d", "30d", "month")
@@ -18,7 +19,7 @@ PAGE_SIZE = 50
 STATIC_ROWS = 10_000  # a static snapshot carries up to this many interactions (one query's limit)
 SESSIONS_PAGE = 10  # the Sessions table's page
 STATIC_SESSIONS = 500  # a static snapshot carries up to this many sessions
-FILTER_KEYS = ("from", "to", "project", "user", "model", "billing")
+FILTER_KEYS = ("from", "to", "project", "user", "model", "billing", "tool")
 
 
 def preset_range(preset: str, today: str) -> tuple[str, str]:
@@ -60,6 +61,11 @@ def initial_filter(svc, params: dict) -> tuple[dict, str]:
     """
     today = svc.today()
     flt = {k: params[k] for k in FILTER_KEYS if params.get(k) not in (None, "")}
+    if flt.get("tool") == "all":
+        del flt["tool"]
+    if "tool" in flt and page_scope(params):
+        # the team's rollups have no tool: the Team view has no Tool picker
+        raise InvalidParams("tool", "the Team view is not filtered by tool: leave the tool out, or open the Local view")
     preset = params.get("preset")
     if "from" not in flt and "to" not in flt:
         preset = preset or DEFAULT_PRESET
@@ -70,7 +76,7 @@ def initial_filter(svc, params: dict) -> tuple[dict, str]:
         preset = matching_preset(parsed.start, parsed.end, today)
     if flt.get("billing") in (None, "all"):
         flt["billing"] = "premium"
-        base = {"from": flt["from"], "to": flt["to"], **page_scope(params)}
+        base = {k: flt[k] for k in ("from", "to", "tool") if k in flt} | page_scope(params)
         if (
             not svc.summary({**base, "billing": "premium"})["messages"]
             and svc.summary({**base, "billing": "byok"})["messages"]
@@ -81,7 +87,8 @@ def initial_filter(svc, params: dict) -> tuple[dict, str]:
 
 
 def option_filter(flt: dict) -> dict:
-    """The filter the project/user/model pickers list names for: the range and billing only."""
+    """The filter the project/user/model pickers list names for: the range and billing only
+    (the Tool picker's: the range only, `usage/tools`)."""
     return {"from": flt["from"], "to": flt["to"], "billing": flt["billing"]}
 
 
@@ -106,6 +113,8 @@ def initial_data(svc, flt: dict, *, static: bool = False, scope: dict | None = N
             "projects": [p["project"] for p in svc.projects(opts)["projects"]],
             "users": [u["user"] for u in svc.users(opts)["users"]],
             "models": [m["model"] for m in svc.token_split(opts)["models"]],
+            # the team's rollups have no tool: no Tool picker in the Team view
+            "tools": [] if scope else views.tools(svc, {"from": flt["from"], "to": flt["to"]})["tools"],
         },
         # the Plan limits card (static/limits.js): the windows now, and their history in the range
         "limits": svc.limits(),

@@ -107,6 +107,7 @@ SKELETON = """<!doctype html>
     <label class="pick">Project <select id="project"></select></label>
     <label class="pick">User <select id="user"></select></label>
     <label class="pick">Model <select id="model"></select></label>
+    <label class="pick" id="tool-pick">Tool <select id="tool"></select></label>
     <div class="seg scope" id="scope" role="group" aria-label="Whose usage" hidden>
       <button type="button" data-scope="local" title="This machine's ledger">Local</button>
       <button type="button" data-scope="team" title="Every machine of the team, from the team database ([sync] postgres)">Team</button>

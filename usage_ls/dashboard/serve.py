@@ -54,7 +54,7 @@ from usage_ls.team.db import TeamError
 MAX_BODY = 64 * 1024
 TIMEOUT = 15.0  # seconds: to send a whole request, and for any one read or write
 WILDCARDS = ("0.0.0.0", "::")
-URL_FILTERS = ("from", "to", "project", "user", "model", "billing")  # may be given in the page's URL
+URL_FILTERS = ("from", "to", "project", "user", "model", "billing", "tool")  # may be given in the page's URL
 
 
 def is_loopback(host: str) -> bool:

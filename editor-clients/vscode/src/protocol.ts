@@ -126,4 +126,5 @@ export const DASHBOARD_METHODS: ReadonlySet<string> = new Set([
   "usage/limitHistory",
   "usage/limits",
   "usage/attribution",
+  "usage/tools",
 ]);
