@@ -91,10 +91,18 @@ def split(
     `period_of_day` maps a day of the filter (its index from `selection.start`) to its period."""
     tools: list[str] = []
     chunk, tool_ids = record_rows(ledger, selection, tools)
+    return split_rows(chunk, tool_ids, tools, selection.start, period_of_day, nper)
+
+
+def split_rows(
+    chunk: Chunk, tool_ids: np.ndarray, tools: list[str], start: str, period_of_day: np.ndarray, nper: int
+) -> list[list[tuple[str, np.ndarray]]]:
+    """`split` of aggregate rows, each a tool's (`tool_ids`: indexes into `tools`), from `start`
+    (the team's, team/tools.py, are summed per tool in the database)."""
     out: list[list[tuple[str, np.ndarray]]] = [[] for _ in range(nper)]
     if not len(chunk):
         return out
-    idx = period_of_day[chunk.day.astype(np.int64) - days.ordinal(selection.start)]
+    idx = period_of_day[chunk.day.astype(np.int64) - days.ordinal(start)]
     sums = group(idx * len(tools) + tool_ids, chunk.m, nper * len(tools))
     tok = [METRICS.index(k) for k in TOTAL_TOKEN_FIELDS]
     cost = METRICS.index("costUsd")

@@ -10,6 +10,7 @@ rows as the days inside it, so its totals are the sum of its days'.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -52,11 +53,13 @@ def periods(
     kind: str,
     week_start: str = "monday",
     split_tools: bool = False,
+    splitter: Callable[[np.ndarray, int], list[list[tuple[str, np.ndarray]]]] | None = None,
 ) -> dict[str, Any]:
     """Every period that overlaps the filter's days, each with its totals and `byModel` (the
     same totals per model, most tokens first): {"weeks"|"months"|"days": [...], "totals"}.
     A period's `start`/`end` are its calendar bounds, `from`/`to` the days of it counted.
-    With `split_tools`, each period has `byTool` too (the same totals per tool, from the records)."""
+    With `split_tools`, each period has `byTool` too (the same totals per tool, from the records;
+    `splitter(period_of_day, nper)` gives them when not the ledger's: by_tool.split's shape)."""
     if kind not in KINDS:
         raise ValueError(f"unknown period {kind!r}")
     lo, hi = days.ordinal(selection.start), days.ordinal(selection.end)
@@ -101,7 +104,10 @@ def periods(
             models.sort(key=lambda item: (-item[1]["totalTokens"], -(item[1]["costUsd"] or 0.0), item[0]))
             out[p]["byModel"] = dict(models)
     if split_tools:
-        split = by_tool.split(ledger, selection, day_period, nper)
+        if splitter is None:
+            split = by_tool.split(ledger, selection, day_period, nper)
+        else:
+            split = splitter(day_period, nper)
         for p, tools in enumerate(split):
             rows = queries.totals_rows(np.array([sums for _, sums in tools])) if tools else []
             out[p]["byTool"] = {name: row for (name, _), row in zip(tools, rows)}

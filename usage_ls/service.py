@@ -175,33 +175,33 @@ class Usage:
                 self.team_link = TeamLink(self.cfg, self.pricer)
             return self.team_link
 
-    def summary(self, params: dict | None = None) -> dict:
+    def _answer(self, name: str, params: dict | None, compute: Callable[[queries.Filter], dict]) -> dict:
+        """A query answered from the team database (`scope: "team"`) or, cached, the ledger."""
         if _team_scope(params):
-            return self.team("summary", params)
+            return self.team(name, params or {})
         self.ledger.refresh()
         f = self.parse_filter(params)
-        return self.cached("summary", f.key, lambda: queries.summary(self.rows(f)))
+        return self.cached(name, f.key, lambda: compute(f))
+
+    def summary(self, params: dict | None = None) -> dict:
+        return self._answer("summary", params, lambda f: queries.summary(self.rows(f)))
 
     def token_split(self, params: dict | None = None) -> dict:
-        if _team_scope(params):
-            return self.team("token_split", params)
-        self.ledger.refresh()
-        f = self.parse_filter(params)
-        return self.cached("split", f.key, lambda: queries.token_split(self.ledger, self.rows(f)))
+        return self._answer("token_split", params, lambda f: queries.token_split(self.ledger, self.rows(f)))
 
     def projects(self, params: dict | None = None) -> dict:
-        if _team_scope(params):
-            return self.team("projects", params)
-        self.ledger.refresh()
-        f = self.parse_filter(params)
-        return self.cached("projects", f.key, lambda: queries.projects(self.ledger, self.rows(f)))
+        return self._answer("projects", params, lambda f: queries.projects(self.ledger, self.rows(f)))
 
     def users(self, params: dict | None = None) -> dict:
+        return self._answer("users", params, lambda f: queries.users(self.ledger, self.rows(f)))
+
+    def tools(self, params: dict | None = None) -> dict:
+        """`usage/tools`: the tools with records in the filter's days (only from/to count), sorted."""
         if _team_scope(params):
-            return self.team("users", params)
+            return self.team("tools", params or {})
         self.ledger.refresh()
-        f = self.parse_filter(params)
-        return self.cached("users", f.key, lambda: queries.users(self.ledger, self.rows(f)))
+        f = queries.Filter(*self.parse_filter(params).key[:2])
+        return self.cached("tools", (f.start, f.end), lambda: {"tools": by_tool.present(self.ledger, f)})
 
     def daily(self, params: dict | None = None) -> dict:
         if _team_scope(params):

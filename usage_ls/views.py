@@ -6,7 +6,7 @@ with the service's results, so a status bar asked after every record costs a dic
 
 from __future__ import annotations
 
-from usage_ls import by_tool, queries, windows
+from usage_ls import windows
 from usage_ls.render import limits as limits_render
 from usage_ls.render import status as status_render
 from usage_ls.service import Usage
@@ -30,12 +30,8 @@ def status_bar(svc: Usage, params: dict | None = None) -> dict:
 
 
 def tools(svc: Usage, params: dict | None = None) -> dict:
-    """`usage/tools`: {tools}, the tools (first words of `feature`) with records in the filter's
-    days, sorted; only `from`/`to` count (what the dashboard's Tool picker lists)."""
-    svc.ledger.refresh()
-    f = svc.parse_filter(params)
-    days_only = queries.Filter(f.start, f.end)
-    return svc.cached("tools", (f.start, f.end), lambda: {"tools": by_tool.present(svc.ledger, days_only)})
+    """`usage/tools`: the service's (`Usage.tools`), the team's with `scope: "team"`."""
+    return svc.tools(params)
 
 
 def _status_bar(data: dict) -> dict:

@@ -1,7 +1,8 @@
 """The dashboard's Local / Team switch in headless Chromium: two machines (Alice's, Bob's) push
 into one real PostgreSQL (tests/team/pg_cluster.py); on Alice's dashboard, Team shows the sum of
 both, the User filter lists both, names stay text; without [sync] postgres there is no switch;
-with the database gone, the page says so and Local still works; the Tool picker rests in Team."""
+with the database gone, the page says so and Local still works; the Tool picker lists the team's
+tools in Team and applies one (from the team's records)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,9 @@ XSS_PROJECT = '<img src=x onerror="alert(1)">'
 SECRET = "Pw-x9Secret"
 
 
-def day_records(prefix: str, today: dt.date, n: int, project: str, model: str) -> list[dict]:
+def day_records(
+    prefix: str, today: dt.date, n: int, project: str, model: str, feature: str = "claude-code"
+) -> list[dict]:
     out = []
     for i in range(n):
         day = today - dt.timedelta(days=1 + i % 3)  # the last 7 days, whatever the hour
@@ -39,7 +42,7 @@ def day_records(prefix: str, today: dt.date, n: int, project: str, model: str) -
                 "cacheReadTokens": 1000 * (i % 4),
                 "project": project,
                 "session": f"{prefix}-s{i % 3}",
-                "feature": "claude-code",
+                "feature": feature,
             }
         )
     return out
@@ -67,7 +70,7 @@ def machines(tmp_path_factory):
             day_records("a", today, 30, "widget", "claude-sonnet-4-5"),
             f'timezone = "UTC"\nuser = "alice"\n{sync}',
         )
-        bobs = day_records("b", today, 19, "api-gateway", "gpt-4.1") + day_records(
+        bobs = day_records("b", today, 19, "api-gateway", "gpt-4.1", "codex") + day_records(
             "x", today, 1, XSS_PROJECT, "gpt-4.1"
         )
         seed(bob, bobs, f'timezone = "UTC"\nuser = "bob"\n{sync}')
@@ -122,17 +125,31 @@ def test_team_mode_adds_up_both_machines(machines, serve, open_page, act, tmp_pa
     local = shown(page)
     assert local["switch"] is True and local["users"] == ["", "alice"] and local["rows"] == 30
 
-    # a tool chosen in Local: the team's numbers are not kept by tool, so Team drops it, its
-    # picker rests (saying why), and no request of the Team view carries it (it would be refused)
+    # a tool chosen in Local stays chosen in Team: the picker lists the team's tools (from its
+    # records: Bob's codex too) and the Team view's numbers are asked by it
+    assert page.evaluate("[...document.querySelectorAll('#tool option')].map(o => o.value)") == ["", "claude-code"]
     act(page, lambda: page.select_option("#tool", "claude-code"))
     assert shown(page)["rows"] == 30
     sent = []
     page.on("request", lambda r: sent.append(json.loads(r.post_data)) if "/api/" in r.url and r.post_data else None)
     act(page, lambda: page.click('#scope button[data-scope="team"]'))
+    by_tool = shown(page)
+    assert by_tool["error"] is None and not page.is_disabled("#tool") and page.input_value("#tool") == "claude-code"
+    teams = [p for p in sent if p.get("scope") == "team"]
+    assert [p for p in teams if p.get("tool") == "claude-code"]  # (the pickers' lists: not by tool)
+    assert page.evaluate("[...document.querySelectorAll('#tool option')].map(o => o.value)") == [
+        "",
+        "claude-code",
+        "codex",
+    ]
+    assert "team" in page.get_attribute("#tool-pick", "title")
+    assert by_tool["summary"]["messages"] == by_tool["rows"] == 31  # Alice's 30, Bob's one claude-code record
+    assert "not asked by tool" in page.text_content("#insights-error")  # said, not hidden
+    act(page, lambda: page.select_option("#tool", "codex"))
+    codex = shown(page)
+    assert codex["summary"]["messages"] == codex["rows"] == 19 and codex["usersTable"] == ["bob"]
+    act(page, lambda: page.select_option("#tool", ""))
     team = shown(page)
-    assert [p for p in sent if p.get("scope") == "team"] and not [p for p in sent if "tool" in p]
-    assert page.is_disabled("#tool") and page.input_value("#tool") == ""
-    assert "switch to Local to filter by tool" in page.get_attribute("#tool-pick", "title")
     flt = {
         "from": page.evaluate("window.usageDashboard.state.from"),
         "to": page.evaluate("window.usageDashboard.state.to"),

@@ -209,7 +209,7 @@ def test_the_static_snapshot_holds_one_tools_numbers(tooled, tmp_path, open_page
     assert (s["money"], s["messages"]) == ("5.5", "2") and len(s["rows"]) == 2
 
 
-def test_usage_tools_and_the_team_views_refusal(tooled, tool_server):
+def test_usage_tools_and_the_team_view_without_a_database(tooled, tool_server):
     svc = tool_server.svc
     today = tooled["today"]
     week = {"from": (today - dt.timedelta(days=6)).isoformat(), "to": today.isoformat()}
@@ -248,7 +248,8 @@ def test_usage_tools_and_the_team_views_refusal(tooled, tool_server):
             build_page(svc, {**week, "tool": "all"})["html"].split('id="usage-data">', 1)[1].split("</script>", 1)[0]
         )["filter"]
     )
-    # the Team view has no tool: said, naming the field, before anything is asked of the database
+    # the Team view by tool asks the team database (tests/dashboard/test_dashboard_team.py):
+    # without [sync] postgres that is said, naming scope
     with pytest.raises(InvalidParams) as exc:
         build_page(svc, {**week, "tool": "codex", "scope": "team"})
-    assert str(exc.value).startswith("tool: the Team view is not filtered by tool")
+    assert str(exc.value).startswith('scope: "team" needs the team database')

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from usage_ls import days, views
+from usage_ls import days
 from usage_ls.errors import InvalidParams, describe
 
 PRESETS = ("today", "yesterday", "7d", "30d", "month")
@@ -63,9 +63,6 @@ def initial_filter(svc, params: dict) -> tuple[dict, str]:
     flt = {k: params[k] for k in FILTER_KEYS if params.get(k) not in (None, "")}
     if flt.get("tool") == "all":
         del flt["tool"]
-    if "tool" in flt and page_scope(params):
-        # the team's rollups have no tool: the Team view has no Tool picker
-        raise InvalidParams("tool", "the Team view is not filtered by tool: leave the tool out, or open the Local view")
     preset = params.get("preset")
     if "from" not in flt and "to" not in flt:
         preset = preset or DEFAULT_PRESET
@@ -107,14 +104,15 @@ def initial_data(svc, flt: dict, *, static: bool = False, scope: dict | None = N
         "interactions": svc.interactions({**flt, **table}),
         "sessions": svc.sessions({**flt, "offset": 0, "limit": STATIC_SESSIONS if static else SESSIONS_PAGE}),
         # budgets, burn rate and projections (about now), spikes and tips (about the range)
-        "insights": svc.insights(flt),
+        # (the team's are not asked by tool: the page asks and shows why)
+        "insights": None if scope and "tool" in flt else svc.insights(flt),
         "attribution": svc.attribution(flt),  # the "Where it went" card
         "options": {
             "projects": [p["project"] for p in svc.projects(opts)["projects"]],
             "users": [u["user"] for u in svc.users(opts)["users"]],
             "models": [m["model"] for m in svc.token_split(opts)["models"]],
-            # the team's rollups have no tool: no Tool picker in the Team view
-            "tools": [] if scope else views.tools(svc, {"from": flt["from"], "to": flt["to"]})["tools"],
+            # the Tool picker's: the range only (the team's: from its records, team/tools.py)
+            "tools": svc.tools({"from": flt["from"], "to": flt["to"], **(scope or {})})["tools"],
         },
         # the Plan limits card (static/limits.js): the windows now, and their history in the range
         "limits": svc.limits(),

@@ -24,7 +24,18 @@ import orjson
 
 # the service's questions that take a filter with `scope`
 QUESTIONS = frozenset(
-    ("summary", "token_split", "projects", "users", "daily", "interactions", "sessions", "insights", "attribution")
+    (
+        "summary",
+        "token_split",
+        "projects",
+        "users",
+        "daily",
+        "interactions",
+        "sessions",
+        "insights",
+        "attribution",
+        "tools",
+    )
 )
 # this machine's questions: the ledger and its plan windows, asked on the loop only
 LOCAL = frozenset(("limits", "limit_history", "refresh"))

@@ -61,9 +61,10 @@ def daily(result: dict[str, Any], color: bool = False) -> str:
     if not used:
         return "no usage in this range"
     total: dict[str, Any] = {
-        k: sum(d[k] for d in used)
-        for k in ("credits", "costUsd", "messages", "inputTokens", "outputTokens", "cacheReadTokens")
+        k: sum(d[k] for d in used) for k in ("credits", "messages", "inputTokens", "outputTokens", "cacheReadTokens")
     }
+    priced = [d["costUsd"] for d in used if d["costUsd"] is not None]  # a day of unpriced records only: None
+    total["costUsd"] = sum(priced) if priced else None
     total |= {k: sum(d[k] for d in used) for k in ("cacheWriteTokens", "totalTokens", "unpricedMessages")}
     entries: list[tuple[str, dict[str, Any], str, str | None]] = []
     tops: dict[str, str] = {}  # a day's top model and how many others, where three do not fit

@@ -96,7 +96,7 @@
     preset: boot.preset,
     from: f0.from, to: f0.to,
     project: f0.project || '', user: f0.user || '', model: f0.model || '',
-    tool: f0.tool || '', // one tool's records (usage/tools lists them); never in the Team view: the team's rollups have no tool
+    tool: f0.tool || '', // one tool's records (usage/tools lists them; the Team view's: from the team's records)
     billing: f0.billing === 'byok' ? 'byok' : 'premium',
     sort: '-timestamp', offset: 0, limit: boot.pageSize || 50,
     session: '', // the interactions of this session only (a click in the Sessions table)
@@ -122,13 +122,13 @@
     if (state.project) f.project = state.project;
     if (state.user) f.user = state.user;
     if (state.model) f.model = state.model;
-    if (state.tool && !team()) f.tool = state.tool;
+    if (state.tool) f.tool = state.tool;
     f.billing = state.billing;
     if (team()) f.scope = 'team';
     return f;
   }
   const optionParams = () => ({ from: state.from, to: state.to, billing: state.billing, ...(team() ? { scope: 'team' } : {}) });
-  const toolParams = () => ({ from: state.from, to: state.to }); // the Tool picker's: the range only
+  const toolParams = () => ({ from: state.from, to: state.to, ...(team() ? { scope: 'team' } : {}) }); // the Tool picker's: the range only
 
   // ---- transport --------------------------------------------------------------------------------
   const pending = new Map();
@@ -185,7 +185,7 @@
     if (d.insights) put('insights', f, d.insights);
     if (d.attribution) put('attribution', f, d.attribution);
     optionCache.set(JSON.stringify(o), d.options);
-    if (!team()) put('tools', toolParams(), { tools: d.options.tools || [] });
+    put('tools', toolParams(), { tools: d.options.tools || [] });
     if (MODE !== 'static') put('interactions', { ...f, offset: 0, limit: state.limit, sort: state.sort }, d.interactions);
     if (MODE !== 'static' && d.sessions) put('sessions', { ...f, offset: 0, limit: SESSIONS_PAGE }, d.sessions);
   }
@@ -194,9 +194,9 @@
   function options() {
     const o = optionParams(), key = JSON.stringify(o);
     if (optionCache.has(key)) return Promise.resolve(optionCache.get(key));
-    // the tools: none in the Team view; null when not answered (an editor that does not forward
-    // usage/tools): the picker then offers the tool chosen only, and says why
-    const tools = team() ? Promise.resolve([]) : api('tools', toolParams()).then((t) => t.tools, (err) => { toolsError = err; return null; });
+    // the tools (the Team view's: the team's records'); null when not answered (an editor that
+    // does not forward usage/tools): the picker then offers the tool chosen only, and says why
+    const tools = api('tools', toolParams()).then((t) => t.tools, (err) => { toolsError = err; return null; });
     return Promise.all([api('projects', o), api('users', o), api('tokenSplit', o), tools]).then(([p, u, m, t]) => {
       const v = { projects: p.projects.map((x) => x.project), users: u.users.map((x) => x.user), models: m.models.map((x) => x.model), tools: t };
       if (t !== null) optionCache.set(key, v);
@@ -414,10 +414,9 @@
     fillSelect($('user'), 'users', o.users, state.user);
     fillSelect($('model'), 'models', o.models, state.model);
     fillSelect($('tool'), 'tools', o.tools || [], state.tool);
-    // the team's rollups have no tool: the picker is disabled in the Team view, and says why
-    $('tool').disabled = MODE === 'static' || team();
-    $('tool-pick').title = team() ? 'The team database is not kept by tool: switch to Local to filter by tool'
-      : o.tools === null ? 'The tools are unavailable: ' + String((toolsError && toolsError.message) || toolsError)
+    $('tool').disabled = MODE === 'static';
+    $('tool-pick').title = o.tools === null ? 'The tools are unavailable: ' + String((toolsError && toolsError.message) || toolsError)
+      : team() ? 'The tools with team records in this range: one shows only its own records (summed from the team\u2019s records: a member\u2019s login sees its own only)'
       : 'The tools with records in this range (Claude Code, Codex, \u2026): one shows only its own records';
   }
 
@@ -455,7 +454,6 @@
         state.scope = b.dataset.scope;
         state.session = '';
         state.user = ''; // a user of one scope may not be in the other
-        state.tool = ''; // the team's numbers are not kept by tool
         refresh();
       });
     }
@@ -673,7 +671,7 @@
     renderBudgets();
     renderSpikes(ins);
     renderTips(ins);
-    const scope = [state.project && 'project', state.user && 'user', state.model && 'model', state.tool && !team() && 'tool'].filter(Boolean);
+    const scope = [state.project && 'project', state.user && 'user', state.model && 'model', state.tool && 'tool'].filter(Boolean);
     $('insights-hint').textContent = (team() ? 'The team\u2019s burn rate and projections at today\u2019s pace' : 'Now: burn rate, projections at today\u2019s pace and budgets') +
       (scope.length ? ' (for this ' + scope.join(', ') + ')' : '') + '. Spikes and tips: ' + rangeLabel(state.from, state.to) + '.';
   }

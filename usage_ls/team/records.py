@@ -105,6 +105,13 @@ def of_tool(tool: str | None) -> tuple[str, tuple[Any, ...]]:
     return " AND (feature = %s OR left(feature, %s) = %s)", (tool, len(tool) + 1, tool + " ")
 
 
+def _where(f: Filter) -> tuple[str, list[Any]]:
+    """query.where, and the filter's `tool`."""
+    sql, args = where(f)
+    more, more_args = of_tool(f.tool)
+    return sql + more, [*args, *more_args]
+
+
 class DayLoader:
     """The filter's records a day at a time (a record's day is its machine's), as blocks.gather
     asks for them: `read` gets a range at once, other days are read when asked; the names
@@ -147,7 +154,7 @@ def interactions(reader: Reader, f: Filter, params: dict[str, Any], tz: dt.tzinf
     if column not in _KEYS:
         raise InvalidParams("sort", f"unknown column {describe(column)} (known: {', '.join(SORT_COLUMNS)})")
     offset, limit = _page(params)
-    sql, args = where(f)
+    sql, args = _where(f)
     session = params.get("session")
     if session is not None:
         if not isinstance(session, str) or not session or len(session) > 200:
@@ -199,7 +206,7 @@ def sessions(reader: Reader, f: Filter, params: dict[str, Any], tz: dt.tzinfo) -
     offset, limit, column, descending = check_page(
         params.get("offset", 0), params.get("limit", 100), params.get("sort")
     )
-    sql, args = where(f)
+    sql, args = _where(f)
     loose = {"messages": 0, "totalTokens": 0, "costUsd": 0.0}
     out = []
     for r in reader.rows(_SESSIONS.format(where=sql), args):

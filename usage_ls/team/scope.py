@@ -6,11 +6,12 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from usage_ls import by_tool
 from usage_ls.errors import InvalidParams
 from usage_ls.pricing import Pricer
 from usage_ls.queries import Filter
 from usage_ls.settings import Config
-from usage_ls.team import insights, query, records
+from usage_ls.team import insights, query, records, tools
 from usage_ls.team.query import Reader
 
 METHODS = (
@@ -24,6 +25,7 @@ METHODS = (
     "insights",
     "attribution",
     "periods",
+    "tools",
 )
 
 
@@ -36,14 +38,20 @@ def answer(
     pricer: Pricer,
     cache: insights.Cache | None = None,
 ) -> dict[str, Any]:
-    if params.get("byTool"):
-        raise InvalidParams("byTool", "the team database has no split by tool (its rollups have no tool)")
-    if f.tool is not None and name != "attribution":
-        # the team's rollups have no tool; its records do, but only blocks and attribution
-        # read them by tool so far
+    split = by_tool.flag(params) and name in ("daily", "week", "month", "day")
+    if params.get("byTool") and not split:
+        raise InvalidParams("byTool", f"{name} is not split by tool: byTool is for usage/daily and usage/periods")
+    if name == "tools":
+        return tools.present(reader, f)
+    if f.tool is not None and name == "insights":
+        # the insights read the rollups (projection, spikes) beside the records
         raise InvalidParams(
-            "tool", f'the team database is not asked by tool in {name}: leave "tool" out, or use scope "local"'
+            "tool", 'the team\'s insights are not asked by tool: leave "tool" out, or use scope "local"'
         )
+    if f.tool is not None or split:
+        if name in ("summary", "token_split", "projects", "users", "daily", "week", "month", "day"):
+            # from the records: the rollups have no tool (team/tools.py)
+            return tools.answer(name, reader, f, split, cfg.week_start)
     if name in ("summary", "token_split", "projects", "users", "daily"):
         result: dict[str, Any] = getattr(query, name)(reader, f)
         return result
