@@ -14,6 +14,7 @@ every machine pushes its records into one database where the team's numbers meet
 - `scope.py`: which methods answer `scope: "team"`, and how;
 - `query.py`: `scope: "team"` answers from the rollup (totals, days, weeks, months);
 - `records.py`: those from the records (interactions, sessions, attribution);
+- `tools.py`: those by tool (`tool`, `byTool`, `usage/tools`), from the records;
 - `insights.py`: the team's insights (burn rate, projection, day spikes, spike tips);
 - `sync_note.py`: the sync state in the status-bar tooltip;
 - `command.py`: `usage-ls sync`.
