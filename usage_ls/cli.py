@@ -203,7 +203,7 @@ def cmd_report(args) -> int:
 def _unknown_tool(svc, args, params: dict) -> None:
     """Say so (on stderr) when `--tool` selects nothing in the range, naming the tools that
     have records there: `--tool claude` (ccusage's name) is `claude-code` here."""
-    from usage_ls import by_tool, queries, reports
+    from usage_ls import reports
     from usage_ls.importers.cline import EXTENSIONS
     from usage_ls.importers.registry import TOOL_NAMES
 
@@ -215,9 +215,7 @@ def _unknown_tool(svc, args, params: dict) -> None:
     f = svc.parse_filter(flt)
     if svc.summary(flt)["messages"]:
         return
-    svc.ledger.refresh()
-    present = by_tool.present(svc.ledger, queries.Filter(f.start, f.end))
-    known = ", ".join(fmt.plain(t) for t in present) or "none"
+    known = ", ".join(fmt.plain(t) for t in svc.tools(flt)["tools"]) or "none"
     print(
         f"usage-ls: no records of tool {fmt.plain(f.tool or '')!r} in {f.start} .. {f.end}; tools with records there: {known}",
         file=sys.stderr,

@@ -179,6 +179,7 @@ class Method:
     params: type
     result: type
     dashboard: bool = False  # the dashboard page may call it (webview postMessage, HTTP API)
+    team: bool = False  # answers `scope: "team"` from the team database (team/scope.py)
 
     @property
     def short(self) -> str:
@@ -194,24 +195,26 @@ def dashboard_page(svc: Usage, params: dict[str, Any]) -> dict[str, Any]:
 
 
 METHODS: tuple[Method, ...] = (
-    Method("usage/summary", Usage.summary, FilterParams, Totals, dashboard=True),
-    Method("usage/tokenSplit", Usage.token_split, FilterParams, Result, dashboard=True),
-    Method("usage/projects", Usage.projects, FilterParams, Result, dashboard=True),
-    Method("usage/users", Usage.users, FilterParams, Result, dashboard=True),
-    Method("usage/daily", Usage.daily, DailyParams, Result, dashboard=True),
-    Method("usage/interactions", Usage.interactions, InteractionsParams, Result, dashboard=True),
-    Method("usage/sessions", Usage.sessions, SessionsParams, Result, dashboard=True),
-    Method("usage/insights", Usage.insights, FilterParams, Result, dashboard=True),
+    Method("usage/summary", Usage.summary, FilterParams, Totals, dashboard=True, team=True),
+    Method("usage/tokenSplit", Usage.token_split, FilterParams, Result, dashboard=True, team=True),
+    Method("usage/projects", Usage.projects, FilterParams, Result, dashboard=True, team=True),
+    Method("usage/users", Usage.users, FilterParams, Result, dashboard=True, team=True),
+    Method("usage/daily", Usage.daily, DailyParams, Result, dashboard=True, team=True),
+    Method("usage/interactions", Usage.interactions, InteractionsParams, Result, dashboard=True, team=True),
+    Method("usage/sessions", Usage.sessions, SessionsParams, Result, dashboard=True, team=True),
+    Method("usage/insights", Usage.insights, FilterParams, Result, dashboard=True, team=True),
     Method("usage/limitHistory", Usage.limit_history, LimitHistoryParams, LimitHistoryResult, dashboard=True),
     Method("usage/limits", Usage.limits, FilterParams, LimitsResult, dashboard=True),
-    Method("usage/attribution", Usage.attribution, AttributionParams, Result, dashboard=True),
-    Method("usage/tools", views.tools, FilterParams, ToolsResult, dashboard=True),
+    Method("usage/attribution", Usage.attribution, AttributionParams, Result, dashboard=True, team=True),
+    Method("usage/tools", Usage.tools, FilterParams, ToolsResult, dashboard=True, team=True),
     Method("usage/statusBar", views.status_bar, StatusBarParams, StatusBarResult),
     Method("usage/dashboard", dashboard_page, DashboardParams, DashboardResult),
 )
 RECORD = "usage/record"  # params RecordParams, result RecordResult (a request) or none (a notification)
 DID_CHANGE = "usage/didChange"  # server -> client: {today: Totals, statusBar: StatusBarResult, limits: LimitsResult}
 DASHBOARD_METHODS: dict[str, Method] = {m.short: m for m in METHODS if m.dashboard}
+# the service's questions that take `scope: "team"` (Usage.summary, .token_split, ...)
+TEAM_QUESTIONS = frozenset(m.call.__name__ for m in METHODS if m.team)
 
 
 @dataclass

@@ -348,9 +348,7 @@ def _is_request(ls: UsageServer) -> bool:
 # methods whose `scope: "team"` answer comes from the team database alone (service.team): asked
 # in a thread of their own, so that the editor's hovers, status bar and records never wait for
 # PostgreSQL (team insights over a month of a big team take a second or more)
-TEAM_OFF_LOOP = frozenset(
-    ("summary", "tokenSplit", "projects", "users", "daily", "interactions", "sessions", "insights", "attribution")
-)
+TEAM_OFF_LOOP = frozenset(m.short for m in protocol.METHODS if m.team)
 _team_pool: concurrent.futures.ThreadPoolExecutor | None = None
 
 

@@ -227,9 +227,9 @@ class Usage:
         "team"`, of the team database's records (CLI only: no protocol method)."""
         team = _team_scope(params)
         f = self.parse_filter({k: v for k, v in (params or {}).items() if k != "scope" or not team})
-        tool = (params or {}).get("tool", blocks.DEFAULT_TOOL)
-        if not isinstance(tool, str) or not tool or len(tool) > 200:
-            raise InvalidParams("tool", f'expected a tool name like "claude-code" or "all", got {tool!r}'[:120])
+        tool = (params or {}).get("tool", blocks.DEFAULT_TOOL)  # its type and length: parse_filter
+        if not tool:
+            raise InvalidParams("tool", f'expected a tool name like "claude-code" or "all", got {tool!r}')
         feature = None if tool == "all" else tool
         now = days.now_ms() if now_ms is None else now_ms
         if team:  # every machine's records, each once (a person's windows: give `user`)

@@ -1,6 +1,5 @@
 """What the editor and the terminal show, made from the service's data: the status bar, the
-hover over a model name, the alerts told once, and the tools with records (the dashboard's
-Tool picker). Shared by every face (server, CLI), cached
+hover over a model name, and the alerts told once. Shared by every face (server, CLI), cached
 with the service's results, so a status bar asked after every record costs a dict lookup.
 """
 
@@ -27,11 +26,6 @@ def status_bar(svc: Usage, params: dict | None = None) -> dict:
         st = sync_note.status(cfg.data_dir, cfg.tz, cfg.sync_postgres, led.pending, led.checkpoint_seq)
         bar = {**bar, "tooltip": bar["tooltip"] + "\n\n" + sync_note.tooltip(st, days.now_ms())}
     return bar
-
-
-def tools(svc: Usage, params: dict | None = None) -> dict:
-    """`usage/tools`: the service's (`Usage.tools`), the team's with `scope: "team"`."""
-    return svc.tools(params)
 
 
 def _status_bar(data: dict) -> dict:

@@ -103,10 +103,11 @@ def test_config_sync_key(tmp_path):
 
 
 def _lock_rollups(conn) -> None:
-    """Hold every rollup table in `conn`'s transaction until it rolls back: team answers wait."""
+    """Hold every rollup table and the records in `conn`'s transaction until it rolls back:
+    team answers wait."""
     conn.execute(
-        "LOCK TABLE usage_ls.daily, usage_ls.daily_models, usage_ls.daily_users, usage_ls.daily_projects "
-        "IN ACCESS EXCLUSIVE MODE"
+        "LOCK TABLE usage_ls.daily, usage_ls.daily_models, usage_ls.daily_users, usage_ls.daily_projects, "
+        "usage_ls.records IN ACCESS EXCLUSIVE MODE"
     )
 
 
@@ -124,13 +125,19 @@ def test_a_slow_team_answer_does_not_hold_up_the_editor(tmp_path, pg, main):
         server.next_id += 1
         team_id = server.next_id
         server.send({"jsonrpc": "2.0", "id": team_id, "method": "usage/summary", "params": {**SPAN, "scope": "team"}})
+        server.next_id += 1
+        tools_id = server.next_id  # the Tool picker's names, from the team's records
+        server.send({"jsonrpc": "2.0", "id": tools_id, "method": "usage/tools", "params": {**SPAN, "scope": "team"}})
         bar = server.request("usage/statusBar", {})["result"]
         local = server.request("usage/summary", SPAN)["result"]
         assert "cr" in bar["text"] and local["messages"] == 40
-        assert not any(m.get("id") == team_id for m in server.others)  # still waiting for the lock
+        waiting = {team_id, tools_id}
+        assert not any(m.get("id") in waiting for m in server.others)  # still waiting for the lock
         locker.rollback()
         team = next((m for m in server.others if m.get("id") == team_id), None) or server.wait_for(team_id)
         assert team["result"]["messages"] == 40 and rounded(team["result"]) == rounded(local)
+        tools = next((m for m in server.others if m.get("id") == tools_id), None) or server.wait_for(tools_id)
+        assert tools["result"] == server.request("usage/tools", SPAN)["result"]
     finally:
         locker.close()
         server.close()

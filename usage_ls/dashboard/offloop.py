@@ -22,21 +22,8 @@ from typing import Any
 
 import orjson
 
-# the service's questions that take a filter with `scope`
-QUESTIONS = frozenset(
-    (
-        "summary",
-        "token_split",
-        "projects",
-        "users",
-        "daily",
-        "interactions",
-        "sessions",
-        "insights",
-        "attribution",
-        "tools",
-    )
-)
+from usage_ls.protocol import TEAM_QUESTIONS as QUESTIONS  # the service's questions taking `scope`
+
 # this machine's questions: the ledger and its plan windows, asked on the loop only
 LOCAL = frozenset(("limits", "limit_history", "refresh"))
 

@@ -1,5 +1,5 @@
-"""Which protocol methods answer `scope: "team"`, and how: the service hands each such request
-here with its filter (parsed as usual) and its other params."""
+"""How the protocol methods that answer `scope: "team"` (protocol.py: `team=True`) are answered:
+the service hands each such request here with its filter (parsed as usual) and its other params."""
 
 from __future__ import annotations
 
@@ -13,20 +13,6 @@ from usage_ls.queries import Filter
 from usage_ls.settings import Config
 from usage_ls.team import insights, query, records, tools
 from usage_ls.team.query import Reader
-
-METHODS = (
-    "summary",
-    "token_split",
-    "projects",
-    "users",
-    "daily",
-    "interactions",
-    "sessions",
-    "insights",
-    "attribution",
-    "periods",
-    "tools",
-)
 
 
 def answer(
