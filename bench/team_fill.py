@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from usage_ls.team import schema
+from usage_ls.team import db, schema
 
 CHUNK = 500_000
 USERS, PROJECTS = 20, 15
@@ -70,6 +70,19 @@ def _insert(first: int, last: int, today: dt.date, span_days: int) -> tuple[str,
     ) AS r
     """
     return sql, [today, first, last]
+
+
+def bench_database(cluster: Any) -> tuple[str, Any]:
+    """A new database `bench` in a throwaway cluster (tests/team/pg_cluster.py) with the team
+    schema: (its conninfo, a connection to it)."""
+    import psycopg
+
+    with psycopg.connect(cluster.conninfo(), autocommit=True) as c:
+        c.execute("CREATE DATABASE bench")
+    pg = cluster.conninfo("bench")
+    conn = db.connect(pg)
+    schema.prepare(conn)
+    return pg, conn
 
 
 def fill(conn: Any, n: int, today: dt.date, *, span_days: int = 365, mode: str = "bulk") -> None:

@@ -26,14 +26,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "tests" / "team"))
 sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))  # raw_server
+sys.path.insert(0, str(Path(__file__).parent))
 
 from pg_cluster import make_cluster, remove
+from team_fill import bench_database
 
 from usage_ls import blocks
 from usage_ls.pricing import Pricer
 from usage_ls.queries import Filter
 from usage_ls.settings import Config
-from usage_ls.team import db, insights, query, records, schema
+from usage_ls.team import insights, query, records
 
 FILL = """
 INSERT INTO usage_ls.records (id, day, ts, "user", device_id, project, model, provider, billing,
@@ -68,13 +70,7 @@ def main() -> None:
     if cluster is None:
         sys.exit("PostgreSQL's server binaries (initdb, pg_ctl) are not installed")
     try:
-        import psycopg
-
-        with psycopg.connect(cluster.conninfo(), autocommit=True) as c:
-            c.execute("CREATE DATABASE bench")
-        pg = cluster.conninfo("bench")
-        conn = db.connect(pg)
-        schema.prepare(conn)
+        pg, conn = bench_database(cluster)
         conn.execute("SELECT usage_ls.add_months(%s)", ([dt.date(2026, m, 1) for m in (9, 10, 11)],))
         t = time.perf_counter()
         conn.execute(FILL.format(n=int(opts.records)))  # no params: % is SQL's

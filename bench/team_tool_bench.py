@@ -25,12 +25,12 @@ sys.path.insert(0, str(Path(__file__).parent.parent / "tests" / "team"))
 sys.path.insert(0, str(Path(__file__).parent))
 
 from pg_cluster import make_cluster, remove
-from team_fill import fill
+from team_fill import bench_database, fill
 
 from usage_ls.pricing import Pricer
 from usage_ls.queries import Filter
 from usage_ls.settings import Config
-from usage_ls.team import db, schema, scope
+from usage_ls.team import schema, scope
 from usage_ls.team.query import Reader
 
 FEATURES = """
@@ -51,13 +51,7 @@ def main() -> None:
     if cluster is None:
         sys.exit("PostgreSQL's server binaries (initdb, pg_ctl) are not installed")
     try:
-        import psycopg
-
-        with psycopg.connect(cluster.conninfo(), autocommit=True) as c:
-            c.execute("CREATE DATABASE bench")
-        pg = cluster.conninfo("bench")
-        conn = db.connect(pg)
-        schema.prepare(conn)
+        pg, conn = bench_database(cluster)
         today = dt.date.today()
         t = time.perf_counter()
         fill(conn, opts.records, today)

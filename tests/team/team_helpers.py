@@ -77,6 +77,13 @@ def cli(data_dir: Path, *args: str, env: dict | None = None, check: bool = True)
     return done
 
 
+def team_answer(server, method: str, params: dict) -> dict:
+    """`method` with `scope: "team"` through a RawServer: its result (the error fails the test)."""
+    answer = server.request(method, {**params, "scope": "team"}, timeout=60)
+    assert "result" in answer, answer
+    return answer["result"]
+
+
 def rounded(value):
     """A protocol answer with money rounded to 9 decimals: the team database sums money exactly
     (numeric), the local ledger in floats; tokens and counts must be equal as they are."""

@@ -8,7 +8,7 @@ import json
 
 import psycopg
 from raw_server import RawServer
-from team_helpers import machine, record, rounded, three_machines
+from team_helpers import machine, record, rounded, team_answer, three_machines
 
 from usage_ls.service import Usage
 from usage_ls.team import push
@@ -69,9 +69,7 @@ def test_team_answers_by_tool_equal_one_ledgers_through_the_protocol(cluster, tm
         server.initialize()
 
         def ask(method: str, params: dict) -> dict:
-            answer = server.request(method, {**params, "scope": "team"}, timeout=60)
-            assert "result" in answer, answer
-            return answer["result"]
+            return team_answer(server, method, params)
 
         assert ask("usage/tools", SPAN) == truth.tools(SPAN) == {"tools": ["claude-code", "codex", "codex-cli"]}
         assert (

@@ -9,7 +9,7 @@ import json
 
 import pytest
 from raw_server import RawServer
-from team_helpers import cli, machine, record, rounded, three_machines
+from team_helpers import cli, machine, record, rounded, team_answer, three_machines
 
 from usage_ls.service import Usage
 from usage_ls.team import push
@@ -82,9 +82,7 @@ def test_every_scope_team_method_adds_up_once_through_the_protocol(team):
         server.initialize()
 
         def ask(method: str, params: dict) -> dict:
-            answer = server.request(method, {**params, "scope": "team"}, timeout=60)
-            assert "result" in answer, answer
-            return answer["result"]
+            return team_answer(server, method, params)
 
         # interactions: every record once (the 12 shared ones too), in the local shape, paged and sorted
         whole = ask("usage/interactions", {**SPAN, "limit": 10_000})
