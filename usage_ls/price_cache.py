@@ -15,6 +15,7 @@ used at once. Config overrides are never cached (they are read from config.toml 
 from __future__ import annotations
 
 import os
+from bisect import bisect_right
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -87,12 +88,7 @@ class Windows:
 
     def at(self, ts_ms: int) -> Any:
         """The tiers (`rates_for`) at this instant."""
-        ms = ts_ms % 86_400_000
-        window = 0
-        for i, start in enumerate(self.starts):
-            if ms >= start:
-                window = i
-        return self.tiers[window]
+        return self.tiers[bisect_right(self.starts, ts_ms % 86_400_000) - 1]
 
 
 def _raw(found: TierSource) -> list[Any]:

@@ -307,8 +307,6 @@ class Pricer:
         day_ms = ts_ms - ts_ms % 86_400_000
         starts = _window_starts(info)
         tiers = [self._tiered(info, day_ms + start) for start in starts]
-        if len(starts) == 1:
-            return tiers[0]
         # windows whose price is the same object (genai-prices' price for the same condition)
         # are one window
         kept = [i for i in range(len(starts)) if i == 0 or tiers[i] is not tiers[i - 1]]
